@@ -1,0 +1,293 @@
+"""Every error objstore raises, one hierarchy.
+
+Class names are the S3 / IAM error codes, so ``type(err).__name__ == err.code``.
+Each class carries the HTTP status a gateway would answer with. Not-found errors
+also subclass :class:`LookupError`, bad-input errors :class:`ValueError` and
+denials :class:`PermissionError`, so plain ``except LookupError`` works without
+catching I/O failures::
+
+    ObjstoreError
+    ├── NotModified                      304  (a conditional read that matched)
+    ├── ClientError
+    │   ├── NotFound (LookupError)       404
+    │   │   ├── NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload,
+    │   │   ├── NoSuchBucketPolicy, NoSuchEntity
+    │   ├── Conflict                     409
+    │   │   ├── BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
+    │   │   ├── ConditionalRequestConflict, EntityAlreadyExists, DeleteConflict,
+    │   │   └── LimitExceeded
+    │   ├── BadRequest (ValueError)      400
+    │   │   ├── InvalidBucketName, KeyTooLongError, MetadataTooLarge,
+    │   │   ├── EntityTooLarge, EntityTooSmall, IncompleteBody, BadDigest,
+    │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
+    │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError,
+    │   │   └── PasswordPolicyViolation
+    │   ├── AccessDenied (PermissionError) 403
+    │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
+    │   │   └── InvalidClientTokenId
+    │   ├── MethodNotAllowed             405
+    │   ├── PreconditionFailed           412
+    │   └── InvalidRange                 416
+    └── ServerError                      500
+        ├── InternalError
+        └── DataCorruption               (stored bytes no longer match their hash)
+
+``DataCorruption`` is never a ``LookupError``: corrupted data must not look
+like missing data, or a caller might "repair" it by writing over it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ObjstoreError(Exception):
+    """Base of every objstore error: ``.code``, ``.http_status``, ``.message``."""
+
+    code: ClassVar[str] = "ObjstoreError"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str = "", **details: Any) -> None:
+        self.message = message or self.__class__.__doc__ or self.code
+        # Extra, error-specific facts (bucket, key, version id ...), for callers and a gateway.
+        self.details: dict[str, Any] = details
+        super().__init__(self.message)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The class name *is* the wire code, unless a class sets its own.
+        if "code" not in cls.__dict__:
+            cls.code = cls.__name__
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class NotModified(ObjstoreError):
+    """The object was not modified (a conditional read matched)."""
+
+    http_status = 304
+
+
+class ClientError(ObjstoreError):
+    """The request cannot be served as asked; the caller can fix it."""
+
+    http_status = 400
+
+
+# --- 404 -------------------------------------------------------------------
+
+
+class NotFound(ClientError, LookupError):
+    """Something the request names does not exist."""
+
+    http_status = 404
+
+
+class NoSuchBucket(NotFound):
+    """The specified bucket does not exist."""
+
+
+class NoSuchKey(NotFound):
+    """The specified key does not exist."""
+
+    @property
+    def delete_marker(self) -> bool:
+        """True when the newest version of the key is a delete marker."""
+        return bool(self.details.get("delete_marker", False))
+
+
+class NoSuchVersion(NotFound):
+    """The specified version does not exist."""
+
+
+class NoSuchUpload(NotFound):
+    """The specified multipart upload does not exist."""
+
+
+class NoSuchBucketPolicy(NotFound):
+    """The bucket has no policy."""
+
+
+class NoSuchEntity(NotFound):
+    """The IAM entity (user, group, role, policy ...) does not exist."""
+
+
+# --- 409 -------------------------------------------------------------------
+
+
+class Conflict(ClientError):
+    """The request conflicts with the current state."""
+
+    http_status = 409
+
+
+class BucketAlreadyExists(Conflict):
+    """The bucket name is taken by another owner."""
+
+
+class BucketAlreadyOwnedByYou(Conflict):
+    """You already own a bucket with this name."""
+
+
+class BucketNotEmpty(Conflict):
+    """The bucket still holds objects or versions."""
+
+
+class ConditionalRequestConflict(Conflict):
+    """A concurrent write to the same key won; retry the conditional request."""
+
+
+class EntityAlreadyExists(Conflict):
+    """An IAM entity with this name already exists."""
+
+
+class DeleteConflict(Conflict):
+    """The IAM entity still has attached or dependent entities."""
+
+
+class LimitExceeded(Conflict):
+    """A quota (policies attached, access keys, groups ...) would be exceeded."""
+
+
+# --- 400 -------------------------------------------------------------------
+
+
+class BadRequest(ClientError, ValueError):
+    """The request carries a value objstore cannot accept (a category, not a code)."""
+
+    http_status = 400
+
+
+class InvalidBucketName(BadRequest):
+    """The bucket name is not valid."""
+
+
+class KeyTooLongError(BadRequest):
+    """The object key is longer than 1024 bytes."""
+
+
+class MetadataTooLarge(BadRequest):
+    """User metadata exceeds 2 KB."""
+
+
+class EntityTooLarge(BadRequest):
+    """The upload exceeds the maximum allowed size."""
+
+
+class EntityTooSmall(BadRequest):
+    """A multipart part is smaller than the minimum allowed size."""
+
+
+class IncompleteBody(BadRequest):
+    """Fewer bytes arrived than the declared content length."""
+
+
+class BadDigest(BadRequest):
+    """The body does not match the digest the caller supplied."""
+
+
+class InvalidPart(BadRequest):
+    """A listed part was not found or its ETag does not match."""
+
+
+class InvalidPartOrder(BadRequest):
+    """Parts must be listed in ascending order."""
+
+
+class InvalidArgument(BadRequest):
+    """An argument is not valid."""
+
+
+class InvalidRequest(BadRequest):
+    """The request is not valid."""
+
+
+class MalformedPolicyDocument(BadRequest):
+    """The policy document is not valid."""
+
+
+class InvalidInput(BadRequest):
+    """An IAM parameter is not valid."""
+
+
+class ValidationError(BadRequest):
+    """An IAM parameter fails its constraints."""
+
+
+class PasswordPolicyViolation(BadRequest):
+    """The password does not satisfy the account password policy."""
+
+
+# --- 403 -------------------------------------------------------------------
+
+
+class AccessDenied(ClientError, PermissionError):
+    """Access denied."""
+
+    http_status = 403
+
+
+class InvalidAccessKeyId(AccessDenied):
+    """The access key id does not exist."""
+
+
+class SignatureDoesNotMatch(AccessDenied):
+    """The secret or signature does not match."""
+
+
+class ExpiredToken(AccessDenied):
+    """The security token has expired."""
+
+
+class InvalidClientTokenId(AccessDenied):
+    """The security token is not valid."""
+
+
+# --- other client statuses ----------------------------------------------------
+
+
+class MethodNotAllowed(ClientError):
+    """The method is not allowed against this resource (e.g. GET of a delete marker)."""
+
+    http_status = 405
+
+
+class PreconditionFailed(ClientError):
+    """At least one precondition did not hold."""
+
+    http_status = 412
+
+
+class InvalidRange(ClientError):
+    """The requested range is not satisfiable."""
+
+    http_status = 416
+
+
+# --- 500 -------------------------------------------------------------------
+
+
+class ServerError(ObjstoreError):
+    """objstore failed; the request may be retried."""
+
+    http_status = 500
+
+
+class InternalError(ServerError):
+    """An internal error occurred."""
+
+
+class DataCorruption(ServerError):
+    """Stored data no longer matches its content hash."""
+
+
+def all_error_classes() -> list[type[ObjstoreError]]:
+    """Every concrete error class, for documentation and tests."""
+    out: list[type[ObjstoreError]] = []
+    stack: list[type[ObjstoreError]] = [ObjstoreError]
+    while stack:
+        cls = stack.pop()
+        out.append(cls)
+        stack.extend(cls.__subclasses__())
+    return out
