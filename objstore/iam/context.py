@@ -12,17 +12,63 @@ dropped. Sets are accepted as lists (in their iteration order).
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from objstore.errors import InvalidInput
 
-__all__ = ["EMPTY_CONTEXT", "RequestContext", "Value"]
+__all__ = ["EMPTY_CONTEXT", "RequestContext", "Value", "format_datetime", "value_to_string"]
 
 Value = str | int | float | bool | datetime | ipaddress.IPv4Address | ipaddress.IPv6Address | bytes
+
+
+def format_datetime(when: datetime) -> str:
+    """ISO 8601 in UTC as AWS prints ``aws:CurrentTime``: ``2024-01-02T03:04:05Z``.
+
+    A naive datetime is taken to be UTC already. Fractions of a second are kept only
+    when present.
+    """
+    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def value_to_string(value: object) -> str | None:
+    """The text form of a context value, as AWS holds context values as strings.
+
+    Booleans become ``true``/``false``, numbers their decimal text, datetimes ISO 8601
+    UTC, IP addresses and networks their usual text, bytes base64. Anything else
+    (a nested list, a mapping, an arbitrary object) has no text form: None.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # 5.0 -> "5.0" would surprise a StringEquals "5"; integral floats print as ints.
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(
+        value,
+        ipaddress.IPv4Address
+        | ipaddress.IPv6Address
+        | ipaddress.IPv4Network
+        | ipaddress.IPv6Network,
+    ):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return None
 
 
 def _values_of(key: str, raw: object) -> tuple[object, ...] | None:

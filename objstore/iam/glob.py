@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Glob", "Wild"]
+__all__ = ["Glob", "Wild", "pattern_parts"]
 
 
 class Wild(enum.Enum):
@@ -42,8 +42,8 @@ def _always(_text: str) -> bool:
     return True
 
 
-def _parse(pattern: str) -> list[str | Wild]:
-    """Split pattern text into literal runs and wildcard markers."""
+def pattern_parts(pattern: str) -> list[str | Wild]:
+    """Split pattern text into literal runs and :class:`Wild` markers (every * and ? is wild)."""
     parts: list[str | Wild] = []
     start = 0
     for i, ch in enumerate(pattern):
@@ -192,7 +192,7 @@ class Glob:
         """
         if not isinstance(pattern, str):
             raise TypeError(f"glob pattern must be str, not {type(pattern).__name__}")
-        return Glob.from_parts(_parse(pattern), ignore_case=ignore_case)
+        return Glob.from_parts(pattern_parts(pattern), ignore_case=ignore_case)
 
     @staticmethod
     def from_parts(parts: Sequence[str | Wild], *, ignore_case: bool = False) -> Glob:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from objstore.errors import InvalidInput
-from objstore.iam.context import EMPTY_CONTEXT, RequestContext
+from objstore.iam.context import EMPTY_CONTEXT, RequestContext, format_datetime, value_to_string
 
 
 def test_case_insensitive_lookup() -> None:
@@ -79,3 +79,24 @@ def test_empty_and_equality() -> None:
     )
     assert "aws:username" in repr(RequestContext.from_mapping({"aws:username": "x"}))
     assert RequestContext.from_mapping({"X": "y"}).items() == [("X", ("y",))]
+
+
+def test_value_to_string() -> None:
+    """Context values have the text forms AWS uses."""
+    assert value_to_string("x") == "x"
+    assert value_to_string(False) == "false"
+    assert value_to_string(7) == "7"
+    assert value_to_string(7.0) == "7"
+    assert value_to_string(0.5) == "0.5"
+    assert value_to_string(ipaddress.ip_address("::1")) == "::1"
+    assert value_to_string(b"hi") == "aGk="
+    assert value_to_string(["a"]) is None
+    assert value_to_string(None) is None
+
+
+def test_format_datetime() -> None:
+    """Datetimes print as UTC ISO 8601 with a Z; naive ones are taken as UTC."""
+    aware = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    assert format_datetime(aware) == "2024-01-02T01:04:05Z"
+    assert format_datetime(datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02T03:04:05Z"
+    assert format_datetime(datetime(2024, 1, 2, 0, 0, 0, 500, tzinfo=UTC)).endswith(".000500Z")
