@@ -1,0 +1,129 @@
+"""Run the benchmarks: ``python -m bench [put get dedup peers list rss] [--quick] [...]``.
+
+Every benchmark prints one line per figure: its value (median of alternated repetitions, best in
+brackets), the baseline measured in the same run, the ratio, the target and PASS/MISS.
+Exit status: 0, or 1 when a benchmark failed to run (or, with ``--strict``, missed a target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+import traceback
+from types import ModuleType
+
+from bench import bench_dedup, bench_get, bench_list, bench_peers, bench_put, bench_rss
+from bench._util import (
+    Config,
+    Context,
+    GiB,
+    MiB,
+    Workspace,
+    machine_facts,
+    mem_available,
+    say,
+    warm_memory,
+)
+
+BENCHMARKS: dict[str, ModuleType] = {
+    m.NAME: m for m in (bench_put, bench_get, bench_dedup, bench_peers, bench_list, bench_rss)
+}
+# Benchmarks that read the shared large source file (it must fit in the warm-up too).
+USES_SOURCE = {"put", "get", "dedup", "peers"}
+
+
+def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
+    """Command line -> (benchmark names in run order, configuration, raw options)."""
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "names",
+        nargs="*",
+        choices=[[], *BENCHMARKS],
+        metavar="NAME",
+        help=f"benchmarks to run (default: all): {' '.join(BENCHMARKS)}",
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes: smoke-test the harness")
+    p.add_argument("--reps", type=int, help="alternated repetitions (default 3)")
+    p.add_argument("--size-mib", type=int, help="large object size (default 1024)")
+    p.add_argument("--list-keys", type=int, help="keys for the listing (default 1,000,000)")
+    p.add_argument("--list-budget", type=float, help="max seconds to populate keys (240)")
+    p.add_argument("--rss-mib", type=int, help="streamed PUT size for rss (default 4096)")
+    p.add_argument("--no-warm", action="store_true", help="skip the memory warm-up")
+    p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    a = p.parse_args(argv)
+    names = [n for n in BENCHMARKS if n in a.names] if a.names else list(BENCHMARKS)
+    cfg = Config.quick_config() if a.quick else Config()
+    overrides = {
+        "reps": a.reps,
+        "size": a.size_mib * MiB if a.size_mib else None,
+        "list_keys": a.list_keys,
+        "list_budget_s": a.list_budget,
+        "rss_size": a.rss_mib * MiB if a.rss_mib else None,
+    }
+    from dataclasses import replace
+
+    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    return names, cfg, a
+
+
+def warm_up_size(names: list[str], cfg: Config) -> int:
+    """The most data alive at once: the source file plus the largest benchmark's own files.
+
+    Each benchmark deletes its files when done, so later ones write into pages already
+    touched; the warm-up only has to cover the largest one (capped by available memory:
+    touching more pages than exist buys nothing).
+    """
+    need: int = max(BENCHMARKS[n].footprint(cfg) for n in names)
+    if USES_SOURCE.intersection(names):
+        need += cfg.size
+    avail = mem_available()
+    return min(need, avail) if avail else need
+
+
+def main(argv: list[str]) -> int:
+    """Run the selected benchmarks; return the exit status."""
+    names, cfg, opts = parse(argv)
+    command = "python -m bench " + shlex.join(argv) if argv else "python -m bench"
+    failed: list[str] = []
+    with Workspace(cfg.work_root, keep=opts.keep) as ws:
+        print(f"# {command}")
+        for k, v in machine_facts(ws.path).items():
+            print(f"# {k}: {v}")
+        print(
+            f"# size {cfg.size / MiB:,.0f} MiB, reps {cfg.reps}, list keys "
+            f"{cfg.list_keys:,}, rss {cfg.rss_size / MiB:,.0f} MiB, work {ws.path}",
+            flush=True,
+        )
+        t_run = time.perf_counter()
+        if not opts.no_warm:
+            nbytes = warm_up_size(names, cfg)
+            say(f"warming memory: write+fsync+delete {nbytes / GiB:.1f} GiB")
+            say(f"warm-up wrote at {warm_memory(ws.path, nbytes):,.0f} MB/s")
+        ctx = Context(cfg, ws)
+        for name in names:
+            print(f"== {name}", flush=True)
+            t0 = time.perf_counter()
+            try:
+                BENCHMARKS[name].run(ctx)
+            except Exception:  # one broken benchmark must not hide the others' figures
+                traceback.print_exc()
+                print(f"{name}: ERROR (see traceback above)", flush=True)
+                failed.append(name)
+            say(f"{name} took {time.perf_counter() - t0:,.0f} s")
+        missed = [f.name for f in ctx.figures if f.status == "MISS"]
+        print(
+            f"== done in {time.perf_counter() - t_run:,.0f} s: "
+            f"{sum(f.status == 'PASS' for f in ctx.figures)} PASS, {len(missed)} MISS, "
+            f"{len(failed)} ERROR",
+            flush=True,
+        )
+    if failed or (opts.strict and missed):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,143 @@
+"""Benchmark 1: large PUT streamed from a file, against its real bound.
+
+The bound of an S3-exact PUT is the slower of (a) writing + fsyncing the same bytes to a plain
+file and (b) MD5-hashing them: target >= 0.9 of it. With BLAKE3-derived ETags MD5 drops out and
+the target is >= 0.8 of plain write + fsync. Fixed and content-defined chunking are both measured
+so the default can be chosen from numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bench._util import (
+    Config,
+    Context,
+    Figure,
+    Samples,
+    alternate,
+    baseline_md5,
+    baseline_write_fsync,
+    fresh_store,
+    put_file,
+    say,
+    store_supports,
+    tree_size,
+    verdict,
+)
+
+NAME = "put"
+TARGET_MD5 = 0.9
+TARGET_BLAKE3 = 0.8
+
+
+def variants(ctx: Context) -> list[tuple[str, dict[str, str]]]:
+    """(label, objstore.open options) for every ETag mode x chunking the store accepts."""
+    probe = ctx.ws.path / "probe"
+    etags = [m for m in ("md5", "blake3") if store_supports(probe, etag_mode=m)]
+    chunkings = [c for c in ("cdc", "fixed") if store_supports(probe, chunking=c)]
+    if not etags:
+        say("etag_mode not supported: measuring the default (MD5) ETag only")
+    if not chunkings:
+        say("chunking option not supported: measuring the default chunking only")
+    out: list[tuple[str, dict[str, str]]] = []
+    for e in etags or [""]:
+        for c in chunkings or [""]:
+            opts = {k: v for k, v in (("etag_mode", e), ("chunking", c)) if v}
+            label = f"{e or 'md5'}/{c or 'default'}"
+            out.append((label, opts))
+    return out
+
+
+def footprint(cfg: Config) -> int:
+    """Bytes this benchmark keeps on disk at its peak: per repetition a plain copy + 4 stores."""
+    return cfg.reps * 5 * cfg.size
+
+
+def run(ctx: Context) -> None:
+    """Alternate the baselines and every store variant, then print one line per figure."""
+    cfg = ctx.cfg
+    src = ctx.source()
+    work = ctx.ws.sub(NAME)
+    vs = variants(ctx)
+    md5_hex: list[str] = []
+    etags: dict[str, tuple[str, Path]] = {}  # label -> (ETag, store dir) of repetition 0
+
+    def write_fsync(rep: int) -> float:
+        return baseline_write_fsync(src, work / f"plain-{rep}.bin")
+
+    def md5(rep: int) -> float:
+        seconds, digest = baseline_md5(src)
+        md5_hex.append(digest)
+        return seconds
+
+    def subject(label: str, opts: dict[str, str]) -> tuple[str, Callable[[int], float]]:
+        def one(rep: int) -> float:
+            path = work / f"{label.replace('/', '-')}-{rep}"
+            store = fresh_store(path, **opts)
+            try:
+                seconds, result = put_file(store, "large", src)
+            finally:
+                store.close()
+            if rep == 0:
+                etags[label] = (result.etag, path)
+            return seconds
+
+        return label, one
+
+    subjects: list[tuple[str, Callable[[int], float]]] = [
+        ("write+fsync", write_fsync),
+        ("md5", md5),
+    ]
+    subjects += [subject(label, opts) for label, opts in vs]
+    say(f"{cfg.reps} alternated repetitions of: {', '.join(n for n, _ in subjects)}")
+    secs = alternate(cfg.reps, subjects)
+    notes = {label: check_etag(label, *etags[label], md5_hex[0], cfg.size) for label in etags}
+
+    rate = {name: Samples(tuple(s), cfg.size).mb_s() for name, s in secs.items()}
+    wf, md = rate["write+fsync"][0], rate["md5"][0]
+    bound = min(wf, md)
+    for name in ("write+fsync", "md5"):
+        med, best = rate[name]
+        ctx.emit(Figure(f"put baseline {name}", med, "MB/s", best=best))
+    for label, _opts in vs:
+        med, best = rate[label]
+        if label.startswith("blake3"):
+            base_name, base, target = "write+fsync", wf, TARGET_BLAKE3
+        else:
+            base_name = "bound=min(write+fsync,md5)"
+            base, target = bound, TARGET_MD5
+        ctx.emit(
+            Figure(
+                f"put {label}",
+                med,
+                "MB/s",
+                base_name,
+                base,
+                f">= {target:.2f}",
+                verdict(med / base >= target),
+                best=best,
+                note=notes.get(label, ""),
+            )
+        )
+    labels = [label for label, _ in vs]
+    for etag in ("md5", "blake3"):
+        cdc, fixed = f"{etag}/cdc", f"{etag}/fixed"
+        if cdc in labels and fixed in labels:
+            ctx.emit(
+                Figure(f"put {etag} fixed vs cdc", rate[fixed][0], "MB/s", "cdc", rate[cdc][0])
+            )
+    ctx.ws.drop(work)
+
+
+def check_etag(label: str, etag: str, store_dir: Path, md5_hex: str, size: int) -> str:
+    """A short note on the ETag (exact MD5 expected in md5 mode) and the bytes stored."""
+    stored = tree_size(store_dir) / size
+    note = f"stored {stored:.2f}x"
+    if label.startswith("md5") and etag != f'"{md5_hex}"':
+        say(f"WRONG ETAG for {label}: {etag} (expected MD5 {md5_hex})")
+        note += ", WRONG ETAG"
+    elif label.startswith("blake3") and len(etag.strip('"')) == 32:
+        note += ", etag looks like MD5?"
+    return note
