@@ -17,6 +17,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import MappingProxyType
 
 from objstore.errors import InvalidInput
@@ -41,8 +42,8 @@ def format_datetime(when: datetime) -> str:
 def value_to_string(value: object) -> str | None:
     """The text form of a context value, as AWS holds context values as strings.
 
-    Booleans become ``true``/``false``, numbers their decimal text, datetimes ISO 8601
-    UTC, IP addresses and networks their usual text, bytes base64. Anything else
+    Booleans become ``true``/``false``, numbers (finite Decimals too) their decimal text,
+    datetimes ISO 8601 UTC, IP addresses and networks their usual text, bytes base64. Anything else
     (a nested list, a mapping, an arbitrary object) has no text form: None.
     """
     if isinstance(value, str):
@@ -56,6 +57,8 @@ def value_to_string(value: object) -> str | None:
         if value.is_integer():
             return str(int(value))
         return repr(value)
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else None
     if isinstance(value, datetime):
         return format_datetime(value)
     if isinstance(

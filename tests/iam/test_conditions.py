@@ -548,6 +548,8 @@ def test_condition_introspection() -> None:
     assert condition.if_exists
     assert condition.negated
     assert condition.values == ("a*",)
+    assert condition.missing(RequestContext.from_mapping({})) == ["aws:TagKeys"]
+    assert condition.missing(RequestContext.from_mapping({"AWS:TAGKEYS": []})) == []
 
 
 # --- never raises -------------------------------------------------------------------------

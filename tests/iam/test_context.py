@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -90,6 +91,8 @@ def test_value_to_string() -> None:
     assert value_to_string(0.5) == "0.5"
     assert value_to_string(ipaddress.ip_address("::1")) == "::1"
     assert value_to_string(b"hi") == "aGk="
+    assert value_to_string(Decimal("1.50")) == "1.50"
+    assert value_to_string(Decimal("NaN")) is None
     assert value_to_string(["a"]) is None
     assert value_to_string(None) is None
 

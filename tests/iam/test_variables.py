@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from objstore.iam.context import RequestContext
 from objstore.iam.glob import Wild
@@ -183,3 +185,15 @@ def test_several_variables_and_spaces_in_tag_keys() -> None:
     )
     assert template.render(context) == "cc1/u"
     assert template.variable_names == ("aws:PrincipalTag/cost center", "aws:username")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12), st.text(max_size=12))
+def test_substituted_values_never_act_as_wildcards(username: str, other: str) -> None:
+    """Whatever the user name, the rendered pattern is exactly the prefix 'home/<name>/'."""
+    template = Template.compile("home/${aws:username}/*", version=V12)
+    glob = template.render_glob(ctx(aws__username=username))
+    assert glob is not None
+    assert glob.match(f"home/{username}/file")
+    candidate = f"home/{other}/file"
+    assert glob.match(candidate) is candidate.startswith(f"home/{username}/")
