@@ -13,7 +13,10 @@ them (IAM User Guide, "Condition operators", "Multivalued context keys"):
 * Missing key (absent from the request context, or present with no values at all):
   plain operators are false, negated operators true, any ``...IfExists`` operator true,
   ``ForAllValues:`` true, ``ForAnyValue:`` false, ``Null`` true exactly when the policy
-  value is ``true``. ``IfExists`` wins over ``ForAnyValue:`` (AWS documents IfExists as
+  value is ``true``. Under a set qualifier a key whose only value is the empty string is
+  an empty data set too, as AWS documents ("resolves to an empty data set (for example,
+  an empty string)"); for ``Null`` and unqualified operators ``""`` is a present value.
+  ``IfExists`` wins over ``ForAnyValue:`` (AWS documents IfExists as
   "if the key is not present, the condition is true" for every operator but Null).
 * ``ForAllValues:op``: every request value must match some policy value (for a negated
   ``op``: every request value must match none). ``ForAnyValue:op``: at least one request
@@ -499,6 +502,10 @@ class Condition:
             if self.qualifier == "any":
                 return False
             return self.negated
+        if self.qualifier is not None and all(isinstance(v, str) and not v for v in values):
+            # AWS: a set operator on values that "resolve to an empty data set (for
+            # example, an empty string)" is true for ForAllValues and false for ForAnyValue.
+            return self.qualifier == "all" or self.if_exists
         test = self._test
         if test is None:
             assert self._bind is not None

@@ -96,6 +96,9 @@ def test_missing_key_set_qualifiers(operator: str, value: str) -> None:
     assert holds("ForAllValues:" + operator, "k", value, {"k": []})
     assert not holds("ForAnyValue:" + operator, "k", value, {})
     assert not holds("ForAnyValue:" + operator, "k", value, {"k": []})
+    # A lone empty string is an empty data set for the set operators.
+    assert holds("ForAllValues:" + operator, "k", value, {"k": ""})
+    assert not holds("ForAnyValue:" + operator, "k", value, {"k": [""]})
     # IfExists makes an absent key true even under ForAnyValue.
     assert holds("ForAnyValue:" + operator + "IfExists", "k", value, {})
 
