@@ -1,5 +1,62 @@
-"""objstore: an embeddable object store with S3 semantics and AWS IAM policies."""
+"""objstore: an embeddable object store with S3 semantics and AWS IAM policies.
+
+>>> import objstore
+>>> with objstore.open(None) as store:          # None: in memory
+...     store.root.create_bucket("demo")
+...     store.root.put_object("demo", "hello.txt", b"hi").size
+2
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from objstore import errors
+from objstore.authz import (
+    AuthorizationRequest,
+    Authorizer,
+    DenyAllAuthorizer,
+    Identity,
+    RootOnlyAuthorizer,
+)
+from objstore.body import ObjectBody
+from objstore.client import Client
+from objstore.ns.namespace import Limits
+from objstore.store import Store
+from objstore.store import open_store as open
+from objstore.types import (
+    BucketInfo,
+    DeletedObject,
+    DeleteError,
+    DeleteMarkerEntry,
+    DeleteResult,
+    ListObjectsResult,
+    ListVersionsResult,
+    ObjectInfo,
+    ObjectSummary,
+    ObjectVersion,
+    PutObjectResult,
+)
+
+__all__ = [
+    "AuthorizationRequest",
+    "Authorizer",
+    "BucketInfo",
+    "Client",
+    "DeleteError",
+    "DeleteMarkerEntry",
+    "DeleteResult",
+    "DeletedObject",
+    "DenyAllAuthorizer",
+    "Identity",
+    "Limits",
+    "ListObjectsResult",
+    "ListVersionsResult",
+    "ObjectBody",
+    "ObjectInfo",
+    "ObjectSummary",
+    "ObjectVersion",
+    "PutObjectResult",
+    "RootOnlyAuthorizer",
+    "Store",
+    "errors",
+    "open",
+]

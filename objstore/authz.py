@@ -1,0 +1,83 @@
+"""The authorization boundary: who is asking, and the hook that decides.
+
+Every operation reaches the namespace only through the engine, which builds
+one :class:`AuthorizationRequest` per IAM action the operation needs (from
+the table in :mod:`objstore.actions`) and asks the store's
+:class:`Authorizer`. A falsy answer, or an answer whose ``.allowed`` is false,
+denies the call before anything changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+DEFAULT_ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The caller of an operation.
+
+    ``kind`` is ``"root"``, ``"user"``, ``"role"``, ``"assumed-role"``,
+    ``"federated-user"``, ``"service"`` or ``"anonymous"``.
+    """
+
+    arn: str
+    account: str
+    kind: str
+    name: str | None = None
+    user_id: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def root(cls, account: str = DEFAULT_ACCOUNT) -> Identity:
+        return cls(f"arn:aws:iam::{account}:root", account, "root", None, account)
+
+    @classmethod
+    def anonymous(cls) -> Identity:
+        return cls("anonymous", "", "anonymous")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """One question to the authorizer: may ``principal`` do ``action`` on ``resource``?"""
+
+    principal: Identity
+    action: str  # e.g. "s3:PutObject"
+    resource: str  # e.g. "arn:aws:s3:::bucket/key", "arn:aws:s3:::bucket" or "*"
+    context: Mapping[str, object]  # condition keys supplied by the operation
+    operation: str  # e.g. "PutObject"
+    resource_account: str | None = None  # the bucket owner's account, when known
+
+
+@runtime_checkable
+class Authorizer(Protocol):
+    """Decides requests. Return a bool or an object with ``.allowed``."""
+
+    def authorize(self, request: AuthorizationRequest) -> object: ...
+
+
+class RootOnlyAuthorizer:
+    """The default without IAM: the account root may do everything, nobody else anything."""
+
+    def authorize(self, request: AuthorizationRequest) -> bool:
+        p = request.principal
+        return p.kind == "root" and (
+            request.resource_account is None or request.resource_account == p.account
+        )
+
+
+class DenyAllAuthorizer:
+    """Denies everything (for tests and read-only maintenance)."""
+
+    def authorize(self, request: AuthorizationRequest) -> bool:
+        return False
+
+
+def is_allowed(answer: object) -> bool:
+    """Interpret an authorizer's answer."""
+    if hasattr(answer, "allowed"):
+        return bool(answer.allowed)
+    return bool(answer)

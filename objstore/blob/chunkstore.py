@@ -1,0 +1,73 @@
+"""The chunk boundary: content-addressed chunks, keyed by their BLAKE3 digest.
+
+A chunk store is dumb storage: it does not verify, count references or know
+about objects. The blob layer above it hashes, verifies and keeps reference
+counts in the metadata store. Contract (checked by
+:class:`objstore.testing.ChunkStoreTests`):
+
+- ``put`` is idempotent; a chunk put and then :meth:`ChunkStore.sync`-ed is
+  durable; a half-written chunk is never visible under its id.
+- ``get`` of an absent chunk raises :class:`ChunkMissing`.
+- ``delete`` of an absent chunk is not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NewType, Protocol, runtime_checkable
+
+#: Raw 32-byte BLAKE3 digest of a chunk's bytes.
+ChunkId = NewType("ChunkId", bytes)
+
+
+class ChunkMissing(KeyError):
+    """A chunk the caller expected is not in the store.
+
+    Internal to the blob layer: readers turn it into
+    :class:`objstore.errors.DataCorruption`, never into "no such key".
+    """
+
+
+@runtime_checkable
+class ChunkStore(Protocol):
+    """Where chunk bytes live."""
+
+    def has(self, cid: ChunkId) -> bool:
+        """Whether the chunk is present."""
+        ...
+
+    def get(self, cid: ChunkId) -> bytes:
+        """The chunk's bytes; raises :class:`ChunkMissing`."""
+        ...
+
+    def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+        """Store a chunk (idempotent). Durable only after :meth:`sync`."""
+        ...
+
+    def delete(self, cid: ChunkId) -> None:
+        """Remove a chunk if present."""
+        ...
+
+    def has_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        """The subset of ``cids`` that is present."""
+        ...
+
+    def put_many(self, items: Iterable[tuple[ChunkId, bytes | bytearray | memoryview]]) -> None:
+        """Store many chunks."""
+        ...
+
+    def delete_many(self, cids: Iterable[ChunkId]) -> None:
+        """Remove many chunks."""
+        ...
+
+    def sync(self) -> None:
+        """Make every chunk put so far durable."""
+        ...
+
+    def iter_ids(self) -> Iterable[ChunkId]:
+        """Every chunk id present (for garbage collection and scrubbing)."""
+        ...
+
+    def close(self) -> None:
+        """Release resources."""
+        ...

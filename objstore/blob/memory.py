@@ -1,0 +1,53 @@
+"""An in-memory :class:`~objstore.blob.chunkstore.ChunkStore`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from objstore.blob.chunkstore import ChunkId, ChunkMissing
+
+
+class MemoryChunkStore:
+    """Chunks in a dict; ``sync`` is a no-op."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[ChunkId, bytes] = {}
+        self._lock = threading.Lock()
+
+    def has(self, cid: ChunkId) -> bool:
+        return cid in self._chunks
+
+    def get(self, cid: ChunkId) -> bytes:
+        try:
+            return self._chunks[cid]
+        except KeyError:
+            raise ChunkMissing(cid.hex()) from None
+
+    def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+        with self._lock:
+            self._chunks.setdefault(cid, bytes(data))
+
+    def delete(self, cid: ChunkId) -> None:
+        with self._lock:
+            self._chunks.pop(cid, None)
+
+    def has_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        return {c for c in cids if c in self._chunks}
+
+    def put_many(self, items: Iterable[tuple[ChunkId, bytes | bytearray | memoryview]]) -> None:
+        for cid, data in items:
+            self.put(cid, data)
+
+    def delete_many(self, cids: Iterable[ChunkId]) -> None:
+        for cid in cids:
+            self.delete(cid)
+
+    def sync(self) -> None:
+        return None
+
+    def iter_ids(self) -> Iterable[ChunkId]:
+        return list(self._chunks)
+
+    def close(self) -> None:
+        return None

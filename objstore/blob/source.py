@@ -1,0 +1,169 @@
+"""Turn what a caller passes as a body into windows over the byte stream.
+
+A body is bytes-like, a binary file object, or an iterable of bytes-like
+pieces. The ingest loop asks for the next *window* starting at the first byte
+it has not consumed yet; a window is a memoryview of up to ``window_size``
+bytes. Bytes-like bodies are windowed without copying; streams are read with
+``readinto`` into a small ring of reused buffers (allocating fresh buffers
+per read costs more than the hashing here).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+from objstore.errors import InvalidArgument
+
+BytesLike = bytes | bytearray | memoryview
+
+
+class Windows(Protocol):
+    """A sequence of windows over one byte stream."""
+
+    def next(self, start: int) -> memoryview:
+        """The window beginning at stream offset ``start`` (empty at the end)."""
+        ...
+
+    def exhausted(self) -> bool:
+        """Whether the last window returned reaches the end of the stream."""
+        ...
+
+    def release(self, start: int) -> None:
+        """The caller is done with every byte before ``start`` (buffers may be reused)."""
+        ...
+
+
+class _MemoryWindows:
+    def __init__(self, data: memoryview, window_size: int) -> None:
+        self._data = data.cast("B") if data.format != "B" or data.ndim != 1 else data
+        self._size = window_size
+        self._end = 0
+
+    def next(self, start: int) -> memoryview:
+        self._end = min(len(self._data), start + self._size)
+        return self._data[start : self._end]
+
+    def exhausted(self) -> bool:
+        return self._end >= len(self._data)
+
+    def release(self, start: int) -> None:
+        return None
+
+
+class _StreamWindows:
+    """Windows read from ``readinto``-able input into a ring of buffers.
+
+    Each window starts with the unconsumed tail of the previous one (copied,
+    at most one chunk) followed by fresh bytes. The ring has three buffers so
+    that hashing threads may still be reading the previous two windows while
+    the next is filled; :meth:`wait_free` lets the owner block on them.
+    """
+
+    def __init__(self, read_into: Any, window_size: int, ring: int = 3) -> None:
+        self._read_into = read_into
+        self._size = window_size
+        self._bufs: list[bytearray] = []
+        self._ring = ring
+        self._index = -1
+        self._win_start = 0  # stream offset of the current window
+        self._win: memoryview = memoryview(b"")
+        self._eof = False
+        self.on_reuse: Any = None  # callback(buffer_index) before a buffer is overwritten
+
+    def _buffer(self, i: int) -> bytearray:
+        while len(self._bufs) <= i:
+            self._bufs.append(bytearray(self._size))
+        return self._bufs[i]
+
+    def next(self, start: int) -> memoryview:
+        if self._eof and start >= self._win_start + len(self._win):
+            self._win = memoryview(b"")
+            self._win_start = start
+            return self._win
+        carry = self._win[start - self._win_start :] if self._win else memoryview(b"")
+        self._index = (self._index + 1) % self._ring
+        if self.on_reuse is not None:
+            self.on_reuse(self._index)
+        buf = self._buffer(self._index)
+        view = memoryview(buf)
+        n = len(carry)
+        view[:n] = carry
+        while n < self._size and not self._eof:
+            got = self._read_into(view[n:])
+            if not got:
+                self._eof = True
+                break
+            n += got
+        self._win_start = start
+        self._win = view[:n]
+        return self._win
+
+    @property
+    def buffer_index(self) -> int:
+        return self._index
+
+    def exhausted(self) -> bool:
+        return self._eof
+
+    def release(self, start: int) -> None:
+        return None
+
+
+class _IterReader:
+    """``readinto`` over an iterable of bytes-like pieces (copies each piece once)."""
+
+    def __init__(self, pieces: Iterable[Any]) -> None:
+        self._it: Iterator[Any] = iter(pieces)
+        self._pending = memoryview(b"")
+
+    def readinto(self, target: memoryview) -> int:
+        while not self._pending:
+            try:
+                piece = next(self._it)
+            except StopIteration:
+                return 0
+            if isinstance(piece, str) or not isinstance(piece, bytes | bytearray | memoryview):
+                raise InvalidArgument(f"body pieces must be bytes-like, got {type(piece).__name__}")
+            self._pending = memoryview(piece).cast("B")
+        n = min(len(target), len(self._pending))
+        target[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class _ReadReader:
+    """``readinto`` over a file object that only offers ``read(n)``."""
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+
+    def readinto(self, target: memoryview) -> int:
+        data = self._f.read(len(target))
+        if not data:
+            return 0
+        if isinstance(data, str):
+            raise InvalidArgument("file bodies must be opened in binary mode")
+        target[: len(data)] = data
+        return len(data)
+
+
+def windows_for(body: object, window_size: int) -> _MemoryWindows | _StreamWindows:
+    """Choose how to window ``body``; raises InvalidArgument for unsupported types."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return _MemoryWindows(memoryview(body), window_size)
+    if isinstance(body, str):
+        raise InvalidArgument("body must be bytes, a binary file or an iterable of bytes, not str")
+    if isinstance(body, io.TextIOBase):
+        raise InvalidArgument("file bodies must be opened in binary mode")
+    read_into = getattr(body, "readinto", None)
+    if callable(read_into):
+        return _StreamWindows(read_into, window_size)
+    if callable(getattr(body, "read", None)):
+        return _StreamWindows(_ReadReader(body).readinto, window_size)
+    if isinstance(body, Iterable):
+        return _StreamWindows(_IterReader(body).readinto, window_size)
+    raise InvalidArgument(
+        f"body must be bytes, a binary file or an iterable of bytes, not {type(body).__name__}"
+    )

@@ -1,0 +1,282 @@
+"""``Client``: the public, boto3-shaped API of one caller.
+
+Each method turns its arguments into a request for the engine, which
+authorizes it and runs it. Every method may also raise
+:class:`~objstore.errors.AccessDenied`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from objstore.authz import Identity
+from objstore.body import ObjectBody
+from objstore.errors import InvalidArgument
+from objstore.ns.ranges import RangeSpec
+from objstore.types import (
+    BucketInfo,
+    DeletedObject,
+    DeleteError,
+    DeleteResult,
+    ListObjectsResult,
+    ListVersionsResult,
+    ObjectInfo,
+    PutObjectResult,
+)
+
+if TYPE_CHECKING:
+    from objstore.engine import Engine
+
+MAX_DELETE_KEYS = 1000
+
+
+class Client:
+    """Storage operations performed as one identity."""
+
+    def __init__(self, engine: Engine, identity: Identity) -> None:
+        self._engine = engine
+        self.identity = identity
+
+    def _call(self, name: str, **params: Any) -> Any:
+        return self._engine.call(self.identity, name, params)
+
+    # ---------------------------------------------------------------- buckets
+
+    def create_bucket(self, bucket: str) -> None:
+        """Create a bucket.
+
+        Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists.
+        """
+        self._call("CreateBucket", bucket=bucket)
+
+    def head_bucket(self, bucket: str) -> BucketInfo:
+        """Raises NoSuchBucket."""
+        result: BucketInfo = self._call("HeadBucket", bucket=bucket)
+        return result
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket. Raises NoSuchBucket, BucketNotEmpty."""
+        self._call("DeleteBucket", bucket=bucket)
+
+    def list_buckets(self) -> list[BucketInfo]:
+        """Every bucket, by name."""
+        result: list[BucketInfo] = self._call("ListBuckets")
+        return result
+
+    def put_bucket_versioning(self, bucket: str, status: str) -> None:
+        """Set versioning to "Enabled" or "Suspended". Raises NoSuchBucket, InvalidArgument."""
+        self._call("PutBucketVersioning", bucket=bucket, status=status)
+
+    def get_bucket_versioning(self, bucket: str) -> str | None:
+        """ "Enabled", "Suspended", or None if never enabled. Raises NoSuchBucket."""
+        result: str | None = self._call("GetBucketVersioning", bucket=bucket)
+        return result
+
+    # ---------------------------------------------------------------- objects
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        content_length: int | None = None,
+    ) -> PutObjectResult:
+        """Store ``body`` (bytes-like, a binary file, or an iterable of bytes-like pieces).
+
+        The body is streamed, never held whole. Acknowledged only once durable.
+        Raises NoSuchBucket, KeyTooLongError, MetadataTooLarge, EntityTooLarge
+        (over the single-PUT limit, checked up front from ``content_length``),
+        IncompleteBody (the body disagrees with ``content_length``),
+        PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``),
+        ConditionalRequestConflict (a concurrent write won), InvalidArgument.
+        """
+        result: PutObjectResult = self._call(
+            "PutObject",
+            bucket=bucket,
+            key=key,
+            body=body,
+            metadata=dict(metadata) if metadata is not None else None,
+            content_type=content_type,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            content_length=content_length,
+        )
+        return result
+
+    def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        range: RangeSpec = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: datetime | None = None,
+        if_unmodified_since: datetime | None = None,
+    ) -> ObjectBody:
+        """Open an object (or a byte range of it) for streaming.
+
+        ``range`` is ``(first, last)`` inclusive or ``"bytes=a-b"``,
+        ``"bytes=a-"``, ``"bytes=-n"``. Raises NoSuchBucket, NoSuchKey (with
+        ``.delete_marker``), NoSuchVersion, MethodNotAllowed (a delete marker's
+        version id), InvalidRange, PreconditionFailed, NotModified, and while
+        reading DataCorruption.
+        """
+        result: ObjectBody = self._call(
+            "GetObject",
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            range=range,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+        )
+        return result
+
+    def head_object(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """An object's attributes. Raises as :meth:`get_object` (no range, no body)."""
+        result: ObjectInfo = self._call("HeadObject", bucket=bucket, key=key, version_id=version_id)
+        return result
+
+    def delete_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> DeleteResult:
+        """Delete per the bucket's versioning state, or one version for good.
+
+        Raises NoSuchBucket, InvalidArgument (malformed version id).
+        """
+        result: DeleteResult = self._call(
+            "DeleteObject", bucket=bucket, key=key, version_id=version_id
+        )
+        return result
+
+    def delete_objects(
+        self,
+        bucket: str,
+        keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
+    ) -> list[DeletedObject | DeleteError]:
+        """Delete up to 1000 keys; each is a key, ``(key, version_id)`` or
+        ``{"Key": ..., "VersionId": ...}``. Per-key failures (AccessDenied
+        included) come back as DeleteError entries. Raises NoSuchBucket,
+        InvalidArgument (too many keys or a malformed entry).
+        """
+        items = _delete_items(keys)
+        result: list[DeletedObject | DeleteError] = self._call(
+            "DeleteObjects", bucket=bucket, items=items
+        )
+        return result
+
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        *,
+        src_version_id: str | None = None,
+        metadata_directive: str = "COPY",
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> PutObjectResult:
+        """Copy an object without moving its bytes (they are shared).
+
+        Raises the source's NoSuchBucket / NoSuchKey / NoSuchVersion,
+        InvalidRequest (copy onto itself unchanged, source a delete marker,
+        source over 5 GB), PreconditionFailed, InvalidArgument.
+        """
+        result: PutObjectResult = self._call(
+            "CopyObject",
+            src_bucket=src_bucket,
+            src_key=src_key,
+            bucket=bucket,
+            key=key,
+            src_version_id=src_version_id,
+            metadata_directive=metadata_directive,
+            metadata=dict(metadata) if metadata is not None else None,
+            content_type=content_type,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        return result
+
+    # ---------------------------------------------------------------- listing
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int = 1000,
+        continuation_token: str | None = None,
+        start_after: str | None = None,
+    ) -> ListObjectsResult:
+        """One page of keys in UTF-8 byte order (ListObjectsV2).
+
+        Raises NoSuchBucket, InvalidArgument (bad token or max_keys).
+        """
+        result: ListObjectsResult = self._call(
+            "ListObjects",
+            bucket=bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            max_keys=max_keys,
+            continuation_token=continuation_token,
+            start_after=start_after,
+        )
+        return result
+
+    def list_object_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        version_id_marker: str | None = None,
+        max_keys: int = 1000,
+    ) -> ListVersionsResult:
+        """One page of versions and delete markers: by key, newest first.
+
+        Raises NoSuchBucket, InvalidArgument.
+        """
+        result: ListVersionsResult = self._call(
+            "ListObjectVersions",
+            bucket=bucket,
+            prefix=prefix,
+            key_marker=key_marker,
+            version_id_marker=version_id_marker,
+            max_keys=max_keys,
+        )
+        return result
+
+
+def _delete_items(
+    keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
+) -> list[tuple[str, str | None]]:
+    if isinstance(keys, str | bytes):
+        raise InvalidArgument("keys must be a list, not a single string")
+    items: list[tuple[str, str | None]] = []
+    for entry in keys:
+        if isinstance(entry, str):
+            items.append((entry, None))
+        elif isinstance(entry, tuple) and len(entry) == 2:
+            items.append((entry[0], entry[1]))
+        elif isinstance(entry, Mapping) and "Key" in entry:
+            items.append((entry["Key"], entry.get("VersionId")))
+        else:
+            raise InvalidArgument(f"cannot read a key to delete from {entry!r}")
+        if len(items) > MAX_DELETE_KEYS:
+            raise InvalidArgument(f"at most {MAX_DELETE_KEYS} keys per delete_objects call")
+    return items

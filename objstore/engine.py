@@ -1,0 +1,134 @@
+"""The choke point: authenticate -> authorize -> execute -> audit.
+
+Every public operation arrives here as ``(caller, operation name, params)``.
+The engine looks the operation up in :mod:`objstore.actions`, asks the
+authorizer once per permission, and only then calls the namespace. Nothing
+below this module knows who the caller is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from objstore.actions import OPERATIONS, Operation, Permission
+from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
+from objstore.errors import AccessDenied, NoSuchKey, NoSuchVersion, ObjstoreError
+from objstore.ns.namespace import Namespace
+
+log = logging.getLogger("objstore.audit")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One operation as the audit trail records it."""
+
+    time_ns: int
+    principal: str
+    operation: str
+    resources: tuple[str, ...]
+    outcome: str  # "ok" or the error code
+
+
+AuditSink = Callable[[AuditEvent], None]
+
+
+def _log_sink(event: AuditEvent) -> None:
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "%s %s %s -> %s",
+            event.principal,
+            event.operation,
+            ",".join(event.resources),
+            event.outcome,
+        )
+
+
+class Engine:
+    """Runs operations for callers, through the authorizer."""
+
+    def __init__(
+        self,
+        ns: Namespace,
+        authorizer: Authorizer,
+        *,
+        audit: AuditSink | None = None,
+    ) -> None:
+        self.ns = ns
+        self.authorizer = authorizer
+        self.audit = audit or _log_sink
+
+    def _request(
+        self, caller: Identity, op: Operation, perm: Permission, params: Mapping[str, Any]
+    ) -> AuthorizationRequest:
+        resource = perm.resource_for(params)
+        owner = None
+        if perm.resource != "*":
+            owner = self.ns.bucket_owner(params[perm.bucket_param])
+        return AuthorizationRequest(
+            principal=caller,
+            action=perm.action_for(params),
+            resource=resource,
+            context=perm.context_for(params),
+            operation=op.name,
+            resource_account=owner,
+        )
+
+    def _allowed(self, req: AuthorizationRequest) -> bool:
+        return is_allowed(self.authorizer.authorize(req))
+
+    def call(self, caller: Identity, name: str, params: dict[str, Any]) -> Any:
+        """Authorize and run operation ``name``. Raises AccessDenied or the operation's errors."""
+        op = OPERATIONS[name]
+        resources: list[str] = []
+        outcome = "ok"
+        try:
+            if op.per_item:
+                return self._call_items(caller, op, params, resources)
+            for perm in op.permissions:
+                req = self._request(caller, op, perm, params)
+                resources.append(req.resource)
+                if not self._allowed(req):
+                    raise AccessDenied(
+                        f"{caller.arn} is not allowed {req.action} on {req.resource}",
+                        action=req.action,
+                        resource=req.resource,
+                    )
+            if op.owner_param:
+                params = {**params, op.owner_param: caller.account}
+            try:
+                return getattr(self.ns, op.method)(**params)
+            except (NoSuchKey, NoSuchVersion) as exc:
+                need = op.not_found_requires
+                hidden = (
+                    need is not None
+                    and not exc.details.get("delete_marker")
+                    and not self._allowed(self._request(caller, op, need, params))
+                )
+                if hidden:
+                    # Without ListBucket a caller must not learn what does not exist.
+                    raise AccessDenied("access denied") from None
+                raise
+        except ObjstoreError as exc:
+            outcome = exc.code
+            raise
+        finally:
+            self.audit(AuditEvent(time.time_ns(), caller.arn, op.name, tuple(resources), outcome))
+
+    def _call_items(
+        self, caller: Identity, op: Operation, params: dict[str, Any], resources: list[str]
+    ) -> Any:
+        items = params["items"]
+        denied: dict[int, ObjstoreError] = {}
+        for i, (key, vid) in enumerate(items):
+            item = {**params, "key": key, "version_id": vid}
+            for perm in op.permissions:
+                req = self._request(caller, op, perm, item)
+                resources.append(req.resource)
+                if not self._allowed(req):
+                    denied[i] = AccessDenied("access denied", key=key)
+                    break
+        return getattr(self.ns, op.method)(**params, denied=denied)

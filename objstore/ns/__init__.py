@@ -1,0 +1,1 @@
+"""The namespace: S3 rules (buckets, objects, versions, listing) over metadata and blobs."""

@@ -1,0 +1,47 @@
+"""Byte ranges of a GET (pure)."""
+
+from __future__ import annotations
+
+import re
+
+from objstore.errors import InvalidArgument, InvalidRange
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+RangeSpec = tuple[int, int] | str | None
+
+
+def resolve_range(spec: RangeSpec, size: int) -> tuple[int, int] | None:
+    """``(first, last)`` inclusive for ``spec`` over an object of ``size`` bytes.
+
+    ``spec`` is None (whole object), ``(first, last)`` inclusive, or an HTTP
+    form ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n``. A last byte past the end
+    is clamped, as HTTP does. Raises InvalidRange when nothing is satisfiable
+    (a start beyond the end, any range on an empty object) and InvalidArgument
+    for a malformed spec.
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        m = _RANGE.fullmatch(spec.strip())
+        if not m or (not m.group(1) and not m.group(2)):
+            raise InvalidArgument(f"malformed range {spec!r} (one range of the form bytes=a-b)")
+        a, b = m.group(1), m.group(2)
+        if not a:
+            n = int(b)
+            if n == 0 or size == 0:
+                raise InvalidRange(f"range {spec!r} is not satisfiable", size=size)
+            return max(0, size - n), size - 1
+        first = int(a)
+        last = int(b) if b else size - 1
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(type(v) is int for v in spec):
+        first, last = spec
+        if first < 0 or last < 0:
+            raise InvalidArgument("range bounds must not be negative")
+    else:
+        raise InvalidArgument("range must be (first, last) or a 'bytes=...' string")
+    if last < first:
+        raise InvalidArgument(f"range end {last} is before its start {first}")
+    if first >= size:
+        raise InvalidRange(f"range start {first} is beyond the object's {size} bytes", size=size)
+    return first, min(last, size - 1)

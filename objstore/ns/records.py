@@ -1,0 +1,119 @@
+"""Binary encodings of bucket and version records (pure).
+
+A version record starts with a fixed header so listing can read size, time
+and ETag without decoding the rest; the variable tail is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+_HDR = struct.Struct("<BQQqHHI")  # flags, seq, size, mtime_ns, len etag, len vid, len tail
+_SUM = struct.Struct("<QQqHH")  # seq, size, mtime_ns, len etag, len key
+_F_MARKER = 1
+_F_INLINE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """One version of one key: an object or a delete marker."""
+
+    key: str
+    version_id: str
+    seq: int
+    mtime_ns: int
+    is_marker: bool = False
+    size: int = 0
+    etag: str = ""
+    checksum: str = ""
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    inline: bytes | None = None
+    data_id: bytes | None = None
+    parts: int = 0
+
+    def encode(self) -> bytes:
+        tail: dict[str, Any] = {"k": self.key}
+        if not self.is_marker:
+            tail["c"] = self.checksum
+            if self.content_type is not None:
+                tail["t"] = self.content_type
+            if self.metadata:
+                tail["m"] = self.metadata
+            if self.data_id is not None:
+                tail["d"] = self.data_id.hex()
+            if self.parts:
+                tail["p"] = self.parts
+        tail_b = json.dumps(tail, separators=(",", ":"), ensure_ascii=False).encode()
+        etag_b = self.etag.encode()
+        vid_b = self.version_id.encode()
+        flags = (_F_MARKER if self.is_marker else 0) | (_F_INLINE if self.inline is not None else 0)
+        head = _HDR.pack(
+            flags, self.seq, self.size, self.mtime_ns, len(etag_b), len(vid_b), len(tail_b)
+        )
+        return b"".join((head, etag_b, vid_b, tail_b, self.inline or b""))
+
+    @classmethod
+    def decode(cls, raw: bytes) -> VersionRecord:
+        flags, seq, size, mtime, le, lv, lt = _HDR.unpack_from(raw)
+        p = _HDR.size
+        etag = raw[p : p + le].decode()
+        p += le
+        vid = raw[p : p + lv].decode()
+        p += lv
+        tail = json.loads(raw[p : p + lt])
+        p += lt
+        data_id = tail.get("d")
+        return cls(
+            key=tail["k"],
+            version_id=vid,
+            seq=seq,
+            mtime_ns=mtime,
+            is_marker=bool(flags & _F_MARKER),
+            size=size,
+            etag=etag,
+            checksum=tail.get("c", ""),
+            content_type=tail.get("t"),
+            metadata=tail.get("m", {}),
+            inline=raw[p:] if flags & _F_INLINE else None,
+            data_id=bytes.fromhex(data_id) if data_id else None,
+            parts=tail.get("p", 0),
+        )
+
+    def summary(self) -> bytes:
+        """The compact form kept in the "latest" index for fast listing."""
+        etag_b = self.etag.encode()
+        key_b = self.key.encode()
+        return (
+            _SUM.pack(self.seq, self.size, self.mtime_ns, len(etag_b), len(key_b)) + etag_b + key_b
+        )
+
+
+def decode_summary(raw: bytes) -> tuple[int, int, int, str, str]:
+    """``(seq, size, mtime_ns, etag, key)`` from :meth:`VersionRecord.summary` bytes."""
+    seq, size, mtime, le, lk = _SUM.unpack_from(raw)
+    p = _SUM.size
+    return seq, size, mtime, raw[p : p + le].decode(), raw[p + le : p + le + lk].decode()
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRecord:
+    """A bucket: its owner, creation time and versioning state."""
+
+    name: str
+    owner: str
+    created_ns: int
+    versioning: str | None = None  # None (never enabled), "Enabled", "Suspended"
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            {"o": self.owner, "c": self.created_ns, "v": self.versioning}, separators=(",", ":")
+        ).encode()
+
+    @classmethod
+    def decode(cls, name: str, raw: bytes) -> BucketRecord:
+        d = json.loads(raw)
+        return cls(name=name, owner=d["o"], created_ns=d["c"], versioning=d["v"])

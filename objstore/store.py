@@ -1,0 +1,151 @@
+"""``Store``: opens the backends, wires the layers, hands out clients."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from objstore import keyspace
+from objstore.authz import Authorizer, Identity, RootOnlyAuthorizer
+from objstore.blob.chunkstore import ChunkStore
+from objstore.blob.files import FileChunkStore
+from objstore.blob.locks import FileGcLock, GcLock, ThreadGcLock
+from objstore.blob.memory import MemoryChunkStore
+from objstore.blob.store import BlobSettings, BlobStore, GcResult
+from objstore.client import Client
+from objstore.engine import AuditSink, Engine
+from objstore.errors import InvalidArgument
+from objstore.meta.base import MetadataStore
+from objstore.meta.memory import MemoryMetadataStore
+from objstore.ns.namespace import Limits, Namespace
+
+_ACCOUNT_KEY = keyspace.CONFIG + b"account"
+
+
+class Store:
+    """An open object store. Use :func:`objstore.open`; close it (or use ``with``)."""
+
+    def __init__(
+        self,
+        chunks: ChunkStore,
+        meta: MetadataStore,
+        *,
+        lock: GcLock,
+        path: str | None = None,
+        authorizer: Authorizer | None = None,
+        settings: BlobSettings | None = None,
+        limits: Limits | None = None,
+        clock: Callable[[], int] = time.time_ns,
+        audit: AuditSink | None = None,
+        account_id: str | None = None,
+    ) -> None:
+        self.path = path
+        self._chunks = chunks
+        self._meta = meta
+        self.blobs = BlobStore(chunks, meta, settings or BlobSettings(), lock)
+        self.namespace = Namespace(meta, self.blobs, limits=limits, clock=clock)
+        self.account_id = self._account(account_id)
+        self.engine = Engine(self.namespace, authorizer or RootOnlyAuthorizer(), audit=audit)
+        self.root = Client(self.engine, Identity.root(self.account_id))
+        self._closed = False
+
+    def _account(self, wanted: str | None) -> str:
+        if wanted is not None and not (len(wanted) == 12 and wanted.isdigit()):
+            raise InvalidArgument("account_id must be 12 digits")
+        with self._meta.begin_write() as txn:
+            raw = txn.get(_ACCOUNT_KEY)
+            if raw is not None:
+                return raw.decode()
+            # Fixed at creation: bucket ownership and ARNs refer to it.
+            account = wanted or "000000000000"
+            txn.put(_ACCOUNT_KEY, account.encode())
+            return account
+
+    def client(self, identity: Identity) -> Client:
+        """A client acting as ``identity`` (every call goes through the authorizer)."""
+        return Client(self.engine, identity)
+
+    def gc(self, *, timeout: float | None = 60.0) -> GcResult:
+        """Delete chunks no object references any more, and leftovers of crashed uploads."""
+        return self.blobs.gc(timeout=timeout)
+
+    def close(self) -> None:
+        """Release the store; further calls fail."""
+        if self._closed:
+            return
+        self._closed = True
+        self.blobs.close()
+        self._chunks.close()
+        self._meta.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_store(
+    path: str | os.PathLike[str] | None,
+    *,
+    authorizer: Authorizer | None = None,
+    etag_mode: str = "md5",
+    chunking: str = "fixed",
+    chunk_size: int | None = None,
+    inline_threshold: int = 4096,
+    limits: Limits | None = None,
+    clock: Callable[[], int] = time.time_ns,
+    audit: AuditSink | None = None,
+    account_id: str | None = None,
+    chunk_store: ChunkStore | None = None,
+    metadata_store: MetadataStore | None = None,
+) -> Store:
+    """Open (creating if needed) the store at ``path``; ``None`` keeps it in memory.
+
+    ``chunk_store`` / ``metadata_store`` plug in other backends. Raises
+    InvalidArgument for bad settings.
+    """
+    try:
+        settings = BlobSettings(
+            chunking=chunking,
+            chunk_size=chunk_size or (4 << 20 if chunking == "fixed" else 1 << 20),
+            inline_threshold=inline_threshold,
+            etag_mode=etag_mode,
+        )
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from None
+    lock: GcLock
+    if path is None:
+        chunks: ChunkStore = chunk_store or MemoryChunkStore()
+        meta: MetadataStore = metadata_store or MemoryMetadataStore()
+        lock = ThreadGcLock()
+        where = None
+    else:
+        where = os.fspath(path)
+        os.makedirs(where, exist_ok=True)
+        chunks = chunk_store or FileChunkStore(os.path.join(where, "chunks"))
+        if metadata_store is None:
+            from objstore.meta.lmdb_store import LmdbMetadataStore
+
+            metadata_store = LmdbMetadataStore(os.path.join(where, "meta"))
+        meta = metadata_store
+        lock = FileGcLock(os.path.join(where, "gc.lock"))
+    return Store(
+        chunks,
+        meta,
+        lock=lock,
+        path=where,
+        authorizer=authorizer,
+        settings=settings,
+        limits=limits,
+        clock=clock,
+        audit=audit,
+        account_id=account_id,
+    )

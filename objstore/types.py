@@ -1,0 +1,126 @@
+"""Result types of the public API: frozen, slotted dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BucketInfo:
+    """A bucket as ``list_buckets`` reports it."""
+
+    name: str
+    creation_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PutObjectResult:
+    """What a write produced. ``version_id`` is None in a never-versioned bucket."""
+
+    etag: str
+    version_id: str | None
+    size: int
+    checksum: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """An object's attributes (``head_object``), without its body."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    checksum: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    """``version_id`` of the marker created or version removed; whether it is a delete marker."""
+
+    version_id: str | None
+    delete_marker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedObject:
+    """One successful entry of ``delete_objects``."""
+
+    key: str
+    version_id: str | None
+    delete_marker: bool
+    delete_marker_version_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteError:
+    """One failed entry of ``delete_objects`` (``code`` is the S3 error code)."""
+
+    key: str
+    version_id: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSummary:
+    """One key of a listing."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    storage_class: str = "STANDARD"
+
+
+@dataclass(frozen=True, slots=True)
+class ListObjectsResult:
+    """A page of ``list_objects`` (ListObjectsV2)."""
+
+    contents: tuple[ObjectSummary, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_continuation_token: str | None
+    key_count: int
+    prefix: str = ""
+    delimiter: str | None = None
+    max_keys: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One object version of ``list_object_versions``."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    size: int
+    etag: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMarkerEntry:
+    """One delete marker of ``list_object_versions``."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListVersionsResult:
+    """A page of ``list_object_versions``."""
+
+    versions: tuple[ObjectVersion, ...]
+    delete_markers: tuple[DeleteMarkerEntry, ...]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_version_id_marker: str | None
+    common_prefixes: tuple[str, ...] = ()
