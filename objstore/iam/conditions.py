@@ -33,7 +33,8 @@ them (IAM User Guide, "Condition operators", "Multivalued context keys"):
   takes ``true``/``false`` in any case or Python bools; ``BinaryEquals`` compares bytes
   (policy values base64; request values bytes or base64 text); ``IpAddress`` takes CIDR
   blocks, a bare address meaning ``/32`` or ``/128``, host bits ignored; ``Arn*`` match
-  each of the six ARN parts separately (``ArnEquals`` == ``ArnLike``).
+  each of the six ARN parts separately (``ArnEquals`` == ``ArnLike``); an ARN value without
+  all six parts (``"*"``) is accepted but matches nothing, as AWS requires every part.
 * A request value of the wrong type for the operator simply does not match (as in AWS);
   evaluation never raises.
 * Policy variables (``${...}``, Version 2012-10-17) are allowed in String, Arn and Bool
