@@ -1,0 +1,229 @@
+"""Principals: ARN parsing, derived context keys, and Principal/NotPrincipal matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from objstore.errors import InvalidInput
+from objstore.iam.principal import (
+    Grant,
+    Principal,
+    PrincipalElement,
+    PrincipalType,
+    as_principal,
+)
+
+A = "111122223333"
+B = "444455556666"
+ROOT = f"arn:aws:iam::{A}:root"
+ALICE = f"arn:aws:iam::{A}:user/alice"
+DANA = f"arn:aws:iam::{A}:user/division/team/dana"
+ROLE = f"arn:aws:iam::{A}:role/Reader"
+PATHED_ROLE = f"arn:aws:iam::{A}:role/app/Reader"
+SESSION = f"arn:aws:sts::{A}:assumed-role/Reader/sess1"
+OTHER_SESSION = f"arn:aws:sts::{A}:assumed-role/Reader/sess2"
+FED = f"arn:aws:sts::{A}:federated-user/carol"
+OIDC = f"arn:aws:iam::{A}:oidc-provider/token.example.com"
+
+
+@pytest.mark.parametrize(
+    ("arn", "ptype", "account"),
+    [
+        (ROOT, PrincipalType.ROOT, A),
+        (ALICE, PrincipalType.USER, A),
+        (DANA, PrincipalType.USER, A),
+        (ROLE, PrincipalType.ROLE, A),
+        (SESSION, PrincipalType.ASSUMED_ROLE, A),
+        (FED, PrincipalType.FEDERATED_USER, A),
+        (OIDC, PrincipalType.WEB_IDENTITY, A),
+        (f"arn:aws-cn:iam::{B}:user/x", PrincipalType.USER, B),
+    ],
+)
+def test_from_arn_types(arn: str, ptype: PrincipalType, account: str) -> None:
+    """Each principal ARN form is recognised with its account."""
+    p = Principal.from_arn(arn)
+    assert (p.type, p.account, p.arn) == (ptype, account, arn)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::1111:user/alice",
+        "arn:aws:iam::111122223333:group/devs",
+        "arn:aws:iam::111122223333:user/",
+        "arn:aws:s3:::bucket",
+        "arn:aws:sts::111122223333:assumed-role/OnlyRole",
+        "arn:aws:iam::111122223333:user/a b",
+        "user/alice",
+        "",
+    ],
+)
+def test_from_arn_rejects(arn: str) -> None:
+    """Strings that are not principal ARNs raise InvalidInput."""
+    with pytest.raises(InvalidInput):
+        Principal.from_arn(arn)
+
+
+def test_user_context_values() -> None:
+    """A user supplies username, ARN, account, type, tags; user id only when known."""
+    p = Principal.from_arn(DANA, user_id="AIDAEXAMPLE", tags={"team": "blue"})
+    values = p.context_values()
+    assert values["aws:username"] == "dana"
+    assert values["aws:PrincipalArn"] == DANA
+    assert values["aws:PrincipalAccount"] == A
+    assert values["aws:PrincipalType"] == "User"
+    assert values["aws:userid"] == "AIDAEXAMPLE"
+    assert values["aws:PrincipalTag/team"] == "blue"
+    assert values["aws:PrincipalIsAWSService"] is False
+    assert "aws:userid" not in Principal.from_arn(ALICE).context_values()
+
+
+def test_session_context_values() -> None:
+    """A role session's PrincipalArn is its role; it has no username."""
+    p = Principal.from_arn(SESSION)
+    values = p.context_values()
+    assert values["aws:PrincipalArn"] == ROLE
+    assert values["aws:PrincipalType"] == "AssumedRole"
+    assert "aws:username" not in values
+    assert p.session_name == "sess1"
+    assert p.role_name == "Reader"
+    pathed = Principal.from_arn(SESSION, role_arn=PATHED_ROLE)
+    assert pathed.context_values()["aws:PrincipalArn"] == PATHED_ROLE
+
+
+def test_root_federated_anonymous_service_values() -> None:
+    """Root's user id is the account; federated users get account:name; anonymous and
+    services get their own keys."""
+    root = Principal.from_arn(ROOT).context_values()
+    assert root["aws:userid"] == A and root["aws:PrincipalType"] == "Account"
+    assert "aws:username" not in root
+    fed = Principal.from_arn(FED).context_values()
+    assert fed["aws:userid"] == f"{A}:carol" and fed["aws:PrincipalType"] == "FederatedUser"
+    anon = Principal.anonymous().context_values()
+    assert anon["aws:PrincipalType"] == "Anonymous" and "aws:PrincipalArn" not in anon
+    svc = Principal.service("ec2.amazonaws.com").context_values()
+    assert svc["aws:PrincipalServiceName"] == "ec2.amazonaws.com"
+    assert svc["aws:PrincipalIsAWSService"] is True
+
+
+def test_as_principal_forms() -> None:
+    """ARNs, account ids, services and 'anonymous' are all accepted."""
+    assert as_principal(ALICE).type is PrincipalType.USER
+    assert as_principal(A).arn == ROOT
+    assert as_principal("ec2.amazonaws.com").type is PrincipalType.SERVICE
+    assert as_principal("anonymous").type is PrincipalType.ANONYMOUS
+    p = Principal.from_arn(ALICE)
+    assert as_principal(p) is p
+    for bad in ("", "Anonymous!", "arn:aws:s3:::b", "alice"):
+        with pytest.raises(InvalidInput):
+            as_principal(bad)
+    with pytest.raises(InvalidInput):
+        as_principal(42)  # type: ignore[arg-type]
+
+
+def _el(raw: object) -> PrincipalElement:
+    return PrincipalElement.compile(raw)
+
+
+@pytest.mark.parametrize(
+    ("element", "caller", "grant"),
+    [
+        ("*", ALICE, Grant.EVERYONE),
+        ("*", "anonymous", Grant.EVERYONE),
+        ({"AWS": "*"}, "anonymous", Grant.EVERYONE),
+        ({"AWS": "*"}, "ec2.amazonaws.com", Grant.EVERYONE),
+        ({"AWS": ALICE}, ALICE, Grant.DIRECT),
+        ({"AWS": ALICE}, DANA, Grant.NONE),
+        ({"AWS": DANA}, DANA, Grant.DIRECT),
+        ({"AWS": A}, ALICE, Grant.ACCOUNT),
+        ({"AWS": ROOT}, ALICE, Grant.ACCOUNT),
+        ({"AWS": ROOT}, ROOT, Grant.DIRECT),
+        ({"AWS": A}, f"arn:aws:iam::{B}:user/alice", Grant.NONE),
+        ({"AWS": ROLE}, SESSION, Grant.ROLE),
+        ({"AWS": PATHED_ROLE}, SESSION, Grant.ROLE),
+        ({"AWS": ROLE}, ROLE, Grant.ROLE),
+        ({"AWS": SESSION}, SESSION, Grant.DIRECT),
+        ({"AWS": SESSION}, OTHER_SESSION, Grant.NONE),
+        ({"AWS": [ROLE, SESSION, A]}, SESSION, Grant.DIRECT),
+        ({"AWS": FED}, FED, Grant.DIRECT),
+        ({"AWS": ALICE}, "anonymous", Grant.NONE),
+        ({"Service": "ec2.amazonaws.com"}, "ec2.amazonaws.com", Grant.DIRECT),
+        ({"Service": "ec2.amazonaws.com"}, "s3.amazonaws.com", Grant.NONE),
+        ({"Federated": OIDC}, OIDC, Grant.DIRECT),
+        ({"Federated": "accounts.google.com"}, ALICE, Grant.NONE),
+    ],
+)
+def test_grant(element: object, caller: str, grant: Grant) -> None:
+    """The element names the caller as specifically as its form says."""
+    assert _el(element).grant(as_principal(caller)) is grant
+
+
+def test_canonical_user() -> None:
+    """CanonicalUser ids match a principal carrying that id, case-insensitively."""
+    cid = "a" * 64
+    p = Principal.from_arn(ALICE, canonical_user=cid.upper())
+    assert _el({"CanonicalUser": cid}).grant(p) is Grant.DIRECT
+    assert _el({"CanonicalUser": cid}).grant(Principal.from_arn(ALICE)) is Grant.NONE
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "alice",
+        {},
+        {"AWS": []},
+        {"AWS": 5},
+        {"aws": ALICE},
+        {"AWS": "arn:aws:iam::111122223333:user/*"},
+        {"AWS": "arn:aws:iam::*:root"},
+        {"AWS": "1234"},
+        {"AWS": "arn:aws:s3:::bucket"},
+        {"AWS": OIDC},
+        {"Service": "EC2"},
+        {"Service": "ec2"},
+        {"Federated": "not a provider"},
+        {"CanonicalUser": "abc"},
+        ["*"],
+    ],
+)
+def test_compile_rejects(raw: object) -> None:
+    """Invalid Principal values raise ValueError with a message."""
+    with pytest.raises(ValueError, match=r"."):
+        _el(raw)
+
+
+@pytest.mark.parametrize(
+    ("listed", "caller", "exempt"),
+    [
+        ([ALICE, ROOT], ALICE, True),
+        ([ALICE], ALICE, False),  # the account must be listed too
+        ([A], ALICE, False),  # and the user itself
+        ([ROOT], ROOT, True),
+        ([SESSION, ROLE, ROOT], SESSION, True),
+        ([SESSION, ROLE, ROOT], OTHER_SESSION, False),
+        ([ROLE, ROOT], SESSION, False),
+        ([SESSION, ROOT], SESSION, False),
+        ([ROLE, ROOT], ROLE, True),
+        ([FED, ROOT], FED, True),
+        ([ALICE, ROOT], "anonymous", False),
+    ],
+)
+def test_not_principal_exemption(listed: list[str], caller: str, exempt: bool) -> None:
+    """NotPrincipal exempts a caller only when each of its identities is listed."""
+    element = _el({"AWS": listed})
+    assert element.excludes(as_principal(caller), has_boundary=False) is exempt
+
+
+def test_not_principal_everyone_and_services() -> None:
+    """'*' exempts everyone; services and providers are exempt when listed."""
+    assert _el("*").excludes(as_principal("anonymous"), has_boundary=False)
+    svc = as_principal("ec2.amazonaws.com")
+    assert _el({"Service": "ec2.amazonaws.com"}).excludes(svc, has_boundary=False)
+    assert not _el({"AWS": ALICE}).excludes(svc, has_boundary=False)
+
+
+def test_not_principal_with_boundary_never_exempts_iam_identities() -> None:
+    """AWS documents that a NotPrincipal deny applies to users and roles with a boundary."""
+    element = _el({"AWS": [ALICE, ROOT]})
+    assert not element.excludes(as_principal(ALICE), has_boundary=True)
+    assert element.excludes(as_principal(ROOT), has_boundary=True)
