@@ -1,0 +1,5 @@
+import sys
+
+from objstore.cli import main
+
+sys.exit(main())
