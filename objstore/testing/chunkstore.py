@@ -1,0 +1,115 @@
+"""Conformance tests every :class:`~objstore.blob.chunkstore.ChunkStore` must pass."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import blake3
+import pytest
+
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkStore
+
+
+def cid_of(data: bytes) -> ChunkId:
+    return ChunkId(blake3.blake3(data).digest())
+
+
+class ChunkStoreTests:
+    """Subclass and implement :meth:`make_store`."""
+
+    def make_store(self, tmp_path: Path) -> ChunkStore:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def chunks(self, tmp_path: Path) -> Iterator[ChunkStore]:
+        store = self.make_store(tmp_path)
+        yield store
+        store.close()
+
+    def test_put_then_get_returns_the_bytes(self, chunks: ChunkStore) -> None:
+        """A chunk reads back exactly as written."""
+        data = os.urandom(10_000)
+        chunks.put(cid_of(data), data)
+        assert chunks.get(cid_of(data)) == data
+        assert chunks.has(cid_of(data))
+
+    def test_get_missing_raises_chunk_missing(self, chunks: ChunkStore) -> None:
+        """An absent chunk is ChunkMissing (a KeyError), not empty bytes."""
+        with pytest.raises(ChunkMissing):
+            chunks.get(cid_of(b"never stored"))
+        assert not chunks.has(cid_of(b"never stored"))
+
+    def test_put_is_idempotent(self, chunks: ChunkStore) -> None:
+        """Putting the same chunk twice keeps one good copy."""
+        data = b"x" * 5000
+        chunks.put(cid_of(data), data)
+        chunks.put(cid_of(data), memoryview(data))
+        assert chunks.get(cid_of(data)) == data
+        assert list(chunks.iter_ids()).count(cid_of(data)) == 1
+
+    def test_accepts_memoryview_and_bytearray(self, chunks: ChunkStore) -> None:
+        """Bodies arrive as views into reused buffers."""
+        buf = bytearray(os.urandom(3000))
+        chunks.put(cid_of(bytes(buf[:1000])), memoryview(buf)[:1000])
+        chunks.put(cid_of(bytes(buf)), buf)
+        assert chunks.get(cid_of(bytes(buf[:1000]))) == bytes(buf[:1000])
+        assert chunks.get(cid_of(bytes(buf))) == bytes(buf)
+
+    def test_delete_removes_and_tolerates_absent(self, chunks: ChunkStore) -> None:
+        """Deleting twice is not an error; the chunk is gone after."""
+        data = b"delete me"
+        chunks.put(cid_of(data), data)
+        chunks.delete(cid_of(data))
+        chunks.delete(cid_of(data))
+        assert not chunks.has(cid_of(data))
+        with pytest.raises(ChunkMissing):
+            chunks.get(cid_of(data))
+
+    def test_batch_forms(self, chunks: ChunkStore) -> None:
+        """has_many / put_many / delete_many agree with the single forms."""
+        blobs = [os.urandom(100 + i) for i in range(20)]
+        ids = [cid_of(b) for b in blobs]
+        chunks.put_many(zip(ids, blobs, strict=True))
+        absent = cid_of(b"absent")
+        assert chunks.has_many([*ids, absent]) == set(ids)
+        chunks.delete_many(ids[:10])
+        assert chunks.has_many(ids) == set(ids[10:])
+        assert set(chunks.iter_ids()) == set(ids[10:])
+
+    def test_empty_chunk(self, chunks: ChunkStore) -> None:
+        """A zero-length chunk is a chunk like any other."""
+        chunks.put(cid_of(b""), b"")
+        assert chunks.has(cid_of(b""))
+        assert chunks.get(cid_of(b"")) == b""
+
+    def test_sync_keeps_everything(self, chunks: ChunkStore) -> None:
+        """sync() may be called at any time and loses nothing."""
+        chunks.sync()
+        data = os.urandom(70_000)
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        chunks.sync()
+        assert chunks.get(cid_of(data)) == data
+
+    def test_concurrent_puts_of_the_same_chunk(self, chunks: ChunkStore) -> None:
+        """Threads writing one chunk at once leave it whole."""
+        data = os.urandom(200_000)
+        errors: list[BaseException] = []
+
+        def put() -> None:
+            try:
+                for _ in range(20):
+                    chunks.put(cid_of(data), data)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=put) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert chunks.get(cid_of(data)) == data
