@@ -7,8 +7,6 @@
 2
 """
 
-from __future__ import annotations
-
 from objstore import errors
 from objstore.authz import (
     AuthorizationRequest,
