@@ -1,0 +1,795 @@
+"""Policy documents: parse and validate once, into immutable, compiled statements.
+
+:meth:`Policy.from_json` is the only way in. It checks, in this order, and raises
+:class:`~objstore.errors.MalformedPolicyDocument` at the first problem, naming the element
+(``Statement[2].Action[0]``) and, when the problem has a place, its line and column:
+
+1. the input is text (or UTF-8 bytes) and not empty;
+2. its size, whitespace not counted, is within the limit of its kind (:data:`SIZE_LIMITS`);
+3. every character is in the allowed set (IAM's ``\\t \\n \\r U+0020-U+00FF`` for identity,
+   trust, boundary and session policies; any character but control characters for
+   resource policies, whose S3 keys may be any Unicode);
+4. it is strict JSON (no duplicate keys anywhere);
+5. the grammar: known elements only, right value types, ``Version``, ``Effect``, ``Sid``,
+   Action/NotAction, Resource/NotResource and Principal/NotPrincipal rules per kind, ARNs,
+   policy variables, and the Condition block (operators and values, via ``conditions.py``).
+
+Everything a decision needs is compiled here: action patterns (case-insensitive),
+resource patterns or variable templates (case-sensitive), the principal element, and the
+condition block. A per-policy memo maps a request's action to the statements whose
+Action/NotAction element accepts it, so a decision only looks at statements that can apply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from objstore.errors import InvalidInput, MalformedPolicyDocument
+from objstore.iam import _json
+from objstore.iam._json import JArray, JBool, JNumber, JObject, JsonError, JString, Node
+from objstore.iam.arn import Arn
+from objstore.iam.conditions import EMPTY as EMPTY_CONDITION
+from objstore.iam.conditions import ConditionBlock
+from objstore.iam.context import EMPTY_CONTEXT, RequestContext
+from objstore.iam.glob import Glob
+from objstore.iam.principal import PrincipalElement
+from objstore.iam.variables import Template
+
+__all__ = [
+    "KINDS",
+    "SIZE_LIMITS",
+    "VERSIONS",
+    "ActionMatcher",
+    "Kind",
+    "Policy",
+    "Position",
+    "ResourceMatcher",
+    "Statement",
+]
+
+Kind: TypeAlias = Literal["identity", "resource", "trust", "boundary", "session"]
+KINDS: tuple[Kind, ...] = ("identity", "resource", "trust", "boundary", "session")
+
+# Characters, whitespace not counted. Identity and boundary policies are managed policies
+# (6,144); a bucket policy is limited to 20 KB by S3; role trust policies and STS session
+# policies to 2,048.
+SIZE_LIMITS: Mapping[Kind, int] = {
+    "identity": 6144,
+    "resource": 20480,
+    "trust": 2048,
+    "boundary": 6144,
+    "session": 2048,
+}
+VERSIONS = ("2012-10-17", "2008-10-17")
+# AWS treats a policy without Version as the original language: variables are literal.
+DEFAULT_VERSION = "2008-10-17"
+
+_TOP_KEYS = ("Version", "Id", "Statement")
+_STATEMENT_KEYS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+_WHITESPACE = " \t\n\r"
+# The IAM API's policy document character set, and for resource policies: no controls.
+_BAD_IAM_CHAR = re.compile(r"[^\t\n\r\x20-\xff]")
+_BAD_RESOURCE_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_SID = re.compile(r"[A-Za-z0-9]*")
+_ACTION = re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9_.*?-]+")
+_VARIABLE = re.compile(r"\$\{[^}]*\}")
+_KINDS_WITHOUT_PRINCIPAL = ("identity", "boundary", "session")
+# The action memo is bounded so hostile action names cannot grow it without limit.
+_MEMO_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A 1-based line and column in the policy's source text."""
+
+    line: int
+    column: int
+
+
+class _Problem(Exception):
+    """Internal: a validation failure at an offset; turned into MalformedPolicyDocument."""
+
+    def __init__(self, element: str, message: str, offset: int | None) -> None:
+        super().__init__(message)
+        self.element = element
+        self.message = message
+        self.offset = offset
+
+
+# --- matchers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActionMatcher:
+    """A compiled Action or NotAction element; :meth:`matches` includes the negation."""
+
+    patterns: tuple[str, ...]
+    negated: bool
+    _all: bool = field(repr=False)
+    _literals: frozenset[str] = field(repr=False)
+    _globs: tuple[Glob, ...] = field(repr=False)
+
+    @staticmethod
+    def compile(patterns: Sequence[str], *, negated: bool) -> ActionMatcher:
+        literals: set[str] = set()
+        globs: list[Glob] = []
+        match_all = False
+        for pattern in patterns:
+            if pattern == "*":
+                match_all = True
+            elif "*" in pattern or "?" in pattern:
+                globs.append(Glob.compile(pattern, ignore_case=True))
+            else:
+                literals.add(pattern.lower())
+        return ActionMatcher(tuple(patterns), negated, match_all, frozenset(literals), tuple(globs))
+
+    def listed(self, action_lower: str) -> bool:
+        """Whether the element lists the action (ignoring the negation)."""
+        if self._all or action_lower in self._literals:
+            return True
+        return any(g.match(action_lower) for g in self._globs)
+
+    def matches(self, action_lower: str) -> bool:
+        """Whether the statement applies to the (lower-cased) action."""
+        return self.listed(action_lower) is not self.negated
+
+
+@dataclass(frozen=True, slots=True)
+class _ResourceEntry:
+    text: str
+    glob: Glob | None  # static pattern; None when the entry has variables
+    template: Template | None  # set when the entry has variables
+
+
+ContextSource: TypeAlias = Callable[[], RequestContext]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceMatcher:
+    """A compiled Resource or NotResource element; :meth:`matches` includes the negation.
+
+    Static entries are compiled globs (``"*"`` and literal ARNs take faster paths);
+    entries with policy variables are rendered against the request context, and an
+    entry whose variable has no value matches nothing.
+    """
+
+    patterns: tuple[str, ...]
+    negated: bool
+    uses_variables: bool
+    _all: bool = field(repr=False)
+    _literals: frozenset[str] = field(repr=False)
+    _globs: tuple[Glob, ...] = field(repr=False)
+    _templates: tuple[Template, ...] = field(repr=False)
+
+    @staticmethod
+    def compile(entries: Sequence[_ResourceEntry], *, negated: bool) -> ResourceMatcher:
+        literals: set[str] = set()
+        globs: list[Glob] = []
+        templates: list[Template] = []
+        match_all = False
+        for entry in entries:
+            if entry.template is not None:
+                templates.append(entry.template)
+            elif entry.glob is not None:
+                if entry.glob.matches_everything:
+                    match_all = True
+                elif entry.glob.is_literal:
+                    literals.add(entry.glob.literal or "")
+                else:
+                    globs.append(entry.glob)
+        return ResourceMatcher(
+            tuple(e.text for e in entries),
+            negated,
+            bool(templates),
+            match_all,
+            frozenset(literals),
+            tuple(globs),
+            tuple(templates),
+        )
+
+    def listed(self, resource: str, context: ContextSource, missing: set[str] | None) -> bool:
+        """Whether the element lists the resource (ignoring the negation).
+
+        Names of variables that had no value are added to ``missing`` when given.
+        """
+        if self._all or resource in self._literals:
+            return True
+        for glob in self._globs:
+            if glob.match(resource):
+                return True
+        if self._templates:
+            ctx = context()
+            for template in self._templates:
+                rendered = template.render_glob(ctx)
+                if rendered is None:
+                    if missing is not None:
+                        missing.update(template.missing_variables(ctx))
+                    continue
+                if rendered.match(resource):
+                    return True
+        return False
+
+    def matches(
+        self, resource: str, context: ContextSource, missing: set[str] | None = None
+    ) -> bool:
+        """Whether the statement applies to the resource."""
+        return self.listed(resource, context, missing) is not self.negated
+
+
+def _no_context() -> RequestContext:
+    return EMPTY_CONTEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One compiled statement. ``start``/``end`` span it in the source (end inclusive)."""
+
+    index: int  # 0-based position in the policy's Statement list
+    sid: str | None
+    effect: Literal["Allow", "Deny"]
+    action: ActionMatcher
+    resource: ResourceMatcher | None  # None in trust policies (they have no Resource)
+    principal: PrincipalElement | None  # None in identity, boundary and session policies
+    not_principal: bool  # the element was NotPrincipal
+    condition: ConditionBlock
+    start: Position
+    end: Position
+
+    @property
+    def is_allow(self) -> bool:
+        return self.effect == "Allow"
+
+    @property
+    def has_condition(self) -> bool:
+        return self.condition is not EMPTY_CONDITION
+
+    @property
+    def uses_context(self) -> bool:
+        """Whether deciding this statement needs the request context."""
+        return self.has_condition or (self.resource is not None and self.resource.uses_variables)
+
+    def matches_resource(
+        self,
+        resource: str,
+        context: ContextSource = _no_context,
+        missing: set[str] | None = None,
+    ) -> bool:
+        """Whether Resource/NotResource accepts ``resource`` (always true in trust policies)."""
+        return self.resource is None or self.resource.matches(resource, context, missing)
+
+
+# --- the policy ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A parsed, validated, compiled policy document (immutable).
+
+    ``source`` is the text as given; ``name`` an optional label for results (the
+    simulator's source policy id); ``size`` the character count without whitespace.
+    """
+
+    kind: Kind
+    version: str
+    id: str | None
+    statements: tuple[Statement, ...]
+    source: str
+    name: str | None = None
+    size: int = 0
+    _memo: dict[str, tuple[Statement, ...]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+
+    @staticmethod
+    def from_json(
+        text: str | bytes,
+        *,
+        kind: Kind = "identity",
+        name: str | None = None,
+    ) -> Policy:
+        """Parse and validate a policy document of the given kind.
+
+        ``text`` is JSON text or UTF-8 bytes. Raises MalformedPolicyDocument for anything
+        invalid (the message names the element and, where it has one, line and column),
+        and InvalidInput for an unknown ``kind``. No other exception escapes.
+        """
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown policy kind {kind!r}; expected one of {', '.join(KINDS)}")
+        return _Compiler(kind, name).compile(text)
+
+    @property
+    def uses_variables(self) -> bool:
+        """Whether any resource uses a policy variable."""
+        return any(s.resource is not None and s.resource.uses_variables for s in self.statements)
+
+    def candidates(self, action_lower: str) -> tuple[Statement, ...]:
+        """The statements whose Action/NotAction element accepts the lower-cased action.
+
+        Memoised per policy (the policy is immutable, so the answer never changes).
+        """
+        memo = self._memo
+        found = memo.get(action_lower)
+        if found is None:
+            found = tuple(s for s in self.statements if s.action.matches(action_lower))
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[action_lower] = found
+        return found
+
+    def statement_by_sid(self, sid: str) -> Statement | None:
+        """The statement with this Sid, or None."""
+        for statement in self.statements:
+            if statement.sid == sid:
+                return statement
+        return None
+
+
+# --- the compiler --------------------------------------------------------------------
+
+
+def _a(kind: str) -> str:
+    """'an identity', 'a resource' ..."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _size(text: str) -> int:
+    return len(text) - sum(text.count(ch) for ch in _WHITESPACE)
+
+
+def _malformed(message: str, element: str | None, position: tuple[int, int] | None) -> Exception:
+    where = f"{element}: " if element else ""
+    if position is None:
+        return MalformedPolicyDocument(f"{where}{message}", element=element)
+    line, column = position
+    return MalformedPolicyDocument(
+        f"{where}{message} (line {line}, column {column})",
+        element=element,
+        line=line,
+        column=column,
+    )
+
+
+class _Compiler:
+    """Walks the JSON tree of one document; raises _Problem at the first error."""
+
+    def __init__(self, kind: Kind, name: str | None) -> None:
+        self.kind: Kind = kind
+        self.name = name
+        self.version = DEFAULT_VERSION
+        self.bad_char = _BAD_RESOURCE_CHAR if kind == "resource" else _BAD_IAM_CHAR
+
+    def compile(self, data: object) -> Policy:
+        if not isinstance(data, str | bytes | bytearray | memoryview):
+            raise _malformed(
+                f"a policy document must be JSON text, not {type(data).__name__}", None, None
+            )
+        try:
+            text = _json.decode(data)
+        except JsonError as exc:
+            raise _malformed(exc.message, None, None) from None
+        if not text.strip(_WHITESPACE):
+            raise _malformed("the policy document is empty", None, None)
+        size = _size(text)
+        limit = SIZE_LIMITS[self.kind]
+        if size > limit:
+            raise _malformed(
+                f"the policy has {size} characters (whitespace not counted); "
+                f"a {self.kind} policy may have at most {limit}",
+                None,
+                None,
+            )
+        bad = self.bad_char.search(text)
+        if bad is not None:
+            doc_starts = _json._line_starts(text)
+            raise _malformed(
+                f"character U+{ord(bad.group(0)):04X} is not allowed in {_a(self.kind)} policy",
+                None,
+                _json._position(doc_starts, bad.start()),
+            )
+        try:
+            doc = _json.parse(text)
+        except JsonError as exc:
+            raise _malformed(f"invalid JSON: {exc.message}", None, (exc.line, exc.column)) from None
+        try:
+            return self.document(doc, size)
+        except _Problem as problem:
+            position = None if problem.offset is None else doc.position(problem.offset)
+            raise _malformed(problem.message, problem.element, position) from None
+
+    # --- helpers ---
+
+    def string(self, node: Node, element: str) -> str:
+        if not isinstance(node, JString):
+            raise _Problem(element, f"must be a string, not {_json.type_name(node)}", node.start)
+        self.check_chars(node.value, element, node.start)
+        return node.value
+
+    def check_chars(self, value: str, element: str, offset: int) -> None:
+        # Escapes such as \u0000 get past the raw-text check; decoded text must pass too.
+        bad = self.bad_char.search(value)
+        if bad is not None:
+            raise _Problem(
+                element,
+                f"character U+{ord(bad.group(0)):04X} is not allowed in {_a(self.kind)} policy",
+                offset,
+            )
+
+    def strings(self, node: Node, element: str) -> list[tuple[str, int]]:
+        """A string or a non-empty array of strings, with their offsets."""
+        if isinstance(node, JString):
+            return [(self.string(node, element), node.start)]
+        if isinstance(node, JArray):
+            if not node.items:
+                raise _Problem(element, "must not be an empty list", node.start)
+            return [
+                (self.string(item, f"{element}[{i}]"), item.start)
+                for i, item in enumerate(node.items)
+            ]
+        raise _Problem(
+            element,
+            f"must be a string or a list of strings, not {_json.type_name(node)}",
+            node.start,
+        )
+
+    # --- document ---
+
+    def document(self, doc: _json.Document, size: int) -> Policy:
+        root = doc.root
+        if not isinstance(root, JObject):
+            raise _Problem(
+                "Policy", f"must be a JSON object, not {_json.type_name(root)}", root.start
+            )
+        for member in root:
+            self.check_chars(member.key, "Policy", member.key_start)
+            if member.key not in _TOP_KEYS:
+                raise _Problem(
+                    member.key,
+                    "unknown top-level element (expected Version, Id, Statement)",
+                    member.key_start,
+                )
+        version_member = root.get("Version")
+        if version_member is not None:
+            version = self.string(version_member.value, "Version")
+            if version not in VERSIONS:
+                raise _Problem(
+                    "Version",
+                    f"must be 2012-10-17 or 2008-10-17, not {version!r}",
+                    version_member.value.start,
+                )
+            self.version = version
+        policy_id: str | None = None
+        id_member = root.get("Id")
+        if id_member is not None:
+            policy_id = self.string(id_member.value, "Id")
+        statement_member = root.get("Statement")
+        if statement_member is None:
+            raise _Problem("Statement", "is required", root.start)
+        node = statement_member.value
+        if isinstance(node, JObject):
+            nodes: tuple[Node, ...] = (node,)
+        elif isinstance(node, JArray):
+            # An empty list is valid and grants nothing.
+            nodes = node.items
+        else:
+            raise _Problem(
+                "Statement",
+                f"must be an object or a list of objects, not {_json.type_name(node)}",
+                node.start,
+            )
+        statements: list[Statement] = []
+        sids: dict[str, int] = {}
+        for index, item in enumerate(nodes):
+            label = "Statement" if isinstance(node, JObject) else f"Statement[{index}]"
+            statement = self.statement(item, index, label, doc)
+            if statement.sid:
+                if statement.sid in sids:
+                    sid_member = item.get("Sid") if isinstance(item, JObject) else None
+                    raise _Problem(
+                        f"{label}.Sid",
+                        f"duplicate Sid {statement.sid!r} "
+                        f"(also in Statement[{sids[statement.sid]}])",
+                        sid_member.value.start if sid_member is not None else item.start,
+                    )
+                sids[statement.sid] = index
+            statements.append(statement)
+        return Policy(
+            kind=self.kind,
+            version=self.version,
+            id=policy_id,
+            statements=tuple(statements),
+            source=doc.text,
+            name=self.name,
+            size=size,
+        )
+
+    # --- statement ---
+
+    def statement(self, node: Node, index: int, label: str, doc: _json.Document) -> Statement:
+        if not isinstance(node, JObject):
+            raise _Problem(label, f"must be an object, not {_json.type_name(node)}", node.start)
+        for member in node:
+            self.check_chars(member.key, label, member.key_start)
+            if member.key not in _STATEMENT_KEYS:
+                raise _Problem(
+                    f"{label}.{member.key}",
+                    "unknown statement element (expected Sid, Effect, Principal, NotPrincipal, "
+                    "Action, NotAction, Resource, NotResource, Condition)",
+                    member.key_start,
+                )
+        sid = self.sid(node, label)
+        effect = self.effect(node, label)
+        principal, not_principal = self.principal(node, label, effect)
+        action = self.action(node, label)
+        resource = self.resource(node, label)
+        condition = self.condition(node, label)
+        start_line, start_col = doc.position(node.start)
+        end_line, end_col = doc.position(node.end)
+        return Statement(
+            index=index,
+            sid=sid,
+            effect=effect,
+            action=action,
+            resource=resource,
+            principal=principal,
+            not_principal=not_principal,
+            condition=condition,
+            start=Position(start_line, start_col),
+            end=Position(end_line, end_col),
+        )
+
+    def sid(self, node: JObject, label: str) -> str | None:
+        member = node.get("Sid")
+        if member is None:
+            return None
+        sid = self.string(member.value, f"{label}.Sid")
+        if not _SID.fullmatch(sid):
+            raise _Problem(
+                f"{label}.Sid",
+                f"{sid!r} is not a valid Sid (only letters A-Z, a-z and digits 0-9)",
+                member.value.start,
+            )
+        return sid
+
+    def effect(self, node: JObject, label: str) -> Literal["Allow", "Deny"]:
+        member = node.get("Effect")
+        if member is None:
+            raise _Problem(f"{label}.Effect", "is required", node.start)
+        effect = self.string(member.value, f"{label}.Effect")
+        if effect == "Allow":
+            return "Allow"
+        if effect == "Deny":
+            return "Deny"
+        raise _Problem(
+            f"{label}.Effect",
+            f'must be "Allow" or "Deny" (case-sensitive), not {effect!r}',
+            member.value.start,
+        )
+
+    def principal(
+        self, node: JObject, label: str, effect: str
+    ) -> tuple[PrincipalElement | None, bool]:
+        positive = node.get("Principal")
+        negative = node.get("NotPrincipal")
+        kind = self.kind
+        if kind in _KINDS_WITHOUT_PRINCIPAL:
+            present = positive or negative
+            if present is not None:
+                raise _Problem(
+                    f"{label}.{present.key}",
+                    f"is not allowed in {_a(kind)} policy",
+                    present.key_start,
+                )
+            return None, False
+        if positive is not None and negative is not None:
+            raise _Problem(
+                f"{label}.NotPrincipal",
+                "Principal and NotPrincipal cannot be used together",
+                negative.key_start,
+            )
+        if negative is not None:
+            if kind == "trust":
+                raise _Problem(
+                    f"{label}.NotPrincipal", "is not allowed in a trust policy", negative.key_start
+                )
+            if effect != "Deny":
+                raise _Problem(
+                    f"{label}.NotPrincipal",
+                    'is only supported with "Effect": "Deny"',
+                    negative.key_start,
+                )
+        member = positive or negative
+        if member is None:
+            raise _Problem(f"{label}.Principal", f"is required in {_a(kind)} policy", node.start)
+        element = f"{label}.{member.key}"
+        raw = self.principal_value(member.value, element)
+        try:
+            return PrincipalElement.compile(raw), member is negative
+        except ValueError as exc:
+            raise _Problem(element, str(exc), member.value.start) from None
+
+    def principal_value(self, node: Node, element: str) -> object:
+        """The element as plain values, type-checked (PrincipalElement checks the rest)."""
+        if isinstance(node, JString):
+            return self.string(node, element)
+        if not isinstance(node, JObject):
+            raise _Problem(
+                element,
+                f'must be "*" or an object, not {_json.type_name(node)}',
+                node.start,
+            )
+        raw: dict[str, object] = {}
+        for member in node:
+            sub = f"{element}.{member.key}"
+            self.check_chars(member.key, element, member.key_start)
+            values = self.strings(member.value, sub)
+            for value, offset in values:
+                if not value:
+                    raise _Problem(sub, "must not be empty", offset)
+            raw[member.key] = [v for v, _ in values]
+        if not raw:
+            raise _Problem(element, "must not be an empty object", node.start)
+        try:
+            PrincipalElement.compile(raw)
+        except ValueError as exc:
+            # Point at the offending value when we can find it.
+            offset = node.start
+            for member in node:
+                try:
+                    PrincipalElement.compile({member.key: raw[member.key]})
+                except ValueError:
+                    offset = member.key_start
+                    break
+            raise _Problem(element, str(exc), offset) from None
+        return raw
+
+    def action(self, node: JObject, label: str) -> ActionMatcher:
+        positive = node.get("Action")
+        negative = node.get("NotAction")
+        if positive is not None and negative is not None:
+            raise _Problem(
+                f"{label}.NotAction",
+                "Action and NotAction cannot be used together",
+                negative.key_start,
+            )
+        member = positive or negative
+        if member is None:
+            raise _Problem(f"{label}.Action", "Action or NotAction is required", node.start)
+        element = f"{label}.{member.key}"
+        patterns: list[str] = []
+        for value, offset in self.strings(member.value, element):
+            if value != "*" and not _ACTION.fullmatch(value):
+                raise _Problem(
+                    element,
+                    f'{value!r} is not an action: expected "*" or service:ActionName '
+                    "(letters, digits, * and ? after the colon)",
+                    offset,
+                )
+            patterns.append(value)
+        return ActionMatcher.compile(patterns, negated=member is negative)
+
+    def resource(self, node: JObject, label: str) -> ResourceMatcher | None:
+        positive = node.get("Resource")
+        negative = node.get("NotResource")
+        if self.kind == "trust":
+            present = positive or negative
+            if present is not None:
+                raise _Problem(
+                    f"{label}.{present.key}",
+                    "is not allowed in a trust policy (the resource is the role itself)",
+                    present.key_start,
+                )
+            return None
+        if positive is not None and negative is not None:
+            raise _Problem(
+                f"{label}.NotResource",
+                "Resource and NotResource cannot be used together",
+                negative.key_start,
+            )
+        member = positive or negative
+        if member is None:
+            raise _Problem(f"{label}.Resource", "Resource or NotResource is required", node.start)
+        element = f"{label}.{member.key}"
+        entries = [
+            self.resource_entry(value, element, offset)
+            for value, offset in self.strings(member.value, element)
+        ]
+        return ResourceMatcher.compile(entries, negated=member is negative)
+
+    def resource_entry(self, value: str, element: str, offset: int) -> _ResourceEntry:
+        try:
+            template = Template.compile(value, version=self.version)
+        except ValueError as exc:
+            raise _Problem(element, str(exc), offset) from None
+        if value != "*":
+            # Validate the ARN shape with variables stood in by a plain word: a variable
+            # such as ${aws:username} contains a colon that is not an ARN separator.
+            shape = _VARIABLE.sub("x", value) if template.has_variables else value
+            try:
+                Arn.parse(shape)
+            except ValueError as exc:
+                raise _Problem(
+                    element,
+                    f'{value!r} is not "*" or a valid ARN ({exc})',
+                    offset,
+                ) from None
+        if template.has_variables:
+            return _ResourceEntry(value, None, template)
+        glob = template.render_glob(EMPTY_CONTEXT)
+        assert glob is not None  # a template without variables always renders
+        return _ResourceEntry(value, glob, None)
+
+    def condition(self, node: JObject, label: str) -> ConditionBlock:
+        member = node.get("Condition")
+        if member is None:
+            return EMPTY_CONDITION
+        element = f"{label}.Condition"
+        block = member.value
+        if not isinstance(block, JObject):
+            raise _Problem(element, f"must be an object, not {_json.type_name(block)}", block.start)
+        raw: dict[str, dict[str, list[object]]] = {}
+        offsets: dict[str, int] = {}
+        for op in block:
+            self.check_chars(op.key, element, op.key_start)
+            op_element = f"{element}.{op.key}"
+            if not op.key:
+                raise _Problem(element, "empty condition operator", op.key_start)
+            if not isinstance(op.value, JObject):
+                raise _Problem(
+                    op_element,
+                    f"must be an object of condition keys, not {_json.type_name(op.value)}",
+                    op.value.start,
+                )
+            if not op.value.members:
+                raise _Problem(op_element, "must name at least one condition key", op.value.start)
+            keys: dict[str, list[object]] = {}
+            for key in op.value:
+                self.check_chars(key.key, op_element, key.key_start)
+                key_element = f"{op_element}.{key.key}"
+                if not key.key:
+                    raise _Problem(op_element, "empty condition key", key.key_start)
+                keys[key.key] = self.condition_values(key.value, key_element)
+            raw[op.key] = keys
+            offsets[op.key] = op.key_start
+        try:
+            return ConditionBlock.compile(raw, version=self.version)
+        except ValueError as exc:
+            # Find the operator at fault, to point at it.
+            for op_name, op_keys in raw.items():
+                try:
+                    ConditionBlock.compile({op_name: op_keys}, version=self.version)
+                except ValueError:
+                    raise _Problem(f"{element}.{op_name}", str(exc), offsets[op_name]) from None
+            raise _Problem(element, str(exc), block.start) from None
+
+    def condition_values(self, node: Node, element: str) -> list[object]:
+        items = node.items if isinstance(node, JArray) else (node,)
+        if isinstance(node, JArray) and not items:
+            raise _Problem(element, "must not be an empty list", node.start)
+        values: list[object] = []
+        for item in items:
+            if isinstance(item, JString):
+                self.check_chars(item.value, element, item.start)
+                values.append(item.value)
+            elif isinstance(item, JBool | JNumber):
+                values.append(item.value)
+            else:
+                raise _Problem(
+                    element,
+                    "condition values must be strings, numbers or booleans, "
+                    f"not {_json.type_name(item)}",
+                    item.start,
+                )
+        return values
