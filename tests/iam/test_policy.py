@@ -446,3 +446,27 @@ def test_non_text_input(value: object) -> None:
 def test_invalid_utf8() -> None:
     """Bytes that are not UTF-8 are a MalformedPolicyDocument."""
     assert "UTF-8" in bad(b'{"Statement": "\xff"}').message
+
+
+def test_package_exports_exactly_the_public_names() -> None:
+    """objstore.iam re-exports its public API, and nothing else public."""
+    import objstore.iam as iam
+
+    expected = {
+        "Decision",
+        "EvaluationResult",
+        "MatchedStatement",
+        "Policy",
+        "Position",
+        "Principal",
+        "PrincipalType",
+        "RequestContext",
+        "Statement",
+        "evaluate",
+        "managed_policy",
+        "managed_policy_arns",
+        "simulate",
+    }
+    assert set(iam.__all__) == expected
+    assert all(callable(getattr(iam, name)) for name in expected)
+    assert iam.Policy is Policy

@@ -1,0 +1,31 @@
+"""objstore.iam: the AWS IAM policy language as a pure library (no I/O).
+
+Parse and validate with :meth:`Policy.from_json`, decide one request with
+:func:`evaluate`, run the policy simulator with :func:`simulate`, and fetch the shipped
+AWS managed policies with :func:`managed_policy`. Everything invalid raises an error
+from :mod:`objstore.errors` (``MalformedPolicyDocument``, ``InvalidInput``,
+``NoSuchEntity``). See ``docs/iam.md`` for the supported language.
+"""
+
+from objstore.iam.context import RequestContext
+from objstore.iam.evaluate import Decision, MatchedStatement, evaluate
+from objstore.iam.managed import managed_policy, managed_policy_arns
+from objstore.iam.policy import Policy, Position, Statement
+from objstore.iam.principal import Principal, PrincipalType
+from objstore.iam.simulate import EvaluationResult, simulate
+
+__all__ = [
+    "Decision",
+    "EvaluationResult",
+    "MatchedStatement",
+    "Policy",
+    "Position",
+    "Principal",
+    "PrincipalType",
+    "RequestContext",
+    "Statement",
+    "evaluate",
+    "managed_policy",
+    "managed_policy_arns",
+    "simulate",
+]
