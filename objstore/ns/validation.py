@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 
@@ -20,6 +19,9 @@ MAX_METADATA_BYTES = 2048
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# "Formatted as an IP address" is about the shape: four dot-separated numbers,
+# whether or not they make a valid address (999.999.999.999, 010.1.1.1).
+_IP_SHAPED = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
@@ -42,11 +44,7 @@ def _bucket_name_problem(name: str) -> str | None:
         return "must not contain '..'"
     if ".-" in name or "-." in name:
         return "must not contain '.-' or '-.'"
-    try:
-        ipaddress.IPv4Address(name)
-    except ValueError:
-        pass
-    else:
+    if _IP_SHAPED.fullmatch(name):
         return "must not be formatted as an IP address"
     for p in _RESERVED_PREFIXES:
         if name.startswith(p):

@@ -1,0 +1,84 @@
+"""Shared fixtures of the storage tests.
+
+Every ``store`` test runs twice: against the in-memory backends and against
+the on-disk ones (LMDB metadata, chunk files) in ``tmp_path``. The stores use
+64 KiB chunks and a 1 KiB inline threshold so that multi-chunk objects,
+chunk-boundary ranges and inlined small objects all appear with small data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import objstore
+
+CHUNK = 64 * 1024
+INLINE = 1024
+BUCKET = "bkt"
+
+
+def open_store(path: Path | None, **kwargs: Any) -> objstore.Store:
+    """A store with the small chunking the tests rely on (``path`` None: in memory)."""
+    kwargs.setdefault("chunk_size", CHUNK)
+    kwargs.setdefault("inline_threshold", INLINE)
+    return objstore.open(path, **kwargs)
+
+
+@pytest.fixture(params=["memory", "lmdb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[objstore.Store]:
+    """An empty store, in memory or on disk."""
+    path = None if request.param == "memory" else tmp_path / "store"
+    s = open_store(path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def disk_store(tmp_path: Path) -> Iterator[objstore.Store]:
+    """An empty on-disk store (for tests that look at chunk files)."""
+    s = open_store(tmp_path / "store")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def root(store: objstore.Store) -> objstore.Client:
+    """The account root of ``store``, with the bucket ``BUCKET`` created."""
+    store.root.create_bucket(BUCKET)
+    return store.root
+
+
+def chunk_files(store: objstore.Store) -> set[str]:
+    """Names of the chunk files of an on-disk store (64 hex digits each)."""
+    assert store.path is not None, "chunk files exist only for on-disk stores"
+    out: set[str] = set()
+    for _dir, _subdirs, files in os.walk(os.path.join(store.path, "chunks")):
+        out.update(f for f in files if len(f) == 64)
+    return out
+
+
+def chunk_path(store: objstore.Store, name: str) -> str:
+    """The path of chunk file ``name`` (as returned by :func:`chunk_files`)."""
+    assert store.path is not None
+    return os.path.join(store.path, "chunks", name[:2], name[2:4], name)
+
+
+@pytest.fixture
+def count_chunks() -> Callable[[objstore.Store], int]:
+    """How many chunk files an on-disk store holds."""
+    return lambda s: len(chunk_files(s))
+
+
+def read_all(body: objstore.ObjectBody) -> bytes:
+    """Read a body to the end and close it."""
+    with body:
+        return body.read()
