@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 import time
 import traceback
@@ -19,12 +20,12 @@ from bench._util import (
     Config,
     Context,
     GiB,
+    MemoryWarmer,
     MiB,
     Workspace,
     machine_facts,
-    mem_available,
+    meminfo,
     say,
-    warm_memory,
 )
 
 BENCHMARKS: dict[str, ModuleType] = {
@@ -51,6 +52,7 @@ def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
     p.add_argument("--list-budget", type=float, help="max seconds to populate keys (240)")
     p.add_argument("--rss-mib", type=int, help="streamed PUT size for rss (default 4096)")
     p.add_argument("--no-warm", action="store_true", help="skip the memory warm-up")
+    p.add_argument("--warm", action="store_true", help="warm memory even with --quick")
     p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     a = p.parse_args(argv)
@@ -69,18 +71,10 @@ def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
     return names, cfg, a
 
 
-def warm_up_size(names: list[str], cfg: Config) -> int:
-    """The most data alive at once: the source file plus the largest benchmark's own files.
-
-    Each benchmark deletes its files when done, so later ones write into pages already
-    touched; the warm-up only has to cover the largest one (capped by available memory:
-    touching more pages than exist buys nothing).
-    """
-    need: int = max(BENCHMARKS[n].footprint(cfg) for n in names)
-    if USES_SOURCE.intersection(names):
-        need += cfg.size
-    avail = mem_available()
-    return min(need, avail) if avail else need
+def disk_need(names: list[str], cfg: Config) -> int:
+    """Bytes the selected benchmarks write in all (source file included)."""
+    need: int = sum(BENCHMARKS[n].footprint(cfg) for n in names)
+    return need + (cfg.size if USES_SOURCE.intersection(names) else 0)
 
 
 def main(argv: list[str]) -> int:
@@ -98,21 +92,42 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         t_run = time.perf_counter()
-        if not opts.no_warm:
-            nbytes = warm_up_size(names, cfg)
-            say(f"warming memory: write+fsync+delete {nbytes / GiB:.1f} GiB")
-            say(f"warm-up wrote at {warm_memory(ws.path, nbytes):,.0f} MB/s")
-        ctx = Context(cfg, ws)
-        for name in names:
-            print(f"== {name}", flush=True)
-            t0 = time.perf_counter()
-            try:
-                BENCHMARKS[name].run(ctx)
-            except Exception:  # one broken benchmark must not hide the others' figures
-                traceback.print_exc()
-                print(f"{name}: ERROR (see traceback above)", flush=True)
-                failed.append(name)
-            say(f"{name} took {time.perf_counter() - t0:,.0f} s")
+        need, free = disk_need(names, cfg), shutil.disk_usage(ws.path).free
+        ws.defer_drops = need + 8 * GiB < free
+        if not ws.defer_drops:
+            say(
+                f"disk: {free / GiB:.0f} GiB free < {need / GiB:.0f} GiB needed + 8: each "
+                "benchmark deletes its files when done (slower: the warm-up must refill)"
+            )
+        warmer = None
+        if opts.no_warm or (cfg.quick and not opts.warm):
+            say("no memory warm-up: figures may swing 3x (fine for a smoke test, not for records)")
+        else:
+            warmer = MemoryWarmer(ws.path)
+            say(
+                f"warming memory: reading a sparse file until MemFree is at the reclaim floor "
+                f"({meminfo('MemFree') / GiB:.1f} GiB free now)"
+            )
+            nbytes, speed = warmer.fill()
+            say(
+                f"warm-up read {nbytes / GiB:.1f} GiB at {speed:,.0f} MB/s; "
+                f"MemFree now {warmer.floor / MiB:,.0f} MiB"
+            )
+        ctx = Context(cfg, ws, warmer)
+        try:
+            for name in names:
+                print(f"== {name}", flush=True)
+                t0 = time.perf_counter()
+                try:
+                    BENCHMARKS[name].run(ctx)
+                except Exception:  # one broken benchmark must not hide the others' figures
+                    traceback.print_exc()
+                    print(f"{name}: ERROR (see traceback above)", flush=True)
+                    failed.append(name)
+                say(f"{name} took {time.perf_counter() - t0:,.0f} s")
+        finally:
+            if warmer is not None:
+                warmer.close()
         missed = [f.name for f in ctx.figures if f.status == "MISS"]
         print(
             f"== done in {time.perf_counter() - t_run:,.0f} s: "

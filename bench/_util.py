@@ -157,21 +157,28 @@ class Samples:
 
 
 def alternate(
-    reps: int, subjects: Sequence[tuple[str, Callable[[int], float]]]
+    reps: int,
+    subjects: Sequence[tuple[str, Callable[[int], float]]],
+    before: Callable[[], object] | None = None,
 ) -> dict[str, list[float]]:
     """Run each subject ``reps`` times, interleaved, returning the seconds each run reported.
 
     A subject is called with the repetition index and returns its own elapsed time, so that it
     can leave set-up (opening a store, creating a bucket) out of the measurement. The order is
     rotated every repetition so that no subject always follows the same neighbour (page cache
-    and CPU frequency effects then average out instead of biasing one side).
+    and CPU frequency effects then average out instead of biasing one side). ``before`` runs,
+    untimed, ahead of every call (the run passes ``Context.settle``).
     """
     out: dict[str, list[float]] = {name: [] for name, _ in subjects}
     n = len(subjects)
     for rep in range(reps):
         for j in range(n):
             name, fn = subjects[(rep + j) % n]
+            if before is not None:
+                before()
             out[name].append(fn(rep))
+    for name, secs in out.items():  # the raw repetitions, to see the spread behind a median
+        say(f"{name}: " + " ".join(f"{x:.3f}" for x in secs) + " s")
     return out
 
 
@@ -193,6 +200,9 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix="run-", dir=root))
         self.keep = keep
+        # Deleting cached files frees memory, which this VM turns cold (see MemoryWarmer), so a
+        # run keeps every benchmark's files to the end when the disk has room for them all.
+        self.defer_drops = False
 
     def sub(self, name: str) -> Path:
         """A fresh sub-directory (removed with the workspace, or earlier with ``drop``)."""
@@ -201,8 +211,8 @@ class Workspace:
         return p
 
     def drop(self, p: Path) -> None:
-        """Remove a sub-directory a benchmark no longer needs."""
-        if not self.keep:
+        """Remove a sub-directory a benchmark is done with (at close, when drops are deferred)."""
+        if not self.keep and not self.defer_drops:
             shutil.rmtree(p, ignore_errors=True)
 
     def close(self) -> None:
@@ -251,40 +261,76 @@ def make_source_file(path: Path, size: int, seed: bytes = b"objstore-bench") -> 
     return path
 
 
-def warm_memory(directory: Path, nbytes: int) -> float:
-    """Write, fsync and delete a file of ``nbytes``; return the MB/s it took.
-
-    This is the warm-up performance.md asks for: it makes the VM back ``nbytes`` of guest pages
-    now, so later writes land on pages touched before, whichever side of a comparison runs first.
-    Random (not zero) bytes, so no layer can short-cut the pages.
-    """
-    buf = data_piece(b"warm-up", 0, 8 * MiB)
-    path = directory / "warm-up.tmp"
-    t0 = time.perf_counter()
-    try:
-        with open(path, "wb") as f:
-            left = nbytes
-            while left > 0:
-                n = min(len(buf), left)
-                f.write(memoryview(buf)[:n])
-                left -= n
-            f.flush()
-            os.fsync(f.fileno())
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    return nbytes / (time.perf_counter() - t0) / 1e6
-
-
-def mem_available() -> int:
-    """MemAvailable from /proc/meminfo in bytes (0 when unknown)."""
+def meminfo(field: str) -> int:
+    """One field of /proc/meminfo (``MemFree``, ``MemAvailable``...) in bytes; 0 when unknown."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * KiB
     except OSError:
         pass
     return 0
+
+
+class MemoryWarmer:
+    """Keeps the page cache full of touched, clean, reclaimable pages for the whole run.
+
+    Why not "write and delete a big file" (what performance.md first suggested): this VM runs
+    with free page reporting (virtio-balloon, ``page_reporting``), so pages freed by a delete are
+    handed back to the host within seconds and are cold again: measured here, a 1 GiB write+fsync
+    ran at 1.58 GB/s right after deleting a file, 0.26 GB/s ten seconds later. Freed memory does
+    not stay warm; only memory still in use does.
+
+    So the warmer reads a sparse file (holes: no disk blocks, no disk I/O) until MemFree is down
+    to the kernel's reclaim floor. From then on every allocation -- page cache of the store and of
+    the baselines, a peer's heap -- is served by reclaiming filler pages, which were touched and
+    are warm. Whenever memory is freed during the run (a child exits, files are deleted),
+    ``top_up`` reads on until MemFree is back at that floor. The file is removed at the end.
+    """
+
+    CHUNK = 64 * MiB
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "warm-filler.sparse"
+        with open(self.path, "wb") as f:
+            f.truncate(1 << 40)  # 1 TiB of holes: costs no disk, reads allocate page cache
+        self._fd = os.open(self.path, os.O_RDONLY)
+        self._buf = bytearray(self.CHUNK)
+        self.offset = 0
+        self.floor = 0  # MemFree once the page cache is full (the kernel's reclaim point)
+
+    def _read(self, nbytes: int) -> int:
+        done = 0
+        while done < nbytes:
+            n = os.preadv(self._fd, [self._buf], self.offset)
+            self.offset += n
+            done += n
+        return done
+
+    def fill(self, limit: int | None = None) -> tuple[int, float]:
+        """Read filler until MemFree stops falling (or ``limit`` bytes); return (bytes, MB/s)."""
+        cap = limit if limit is not None else meminfo("MemFree") + 2 * GiB
+        done = 0
+        t0 = time.perf_counter()
+        while done < cap:
+            before = meminfo("MemFree")
+            done += self._read(min(4 * self.CHUNK, cap - done))
+            # Reading no longer lowers MemFree: the kernel now reclaims to serve allocations.
+            if before - meminfo("MemFree") < 2 * self.CHUNK and before < 2 * GiB:
+                break
+        self.floor = meminfo("MemFree")
+        return done, done / max(time.perf_counter() - t0, 1e-9) / 1e6
+
+    def top_up(self) -> int:
+        """Give back to the page cache what was freed since the last call; return bytes read."""
+        excess = meminfo("MemFree") - self.floor - 256 * MiB
+        return self._read(excess + self.CHUNK) if excess > 0 else 0
+
+    def close(self) -> None:
+        """Drop the filler (its pages are freed: the run is over)."""
+        os.close(self._fd)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
 
 
 def tree_size(path: Path) -> int:
@@ -571,15 +617,22 @@ def machine_facts(work_dir: Path) -> dict[str, str]:
 class Context:
     """One run: its configuration, work space, the shared source file and the figures so far."""
 
-    def __init__(self, cfg: Config, ws: Workspace) -> None:
+    def __init__(self, cfg: Config, ws: Workspace, warmer: MemoryWarmer | None = None) -> None:
         self.cfg = cfg
         self.ws = ws
+        self.warmer = warmer
         self.figures: list[Figure] = []
         self._source: Path | None = None
+
+    def settle(self) -> None:
+        """Before each measured call: put memory freed since the last one back under warm use."""
+        if self.warmer is not None:
+            self.warmer.top_up()
 
     def source(self) -> Path:
         """The ``cfg.size`` data file every large-object benchmark reads (made once per run)."""
         if self._source is None:
+            self.settle()
             say(f"writing the {self.cfg.size / MiB:,.0f} MiB source file")
             self._source = make_source_file(self.ws.path / "source.bin", self.cfg.size)
         return self._source

@@ -93,6 +93,7 @@ def run(ctx: Context) -> None:
                 ("get iter", lambda _rep: _get_iter(store, cfg.size)),
                 ("get read(4MiB)", lambda _rep: _get_read(store, cfg.size)),
             ],
+            before=ctx.settle,
         )
     finally:
         store.close()

@@ -101,6 +101,7 @@ def run(ctx: Context) -> None:
     store = fresh_store(work / "store")
     try:
         say(f"populating up to {cfg.list_keys:,} zero-byte objects ({THREADS} threads)")
+        ctx.settle()
         n, put_rate = populate(store, cfg.list_keys, cfg.list_budget_s)
         raw = work / "raw-lmdb"
         raw.mkdir()
@@ -113,7 +114,9 @@ def run(ctx: Context) -> None:
             return seconds
 
         secs = alternate(
-            max(cfg.reps, 3), [("raw lmdb scan", raw_scan), ("list", lambda _r: list_all(store, n))]
+            max(cfg.reps, 3),
+            [("raw lmdb scan", raw_scan), ("list", lambda _r: list_all(store, n))],
+            before=ctx.settle,
         )
     finally:
         store.close()

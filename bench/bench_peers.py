@@ -114,7 +114,7 @@ def run(ctx: Context) -> None:
     if restic:
         say(tool_version(restic))
         subjects.append(("restic", restic_subject(restic, work, src)))
-    secs = alternate(cfg.reps, subjects)
+    secs = alternate(cfg.reps, subjects, before=ctx.settle)
     rate = {name: Samples(tuple(s), cfg.size).mb_s() for name, s in secs.items()}
     for peer in ("borg", "restic"):
         if peer in rate:

@@ -92,7 +92,7 @@ def run(ctx: Context) -> None:
     ]
     subjects += [subject(label, opts) for label, opts in vs]
     say(f"{cfg.reps} alternated repetitions of: {', '.join(n for n, _ in subjects)}")
-    secs = alternate(cfg.reps, subjects)
+    secs = alternate(cfg.reps, subjects, before=ctx.settle)
     notes = {label: check_etag(label, *etags[label], md5_hex[0], cfg.size) for label in etags}
 
     rate = {name: Samples(tuple(s), cfg.size).mb_s() for name, s in secs.items()}

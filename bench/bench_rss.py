@@ -65,6 +65,7 @@ def run(ctx: Context) -> None:
         # The child inherits cwd and environment, so it imports the same bench and objstore.
         say(f"child: {mode} {cfg.rss_size / MiB:,.0f} MiB from a generator")
         argv = [sys.executable, "-m", "bench.bench_rss", "--child", mode]
+        ctx.settle()
         peaks[mode] = run_child_peak([*argv, str(work / mode), str(cfg.rss_size)])
     base = peaks["drain"]
     put = peaks["put"]
