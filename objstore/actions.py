@@ -74,9 +74,11 @@ class Operation:
     name: str  # S3 / IAM operation name, e.g. "PutObject"
     method: str  # the Client (and namespace) method, e.g. "put_object"
     permissions: tuple[Permission, ...]
-    # Operations over many items (DeleteObjects) authorize each item separately;
-    # a denied item fails alone, as in S3.
-    per_item: bool = False
+    # Operations over many items authorize each item separately; ``per_item``
+    # names the parameters one item tuple carries. With ``partial`` a denied item
+    # fails alone (DeleteObjects, as in S3); otherwise the whole call is denied.
+    per_item: tuple[str, ...] = ()
+    partial: bool = False
     # S3 answers 404 for a missing key only to callers allowed this; others get 403.
     not_found_requires: Permission | None = None
     owner_param: str | None = None  # filled with the caller's account (CreateBucket)
@@ -135,7 +137,14 @@ OPERATIONS: dict[str, Operation] = {
                     version_param="version_id",
                 ),
             ),
-            per_item=True,
+            per_item=("key", "version_id"),
+            partial=True,
+        ),
+        Operation(
+            "PutObjects",
+            "put_objects",
+            (Permission("s3:PutObject", OBJECT),),
+            per_item=("key", "body"),
         ),
         Operation(
             "CopyObject",

@@ -121,14 +121,22 @@ class Engine:
     def _call_items(
         self, caller: Identity, op: Operation, params: dict[str, Any], resources: list[str]
     ) -> Any:
-        items = params["items"]
         denied: dict[int, ObjstoreError] = {}
-        for i, (key, vid) in enumerate(items):
-            item = {**params, "key": key, "version_id": vid}
+        for i, entry in enumerate(params["items"]):
+            item = {**params, **dict(zip(op.per_item, entry, strict=False))}
             for perm in op.permissions:
                 req = self._request(caller, op, perm, item)
                 resources.append(req.resource)
                 if not self._allowed(req):
-                    denied[i] = AccessDenied("access denied", key=key)
+                    exc = AccessDenied(
+                        f"{caller.arn} is not allowed {req.action} on {req.resource}",
+                        action=req.action,
+                        resource=req.resource,
+                    )
+                    if not op.partial:
+                        raise exc
+                    denied[i] = exc
                     break
-        return getattr(self.ns, op.method)(**params, denied=denied)
+        if op.partial:
+            return getattr(self.ns, op.method)(**params, denied=denied)
+        return getattr(self.ns, op.method)(**params)

@@ -362,9 +362,11 @@ class _IngestJob:
         self.data_id = os.urandom(16)
         self.md5 = hashlib.md5() if blobs.settings.etag_mode == "md5" else None
         self.whole = blake3.blake3()
-        # MD5 keeps stream order, so it gets one thread of its own.
+        # Whole-stream hashes keep stream order, so each gets one thread of its
+        # own: MD5 (the slowest step, ~0.6 GB/s) then runs beside everything else.
         self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-md5")
-        self.hash_futures: dict[int, Future[None]] = {}
+        self.b3_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-b3")
+        self.hash_futures: dict[int, list[Future[None]]] = {}
         self.write_futures: dict[int, list[Future[None]]] = {}
         self.batch: list[tuple[int, ChunkId, int]] = []
         self.batch_bytes = 0
@@ -376,9 +378,11 @@ class _IngestJob:
         if isinstance(windows, _StreamWindows):
             windows.on_reuse = self._wait_buffer
 
+    def _hash_whole(self, data: memoryview) -> None:
+        self.whole.update(data)
+
     def _wait_buffer(self, index: int) -> None:
-        fut = self.hash_futures.pop(index, None)
-        if fut is not None:
+        for fut in self.hash_futures.pop(index, []):
             fut.result()
         for w in self.write_futures.pop(index, []):
             w.result()
@@ -400,9 +404,10 @@ class _IngestJob:
             new = window[hashed - pos :]
             index = getattr(self.windows, "buffer_index", 0)
             if len(new):
+                futs = self.hash_futures.setdefault(index, [])
                 if self.md5 is not None:
-                    self.hash_futures[index] = self.hasher.submit(self.md5.update, new)
-                self.whole.update(new)
+                    futs.append(self.hasher.submit(self.md5.update, new))
+                futs.append(self.b3_hasher.submit(self._hash_whole, new))
                 hashed = end
             cuts = chunker.cuts(window, final)
             start = 0
@@ -434,6 +439,7 @@ class _IngestJob:
         if self.wrote_any:
             self.b.chunks.sync()
         self.hasher.shutdown(wait=True)
+        self.b3_hasher.shutdown(wait=True)
         self.result = Ingested(
             size=size,
             md5=self.md5.digest() if self.md5 is not None else None,

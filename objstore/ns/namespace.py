@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -287,6 +288,74 @@ class Namespace:
                 bucket, key, ek, ing, meta, ctype, if_match, if_none_match, parts=0
             )
 
+    def put_objects(
+        self, bucket: str, items: Sequence[tuple[str, object]]
+    ) -> list[PutObjectResult]:
+        """Store many objects in one transaction (all or nothing)."""
+        for key, _ in items:
+            validation.check_key(key)
+        with self.meta.begin() as txn:
+            self._bucket(txn, bucket)
+        max_size = min(self.limits.max_put_size, self.limits.max_object_size)
+        with ExitStack() as stack:
+            staged = [
+                (
+                    key,
+                    keys.encode_key(key),
+                    stack.enter_context(
+                        self.blobs.stored(body, content_length=None, max_size=max_size)
+                    ),
+                )
+                for key, body in items
+            ]
+            results: list[PutObjectResult] = []
+            with self.meta.begin_write() as txn:
+                b = self._bucket(txn, bucket)
+                for key, ek, ing in staged:
+                    rec = self._write_version(txn, bucket, b, key, ek, ing, {}, None, parts=0)
+                    results.append(
+                        PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+                    )
+            return results
+
+    def _write_version(
+        self,
+        txn: WriteTxn,
+        bucket: str,
+        b: BucketRecord,
+        key: str,
+        ek: bytes,
+        ing: Ingested,
+        meta: dict[str, str],
+        ctype: str | None,
+        *,
+        parts: int,
+        etag: str | None = None,
+    ) -> VersionRecord:
+        plan = versioning.put_plan(b.versioning)
+        if plan.replaces_null:
+            self._remove_null(txn, bucket, ek)
+        seq = self._next_seq(txn)
+        vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
+        rec = VersionRecord(
+            key=key,
+            version_id=vid,
+            seq=seq,
+            mtime_ns=self.clock(),
+            size=ing.size,
+            etag=etag or self._etag(ing),
+            checksum=ing.blake3.hex(),
+            content_type=ctype,
+            metadata=meta,
+            inline=ing.inline,
+            data_id=ing.data_id,
+            parts=parts,
+        )
+        self._store_version(txn, bucket, ek, rec)
+        txn.put(_base(keyspace.LATEST, bucket) + ek, rec.summary())
+        self.blobs.commit(txn, ing)
+        return rec
+
     def _etag(self, ing: Ingested) -> str:
         if ing.md5 is not None:
             return f'"{ing.md5.hex()}"'
@@ -320,28 +389,10 @@ class Namespace:
                     raise ConditionalRequestConflict(
                         "a concurrent write changed the key during the upload", key=key
                     ) from exc
-            plan = versioning.put_plan(b.versioning)
-            if plan.replaces_null:
-                self._remove_null(txn, bucket, ek)
-            seq = self._next_seq(txn)
-            vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
-            rec = VersionRecord(
-                key=key,
-                version_id=vid,
-                seq=seq,
-                mtime_ns=self.clock(),
-                size=ing.size,
-                etag=etag or self._etag(ing),
-                checksum=ing.blake3.hex(),
-                content_type=ctype,
-                metadata=meta,
-                inline=ing.inline,
-                data_id=ing.data_id,
-                parts=parts,
+            # The body becomes live last: nothing after it may fail.
+            rec = self._write_version(
+                txn, bucket, b, key, ek, ing, meta, ctype, parts=parts, etag=etag
             )
-            self._store_version(txn, bucket, ek, rec)
-            txn.put(_base(keyspace.LATEST, bucket) + ek, rec.summary())
-            self.blobs.commit(txn, ing)  # last: nothing after it may fail
         return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
 
     def head_object(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
