@@ -1,0 +1,294 @@
+"""The asyncio twin of :class:`objstore.client.Client`.
+
+The core is synchronous (LMDB write transactions belong to their thread), so
+each call runs the *whole* operation in one worker-thread hop: no lock or
+transaction ever spans two threads, and the event loop never blocks on disk.
+Method names and arguments are identical to the sync client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from objstore.body import ObjectBody
+from objstore.client import Client
+from objstore.ns.ranges import RangeSpec
+from objstore.store import Store
+from objstore.types import (
+    BucketInfo,
+    DeletedObject,
+    DeleteError,
+    DeleteResult,
+    ListObjectsResult,
+    ListVersionsResult,
+    ObjectInfo,
+    PutObjectResult,
+)
+
+
+class AsyncObjectBody:
+    """An :class:`ObjectBody` read from the event loop (each read is one thread hop)."""
+
+    def __init__(self, body: ObjectBody) -> None:
+        self._body = body
+        self._it = iter(body)
+        for name in (
+            "bucket",
+            "key",
+            "version_id",
+            "size",
+            "object_size",
+            "content_range",
+            "etag",
+            "last_modified",
+            "content_type",
+            "metadata",
+            "checksum",
+        ):
+            setattr(self, name, getattr(body, name))
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all when ``n`` < 0). May raise DataCorruption."""
+        return await asyncio.to_thread(self._body.read, n)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        done = object()
+        while True:
+            piece = await asyncio.to_thread(next, self._it, done)
+            if piece is done:
+                return
+            assert isinstance(piece, bytes)
+            yield piece
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._body.close)
+
+    async def __aenter__(self) -> AsyncObjectBody:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class AsyncClient:
+    """Same methods as :class:`Client`, as coroutines; same errors."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.identity = client.identity
+
+    async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(getattr(self._client, method), *args, **kwargs)
+
+    async def create_bucket(self, bucket: str) -> None:
+        await self._run("create_bucket", bucket)
+
+    async def head_bucket(self, bucket: str) -> BucketInfo:
+        result: BucketInfo = await self._run("head_bucket", bucket)
+        return result
+
+    async def delete_bucket(self, bucket: str) -> None:
+        await self._run("delete_bucket", bucket)
+
+    async def list_buckets(self) -> list[BucketInfo]:
+        result: list[BucketInfo] = await self._run("list_buckets")
+        return result
+
+    async def put_bucket_versioning(self, bucket: str, status: str) -> None:
+        await self._run("put_bucket_versioning", bucket, status)
+
+    async def get_bucket_versioning(self, bucket: str) -> str | None:
+        result: str | None = await self._run("get_bucket_versioning", bucket)
+        return result
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        content_length: int | None = None,
+    ) -> PutObjectResult:
+        """As :meth:`Client.put_object`; the body is read in the worker thread."""
+        result: PutObjectResult = await self._run(
+            "put_object",
+            bucket,
+            key,
+            body,
+            metadata=metadata,
+            content_type=content_type,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            content_length=content_length,
+        )
+        return result
+
+    async def put_objects(
+        self, bucket: str, items: Iterable[tuple[str, object]]
+    ) -> list[PutObjectResult]:
+        result: list[PutObjectResult] = await self._run("put_objects", bucket, list(items))
+        return result
+
+    async def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        range: RangeSpec = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: datetime | None = None,
+        if_unmodified_since: datetime | None = None,
+    ) -> AsyncObjectBody:
+        body: ObjectBody = await self._run(
+            "get_object",
+            bucket,
+            key,
+            version_id=version_id,
+            range=range,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+        )
+        return AsyncObjectBody(body)
+
+    async def head_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> ObjectInfo:
+        result: ObjectInfo = await self._run("head_object", bucket, key, version_id=version_id)
+        return result
+
+    async def delete_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> DeleteResult:
+        result: DeleteResult = await self._run("delete_object", bucket, key, version_id=version_id)
+        return result
+
+    async def delete_objects(
+        self,
+        bucket: str,
+        keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
+    ) -> list[DeletedObject | DeleteError]:
+        result: list[DeletedObject | DeleteError] = await self._run(
+            "delete_objects", bucket, list(keys)
+        )
+        return result
+
+    async def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        *,
+        src_version_id: str | None = None,
+        metadata_directive: str = "COPY",
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> PutObjectResult:
+        result: PutObjectResult = await self._run(
+            "copy_object",
+            src_bucket,
+            src_key,
+            bucket,
+            key,
+            src_version_id=src_version_id,
+            metadata_directive=metadata_directive,
+            metadata=metadata,
+            content_type=content_type,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        return result
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int = 1000,
+        continuation_token: str | None = None,
+        start_after: str | None = None,
+    ) -> ListObjectsResult:
+        result: ListObjectsResult = await self._run(
+            "list_objects",
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            max_keys=max_keys,
+            continuation_token=continuation_token,
+            start_after=start_after,
+        )
+        return result
+
+    async def list_object_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        version_id_marker: str | None = None,
+        max_keys: int = 1000,
+    ) -> ListVersionsResult:
+        result: ListVersionsResult = await self._run(
+            "list_object_versions",
+            bucket,
+            prefix=prefix,
+            key_marker=key_marker,
+            version_id_marker=version_id_marker,
+            max_keys=max_keys,
+        )
+        return result
+
+
+class AsyncStore:
+    """An open store for asyncio code: ``async with objstore.aio.open(path) as store``."""
+
+    def __init__(self, store: Store) -> None:
+        self.sync = store
+        self.root = AsyncClient(store.root)
+
+    def client(self, identity: Any) -> AsyncClient:
+        return AsyncClient(self.sync.client(identity))
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)
+
+    async def __aenter__(self) -> AsyncStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def open(path: Any, **kwargs: Any) -> AsyncStore:
+    """Open a store for asyncio use; arguments as :func:`objstore.open`."""
+    from objstore.store import open_store
+
+    return AsyncStore(open_store(path, **kwargs))
