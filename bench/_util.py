@@ -600,12 +600,20 @@ def machine_facts(work_dir: Path) -> dict[str, str]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             facts[pkg] = metadata.version(pkg)
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        facts["commit"] = subprocess.run(
-            ["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"],
+        git = ["git", "-C", str(BENCH_DIR.parent)]
+        run = subprocess.run
+        facts["commit"] = run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        # The store is measured as it is in the working tree, which may be ahead of HEAD.
+        dirty = run(
+            [*git, "status", "--porcelain", "--", "objstore"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
+        if dirty:
+            facts["commit"] += f" + uncommitted changes in {len(dirty.splitlines())} objstore files"
     facts["date"] = time.strftime("%Y-%m-%d %H:%M %Z")
     return facts
 
