@@ -396,6 +396,14 @@ _NOT_PRINCIPAL: list[Case] = [
         identity=(GET_ONLY,),
     ),
     _case(
+        "notprincipal-boundary",
+        "Deny NotPrincipal always denies an IAM principal that has a permissions boundary (doc)",
+        EXPLICIT_DENY,
+        rp=_rp(deny("s3:*", BUCKET_OBJECTS, not_principal=aws(ALICE, ROOT_A))),
+        identity=(ALLOW_ALL,),
+        boundary=ALLOW_ALL,
+    ),
+    _case(
         "notprincipal-anonymous",
         "Deny NotPrincipal denies an anonymous caller",
         EXPLICIT_DENY,

@@ -677,6 +677,30 @@ INVALID: list[Invalid] = [
         kind="resource",
     ),
     Invalid(
+        "trust-notprincipal",
+        "NotPrincipal cannot be used in a role trust policy",
+        doc(
+            {**TRUST},
+            st(Effect="Deny", NotPrincipal={"AWS": "111122223333"}, Action="sts:AssumeRole"),
+        ),
+        ("NotPrincipal",),
+        kind="trust",
+    ),
+    Invalid(
+        "notprincipal-allow",
+        "NotPrincipal must be used with Deny; Allow is not supported",
+        doc(
+            st(
+                Effect="Allow",
+                NotPrincipal={"AWS": "111122223333"},
+                Action="s3:GetObject",
+                Resource="*",
+            )
+        ),
+        ("NotPrincipal",),
+        kind="resource",
+    ),
+    Invalid(
         "trust-notaction-and-action",
         "Action and NotAction together in a trust policy",
         doc(st(**TRUST, NotAction="sts:TagSession")),
