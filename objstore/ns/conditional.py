@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from objstore.errors import InvalidArgument, NoSuchKey, NotModified, PreconditionFailed
 
@@ -15,11 +15,25 @@ def _norm(etag: str) -> str:
 
 
 def etag_matches(condition: str, etag: str | None) -> bool:
-    """Whether an If-Match / If-None-Match value matches ``etag`` (None: no object)."""
+    """Whether an If-Match / If-None-Match value matches ``etag`` (None: no object).
+
+    Raises InvalidArgument when ``condition`` is not a string.
+    """
+    if not isinstance(condition, str):
+        raise InvalidArgument("an ETag condition must be a string")
     if etag is None:
         return False
     want = _norm(etag)
     return any(part.strip() == "*" or _norm(part) == want for part in condition.split(","))
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    """A comparable time: naive datetimes are UTC (HTTP dates are GMT, as boto3 assumes)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidArgument(f"{name} must be a datetime")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def check_read(
@@ -31,8 +45,13 @@ def check_read(
     if_modified_since: datetime | None = None,
     if_unmodified_since: datetime | None = None,
 ) -> None:
-    """Apply RFC 7232 order for reads: raise PreconditionFailed (412) or NotModified (304)."""
+    """Apply RFC 7232 order for reads: raise PreconditionFailed (412) or NotModified (304).
+
+    Raises InvalidArgument when a time condition is not a datetime.
+    """
     mtime = last_modified.replace(microsecond=0)
+    if_modified_since = _aware(if_modified_since, "if_modified_since")
+    if_unmodified_since = _aware(if_unmodified_since, "if_unmodified_since")
     if if_match is not None:
         if not etag_matches(if_match, etag):
             raise PreconditionFailed("If-Match did not match", condition="If-Match")
@@ -55,7 +74,7 @@ def check_write(
     InvalidArgument (an ``if_none_match`` other than ``*``).
     """
     if if_none_match is not None:
-        if if_none_match.strip() != "*":
+        if not isinstance(if_none_match, str) or if_none_match.strip() != "*":
             raise InvalidArgument("if_none_match on a write accepts only '*'")
         if current_etag is not None:
             raise PreconditionFailed("the key already exists", condition="If-None-Match")
