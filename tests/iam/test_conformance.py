@@ -72,6 +72,10 @@ def test_conformance(case: Case) -> None:
     if case.expect != "implicitDeny" and case.principal not in (ROOT_A, ROOT_B):
         # A decision other than the default names the statements that made it.
         assert decision.matched_statements, f"{case.id}: no matched statements"
+    # On an explicit deny only Deny statements are reported; on an allow only Allows.
+    wanted = {"allowed": "Allow", "explicitDeny": "Deny"}.get(case.expect)
+    if wanted is not None:
+        assert all(m.effect == wanted for m in decision.matched_statements), case.id
     if case.resource_policy_kind == "resource":
         # JSON text and parsed Policy objects are the same input to evaluate().
         assert _decide(case, parsed=False).effect == effect

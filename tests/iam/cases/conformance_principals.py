@@ -1165,5 +1165,198 @@ _ROOT_ANON_SERVICE: list[Case] = [
     ),
 ]
 
+OIDC = "arn:aws:iam::111122223333:oidc-provider/token.example.com"
+SAML = "arn:aws:iam::111122223333:saml-provider/Corp"
+
+
+def _web_trust(
+    provider: str, action: str, condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return _rp(allow(action, principal={"Federated": provider}, resource=None, condition=condition))
+
+
+# Web identity and SAML callers are identified by their provider's ARN (the house
+# reference: trust policies name Federated: arn:aws:iam::ACCOUNT:oidc-provider/HOST and
+# may condition on HOST:aud and HOST:sub).
+_FEDERATED_PROVIDERS: list[Case] = [
+    _case(
+        "oidc-trust",
+        "a trust policy naming the OIDC provider, audience matches",
+        ALLOWED,
+        principal=OIDC,
+        action="sts:AssumeRoleWithWebIdentity",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_web_trust(
+            OIDC,
+            "sts:AssumeRoleWithWebIdentity",
+            {"StringEquals": {"token.example.com:aud": "my-app"}},
+        ),
+        context={"token.example.com:aud": "my-app", "token.example.com:sub": "u-1"},
+    ),
+    _case(
+        "oidc-trust-aud",
+        "a trust policy naming the OIDC provider, another audience",
+        IMPLICIT_DENY,
+        principal=OIDC,
+        action="sts:AssumeRoleWithWebIdentity",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_web_trust(
+            OIDC,
+            "sts:AssumeRoleWithWebIdentity",
+            {"StringEquals": {"token.example.com:aud": "my-app"}},
+        ),
+        context={"token.example.com:aud": "other-app"},
+    ),
+    _case(
+        "oidc-trust-sub-like",
+        "a trust policy limiting the subject with StringLike",
+        ALLOWED,
+        principal=OIDC,
+        action="sts:AssumeRoleWithWebIdentity",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_web_trust(
+            OIDC,
+            "sts:AssumeRoleWithWebIdentity",
+            {"StringLike": {"token.example.com:sub": "repo:org/*"}},
+        ),
+        context={"token.example.com:sub": "repo:org/app:ref:refs/heads/main"},
+    ),
+    _case(
+        "oidc-other-provider",
+        "a trust policy naming another provider",
+        IMPLICIT_DENY,
+        principal=OIDC,
+        action="sts:AssumeRoleWithWebIdentity",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_web_trust(
+            "arn:aws:iam::111122223333:oidc-provider/other.example.com",
+            "sts:AssumeRoleWithWebIdentity",
+        ),
+    ),
+    _case(
+        "oidc-not-aws-account",
+        "an AWS account principal does not trust a web identity",
+        IMPLICIT_DENY,
+        principal=OIDC,
+        action="sts:AssumeRoleWithWebIdentity",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_rp(allow("sts:AssumeRoleWithWebIdentity", principal=aws(ACCOUNT_A), resource=None)),
+    ),
+    _case(
+        "saml-trust",
+        "a trust policy naming the SAML provider",
+        ALLOWED,
+        principal=SAML,
+        action="sts:AssumeRoleWithSAML",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_web_trust(
+            SAML,
+            "sts:AssumeRoleWithSAML",
+            {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+        ),
+        context={"SAML:aud": "https://signin.aws.amazon.com/saml"},
+    ),
+    _case(
+        "saml-wrong-action",
+        "the SAML trust does not allow plain sts:AssumeRole",
+        IMPLICIT_DENY,
+        principal=SAML,
+        action="sts:AssumeRole",
+        resource=ROLE,
+        account=ACCOUNT_A,
+        rp_kind="trust",
+        rp=_web_trust(SAML, "sts:AssumeRoleWithSAML"),
+    ),
+    _case(
+        "federated-element-not-user",
+        "a Federated trust does not let an IAM user assume the role",
+        IMPLICIT_DENY,
+        principal=ALICE,
+        action="sts:AssumeRoleWithWebIdentity",
+        resource=ROLE,
+        rp_kind="trust",
+        rp=_web_trust(OIDC, "sts:AssumeRoleWithWebIdentity"),
+    ),
+]
+
+_DENY_ALL_S3 = _rp(
+    deny("s3:*", ["arn:aws:s3:::examplebucket", BUCKET_OBJECTS], principal="*"),
+)
+
+# S3 API reference, DeleteBucketPolicy/PutBucketPolicy/GetBucketPolicy: the bucket owner's
+# root can always use them, even when the bucket policy explicitly denies it; other actions
+# stay denied.
+_ROOT_LOCKOUT: list[Case] = [
+    _case(
+        "root-bucket-deny-object",
+        "a bucket policy Deny for everyone also denies the owner's root",
+        EXPLICIT_DENY,
+        principal=ROOT_A,
+        rp=_DENY_ALL_S3,
+    ),
+    _case(
+        "root-bucket-deny-delete-policy",
+        "the owner's root may always delete the bucket policy",
+        ALLOWED,
+        principal=ROOT_A,
+        rp=_DENY_ALL_S3,
+        action="s3:DeleteBucketPolicy",
+        resource="arn:aws:s3:::examplebucket",
+    ),
+    _case(
+        "root-bucket-deny-put-policy",
+        "the owner's root may always replace the bucket policy",
+        ALLOWED,
+        principal=ROOT_A,
+        rp=_DENY_ALL_S3,
+        action="s3:PutBucketPolicy",
+        resource="arn:aws:s3:::examplebucket",
+    ),
+    _case(
+        "root-bucket-deny-get-policy",
+        "the owner's root may always read the bucket policy",
+        ALLOWED,
+        principal=ROOT_A,
+        rp=_DENY_ALL_S3,
+        action="s3:GetBucketPolicy",
+        resource="arn:aws:s3:::examplebucket",
+    ),
+    _case(
+        "user-bucket-deny-delete-policy",
+        "the lockout exception is for the root only",
+        EXPLICIT_DENY,
+        rp=_DENY_ALL_S3,
+        identity=(ALLOW_ALL,),
+        action="s3:DeleteBucketPolicy",
+        resource="arn:aws:s3:::examplebucket",
+    ),
+    _case(
+        "root-other-bucket-deny-policy",
+        "the exception is for the bucket owner's root only",
+        EXPLICIT_DENY,
+        principal=ROOT_B,
+        rp=_rp(
+            _grant(aws(ACCOUNT_B), action="s3:*", resource="arn:aws:s3:::examplebucket"),
+            deny("s3:*", "arn:aws:s3:::examplebucket", principal="*"),
+        ),
+        action="s3:PutBucketPolicy",
+        resource="arn:aws:s3:::examplebucket",
+        account=ACCOUNT_A,
+    ),
+]
+
 CASES: list[Case] = [*_SAME_ACCOUNT_RP, *_NOT_PRINCIPAL, *_BOUNDARIES, *_SESSIONS, *_CROSS_ACCOUNT,
+                     *_FEDERATED_PROVIDERS, *_ROOT_LOCKOUT,
                      *_ROOT_ANON_SERVICE]  # fmt: skip
