@@ -20,16 +20,8 @@ Scan = Callable[[bytes], Iterator[tuple[bytes, bytes]]]
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """A listed key with its raw index value."""
-
-    key: str
-    value: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class Page:
-    entries: list[Entry]
+    entries: list[tuple[str, bytes]]  # (key, raw index value)
     common_prefixes: list[str]
     is_truncated: bool
     last: tuple[str, bool] | None  # (key or prefix, is_prefix) of the last item returned
@@ -54,36 +46,53 @@ def decode_token(token: str) -> tuple[str, bool]:
 
 
 def ordered(
-    scan: Scan, start: bytes, stop: bytes, key_of: Callable[[bytes, bytes], str]
+    scan: Scan,
+    base: bytes,
+    start: bytes,
+    stop: bytes,
+    long_key_of: Callable[[bytes], str],
+    *,
+    suffix: int = 0,
 ) -> Iterator[tuple[str, bytes, bytes]]:
-    """Walk ``[start, stop)`` yielding ``(key, ekey, value)`` in true key order.
+    """Walk encodings in ``[start, stop)`` yielding ``(key, ekey, value)`` in key order.
 
-    Long keys that share a truncated head are read as a group and sorted by
-    their full key (from the value); everything else is already in order.
+    ``scan(k)`` walks raw index keys from ``k``; every raw key is ``base + ekey``
+    followed by ``suffix`` bytes (a version's sequence). Short keys decode from
+    the encoding itself; long keys (``long_key_of(value)``) that share a
+    truncated head are read as a group and sorted by their full key. This is
+    the listing hot loop, so the common case is inlined.
     """
-    it = scan(start)
+    blen = len(base)
+    abs_stop = base + stop
+    marker = keys.LONG_MARKER
+    it = scan(base + start)
     pending: tuple[bytes, bytes] | None = None
     while True:
         if pending is not None:
-            ek, value = pending
+            raw, value = pending
             pending = None
         else:
             nxt = next(it, None)
             if nxt is None:
                 return
-            ek, value = nxt
-        if ek >= stop:
+            raw, value = nxt
+        if raw >= abs_stop:
             return
-        if not keys.is_long(ek):
-            yield key_of(ek, value), ek, value
+        ek = raw[blen : len(raw) - suffix] if suffix else raw[blen:]
+        if ek[-18:-16] != marker:
+            text = ek[:-2]
+            if b"\x00" in text:
+                text = text.replace(b"\x00\x01", b"\x00")
+            yield text.decode(), ek, value
             continue
-        head = keys.long_group(ek)
-        group = [(key_of(ek, value), ek, value)]
-        for ek2, value2 in it:
-            if ek2[: len(head)] == head and keys.is_long(ek2) and len(ek2) == len(ek):
-                group.append((key_of(ek2, value2), ek2, value2))
+        head = ek[:-16]
+        group = [(long_key_of(value), ek, value)]
+        for raw2, value2 in it:
+            ek2 = raw2[blen : len(raw2) - suffix] if suffix else raw2[blen:]
+            if len(ek2) == len(ek) and ek2[:-16] == head:
+                group.append((long_key_of(value2), ek2, value2))
             else:
-                pending = (ek2, value2)
+                pending = (raw2, value2)
                 break
         group.sort(key=lambda t: t[0])
         yield from group
@@ -103,7 +112,8 @@ def _resume_point(key: str, is_prefix: bool) -> bytes:
 def list_page(
     scan: Scan,
     *,
-    key_of: Callable[[bytes, bytes], str],
+    base: bytes,
+    long_key_of: Callable[[bytes], str],
     prefix: str,
     delimiter: str | None,
     max_keys: int,
@@ -123,17 +133,17 @@ def list_page(
         after_key, is_prefix = after
         skip_prefix = after_key if is_prefix else None
         start = max(start, _resume_point(after_key, is_prefix))
-    entries: list[Entry] = []
+    entries: list[tuple[str, bytes]] = []
     prefixes: list[str] = []
     count = 0
     last: tuple[str, bool] | None = None
     plen = len(prefix)
     while True:
         restart: bytes | None = None
-        for key, _ek, value in ordered(scan, start, stop, key_of):
-            if after_key is not None and key <= after_key:
-                continue
-            if skip_prefix is not None and key.startswith(skip_prefix):
+        for key, _ek, value in ordered(scan, base, start, stop, long_key_of):
+            if after_key is not None and (
+                key <= after_key or (skip_prefix is not None and key.startswith(skip_prefix))
+            ):
                 continue
             if not key.startswith(prefix):
                 continue
@@ -150,7 +160,7 @@ def list_page(
                     after_key = skip_prefix = cp
                     restart = _resume_point(cp, True)
                     break
-            entries.append(Entry(key, value))
+            entries.append((key, value))
             count += 1
             last = (key, False)
         if restart is None:

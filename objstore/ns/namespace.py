@@ -643,31 +643,21 @@ class Namespace:
         elif start_after:
             after = (start_after, False)
         base = _base(keyspace.LATEST, bucket)
-        blen = len(base)
-
-        def key_of(ek: bytes, value: bytes) -> str:
-            k = keys.decode_key(ek)
-            return k if k is not None else decode_summary(value)[4]
-
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
-
-            def scan(start: bytes) -> Iterator[tuple[bytes, bytes]]:
-                for k, v in txn.scan(base + start, base + b"\xff"):
-                    yield k[blen:], v
-
             page = listing.list_page(
-                scan,
-                key_of=key_of,
+                lambda start: txn.scan(start, base + b"\xff"),
+                base=base,
+                long_key_of=lambda value: decode_summary(value)[4],
                 prefix=prefix,
                 delimiter=delimiter,
                 max_keys=max_keys,
                 after=after,
             )
         contents = []
-        for e in page.entries:
-            _seq, size, mtime, etag, _k = decode_summary(e.value)
-            contents.append(ObjectSummary(e.key, size, etag, _dt(mtime)))
+        for key, value in page.entries:
+            _seq, size, mtime, etag, _k = decode_summary(value)
+            contents.append(ObjectSummary(key, size, etag, _dt(mtime)))
         token = None
         if page.is_truncated and page.last is not None:
             token = listing.encode_token(*page.last)
@@ -697,7 +687,6 @@ class Namespace:
         if version_id_marker is not None and not key_marker:
             raise InvalidArgument("version_id_marker requires key_marker")
         base = _base(keyspace.VERSION, bucket)
-        blen = len(base)
         versions: list[ObjectVersion] = []
         markers: list[DeleteMarkerEntry] = []
         truncated = False
@@ -717,13 +706,14 @@ class Namespace:
                 enc = keys.encode_key(after_key)
                 start = max(start, keys.long_group(enc) if keys.is_long(enc) else enc[:-2])
 
-            def scan(s: bytes) -> Iterator[tuple[bytes, bytes]]:
-                for k, v in txn.scan(base + s, base + b"\xff"):
-                    yield k[blen:-8], v
-
             prev_key: str | None = None
             for key, _ek, value in listing.ordered(
-                scan, start, stop, lambda ek, v: VersionRecord.decode(v).key
+                lambda s: txn.scan(s, base + b"\xff"),
+                base,
+                start,
+                stop,
+                lambda v: VersionRecord.decode(v).key,
+                suffix=8,
             ):
                 if not key.startswith(prefix):
                     continue
