@@ -33,7 +33,8 @@ def resolve_range(spec: RangeSpec, size: int) -> tuple[int, int] | None:
                 raise InvalidRange(f"range {spec!r} is not satisfiable", size=size)
             return max(0, size - n), size - 1
         first = int(a)
-        last = int(b) if b else size - 1
+        # "bytes=a-" runs to the end; past the end it is unsatisfiable, not malformed.
+        last = int(b) if b else max(first, size - 1)
     elif isinstance(spec, tuple) and len(spec) == 2 and all(type(v) is int for v in spec):
         first, last = spec
         if first < 0 or last < 0:
