@@ -697,10 +697,14 @@ class Namespace:
             after_key: str | None = key_marker or None
             after_seq: int | None = None
             if key_marker and version_id_marker is not None:
-                rec = self._version(txn, bucket, keys.encode_key(key_marker), version_id_marker)
-                if rec is None:
-                    raise InvalidArgument("version_id_marker does not name a version of key_marker")
-                after_seq = rec.seq
+                # A version id carries its sequence, so a page resumes even when the
+                # marker version was deleted since; only "null" must be looked up.
+                after_seq = versioning.parse_version_id(version_id_marker)
+                if after_seq is None:
+                    rec = self._version(txn, bucket, keys.encode_key(key_marker), version_id_marker)
+                    if rec is None:
+                        raise InvalidArgument("key_marker has no null version to resume after")
+                    after_seq = rec.seq
             start, stop = keys.prefix_bound(prefix)
             if after_key is not None:
                 enc = keys.encode_key(after_key)
@@ -724,7 +728,7 @@ class Namespace:
                     if key == after_key and (after_seq is None or rec.seq >= after_seq):
                         continue
                 if len(versions) + len(markers) == max_keys:
-                    truncated = True
+                    truncated = max_keys > 0  # max_keys=0: an empty, untruncated page
                     break
                 is_latest = key != prev_key and self._is_newest(txn, bucket, rec)
                 prev_key = key
