@@ -42,7 +42,7 @@ from objstore import keyspace
 from objstore.blob.chunker import Chunker, make_chunker
 from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkStore
 from objstore.blob.locks import GcLock
-from objstore.blob.source import _StreamWindows, windows_for
+from objstore.blob.source import BufferPool, _StreamWindows, windows_for
 from objstore.errors import DataCorruption, EntityTooLarge, IncompleteBody, InternalError
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 
@@ -124,6 +124,8 @@ class BlobStore:
         self._lock = lock
         # I/O threads: chunk writes on ingest, read-ahead with verification on reads.
         self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="objstore-io")
+        # Enough reused window buffers for one streaming upload's ring, plus one.
+        self.buffers = BufferPool(settings.window_size, keep=4)
 
     def close(self) -> None:
         self._io.shutdown(wait=True)
@@ -149,10 +151,16 @@ class BlobStore:
                 max_size=max_size,
             )
         limit = max_size if content_length is None else content_length
-        windows = windows_for(body, self.settings.window_size)
-        first = windows.next(0)
-        if windows.exhausted() and len(first) <= self.settings.inline_threshold:
-            return self._ingest_inline(bytes(first), content_length, max_size)
+        windows = windows_for(body, self.settings.window_size, self.buffers)
+        try:
+            first = windows.next(0)
+            if windows.exhausted() and len(first) <= self.settings.inline_threshold:
+                data = bytes(first)
+                windows.close()
+                return self._ingest_inline(data, content_length, max_size)
+        except BaseException:
+            windows.close()
+            raise
         job = _IngestJob(self, windows, limit, content_length, max_size)
         # Held until the object is committed or abandoned (see `stored`): gc
         # must not collect chunks this upload reuses or its pending record.
@@ -363,9 +371,10 @@ class _IngestJob:
         self.md5 = hashlib.md5() if blobs.settings.etag_mode == "md5" else None
         self.whole = blake3.blake3()
         # Whole-stream hashes keep stream order, so each gets one thread of its
-        # own: MD5 (the slowest step, ~0.6 GB/s) then runs beside everything else.
-        self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-md5")
-        self.b3_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-b3")
+        # own: MD5 (the slowest step, ~0.6 GB/s) then runs beside everything
+        # else. Bodies that fit one window hash inline (no threads to start).
+        self.hasher: ThreadPoolExecutor | None = None
+        self.b3_hasher: ThreadPoolExecutor | None = None
         self.hash_futures: dict[int, list[Future[None]]] = {}
         self.write_futures: dict[int, list[Future[None]]] = {}
         self.batch: list[tuple[int, ChunkId, int]] = []
@@ -377,6 +386,17 @@ class _IngestJob:
         self.result: Ingested
         if isinstance(windows, _StreamWindows):
             windows.on_reuse = self._wait_buffer
+
+    def _hashers(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        if self.hasher is None or self.b3_hasher is None:
+            self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-md5")
+            self.b3_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-b3")
+        return self.hasher, self.b3_hasher
+
+    def _stop_hashers(self) -> None:
+        for pool in (self.hasher, self.b3_hasher):
+            if pool is not None:
+                pool.shutdown(wait=True)
 
     def _hash_whole(self, data: memoryview) -> None:
         self.whole.update(data)
@@ -404,10 +424,16 @@ class _IngestJob:
             new = window[hashed - pos :]
             index = getattr(self.windows, "buffer_index", 0)
             if len(new):
-                futs = self.hash_futures.setdefault(index, [])
-                if self.md5 is not None:
-                    futs.append(self.hasher.submit(self.md5.update, new))
-                futs.append(self.b3_hasher.submit(self._hash_whole, new))
+                if final and self.hasher is None:
+                    if self.md5 is not None:
+                        self.md5.update(new)
+                    self.whole.update(new)
+                else:
+                    md5_pool, b3_pool = self._hashers()
+                    futs = self.hash_futures.setdefault(index, [])
+                    if self.md5 is not None:
+                        futs.append(md5_pool.submit(self.md5.update, new))
+                    futs.append(b3_pool.submit(self._hash_whole, new))
                 hashed = end
             cuts = chunker.cuts(window, final)
             start = 0
@@ -438,8 +464,8 @@ class _IngestJob:
         _check_length(size, self.content_length, self.max_size)
         if self.wrote_any:
             self.b.chunks.sync()
-        self.hasher.shutdown(wait=True)
-        self.b3_hasher.shutdown(wait=True)
+        self._stop_hashers()
+        self.windows.close()
         self.result = Ingested(
             size=size,
             md5=self.md5.digest() if self.md5 is not None else None,
@@ -487,9 +513,10 @@ class _IngestJob:
         self.wrote_any = False
 
     def abort(self) -> None:
-        with suppress(BaseException):
+        with suppress(BaseException):  # the original error is what matters
             self._wait_all()
-        self.hasher.shutdown(wait=True)
+        self._stop_hashers()
+        self.windows.close()
         if self.committed_batches:
             with self.b.meta.begin_write() as txn:
                 self.b._drop_data(txn, self.data_id)
