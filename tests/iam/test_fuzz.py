@@ -63,7 +63,7 @@ def test_arbitrary_json(value: Any, kind: str) -> None:
         _check_evaluates(policy)
 
 
-@FUZZ
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy_shaped(), _kinds)
 def test_policy_shaped_json(value: Any, kind: str) -> None:
     """Objects shaped like policies with random parts anywhere."""

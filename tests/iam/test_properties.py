@@ -26,7 +26,7 @@ from .strategies import (
 )
 
 EFFECTS = {"allowed", "explicitDeny", "implicitDeny"}
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _decide(request: Request) -> Any:
@@ -61,6 +61,12 @@ def test_evaluate_never_raises(request: Request) -> None:
     assert decision.allowed is (decision.effect == "allowed")
     assert isinstance(decision.boundary_allowed, bool)
     assert all(isinstance(key, str) for key in decision.missing_context_values)
+    # Compiled matchers keep no state between decisions: the same input decides alike.
+    again = _decide(request)
+    assert (again.effect, again.missing_context_values) == (
+        decision.effect,
+        decision.missing_context_values,
+    )
 
 
 @st.composite
@@ -139,16 +145,6 @@ def test_adding_an_allow_never_denies(args: tuple[Request, str, dict[str, Any]])
     after = _decide(_with_policy_added(request, where, statement)).effect
     if before == "allowed":
         assert after == "allowed"
-
-
-@FAST
-@given(requests())
-def test_evaluate_is_deterministic(request: Request) -> None:
-    """The same input twice gives the same decision (compiled matchers keep no state)."""
-    first = _decide(request)
-    second = _decide(request)
-    assert first.effect == second.effect
-    assert first.missing_context_values == second.missing_context_values
 
 
 def _entry(key: str, value: object) -> dict[str, object]:
