@@ -966,7 +966,138 @@ def _charset_cases() -> list[Invalid]:
     ]
 
 
+def _base_statement(kind: str) -> dict[str, Any]:
+    """A valid statement for the kind (the skeleton each defect below is applied to)."""
+    if kind == "resource":
+        return dict(PUBLIC)
+    if kind == "trust":
+        return dict(TRUST)
+    return dict(ALLOW_GET)
+
+
+def _per_kind_cases() -> list[Invalid]:
+    """The kind-independent rules, checked for every kind of policy."""
+    out: list[Invalid] = []
+    for kind in SIZE_LIMITS:
+        base = _base_statement(kind)
+        without_action = {k: v for k, v in base.items() if k != "Action"}
+        dup_effect = doc(base).replace(
+            '"Effect": "Allow"', '"Effect": "Allow",\n      "Effect": "Deny"'
+        )
+        rows: list[tuple[str, str, str, tuple[str, ...]]] = [
+            ("not-json", "not JSON", doc(base)[:-3], _JSON),
+            ("unknown-top", "unknown top-level element", doc(base, Bogus=1), ("Bogus",)),
+            ("unknown-element", "unknown statement element", doc({**base, "Bogus": 1}), ("Bogus",)),
+            (
+                "statement-type",
+                "Statement of the wrong type",
+                json.dumps({"Version": V, "Statement": 5}),
+                ("Statement",),
+            ),
+            ("bad-version", "an unknown Version", doc(base, version="2012-10-18"), ("Version",)),
+            (
+                "bad-effect",
+                "Effect is Allow or Deny exactly",
+                doc({**base, "Effect": "allow"}),
+                ("Effect",),
+            ),
+            (
+                "action-notaction",
+                "Action with NotAction",
+                doc({**base, "NotAction": "iam:*"}),
+                ("Action",),
+            ),
+            ("no-action", "no Action nor NotAction", doc(without_action), ("Action",)),
+            (
+                "action-no-service",
+                "an action without a service prefix",
+                doc({**base, "Action": "GetObject"}),
+                ("Action",),
+            ),
+            ("bad-sid", "a Sid with a space", doc({"Sid": "a b", **base}), ("Sid",)),
+            (
+                "dup-sid",
+                "the same Sid twice",
+                doc({"Sid": "S1", **base}, {"Sid": "S1", **base}),
+                ("Sid",),
+            ),
+            ("dup-key", "a duplicated key", dup_effect, ("duplicate",)),
+            (
+                "unknown-operator",
+                "an unknown condition operator",
+                doc({**base, "Condition": {"StringEqualz": {"aws:SourceIp": "x"}}}),
+                ("StringEqualz", "operator"),
+            ),
+            (
+                "bad-date",
+                "a condition date that is not a date",
+                doc({**base, "Condition": {"DateLessThan": {"aws:CurrentTime": "soon"}}}),
+                ("Date",),
+            ),
+            (
+                "bad-cidr",
+                "a condition CIDR that is not one",
+                doc({**base, "Condition": {"IpAddress": {"aws:SourceIp": "1.2.3.4/99"}}}),
+                ("IpAddress", "IP", "CIDR"),
+            ),
+            (
+                "bad-number",
+                "a numeric condition value that is not a number",
+                doc({**base, "Condition": {"NumericLessThan": {"s3:max-keys": "many"}}}),
+                ("Numeric", "number"),
+            ),
+        ]
+        if kind in ("resource", "trust"):
+            no_principal = {k: v for k, v in base.items() if k != "Principal"}
+            rows.append(
+                ("no-principal", "Principal is required", doc(no_principal), ("Principal",))
+            )
+            rows.append(
+                (
+                    "bad-principal",
+                    "a principal that is not an account or ARN",
+                    doc({**base, "Principal": {"AWS": "someone"}}),
+                    ("Principal", "AWS"),
+                )
+            )
+        else:
+            rows.append(
+                (
+                    "principal",
+                    "Principal is not allowed",
+                    doc({**base, "Principal": "*"}),
+                    ("Principal",),
+                )
+            )
+        if kind != "trust":
+            rows.append(
+                (
+                    "bad-arn",
+                    "a resource that is not an ARN",
+                    doc({**base, "Resource": "bucket/key"}),
+                    ("Resource", "ARN"),
+                )
+            )
+        if kind != "resource":
+            rows.append(
+                (
+                    "bad-char",
+                    "a character outside the IAM set",
+                    doc({**base, "Sid": "S"})
+                    .replace('"Sid": "S"', '"Sid": "S\u4e2d"')
+                    .replace("\\u4e2d", "\u4e2d"),
+                    ("character", "char", "Sid"),
+                )
+            )
+        out.extend(
+            Invalid(f"kind-{kind}-{defect}", f"{kind} policy: {why}", text, needles, kind=kind)
+            for defect, why, text, needles in rows
+        )
+    return out
+
+
 _SIZE_INVALID, _SIZE_VALID = _size_cases()
+INVALID.extend(_per_kind_cases())
 INVALID.extend(_dup_cases())
 INVALID.extend(_charset_cases())
 INVALID.extend(_SIZE_INVALID)
