@@ -40,3 +40,29 @@ small_bodies = st.one_of(
 def utf8_order(key: str) -> bytes:
     """The sort key S3 lists by."""
     return key.encode("utf-8")
+
+
+def list_model(
+    keys: set[str] | list[str],
+    prefix: str = "",
+    delimiter: str | None = None,
+    start_after: str | None = None,
+) -> list[tuple[str, str]]:
+    """What ListObjectsV2 returns over all pages: ``("key", k)`` / ``("prefix", p)`` items.
+
+    Keys in UTF-8 byte order after ``start_after``, folded into common
+    prefixes (a prefix appears if any key under it comes after ``start_after``).
+    """
+    out: list[tuple[str, str]] = []
+    for k in sorted(set(keys), key=utf8_order):
+        if not k.startswith(prefix) or (start_after is not None and k <= start_after):
+            continue
+        if delimiter:
+            i = k.find(delimiter, len(prefix))
+            if i >= 0:
+                cp = k[: i + len(delimiter)]
+                if not out or out[-1] != ("prefix", cp):
+                    out.append(("prefix", cp))
+                continue
+        out.append(("key", k))
+    return out

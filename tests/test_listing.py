@@ -17,24 +17,7 @@ from objstore.errors import InvalidArgument, NoSuchBucket
 Item = tuple[str, str]  # ("key", k) or ("prefix", p)
 
 
-def model(
-    keys: set[str], prefix: str = "", delimiter: str | None = None, start_after: str | None = None
-) -> list[Item]:
-    """What S3 lists: keys in UTF-8 byte order after ``start_after``, folded into common
-    prefixes (a prefix appears if any key under it comes after ``start_after``)."""
-    out: list[Item] = []
-    for k in sorted(keys, key=sst.utf8_order):
-        if not k.startswith(prefix) or (start_after is not None and k <= start_after):
-            continue
-        if delimiter:
-            i = k.find(delimiter, len(prefix))
-            if i >= 0:
-                cp = k[: i + len(delimiter)]
-                if not out or out[-1] != ("prefix", cp):
-                    out.append(("prefix", cp))
-                continue
-        out.append(("key", k))
-    return out
+model = sst.list_model
 
 
 def page_items(page: objstore.ListObjectsResult) -> list[Item]:
