@@ -39,10 +39,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from ipaddress import IPv4Address, IPv6Address
+from operator import itemgetter
+from types import MappingProxyType
 from typing import Literal, TypeAlias
 
 from objstore.errors import InvalidInput
-from objstore.iam.conditions import EMPTY as EMPTY_CONDITION
 from objstore.iam.context import RequestContext
 from objstore.iam.policy import Kind, Policy, Position, Statement
 from objstore.iam.principal import Grant, Principal, PrincipalType, as_principal
@@ -116,14 +118,6 @@ class Decision:
 # --- policies as given ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Labelled:
-    """A policy with the id results report for it."""
-
-    label: str
-    policy: Policy
-
-
 @lru_cache(maxsize=512)
 def _parse_cached(text: str | bytes, kind: Kind) -> Policy:
     return Policy.from_json(text, kind=kind)
@@ -147,60 +141,96 @@ def as_policy(value: object, kind: Kind, what: str) -> Policy:
     raise InvalidInput(f"{what}: expected a Policy or JSON text, not {type(value).__name__}")
 
 
-def label_policies(
-    identity_policies: Iterable[object],
-    resource_policy: object | None,
-    boundaries: Iterable[object],
-    session_policies: Iterable[object],
-    *,
-    boundary_label: str = "PermissionsBoundaryPolicyInputList",
-) -> tuple[tuple[Labelled, ...], Labelled | None, tuple[Labelled, ...], tuple[Labelled, ...]]:
-    """Turn the caller's policy arguments into labelled Policy objects."""
-    if isinstance(identity_policies, str | bytes | Policy):
-        raise InvalidInput("identity_policies must be a sequence of policies, not one policy")
-    identity = tuple(
-        Labelled(p.name or f"PolicyInputList.{i}", p)
-        for i, p in (
-            (i, as_policy(v, "identity", f"identity_policies[{i - 1}]"))
-            for i, v in enumerate(identity_policies, 1)
-        )
-    )
-    resource = None
-    if resource_policy is not None:
-        rp = as_policy(resource_policy, "resource", "resource_policy")
-        resource = Labelled(rp.name or "ResourcePolicy", rp)
-    bounds = tuple(
-        Labelled(p.name or f"{boundary_label}.{i}", p)
-        for i, p in (
-            (i, as_policy(v, "boundary", f"boundary[{i - 1}]")) for i, v in enumerate(boundaries, 1)
-        )
-    )
-    sessions = tuple(
-        Labelled(p.name or "SessionPolicy", p)
-        for p in (as_policy(v, "session", "session_policy") for v in session_policies)
-    )
-    return identity, resource, bounds, sessions
+def as_policies(values: Iterable[object], kind: Kind, what: str) -> tuple[Policy, ...]:
+    """Several policies (see :func:`as_policy`); a lone policy or text is an error."""
+    if type(values) is tuple or type(values) is list:
+        # The common case: already-parsed policies of a fitting kind.
+        for value in values:
+            if type(value) is not Policy or value.kind not in _PRINCIPAL_LESS:
+                break
+        else:
+            return tuple(values)
+    elif isinstance(values, str | bytes | bytearray | Policy):
+        raise InvalidInput(f"{what} must be a sequence of policies, not one policy")
+    return tuple(as_policy(v, kind, f"{what}[{i}]") for i, v in enumerate(values))
 
 
 # --- the request context, built on first use ----------------------------------------
 
+_Entries: TypeAlias = dict[str, tuple[str, tuple[object, ...]]]
+_NO_ENTRIES: Mapping[str, tuple[str, tuple[object, ...]]] = MappingProxyType({})
+_SCALARS = frozenset({str, int, float, bool, datetime, bytes, IPv4Address, IPv6Address})
+
+
+def context_entries(
+    context: Mapping[str, object] | RequestContext | None,
+) -> Mapping[str, tuple[str, tuple[object, ...]]]:
+    """The caller's context as RequestContext entries (lower-cased key -> (key, values)).
+
+    Same rules as ``RequestContext.from_mapping``, with a fast path for scalar values:
+    raises InvalidInput for a key that is not a non-empty str, a key given twice with
+    different spellings, or a mapping as a value.
+    """
+    if type(context) is not dict:
+        if context is None:
+            return _NO_ENTRIES
+        if isinstance(context, RequestContext):
+            return context._entries
+        if not isinstance(context, Mapping):
+            raise InvalidInput(f"context must be a mapping, not {type(context).__name__}")
+    entries: _Entries = {}
+    for key, raw in context.items():
+        if type(key) is not str or not key:
+            raise InvalidInput(f"context key must be a non-empty string, not {key!r}")
+        lower = key.lower()
+        if lower in entries:
+            raise InvalidInput(
+                f"context key {key!r} given twice (condition keys are case-insensitive)"
+            )
+        if type(raw) in _SCALARS:
+            entries[lower] = (key, (raw,))
+        elif raw is None:
+            continue
+        elif isinstance(raw, list | tuple | set | frozenset):
+            entries[lower] = (key, tuple(v for v in raw if v is not None))
+        elif isinstance(raw, Mapping):
+            raise InvalidInput(f"context key {key!r}: a value cannot be a mapping")
+        else:
+            entries[lower] = (key, (raw,))
+    return entries
+
+
+def _principal_entries(principal: Principal) -> _Entries:
+    """The principal's derived keys as context entries, computed once per principal."""
+    memo = principal._memo
+    found = memo.get("context_entries")
+    if found is None:
+        found = {key.lower(): (key, (value,)) for key, value in principal.context_values().items()}
+        memo["context_entries"] = found
+    return found  # type: ignore[return-value]
+
 
 class _LazyContext:
-    """Builds the RequestContext the first time a statement needs it."""
+    """Builds the RequestContext the first time a statement needs it.
 
-    __slots__ = ("_base", "_built", "_fill_principal", "_now", "_principal")
+    Layers, later ones winning: the principal's derived keys, the clock, the caller's
+    values. The entries are assembled directly in RequestContext's representation (the
+    same result ``with_values`` gives, without re-validating values already checked).
+    """
+
+    __slots__ = ("_built", "_caller", "_now", "_principal", "_time")
 
     def __init__(
         self,
-        base: RequestContext,
-        principal: Principal,
+        caller: Mapping[str, tuple[str, tuple[object, ...]]],
+        principal: Principal | None,
         now: datetime | None,
-        fill_principal: bool,
+        time: bool,
     ) -> None:
-        self._base = base
+        self._caller = caller
         self._principal = principal
         self._now = now
-        self._fill_principal = fill_principal
+        self._time = time  # whether any policy reads the clock keys
         self._built: RequestContext | None = None
 
     def __call__(self) -> RequestContext:
@@ -210,53 +240,79 @@ class _LazyContext:
         return built
 
     def _build(self) -> RequestContext:
-        base = self._base
-        extra: dict[str, object] = {}
-        if self._fill_principal:
-            for key, value in self._principal.context_values().items():
-                if key not in base:
-                    extra[key] = value
-        if "aws:CurrentTime" not in base or "aws:EpochTime" not in base:
+        caller = self._caller
+        principal = self._principal
+        entries: _Entries = {} if principal is None else dict(_principal_entries(principal))
+        if self._time and ("aws:currenttime" not in caller or "aws:epochtime" not in caller):
             now = self._now if self._now is not None else datetime.now(UTC)
             if now.tzinfo is None:
                 now = now.replace(tzinfo=UTC)
-            if "aws:CurrentTime" not in base:
-                extra["aws:CurrentTime"] = now
-            if "aws:EpochTime" not in base:
-                extra["aws:EpochTime"] = int(now.timestamp())
-        return base.with_values(extra) if extra else base
-
-
-def as_context(context: Mapping[str, object] | RequestContext | None) -> RequestContext:
-    """The caller's context as a RequestContext. Raises InvalidInput on bad keys/values."""
-    if isinstance(context, RequestContext):
-        return context
-    if context is not None and not isinstance(context, Mapping):
-        raise InvalidInput(f"context must be a mapping, not {type(context).__name__}")
-    return RequestContext.from_mapping(context)
+            entries["aws:currenttime"] = ("aws:CurrentTime", (now,))
+            entries["aws:epochtime"] = ("aws:EpochTime", (int(now.timestamp()),))
+        entries.update(caller)
+        return RequestContext(MappingProxyType(entries))
 
 
 # --- the decision --------------------------------------------------------------------
 
+# Where a matched statement came from: its group and its position in the group.
+_IDENTITY, _RESOURCE, _BOUNDARY, _SESSION = range(4)
+_Match: TypeAlias = tuple[int, int, Policy, Statement]
 
-def _matched(labelled: Labelled, statement: Statement) -> MatchedStatement:
-    return MatchedStatement(
-        labelled.label,
-        labelled.policy.kind,
-        statement.sid,
-        statement.effect,
-        statement.index,
-        statement.start,
-        statement.end,
-    )
+
+def _label(group: int, position: int, policy: Policy) -> str:
+    if policy.name:
+        return policy.name
+    if group == _IDENTITY:
+        return f"PolicyInputList.{position + 1}"
+    if group == _BOUNDARY:
+        return f"PermissionsBoundaryPolicyInputList.{position + 1}"
+    return "ResourcePolicy" if group == _RESOURCE else "SessionPolicy"
+
+
+def _report(matches: Iterable[_Match]) -> tuple[MatchedStatement, ...]:
+    """MatchedStatement records, built once per policy, label and statement."""
+    out = []
+    for group, position, policy, statement in matches:
+        label = _label(group, position, policy)
+        cache = policy._results
+        key = (label, statement.index)
+        record = cache.get(key)
+        if record is None:
+            record = MatchedStatement(
+                label,
+                policy.kind,
+                statement.sid,
+                statement.effect,
+                statement.index,
+                statement.start,
+                statement.end,
+            )
+            cache[key] = record
+        out.append(record)
+    return tuple(out)  # type: ignore[arg-type]
 
 
 def _applies(statement: Statement, resource: str, lazy: _LazyContext, missing: set[str]) -> bool:
-    """Resource and Condition of a statement whose action (and principal) already match."""
-    if statement.resource is not None and not statement.resource.matches(resource, lazy, missing):
+    """Resource and Condition of a statement whose action (and principal) already match.
+
+    Uses the statement's precompiled fast paths: this is the innermost loop of a decision.
+    """
+    test = statement.resource_test
+    if test is not None and not test(resource):
         return False
-    condition = statement.condition
-    if condition is EMPTY_CONDITION:
+    return _applies_dynamic(statement, resource, lazy, missing)
+
+
+def _applies_dynamic(
+    statement: Statement, resource: str, lazy: _LazyContext, missing: set[str]
+) -> bool:
+    """The part of :func:`_applies` that may need the request context."""
+    dynamic = statement.resource_dynamic
+    if dynamic is not None and not dynamic.matches(resource, lazy, missing):
+        return False
+    condition = statement.condition_or_none
+    if condition is None:
         return True
     result = condition.evaluate(lazy())
     if result.missing_keys:
@@ -264,53 +320,98 @@ def _applies(statement: Statement, resource: str, lazy: _LazyContext, missing: s
     return result.matched
 
 
+# Per (action, identity policies, boundaries, session policies): the statements whose
+# Action element accepts the action, in order. Policies hash by identity, so a lookup
+# costs a tuple hash; bounded, so a stream of odd action names cannot grow it unduly.
+_PLANS: dict[tuple[object, ...], tuple[tuple[_Match, ...], bool]] = {}
+_PLAN_LIMIT = 4096
+
+
+def _plan(
+    action_l: str,
+    identity: tuple[Policy, ...],
+    boundaries: tuple[Policy, ...],
+    sessions: tuple[Policy, ...],
+) -> tuple[tuple[_Match, ...], bool]:
+    """The candidate statements, and whether any policy among them reads the clock."""
+    key = (action_l, identity, boundaries, sessions)
+    found = _PLANS.get(key)
+    if found is None:
+        matches = tuple(
+            (group, position, policy, statement)
+            for group, policies in (
+                (_IDENTITY, identity),
+                (_BOUNDARY, boundaries),
+                (_SESSION, sessions),
+            )
+            for position, policy in enumerate(policies)
+            for statement in policy.candidates(action_l)
+        )
+        uses_time = any(p.uses_time for p in (*identity, *boundaries, *sessions))
+        found = (matches, uses_time)
+        if len(_PLANS) >= _PLAN_LIMIT:
+            _PLANS.clear()
+        _PLANS[key] = found
+    return found
+
+
 def decide(
     principal: Principal,
     action: str,
     resource: str,
     *,
-    context: RequestContext,
-    identity: Sequence[Labelled],
-    resource_policy: Labelled | None,
-    boundaries: Sequence[Labelled],
-    sessions: Sequence[Labelled],
-    resource_account: str | None,
-    now: datetime | None,
+    context: Mapping[str, tuple[str, tuple[object, ...]]],
+    identity: Sequence[Policy] = (),
+    resource_policy: Policy | None = None,
+    boundaries: Sequence[Policy] = (),
+    sessions: Sequence[Policy] = (),
+    resource_account: str | None = None,
+    now: datetime | None = None,
     fill_principal: bool = True,
 ) -> Decision:
-    """The evaluation order of the module docstring, over already-labelled policies.
+    """The evaluation order of the module docstring, over parsed policies.
 
-    Shared by :func:`evaluate` and the simulator so both always decide alike.
+    ``context`` holds the caller's entries (see :func:`context_entries`). Shared by
+    :func:`evaluate` and the simulator, so both always decide alike.
     """
     action_l = action.lower()
-    lazy = _LazyContext(context, principal, now, fill_principal)
+    plan, uses_time = _plan(action_l, tuple(identity), tuple(boundaries), tuple(sessions))
+    if resource_policy is not None and resource_policy.uses_time:
+        uses_time = True
+    lazy = _LazyContext(context, principal if fill_principal else None, now, uses_time)
     missing: set[str] = set()
-    denies: list[MatchedStatement] = []
-    identity_allows: list[MatchedStatement] = []
-    boundary_allows: list[MatchedStatement] = []
-    session_allows: list[MatchedStatement] = []
-    resource_allows: list[MatchedStatement] = []
-    boundary_denied = False
+    denies: list[_Match] = []
+    allows: list[_Match] = []
+    identity_allowed = boundary_allowed_any = boundary_denied = session_allowed = False
 
-    for group, allows in (
-        (identity, identity_allows),
-        (boundaries, boundary_allows),
-        (sessions, session_allows),
-    ):
-        for labelled in group:
-            for statement in labelled.policy.candidates(action_l):
-                if _applies(statement, resource, lazy, missing):
-                    if statement.effect == "Deny":
-                        denies.append(_matched(labelled, statement))
-                        if allows is boundary_allows:
-                            boundary_denied = True
-                    else:
-                        allows.append(_matched(labelled, statement))
+    for match in plan:
+        statement = match[3]
+        # The static resource test inline: most candidates fail or pass here.
+        test = statement.resource_test
+        if test is not None and not test(resource):
+            continue
+        if (
+            statement.resource_dynamic is not None or statement.condition_or_none is not None
+        ) and not _applies_dynamic(statement, resource, lazy, missing):
+            continue
+        group = match[0]
+        if statement.effect == "Deny":
+            denies.append(match)
+            if group == _BOUNDARY:
+                boundary_denied = True
+            continue
+        allows.append(match)
+        if group == _IDENTITY:
+            identity_allowed = True
+        elif group == _BOUNDARY:
+            boundary_allowed_any = True
+        else:
+            session_allowed = True
 
     grant = Grant.NONE
     if resource_policy is not None:
         has_boundary = bool(boundaries)
-        for statement in resource_policy.policy.candidates(action_l):
+        for statement in resource_policy.candidates(action_l):
             element = statement.principal
             if element is None:
                 continue
@@ -325,13 +426,14 @@ def decide(
             if not _applies(statement, resource, lazy, missing):
                 continue
             if statement.effect == "Deny":
-                denies.append(_matched(resource_policy, statement))
+                denies.append((_RESOURCE, 0, resource_policy, statement))
             else:
-                resource_allows.append(_matched(resource_policy, statement))
-                grant = max(grant, named)
+                allows.append((_RESOURCE, 0, resource_policy, statement))
+                if named > grant:
+                    grant = named
 
-    boundary_allowed = not boundaries or (bool(boundary_allows) and not boundary_denied)
-    missing_values = tuple(sorted(missing, key=str.lower))
+    boundary_allowed = not boundaries or (boundary_allowed_any and not boundary_denied)
+    missing_values = tuple(sorted(missing, key=str.lower)) if missing else ()
     ptype = principal.type
     account = principal.account
     if resource_account is None:
@@ -339,29 +441,34 @@ def decide(
     root_here = ptype is PrincipalType.ROOT and account == resource_account
 
     if denies and not (root_here and action_l in _ROOT_LOCKOUT_GUARD):
-        return Decision(False, EXPLICIT_DENY, tuple(denies), missing_values, boundary_allowed)
+        return Decision(False, EXPLICIT_DENY, _report(denies), missing_values, boundary_allowed)
 
     # A federated-user session (GetFederationToken) has only what its session policy
     # allows: without one it has no permissions from identity policies at all.
     session_required = bool(sessions) or ptype is PrincipalType.FEDERATED_USER
-    limits_ok = boundary_allowed and (not session_required or bool(session_allows))
+    limits_ok = boundary_allowed and (not session_required or session_allowed)
     if root_here:
         allowed = True
     elif ptype in _NO_ACCOUNT or account is None:
         allowed = grant is not Grant.NONE
     elif account == resource_account:
         allowed = (
-            (bool(identity_allows) and limits_ok)
+            (identity_allowed and limits_ok)
             or grant is Grant.DIRECT
-            or (grant in (Grant.ROLE, Grant.EVERYONE) and limits_ok)
+            or (grant >= Grant.EVERYONE and limits_ok)
         )
     else:
-        caller_side = ptype is PrincipalType.ROOT or (bool(identity_allows) and limits_ok)
+        caller_side = ptype is PrincipalType.ROOT or (identity_allowed and limits_ok)
         allowed = caller_side and grant is not Grant.NONE
 
-    matched = (*identity_allows, *resource_allows, *boundary_allows, *session_allows)
+    # Report allows in group order (identity, resource, boundary, session); stable.
+    allows.sort(key=itemgetter(0))
     return Decision(
-        allowed, ALLOWED if allowed else IMPLICIT_DENY, matched, missing_values, boundary_allowed
+        allowed,
+        ALLOWED if allowed else IMPLICIT_DENY,
+        _report(allows),
+        missing_values,
+        boundary_allowed,
     )
 
 
@@ -391,28 +498,30 @@ def evaluate(
     Raises InvalidInput for a bad principal, action, resource or context, and
     MalformedPolicyDocument for invalid policy text. Never raises for valid input.
     """
-    if not isinstance(action, str):
+    if type(action) is not str:
         raise InvalidInput(f"action must be a str, not {type(action).__name__}")
-    if not isinstance(resource, str):
+    if type(resource) is not str:
         raise InvalidInput(f"resource must be a str, not {type(resource).__name__}")
-    if resource_account is not None and not isinstance(resource_account, str):
+    if resource_account is not None and type(resource_account) is not str:
         raise InvalidInput("resource_account must be a str")
-    caller = as_principal(principal)
-    identity, rp, bounds, sessions = label_policies(
-        identity_policies,
-        resource_policy,
-        () if boundary is None else (boundary,),
-        () if session_policy is None else (session_policy,),
-    )
+    caller = principal if type(principal) is Principal else as_principal(principal)
     return decide(
         caller,
         action,
         resource,
-        context=as_context(context),
-        identity=identity,
-        resource_policy=rp,
-        boundaries=bounds,
-        sessions=sessions,
+        context=context_entries(context),
+        identity=as_policies(identity_policies, "identity", "identity_policies"),
+        resource_policy=(
+            None
+            if resource_policy is None
+            else as_policy(resource_policy, "resource", "resource_policy")
+        ),
+        boundaries=() if boundary is None else (as_policy(boundary, "boundary", "boundary"),),
+        sessions=(
+            ()
+            if session_policy is None
+            else (as_policy(session_policy, "session", "session_policy"),)
+        ),
         resource_account=resource_account,
         now=now,
     )

@@ -158,6 +158,49 @@ ContextSource: TypeAlias = Callable[[], RequestContext]
 
 
 @dataclass(frozen=True, slots=True)
+class _Rendered:
+    """A resource template plus a memo of its rendered patterns.
+
+    The rendered pattern depends only on the values of the template's variables, so it is
+    memoised by those values (a user's ``${aws:username}`` is rendered once, not on
+    every request). Bounded, so varied values cannot grow it without limit.
+    """
+
+    template: Template
+    names: tuple[str, ...]  # lower-cased variable names, in a fixed order
+    # The literal text before the first variable or wildcard: every rendering starts with
+    # it, so a resource without it cannot match (checked before the context is built).
+    prefix: str
+    memo: dict[tuple[object, ...], Glob | None] = field(default_factory=dict, compare=False)
+
+    @staticmethod
+    def of(template: Template) -> _Rendered:
+        text = template.text
+        cut = len(text)
+        for marker in ("${", "*", "?"):
+            found = text.find(marker)
+            if 0 <= found < cut:
+                cut = found
+        return _Rendered(template, tuple(sorted(template.variables)), text[:cut])
+
+    def glob(self, ctx: RequestContext) -> Glob | None:
+        get = ctx.get_lower
+        key = tuple([get(name) for name in self.names])
+        memo = self.memo
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: render without the memo
+            return self.template.render_glob(ctx)
+        rendered = self.template.render_glob(ctx)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = rendered
+        return rendered
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceMatcher:
     """A compiled Resource or NotResource element; :meth:`matches` includes the negation.
 
@@ -172,7 +215,27 @@ class ResourceMatcher:
     _all: bool = field(repr=False)
     _literals: frozenset[str] = field(repr=False)
     _globs: tuple[Glob, ...] = field(repr=False)
-    _templates: tuple[Template, ...] = field(repr=False)
+    _templates: tuple[_Rendered, ...] = field(repr=False)
+
+    @property
+    def static_test(self) -> Callable[[str], bool] | None:
+        """For an element without variables, the fastest whole test (negation included);
+        None when the element has variables or accepts every resource."""
+        if self._templates:
+            return None
+        literals, globs = self._literals, self._globs
+        if self._all:
+            return _never if self.negated else None
+        base: Callable[[str], bool]
+        if not globs:
+            base = literals.__contains__
+        elif not literals and len(globs) == 1:
+            base = globs[0].match
+        else:
+            base = lambda r: r in literals or any(g.match(r) for g in globs)  # noqa: E731
+        if self.negated:
+            return lambda r: not base(r)
+        return base
 
     @staticmethod
     def compile(entries: Sequence[_ResourceEntry], *, negated: bool) -> ResourceMatcher:
@@ -197,7 +260,7 @@ class ResourceMatcher:
             match_all,
             frozenset(literals),
             tuple(globs),
-            tuple(templates),
+            tuple(_Rendered.of(t) for t in templates),
         )
 
     def listed(self, resource: str, context: ContextSource, missing: set[str] | None) -> bool:
@@ -210,16 +273,17 @@ class ResourceMatcher:
         for glob in self._globs:
             if glob.match(resource):
                 return True
-        if self._templates:
+        for rendered_template in self._templates:
+            if not resource.startswith(rendered_template.prefix):
+                continue
             ctx = context()
-            for template in self._templates:
-                rendered = template.render_glob(ctx)
-                if rendered is None:
-                    if missing is not None:
-                        missing.update(template.missing_variables(ctx))
-                    continue
-                if rendered.match(resource):
-                    return True
+            rendered = rendered_template.glob(ctx)
+            if rendered is None:
+                if missing is not None:
+                    missing.update(rendered_template.template.missing_variables(ctx))
+                continue
+            if rendered.match(resource):
+                return True
         return False
 
     def matches(
@@ -231,6 +295,13 @@ class ResourceMatcher:
 
 def _no_context() -> RequestContext:
     return EMPTY_CONTEXT
+
+
+def _never(_resource: str) -> bool:
+    return False
+
+
+_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +318,27 @@ class Statement:
     condition: ConditionBlock
     start: Position
     end: Position
+    # The decision's hot path, derived once: a static resource test (None: accepts all or
+    # has variables), the element when it has variables, the condition unless empty.
+    resource_test: Callable[[str], bool] | None = field(init=False, repr=False, compare=False)
+    resource_dynamic: ResourceMatcher | None = field(init=False, repr=False, compare=False)
+    condition_or_none: ConditionBlock | None = field(init=False, repr=False, compare=False)
+    # Whether a condition or variable reads aws:CurrentTime / aws:EpochTime.
+    uses_time: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        matcher = self.resource
+        dynamic = matcher if matcher is not None and matcher.uses_variables else None
+        test = matcher.static_test if matcher is not None else None
+        condition = None if self.condition is EMPTY_CONDITION else self.condition
+        names = {k.lower() for k in self.condition.keys}
+        names.update(v.lower() for v in self.condition.variables)
+        if dynamic is not None:
+            names.update(name for t in dynamic._templates for name in t.names)
+        object.__setattr__(self, "resource_test", test)
+        object.__setattr__(self, "resource_dynamic", dynamic)
+        object.__setattr__(self, "condition_or_none", condition)
+        object.__setattr__(self, "uses_time", not _TIME_KEYS.isdisjoint(names))
 
     @property
     def is_allow(self) -> bool:
@@ -274,9 +366,12 @@ class Statement:
 # --- the policy ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Policy:
     """A parsed, validated, compiled policy document (immutable).
+
+    Compared and hashed by identity: a parsed policy is a compiled object (compare
+    ``source`` to compare documents), and identity hashing keeps decision memos cheap.
 
     ``source`` is the text as given; ``name`` an optional label for results (the
     simulator's source policy id); ``size`` the character count without whitespace.
@@ -290,6 +385,11 @@ class Policy:
     name: str | None = None
     size: int = 0
     _memo: dict[str, tuple[Statement, ...]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+    # Results derived from this policy by other modules (evaluate keeps its reported
+    # statement records here, keyed by label and statement index).
+    _results: dict[tuple[str, int], object] = field(
         default_factory=dict, repr=False, compare=False, hash=False
     )
 
@@ -309,6 +409,11 @@ class Policy:
         if kind not in KINDS:
             raise InvalidInput(f"unknown policy kind {kind!r}; expected one of {', '.join(KINDS)}")
         return _Compiler(kind, name).compile(text)
+
+    @property
+    def uses_time(self) -> bool:
+        """Whether any statement reads aws:CurrentTime or aws:EpochTime."""
+        return any(s.uses_time for s in self.statements)
 
     @property
     def uses_variables(self) -> bool:

@@ -103,10 +103,14 @@ class Principal:
     # context keys this principal supplies.
     _role_key: tuple[str, str] | None = field(init=False, repr=False, compare=False)
     _context: Mapping[str, object] = field(init=False, repr=False, compare=False, hash=False)
+    # Derived data other modules compute once per principal (evaluate keeps the context
+    # entries here); never part of equality.
+    _memo: dict[str, object] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_role_key", _role_key_of(self))
         object.__setattr__(self, "_context", MappingProxyType(_context_of(self)))
+        object.__setattr__(self, "_memo", {})
 
     # --- constructors --------------------------------------------------------------------
 

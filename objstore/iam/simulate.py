@@ -33,8 +33,12 @@ from objstore.iam.evaluate import (
     EffectName,
     MatchedStatement,
     PolicyInput,
+    as_policies,
+    as_policy,
     decide,
-    label_policies,
+)
+from objstore.iam.evaluate import (
+    context_entries as entries_of,
 )
 from objstore.iam.principal import Principal, PrincipalType, as_principal
 
@@ -182,8 +186,14 @@ def simulate(
         raise InvalidInput("resource_arns must not be empty")
     if isinstance(boundary_policies, str | bytes):
         raise InvalidInput("boundary_policies must be a list of policies")
-    identity, rp, bounds, _ = label_policies(policies, resource_policy, boundary_policies, ())
-    context = RequestContext.from_mapping(context_from_entries(context_entries))
+    identity = as_policies(policies, "identity", "policies")
+    rp = (
+        None
+        if resource_policy is None
+        else as_policy(resource_policy, "resource", "resource_policy")
+    )
+    bounds = as_policies(boundary_policies, "boundary", "boundary_policies")
+    context = entries_of(RequestContext.from_mapping(context_from_entries(context_entries)))
     if caller is None:
         principal = Principal(
             arn=f"arn:aws:iam::{resource_account or _PLACEHOLDER_ACCOUNT}:user/simulated-caller",
@@ -205,7 +215,6 @@ def simulate(
                 identity=identity,
                 resource_policy=rp,
                 boundaries=bounds,
-                sessions=(),
                 resource_account=resource_account,
                 now=now,
                 fill_principal=fill_principal,
