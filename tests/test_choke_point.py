@@ -1,0 +1,350 @@
+"""The authorization choke point: every operation of objstore.actions.OPERATIONS is
+refused to a caller allowed nothing, changes nothing when refused, and asks the
+authorizer exactly for the actions and resources it declares, once each."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BUCKET, open_store
+
+import objstore
+from objstore.actions import OPERATIONS, operation_for_method
+from objstore.errors import AccessDenied, NoSuchKey
+
+ACCOUNT = "000000000000"
+USER = objstore.Identity(arn=f"arn:aws:iam::{ACCOUNT}:user/alice", account=ACCOUNT, kind="user")
+EMPTY_BUCKET = "empty-bucket"
+NEW_BUCKET = "new-bucket"
+OBJ = "obj"
+
+
+def _untouched_body() -> Iterator[bytes]:
+    raise AssertionError("a denied upload must not read its body")
+    yield b""  # pragma: no cover
+
+
+# Plausible values by parameter name; an operation that succeeds for an allowed root.
+PARAM_VALUES: dict[str, Callable[[], Any]] = {
+    "bucket": lambda: BUCKET,
+    "key": lambda: OBJ,
+    "body": lambda: b"new body",
+    "status": lambda: "Enabled",
+    "keys": lambda: [OBJ, "other"],
+    "items": lambda: [(OBJ, b"one"), ("other", b"two")],
+    "src_bucket": lambda: BUCKET,
+    "src_key": lambda: OBJ,
+}
+# Where the generic values would not succeed.
+OVERRIDES: dict[str, dict[str, Any]] = {
+    "CreateBucket": {"bucket": NEW_BUCKET},
+    "DeleteBucket": {"bucket": EMPTY_BUCKET},
+    "CopyObject": {"key": "copy"},
+}
+
+
+def call_args(op_name: str) -> dict[str, Any]:
+    """Keyword arguments for the client method of ``op_name`` (required ones, plus overrides)."""
+    op = OPERATIONS[op_name]
+    sig = inspect.signature(getattr(objstore.Client, op.method))
+    args: dict[str, Any] = {}
+    for name, param in sig.parameters.items():
+        if name == "self":
+            continue
+        if name in OVERRIDES.get(op_name, {}):
+            args[name] = OVERRIDES[op_name][name]
+        elif param.default is inspect.Parameter.empty:
+            if name not in PARAM_VALUES:
+                pytest.fail(f"add a plausible value for parameter {name!r} of {op.method}")
+            args[name] = PARAM_VALUES[name]()
+    return args
+
+
+def invoke(client: objstore.Client, op_name: str, **extra: Any) -> Any:
+    op = OPERATIONS[op_name]
+    result = getattr(client, op.method)(**{**call_args(op_name), **extra})
+    if isinstance(result, objstore.ObjectBody):
+        with result:
+            return result.read()
+    return result
+
+
+def populate(store: objstore.Store) -> None:
+    root = store.root
+    root.create_bucket(BUCKET)
+    root.create_bucket(EMPTY_BUCKET)
+    root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"})
+    root.put_object(BUCKET, "other", b"x" * 200_000)
+
+
+Snapshot = tuple[Any, ...]
+
+
+def snapshot(store: objstore.Store) -> Snapshot:
+    """Everything the store holds, read below the choke point (no authorizer involved)."""
+    ns = store.namespace
+    out: list[Any] = []
+    for b in ns.list_buckets():
+        out.append((b.name, b.creation_date, ns.get_bucket_versioning(b.name)))
+        page = ns.list_object_versions(b.name)
+        assert not page.is_truncated
+        for m in page.delete_markers:
+            out.append(("marker", m.key, m.version_id, m.is_latest))
+        for v in page.versions:
+            info = ns.head_object(b.name, v.key, version_id=v.version_id)
+            with ns.get_object(b.name, v.key, version_id=v.version_id) as body:
+                data = body.read()
+            out.append((v.key, v.version_id, v.is_latest, v.etag, info.metadata, data))
+    return tuple(out)
+
+
+def test_every_client_method_is_a_declared_operation() -> None:
+    """No public client method reaches the namespace without an entry in the table."""
+    public = [n for n, _ in inspect.getmembers(objstore.Client, inspect.isfunction)]
+    public = [n for n in public if not n.startswith("_")]
+    assert public
+    for name in public:
+        assert operation_for_method(name).method == name
+    assert {op.method for op in OPERATIONS.values()} <= set(public)
+
+
+@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+def test_plausible_arguments_succeed_for_root(op_name: str) -> None:
+    """The arguments used below are valid: a refusal can only come from the authorizer."""
+    with open_store(None) as s:
+        populate(s)
+        invoke(s.root, op_name)
+
+
+# ------------------------------------------------------------- refusals
+
+
+def _assert_refused(store: objstore.Store, client: objstore.Client, op_name: str) -> None:
+    before = snapshot(store)
+    extra: dict[str, Any] = {}
+    if op_name == "PutObject":
+        extra["body"] = _untouched_body()  # refused before a byte is read
+    if op_name == "PutObjects":
+        extra["items"] = [("fresh", b"x"), (OBJ, _untouched_body())]
+    if op_name == "DeleteObjects":
+        out = invoke(client, op_name)
+        assert [type(r) for r in out] == [objstore.DeleteError] * len(out)
+        assert [r.code for r in out] == ["AccessDenied"] * len(out) != []
+    else:
+        with pytest.raises(AccessDenied):
+            invoke(client, op_name, **extra)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+def test_unprivileged_user_is_denied_everything(store: objstore.Store, op_name: str) -> None:
+    populate(store)
+    _assert_refused(store, store.client(USER), op_name)
+
+
+@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+def test_deny_all_authorizer_denies_root_too(tmp_path: Path, op_name: str) -> None:
+    path = tmp_path / "s"
+    with open_store(path) as s:
+        populate(s)
+    with open_store(path, authorizer=objstore.DenyAllAuthorizer()) as s:
+        _assert_refused(s, s.root, op_name)
+        # Another identity fares no better.
+        _assert_refused(s, s.client(USER), op_name)
+
+
+class Decision:
+    def __init__(self, allowed: bool) -> None:
+        self.allowed = allowed
+
+
+@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+def test_a_decision_object_with_allowed_false_denies(op_name: str) -> None:
+    class Deciding:
+        def authorize(self, request: objstore.AuthorizationRequest) -> Decision:
+            return Decision(False)
+
+    with open_store(None) as s:
+        populate(s)
+        s.engine.authorizer = Deciding()
+        _assert_refused(s, s.root, op_name)
+        s.engine.authorizer = objstore.RootOnlyAuthorizer()
+
+
+# ------------------------------------------------------------ recording
+
+
+class Recording:
+    """Allows everything and remembers every question."""
+
+    def __init__(self) -> None:
+        self.requests: list[objstore.AuthorizationRequest] = []
+
+    def authorize(self, request: objstore.AuthorizationRequest) -> bool:
+        self.requests.append(request)
+        return True
+
+
+def declared(op_name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource) pairs the table declares for these arguments, in order."""
+    op = OPERATIONS[op_name]
+    if op.per_item:
+        entries = args["keys"] if op_name == "DeleteObjects" else args["items"]
+        out = []
+        for entry in entries:
+            entry = (entry, None) if isinstance(entry, str) else entry
+            item = {**args, **dict(zip(op.per_item, entry, strict=False))}
+            out += [(p.action_for(item), p.resource_for(item)) for p in op.permissions]
+        return out
+    return [(p.action_for(args), p.resource_for(args)) for p in op.permissions]
+
+
+# Independent of the table: what S3 / IAM name for each operation.
+OBJ_ARN = f"arn:aws:s3:::{BUCKET}/{OBJ}"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+EXPECTED: dict[str, list[tuple[str, str]]] = {
+    "ListBuckets": [("s3:ListAllMyBuckets", "*")],
+    "CreateBucket": [("s3:CreateBucket", f"arn:aws:s3:::{NEW_BUCKET}")],
+    "HeadBucket": [("s3:ListBucket", BUCKET_ARN)],
+    "DeleteBucket": [("s3:DeleteBucket", f"arn:aws:s3:::{EMPTY_BUCKET}")],
+    "PutBucketVersioning": [("s3:PutBucketVersioning", BUCKET_ARN)],
+    "GetBucketVersioning": [("s3:GetBucketVersioning", BUCKET_ARN)],
+    "PutObject": [("s3:PutObject", OBJ_ARN)],
+    "PutObjects": [("s3:PutObject", OBJ_ARN), ("s3:PutObject", f"{BUCKET_ARN}/other")],
+    "GetObject": [("s3:GetObject", OBJ_ARN)],
+    "HeadObject": [("s3:GetObject", OBJ_ARN)],
+    "DeleteObject": [("s3:DeleteObject", OBJ_ARN)],
+    "DeleteObjects": [("s3:DeleteObject", OBJ_ARN), ("s3:DeleteObject", f"{BUCKET_ARN}/other")],
+    "CopyObject": [("s3:GetObject", OBJ_ARN), ("s3:PutObject", f"{BUCKET_ARN}/copy")],
+    "ListObjects": [("s3:ListBucket", BUCKET_ARN)],
+    "ListObjectVersions": [("s3:ListBucketVersions", BUCKET_ARN)],
+}
+
+
+@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+def test_each_operation_asks_exactly_what_it_declares(op_name: str) -> None:
+    rec = Recording()
+    with open_store(None, authorizer=rec) as s:
+        populate(s)
+        rec.requests.clear()
+        args = call_args(op_name)
+        invoke(s.root, op_name)
+        asked = [(r.action, r.resource) for r in rec.requests]
+        assert asked == declared(op_name, args)
+        if op_name in EXPECTED:
+            assert asked == EXPECTED[op_name]
+        # Once each: no (action, resource) pair is asked twice.
+        assert len(set(asked)) == len(asked)
+        for r in rec.requests:
+            assert r.principal == s.root.identity
+            assert r.operation == op_name
+            assert r.resource_account == (
+                None if r.resource in ("*", f"arn:aws:s3:::{NEW_BUCKET}") else ACCOUNT
+            )
+
+
+def test_every_operation_states_its_actions_here() -> None:
+    """A new operation must state its IAM actions here too (not only in the table)."""
+    assert set(OPERATIONS) <= set(EXPECTED)
+
+
+def _asked(op_name: str, **extra: Any) -> list[objstore.AuthorizationRequest]:
+    rec = Recording()
+    with open_store(None, authorizer=rec) as s:
+        populate(s)
+        s.root.put_bucket_versioning(BUCKET, "Enabled")
+        vid = s.root.put_object(BUCKET, OBJ, b"v2").version_id
+        s.root.put_object(BUCKET, OBJ, b"v3")
+        rec.requests.clear()
+        extra = {k: (vid if v == "VID" else v) for k, v in extra.items()}
+        invoke(s.root, op_name, **extra)
+        return rec.requests
+
+
+def test_version_specific_actions_and_context() -> None:
+    (get,) = _asked("GetObject", version_id="VID")
+    assert get.action == "s3:GetObjectVersion"
+    assert get.context["s3:VersionId"]
+    (head,) = _asked("HeadObject", version_id="VID")
+    assert head.action == "s3:GetObjectVersion"
+    (delete,) = _asked("DeleteObject", version_id="VID")
+    assert delete.action == "s3:DeleteObjectVersion"
+    src, dst = _asked("CopyObject", src_version_id="VID")
+    assert (src.action, dst.action) == ("s3:GetObjectVersion", "s3:PutObject")
+    assert (
+        dst.context["s3:x-amz-copy-source"]
+        == f"{BUCKET}/{OBJ}?versionId={src.context['s3:VersionId']}"
+    )
+    (plain,) = _asked("GetObject")
+    assert plain.action == "s3:GetObject" and "s3:VersionId" not in plain.context
+
+
+def test_copy_and_list_supply_condition_keys() -> None:
+    _src, dst = _asked("CopyObject", metadata_directive="REPLACE", metadata={"a": "b"})
+    assert dst.context["s3:x-amz-copy-source"] == f"{BUCKET}/{OBJ}"
+    assert dst.context["s3:x-amz-metadata-directive"] == "REPLACE"
+    (lst,) = _asked("ListObjects", prefix="o", delimiter="/", max_keys=5)
+    assert lst.context["s3:prefix"] == "o"
+    assert lst.context["s3:delimiter"] == "/"
+    assert lst.context["s3:max-keys"] == 5
+
+
+# ------------------------------------------------- 403 versus 404
+
+
+class AllowActions:
+    """Allows the user exactly ``actions``."""
+
+    def __init__(self, *actions: str) -> None:
+        self.actions = set(actions)
+
+    def authorize(self, request: objstore.AuthorizationRequest) -> bool:
+        return request.principal.kind == "root" or request.action in self.actions
+
+
+@pytest.mark.parametrize("method", ["get_object", "head_object"])
+def test_missing_key_is_403_without_list_bucket(method: str) -> None:
+    with open_store(None, authorizer=AllowActions("s3:GetObject")) as s:
+        populate(s)
+        user = s.client(USER)
+        with pytest.raises(AccessDenied) as exc:
+            getattr(user, method)(BUCKET, "absent")
+        assert exc.value.http_status == 403
+        # An existing key is readable: the denial is about the missing key only.
+        result = getattr(user, method)(BUCKET, OBJ)
+        if isinstance(result, objstore.ObjectBody):
+            result.close()
+
+
+@pytest.mark.parametrize("method", ["get_object", "head_object"])
+def test_missing_key_is_404_with_list_bucket(method: str) -> None:
+    with open_store(None, authorizer=AllowActions("s3:GetObject", "s3:ListBucket")) as s:
+        populate(s)
+        with pytest.raises(NoSuchKey) as exc:
+            getattr(s.client(USER), method)(BUCKET, "absent")
+        assert exc.value.http_status == 404
+
+
+def test_root_sees_404_for_a_missing_key(store: objstore.Store) -> None:
+    populate(store)
+    with pytest.raises(NoSuchKey):
+        store.root.get_object(BUCKET, "absent")
+
+
+def test_partial_delete_objects_permission(store: objstore.Store) -> None:
+    """A denied key fails alone in DeleteObjects; the allowed ones are deleted."""
+
+    class OnlyOther:
+        def authorize(self, request: objstore.AuthorizationRequest) -> bool:
+            return request.principal.kind == "root" or request.resource.endswith("/other")
+
+    populate(store)
+    store.engine.authorizer = OnlyOther()
+    out = store.client(USER).delete_objects(BUCKET, [OBJ, "other"])
+    assert isinstance(out[0], objstore.DeleteError) and out[0].code == "AccessDenied"
+    assert isinstance(out[1], objstore.DeletedObject)
+    assert [o.key for o in store.root.list_objects(BUCKET).contents] == [OBJ]
