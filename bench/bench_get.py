@@ -18,11 +18,11 @@ from bench._util import (
     Config,
     Context,
     Figure,
-    Samples,
     alternate,
     baseline_read,
     blake3_file,
     fresh_store,
+    notes,
     put_file,
     say,
     verdict,
@@ -86,8 +86,9 @@ def run(ctx: Context) -> None:
     try:
         put_file(store, "large", src)
         note = verify_once(store, blake3_file(src))
-        secs = alternate(
-            max(cfg.reps, 3),  # reads are cheap: a few more repetitions steady the median
+        runs = alternate(
+            max(cfg.reps, 3),
+            cfg.size,  # reads are cheap: a few more repetitions steady the median
             [
                 ("plain read", lambda _rep: baseline_read(src)),
                 ("get iter", lambda _rep: _get_iter(store, cfg.size)),
@@ -97,9 +98,17 @@ def run(ctx: Context) -> None:
         )
     finally:
         store.close()
-    rate = {name: Samples(tuple(s), cfg.size).mb_s() for name, s in secs.items()}
+    rate = {name: s.mb_s() for name, s in runs.items()}
     plain = rate["plain read"][0]
-    ctx.emit(Figure("get baseline plain read", plain, "MB/s", best=rate["plain read"][1]))
+    ctx.emit(
+        Figure(
+            "get baseline plain read",
+            plain,
+            "MB/s",
+            best=rate["plain read"][1],
+            note=runs["plain read"].load_note(),
+        )
+    )
     for name in ("get iter", "get read(4MiB)"):
         med, best = rate[name]
         ctx.emit(
@@ -112,7 +121,7 @@ def run(ctx: Context) -> None:
                 f">= {TARGET:.2f}",
                 verdict(med / plain >= TARGET),
                 best=best,
-                note=note,
+                note=notes(runs[name].load_note(), note),
             )
         )
     ctx.ws.drop(work)

@@ -20,11 +20,11 @@ from bench._util import (
     Config,
     Context,
     Figure,
-    Samples,
     alternate,
     baseline_lmdb_scan,
     fresh_store,
     lmdb_fill,
+    notes,
     say,
     verdict,
 )
@@ -128,22 +128,28 @@ def run(ctx: Context) -> None:
                 raise RuntimeError(f"raw scan saw {count} keys, expected {n}")
             return seconds
 
-        secs = alternate(
+        runs = alternate(
             max(cfg.reps, 3),
+            n,
             [("raw lmdb scan", raw_scan), ("list", lambda _r: list_all(store, n))],
             before=ctx.settle,
         )
     finally:
         store.close()
-    rate = {name: Samples(tuple(s), n) for name, s in secs.items()}
-    base = rate["raw lmdb scan"].median_rate
-    med, best = rate["list"].median_rate, rate["list"].best_rate
+    base = runs["raw lmdb scan"].median_rate
+    med, best = runs["list"].median_rate, runs["list"].best_rate
     scale = (
         "" if n >= cfg.list_keys else f"ONLY {n:,} of {cfg.list_keys:,} keys (populate too slow)"
     )
     ctx.emit(Figure("list populate", put_rate, "keys/s", note=f"{n:,} keys by {method}"))
     ctx.emit(
-        Figure("list baseline raw lmdb scan", base, "keys/s", best=rate["raw lmdb scan"].best_rate)
+        Figure(
+            "list baseline raw lmdb scan",
+            base,
+            "keys/s",
+            best=runs["raw lmdb scan"].best_rate,
+            note=runs["raw lmdb scan"].load_note(1e6, "M keys"),
+        )
     )
     ctx.emit(
         Figure(
@@ -155,7 +161,7 @@ def run(ctx: Context) -> None:
             f">= {TARGET:,.0f} keys/s",
             verdict(med >= TARGET),
             best=best,
-            note=f"{n:,} keys" + (f"; {scale}" if scale else ""),
+            note=notes(f"{n:,} keys", scale, runs["list"].load_note(1e6, "M keys")),
         )
     )
     ctx.ws.drop(work)

@@ -21,7 +21,6 @@ from bench._util import (
     Config,
     Context,
     Figure,
-    Samples,
     alternate,
     ensure_tool,
     fresh_store,
@@ -114,12 +113,18 @@ def run(ctx: Context) -> None:
     if restic:
         say(tool_version(restic))
         subjects.append(("restic", restic_subject(restic, work, src)))
-    secs = alternate(cfg.reps, subjects, before=ctx.settle)
-    rate = {name: Samples(tuple(s), cfg.size).mb_s() for name, s in secs.items()}
+    runs = alternate(cfg.reps, cfg.size, subjects, before=ctx.settle)
+    rate = {name: s.mb_s() for name, s in runs.items()}
     for peer in ("borg", "restic"):
         if peer in rate:
             ctx.emit(
-                Figure(f"peers {peer} first ingest", *rate[peer][:1], "MB/s", best=rate[peer][1])
+                Figure(
+                    f"peers {peer} first ingest",
+                    rate[peer][0],
+                    "MB/s",
+                    best=rate[peer][1],
+                    note=runs[peer].load_note(),
+                )
             )
         else:
             ctx.emit(
@@ -145,6 +150,7 @@ def run(ctx: Context) -> None:
                 f">= {TARGET:.2f}",
                 verdict(med / peers[faster] >= TARGET),
                 best=best,
+                note=runs["objstore"].load_note(),
             )
         )
     else:

@@ -15,11 +15,11 @@ from bench._util import (
     Config,
     Context,
     Figure,
-    Samples,
     alternate,
     baseline_md5,
     baseline_write_fsync,
     fresh_store,
+    notes,
     put_file,
     say,
     store_supports,
@@ -92,15 +92,17 @@ def run(ctx: Context) -> None:
     ]
     subjects += [subject(label, opts) for label, opts in vs]
     say(f"{cfg.reps} alternated repetitions of: {', '.join(n for n, _ in subjects)}")
-    secs = alternate(cfg.reps, subjects, before=ctx.settle)
-    notes = {label: check_etag(label, *etags[label], md5_hex[0], cfg.size) for label in etags}
+    runs = alternate(cfg.reps, cfg.size, subjects, before=ctx.settle)
+    checks = {label: check_etag(label, *etags[label], md5_hex[0], cfg.size) for label in etags}
 
-    rate = {name: Samples(tuple(s), cfg.size).mb_s() for name, s in secs.items()}
+    rate = {name: s.mb_s() for name, s in runs.items()}
     wf, md = rate["write+fsync"][0], rate["md5"][0]
     bound = min(wf, md)
     for name in ("write+fsync", "md5"):
         med, best = rate[name]
-        ctx.emit(Figure(f"put baseline {name}", med, "MB/s", best=best))
+        ctx.emit(
+            Figure(f"put baseline {name}", med, "MB/s", best=best, note=runs[name].load_note())
+        )
     for label, _opts in vs:
         med, best = rate[label]
         if label.startswith("blake3"):
@@ -118,7 +120,7 @@ def run(ctx: Context) -> None:
                 f">= {target:.2f}",
                 verdict(med / base >= target),
                 best=best,
-                note=notes.get(label, ""),
+                note=notes(runs[label].load_note(), checks.get(label, "")),
             )
         )
     labels = [label for label, _ in vs]

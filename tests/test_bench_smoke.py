@@ -97,12 +97,24 @@ def test_alternate_rotates_order_and_collects_each_subjects_times() -> None:
 
         return name, one
 
-    out = u.alternate(3, [subject("a", 1.0), subject("b", 2.0)])
-    assert out == {"a": [1.0] * 3, "b": [2.0] * 3}
+    out = u.alternate(3, 8e6, [subject("a", 1.0), subject("b", 2.0)])
     assert calls == ["a", "b", "b", "a", "a", "b"]
-    s = u.Samples((2.0, 1.0, 4.0), 8e6)
+    assert out["a"].seconds == (1.0,) * 3 and out["b"].seconds == (2.0,) * 3
+    assert out["a"].median_rate == 8e6 and out["b"].best_rate == 4e6
+    assert all(c >= 0 for c in out["a"].cpu) and len(out["b"].others) == 3
+    s = u.Samples((2.0, 1.0, 4.0), 8e6, cpu=(1.0, 1.0, 2.0), others=(0.5, 0.0, 0.1))
     assert s.best_rate == 8e6 and s.median_rate == 4e6
     assert s.mb_s() == (4.0, 8.0)
+    assert "core-s/GiB" in s.load_note() and "0.5 cores" in s.load_note()
+
+
+def test_cpu_marks_count_this_process_work() -> None:
+    """Burning CPU here shows up as own CPU time; a zero wait for quiet returns at once."""
+    mark = u.CpuMark.now()
+    blake3.blake3(bytes(64 * u.MiB)).digest()
+    own, others = u.CpuMark.now().since(mark)
+    assert own > 0 and others >= 0
+    assert u.wait_quiet(0.0) < 0.5
 
 
 def test_figure_line_shows_ratio_target_and_verdict() -> None:
