@@ -441,7 +441,7 @@ def decide(
     root_here = ptype is PrincipalType.ROOT and account == resource_account
 
     if denies and not (root_here and action_l in _ROOT_LOCKOUT_GUARD):
-        return Decision(False, EXPLICIT_DENY, _report(denies), missing_values, boundary_allowed)
+        return _decision(False, EXPLICIT_DENY, denies, missing_values, boundary_allowed)
 
     # A federated-user session (GetFederationToken) has only what its session policy
     # allows: without one it has no permissions from identity policies at all.
@@ -462,14 +462,35 @@ def decide(
         allowed = caller_side and grant is not Grant.NONE
 
     # Report allows in group order (identity, resource, boundary, session); stable.
-    allows.sort(key=itemgetter(0))
-    return Decision(
-        allowed,
-        ALLOWED if allowed else IMPLICIT_DENY,
-        _report(allows),
-        missing_values,
-        boundary_allowed,
+    if len(allows) > 1:
+        allows.sort(key=itemgetter(0))
+    return _decision(
+        allowed, ALLOWED if allowed else IMPLICIT_DENY, allows, missing_values, boundary_allowed
     )
+
+
+# Decisions are immutable and, for a given set of policies, few: the same outcome with the
+# same statements is shared instead of rebuilt. Keys hold policies and statements (which
+# hash by identity), never callers or request values other than missing key names.
+_DECISIONS: dict[tuple[object, ...], Decision] = {}
+_DECISION_LIMIT = 4096
+
+
+def _decision(
+    allowed: bool,
+    effect: EffectName,
+    matches: list[_Match],
+    missing: tuple[str, ...],
+    boundary_allowed: bool,
+) -> Decision:
+    key = (effect, boundary_allowed, missing, *matches)
+    found = _DECISIONS.get(key)
+    if found is None:
+        found = Decision(allowed, effect, _report(matches), missing, boundary_allowed)
+        if len(_DECISIONS) >= _DECISION_LIMIT:
+            _DECISIONS.clear()
+        _DECISIONS[key] = found
+    return found
 
 
 def evaluate(

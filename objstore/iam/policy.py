@@ -304,9 +304,12 @@ def _never(_resource: str) -> bool:
 _TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Statement:
-    """One compiled statement. ``start``/``end`` span it in the source (end inclusive)."""
+    """One compiled statement. ``start``/``end`` span it in the source (end inclusive).
+
+    Compared and hashed by identity, like its :class:`Policy`.
+    """
 
     index: int  # 0-based position in the policy's Statement list
     sid: str | None
@@ -384,6 +387,7 @@ class Policy:
     source: str
     name: str | None = None
     size: int = 0
+    uses_time: bool = False  # whether any statement reads aws:CurrentTime / aws:EpochTime
     _memo: dict[str, tuple[Statement, ...]] = field(
         default_factory=dict, repr=False, compare=False, hash=False
     )
@@ -409,11 +413,6 @@ class Policy:
         if kind not in KINDS:
             raise InvalidInput(f"unknown policy kind {kind!r}; expected one of {', '.join(KINDS)}")
         return _Compiler(kind, name).compile(text)
-
-    @property
-    def uses_time(self) -> bool:
-        """Whether any statement reads aws:CurrentTime or aws:EpochTime."""
-        return any(s.uses_time for s in self.statements)
 
     @property
     def uses_variables(self) -> bool:
@@ -618,6 +617,7 @@ class _Compiler:
             source=doc.text,
             name=self.name,
             size=size,
+            uses_time=any(s.uses_time for s in statements),
         )
 
     # --- statement ---
