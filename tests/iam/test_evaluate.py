@@ -393,3 +393,52 @@ def test_bad_inputs() -> None:
     with pytest.raises(MalformedPolicyDocument):
         # Identity text given as the resource policy lacks a Principal.
         evaluate(ALICE, GET, OBJ, resource_policy=ALLOW_S3)
+
+
+# --- internals worth pinning down ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"aws:SourceIp": "10.0.0.1", "S3:Prefix": ["a/", None, "b/"], "n": 5},
+        {"aws:TagKeys": ("x", "y"), "t": True, "absent": None, "s": frozenset({"a"})},
+        {"when": datetime(2024, 1, 1, tzinfo=UTC), "blob": b"\x00", "f": 1.5},
+    ],
+)
+def test_context_entries_match_request_context(context: dict[str, object]) -> None:
+    """The fast context conversion gives exactly what RequestContext.from_mapping gives."""
+    import sys
+    from types import MappingProxyType
+
+    from objstore.iam.context import RequestContext
+
+    module = sys.modules["objstore.iam.evaluate"]
+    fast = RequestContext(MappingProxyType(dict(module.context_entries(context))))
+    assert fast == RequestContext.from_mapping(context)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{"a": 1, "A": 2}, {"": 1}, {5: 1}, {"k": {"nested": 1}}],
+)
+def test_context_errors_match_request_context(context: dict[object, object]) -> None:
+    """Invalid contexts are rejected like RequestContext.from_mapping rejects them."""
+    from objstore.iam.context import RequestContext
+
+    with pytest.raises(InvalidInput):
+        RequestContext.from_mapping(context)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        evaluate(ALICE, GET, OBJ, context=context)  # type: ignore[arg-type]
+
+
+def test_same_outcome_shares_one_decision() -> None:
+    """Identical outcomes share an immutable Decision; different ones do not."""
+    policy = Policy.from_json(pol(stmt(Condition={"StringEquals": {"s3:prefix": "a"}})))
+    first = evaluate(ALICE, GET, OBJ, identity_policies=[policy], context={"s3:prefix": "a"})
+    again = evaluate(BOB, GET, OBJ, identity_policies=[policy], context={"s3:prefix": "a"})
+    assert first is again and first.allowed
+    other = evaluate(ALICE, GET, OBJ, identity_policies=[policy])
+    assert other is not first and other.missing_context_values == ("s3:prefix",)
+    assert not other.allowed
