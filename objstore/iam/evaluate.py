@@ -8,7 +8,8 @@ Evaluation order (AWS's, as summarised in the house reference):
    The one exception is the lock-out guard: the root user of the resource's account may
    always read, replace and delete a bucket policy (``s3:GetBucketPolicy``,
    ``s3:PutBucketPolicy``, ``s3:DeleteBucketPolicy``), as S3 guarantees.
-2. **Root of the resource's account**: allowed (no policy needs to allow it).
+2. **Root of the resource's account**: allowed, no policy needs to allow it (an explicit
+   deny of step 1, e.g. in a bucket policy, still applies to it, as in S3).
 3. **Same account** (the resource's account is the caller's): the union of
    * the identity policies, intersected with the permissions boundary and the session
      policy when those are given, and
@@ -26,8 +27,9 @@ Evaluation order (AWS's, as summarised in the house reference):
    resource-policy Allow naming them (or everyone) can allow.
 6. Otherwise ``implicitDeny``. A statement whose Condition is false does not apply.
 
-The request context is built only if some statement needs it (a Condition or a policy
-variable). It holds the caller's values and the keys AWS derives from the principal
+The request context is built only if some statement needs it (a Condition, or a policy
+variable in a Resource whose literal prefix fits the request). It holds the caller's
+values and the keys AWS derives from the principal
 (``aws:username``, ``aws:userid``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``,
 ``aws:PrincipalType``, ``aws:PrincipalTag/*``) and the clock (``aws:CurrentTime``,
 ``aws:EpochTime``); a value the caller supplied always wins over a derived one.
