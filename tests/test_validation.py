@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from conftest import BUCKET, read_all
 from hypothesis import assume, given, settings
@@ -267,3 +270,47 @@ def test_metadata_limit_applies_to_put_and_copy(root: objstore.Client) -> None:
         root.copy_object(BUCKET, "k", BUCKET, "k2", metadata_directive="REPLACE", metadata=big)
     assert [o.key for o in root.list_objects(BUCKET).contents] == ["k"]
     assert root.head_object(BUCKET, "k").metadata == {"m": "x" * 2047}
+
+
+# ------------------------------------------------------- argument types
+
+
+def _bad_calls(root: objstore.Client) -> list[tuple[str, Callable[[], object]]]:
+    bad: Any = 5
+    lone = "\ud800"  # a lone surrogate has no UTF-8 form
+    return [
+        ("head_bucket int", lambda: root.head_bucket(bad)),
+        ("head_bucket None", lambda: root.head_bucket(None)),  # type: ignore[arg-type]
+        ("head_bucket surrogate", lambda: root.head_bucket(lone)),
+        ("put_object int bucket", lambda: root.put_object(bad, "k", b"x")),
+        ("create_bucket int", lambda: root.create_bucket(bad)),
+        ("list_objects start_after", lambda: root.list_objects(BUCKET, start_after=bad)),
+        ("list_objects prefix surrogate", lambda: root.list_objects(BUCKET, prefix=lone)),
+        ("list_objects delimiter surrogate", lambda: root.list_objects(BUCKET, delimiter=lone)),
+        ("list_objects start_after surrogate", lambda: root.list_objects(BUCKET, start_after=lone)),
+        ("list_versions prefix int", lambda: root.list_object_versions(BUCKET, prefix=bad)),
+        ("list_versions prefix surrogate", lambda: root.list_object_versions(BUCKET, prefix=lone)),
+        ("list_versions key_marker", lambda: root.list_object_versions(BUCKET, key_marker=bad)),
+        (
+            "list_versions key_marker surrogate",
+            lambda: root.list_object_versions(BUCKET, key_marker=lone),
+        ),
+        ("get_object key int", lambda: root.get_object(BUCKET, bad)),
+        ("copy src_bucket int", lambda: root.copy_object(bad, "k", BUCKET, "k2")),
+    ]
+
+
+def test_bad_argument_types_raise_objstore_errors(store: objstore.Store) -> None:
+    """Wrongly typed arguments are client errors, never raw Python exceptions."""
+    store.root.create_bucket(BUCKET)
+    store.root.put_object(BUCKET, "k", b"x")
+    for label, call in _bad_calls(store.root):
+        with pytest.raises(objstore.errors.BadRequest):
+            try:
+                call()
+            except objstore.errors.ObjstoreError:
+                raise
+            except Exception as exc:  # report which call leaked what
+                raise AssertionError(f"{label}: raw {type(exc).__name__}: {exc}") from exc
+    assert [o.key for o in store.root.list_objects(BUCKET).contents] == ["k"]
+    assert [b.name for b in store.root.list_buckets()] == [BUCKET]

@@ -73,11 +73,13 @@ def _dt(ns: int) -> datetime:
 
 
 def _bkey(bucket: str) -> bytes:
-    return keyspace.BUCKET + bucket.encode()
+    # Every operation looks its bucket up here first (the engine asks for the
+    # owner), so a name that is not text fails as InvalidBucketName, not TypeError.
+    return keyspace.BUCKET + validation.bucket_bytes(bucket)
 
 
 def _base(prefix: bytes, bucket: str) -> bytes:
-    return prefix + bucket.encode() + keys.SEP
+    return prefix + validation.bucket_bytes(bucket) + keys.SEP
 
 
 class Namespace:
@@ -632,10 +634,11 @@ class Namespace:
     ) -> ListObjectsResult:
         """One page of ListObjectsV2. Raises NoSuchBucket, InvalidArgument."""
         max_keys = listing.check_max_keys(max_keys)
-        if not isinstance(prefix, str) or (
-            delimiter is not None and not isinstance(delimiter, str)
-        ):
-            raise InvalidArgument("prefix and delimiter must be strings")
+        validation.check_text(prefix, "prefix")
+        if delimiter is not None:
+            validation.check_text(delimiter, "delimiter")
+        if start_after is not None:
+            validation.check_text(start_after, "start_after")
         delimiter = delimiter or None
         after: tuple[str, bool] | None = None
         if continuation_token is not None:
@@ -684,6 +687,9 @@ class Namespace:
         """One page of ListObjectVersions: by key, newest first. Raises NoSuchBucket,
         InvalidArgument (a version_id_marker without key_marker, or a bad one)."""
         max_keys = listing.check_max_keys(max_keys)
+        validation.check_text(prefix, "prefix")
+        if key_marker is not None:
+            validation.check_text(key_marker, "key_marker")
         if version_id_marker is not None and not key_marker:
             raise InvalidArgument("version_id_marker requires key_marker")
         base = _base(keyspace.VERSION, bucket)

@@ -55,6 +55,28 @@ def _bucket_name_problem(name: str) -> str | None:
     return None
 
 
+def check_text(value: object, name: str) -> str:
+    """Return ``value`` if it is a string with a UTF-8 form; raise InvalidArgument otherwise."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{name} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(f"{name} must be valid UTF-8 (no lone surrogates)") from None
+    return value
+
+
+def bucket_bytes(bucket: object) -> bytes:
+    """The UTF-8 bytes of a bucket name used in a lookup; raise InvalidBucketName for a
+    value that cannot be one (not a string, or no UTF-8 form)."""
+    if isinstance(bucket, str):
+        try:
+            return bucket.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    raise InvalidBucketName(f"invalid bucket name {bucket!r}", bucket=bucket)
+
+
 def check_key(key: object) -> str:
     """Return ``key`` if it is a valid object key; raise KeyTooLongError / InvalidArgument."""
     if not isinstance(key, str):
