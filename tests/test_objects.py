@@ -20,6 +20,7 @@ from objstore.errors import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    ConditionalRequestConflict,
     EntityTooLarge,
     IncompleteBody,
     InvalidArgument,
@@ -221,7 +222,7 @@ def test_array_body_is_taken_as_its_bytes(root: objstore.Client) -> None:
 def test_zero_byte_objects(root: objstore.Client) -> None:
     empty_etag = md5_etag(b"")
     for i, body in enumerate([b"", io.BytesIO(b""), iter(()), (x for x in [b"", b""])]):
-        r = root.put_object(BUCKET, f"e{i}", body)
+        r = root.put_object(BUCKET, f"e{i}", body, content_length=0)
         assert (r.size, r.etag) == (0, empty_etag)
         with root.get_object(BUCKET, f"e{i}") as b:
             assert b.size == 0
@@ -248,6 +249,10 @@ def test_body_reading_interfaces(root: objstore.Client) -> None:
         pieces = list(b)
     assert b"".join(pieces) == data
     assert len(pieces) > 1  # streamed, not one buffer
+    # A partial read, then iteration, continues where the read stopped.
+    with root.get_object(BUCKET, "k") as b:
+        head = b.read(CHUNK + 1)
+        assert head + b"".join(b) == data
 
 
 def test_reading_part_then_closing_releases_the_store(store: objstore.Store) -> None:
@@ -779,3 +784,135 @@ def test_conditions_apply_to_the_version_read(root: objstore.Client) -> None:
     assert read_all(got) == b"one"
     with pytest.raises(PreconditionFailed):
         root.get_object(BUCKET, "k", version_id=r1.version_id, if_match=r2.etag)
+
+
+def test_a_write_that_lands_during_a_conditional_upload_is_a_conflict(
+    root: objstore.Client,
+) -> None:
+    """The condition is checked before the upload and again at commit; if another writer
+    changed the key in between, the upload fails with ConditionalRequestConflict (409)."""
+
+    def racing(sneak: bytes) -> Iterator[bytes]:
+        yield data_of(2 * CHUNK, seed=1)
+        root.put_object(BUCKET, "k", sneak)  # another writer wins the race
+        yield data_of(CHUNK, seed=2)
+
+    with pytest.raises(ConditionalRequestConflict) as exc:
+        root.put_object(BUCKET, "k", racing(b"first"), if_none_match="*")
+    assert exc.value.http_status == 409
+    assert read_all(root.get_object(BUCKET, "k")) == b"first"
+    etag = root.head_object(BUCKET, "k").etag
+    with pytest.raises(ConditionalRequestConflict):
+        root.put_object(BUCKET, "k", racing(b"second"), if_match=etag)
+    assert read_all(root.get_object(BUCKET, "k")) == b"second"
+    assert len(root.list_objects(BUCKET).contents) == 1
+
+
+# ------------------------------------------------------------ put_objects
+
+
+def test_put_objects_writes_a_batch(root: objstore.Client) -> None:
+    big = data_of(3 * CHUNK)
+    out = root.put_objects(BUCKET, [("a", b"1"), ("b", big), ("c", io.BytesIO(b"3"))])
+    assert [r.size for r in out] == [1, len(big), 1]
+    assert out[1].etag == md5_etag(big)
+    assert read_all(root.get_object(BUCKET, "b")) == big
+    # The same key twice: the later body wins, as two PUTs in a row would.
+    root.put_objects(BUCKET, [("a", b"x"), ("a", b"y")])
+    assert read_all(root.get_object(BUCKET, "a")) == b"y"
+    assert len(root.list_object_versions(BUCKET).versions) == 3
+    root.put_bucket_versioning(BUCKET, "Enabled")
+    out = root.put_objects(BUCKET, [("a", b"v1"), ("a", b"v2")])
+    assert out[0].version_id != out[1].version_id
+    assert read_all(root.get_object(BUCKET, "a")) == b"v2"
+    assert read_all(root.get_object(BUCKET, "a", version_id=out[0].version_id)) == b"v1"
+
+
+def test_put_objects_is_all_or_nothing(disk_store: objstore.Store) -> None:
+    root = disk_store.root
+    root.create_bucket(BUCKET)
+    good = ("good", data_of(3 * CHUNK))
+    for bad in (("bad", 5), ("b" * 1025, b""), ("bad", "text")):
+        with pytest.raises((InvalidArgument, objstore.errors.KeyTooLongError)):
+            root.put_objects(BUCKET, [good, bad])
+    with pytest.raises(NoSuchBucket):
+        root.put_objects("nobucket", [good])
+    assert root.list_objects(BUCKET).contents == ()
+    disk_store.gc(timeout=5)
+    assert chunk_files(disk_store) == set()
+
+
+# ------------------------------------------------------------ persistence
+
+
+def test_everything_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    with open_store(path) as s:
+        s.root.create_bucket(BUCKET)
+        s.root.put_bucket_versioning(BUCKET, "Enabled")
+        v1 = s.root.put_object(BUCKET, "k", data_of(3 * CHUNK), metadata={"a": "1"}).version_id
+        s.root.put_object(BUCKET, "k", b"small", content_type="t/x")
+        marker = s.root.delete_object(BUCKET, "gone").version_id
+        before = s.root.list_object_versions(BUCKET)
+    with open_store(path) as s:
+        assert s.root.list_object_versions(BUCKET) == before
+        assert read_all(s.root.get_object(BUCKET, "k", version_id=v1)) == data_of(3 * CHUNK)
+        assert s.root.head_object(BUCKET, "k", version_id=v1).metadata == {"a": "1"}
+        assert s.root.head_object(BUCKET, "k").content_type == "t/x"
+        with pytest.raises(NoSuchKey) as exc:
+            s.root.get_object(BUCKET, "gone")
+        assert exc.value.delete_marker
+        # Version ids keep growing after a reopen: never reused.
+        v3 = s.root.put_object(BUCKET, "k", b"after").version_id
+        assert v3 not in {v.version_id for v in before.versions} | {marker}
+
+
+def test_reopening_with_other_chunking_reads_old_objects(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    data = data_of(5 * CHUNK + 7)
+    with open_store(path) as s:
+        s.root.create_bucket(BUCKET)
+        s.root.put_object(BUCKET, "k", data)
+    with objstore.open(path, chunking="cdc", chunk_size=16 * 1024) as s:
+        assert read_all(s.root.get_object(BUCKET, "k")) == data
+        got = s.root.get_object(BUCKET, "k", range=(CHUNK - 3, 2 * CHUNK + 3))
+        assert read_all(got) == data[CHUNK - 3 : 2 * CHUNK + 4]
+        s.root.put_object(BUCKET, "k2", data)
+        assert read_all(s.root.get_object(BUCKET, "k2")) == data
+
+
+# ------------------------------------------------------------ known bugs
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: ListBuckets lists every bucket in the store, not only the caller's "
+    "(S3 returns the buckets the requester's account owns); list_buckets has no owner",
+)
+def test_list_buckets_lists_only_the_callers_buckets() -> None:
+    with open_store(None, authorizer=AllowAll()) as s:
+        s.root.create_bucket("mine")
+        other = s.client(
+            objstore.Identity(
+                arn="arn:aws:iam::111122223333:root", account="111122223333", kind="root"
+            )
+        )
+        other.create_bucket("theirs")
+        assert [b.name for b in s.root.list_buckets()] == ["mine"]
+        assert [b.name for b in other.list_buckets()] == ["theirs"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: calls on a closed store leak raw lmdb.Error / RuntimeError "
+    "instead of an objstore error",
+)
+@pytest.mark.parametrize("backend", ["memory", "lmdb"])
+def test_a_closed_store_raises_objstore_errors(tmp_path: Path, backend: str) -> None:
+    s = open_store(None if backend == "memory" else tmp_path / "s")
+    s.root.create_bucket(BUCKET)
+    s.close()
+    with pytest.raises(objstore.errors.ObjstoreError):
+        s.root.list_buckets()
+    with pytest.raises(objstore.errors.ObjstoreError):
+        s.root.put_object(BUCKET, "k", b"x")
