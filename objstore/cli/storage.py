@@ -81,9 +81,16 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 page = store.root.list_object_versions(
                     bucket, prefix=prefix, key_marker=km, version_id_marker=vm
                 )
-                rows = [(v.key, v.version_id, v.is_latest, str(v.size)) for v in page.versions]
-                rows += [(m.key, m.version_id, m.is_latest, "DELETE") for m in page.delete_markers]
-                for key, vid, latest, size in sorted(rows, key=lambda r: r[0]):
+                rows = [
+                    (v.key, -v.last_modified.timestamp(), v.version_id, v.is_latest, str(v.size))
+                    for v in page.versions
+                ]
+                rows += [
+                    (m.key, -m.last_modified.timestamp(), m.version_id, m.is_latest, "DELETE")
+                    for m in page.delete_markers
+                ]
+                # By key, newest first, as S3 lists them.
+                for key, _t, vid, latest, size in sorted(rows, key=lambda r: (r[0], r[1])):
                     print(f"{size:>12} {vid} {'*' if latest else ' '} {key}")
                 if not page.is_truncated:
                     return 0
