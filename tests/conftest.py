@@ -16,6 +16,12 @@ from typing import Any
 import pytest
 
 import objstore
+from objstore.blob.files import FileChunkStore
+from objstore.blob.locks import FileGcLock, ThreadGcLock
+from objstore.blob.memory import MemoryChunkStore
+from objstore.blob.store import BlobSettings
+from objstore.meta.lmdb_store import LmdbMetadataStore
+from objstore.meta.memory import MemoryMetadataStore
 
 CHUNK = 64 * 1024
 INLINE = 1024
@@ -34,6 +40,44 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[objstore.S
     """An empty store, in memory or on disk."""
     path = None if request.param == "memory" else tmp_path / "store"
     s = open_store(path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+# Tiny windows and commit batches: an upload of a few hundred KiB then goes
+# through every stage a multi-GiB one does (window carry-over, intermediate
+# pending commits, manifests longer than one read batch).
+BATCHED = BlobSettings(chunk_size=4096, inline_threshold=100, window_size=16384, batch_bytes=16384)
+BATCHED_CHUNK = 4096
+
+
+def open_batched(path: Path | None, **kwargs: Any) -> objstore.Store:
+    """A store with :data:`BATCHED` settings (not reachable through ``objstore.open``)."""
+    if path is None:
+        return objstore.Store(
+            MemoryChunkStore(),
+            MemoryMetadataStore(),
+            lock=ThreadGcLock(),
+            settings=BATCHED,
+            **kwargs,
+        )
+    os.makedirs(path, exist_ok=True)
+    return objstore.Store(
+        FileChunkStore(path / "chunks"),
+        LmdbMetadataStore(path / "meta"),
+        lock=FileGcLock(str(path / "gc.lock")),
+        path=str(path),
+        settings=BATCHED,
+        **kwargs,
+    )
+
+
+@pytest.fixture(params=["memory", "lmdb"])
+def batched_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[objstore.Store]:
+    """An empty store with tiny windows and commit batches."""
+    s = open_batched(None if request.param == "memory" else tmp_path / "batched")
     try:
         yield s
     finally:

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import blake3
 import pytest
-from conftest import BUCKET, CHUNK, INLINE, chunk_files, chunk_path, open_store, read_all
+from conftest import (
+    BATCHED_CHUNK,
+    BUCKET,
+    CHUNK,
+    INLINE,
+    chunk_files,
+    chunk_path,
+    open_batched,
+    open_store,
+    read_all,
+)
 
 import objstore
 from objstore.errors import (
@@ -916,3 +926,117 @@ def test_a_closed_store_raises_objstore_errors(tmp_path: Path, backend: str) -> 
         s.root.list_buckets()
     with pytest.raises(objstore.errors.ObjstoreError):
         s.root.put_object(BUCKET, "k", b"x")
+
+
+# ------------------------------------------------------ reference counts
+
+
+def test_rewriting_identical_content_keeps_its_chunks(disk_store: objstore.Store) -> None:
+    root = disk_store.root
+    root.create_bucket(BUCKET)
+    data = data_of(3 * CHUNK + 1)
+    root.put_object(BUCKET, "k", data)
+    files = chunk_files(disk_store)
+    root.put_object(BUCKET, "k", data)  # replaces the null version with the same chunks
+    root.copy_object(BUCKET, "k", BUCKET, "k", metadata_directive="REPLACE")
+    disk_store.gc(timeout=5)
+    assert chunk_files(disk_store) == files
+    assert read_all(root.get_object(BUCKET, "k")) == data
+
+
+def test_content_deleted_but_not_collected_is_reused_safely(disk_store: objstore.Store) -> None:
+    root = disk_store.root
+    root.create_bucket(BUCKET)
+    data = data_of(3 * CHUNK + 1)
+    root.put_object(BUCKET, "a", data)
+    files = chunk_files(disk_store)
+    root.delete_object(BUCKET, "a")  # chunks unreferenced, still on disk until gc
+    root.put_object(BUCKET, "b", data)
+    disk_store.gc(timeout=5)
+    assert chunk_files(disk_store) == files
+    assert read_all(root.get_object(BUCKET, "b")) == data
+
+
+def test_repeated_chunks_are_counted_per_use(disk_store: objstore.Store) -> None:
+    root = disk_store.root
+    root.create_bucket(BUCKET)
+    block = data_of(CHUNK, seed=9)
+    root.put_object(BUCKET, "five", block * 5)
+    root.put_object(BUCKET, "two", block * 2 + b"tail")
+    root.delete_object(BUCKET, "five")
+    disk_store.gc(timeout=5)
+    assert read_all(root.get_object(BUCKET, "two")) == block * 2 + b"tail"
+    assert len(chunk_files(disk_store)) == 2
+    root.delete_object(BUCKET, "two")
+    disk_store.gc(timeout=5)
+    assert chunk_files(disk_store) == set()
+
+
+# ------------------------------------------------ uploads in many batches
+
+
+def _ids(store: objstore.Store) -> set[bytes]:
+    return set(store.blobs.chunks.iter_ids())
+
+
+def test_batched_upload_round_trips(batched_store: objstore.Store) -> None:
+    root = batched_store.root
+    root.create_bucket(BUCKET)
+    size = 100 * BATCHED_CHUNK + 333  # > 64 manifest entries: several read batches too
+    data = data_of(size, seed=4)
+    r = root.put_object(BUCKET, "k", iter(_pieces(data, [3001, 17, 9000])), content_length=size)
+    assert (r.size, r.etag) == (size, md5_etag(data))
+    assert r.checksum == blake3.blake3(data).hexdigest()
+    assert read_all(root.get_object(BUCKET, "k")) == data
+    edges = [0, 1, BATCHED_CHUNK, 64 * BATCHED_CHUNK, 65 * BATCHED_CHUNK, size - 1]
+    for a in edges:
+        for b in edges:
+            for da, db in ((0, 0), (-1, 1), (1, -1)):
+                first, last = max(0, a + da), min(size - 1, b + db)
+                if first <= last:
+                    got = read_all(root.get_object(BUCKET, "k", range=(first, last)))
+                    assert got == data[first : last + 1], (first, last)
+    ids = _ids(batched_store)
+    # The same bytes again, cut into other pieces: every chunk is reused.
+    root.put_object(BUCKET, "again", iter(_pieces(data, [5000])))
+    assert _ids(batched_store) == ids
+    assert len(ids) == 101
+
+
+@pytest.mark.parametrize("failure", ["short", "long", "raises"])
+def test_batched_upload_failure_leaves_nothing(batched_store: objstore.Store, failure: str) -> None:
+    root = batched_store.root
+    root.create_bucket(BUCKET)
+    keep = data_of(10 * BATCHED_CHUNK, seed=1)
+    root.put_object(BUCKET, "keep", keep)
+    data = data_of(40 * BATCHED_CHUNK, seed=2)
+    pieces = _pieces(data, [7000])
+    if failure == "raises":
+
+        def body() -> Iterator[bytes]:
+            yield from pieces
+            raise Boom
+
+        with pytest.raises(Boom):
+            root.put_object(BUCKET, "k", body())
+    else:
+        declared = len(data) + (1 if failure == "short" else -1)
+        with pytest.raises(IncompleteBody):
+            root.put_object(BUCKET, "k", iter(pieces), content_length=declared)
+    with pytest.raises(NoSuchKey):
+        root.head_object(BUCKET, "k")
+    result = batched_store.gc(timeout=5)
+    assert result.pending_uploads_released == 0  # the failed upload cleaned up after itself
+    assert len(_ids(batched_store)) == 10
+    assert read_all(root.get_object(BUCKET, "keep")) == keep
+
+
+def test_batched_upload_over_the_limit(tmp_path: Path) -> None:
+    limit = 20 * BATCHED_CHUNK
+    with open_batched(tmp_path / "s", limits=objstore.Limits(max_put_size=limit)) as s:
+        s.root.create_bucket(BUCKET)
+        with pytest.raises(EntityTooLarge):
+            s.root.put_object(BUCKET, "k", iter(_pieces(data_of(3 * limit), [5000])))
+        s.root.put_object(BUCKET, "ok", iter(_pieces(data_of(limit), [5000])))
+        s.gc(timeout=5)
+        assert len(_ids(s)) == 20
