@@ -1,0 +1,103 @@
+"""Ingest: chunk boundaries do not depend on buffering; hashes; failures leave nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import blake3
+import pytest
+
+import objstore
+from objstore.errors import IncompleteBody, InvalidArgument
+from objstore.store import Store
+
+MiB = 1 << 20
+
+
+def _chunk_ids(store: Store) -> set[bytes]:
+    return set(store.blobs.chunks.iter_ids())
+
+
+def _pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize("chunking", ["cdc", "fixed"])
+def test_boundaries_independent_of_how_the_body_arrives(chunking: str) -> None:
+    """Bytes, a file and odd-sized pieces of the same data share every chunk."""
+    data = os.urandom(40 * MiB)  # > two 16 MiB windows: carries across windows happen
+    with objstore.open(None, chunking=chunking, chunk_size=256 * 1024) as store:
+        store.root.create_bucket("ingest")
+        first = store.root.put_object("ingest", "bytes", data)
+        ids = _chunk_ids(store)
+        second = store.root.put_object("ingest", "file", io.BytesIO(data))
+        third = store.root.put_object("ingest", "pieces", _pieces(data, 999_983))
+        assert _chunk_ids(store) == ids  # nothing new was stored
+        assert first.etag == second.etag == third.etag == f'"{hashlib.md5(data).hexdigest()}"'
+        assert first.checksum == third.checksum == blake3.blake3(data).hexdigest()
+        assert store.root.get_object("ingest", "pieces").read() == data
+
+
+def test_cdc_survives_an_insertion() -> None:
+    """Content-defined chunks re-sync after an insertion; fixed chunks would not."""
+    data = os.urandom(8 * MiB)
+    shifted = data[:1000] + b"inserted!" + data[1000:]
+    with objstore.open(None, chunking="cdc", chunk_size=256 * 1024) as store:
+        store.root.create_bucket("ingest")
+        store.root.put_object("ingest", "a", data)
+        before = _chunk_ids(store)
+        store.root.put_object("ingest", "b", shifted)
+        new = _chunk_ids(store) - before
+        assert 0 < len(new) <= 3  # only the chunks around the insertion
+
+
+def test_blake3_etag_mode() -> None:
+    """etag_mode='blake3' gives a 64-hex ETag equal to the object's BLAKE3."""
+    data = os.urandom(3 * MiB)
+    with objstore.open(None, etag_mode="blake3") as store:
+        store.root.create_bucket("ingest")
+        r = store.root.put_object("ingest", "k", data)
+        assert r.etag == f'"{blake3.blake3(data).hexdigest()}"'
+        assert len(r.etag.strip('"')) != 32
+
+
+def test_failed_stream_leaves_no_reference() -> None:
+    """A body that raises midway stores no object and no chunk reference."""
+
+    def body():  # type: ignore[no-untyped-def]
+        yield os.urandom(20 * MiB)
+        raise OSError("connection reset")
+
+    with objstore.open(None) as store:
+        store.root.create_bucket("ingest")
+        with pytest.raises(OSError):
+            store.root.put_object("ingest", "k", body())
+        assert store.root.list_objects("ingest").key_count == 0
+        orphans = _chunk_ids(store)  # written before the failure, never referenced
+        assert store.gc().chunks_deleted == len(orphans)
+        assert not _chunk_ids(store)
+
+
+def test_short_body_against_content_length() -> None:
+    """A body shorter than content_length is IncompleteBody and stores nothing."""
+    with objstore.open(None) as store:
+        store.root.create_bucket("ingest")
+        with pytest.raises(IncompleteBody):
+            store.root.put_object(
+                "ingest", "k", io.BytesIO(b"x" * (5 * MiB)), content_length=6 * MiB
+            )
+        with pytest.raises(IncompleteBody):
+            store.root.put_object("ingest", "k", b"abc", content_length=2)
+        assert store.root.list_objects("ingest").key_count == 0
+
+
+def test_bad_body_types() -> None:
+    """Text and other non-bytes bodies are InvalidArgument."""
+    with objstore.open(None) as store:
+        store.root.create_bucket("ingest")
+        for bad in ("text", io.StringIO("text"), 42, ["a", "b"]):
+            with pytest.raises(InvalidArgument):
+                store.root.put_object("ingest", "k", bad)
+        assert store.root.list_objects("ingest").key_count == 0
