@@ -237,11 +237,12 @@ class S3Model(RuleBasedStateMachine):
             assert token and items
         assert got == want
 
-    @rule(page=sst.page_sizes)
-    def list_versions(self, page: int) -> None:
+    @rule(page=sst.page_sizes, prefix=sst.prefixes)
+    def list_versions(self, page: int, prefix: str) -> None:
         want = [
             (k, v.vid, v.marker, i == 0)
             for k in sorted(self.hist, key=sst.utf8_order)
+            if k.startswith(prefix)
             for i, v in enumerate(self.hist[k])
         ]
         pos = 0
@@ -249,7 +250,7 @@ class S3Model(RuleBasedStateMachine):
         vm: str | None = None
         while True:
             p = self.root.list_object_versions(
-                BUCKET, key_marker=km, version_id_marker=vm, max_keys=page
+                BUCKET, prefix=prefix, key_marker=km, version_id_marker=vm, max_keys=page
             )
             rows = {(v.key, v.version_id, False, v.is_latest) for v in p.versions}
             rows |= {(m.key, m.version_id, True, m.is_latest) for m in p.delete_markers}
@@ -268,7 +269,7 @@ class S3Model(RuleBasedStateMachine):
         assert self.root.get_bucket_versioning(BUCKET) == self.state
 
 
-S3Model.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+S3Model.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 TestS3Model = S3Model.TestCase
 
 
@@ -276,5 +277,5 @@ class S3ModelOnLmdb(S3Model):
     on_disk = True
 
 
-S3ModelOnLmdb.TestCase.settings = settings(max_examples=8, stateful_step_count=30, deadline=None)
+S3ModelOnLmdb.TestCase.settings = settings(max_examples=10, stateful_step_count=30, deadline=None)
 TestS3ModelOnLmdb = S3ModelOnLmdb.TestCase
