@@ -485,3 +485,28 @@ def test_version_pages_survive_deleting_the_marker_version(root: objstore.Client
         BUCKET, key_marker=p1.next_key_marker, version_id_marker=p1.next_version_id_marker
     )
     assert [v.version_id for v in p2.versions] == [vids[1], vids[0]]
+
+
+def test_nul_escapes_around_the_long_key_cut(root: objstore.Client) -> None:
+    """A NUL is stored as two bytes; one that straddles the 400-byte cut of the long-key
+    encoding must not break ordering or pagination."""
+    keys: set[str] = set()
+    for n in range(396, 403):
+        for tail in ("", "\x00", "\x00\x00", "\x00a", "a", "\x01", "é"):
+            keys.add("n" * n + tail)
+            keys.add("n" * n + tail + "z" * 30)
+    keys |= {"n" * 398 + "\x00" * 5 + t for t in ("", "b", "\x00")}
+    shuffled = sorted(keys)
+    random.Random(1).shuffle(shuffled)
+    put_keys(root, shuffled)
+    for n in (1, 5, 1000):
+        assert list_all(root, max_keys=n)[0] == model(keys), n
+    for prefix in ("n" * 398, "n" * 399 + "\x00", "n" * 400):
+        assert list_all(root, prefix=prefix, max_keys=3)[0] == model(keys, prefix)
+    for k in sorted(keys)[::7]:
+        assert root.head_object(BUCKET, k).key == k
+    want = [(k, "null", False, True) for k in sorted(keys, key=sst.utf8_order)]
+    assert all_versions(root, 4) == want
+    assert all_versions(root, 2, prefix="n" * 399) == [
+        r for r in want if r[0].startswith("n" * 399)
+    ]
