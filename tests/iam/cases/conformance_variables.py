@@ -11,13 +11,17 @@ have aws:username, role sessions and root do not) and the house reference.
 from __future__ import annotations
 
 from .model import (
+    ACCOUNT_A,
+    ACCOUNT_B,
     ALICE,
     ALLOW_ALL,
     ALLOWED,
+    ANONYMOUS,
     EXPLICIT_DENY,
     FEDERATED,
     IMPLICIT_DENY,
     PATHED_USER,
+    ROOT_A,
     SESSION,
     Case,
     allow,
@@ -657,5 +661,86 @@ CASES: list[Case] = [
         "arn:aws:s3:::b/k",
         principal=SESSION,
         identity=(pol(allow("s3:GetObject", "*", condition={"Null": {"aws:username": "true"}})),),
+    ),
+    Case(
+        "derived-principal-type-federated",
+        "aws:PrincipalType of a federated user session is FederatedUser",
+        ALLOWED,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        principal=FEDERATED,
+        identity=(ALLOW_ALL,),
+        session=pol(
+            allow("s3:*", "*", condition={"StringEquals": {"aws:PrincipalType": "FederatedUser"}})
+        ),
+    ),
+    Case(
+        "derived-principal-type-root",
+        "aws:PrincipalType of the account root is Account",
+        ALLOWED,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        principal=ROOT_A,
+        resource_account=ACCOUNT_B,
+        resource_policy=pol(
+            allow(
+                "s3:GetObject",
+                "*",
+                principal="*",
+                condition={"StringEquals": {"aws:PrincipalType": "Account"}},
+            )
+        ),
+    ),
+    Case(
+        "derived-principal-type-anonymous",
+        "aws:PrincipalType of an anonymous caller is Anonymous",
+        ALLOWED,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        principal=ANONYMOUS,
+        resource_account=ACCOUNT_A,
+        resource_policy=pol(
+            allow(
+                "s3:GetObject",
+                "*",
+                principal="*",
+                condition={"StringEquals": {"aws:PrincipalType": "Anonymous"}},
+            )
+        ),
+    ),
+    Case(
+        "derived-anonymous-no-account",
+        "an anonymous caller has no aws:PrincipalAccount",
+        ALLOWED,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        principal=ANONYMOUS,
+        resource_account=ACCOUNT_A,
+        resource_policy=pol(
+            allow(
+                "s3:GetObject",
+                "*",
+                principal="*",
+                condition={"Null": {"aws:PrincipalAccount": "true"}},
+            )
+        ),
+    ),
+    Case(
+        "derived-context-not-overriding-account",
+        "a bucket policy limited to the caller's own organisation account: another account's user",
+        IMPLICIT_DENY,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        principal="arn:aws:iam::444455556666:user/dave",
+        resource_account=ACCOUNT_A,
+        identity=(ALLOW_ALL,),
+        resource_policy=pol(
+            allow(
+                "s3:GetObject",
+                "*",
+                principal="*",
+                condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT_A}},
+            )
+        ),
     ),
 ]
