@@ -491,7 +491,7 @@ class _Compiler:
         if size > limit:
             raise _malformed(
                 f"the policy has {size} characters (whitespace not counted); "
-                f"a {self.kind} policy may have at most {limit}",
+                f"{_a(self.kind)} policy may have at most {limit}",
                 None,
                 None,
             )
