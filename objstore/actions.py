@@ -81,7 +81,7 @@ class Operation:
     partial: bool = False
     # S3 answers 404 for a missing key only to callers allowed this; others get 403.
     not_found_requires: Permission | None = None
-    owner_param: str | None = None  # filled with the caller's account (CreateBucket)
+    owner_param: str | None = None  # filled with the caller's account (CreateBucket, ListBuckets)
 
 
 _LIST_BUCKET = Permission("s3:ListBucket", BUCKET)
@@ -92,7 +92,12 @@ _GET = Permission(
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
-        Operation("ListBuckets", "list_buckets", (Permission("s3:ListAllMyBuckets", ANY),)),
+        Operation(
+            "ListBuckets",
+            "list_buckets",
+            (Permission("s3:ListAllMyBuckets", ANY),),
+            owner_param="owner",  # S3 lists the buckets the caller's account owns
+        ),
         Operation(
             "CreateBucket",
             "create_bucket",

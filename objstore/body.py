@@ -33,7 +33,10 @@ class ObjectBody:
         checksum: str,
     ) -> None:
         self._pieces = pieces
+        # Unread tail of the current piece: (piece, offset), so small reads
+        # slice instead of re-copying the rest of a 4 MiB chunk each time.
         self._buf = b""
+        self._pos = 0
         self._closed = False
         self.bucket = bucket
         self.key = key
@@ -47,27 +50,41 @@ class ObjectBody:
         self.metadata = metadata
         self.checksum = checksum
 
+    def _take_buffered(self) -> bytes:
+        out = self._buf[self._pos :] if self._pos else self._buf
+        self._buf, self._pos = b"", 0
+        return out
+
     def __iter__(self) -> Iterator[bytes]:
-        if self._buf:
-            buf, self._buf = self._buf, b""
-            yield buf
+        if self._pos < len(self._buf):
+            yield self._take_buffered()
         yield from self._pieces
         self.close()
 
     def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes (all remaining when ``n`` < 0); b"" at the end."""
+        """Up to ``n`` bytes (all remaining when ``n`` < 0); b"" at the end.
+
+        Raises DataCorruption if a chunk read does not match its hash.
+        """
         if n is None or n < 0:
-            parts = [self._buf]
-            self._buf = b""
+            parts = [self._take_buffered()]
             parts.extend(self._pieces)
             return b"".join(parts)
-        while len(self._buf) < n:
-            piece = next(self._pieces, None)
-            if piece is None:
-                break
-            self._buf = self._buf + piece if self._buf else bytes(piece)
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
+        parts = []
+        want = n
+        while want > 0:
+            avail = len(self._buf) - self._pos
+            if avail <= 0:
+                piece = next(self._pieces, None)
+                if piece is None:
+                    break
+                self._buf, self._pos = piece, 0
+                continue
+            take = min(avail, want)
+            parts.append(self._buf[self._pos : self._pos + take])
+            self._pos += take
+            want -= take
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readinto(self, target: bytearray | memoryview) -> int:
         """Fill ``target`` from the stream; return the number of bytes written."""

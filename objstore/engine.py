@@ -16,7 +16,7 @@ from typing import Any
 
 from objstore.actions import OPERATIONS, Operation, Permission
 from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
-from objstore.errors import AccessDenied, NoSuchKey, NoSuchVersion, ObjstoreError
+from objstore.errors import AccessDenied, NoSuchKey, NoSuchVersion, ObjstoreError, StoreClosed
 from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
@@ -60,6 +60,7 @@ class Engine:
         self.ns = ns
         self.authorizer = authorizer
         self.audit = audit or _log_sink
+        self.closed = False
 
     def _request(
         self, caller: Identity, op: Operation, perm: Permission, params: Mapping[str, Any]
@@ -82,6 +83,8 @@ class Engine:
 
     def call(self, caller: Identity, name: str, params: dict[str, Any]) -> Any:
         """Authorize and run operation ``name``. Raises AccessDenied or the operation's errors."""
+        if self.closed:
+            raise StoreClosed("the store is closed")
         op = OPERATIONS[name]
         resources: list[str] = []
         outcome = "ok"

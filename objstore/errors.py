@@ -30,6 +30,7 @@ catching I/O failures::
     │   └── InvalidRange                 416
     └── ServerError                      500
         ├── InternalError
+        ├── StoreClosed                  (a call after Store.close())
         └── DataCorruption               (stored bytes no longer match their hash)
 
 ``DataCorruption`` is never a ``LookupError``: corrupted data must not look
@@ -276,6 +277,10 @@ class ServerError(ObjstoreError):
 
 class InternalError(ServerError):
     """An internal error occurred."""
+
+
+class StoreClosed(ServerError):
+    """The store was closed; open it again to continue."""
 
 
 class DataCorruption(ServerError):

@@ -76,6 +76,7 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        self.engine.closed = True
         self.blobs.close()
         self._chunks.close()
         self._meta.close()

@@ -88,7 +88,7 @@ def snapshot(store: objstore.Store) -> Snapshot:
     """Everything the store holds, read below the choke point (no authorizer involved)."""
     ns = store.namespace
     out: list[Any] = []
-    for b in ns.list_buckets():
+    for b in ns.list_buckets(owner=store.account_id):
         out.append((b.name, b.creation_date, ns.get_bucket_versioning(b.name)))
         page = ns.list_object_versions(b.name)
         assert not page.is_truncated

@@ -891,14 +891,9 @@ def test_reopening_with_other_chunking_reads_old_objects(tmp_path: Path) -> None
         assert read_all(s.root.get_object(BUCKET, "k2")) == data
 
 
-# ------------------------------------------------------------ known bugs
+# ------------------------------------------------------------ store-level rules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ListBuckets lists every bucket in the store, not only the caller's "
-    "(S3 returns the buckets the requester's account owns); list_buckets has no owner",
-)
 def test_list_buckets_lists_only_the_callers_buckets() -> None:
     with open_store(None, authorizer=AllowAll()) as s:
         s.root.create_bucket("mine")
@@ -912,11 +907,6 @@ def test_list_buckets_lists_only_the_callers_buckets() -> None:
         assert [b.name for b in other.list_buckets()] == ["theirs"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: calls on a closed store leak raw lmdb.Error / RuntimeError "
-    "instead of an objstore error",
-)
 @pytest.mark.parametrize("backend", ["memory", "lmdb"])
 def test_a_closed_store_raises_objstore_errors(tmp_path: Path, backend: str) -> None:
     s = open_store(None if backend == "memory" else tmp_path / "s")

@@ -236,12 +236,15 @@ class Namespace:
                 raise BucketNotEmpty(f"bucket {bucket!r} is not empty", bucket=bucket)
             txn.delete(_bkey(bucket))
 
-    def list_buckets(self) -> list[BucketInfo]:
+    def list_buckets(self, *, owner: str) -> list[BucketInfo]:
+        """The buckets ``owner`` (an account id) owns, by name."""
+        out = []
         with self.meta.begin() as txn:
-            return [
-                BucketInfo(k[1:].decode(), _dt(BucketRecord.decode("", v).created_ns))
-                for k, v in txn.scan(keyspace.BUCKET, keyspace.BUCKET + b"\xff")
-            ]
+            for k, v in txn.scan(keyspace.BUCKET, keyspace.BUCKET + b"\xff"):
+                rec = BucketRecord.decode(k[1:].decode(), v)
+                if rec.owner == owner:
+                    out.append(BucketInfo(rec.name, _dt(rec.created_ns)))
+        return out
 
     def put_bucket_versioning(self, bucket: str, status: str) -> None:
         """Raises NoSuchBucket, InvalidArgument (status not Enabled/Suspended)."""
