@@ -484,31 +484,38 @@ class Namespace:
     ) -> DeleteResult:
         """Delete per the bucket's versioning state. Raises NoSuchBucket, InvalidArgument."""
         validation.check_key(key)
-        ek = keys.encode_key(key)
         with self.meta.begin_write() as txn:
             b = self._bucket(txn, bucket)
-            if version_id is not None:
-                rec = self._version(txn, bucket, ek, version_id)
-                if rec is None:
-                    # S3 answers success for a version that is already gone.
-                    return DeleteResult(version_id, False)
-                self._remove_version(txn, bucket, ek, rec)
-                self._refresh_latest(txn, bucket, ek)
-                return DeleteResult(version_id, rec.is_marker)
-            plan = versioning.delete_plan(b.versioning)
-            if plan.remove_null:
-                self._remove_null(txn, bucket, ek)
-            if not plan.add_marker:
-                self._refresh_latest(txn, bucket, ek)
-                return DeleteResult(None, False)
-            seq = self._next_seq(txn)
-            vid = versioning.NULL if plan.marker_is_null else versioning.new_version_id(seq)
-            marker = VersionRecord(
-                key=key, version_id=vid, seq=seq, mtime_ns=self.clock(), is_marker=True
-            )
-            self._store_version(txn, bucket, ek, marker)
-            txn.delete(_base(keyspace.LATEST, bucket) + ek)
-            return DeleteResult(vid, True)
+            return self._delete(txn, b, key, version_id)
+
+    def _delete(
+        self, txn: WriteTxn, b: BucketRecord, key: str, version_id: str | None
+    ) -> DeleteResult:
+        """One delete inside ``txn``; validates before it writes anything."""
+        bucket = b.name
+        ek = keys.encode_key(key)
+        if version_id is not None:
+            rec = self._version(txn, bucket, ek, version_id)
+            if rec is None:
+                # S3 answers success for a version that is already gone.
+                return DeleteResult(version_id, False)
+            self._remove_version(txn, bucket, ek, rec)
+            self._refresh_latest(txn, bucket, ek)
+            return DeleteResult(version_id, rec.is_marker)
+        plan = versioning.delete_plan(b.versioning)
+        if plan.remove_null:
+            self._remove_null(txn, bucket, ek)
+        if not plan.add_marker:
+            self._refresh_latest(txn, bucket, ek)
+            return DeleteResult(None, False)
+        seq = self._next_seq(txn)
+        vid = versioning.NULL if plan.marker_is_null else versioning.new_version_id(seq)
+        marker = VersionRecord(
+            key=key, version_id=vid, seq=seq, mtime_ns=self.clock(), is_marker=True
+        )
+        self._store_version(txn, bucket, ek, marker)
+        txn.delete(_base(keyspace.LATEST, bucket) + ek)
+        return DeleteResult(vid, True)
 
     def delete_objects(
         self,
@@ -517,32 +524,33 @@ class Namespace:
         *,
         denied: dict[int, ObjstoreError] | None = None,
     ) -> list[DeletedObject | DeleteError]:
-        """Delete each ``(key, version_id)``; failures become DeleteError entries.
-
-        ``denied`` maps item positions the engine refused to the error to report.
+        """Delete each ``(key, version_id)`` in one durable commit; failures
+        become DeleteError entries. ``denied`` maps item positions the engine
+        refused to the error to report. Raises NoSuchBucket.
         """
-        with self.meta.begin() as txn:
-            self._bucket(txn, bucket)
         out: list[DeletedObject | DeleteError] = []
-        for i, (key, vid) in enumerate(items):
-            err = (denied or {}).get(i)
-            if err is None:
-                try:
-                    r = self.delete_object(bucket, key, version_id=vid)
-                except ObjstoreError as exc:
-                    err = exc
-                else:
-                    marker_vid = r.version_id if r.delete_marker else None
-                    out.append(
-                        DeletedObject(
-                            key,
-                            vid,
-                            r.delete_marker,
-                            marker_vid if vid is None else (vid if r.delete_marker else None),
+        with self.meta.begin_write() as txn:
+            b = self._bucket(txn, bucket)
+            for i, (key, vid) in enumerate(items):
+                err = (denied or {}).get(i)
+                if err is None:
+                    try:
+                        validation.check_key(key)
+                        r = self._delete(txn, b, key, vid)
+                    except ObjstoreError as exc:
+                        err = exc
+                    else:
+                        marker_vid = r.version_id if r.delete_marker else None
+                        out.append(
+                            DeletedObject(
+                                key,
+                                vid,
+                                r.delete_marker,
+                                marker_vid if vid is None else (vid if r.delete_marker else None),
+                            )
                         )
-                    )
-                    continue
-            out.append(DeleteError(key, vid, err.code, err.message))
+                        continue
+                out.append(DeleteError(key, vid, err.code, err.message))
         return out
 
     def copy_object(
