@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from objstore import keyspace
@@ -337,16 +337,11 @@ class Namespace:
         parts: int,
         etag: str | None = None,
     ) -> VersionRecord:
-        plan = versioning.put_plan(b.versioning)
-        if plan.replaces_null:
-            self._remove_null(txn, bucket, ek)
-        seq = self._next_seq(txn)
-        vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
-        rec = VersionRecord(
+        body = VersionRecord(
             key=key,
-            version_id=vid,
-            seq=seq,
-            mtime_ns=self.clock(),
+            version_id="",
+            seq=0,
+            mtime_ns=0,
             size=ing.size,
             etag=etag or self._etag(ing),
             checksum=ing.blake3.hex(),
@@ -356,9 +351,22 @@ class Namespace:
             data_id=ing.data_id,
             parts=parts,
         )
-        self._store_version(txn, bucket, ek, rec)
-        txn.put(_base(keyspace.LATEST, bucket) + ek, rec.summary())
+        rec = self._add_version(txn, b, ek, body)
         self.blobs.commit(txn, ing)
+        return rec
+
+    def _add_version(
+        self, txn: WriteTxn, b: BucketRecord, ek: bytes, body: VersionRecord
+    ) -> VersionRecord:
+        """Make ``body`` the key's newest version, per the bucket's versioning state."""
+        plan = versioning.put_plan(b.versioning)
+        if plan.replaces_null:
+            self._remove_null(txn, b.name, ek)
+        seq = self._next_seq(txn)
+        vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
+        rec = replace(body, version_id=vid, seq=seq, mtime_ns=self.clock())
+        self._store_version(txn, b.name, ek, rec)
+        txn.put(_base(keyspace.LATEST, b.name) + ek, rec.summary())
         return rec
 
     def _etag(self, ing: Ingested) -> str:
@@ -608,27 +616,9 @@ class Namespace:
                 new_meta, ctype = dict(src.metadata), src.content_type
             if src.data_id is not None:
                 self.blobs.add_ref(txn, src.data_id)  # before a same-key replace releases it
-            plan = versioning.put_plan(b.versioning)
-            if plan.replaces_null:
-                self._remove_null(txn, bucket, ek)
-            seq = self._next_seq(txn)
-            vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
-            rec = VersionRecord(
-                key=key,
-                version_id=vid,
-                seq=seq,
-                mtime_ns=self.clock(),
-                size=src.size,
-                etag=src.etag,
-                checksum=src.checksum,
-                content_type=ctype,
-                metadata=new_meta,
-                inline=src.inline,
-                data_id=src.data_id,
-                parts=src.parts,
-            )
-            self._store_version(txn, bucket, ek, rec)
-            txn.put(_base(keyspace.LATEST, bucket) + ek, rec.summary())
+            # Same bytes, ETag and checksum; new key and (maybe) metadata.
+            body = replace(src, key=key, content_type=ctype, metadata=new_meta)
+            rec = self._add_version(txn, b, ek, body)
         return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
 
     # ------------------------------------------------------------------ listing
