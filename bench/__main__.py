@@ -51,6 +51,7 @@ def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
     p.add_argument("--list-keys", type=int, help="keys for the listing (default 1,000,000)")
     p.add_argument("--list-budget", type=float, help="max seconds to populate keys (240)")
     p.add_argument("--rss-mib", type=int, help="streamed PUT size for rss (default 4096)")
+    p.add_argument("--quiet-wait", type=float, help="total s to wait for other load (90)")
     p.add_argument("--no-warm", action="store_true", help="skip the memory warm-up")
     p.add_argument("--warm", action="store_true", help="warm memory even with --quick")
     p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
@@ -64,6 +65,7 @@ def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
         "list_keys": a.list_keys,
         "list_budget_s": a.list_budget,
         "rss_size": a.rss_mib * MiB if a.rss_mib else None,
+        "quiet_wait_s": a.quiet_wait,
     }
     from dataclasses import replace
 

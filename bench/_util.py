@@ -59,7 +59,7 @@ class Config:
     list_keys: int = 1_000_000  # keys for the listing benchmark
     list_budget_s: float = 240.0  # populate time the listing benchmark may spend at most
     rss_size: int = 4 * GiB  # the streamed PUT whose peak RSS is measured
-    quiet_wait_s: float = 20.0  # max wait for other load to calm before each measurement
+    quiet_wait_s: float = 90.0  # total time a run may wait for other load to calm down
     quick: bool = False
     work_root: Path = WORK_ROOT
 
@@ -429,12 +429,15 @@ class MemoryWarmer:
 
 
 def tree_size(path: Path) -> int:
-    """Bytes of all regular files under ``path`` (what a store or repo occupies)."""
+    """Disk bytes allocated to the files under ``path`` (what a store or repo occupies).
+
+    Allocated blocks, not ``st_size``: LMDB and sparse files may claim more than they use.
+    """
     total = 0
     for dirpath, _dirs, files in os.walk(path):
         for name in files:
             with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(dirpath, name)).st_size
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
     return total
 
 
@@ -717,6 +720,9 @@ def machine_facts(work_dir: Path) -> dict[str, str]:
 # The run context every benchmark module receives, and the store under test
 
 
+QUIET_WAIT_EACH = 10.0  # seconds one measurement waits at most for a quiet moment
+
+
 class Context:
     """One run: its configuration, work space, the shared source file and the figures so far."""
 
@@ -726,15 +732,21 @@ class Context:
         self.warmer = warmer
         self.figures: list[Figure] = []
         self._source: Path | None = None
+        self.waited = 0.0  # seconds spent waiting for quiet moments so far
 
     def settle(self) -> None:
         """Before each measured call: re-warm freed memory, then wait for a quiet moment."""
         if self.warmer is not None:
             self.warmer.top_up()
-        if self.cfg.quiet_wait_s > 0:
-            waited = wait_quiet(self.cfg.quiet_wait_s)
-            if waited >= self.cfg.quiet_wait_s:
-                say(f"still busy after {waited:.0f} s of waiting for a quiet moment: measuring")
+        left = min(QUIET_WAIT_EACH, self.cfg.quiet_wait_s - self.waited)
+        if left > 0:
+            waited = wait_quiet(left)
+            self.waited += waited
+            if waited >= left:
+                say(
+                    f"others still busy after {waited:.0f} s: measuring anyway "
+                    f"({max(0.0, self.cfg.quiet_wait_s - self.waited):.0f} s of waiting left)"
+                )
 
     def source(self) -> Path:
         """The ``cfg.size`` data file every large-object benchmark reads (made once per run)."""

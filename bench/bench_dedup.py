@@ -2,11 +2,20 @@
 
 Nothing new reaches the disk, so the bound is hashing alone: BLAKE3 over the bytes with MD5 in a
 second thread beside it (as the store runs them). Target >= 0.8 of that bound.
+
+For the choice between fixed and content-defined chunking it also PUTs a *shifted* copy (the
+same bytes behind a 99-byte insertion) into a store holding the original, per chunking, and
+reports how much of it had to be stored anew: what CDC's extra CPU buys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 from bench._util import (
+    BUCKET,
+    IO_PIECE,
     Config,
     Context,
     Figure,
@@ -16,6 +25,7 @@ from bench._util import (
     notes,
     put_file,
     say,
+    store_supports,
     tree_size,
     verdict,
 )
@@ -24,9 +34,49 @@ NAME = "dedup"
 TARGET = 0.8
 
 
+INSERTION = b"inserted:" * 11  # 99 bytes: shifts every later byte off any chunk alignment
+
+
 def footprint(cfg: Config) -> int:
-    """One stored copy; the re-PUTs add only metadata."""
-    return cfg.size
+    """One stored copy (re-PUTs add only metadata); per chunking an original and a shifted copy."""
+    return cfg.size + 2 * 2 * cfg.size
+
+
+def shifted(src: Path) -> Iterator[bytes]:
+    """The bytes of ``src`` behind INSERTION, streamed (fresh pieces, no whole-file buffer)."""
+    yield INSERTION
+    with open(src, "rb") as f:
+        while piece := f.read(IO_PIECE):
+            yield piece
+
+
+def shifted_copies(ctx: Context, work: Path) -> None:
+    """Per chunking: store the source, then a shifted copy; report the share stored anew."""
+    src = ctx.source()
+    size = ctx.cfg.size
+    for chunking in ("fixed", "cdc"):
+        if not store_supports(work / "probe", chunking=chunking):
+            continue
+        path = work / f"shifted-{chunking}"
+        store = fresh_store(path, chunking=chunking)
+        try:
+            put_file(store, "original", src)
+            before = tree_size(path)
+            ctx.settle()
+            result = store.root.put_object(BUCKET, "shifted", shifted(src))
+            if result.size != size + len(INSERTION):
+                raise RuntimeError(f"shifted PUT stored {result.size} bytes")
+        finally:
+            store.close()
+        new = (tree_size(path) - before) / size
+        ctx.emit(
+            Figure(
+                f"dedup shifted copy, {chunking}",
+                100 * new,
+                "% new",
+                note=f"bytes stored for a copy shifted by {len(INSERTION)} bytes",
+            )
+        )
 
 
 def run(ctx: Context) -> None:
@@ -89,4 +139,5 @@ def run(ctx: Context) -> None:
             note=notes(runs["re-put"].load_note(), note),
         )
     )
+    shifted_copies(ctx, work)
     ctx.ws.drop(work)

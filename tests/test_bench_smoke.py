@@ -62,7 +62,7 @@ def test_file_baselines_run_and_hash_correctly(tmp_path: Path) -> None:
     assert seconds > 0
     assert b3 == blake3.blake3(content).hexdigest() == u.blake3_file(src)
     assert md5b == md5
-    assert u.tree_size(tmp_path) == 2 * SIZE
+    assert u.tree_size(tmp_path) >= 2 * SIZE  # allocated blocks: whole 4 KiB blocks
 
 
 def test_lmdb_baseline_scans_every_key(tmp_path: Path) -> None:
