@@ -13,12 +13,13 @@ import shutil
 import sys
 import time
 import traceback
-from types import ModuleType
+from typing import Any
 
 from bench import bench_dedup, bench_get, bench_list, bench_peers, bench_put, bench_rss
 from bench._util import (
     Config,
     Context,
+    Figure,
     GiB,
     MemoryWarmer,
     MiB,
@@ -26,10 +27,41 @@ from bench._util import (
     machine_facts,
     meminfo,
     say,
+    verdict,
 )
 
-BENCHMARKS: dict[str, ModuleType] = {
-    m.NAME: m for m in (bench_put, bench_get, bench_dedup, bench_peers, bench_list, bench_rss)
+
+class _Iam:
+    """``bench/bench_iam.py`` (issue 3, a standalone script) as one more benchmark of the run."""
+
+    NAME = "iam"
+
+    @staticmethod
+    def footprint(cfg: Config) -> int:
+        """Writes nothing."""
+        return 0
+
+    @staticmethod
+    def run(ctx: Context) -> None:
+        """Run its ``main`` (which prints its own lines); record its verdict."""
+        from bench import bench_iam
+
+        ctx.settle()
+        status = bench_iam.main(["--seconds", "0.2", "--reps", "2"] if ctx.cfg.quick else [])
+        ctx.emit(
+            Figure(
+                "iam decisions/s",
+                0.0,
+                "",
+                target="see its target line above",
+                status=verdict(status == 0),
+                note="figures printed by bench/bench_iam.py",
+            )
+        )
+
+
+BENCHMARKS: dict[str, Any] = {
+    m.NAME: m for m in (bench_put, bench_get, bench_dedup, bench_peers, bench_list, bench_rss, _Iam)
 }
 # Benchmarks that read the shared large source file (it must fit in the warm-up too).
 USES_SOURCE = {"put", "get", "dedup", "peers"}

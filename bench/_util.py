@@ -99,7 +99,9 @@ class Figure:
 
     def line(self) -> str:
         """The one-line rendering printed by every benchmark."""
-        parts = [f"{self.name:<30} {self.value:>11,.1f} {self.unit:<6}"]
+        # A figure without a unit only carries a verdict (its numbers were printed elsewhere).
+        value = f"{self.value:>11,.1f} {self.unit:<6}" if self.unit else " " * 18
+        parts = [f"{self.name:<30} {value}"]
         if self.best:
             parts.append(f"(best {self.best:,.1f})")
         if self.baseline_name:
