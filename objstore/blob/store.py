@@ -383,6 +383,8 @@ class _IngestJob:
         self.reused: set[ChunkId] = set()
         self.wrote_any = False
         self.committed_batches = False
+        self.committer: ThreadPoolExecutor | None = None
+        self.commits: list[Future[None]] = []
         self.result: Ingested
         if isinstance(windows, _StreamWindows):
             windows.on_reuse = self._wait_buffer
@@ -460,6 +462,7 @@ class _IngestJob:
                 self._commit_batch()
             window = self.windows.next(pos)
         self._wait_all()
+        self._wait_commits()
         size = pos
         _check_length(size, self.content_length, self.max_size)
         if self.wrote_any:
@@ -497,24 +500,49 @@ class _IngestJob:
         return out
 
     def _commit_batch(self) -> None:
-        self._wait_all()
-        if self.wrote_any:
-            self.b.chunks.sync()
-        with self.b.meta.begin_write() as txn:
-            if not self.committed_batches:
-                txn.put(keyspace.DATA + self.data_id, _DATA.pack(1, 0, _STATE_PENDING))
-                txn.put(keyspace.PENDING + self.data_id, b"")
-            _apply_entries(txn, self.data_id, self.batch, self.reused)
-        self.committed_batches = True
+        # Only this batch's chunk *writes* must be done; syncing and committing
+        # then run on the committer thread, so reading, hashing and writing the
+        # next batch overlap the disk flush (MD5 would otherwise idle).
+        for index in list(self.write_futures):
+            for w in self.write_futures.pop(index):
+                w.result()
+        batch, reused, wrote = self.batch, self.reused, self.wrote_any
         self.batch = []
         self.batch_bytes = 0
         self.batch_seen = set()
         self.reused = set()
         self.wrote_any = False
+        if self.committer is None:
+            self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-commit")
+        self.commits.append(self.committer.submit(self._commit, batch, reused, wrote))
+
+    def _commit(
+        self, batch: list[tuple[int, ChunkId, int]], reused: set[ChunkId], wrote: bool
+    ) -> None:
+        """Runs on the committer thread, one batch at a time, in order."""
+        if wrote:
+            self.b.chunks.sync()  # chunks durable before the references that name them
+        with self.b.meta.begin_write() as txn:
+            if not self.committed_batches:
+                txn.put(keyspace.DATA + self.data_id, _DATA.pack(1, 0, _STATE_PENDING))
+                txn.put(keyspace.PENDING + self.data_id, b"")
+            _apply_entries(txn, self.data_id, batch, reused)
+        self.committed_batches = True
+
+    def _wait_commits(self) -> None:
+        """Wait for every batch commit; re-raise the first failure."""
+        commits, self.commits = self.commits, []
+        if self.committer is not None:
+            self.committer.shutdown(wait=True)
+            self.committer = None
+        for fut in commits:
+            fut.result()
 
     def abort(self) -> None:
         with suppress(BaseException):  # the original error is what matters
             self._wait_all()
+        with suppress(BaseException):
+            self._wait_commits()
         self._stop_hashers()
         self.windows.close()
         if self.committed_batches:
