@@ -8,6 +8,8 @@ Exit status: 0, or 1 when a benchmark failed to run (or, with ``--strict``, miss
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import shlex
 import shutil
 import sys
@@ -111,11 +113,23 @@ def disk_need(names: list[str], cfg: Config) -> int:
     return need + (cfg.size if USES_SOURCE.intersection(names) else 0)
 
 
+def freeze_store_code() -> None:
+    """Import the store now, so the code measured is the code of the commit printed below.
+
+    Others may commit to the working tree during a run; modules imported later (the LMDB
+    backend is imported lazily by ``objstore.open``) would then mix two versions.
+    """
+    with contextlib.suppress(ImportError):
+        importlib.import_module("objstore")
+        importlib.import_module("objstore.meta.lmdb_store")
+
+
 def main(argv: list[str]) -> int:
     """Run the selected benchmarks; return the exit status."""
     names, cfg, opts = parse(argv)
     command = "python -m bench " + shlex.join(argv) if argv else "python -m bench"
     failed: list[str] = []
+    freeze_store_code()
     with Workspace(cfg.work_root, keep=opts.keep) as ws:
         print(f"# {command}")
         for k, v in machine_facts(ws.path).items():
