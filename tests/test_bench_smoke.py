@@ -13,10 +13,8 @@ from pathlib import Path
 
 import blake3
 
-# bench/ is not an installed package; import it from the project root (the benchmarks
-# themselves run as ``python -m bench`` from there).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+# bench/ is not an installed package: pytest puts the project root on sys.path
+# (``pythonpath`` in pyproject.toml), as ``python -m bench`` does.
 from bench import _util as u
 
 SIZE = 8 * u.MiB + 12_345  # not a multiple of the read piece: exercises the short last read
