@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -376,7 +377,10 @@ class _IngestJob:
         self.hasher: ThreadPoolExecutor | None = None
         self.b3_hasher: ThreadPoolExecutor | None = None
         self.hash_futures: dict[int, list[Future[None]]] = {}
-        self.write_futures: dict[int, list[Future[None]]] = {}
+        # Chunk tasks (hash + dedup check + write) by window buffer, and in stream order.
+        self.write_futures: dict[int, list[Future[tuple[ChunkId, bool]]]] = {}
+        self.pending: list[tuple[int, int, Future[tuple[ChunkId, bool]]]] = []
+        self.seen_lock = threading.Lock()
         self.batch: list[tuple[int, ChunkId, int]] = []
         self.batch_bytes = 0
         self.batch_seen: set[ChunkId] = set()
@@ -416,8 +420,9 @@ class _IngestJob:
     def run(self, window: memoryview) -> None:
         pos = 0  # stream offset of window[0]
         hashed = 0  # bytes already fed to the whole-object hashes
-        known = self._known_refs
         chunker = self.b.chunker
+        submit = self.b._io.submit
+        store_piece = self._store_piece
         while True:
             final = self.windows.exhausted()
             end = pos + len(window)
@@ -437,24 +442,16 @@ class _IngestJob:
                         futs.append(md5_pool.submit(self.md5.update, new))
                     futs.append(b3_pool.submit(self._hash_whole, new))
                 hashed = end
-            cuts = chunker.cuts(window, final)
             start = 0
-            pieces: list[tuple[int, ChunkId, memoryview]] = []
-            for cut in cuts:
-                piece = window[start:cut]
-                pieces.append((pos + start, ChunkId(blake3.blake3(piece).digest()), piece))
+            tasks = self.write_futures.setdefault(index, [])
+            # This thread only cuts; naming, dedup and writing run on the I/O
+            # threads, so the chunker (which holds the GIL) is the only serial step.
+            for cut in chunker.cuts(window, final):
+                fut = submit(store_piece, window[start:cut])
+                tasks.append(fut)
+                self.pending.append((pos + start, cut - start, fut))
+                self.batch_bytes += cut - start
                 start = cut
-            present = known([cid for _, cid, _ in pieces])
-            writes = self.write_futures.setdefault(index, [])
-            for off, cid, piece in pieces:
-                if cid in present:
-                    self.reused.add(cid)
-                elif cid not in self.batch_seen:
-                    self.batch_seen.add(cid)
-                    writes.append(self.b._io.submit(self.b.chunks.put, cid, piece))
-                    self.wrote_any = True
-                self.batch.append((off, cid, len(piece)))
-                self.batch_bytes += len(piece)
             pos += start
             if final:
                 break
@@ -462,6 +459,7 @@ class _IngestJob:
                 self._commit_batch()
             window = self.windows.next(pos)
         self._wait_all()
+        self._drain()
         self._wait_commits()
         size = pos
         _check_length(size, self.content_length, self.max_size)
@@ -489,15 +487,32 @@ class _IngestJob:
             f"body exceeds the limit of {self.max_size} bytes", max_size=self.max_size
         )
 
-    def _known_refs(self, cids: list[ChunkId]) -> set[ChunkId]:
-        if not cids:
-            return set()
-        out: set[ChunkId] = set()
+    def _store_piece(self, piece: memoryview) -> tuple[ChunkId, bool]:
+        """On an I/O thread: name a chunk and store it unless it already is.
+
+        Returns ``(chunk id, reused)``; reused means a committed reference
+        already vouches for the stored bytes, so nothing was written.
+        """
+        cid = ChunkId(blake3.blake3(piece).digest())
         with self.b.meta.begin() as txn:
-            for cid in cids:
-                if txn.get(keyspace.CHUNKREF + cid) is not None:
-                    out.add(cid)
-        return out
+            if txn.get(keyspace.CHUNKREF + cid) is not None:
+                return cid, True
+        with self.seen_lock:
+            if cid in self.batch_seen:
+                return cid, False  # written (or being written) earlier in this batch
+            self.batch_seen.add(cid)
+            self.wrote_any = True
+        self.b.chunks.put(cid, piece)
+        return cid, False
+
+    def _drain(self) -> None:
+        """Turn finished chunk tasks, in stream order, into manifest entries."""
+        for off, n, fut in self.pending:
+            cid, reused = fut.result()
+            if reused:
+                self.reused.add(cid)
+            self.batch.append((off, cid, n))
+        self.pending = []
 
     def _commit_batch(self) -> None:
         # Only this batch's chunk *writes* must be done; syncing and committing
@@ -506,6 +521,7 @@ class _IngestJob:
         for index in list(self.write_futures):
             for w in self.write_futures.pop(index):
                 w.result()
+        self._drain()
         batch, reused, wrote = self.batch, self.reused, self.wrote_any
         self.batch = []
         self.batch_bytes = 0
