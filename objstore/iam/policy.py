@@ -33,7 +33,7 @@ from objstore.iam._json import JArray, JBool, JNumber, JObject, JsonError, JStri
 from objstore.iam.arn import Arn
 from objstore.iam.conditions import EMPTY as EMPTY_CONDITION
 from objstore.iam.conditions import ConditionBlock
-from objstore.iam.context import EMPTY_CONTEXT, RequestContext
+from objstore.iam.context import EMPTY_CONTEXT, RequestContext, value_to_string
 from objstore.iam.glob import Glob
 from objstore.iam.principal import PrincipalElement
 from objstore.iam.variables import Template
@@ -157,12 +157,22 @@ class _ResourceEntry:
 ContextSource: TypeAlias = Callable[[], RequestContext]
 
 
+def _variable_text(values: tuple[object, ...] | None) -> str | None:
+    """The text a policy variable takes from these context values (None: unresolved).
+
+    Mirrors ``variables._resolve`` before the default: one value with a text form.
+    """
+    if values is None or len(values) != 1:
+        return None
+    return value_to_string(values[0])
+
+
 @dataclass(frozen=True, slots=True)
 class _Rendered:
     """A resource template plus a memo of its rendered patterns.
 
-    The rendered pattern depends only on the values of the template's variables, so it is
-    memoised by those values (a user's ``${aws:username}`` is rendered once, not on
+    The rendered pattern depends only on the text of the template's variables, so it is
+    memoised by that text (a user's ``${aws:username}`` is rendered once, not on
     every request). Bounded, so varied values cannot grow it without limit.
     """
 
@@ -171,7 +181,7 @@ class _Rendered:
     # The literal text before the first variable or wildcard: every rendering starts with
     # it, so a resource without it cannot match (checked before the context is built).
     prefix: str
-    memo: dict[tuple[object, ...], Glob | None] = field(default_factory=dict, compare=False)
+    memo: dict[tuple[str | None, ...], Glob | None] = field(default_factory=dict, compare=False)
 
     @staticmethod
     def of(template: Template) -> _Rendered:
@@ -184,15 +194,15 @@ class _Rendered:
         return _Rendered(template, tuple(sorted(template.variables)), text[:cut])
 
     def glob(self, ctx: RequestContext) -> Glob | None:
+        # Keyed by each variable's *text* (what rendering substitutes), not by the raw
+        # values: raw values that compare equal can render differently (True == 1 but
+        # renders "true", Decimal("2.0") == 2 but renders "2.0"), and keying on them would
+        # hand one request the pattern rendered for another.
         get = ctx.get_lower
-        key = tuple([get(name) for name in self.names])
+        key = tuple([_variable_text(get(name)) for name in self.names])
         memo = self.memo
-        try:
+        if key in memo:
             return memo[key]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable value: render without the memo
-            return self.template.render_glob(ctx)
         rendered = self.template.render_glob(ctx)
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()

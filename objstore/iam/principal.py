@@ -48,8 +48,11 @@ _IAM_ARN = re.compile(
     r"(?P<resource>.+)",
     re.DOTALL,
 )
-# IAM paths and names: '/' or '/a/b/', names of [\w+=,.@-].
-_PATH_NAME = re.compile(r"(?P<path>/(?:[\x21-\x7e]+/)*)?(?P<name>[\w+=,.@-]+)", re.ASCII)
+# IAM paths and names: '/' or '/a/b/', names of [\w+=,.@-]. The path is one run of
+# printable characters between the first and the last '/': a single quantifier, because
+# nesting quantifiers over '/' (segments of [!-~]+ each ending in '/') backtracks
+# exponentially on a hostile ARN such as user/a/a/.../a! (2^n ways to split the path).
+_PATH_NAME = re.compile(r"(?P<path>/(?:[\x21-\x7e]+/)?)(?P<name>[\w+=,.@-]+)", re.ASCII)
 _SESSION = re.compile(r"(?P<role>[\w+=,.@-]+)/(?P<session>[\w+=,.@-]+)", re.ASCII)
 _SERVICE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 _PROVIDER = re.compile(r"(?:saml|oidc)-provider/[\x21-\x7e]+")

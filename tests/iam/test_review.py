@@ -1,0 +1,127 @@
+"""Review findings: each test here failed before the fix it names (REVIEW-IAM)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from objstore.errors import InvalidInput, MalformedPolicyDocument
+from objstore.iam import Policy, evaluate
+
+A = "111122223333"
+ALICE = f"arn:aws:iam::{A}:user/alice"
+
+
+def _doc(*statements: dict[str, object]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+# --- principal ARNs: no catastrophic backtracking ------------------------------------
+
+# A user path of many one-character segments followed by a name that is not valid: the
+# old path pattern nested two quantifiers over '/', so each extra segment doubled the
+# time to reject it (2^n). 40 segments took hours; now it is rejected at once.
+_HOSTILE_USER = f"arn:aws:iam::{A}:user/" + "a/" * 40 + "a!"
+
+
+def test_hostile_user_path_in_principal_element_is_rejected_quickly() -> None:
+    text = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": _HOSTILE_USER},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+        }
+    )
+    started = time.perf_counter()
+    with pytest.raises(MalformedPolicyDocument, match="Principal"):
+        Policy.from_json(text, kind="resource")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_hostile_user_path_as_caller_is_rejected_quickly() -> None:
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput):
+        evaluate(_HOSTILE_USER, "s3:GetObject", "arn:aws:s3:::b/k")
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        (f"arn:aws:iam::{A}:user/alice", "alice"),
+        (f"arn:aws:iam::{A}:user/division/team/dana", "dana"),
+        (f"arn:aws:iam::{A}:user/a!b/c/dana", "dana"),
+    ],
+)
+def test_user_paths_still_parse(arn: str, name: str) -> None:
+    decision = evaluate(
+        arn,
+        "s3:GetObject",
+        f"arn:aws:s3:::home/{name}",
+        identity_policies=[
+            _doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::home/${aws:username}",
+                }
+            )
+        ],
+    )
+    assert decision.allowed
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        f"arn:aws:iam::{A}:user//alice",  # an empty path segment
+        f"arn:aws:iam::{A}:user/path/",  # no name
+        f"arn:aws:iam::{A}:user/pa th/alice",  # a blank in the path
+    ],
+)
+def test_malformed_user_paths_still_rejected(arn: str) -> None:
+    with pytest.raises(InvalidInput):
+        evaluate(arn, "s3:GetObject", "arn:aws:s3:::b/k")
+
+
+# --- rendered resource variables: the memo must not confuse equal-comparing values ----
+
+_BY_VALUE = _doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${x}/*"})
+
+
+def test_variable_memo_keeps_true_and_1_apart() -> None:
+    # True == 1 in Python, but the variable renders as "true" and "1" respectively.
+    policy = Policy.from_json(_BY_VALUE)
+    assert evaluate(
+        ALICE, "s3:GetObject", "arn:aws:s3:::b/1/k", identity_policies=[policy], context={"x": 1}
+    ).allowed
+    assert evaluate(
+        ALICE,
+        "s3:GetObject",
+        "arn:aws:s3:::b/true/k",
+        identity_policies=[policy],
+        context={"x": True},
+    ).allowed
+    assert not evaluate(
+        ALICE, "s3:GetObject", "arn:aws:s3:::b/1/k", identity_policies=[policy], context={"x": True}
+    ).allowed
+
+
+def test_variable_memo_keeps_decimal_text_apart() -> None:
+    from decimal import Decimal
+
+    policy = Policy.from_json(_BY_VALUE)
+    assert evaluate(
+        ALICE, "s3:GetObject", "arn:aws:s3:::b/2/k", identity_policies=[policy], context={"x": 2}
+    ).allowed
+    # Decimal("2.0") == 2, but its text is "2.0".
+    assert not evaluate(
+        ALICE,
+        "s3:GetObject",
+        "arn:aws:s3:::b/2/k",
+        identity_policies=[policy],
+        context={"x": Decimal("2.0")},
+    ).allowed
