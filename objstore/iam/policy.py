@@ -670,7 +670,10 @@ class _Compiler:
         if member is None:
             return None
         sid = self.string(member.value, f"{label}.Sid")
-        if not _SID.fullmatch(sid):
+        # IAM restricts Sids to letters and digits; S3 bucket policies take any text (the
+        # S3 User Guide's own examples use Sids with blanks and dots), so resource
+        # policies only get the character-set check ``string`` already made.
+        if self.kind != "resource" and not _SID.fullmatch(sid):
             raise _Problem(
                 f"{label}.Sid",
                 f"{sid!r} is not a valid Sid (only letters A-Z, a-z and digits 0-9)",

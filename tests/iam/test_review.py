@@ -9,6 +9,7 @@ import pytest
 
 from objstore.errors import InvalidInput, MalformedPolicyDocument
 from objstore.iam import Policy, evaluate
+from objstore.iam.policy import Kind
 
 A = "111122223333"
 ALICE = f"arn:aws:iam::{A}:user/alice"
@@ -125,3 +126,35 @@ def test_variable_memo_keeps_decimal_text_apart() -> None:
         identity_policies=[policy],
         context={"x": Decimal("2.0")},
     ).allowed
+
+
+# --- Sid: IAM's letters-and-digits rule does not bind S3 bucket policies ---------------
+
+# The S3 User Guide's bucket policy example for HTTP referers, as S3 accepts it.
+_REFERER_SID = "Allow GET requests originating from www.example.com and example.com."
+
+
+def _with_sid(sid: str, kind: str) -> str:
+    statement: dict[str, object] = {"Sid": sid, "Effect": "Allow", "Action": "s3:GetObject"}
+    if kind in ("resource", "trust"):
+        statement["Principal"] = "*"
+    if kind != "trust":
+        statement["Resource"] = "arn:aws:s3:::b/*"
+    return _doc(statement)
+
+
+def test_bucket_policy_accepts_free_form_sid() -> None:
+    policy = Policy.from_json(_with_sid(_REFERER_SID, "resource"), kind="resource")
+    assert policy.statements[0].sid == _REFERER_SID
+
+
+def test_bucket_policy_sids_stay_unique() -> None:
+    statement = json.loads(_with_sid("my statement", "resource"))["Statement"][0]
+    with pytest.raises(MalformedPolicyDocument, match="duplicate Sid"):
+        Policy.from_json(_doc(statement, statement), kind="resource")
+
+
+@pytest.mark.parametrize("kind", ["identity", "trust", "boundary", "session"])
+def test_iam_policies_keep_letters_and_digits_sids(kind: Kind) -> None:
+    with pytest.raises(MalformedPolicyDocument, match="Sid"):
+        Policy.from_json(_with_sid(_REFERER_SID, kind), kind=kind)
