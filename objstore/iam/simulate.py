@@ -20,13 +20,14 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from objstore.errors import InvalidInput
-from objstore.iam.conditions import parse_date
+from objstore.iam.conditions import parse_date, parse_number
 from objstore.iam.context import RequestContext
 from objstore.iam.evaluate import (
     ALLOWED,
@@ -85,10 +86,16 @@ def _convert(name: str, base: str, value: object) -> object:
     if base == "string":
         return value
     if base == "numeric":
-        try:
-            return int(value) if _INTEGER.fullmatch(value) else float(value)
-        except ValueError:
-            raise InvalidInput(f"context key {name!r}: {value!r} is not a number") from None
+        # The policy language's number syntax, not Python's: float() would also take
+        # "nan", "inf", "1_000" and surrounding blanks, which no condition can compare.
+        number = parse_number(value)
+        if number is None:
+            raise InvalidInput(f"context key {name!r}: {value!r} is not a number")
+        if _INTEGER.fullmatch(value):
+            return int(value)
+        as_float = float(number)
+        # Beyond float range keep the exact decimal, which Numeric operators compare.
+        return as_float if math.isfinite(as_float) else number
     if base == "boolean":
         lowered = value.lower()
         if lowered not in ("true", "false"):

@@ -158,3 +158,35 @@ def test_bucket_policy_sids_stay_unique() -> None:
 def test_iam_policies_keep_letters_and_digits_sids(kind: Kind) -> None:
     with pytest.raises(MalformedPolicyDocument, match="Sid"):
         Policy.from_json(_with_sid(_REFERER_SID, kind), kind=kind)
+
+
+# --- simulator context entries: numeric values are numbers as IAM writes them ----------
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-Infinity", "1_000", " 5", "5 ", "0x10"])
+def test_numeric_context_entry_rejects_what_is_not_a_number(text: str) -> None:
+    from objstore.iam.simulate import context_from_entries
+
+    entry = {
+        "ContextKeyName": "s3:max-keys",
+        "ContextKeyValues": [text],
+        "ContextKeyType": "numeric",
+    }
+    with pytest.raises(InvalidInput, match="not a number"):
+        context_from_entries([entry])
+
+
+def test_numeric_context_entry_beyond_float_range_still_compares() -> None:
+    from objstore.iam import simulate
+
+    policy = _doc(
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "*",
+            "Condition": {"NumericGreaterThan": {"n": "1e300"}},
+        }
+    )
+    entry = {"ContextKeyName": "n", "ContextKeyValues": ["1e400"], "ContextKeyType": "numeric"}
+    [result] = simulate([policy], ["s3:ListBucket"], context_entries=[entry])
+    assert result.eval_decision == "allowed"
