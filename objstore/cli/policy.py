@@ -2,8 +2,9 @@
 
 ``objstore policy check FILE... [--kind KIND]``
     Parses each file as a policy of KIND (identity by default) and prints ``FILE: OK`` with
-    its statement count and size, or ``FILE:LINE:COLUMN: message``. Exit status 0 when
-    every file is valid, 1 when one is not, 2 when a file cannot be read.
+    its statement count and size, or ``FILE:LINE:COLUMN: message``. Every file is
+    checked; exit status 0 when every file is valid, 1 when one is not, 2 when a file
+    cannot be read.
 
 ``objstore policy simulate --policy FILE --action ACTION --resource ARN [...]``
     Evaluates every action on every resource against the policies and prints a table in
@@ -63,8 +64,11 @@ def _check(args: argparse.Namespace) -> int:
         try:
             text = _read(path)
         except _UsageError as exc:
+            # Keep checking the other files: one unreadable file must not hide problems
+            # in the rest. The worst outcome decides the status.
             print(str(exc), file=sys.stderr)
-            return EXIT_ERROR
+            status = EXIT_ERROR
+            continue
         try:
             policy = Policy.from_json(text, kind=args.kind)
         except ObjstoreError as exc:
@@ -73,7 +77,7 @@ def _check(args: argparse.Namespace) -> int:
             where = f"{path}:{line}:{column}" if line is not None else path
             # The message already ends in "(line L, column C)": keep it for humans.
             print(f"{where}: {exc.code}: {exc.message}", file=out)
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
             continue
         count = len(policy.statements)
         print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -190,3 +191,25 @@ def test_numeric_context_entry_beyond_float_range_still_compares() -> None:
     entry = {"ContextKeyName": "n", "ContextKeyValues": ["1e400"], "ContextKeyType": "numeric"}
     [result] = simulate([policy], ["s3:ListBucket"], context_entries=[entry])
     assert result.eval_decision == "allowed"
+
+
+# --- objstore policy check: an unreadable file does not hide the others ----------------
+
+
+def test_check_reports_every_file_after_an_unreadable_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from objstore.cli.policy import EXIT_ERROR, main
+
+    base = tmp_path
+    good = base / "good.json"
+    good.write_text(_doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))
+    bad = base / "bad.json"
+    bad.write_text(_doc({"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}))
+    missing = base / "missing.json"
+    status = main(["policy", "check", str(good), str(missing), str(bad)])
+    out, err = capsys.readouterr()
+    assert status == EXIT_ERROR  # the worst outcome wins
+    assert f"{good}: OK" in out
+    assert f"{bad}:1:" in out and "Effect" in out  # checked although a file before it failed
+    assert "cannot read" in err and str(missing) in err
