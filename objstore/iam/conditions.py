@@ -70,6 +70,7 @@ __all__ = [
     "Condition",
     "ConditionBlock",
     "ConditionResult",
+    "operator_error",
     "parse_date",
     "parse_number",
 ]
@@ -547,6 +548,26 @@ def _split_operator(operator: str) -> tuple[str, str | None, bool]:
     if if_exists:
         rest = rest[: -len(_IF_EXISTS)]
     return rest, qualifier, if_exists
+
+
+def operator_error(operator: str) -> str | None:
+    """Why ``operator`` is not a usable condition operator name, or None when it is.
+
+    Lets a validator tell a bad operator (point at its name) from a bad value (point at
+    the value). Never raises for a str.
+    """
+    base, qualifier, if_exists = _split_operator(operator)
+    spec = _BASE_OPERATORS.get(base)
+    if spec is None:
+        return f"Invalid Condition type: {operator!r}"
+    if spec.kind is _Kind.NULL and if_exists:
+        return f"Condition {operator!r}: the Null operator cannot be used with IfExists"
+    if spec.kind is _Kind.NULL and qualifier is not None:
+        return (
+            f"Condition {operator!r}: the Null operator cannot be used with "
+            "ForAllValues/ForAnyValue"
+        )
+    return None
 
 
 def _compile_condition(operator: str, key: str, raw_values: object, version: str) -> Condition:

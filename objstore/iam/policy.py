@@ -32,7 +32,7 @@ from objstore.iam import _json
 from objstore.iam._json import JArray, JBool, JNumber, JObject, JsonError, JString, Node
 from objstore.iam.arn import Arn
 from objstore.iam.conditions import EMPTY as EMPTY_CONDITION
-from objstore.iam.conditions import ConditionBlock
+from objstore.iam.conditions import ConditionBlock, operator_error
 from objstore.iam.context import EMPTY_CONTEXT, RequestContext, value_to_string
 from objstore.iam.glob import Glob
 from objstore.iam.principal import PrincipalElement
@@ -858,7 +858,6 @@ class _Compiler:
         if not isinstance(block, JObject):
             raise _Problem(element, f"must be an object, not {_json.type_name(block)}", block.start)
         raw: dict[str, dict[str, list[object]]] = {}
-        offsets: dict[str, int] = {}
         for op in block:
             self.check_chars(op.key, element, op.key_start)
             op_element = f"{element}.{op.key}"
@@ -880,17 +879,36 @@ class _Compiler:
                     raise _Problem(op_element, "empty condition key", key.key_start)
                 keys[key.key] = self.condition_values(key.value, key_element)
             raw[op.key] = keys
-            offsets[op.key] = op.key_start
         try:
             return ConditionBlock.compile(raw, version=self.version)
         except ValueError as exc:
-            # Find the operator at fault, to point at it.
-            for op_name, op_keys in raw.items():
+            first_error = str(exc)
+        # Locate the problem to point at it: the operator's name, else the key's first
+        # value that is wrong on its own (a date that is not a date ...), else the key.
+        for op in block:
+            op_element = f"{element}.{op.key}"
+            bad_operator = operator_error(op.key)
+            if bad_operator is not None:
+                raise _Problem(op_element, bad_operator, op.key_start)
+            assert isinstance(op.value, JObject)  # checked above
+            for key in op.value:
+                values = raw[op.key][key.key]
                 try:
-                    ConditionBlock.compile({op_name: op_keys}, version=self.version)
-                except ValueError:
-                    raise _Problem(f"{element}.{op_name}", str(exc), offsets[op_name]) from None
-            raise _Problem(element, str(exc), block.start) from None
+                    ConditionBlock.compile({op.key: {key.key: values}}, version=self.version)
+                except ValueError as exc:
+                    offset = key.key_start
+                    if key.key.strip():
+                        nodes = key.value.items if isinstance(key.value, JArray) else (key.value,)
+                        for value, value_node in zip(values, nodes, strict=True):
+                            try:
+                                ConditionBlock.compile(
+                                    {op.key: {key.key: [value]}}, version=self.version
+                                )
+                            except ValueError:
+                                offset = value_node.start
+                                break
+                    raise _Problem(f"{op_element}.{key.key}", str(exc), offset) from None
+        raise _Problem(element, first_error, block.start)
 
     def condition_values(self, node: Node, element: str) -> list[object]:
         items = node.items if isinstance(node, JArray) else (node,)

@@ -213,3 +213,53 @@ def test_check_reports_every_file_after_an_unreadable_one(
     assert f"{good}: OK" in out
     assert f"{bad}:1:" in out and "Effect" in out  # checked although a file before it failed
     assert "cannot read" in err and str(missing) in err
+
+
+# --- Condition errors point at the offending operator, key or value --------------------
+
+_CONDITION_DOC = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "*",
+      "Condition": {
+        "StringEquals": {"aws:username": "alice"},
+        %s: {
+          "aws:EpochTime": 1700000000,
+          "aws:CurrentTime": [
+            "2024-01-01T00:00:00Z",
+            %s
+          ]
+        }
+      }
+    }
+  ]
+}"""
+
+
+def _condition_error(operator: str, value: str) -> MalformedPolicyDocument:
+    with pytest.raises(MalformedPolicyDocument) as caught:
+        Policy.from_json(_CONDITION_DOC % (json.dumps(operator), json.dumps(value)))
+    return caught.value
+
+
+def test_bad_condition_value_is_located_at_the_value() -> None:
+    err = _condition_error("DateLessThan", "soon")
+    assert err.details["element"] == "Statement[0].Condition.DateLessThan.aws:CurrentTime"
+    assert (err.details["line"], err.details["column"]) == (14, 13)
+    assert "'soon' is not a date" in err.message
+
+
+def test_bad_condition_operator_is_located_at_the_operator() -> None:
+    err = _condition_error("DateLessThen", "2025-01-01")
+    assert err.details["element"] == "Statement[0].Condition.DateLessThen"
+    assert (err.details["line"], err.details["column"]) == (10, 9)
+    assert "Invalid Condition type" in err.message
+
+
+def test_null_with_if_exists_is_located_at_the_operator() -> None:
+    err = _condition_error("NullIfExists", "true")
+    assert err.details["element"] == "Statement[0].Condition.NullIfExists"
+    assert err.details["line"] == 10
