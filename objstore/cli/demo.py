@@ -66,7 +66,9 @@ def run(store_dir: str, size: int, out: Any = print) -> dict[str, float]:
     want = _generate(src, size, os.urandom(16))
     results: dict[str, float] = {}
     try:
-        results["raw disk write+fsync"] = _mbps(size, _raw_write(src, raw))
+        # Best of two: this VM backs fresh memory lazily, so the first pass over
+        # new pages is slow for reasons that have nothing to do with the disk.
+        results["raw disk write+fsync"] = max(_mbps(size, _raw_write(src, raw)) for _ in range(2))
         with objstore.open(store_dir) as store:
             root = store.root
             bucket = "demo"
