@@ -154,7 +154,15 @@ def as_policies(values: Iterable[object], kind: Kind, what: str) -> tuple[Policy
             return tuple(values)
     elif isinstance(values, str | bytes | bytearray | Policy):
         raise InvalidInput(f"{what} must be a sequence of policies, not one policy")
+    elif not isinstance(values, Iterable):
+        raise InvalidInput(f"{what} must be a sequence of policies, not {type(values).__name__}")
     return tuple(as_policy(v, kind, f"{what}[{i}]") for i, v in enumerate(values))
+
+
+def check_now(now: object) -> None:
+    """Raise InvalidInput unless ``now`` is None or a datetime (naive means UTC)."""
+    if now is not None and not isinstance(now, datetime):
+        raise InvalidInput(f"now must be a datetime, not {type(now).__name__}")
 
 
 # --- the request context, built on first use ----------------------------------------
@@ -518,8 +526,9 @@ def evaluate(
     ``now``: the time for ``aws:CurrentTime``/``aws:EpochTime`` (default: the clock),
     unless the context supplies them.
 
-    Raises InvalidInput for a bad principal, action, resource or context, and
-    MalformedPolicyDocument for invalid policy text. Never raises for valid input.
+    Raises InvalidInput for a bad principal, action, resource, context, ``now`` or
+    policy argument, and MalformedPolicyDocument for invalid policy text. Never raises
+    for valid input.
     """
     if type(action) is not str:
         raise InvalidInput(f"action must be a str, not {type(action).__name__}")
@@ -527,6 +536,8 @@ def evaluate(
         raise InvalidInput(f"resource must be a str, not {type(resource).__name__}")
     if resource_account is not None and type(resource_account) is not str:
         raise InvalidInput("resource_account must be a str")
+    if now is not None:
+        check_now(now)
     caller = principal if type(principal) is Principal else as_principal(principal)
     return decide(
         caller,

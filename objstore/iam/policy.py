@@ -418,10 +418,13 @@ class Policy:
 
         ``text`` is JSON text or UTF-8 bytes. Raises MalformedPolicyDocument for anything
         invalid (the message names the element and, where it has one, line and column),
-        and InvalidInput for an unknown ``kind``. No other exception escapes.
+        and InvalidInput for an unknown ``kind`` or a ``name`` that is not a str. No other
+        exception escapes.
         """
         if kind not in KINDS:
             raise InvalidInput(f"unknown policy kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if name is not None and not isinstance(name, str):
+            raise InvalidInput(f"policy name must be a str, not {type(name).__name__}")
         return _Compiler(kind, name).compile(text)
 
     @property

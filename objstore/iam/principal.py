@@ -127,10 +127,23 @@ class Principal:
         canonical_user: str | None = None,
     ) -> Principal:
         """A principal from an IAM/STS ARN: root, user, role, assumed-role, federated-user,
-        or a SAML/OIDC provider. Raises InvalidInput if ``arn`` is none of those."""
+        or a SAML/OIDC provider. Raises InvalidInput if ``arn`` is none of those, or if
+        ``tags`` is not a mapping of str to str or an id/ARN argument is not a str."""
         parsed = _parse_identity_arn(arn)
         if parsed is None:
             raise InvalidInput(f"not a principal ARN: {arn!r}")
+        for what, value in (
+            ("user_id", user_id),
+            ("role_arn", role_arn),
+            ("canonical_user", canonical_user),
+        ):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput(f"{what} must be a str, not {type(value).__name__}")
+        if tags is not None and (
+            not isinstance(tags, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
+        ):
+            raise InvalidInput("tags must map tag keys (str) to tag values (str)")
         ptype, account, name, session = parsed
         username = name if ptype is PrincipalType.USER else None
         if ptype is PrincipalType.ASSUMED_ROLE and role_arn is None:

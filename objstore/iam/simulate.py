@@ -36,6 +36,7 @@ from objstore.iam.evaluate import (
     PolicyInput,
     as_policies,
     as_policy,
+    check_now,
     decide,
 )
 from objstore.iam.evaluate import (
@@ -125,7 +126,7 @@ def context_from_entries(entries: Iterable[Mapping[str, object]]) -> dict[str, o
     """
     values: dict[str, object] = {}
     seen: set[str] = set()
-    if isinstance(entries, Mapping | str | bytes):
+    if isinstance(entries, Mapping | str | bytes) or not isinstance(entries, Iterable):
         raise InvalidInput("context_entries must be a list of ContextEntry mappings")
     for index, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
@@ -161,6 +162,18 @@ def context_from_entries(entries: Iterable[Mapping[str, object]]) -> dict[str, o
     return values
 
 
+def _strings(values: object, what: str, items: str) -> list[str]:
+    """A non-empty list of strings from a sequence. Raises InvalidInput otherwise."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InvalidInput(f"{what} must be a list of {items}")
+    out = list(values)
+    if not all(isinstance(v, str) for v in out):
+        raise InvalidInput(f"{what} must be a list of {items}")
+    if not out:
+        raise InvalidInput(f"{what} must not be empty")
+    return out
+
+
 def simulate(
     policies: Sequence[PolicyInput],
     action_names: Sequence[str],
@@ -183,16 +196,13 @@ def simulate(
     Raises InvalidInput for malformed arguments or context entries, and
     MalformedPolicyDocument for invalid policy text.
     """
-    if isinstance(action_names, str) or not all(isinstance(a, str) for a in action_names):
-        raise InvalidInput("action_names must be a list of action names")
-    if not action_names:
-        raise InvalidInput("action_names must not be empty")
-    if isinstance(resource_arns, str) or not all(isinstance(r, str) for r in resource_arns):
-        raise InvalidInput("resource_arns must be a list of resource ARNs")
-    if not resource_arns:
-        raise InvalidInput("resource_arns must not be empty")
+    actions = _strings(action_names, "action_names", "action names")
+    resources = _strings(resource_arns, "resource_arns", "resource ARNs")
     if isinstance(boundary_policies, str | bytes):
         raise InvalidInput("boundary_policies must be a list of policies")
+    if resource_account is not None and type(resource_account) is not str:
+        raise InvalidInput("resource_account must be a str")
+    check_now(now)
     identity = as_policies(policies, "identity", "policies")
     rp = (
         None
@@ -212,8 +222,8 @@ def simulate(
         principal = as_principal(caller)
         fill_principal = True
     results: list[EvaluationResult] = []
-    for action in action_names:
-        for resource in resource_arns:
+    for action in actions:
+        for resource in resources:
             decision = decide(
                 principal,
                 action,

@@ -263,3 +263,79 @@ def test_null_with_if_exists_is_located_at_the_operator() -> None:
     err = _condition_error("NullIfExists", "true")
     assert err.details["element"] == "Statement[0].Condition.NullIfExists"
     assert err.details["line"] == 10
+
+
+# --- wrongly typed arguments raise InvalidInput, never a raw Python exception ---------
+
+_ALLOW_ALL = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+
+
+def _bad_calls() -> list[object]:
+    from datetime import datetime
+
+    from objstore.iam import Principal, simulate
+
+    get = ["s3:GetObject"]
+    calls = {
+        "simulate-policies-None": lambda: simulate(None, get),  # type: ignore[arg-type]
+        "simulate-actions-None": lambda: simulate([_ALLOW_ALL], None),  # type: ignore[arg-type]
+        "simulate-resources-None": lambda: simulate([_ALLOW_ALL], get, None),  # type: ignore[arg-type]
+        "simulate-boundaries-None": lambda: simulate(
+            [_ALLOW_ALL],
+            get,
+            boundary_policies=None,  # type: ignore[arg-type]
+        ),
+        "simulate-context-None": lambda: simulate(
+            [_ALLOW_ALL],
+            get,
+            context_entries=None,  # type: ignore[arg-type]
+        ),
+        "simulate-context-int": lambda: simulate(
+            [_ALLOW_ALL],
+            get,
+            context_entries=5,  # type: ignore[arg-type]
+        ),
+        "simulate-account-int": lambda: simulate(
+            [_ALLOW_ALL],
+            get,
+            resource_account=5,  # type: ignore[arg-type]
+        ),
+        "simulate-now-str": lambda: simulate([_ALLOW_ALL], get, now="today"),  # type: ignore[arg-type]
+        "evaluate-identity-None": lambda: evaluate(
+            ALICE,
+            "s3:GetObject",
+            "*",
+            identity_policies=None,  # type: ignore[arg-type]
+        ),
+        "evaluate-identity-int": lambda: evaluate(
+            ALICE,
+            "s3:GetObject",
+            "*",
+            identity_policies=5,  # type: ignore[arg-type]
+        ),
+        "evaluate-now-str": lambda: evaluate(
+            ALICE,
+            "s3:GetObject",
+            "*",
+            identity_policies=[_ALLOW_ALL],
+            now="today",  # type: ignore[arg-type]
+        ),
+        "evaluate-now-date-object": lambda: evaluate(
+            ALICE,
+            "s3:GetObject",
+            "*",
+            now=datetime.now().date(),  # type: ignore[arg-type]
+        ),
+        "principal-tags-int": lambda: Principal.from_arn(ALICE, tags=5),  # type: ignore[arg-type]
+        "principal-tags-values": lambda: Principal.from_arn(ALICE, tags={"team": ["a"]}),  # type: ignore[dict-item]
+        "principal-user-id-int": lambda: Principal.from_arn(ALICE, user_id=5),  # type: ignore[arg-type]
+        "policy-name-int": lambda: Policy.from_json(_ALLOW_ALL, name=5),  # type: ignore[arg-type]
+    }
+    return [pytest.param(call, id=name) for name, call in calls.items()]
+
+
+@pytest.mark.parametrize("call", _bad_calls())
+def test_wrongly_typed_arguments_raise_invalid_input(call: object) -> None:
+    assert callable(call)
+    with pytest.raises(InvalidInput):
+        call()
