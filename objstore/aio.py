@@ -142,7 +142,7 @@ class AsyncClient:
     async def put_objects(
         self, bucket: str, items: Iterable[tuple[str, object]]
     ) -> list[PutObjectResult]:
-        result: list[PutObjectResult] = await self._run("put_objects", bucket, list(items))
+        result: list[PutObjectResult] = await self._run("put_objects", bucket, _listed(items))
         return result
 
     async def get_object(
@@ -188,7 +188,7 @@ class AsyncClient:
         keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
     ) -> list[DeletedObject | DeleteError]:
         result: list[DeletedObject | DeleteError] = await self._run(
-            "delete_objects", bucket, list(keys)
+            "delete_objects", bucket, _listed(keys)
         )
         return result
 
@@ -260,6 +260,15 @@ class AsyncClient:
             max_keys=max_keys,
         )
         return result
+
+
+def _listed(items: object) -> object:
+    """Collect an iterable of items here, so no generator runs in the worker thread;
+    a string or a non-iterable is handed on whole for the client to reject (a
+    string listed would become one item per character)."""
+    if isinstance(items, Iterable) and not isinstance(items, str | bytes):
+        return list(items)
+    return items
 
 
 class AsyncStore:

@@ -103,7 +103,7 @@ class Client:
             bucket=bucket,
             key=key,
             body=body,
-            metadata=dict(metadata) if metadata is not None else None,
+            metadata=_metadata(metadata),
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
@@ -123,6 +123,8 @@ class Client:
         ``s3:PutObject``; if any is denied, nothing is written. Raises what
         :meth:`put_object` raises for any item (and then stores nothing).
         """
+        if not isinstance(items, Iterable) or isinstance(items, str | bytes):
+            raise InvalidArgument("put_objects takes an iterable of (key, body) pairs")
         pairs = list(items)
         if len(pairs) > MAX_BATCH_PUT:
             raise InvalidArgument(f"at most {MAX_BATCH_PUT} objects per put_objects call")
@@ -226,7 +228,7 @@ class Client:
             key=key,
             src_version_id=src_version_id,
             metadata_directive=metadata_directive,
-            metadata=dict(metadata) if metadata is not None else None,
+            metadata=_metadata(metadata),
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
@@ -287,8 +289,8 @@ class Client:
 def _delete_items(
     keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
 ) -> list[tuple[str, str | None]]:
-    if isinstance(keys, str | bytes):
-        raise InvalidArgument("keys must be a list, not a single string")
+    if isinstance(keys, str | bytes) or not isinstance(keys, Iterable):
+        raise InvalidArgument("keys must be a list of keys")
     items: list[tuple[str, str | None]] = []
     for entry in keys:
         if isinstance(entry, str):
@@ -302,3 +304,9 @@ def _delete_items(
         if len(items) > MAX_DELETE_KEYS:
             raise InvalidArgument(f"at most {MAX_DELETE_KEYS} keys per delete_objects call")
     return items
+
+
+def _metadata(metadata: object) -> object:
+    """A private copy of a metadata mapping; anything else is passed on for the
+    namespace to reject as InvalidArgument (``dict()`` would raise raw errors)."""
+    return dict(metadata) if isinstance(metadata, Mapping) else metadata

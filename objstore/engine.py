@@ -118,6 +118,14 @@ class Engine:
         except ObjstoreError as exc:
             outcome = exc.code
             raise
+        except Exception as exc:
+            outcome = "InternalError"
+            if self.closed:
+                # Closing the store under a running call makes its backends fail
+                # with their own exceptions; the caller is owed the documented error.
+                outcome = StoreClosed.code
+                raise StoreClosed("the store was closed during the call") from exc
+            raise
         finally:
             self.audit(AuditEvent(time.time_ns(), caller.arn, op.name, tuple(resources), outcome))
 

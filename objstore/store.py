@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -41,6 +42,10 @@ class Store:
         audit: AuditSink | None = None,
         account_id: str | None = None,
     ) -> None:
+        if account_id is not None and not (
+            isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()
+        ):
+            raise InvalidArgument("account_id must be 12 digits")
         self.path = path
         self._chunks = chunks
         self._meta = meta
@@ -52,8 +57,6 @@ class Store:
         self._closed = False
 
     def _account(self, wanted: str | None) -> str:
-        if wanted is not None and not (len(wanted) == 12 and wanted.isdigit()):
-            raise InvalidArgument("account_id must be 12 digits")
         with self._meta.begin_write() as txn:
             raw = txn.get(_ACCOUNT_KEY)
             if raw is not None:
@@ -77,6 +80,7 @@ class Store:
             return
         self._closed = True
         self.engine.closed = True
+        self.namespace.closed = True
         self.blobs.close()
         self._chunks.close()
         self._meta.close()
@@ -111,7 +115,8 @@ def open_store(
     """Open (creating if needed) the store at ``path``; ``None`` keeps it in memory.
 
     ``chunk_store`` / ``metadata_store`` plug in other backends. Raises
-    InvalidArgument for bad settings.
+    InvalidArgument for bad settings or a path that cannot hold a store,
+    InternalError when the metadata cannot be opened.
     """
     try:
         settings = BlobSettings(
@@ -123,30 +128,45 @@ def open_store(
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from None
     lock: GcLock
-    if path is None:
-        chunks: ChunkStore = chunk_store or MemoryChunkStore()
-        meta: MetadataStore = metadata_store or MemoryMetadataStore()
-        lock = ThreadGcLock()
-        where = None
-    else:
-        where = os.fspath(path)
-        os.makedirs(where, exist_ok=True)
-        chunks = chunk_store or FileChunkStore(os.path.join(where, "chunks"))
-        if metadata_store is None:
-            from objstore.meta.lmdb_store import LmdbMetadataStore
+    opened: list[ChunkStore | MetadataStore] = []  # closed again if opening fails
+    try:
+        if path is None:
+            chunks: ChunkStore = chunk_store or MemoryChunkStore()
+            meta: MetadataStore = metadata_store or MemoryMetadataStore()
+            lock = ThreadGcLock()
+            where = None
+        else:
+            where = os.fspath(path)
+            os.makedirs(where, exist_ok=True)
+            if chunk_store is None:
+                chunk_store = FileChunkStore(os.path.join(where, "chunks"))
+                opened.append(chunk_store)
+            chunks = chunk_store
+            if metadata_store is None:
+                from objstore.meta.lmdb_store import LmdbMetadataStore
 
-            metadata_store = LmdbMetadataStore(os.path.join(where, "meta"))
-        meta = metadata_store
-        lock = FileGcLock(os.path.join(where, "gc.lock"))
-    return Store(
-        chunks,
-        meta,
-        lock=lock,
-        path=where,
-        authorizer=authorizer,
-        settings=settings,
-        limits=limits,
-        clock=clock,
-        audit=audit,
-        account_id=account_id,
-    )
+                metadata_store = LmdbMetadataStore(os.path.join(where, "meta"))
+                opened.append(metadata_store)
+            meta = metadata_store
+            lock = FileGcLock(os.path.join(where, "gc.lock"))
+        return Store(
+            chunks,
+            meta,
+            lock=lock,
+            path=where,
+            authorizer=authorizer,
+            settings=settings,
+            limits=limits,
+            clock=clock,
+            audit=audit,
+            account_id=account_id,
+        )
+    except BaseException as exc:
+        # A half-opened store must not keep its files open (LMDB allows one
+        # environment per process and path).
+        for backend in reversed(opened):
+            with contextlib.suppress(Exception):
+                backend.close()
+        if isinstance(exc, OSError):
+            raise InvalidArgument(f"cannot open a store at {path!r}: {exc}") from None
+        raise

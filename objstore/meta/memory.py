@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from objstore.errors import StoreClosed
+
 
 class _MemoryTxn:
     """Copy-on-write transaction over a sorted key list and a dict."""
@@ -76,7 +78,7 @@ class MemoryMetadataStore:
 
     def _check(self) -> None:
         if self._closed:
-            raise RuntimeError("metadata store is closed")
+            raise StoreClosed("the metadata store is closed")
 
     @contextmanager
     def begin(self) -> Iterator[_MemoryTxn]:

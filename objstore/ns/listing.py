@@ -40,8 +40,9 @@ def decode_token(token: str) -> tuple[str, bool]:
         key, is_prefix = d["k"], d["p"]
         if not isinstance(key, str) or not isinstance(is_prefix, bool):
             raise ValueError
+        key.encode("utf-8")  # JSON can carry lone surrogates, which no key holds
         return key, is_prefix
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeError):
         raise InvalidArgument("the continuation token is not valid") from None
 
 

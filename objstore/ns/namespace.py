@@ -30,6 +30,8 @@ from objstore.errors import (
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     ConditionalRequestConflict,
+    DataCorruption,
+    InternalError,
     InvalidArgument,
     InvalidRequest,
     MethodNotAllowed,
@@ -37,6 +39,7 @@ from objstore.errors import (
     NoSuchKey,
     NoSuchVersion,
     ObjstoreError,
+    StoreClosed,
 )
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.ns import conditional, keys, listing, validation, versioning
@@ -97,6 +100,8 @@ class Namespace:
         self.blobs = blobs
         self.limits = limits or Limits()
         self.clock = clock
+        # Set by Store.close(): bodies still being read then fail as StoreClosed.
+        self.closed = False
 
     # ------------------------------------------------------------------ helpers
 
@@ -443,10 +448,17 @@ class Namespace:
     ) -> ObjectBody:
         """Open an object for reading (see Client.get_object for the errors)."""
         validation.check_key(key)
+        gone: bytes | None = None  # the data id found missing on the previous attempt
         for _attempt in range_attempts():
             with self.meta.begin() as txn:
                 b = self._bucket(txn, bucket)
                 rec = self._resolve(txn, bucket, key, version_id)
+            if gone is not None and rec.data_id == gone:
+                # A later snapshot still names the body whose record is missing:
+                # not a concurrent delete but lost metadata.
+                raise DataCorruption(
+                    f"the data of {key!r} ({gone.hex()}) is missing", key=key, version_id=version_id
+                )
             info = self._info(bucket, b, rec)
             conditional.check_read(
                 rec.etag,
@@ -462,9 +474,10 @@ class Namespace:
             try:
                 head = next(pieces, None)  # opens the read: surfaces errors now, not later
             except DataGone:
+                gone = rec.data_id
                 continue  # deleted between lookup and read: look again
             return ObjectBody(
-                _chain(head, pieces),
+                self._stream(head, pieces, rec, 0 if rec.size == 0 else last - first + 1),
                 bucket=bucket,
                 key=rec.key,
                 version_id=info.version_id,
@@ -478,6 +491,48 @@ class Namespace:
                 checksum=rec.checksum,
             )
         raise NoSuchKey(f"key {key!r} was deleted while being opened", key=key)
+
+    def _stream(
+        self, head: bytes | None, rest: Iterator[bytes], rec: VersionRecord, expected: int
+    ) -> Iterator[bytes]:
+        """The pieces of a body, checked to add up to ``expected`` bytes.
+
+        A manifest with a hole, or one dropped by a concurrent delete, ends the
+        stream early; a body must then raise, never end short as if complete.
+        Raises DataCorruption, InternalError (deleted while being read) or
+        StoreClosed (the store was closed while being read).
+        """
+        got = 0
+        try:
+            if head is not None:
+                got += len(head)
+                yield head
+                for piece in rest:
+                    got += len(piece)
+                    yield piece
+        except ObjstoreError:
+            raise
+        except Exception as exc:
+            if self.closed:
+                raise StoreClosed("the store was closed while the body was being read") from exc
+            raise
+        finally:
+            # Release the reader (and its lock) even when closed before the end.
+            close = getattr(rest, "close", None)
+            if close is not None:
+                close()
+        if got != expected:
+            self._short_body(rec, got, expected)
+
+    def _short_body(self, rec: VersionRecord, got: int, expected: int) -> None:
+        if self.closed:
+            raise StoreClosed("the store was closed while the body was being read")
+        with self.meta.begin() as txn:
+            alive = rec.data_id is not None and self.blobs.data_exists(txn, rec.data_id)
+        what = f"{rec.key!r}: {got} of {expected} bytes"
+        if alive:
+            raise DataCorruption(f"the manifest of {what} has a hole", key=rec.key)
+        raise InternalError(f"deleted while being read after {what}; retry", key=rec.key)
 
     def _pieces(self, rec: VersionRecord, first: int, last: int) -> Iterator[bytes]:
         if rec.size == 0:
@@ -615,7 +670,14 @@ class Namespace:
             if metadata_directive == "COPY":
                 new_meta, ctype = dict(src.metadata), src.content_type
             if src.data_id is not None:
-                self.blobs.add_ref(txn, src.data_id)  # before a same-key replace releases it
+                try:
+                    self.blobs.add_ref(txn, src.data_id)  # before a same-key replace releases it
+                except DataGone:
+                    # The source version is current in this very transaction, so its
+                    # body record cannot have been deleted concurrently: it is lost.
+                    raise DataCorruption(
+                        f"the data of {src_key!r} ({src.data_id.hex()}) is missing", key=src_key
+                    ) from None
             # Same bytes, ETag and checksum; new key and (maybe) metadata.
             body = replace(src, key=key, content_type=ctype, metadata=new_meta)
             rec = self._add_version(txn, b, ek, body)
@@ -766,16 +828,3 @@ class Namespace:
 def range_attempts() -> Iterator[int]:
     """Tries at opening a read that races with a delete of the same version."""
     return iter(range(3))
-
-
-def _chain(head: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
-    try:
-        if head is None:
-            return
-        yield head
-        yield from rest
-    finally:
-        # Release the reader (and its lock) even when closed before the end.
-        close = getattr(rest, "close", None)
-        if close is not None:
-            close()
