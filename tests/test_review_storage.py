@@ -244,6 +244,23 @@ def test_wrongly_typed_arguments_raise_invalid_argument(
         call(batched.root)  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("ctype", ["text/\ud800", "text/plain\x7f"])
+def test_a_content_type_that_cannot_be_a_header_is_invalid(
+    batched: objstore.Store, ctype: str
+) -> None:
+    """Refused up front as InvalidArgument, not as a raw UnicodeEncodeError after the
+    body was already stored."""
+    root = batched.root
+    root.put_object(BUCKET, "src", b"x")
+    with pytest.raises(InvalidArgument):
+        root.put_object(BUCKET, "k", _data(3 * BATCHED_CHUNK), content_type=ctype)
+    with pytest.raises(InvalidArgument):
+        root.copy_object(
+            BUCKET, "src", BUCKET, "k", metadata_directive="REPLACE", content_type=ctype
+        )
+    assert [o.key for o in root.list_objects(BUCKET).contents] == ["src"]
+
+
 def test_async_delete_objects_of_a_single_string_deletes_nothing() -> None:
     """The sync client refuses ``keys="abc"``; the async twin must not turn it into
     the keys "a", "b" and "c" and delete those."""

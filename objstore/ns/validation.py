@@ -124,9 +124,18 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def check_content_type(value: object) -> str | None:
-    """A content type is any short printable string."""
+    """A content type is any short string an HTTP header can carry; raise InvalidArgument."""
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 1024 or any(ord(c) < 32 for c in value):
+    if (
+        not isinstance(value, str)
+        or len(value) > 1024
+        # Control characters (DEL included) cannot appear in a header value.
+        or any(ord(c) < 32 or c == "\x7f" for c in value)
+    ):
         raise InvalidArgument("content_type must be a printable string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument("content_type must be valid UTF-8 (no lone surrogates)") from None
     return value
