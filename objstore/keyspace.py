@@ -16,4 +16,5 @@ DATA = b"D"  # D <data id>                       -> data record (refcount, size,
 MANIFEST = b"M"  # M <data id> <offset>              -> chunk id + length
 CHUNKREF = b"C"  # C <chunk id>                      -> reference count
 PENDING = b"P"  # P <data id>                       -> upload in progress (for crash cleanup)
+DEAD = b"X"  # X <data id>                       -> body no version uses any more (gc drops it)
 CONFIG = b"G"  # G <name>                          -> store settings fixed at creation

@@ -187,11 +187,6 @@ def test_a_body_never_ends_short_silently_when_deleted_while_read(
     assert head + rest == data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (blob/store.py): a delete drops the manifest at once, so a reader past its "
-    "first 64 manifest entries loses the rest of a body it already opened",
-)
 def test_a_body_opened_before_a_delete_reads_whole(batched: objstore.Store) -> None:
     data = _data(MANY_CHUNKS)
     batched.root.put_object(BUCKET, "k", data)
@@ -349,14 +344,9 @@ def test_concurrent_writers_of_one_key_lose_no_version(batched: objstore.Store) 
         assert [(o.key, o.etag) for o in current] == [("k", latest[0].etag)]  # type: ignore[union-attr]
 
 
-# ------------------------------------------------------------ open bugs in objstore/blob
+# ------------------------------------------------------------ bodies that arrive oddly
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (blob/source.py): a non-contiguous memoryview leaks TypeError (as a piece) "
-    "or BufferError (as the body, when larger than the inline threshold)",
-)
 @pytest.mark.parametrize("as_piece", [True, False], ids=["piece", "body"])
 def test_a_non_contiguous_memoryview_is_stored_or_refused(
     batched: objstore.Store, as_piece: bool
@@ -370,10 +360,6 @@ def test_a_non_contiguous_memoryview_is_stored_or_refused(
     assert read_all(batched.root.get_object(BUCKET, "k")) == raw[::2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (blob/source.py): a file whose read(n) returns more than n leaks ValueError",
-)
 def test_a_reader_returning_too_much_is_an_objstore_error(batched: objstore.Store) -> None:
     class Greedy:
         def __init__(self) -> None:
@@ -388,11 +374,6 @@ def test_a_reader_returning_too_much_is_an_objstore_error(batched: objstore.Stor
         return
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (blob/source.py): readinto() returning None (a non-blocking stream with "
-    "nothing ready) is taken for end of stream and the object is silently truncated",
-)
 def test_a_non_blocking_stream_is_not_truncated(batched: objstore.Store) -> None:
     class NonBlocking(io.RawIOBase):
         def __init__(self) -> None:
@@ -417,12 +398,6 @@ def test_a_non_blocking_stream_is_not_truncated(batched: objstore.Store) -> None
     assert read_all(batched.root.get_object(BUCKET, "k")) == b"abcdef"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (blob/locks.py + blob/store.py): every staged upload of put_objects holds "
-    "its own gc.lock file descriptor until the commit, so a batch larger than the fd "
-    "limit fails with a raw OSError (EMFILE)",
-)
 def test_put_objects_larger_than_the_fd_limit(tmp_path: Path) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with open_store(tmp_path / "s") as s:

@@ -103,6 +103,10 @@ class _StreamWindows:
         view[:n] = carry
         while n < self._size and not self._eof:
             got = self._read_into(view[n:])
+            if got is None:
+                # A non-blocking stream with nothing ready: taking it for the end
+                # would silently truncate the object.
+                raise InvalidArgument("the body is a non-blocking stream with no data ready")
             if not got:
                 self._eof = True
                 break
@@ -160,7 +164,9 @@ class _IterReader:
                 return 0
             if isinstance(piece, str) or not isinstance(piece, bytes | bytearray | memoryview):
                 raise InvalidArgument(f"body pieces must be bytes-like, got {type(piece).__name__}")
-            self._pending = memoryview(piece).cast("B")
+            view = memoryview(piece)
+            # One piece may be copied (pieces are small); a whole body never is.
+            self._pending = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
         n = min(len(target), len(self._pending))
         target[:n] = self._pending[:n]
         self._pending = self._pending[n:]
@@ -172,15 +178,24 @@ class _ReadReader:
 
     def __init__(self, f: Any) -> None:
         self._f = f
+        self._extra = memoryview(b"")  # what a read(n) returned beyond n
 
     def readinto(self, target: memoryview) -> int:
-        data = self._f.read(len(target))
-        if not data:
-            return 0
-        if isinstance(data, str):
-            raise InvalidArgument("file bodies must be opened in binary mode")
-        target[: len(data)] = data
-        return len(data)
+        if not self._extra:
+            data = self._f.read(len(target))
+            if data is None:
+                raise InvalidArgument("the body is a non-blocking stream with no data ready")
+            if isinstance(data, str):
+                raise InvalidArgument("file bodies must be opened in binary mode")
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise InvalidArgument(f"read() returned {type(data).__name__}, not bytes")
+            if not data:
+                return 0
+            self._extra = memoryview(bytes(data)).cast("B")
+        n = min(len(target), len(self._extra))
+        target[:n] = self._extra[:n]
+        self._extra = self._extra[n:]
+        return n
 
 
 def windows_for(
@@ -188,7 +203,11 @@ def windows_for(
 ) -> _MemoryWindows | _StreamWindows:
     """Choose how to window ``body``; raises InvalidArgument for unsupported types."""
     if isinstance(body, bytes | bytearray | memoryview):
-        return _MemoryWindows(memoryview(body), window_size)
+        view = memoryview(body)
+        if not view.c_contiguous:
+            # Copying it whole would buffer the body; a generator of pieces streams.
+            raise InvalidArgument("a memoryview body must be contiguous (pass bytes(view))")
+        return _MemoryWindows(view, window_size)
     if isinstance(body, str):
         raise InvalidArgument("body must be bytes, a binary file or an iterable of bytes, not str")
     if isinstance(body, io.TextIOBase):

@@ -52,6 +52,7 @@ _REF = struct.Struct("<Q")
 _LEN = struct.Struct("<I")
 _STATE_PENDING = 0
 _STATE_LIVE = 1
+_STATE_DEAD = 2  # no version uses it; readers that opened it earlier still may
 _READ_BATCH = 64  # manifest entries per short read transaction
 
 
@@ -125,6 +126,7 @@ class BlobStore:
         self._lock = lock
         # I/O threads: chunk writes on ingest, read-ahead with verification on reads.
         self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="objstore-io")
+        self._held = threading.local()
         # Enough reused window buffers for one streaming upload's ring, plus one.
         self.buffers = BufferPool(settings.window_size, keep=4)
 
@@ -163,6 +165,14 @@ class BlobStore:
             windows.close()
             raise
         job = _IngestJob(self, windows, limit, content_length, max_size)
+        if getattr(self._held, "active", False):
+            # The caller holds the lock for a whole batch (see `hold_shared`).
+            try:
+                job.run(first)
+            except BaseException:
+                job.abort()
+                raise
+            return job.result
         # Held until the object is committed or abandoned (see `stored`): gc
         # must not collect chunks this upload reuses or its pending record.
         lock = self._lock.shared()
@@ -181,6 +191,23 @@ class BlobStore:
 
         job.result.release_lock = release
         return job.result
+
+    @contextmanager
+    def hold_shared(self) -> Iterator[None]:
+        """Hold the gc lock once for many ingests made by this thread (``put_objects``).
+
+        Without it each staged upload would hold a lock descriptor of its own
+        until the batch commits, and a large batch would exhaust descriptors.
+        """
+        if getattr(self._held, "active", False):
+            yield
+            return
+        with self._lock.shared():
+            self._held.active = True
+            try:
+                yield
+            finally:
+                self._held.active = False
 
     @contextmanager
     def stored(
@@ -245,7 +272,12 @@ class BlobStore:
         txn.put(keyspace.DATA + data_id, _DATA.pack(ref + 1, size, state))
 
     def release(self, txn: WriteTxn, data_id: bytes) -> None:
-        """One object version no longer uses ``data_id``; free it at zero."""
+        """One object version no longer uses ``data_id``.
+
+        At zero the body is only marked dead: its manifest stays until ``gc``
+        (which cannot run while readers are active), so a body opened before
+        the delete still reads whole, and deleting a 5 TB object costs O(1).
+        """
         raw = txn.get(keyspace.DATA + data_id)
         if raw is None:
             return
@@ -253,7 +285,8 @@ class BlobStore:
         if ref > 1:
             txn.put(keyspace.DATA + data_id, _DATA.pack(ref - 1, size, state))
             return
-        self._drop_data(txn, data_id)
+        txn.put(keyspace.DATA + data_id, _DATA.pack(0, size, _STATE_DEAD))
+        txn.put(keyspace.DEAD + data_id, b"")
 
     def _drop_data(self, txn: WriteTxn, data_id: bytes) -> None:
         start = keyspace.MANIFEST + data_id
@@ -294,6 +327,12 @@ class BlobStore:
         """
         with self._lock.exclusive(timeout=timeout):
             released = 0
+            with self.meta.begin_write() as txn:
+                # Bodies no version uses: no reader is active now, so they can go.
+                dead = [k for k, _ in txn.scan(keyspace.DEAD, keyspace.DEAD + b"\xff")]
+                for key in dead:
+                    self._drop_data(txn, key[1:])
+                    txn.delete(key)
             with self.meta.begin_write() as txn:
                 # No writer runs now, in any process: every pending record is a crash leftover.
                 pend = [k for k, _ in txn.scan(keyspace.PENDING, keyspace.PENDING + b"\xff")]

@@ -307,7 +307,7 @@ class Namespace:
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
         max_size = min(self.limits.max_put_size, self.limits.max_object_size)
-        with ExitStack() as stack:
+        with self.blobs.hold_shared(), ExitStack() as stack:
             staged = [
                 (
                     key,

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from objstore.errors import StoreClosed
 from objstore.meta.base import MetadataStore
 
 
@@ -90,6 +91,15 @@ class MetadataStoreTests:
             txn.put(key, b"v")
         with meta.begin() as r:
             assert r.get(key) == b"v"
+
+    def test_use_after_close_is_store_closed(self, tmp_path: Path) -> None:
+        """A closed backend refuses new transactions with StoreClosed, not a raw error."""
+        store = self.make_store(tmp_path)
+        store.close()
+        with pytest.raises(StoreClosed), store.begin():
+            pass
+        with pytest.raises(StoreClosed), store.begin_write():
+            pass
 
     def test_large_values(self, meta: MetadataStore) -> None:
         """Values are not limited like keys (records carry inline data)."""
