@@ -16,8 +16,9 @@ them (IAM User Guide, "Condition operators", "Multivalued context keys"):
   value is ``true``. Under a set qualifier a key whose only value is the empty string is
   an empty data set too, as AWS documents ("resolves to an empty data set (for example,
   an empty string)"); for ``Null`` and unqualified operators ``""`` is a present value.
-  ``IfExists`` wins over ``ForAnyValue:`` (AWS documents IfExists as
-  "if the key is not present, the condition is true" for every operator but Null).
+  ``ForAnyValue:`` wins over ``IfExists``: ``ForAnyValue:StringEqualsIfExists`` on a
+  missing key is false, which is what AWS does in practice (an allow conditioned that way
+  denies requests without the key), although its IfExists wording alone suggests true.
 * ``ForAllValues:op``: every request value must match some policy value (for a negated
   ``op``: every request value must match none). ``ForAnyValue:op``: at least one request
   value must match some policy value (negated: at least one request value matches none).
@@ -499,15 +500,15 @@ class Condition:
         if self._null is not None:
             return (not values) in self._null
         if not values:
-            if self.if_exists or self.qualifier == "all":
-                return True
-            if self.qualifier == "any":
-                return False
-            return self.negated
+            # ForAnyValue's "missing key is false" wins over IfExists, as AWS
+            # behaves (ForAnyValue:StringEqualsIfExists denies a request without the key).
+            if self.qualifier is not None:
+                return self.qualifier == "all"
+            return self.if_exists or self.negated
         if self.qualifier is not None and all(isinstance(v, str) and not v for v in values):
             # AWS: a set operator on values that "resolve to an empty data set (for
             # example, an empty string)" is true for ForAllValues and false for ForAnyValue.
-            return self.qualifier == "all" or self.if_exists
+            return self.qualifier == "all"
         test = self._test
         if test is None:
             assert self._bind is not None

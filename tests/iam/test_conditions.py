@@ -99,8 +99,9 @@ def test_missing_key_set_qualifiers(operator: str, value: str) -> None:
     # A lone empty string is an empty data set for the set operators.
     assert holds("ForAllValues:" + operator, "k", value, {"k": ""})
     assert not holds("ForAnyValue:" + operator, "k", value, {"k": [""]})
-    # IfExists makes an absent key true even under ForAnyValue.
-    assert holds("ForAnyValue:" + operator + "IfExists", "k", value, {})
+    # ForAnyValue's missing-key rule wins over IfExists (as AWS behaves).
+    assert not holds("ForAnyValue:" + operator + "IfExists", "k", value, {})
+    assert holds("ForAllValues:" + operator + "IfExists", "k", value, {})
 
 
 def test_every_operator_is_covered_by_the_tables() -> None:
