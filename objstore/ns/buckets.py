@@ -1,0 +1,74 @@
+"""Bucket operations: create, head, delete, list, versioning state."""
+
+from __future__ import annotations
+
+from objstore import keyspace
+from objstore.errors import (
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+)
+from objstore.ns import validation, versioning
+from objstore.ns.index import Index, bucket_key, bucket_prefix, to_datetime
+from objstore.ns.records import BucketRecord
+from objstore.types import BucketInfo
+
+
+class BucketOps(Index):
+    """Bucket operations."""
+
+    # ------------------------------------------------------------------ buckets
+
+    def create_bucket(self, bucket: str, *, owner: str) -> None:
+        """Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists."""
+        validation.check_bucket_name(bucket)
+        with self.meta.begin_write() as txn:
+            raw = txn.get(bucket_key(bucket))
+            if raw is not None:
+                if BucketRecord.decode(bucket, raw).owner == owner:
+                    raise BucketAlreadyOwnedByYou(f"you already own {bucket!r}", bucket=bucket)
+                raise BucketAlreadyExists(f"bucket {bucket!r} is taken", bucket=bucket)
+            txn.put(bucket_key(bucket), BucketRecord(bucket, owner, self.clock()).encode())
+
+    def head_bucket(self, bucket: str) -> BucketInfo:
+        """Raises NoSuchBucket."""
+        with self.meta.begin() as txn:
+            b = self._bucket(txn, bucket)
+        return BucketInfo(bucket, to_datetime(b.created_ns))
+
+    def bucket_owner(self, bucket: str) -> str | None:
+        """The owning account of ``bucket`` (None if absent): for the engine's resource account."""
+        with self.meta.begin() as txn:
+            raw = txn.get(bucket_key(bucket))
+        return None if raw is None else BucketRecord.decode(bucket, raw).owner
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Raises NoSuchBucket, BucketNotEmpty (any version or delete marker left)."""
+        with self.meta.begin_write() as txn:
+            self._bucket(txn, bucket)
+            vbase = bucket_prefix(keyspace.VERSION, bucket)
+            for _ in txn.scan(vbase, vbase + b"\xff"):
+                raise BucketNotEmpty(f"bucket {bucket!r} is not empty", bucket=bucket)
+            txn.delete(bucket_key(bucket))
+
+    def list_buckets(self, *, owner: str) -> list[BucketInfo]:
+        """The buckets ``owner`` (an account id) owns, by name."""
+        out = []
+        with self.meta.begin() as txn:
+            for k, v in txn.scan(keyspace.BUCKET, keyspace.BUCKET + b"\xff"):
+                rec = BucketRecord.decode(k[1:].decode(), v)
+                if rec.owner == owner:
+                    out.append(BucketInfo(rec.name, to_datetime(rec.created_ns)))
+        return out
+
+    def put_bucket_versioning(self, bucket: str, status: str) -> None:
+        """Raises NoSuchBucket, InvalidArgument (status not Enabled/Suspended)."""
+        with self.meta.begin_write() as txn:
+            b = self._bucket(txn, bucket)
+            new = versioning.check_transition(b.versioning, status)
+            txn.put(bucket_key(bucket), BucketRecord(bucket, b.owner, b.created_ns, new).encode())
+
+    def get_bucket_versioning(self, bucket: str) -> str | None:
+        """None while versioning was never enabled. Raises NoSuchBucket."""
+        with self.meta.begin() as txn:
+            return self._bucket(txn, bucket).versioning

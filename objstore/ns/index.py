@@ -1,0 +1,181 @@
+"""The version index shared by every namespace operation.
+
+Index layout (prefixes from :mod:`objstore.keyspace`), per bucket ``b`` and
+encoded key ``ek`` (:mod:`.keys`):
+
+- ``V b 00 ek inv(seq)``: every version and delete marker, newest first.
+- ``L b 00 ek``: summary of the newest version when it is an object
+  (listing reads only this).
+- ``N b 00 ek``: the sequence number of the key's ``null`` version.
+
+:class:`Index` holds the stores and the helpers that read and update these
+records inside a caller's transaction; the operation mix-ins (buckets,
+objects, listings) build on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from objstore import keyspace
+from objstore.blob.store import BlobStore
+from objstore.errors import (
+    MethodNotAllowed,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchVersion,
+)
+from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
+from objstore.ns import keys, validation, versioning
+from objstore.ns.records import BucketRecord, VersionRecord
+
+_SEQ_KEY = keyspace.COUNTER + b"seq"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size limits (settings, because AWS has raised them before)."""
+
+    max_object_size: int = 5 * 1024**4  # 5 TB
+    max_put_size: int = 5 * 1024**3  # 5 GB per single PUT
+    max_copy_size: int = 5 * 1024**3
+
+
+def to_datetime(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
+
+
+def bucket_key(bucket: str) -> bytes:
+    # Every operation looks its bucket up here first (the engine asks for the
+    # owner), so a name that is not text fails as InvalidBucketName, not TypeError.
+    return keyspace.BUCKET + validation.bucket_bytes(bucket)
+
+
+def bucket_prefix(prefix: bytes, bucket: str) -> bytes:
+    return prefix + validation.bucket_bytes(bucket) + keys.SEP
+
+
+class Index:
+    """The stores, the settings, and the version-index helpers."""
+
+    def __init__(
+        self,
+        meta: MetadataStore,
+        blobs: BlobStore,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.meta = meta
+        self.blobs = blobs
+        self.limits = limits or Limits()
+        self.clock = clock
+        # Set by Store.close(): bodies still being read then fail as StoreClosed.
+        self.closed = False
+
+    # ------------------------------------------------------------------ helpers
+
+    def _bucket(self, txn: ReadTxn, bucket: str) -> BucketRecord:
+        raw = txn.get(bucket_key(bucket))
+        if raw is None:
+            raise NoSuchBucket(f"bucket {bucket!r} does not exist", bucket=bucket)
+        return BucketRecord.decode(bucket, raw)
+
+    def _next_seq(self, txn: WriteTxn) -> int:
+        raw = txn.get(_SEQ_KEY)
+        seq = (int.from_bytes(raw, "big") if raw else 0) + 1
+        txn.put(_SEQ_KEY, seq.to_bytes(8, "big"))
+        return seq
+
+    def _newest(self, txn: ReadTxn, bucket: str, ek: bytes) -> VersionRecord | None:
+        vbase = bucket_prefix(keyspace.VERSION, bucket) + ek
+        for _k, v in txn.scan(vbase, vbase + b"\xff" * 9):
+            return VersionRecord.decode(v)
+        return None
+
+    def _version(
+        self, txn: ReadTxn, bucket: str, ek: bytes, version_id: str
+    ) -> VersionRecord | None:
+        seq = versioning.parse_version_id(version_id)
+        if seq is None:
+            raw = txn.get(bucket_prefix(keyspace.NULLVER, bucket) + ek)
+            if raw is None:
+                return None
+            seq = int.from_bytes(raw, "big")
+        value = txn.get(bucket_prefix(keyspace.VERSION, bucket) + ek + versioning.inv_seq(seq))
+        if value is None:
+            return None
+        rec = VersionRecord.decode(value)
+        return rec if rec.version_id == version_id else None
+
+    def _resolve(
+        self, txn: ReadTxn, bucket: str, key: str, version_id: str | None
+    ) -> VersionRecord:
+        """The version a read names; raises NoSuchKey / NoSuchVersion / MethodNotAllowed."""
+        ek = keys.encode_key(key)
+        if version_id is not None:
+            rec = self._version(txn, bucket, ek, version_id)
+            if rec is None:
+                raise NoSuchVersion(
+                    f"version {version_id!r} of {key!r} does not exist",
+                    key=key,
+                    version_id=version_id,
+                )
+            if rec.is_marker:
+                raise MethodNotAllowed(
+                    "the specified version is a delete marker",
+                    key=key,
+                    version_id=version_id,
+                    delete_marker=True,
+                )
+            return rec
+        rec = self._newest(txn, bucket, ek)
+        if rec is None:
+            raise NoSuchKey(f"key {key!r} does not exist", bucket=bucket, key=key)
+        if rec.is_marker:
+            raise NoSuchKey(
+                f"key {key!r} is deleted",
+                bucket=bucket,
+                key=key,
+                delete_marker=True,
+                version_id=rec.version_id,
+            )
+        return rec
+
+    def _public_vid(self, b: BucketRecord, rec: VersionRecord) -> str | None:
+        # Buckets that never had versioning report no version ids, as S3 does.
+        return None if b.versioning is None else rec.version_id
+
+    def _store_version(self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord) -> None:
+        vbase = bucket_prefix(keyspace.VERSION, bucket) + ek
+        txn.put(vbase + versioning.inv_seq(rec.seq), rec.encode())
+        if rec.version_id == versioning.NULL:
+            txn.put(bucket_prefix(keyspace.NULLVER, bucket) + ek, rec.seq.to_bytes(8, "big"))
+
+    def _remove_version(self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord) -> None:
+        txn.delete(bucket_prefix(keyspace.VERSION, bucket) + ek + versioning.inv_seq(rec.seq))
+        if rec.version_id == versioning.NULL:
+            txn.delete(bucket_prefix(keyspace.NULLVER, bucket) + ek)
+        if rec.data_id is not None:
+            self.blobs.release(txn, rec.data_id)
+
+    def _remove_null(self, txn: WriteTxn, bucket: str, ek: bytes) -> VersionRecord | None:
+        rec = self._version(txn, bucket, ek, versioning.NULL)
+        if rec is not None:
+            self._remove_version(txn, bucket, ek, rec)
+        return rec
+
+    def _refresh_latest(self, txn: WriteTxn, bucket: str, ek: bytes) -> None:
+        newest = self._newest(txn, bucket, ek)
+        lkey = bucket_prefix(keyspace.LATEST, bucket) + ek
+        if newest is None or newest.is_marker:
+            txn.delete(lkey)
+        else:
+            txn.put(lkey, newest.summary())
+
+    def _current_etag(self, txn: ReadTxn, bucket: str, ek: bytes) -> str | None:
+        rec = self._newest(txn, bucket, ek)
+        return None if rec is None or rec.is_marker else rec.etag

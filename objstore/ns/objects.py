@@ -1,0 +1,464 @@
+"""Object operations: put, get, head, delete, copy (one transaction each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import datetime
+
+from objstore import keyspace
+from objstore.blob.store import DataGone, Ingested
+from objstore.body import ObjectBody
+from objstore.errors import (
+    ConditionalRequestConflict,
+    DataCorruption,
+    InternalError,
+    InvalidArgument,
+    InvalidRequest,
+    MethodNotAllowed,
+    NoSuchKey,
+    ObjstoreError,
+    StoreClosed,
+)
+from objstore.meta.base import WriteTxn
+from objstore.ns import conditional, keys, validation, versioning
+from objstore.ns.index import Index, bucket_prefix, to_datetime
+from objstore.ns.ranges import RangeSpec, resolve_range
+from objstore.ns.records import BucketRecord, VersionRecord
+from objstore.types import (
+    DeletedObject,
+    DeleteError,
+    DeleteResult,
+    ObjectInfo,
+    PutObjectResult,
+)
+
+
+class ObjectOps(Index):
+    """Object operations."""
+
+    # ------------------------------------------------------------------ objects
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        content_length: int | None = None,
+    ) -> PutObjectResult:
+        """Store an object. See :meth:`objstore.client.Client.put_object` for the errors."""
+        validation.check_key(key)
+        meta = validation.check_metadata(metadata)
+        ctype = validation.check_content_type(content_type)
+        if content_length is not None and (type(content_length) is not int or content_length < 0):
+            raise InvalidArgument("content_length must be a non-negative integer")
+        ek = keys.encode_key(key)
+        with self.meta.begin() as txn:
+            self._bucket(txn, bucket)
+            if if_match is not None or if_none_match is not None:
+                conditional.check_write(
+                    self._current_etag(txn, bucket, ek),
+                    if_match=if_match,
+                    if_none_match=if_none_match,
+                )
+        max_size = min(self.limits.max_put_size, self.limits.max_object_size)
+        with self.blobs.stored(body, content_length=content_length, max_size=max_size) as ing:
+            return self._commit_object(
+                bucket, key, ek, ing, meta, ctype, if_match, if_none_match, parts=0
+            )
+
+    def put_objects(
+        self, bucket: str, items: Sequence[tuple[str, object]]
+    ) -> list[PutObjectResult]:
+        """Store many objects in one transaction (all or nothing)."""
+        for key, _ in items:
+            validation.check_key(key)
+        with self.meta.begin() as txn:
+            self._bucket(txn, bucket)
+        max_size = min(self.limits.max_put_size, self.limits.max_object_size)
+        with self.blobs.hold_shared(), ExitStack() as stack:
+            staged = [
+                (
+                    key,
+                    keys.encode_key(key),
+                    stack.enter_context(
+                        self.blobs.stored(body, content_length=None, max_size=max_size)
+                    ),
+                )
+                for key, body in items
+            ]
+            results: list[PutObjectResult] = []
+            with self.meta.begin_write() as txn:
+                b = self._bucket(txn, bucket)
+                for key, ek, ing in staged:
+                    rec = self._write_version(txn, bucket, b, key, ek, ing, {}, None, parts=0)
+                    results.append(
+                        PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+                    )
+            return results
+
+    def _write_version(
+        self,
+        txn: WriteTxn,
+        bucket: str,
+        b: BucketRecord,
+        key: str,
+        ek: bytes,
+        ing: Ingested,
+        meta: dict[str, str],
+        ctype: str | None,
+        *,
+        parts: int,
+        etag: str | None = None,
+    ) -> VersionRecord:
+        body = VersionRecord(
+            key=key,
+            version_id="",
+            seq=0,
+            mtime_ns=0,
+            size=ing.size,
+            etag=etag or self._etag(ing),
+            checksum=ing.blake3.hex(),
+            content_type=ctype,
+            metadata=meta,
+            inline=ing.inline,
+            data_id=ing.data_id,
+            parts=parts,
+        )
+        rec = self._add_version(txn, b, ek, body)
+        self.blobs.commit(txn, ing)
+        return rec
+
+    def _add_version(
+        self, txn: WriteTxn, b: BucketRecord, ek: bytes, body: VersionRecord
+    ) -> VersionRecord:
+        """Make ``body`` the key's newest version, per the bucket's versioning state."""
+        plan = versioning.put_plan(b.versioning)
+        if plan.replaces_null:
+            self._remove_null(txn, b.name, ek)
+        seq = self._next_seq(txn)
+        vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
+        rec = replace(body, version_id=vid, seq=seq, mtime_ns=self.clock())
+        self._store_version(txn, b.name, ek, rec)
+        txn.put(bucket_prefix(keyspace.LATEST, b.name) + ek, rec.summary())
+        return rec
+
+    def _etag(self, ing: Ingested) -> str:
+        if ing.md5 is not None:
+            return f'"{ing.md5.hex()}"'
+        return f'"{ing.blake3.hex()}"'
+
+    def _commit_object(
+        self,
+        bucket: str,
+        key: str,
+        ek: bytes,
+        ing: Ingested,
+        meta: dict[str, str],
+        ctype: str | None,
+        if_match: str | None,
+        if_none_match: str | None,
+        *,
+        parts: int,
+        etag: str | None = None,
+    ) -> PutObjectResult:
+        with self.meta.begin_write() as txn:
+            b = self._bucket(txn, bucket)
+            if if_match is not None or if_none_match is not None:
+                try:
+                    conditional.check_write(
+                        self._current_etag(txn, bucket, ek),
+                        if_match=if_match,
+                        if_none_match=if_none_match,
+                    )
+                except ObjstoreError as exc:
+                    # It held before the upload: a concurrent write got in between.
+                    raise ConditionalRequestConflict(
+                        "a concurrent write changed the key during the upload", key=key
+                    ) from exc
+            # The body becomes live last: nothing after it may fail.
+            rec = self._write_version(
+                txn, bucket, b, key, ek, ing, meta, ctype, parts=parts, etag=etag
+            )
+        return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+
+    def head_object(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """Raises NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed, InvalidArgument."""
+        validation.check_key(key)
+        with self.meta.begin() as txn:
+            b = self._bucket(txn, bucket)
+            rec = self._resolve(txn, bucket, key, version_id)
+        return self._info(bucket, b, rec)
+
+    def _info(self, bucket: str, b: BucketRecord, rec: VersionRecord) -> ObjectInfo:
+        return ObjectInfo(
+            bucket=bucket,
+            key=rec.key,
+            version_id=self._public_vid(b, rec),
+            size=rec.size,
+            etag=rec.etag,
+            last_modified=to_datetime(rec.mtime_ns),
+            content_type=rec.content_type,
+            metadata=dict(rec.metadata),
+            checksum=rec.checksum,
+        )
+
+    def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        range: RangeSpec = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: datetime | None = None,
+        if_unmodified_since: datetime | None = None,
+    ) -> ObjectBody:
+        """Open an object for reading (see Client.get_object for the errors)."""
+        validation.check_key(key)
+        gone: bytes | None = None  # the data id found missing on the previous attempt
+        for _attempt in range_attempts():
+            with self.meta.begin() as txn:
+                b = self._bucket(txn, bucket)
+                rec = self._resolve(txn, bucket, key, version_id)
+            if gone is not None and rec.data_id == gone:
+                # A later snapshot still names the body whose record is missing:
+                # not a concurrent delete but lost metadata.
+                raise DataCorruption(
+                    f"the data of {key!r} ({gone.hex()}) is missing", key=key, version_id=version_id
+                )
+            info = self._info(bucket, b, rec)
+            conditional.check_read(
+                rec.etag,
+                info.last_modified,
+                if_match=if_match,
+                if_none_match=if_none_match,
+                if_modified_since=if_modified_since,
+                if_unmodified_since=if_unmodified_since,
+            )
+            span = resolve_range(range, rec.size)
+            first, last = span if span is not None else (0, rec.size - 1)
+            pieces = self._pieces(rec, first, last)
+            try:
+                head = next(pieces, None)  # opens the read: surfaces errors now, not later
+            except DataGone:
+                gone = rec.data_id
+                continue  # deleted between lookup and read: look again
+            return ObjectBody(
+                self._stream(head, pieces, rec, 0 if rec.size == 0 else last - first + 1),
+                bucket=bucket,
+                key=rec.key,
+                version_id=info.version_id,
+                size=0 if rec.size == 0 else last - first + 1,
+                object_size=rec.size,
+                content_range=None if span is None else f"bytes {first}-{last}/{rec.size}",
+                etag=rec.etag,
+                last_modified=info.last_modified,
+                content_type=rec.content_type,
+                metadata=info.metadata,
+                checksum=rec.checksum,
+            )
+        raise NoSuchKey(f"key {key!r} was deleted while being opened", key=key)
+
+    def _stream(
+        self, head: bytes | None, rest: Iterator[bytes], rec: VersionRecord, expected: int
+    ) -> Iterator[bytes]:
+        """The pieces of a body, checked to add up to ``expected`` bytes.
+
+        A manifest with a hole, or one dropped by a concurrent delete, ends the
+        stream early; a body must then raise, never end short as if complete.
+        Raises DataCorruption, InternalError (deleted while being read) or
+        StoreClosed (the store was closed while being read).
+        """
+        got = 0
+        try:
+            if head is not None:
+                got += len(head)
+                yield head
+                for piece in rest:
+                    got += len(piece)
+                    yield piece
+        except ObjstoreError:
+            raise
+        except Exception as exc:
+            if self.closed:
+                raise StoreClosed("the store was closed while the body was being read") from exc
+            raise
+        finally:
+            # Release the reader (and its lock) even when closed before the end.
+            close = getattr(rest, "close", None)
+            if close is not None:
+                close()
+        if got != expected:
+            self._short_body(rec, got, expected)
+
+    def _short_body(self, rec: VersionRecord, got: int, expected: int) -> None:
+        if self.closed:
+            raise StoreClosed("the store was closed while the body was being read")
+        with self.meta.begin() as txn:
+            alive = rec.data_id is not None and self.blobs.data_exists(txn, rec.data_id)
+        what = f"{rec.key!r}: {got} of {expected} bytes"
+        if alive:
+            raise DataCorruption(f"the manifest of {what} has a hole", key=rec.key)
+        raise InternalError(f"deleted while being read after {what}; retry", key=rec.key)
+
+    def _pieces(self, rec: VersionRecord, first: int, last: int) -> Iterator[bytes]:
+        if rec.size == 0:
+            return iter(())
+        if rec.inline is not None:
+            return iter((rec.inline[first : last + 1],))
+        assert rec.data_id is not None
+        return self.blobs.read(rec.data_id, first, last)
+
+    def delete_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> DeleteResult:
+        """Delete per the bucket's versioning state. Raises NoSuchBucket, InvalidArgument."""
+        validation.check_key(key)
+        with self.meta.begin_write() as txn:
+            b = self._bucket(txn, bucket)
+            return self._delete(txn, b, key, version_id)
+
+    def _delete(
+        self, txn: WriteTxn, b: BucketRecord, key: str, version_id: str | None
+    ) -> DeleteResult:
+        """One delete inside ``txn``; validates before it writes anything."""
+        bucket = b.name
+        ek = keys.encode_key(key)
+        if version_id is not None:
+            rec = self._version(txn, bucket, ek, version_id)
+            if rec is None:
+                # S3 answers success for a version that is already gone.
+                return DeleteResult(version_id, False)
+            self._remove_version(txn, bucket, ek, rec)
+            self._refresh_latest(txn, bucket, ek)
+            return DeleteResult(version_id, rec.is_marker)
+        plan = versioning.delete_plan(b.versioning)
+        if plan.remove_null:
+            self._remove_null(txn, bucket, ek)
+        if not plan.add_marker:
+            self._refresh_latest(txn, bucket, ek)
+            return DeleteResult(None, False)
+        seq = self._next_seq(txn)
+        vid = versioning.NULL if plan.marker_is_null else versioning.new_version_id(seq)
+        marker = VersionRecord(
+            key=key, version_id=vid, seq=seq, mtime_ns=self.clock(), is_marker=True
+        )
+        self._store_version(txn, bucket, ek, marker)
+        txn.delete(bucket_prefix(keyspace.LATEST, bucket) + ek)
+        return DeleteResult(vid, True)
+
+    def delete_objects(
+        self,
+        bucket: str,
+        items: Sequence[tuple[str, str | None]],
+        *,
+        denied: dict[int, ObjstoreError] | None = None,
+    ) -> list[DeletedObject | DeleteError]:
+        """Delete each ``(key, version_id)`` in one durable commit; failures
+        become DeleteError entries. ``denied`` maps item positions the engine
+        refused to the error to report. Raises NoSuchBucket.
+        """
+        out: list[DeletedObject | DeleteError] = []
+        with self.meta.begin_write() as txn:
+            b = self._bucket(txn, bucket)
+            for i, (key, vid) in enumerate(items):
+                err = (denied or {}).get(i)
+                if err is None:
+                    try:
+                        validation.check_key(key)
+                        r = self._delete(txn, b, key, vid)
+                    except ObjstoreError as exc:
+                        err = exc
+                    else:
+                        marker_vid = r.version_id if r.delete_marker else None
+                        out.append(
+                            DeletedObject(
+                                key,
+                                vid,
+                                r.delete_marker,
+                                marker_vid if vid is None else (vid if r.delete_marker else None),
+                            )
+                        )
+                        continue
+                out.append(DeleteError(key, vid, err.code, err.message))
+        return out
+
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        *,
+        src_version_id: str | None = None,
+        metadata_directive: str = "COPY",
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> PutObjectResult:
+        """Copy by reference: no chunk bytes move. See Client.copy_object for errors."""
+        validation.check_key(src_key)
+        validation.check_key(key)
+        if metadata_directive not in ("COPY", "REPLACE"):
+            raise InvalidArgument("metadata_directive must be 'COPY' or 'REPLACE'")
+        new_meta = validation.check_metadata(metadata)
+        ctype = validation.check_content_type(content_type)
+        ek = keys.encode_key(key)
+        src_ek = keys.encode_key(src_key)
+        with self.meta.begin_write() as txn:
+            self._bucket(txn, src_bucket)
+            b = self._bucket(txn, bucket)
+            try:
+                src = self._resolve(txn, src_bucket, src_key, src_version_id)
+            except MethodNotAllowed:
+                raise InvalidRequest(
+                    "the source of a copy may not be a delete marker", key=src_key
+                ) from None
+            if src.size > self.limits.max_copy_size:
+                raise InvalidRequest(
+                    f"copy source is larger than {self.limits.max_copy_size} bytes"
+                )
+            same = (src_bucket, src_ek) == (bucket, ek)
+            if (
+                same
+                and metadata_directive == "COPY"
+                and (b.versioning is None or src_version_id is None)
+            ):
+                raise InvalidRequest(
+                    "copying an object onto itself without changing its metadata is not allowed"
+                )
+            if if_match is not None or if_none_match is not None:
+                conditional.check_write(
+                    self._current_etag(txn, bucket, ek),
+                    if_match=if_match,
+                    if_none_match=if_none_match,
+                )
+            if metadata_directive == "COPY":
+                new_meta, ctype = dict(src.metadata), src.content_type
+            if src.data_id is not None:
+                try:
+                    self.blobs.add_ref(txn, src.data_id)  # before a same-key replace releases it
+                except DataGone:
+                    # The source version is current in this very transaction, so its
+                    # body record cannot have been deleted concurrently: it is lost.
+                    raise DataCorruption(
+                        f"the data of {src_key!r} ({src.data_id.hex()}) is missing", key=src_key
+                    ) from None
+            # Same bytes, ETag and checksum; new key and (maybe) metadata.
+            body = replace(src, key=key, content_type=ctype, metadata=new_meta)
+            rec = self._add_version(txn, b, ek, body)
+        return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+
+
+def range_attempts() -> Iterator[int]:
+    """Tries at opening a read that races with a delete of the same version."""
+    return iter(range(3))
