@@ -63,12 +63,24 @@ class Engine:
         self.closed = False
 
     def _request(
-        self, caller: Identity, op: Operation, perm: Permission, params: Mapping[str, Any]
+        self,
+        caller: Identity,
+        op: Operation,
+        perm: Permission,
+        params: Mapping[str, Any],
+        owners: dict[str, str | None] | None = None,
     ) -> AuthorizationRequest:
         resource = perm.resource_for(params)
         owner = None
         if perm.resource != "*":
-            owner = self.ns.bucket_owner(params[perm.bucket_param])
+            bucket = params[perm.bucket_param]
+            # Batch operations pass a dict so each bucket's owner is read once.
+            if owners is None:
+                owner = self.ns.bucket_owner(bucket)
+            elif bucket in owners:
+                owner = owners[bucket]
+            else:
+                owner = owners[bucket] = self.ns.bucket_owner(bucket)
         return AuthorizationRequest(
             principal=caller,
             action=perm.action_for(params),
@@ -80,6 +92,14 @@ class Engine:
 
     def _allowed(self, req: AuthorizationRequest) -> bool:
         return is_allowed(self.authorizer.authorize(req))
+
+    @staticmethod
+    def _denied(caller: Identity, req: AuthorizationRequest) -> AccessDenied:
+        return AccessDenied(
+            f"{caller.arn} is not allowed {req.action} on {req.resource}",
+            action=req.action,
+            resource=req.resource,
+        )
 
     def call(self, caller: Identity, name: str, params: dict[str, Any]) -> Any:
         """Authorize and run operation ``name``. Raises AccessDenied or the operation's errors."""
@@ -95,11 +115,7 @@ class Engine:
                 req = self._request(caller, op, perm, params)
                 resources.append(req.resource)
                 if not self._allowed(req):
-                    raise AccessDenied(
-                        f"{caller.arn} is not allowed {req.action} on {req.resource}",
-                        action=req.action,
-                        resource=req.resource,
-                    )
+                    raise self._denied(caller, req)
             if op.owner_param:
                 params = {**params, op.owner_param: caller.account}
             try:
@@ -133,17 +149,14 @@ class Engine:
         self, caller: Identity, op: Operation, params: dict[str, Any], resources: list[str]
     ) -> Any:
         denied: dict[int, ObjstoreError] = {}
+        owners: dict[str, str | None] = {}
         for i, entry in enumerate(params["items"]):
             item = {**params, **dict(zip(op.per_item, entry, strict=False))}
             for perm in op.permissions:
-                req = self._request(caller, op, perm, item)
+                req = self._request(caller, op, perm, item, owners)
                 resources.append(req.resource)
                 if not self._allowed(req):
-                    exc = AccessDenied(
-                        f"{caller.arn} is not allowed {req.action} on {req.resource}",
-                        action=req.action,
-                        resource=req.resource,
-                    )
+                    exc = self._denied(caller, req)
                     if not op.partial:
                         raise exc
                     denied[i] = exc
