@@ -8,6 +8,7 @@ from objstore.errors import (
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
 )
+from objstore.meta.scan import scan_prefix
 from objstore.ns import validation, versioning
 from objstore.ns.index import Index, bucket_key, bucket_prefix, to_datetime
 from objstore.ns.records import BucketRecord
@@ -47,7 +48,7 @@ class BucketOps(Index):
         with self.meta.begin_write() as txn:
             self._bucket(txn, bucket)
             vbase = bucket_prefix(keyspace.VERSION, bucket)
-            for _ in txn.scan(vbase, vbase + b"\xff"):
+            for _ in scan_prefix(txn, vbase):
                 raise BucketNotEmpty(f"bucket {bucket!r} is not empty", bucket=bucket)
             txn.delete(bucket_key(bucket))
 
@@ -55,7 +56,7 @@ class BucketOps(Index):
         """The buckets ``owner`` (an account id) owns, by name."""
         out = []
         with self.meta.begin() as txn:
-            for k, v in txn.scan(keyspace.BUCKET, keyspace.BUCKET + b"\xff"):
+            for k, v in scan_prefix(txn, keyspace.BUCKET):
                 rec = BucketRecord.decode(k[1:].decode(), v)
                 if rec.owner == owner:
                     out.append(BucketInfo(rec.name, to_datetime(rec.created_ns)))

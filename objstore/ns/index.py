@@ -29,6 +29,7 @@ from objstore.errors import (
     NoSuchVersion,
 )
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
+from objstore.meta.scan import scan_prefix
 from objstore.ns import keys, validation, versioning
 from objstore.ns.records import BucketRecord, VersionRecord
 
@@ -92,7 +93,7 @@ class Index:
 
     def _newest(self, txn: ReadTxn, bucket: str, ek: bytes) -> VersionRecord | None:
         vbase = bucket_prefix(keyspace.VERSION, bucket) + ek
-        for _k, v in txn.scan(vbase, vbase + b"\xff" * 9):
+        for _k, v in scan_prefix(txn, vbase):
             return VersionRecord.decode(v)
         return None
 

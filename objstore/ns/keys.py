@@ -11,18 +11,23 @@ hash (for uniqueness). Long keys still sort correctly against every other key
 except other long keys that share the same first ``CUT`` bytes; those form a
 contiguous *group* that listing sorts by the full key (kept in the record).
 
-UTF-8 never contains the byte ``ff``, so ``escaped_prefix + b"\\xff"`` is a
-bound just past every key that starts with a prefix.
+Prefix bounds come from :func:`objstore.meta.scan.prefix_end`, like every
+other prefix walk in the package.
 """
 
 from __future__ import annotations
 
 import blake3
 
+from objstore.meta.scan import prefix_end
+
 CUT = 400  # escaped bytes kept in a long key's encoding; fits LMDB's 511 with room for the rest
 TERMINATOR = b"\x00\x00"
 LONG_MARKER = b"\x00\x02"
 LONG_LEN = CUT + len(LONG_MARKER) + 16
+# Above every encoding: neither UTF-8 nor the NUL escape ever produces the
+# byte ff. Only the empty prefix needs it (it has no byte to increment).
+ABOVE_ALL = bytes((0xFF,))
 SEP = b"\x00"  # between bucket name and ekey (bucket names contain no NUL)
 
 
@@ -81,7 +86,8 @@ def prefix_bound(prefix: str) -> tuple[bytes, bytes]:
     if len(esc) >= CUT:
         # Every key with this prefix is long and shares the same cut.
         esc = esc[: _cut_point(esc)]
-    return esc, esc + b"\xff"
+    end = prefix_end(esc)
+    return esc, ABOVE_ALL if end is None else end
 
 
 def after_prefix(prefix: str) -> bytes:

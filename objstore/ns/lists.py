@@ -5,6 +5,7 @@ from __future__ import annotations
 from objstore import keyspace
 from objstore.errors import InvalidArgument
 from objstore.meta.base import ReadTxn
+from objstore.meta.scan import scan_prefix
 from objstore.ns import keys, listing, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
 from objstore.ns.records import VersionRecord, decode_summary
@@ -49,7 +50,7 @@ class ListOps(Index):
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
             page = listing.list_page(
-                lambda start: txn.scan(start, base + b"\xff"),
+                lambda start: scan_prefix(txn, base, start),
                 base=base,
                 long_key_of=lambda value: decode_summary(value)[4],
                 prefix=prefix,
@@ -118,7 +119,7 @@ class ListOps(Index):
 
             prev_key: str | None = None
             for key, _ek, value in listing.ordered(
-                lambda s: txn.scan(s, base + b"\xff"),
+                lambda s: scan_prefix(txn, base, s),
                 base,
                 start,
                 stop,

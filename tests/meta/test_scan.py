@@ -1,0 +1,69 @@
+"""Prefix walks: every key with the prefix, whatever its next byte."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import objstore
+from objstore.meta.memory import MemoryMetadataStore
+from objstore.meta.scan import prefix_end, scan_prefix, scan_prefix_reverse
+
+PACKAGE = Path(objstore.__file__).parent
+
+
+@given(st.binary(max_size=6), st.lists(st.binary(max_size=8), max_size=40))
+def test_scan_prefix_returns_exactly_the_keys_with_the_prefix(
+    prefix: bytes, tails: list[bytes]
+) -> None:
+    """Keys whose next byte is ff (or that are all ff) are included, others excluded."""
+    meta = MemoryMetadataStore()
+    keys = ({prefix + t for t in tails} | set(tails) | {prefix + b"\xff" * 3}) - {b""}
+    with meta.begin_write() as txn:
+        for k in keys:
+            txn.put(k, b"v")
+    with meta.begin() as txn:
+        got = [k for k, _ in scan_prefix(txn, prefix)]
+        rev = [k for k, _ in scan_prefix_reverse(txn, prefix)]
+    want = sorted(k for k in keys if k.startswith(prefix))
+    assert got == want
+    assert rev == want[::-1]
+
+
+@given(st.binary(max_size=8), st.binary(max_size=8))
+def test_prefix_end_bounds_every_extension(prefix: bytes, tail: bytes) -> None:
+    end = prefix_end(prefix)
+    if end is None:
+        assert prefix.strip(b"\xff") == b""
+    else:
+        assert prefix + tail < end
+        assert not end.startswith(prefix)
+        assert prefix < end
+
+
+def _all_ff(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, bytes)
+        and len(node.value) > 0
+        and set(node.value) == {0xFF}
+    )
+
+
+def test_no_hand_made_ff_stops_in_the_package() -> None:
+    """The class of the gc bug: ``prefix + b"\\xff"`` (or ``* n``) as a scan stop."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+                parts = [node.left, node.right]
+                if any(_all_ff(p) for p in parts) or any(
+                    isinstance(p, ast.BinOp) and (_all_ff(p.left) or _all_ff(p.right))
+                    for p in parts
+                ):
+                    offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == [], "use objstore.meta.scan.prefix_end / scan_prefix"
