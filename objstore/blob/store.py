@@ -11,21 +11,7 @@ per chunk, so a range read seeks in O(log n)), and *chunk references* (how
 many manifest entries name each chunk). It knows nothing of buckets, keys or
 versions.
 
-Ingest pipeline (one PUT): the body is cut into windows; in each window the
-chunker finds boundaries, every chunk is hashed with BLAKE3 and, unless a
-committed reference shows it is already stored, written by an I/O thread. MD5
-(for S3's ETag) runs in its own thread over the same windows, so it overlaps
-chunking and BLAKE3 instead of following them. Every ``batch_bytes`` the
-written chunks are synced and their manifest entries committed as a *pending*
-data record, so a 5 TB upload never holds its manifest in memory; the last
-batch is committed inside the caller's namespace transaction, which makes the
-object visible atomically.
-
-Durability and races: a chunk reference is committed only after the chunk is
-synced, so "referenced" implies "durable", and dedup trusts only references.
-Writers hold a shared lock from the first chunk to their commit; garbage
-collection holds it exclusively, so it never deletes a chunk that an
-in-flight writer decided to reuse.
+The upload pipeline and the durability rules are described in :mod:`.ingest`.
 """
 
 from __future__ import annotations
