@@ -29,6 +29,7 @@ from objstore.errors import (
     NoSuchVersion,
 )
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
+from objstore.meta.group import GroupCommitter
 from objstore.meta.scan import scan_prefix
 from objstore.ns import keys, validation, versioning
 from objstore.ns.records import BucketRecord, VersionRecord
@@ -71,6 +72,7 @@ class Index:
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.meta = meta
+        self.writer = GroupCommitter(meta)
         self.blobs = blobs
         self.limits = limits or Limits()
         self.clock = clock

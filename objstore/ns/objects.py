@@ -168,7 +168,7 @@ class ObjectOps(Index):
         parts: int,
         etag: str | None = None,
     ) -> PutObjectResult:
-        with self.meta.begin_write() as txn:
+        def commit(txn: WriteTxn) -> PutObjectResult:
             b = self._bucket(txn, bucket)
             if if_match is not None or if_none_match is not None:
                 try:
@@ -186,7 +186,10 @@ class ObjectOps(Index):
             rec = self._write_version(
                 txn, bucket, b, key, ek, ing, meta, ctype, parts=parts, etag=etag
             )
-        return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+            return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+
+        # Concurrent PUTs share one durable commit (see objstore.meta.group).
+        return self.writer.run(commit)
 
     def head_object(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
         """Raises NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed, InvalidArgument."""
@@ -322,9 +325,11 @@ class ObjectOps(Index):
     ) -> DeleteResult:
         """Delete per the bucket's versioning state. Raises NoSuchBucket, InvalidArgument."""
         validation.check_key(key)
-        with self.meta.begin_write() as txn:
-            b = self._bucket(txn, bucket)
-            return self._delete(txn, b, key, version_id)
+
+        def delete(txn: WriteTxn) -> DeleteResult:
+            return self._delete(txn, self._bucket(txn, bucket), key, version_id)
+
+        return self.writer.run(delete)
 
     def _delete(
         self, txn: WriteTxn, b: BucketRecord, key: str, version_id: str | None

@@ -1,0 +1,117 @@
+"""Group commit: concurrent writers share one durable transaction.
+
+A durable commit costs one ``fsync`` whatever it holds, so when many threads
+each commit a small write (a 4 KiB PUT is nothing but metadata), the disk
+flush is the bottleneck. :class:`GroupCommitter` queues each writer's work as
+a function of a write transaction; one waiting thread at a time becomes the
+*leader*, runs everything queued in one transaction and commits it; every
+other writer waits for its own result. Throughput then grows with the number
+of writers instead of staying at one flush per write.
+
+The leader is a caller's own thread, not a background one: LMDB binds a write
+transaction to the thread that opened it, and no thread outlives its callers.
+
+A function that raises fails alone: the shared transaction is rolled back and
+the rest of the batch runs again without it. Functions must therefore be pure
+functions of the transaction (they may run more than once; only the run that
+commits counts). Works over any :class:`~objstore.meta.base.MetadataStore`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from objstore.meta.base import MetadataStore, WriteTxn
+
+T = TypeVar("T")
+
+_UNSET = object()
+
+
+class _Job(Generic[T]):
+    __slots__ = ("error", "finished", "fn", "result")
+
+    def __init__(self, fn: Callable[[WriteTxn], T]) -> None:
+        self.fn = fn
+        self.result: object = _UNSET
+        self.error: BaseException | None = None
+        self.finished = False
+
+
+class _Failed(Exception):
+    """Aborts the shared transaction after one job raised."""
+
+
+class GroupCommitter:
+    """Runs write functions, grouping concurrent ones into one commit."""
+
+    def __init__(self, meta: MetadataStore, *, max_batch: int = 256) -> None:
+        self._meta = meta
+        self._max_batch = max_batch
+        self._cond = threading.Condition()
+        self._queue: list[_Job[object]] = []
+        self._leading = False
+
+    def run(self, fn: Callable[[WriteTxn], T]) -> T:
+        """Run ``fn`` in a write transaction; return its result once durable.
+
+        Raises whatever ``fn`` raises (nothing of it is then committed), or the
+        backend's error if the commit itself fails.
+        """
+        job: _Job[object] = _Job(fn)
+        with self._cond:
+            self._queue.append(job)
+        while True:
+            with self._cond:
+                while not job.finished and self._leading:
+                    self._cond.wait()
+                if job.finished:
+                    break
+                self._leading = True
+                batch = self._queue[: self._max_batch]
+                del self._queue[: len(batch)]
+            try:
+                self._execute(batch)
+            except BaseException:
+                # The leader was interrupted (KeyboardInterrupt, say): the
+                # others were not committed, so they go back for a new leader.
+                with self._cond:
+                    others = [j for j in batch if j is not job and not j.finished]
+                    self._queue[:0] = others
+                    self._leading = False
+                    self._cond.notify_all()
+                raise
+            with self._cond:
+                self._leading = False
+                self._cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def _execute(self, batch: list[_Job[object]]) -> None:
+        pending = batch
+        while pending:
+            failed: _Job[object] | None = None
+            results: list[object] = []
+            try:
+                with self._meta.begin_write() as txn:
+                    for j in pending:
+                        try:
+                            results.append(j.fn(txn))
+                        except Exception as exc:
+                            failed, j.error = j, exc
+                            raise _Failed from exc
+            except _Failed:
+                assert failed is not None
+                failed.finished = True
+                pending = [j for j in pending if j is not failed]
+                continue
+            except Exception as exc:  # the commit itself failed: nobody's write holds
+                for j in pending:
+                    j.error, j.finished = exc, True
+                return
+            for j, r in zip(pending, results, strict=True):
+                j.result, j.finished = r, True
+            return
