@@ -21,10 +21,11 @@ catching I/O failures::
     │   │   ├── EntityTooLarge, EntityTooSmall, IncompleteBody, BadDigest,
     │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
     │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError,
-    │   │   └── PasswordPolicyViolation
+    │   │   ├── PasswordPolicyViolation,
+    │   │   └── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
-    │   │   └── InvalidClientTokenId
+    │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode
     │   ├── MethodNotAllowed             405
     │   ├── PreconditionFailed           412
     │   └── InvalidRange                 416
@@ -220,6 +221,14 @@ class PasswordPolicyViolation(BadRequest):
     """The password does not satisfy the account password policy."""
 
 
+class InvalidIdentityToken(BadRequest):
+    """The web identity token is not valid (signature, issuer, audience or claims)."""
+
+
+class ExpiredTokenException(BadRequest):
+    """The web identity token has expired (STS's code for it, unlike S3's ``ExpiredToken``)."""
+
+
 # --- 403 -------------------------------------------------------------------
 
 
@@ -243,6 +252,10 @@ class ExpiredToken(AccessDenied):
 
 class InvalidClientTokenId(AccessDenied):
     """The security token is not valid."""
+
+
+class InvalidAuthenticationCode(AccessDenied):
+    """The MFA authentication code is not valid."""
 
 
 # --- other client statuses ----------------------------------------------------
