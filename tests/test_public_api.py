@@ -18,6 +18,7 @@ def test_all_is_exact() -> None:
         "client",
         "engine",
         "iam",
+        "identity",
         "keyspace",
         "meta",
         "ns",
