@@ -17,6 +17,8 @@ from objstore.authz import (
 )
 from objstore.body import ObjectBody
 from objstore.client import Client
+from objstore.identity.authorizer import IamAuthorizer
+from objstore.identity.facade import IamClient
 from objstore.ns.namespace import Limits
 from objstore.store import Store
 from objstore.store import open_store as open
@@ -44,6 +46,8 @@ __all__ = [
     "DeleteResult",
     "DeletedObject",
     "DenyAllAuthorizer",
+    "IamAuthorizer",
+    "IamClient",
     "Identity",
     "Limits",
     "ListObjectsResult",

@@ -14,6 +14,18 @@ from typing import Any
 BUCKET = "bucket"
 OBJECT = "object"
 ANY = "*"
+# IAM resources: the identity layer builds their ARNs (it knows entity paths).
+IAM_USER = "iam-user"  # arn:aws:iam::ACCOUNT:user/PATH/NAME (the caller's own when unnamed)
+IAM_GROUP = "iam-group"
+IAM_ROLE = "iam-role"
+IAM_POLICY = "iam-policy"  # the policy_arn parameter, or built from policy_name and path
+IAM_KEY_OWNER = "iam-key-owner"  # the user (or root) owning the access_key_id parameter
+IAM_MFA = "iam-mfa"  # arn:aws:iam::ACCOUNT:mfa/NAME
+IAM_OIDC = "iam-oidc"  # arn:aws:iam::ACCOUNT:oidc-provider/HOST
+IAM_ARN = "iam-arn"  # the parameter itself is the resource's ARN
+IAM_RESOURCES = frozenset(
+    {IAM_USER, IAM_GROUP, IAM_ROLE, IAM_POLICY, IAM_KEY_OWNER, IAM_MFA, IAM_OIDC, IAM_ARN}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +38,7 @@ class Permission:
     bucket_param: str = "bucket"
     key_param: str = "key"
     version_param: str | None = None
+    name_param: str | None = None  # IAM resources: the parameter naming the entity
     # (condition key, parameter name): values the operation supplies to conditions.
     context: tuple[tuple[str, str], ...] = ()
 
@@ -82,6 +95,9 @@ class Operation:
     # S3 answers 404 for a missing key only to callers allowed this; others get 403.
     not_found_requires: Permission | None = None
     owner_param: str | None = None  # filled with the caller's account (CreateBucket, ListBuckets)
+    caller_param: str | None = None  # filled with the calling Identity ("user_name=None": me)
+    target: str = "ns"  # who runs it: the namespace, or "identity" (IAM, STS, bucket policy)
+    facade: str = "client"  # the class whose method it is: "client", "iam" or "sts"
 
 
 _LIST_BUCKET = Permission("s3:ListBucket", BUCKET)
@@ -203,9 +219,124 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-def operation_for_method(method: str) -> Operation:
-    """The operation a client method performs; raises KeyError for an unknown one."""
+def _bucket_policy(name: str, method: str) -> Operation:
+    return Operation(name, method, (Permission(f"s3:{name}", BUCKET),), target="identity")
+
+
+def _iam(
+    name: str,
+    method: str,
+    resource: str,
+    name_param: str | None = None,
+    *,
+    caller: bool = False,
+    context: tuple[tuple[str, str], ...] = (),
+    action: str | None = None,
+    facade: str = "iam",
+) -> Operation:
+    """An IAM (or STS) operation: action ``iam:<name>`` on one resource."""
+    return Operation(
+        name,
+        method,
+        (
+            Permission(
+                action or f"{facade}:{name}", resource, name_param=name_param, context=context
+            ),
+        ),
+        caller_param="caller" if caller else None,
+        target="identity",
+        facade=facade,
+    )
+
+
+_POLICY_ARN = (("iam:PolicyARN", "policy_arn"),)
+_BOUNDARY_ARN = (("iam:PermissionsBoundary", "policy_arn"),)
+_NEW_BOUNDARY = (("iam:PermissionsBoundary", "permissions_boundary"),)
+
+
+def _entity_policy_ops(kind: str, resource: str) -> tuple[Operation, ...]:
+    """Attach/detach/list-attached and inline put/get/delete/list for users, groups, roles."""
+    k, p = kind.capitalize(), f"{kind}_name"
+    return (
+        _iam(f"Attach{k}Policy", f"attach_{kind}_policy", resource, p, context=_POLICY_ARN),
+        _iam(f"Detach{k}Policy", f"detach_{kind}_policy", resource, p, context=_POLICY_ARN),
+        _iam(f"ListAttached{k}Policies", f"list_attached_{kind}_policies", resource, p),
+        _iam(f"Put{k}Policy", f"put_{kind}_policy", resource, p),
+        _iam(f"Get{k}Policy", f"get_{kind}_policy", resource, p),
+        _iam(f"Delete{k}Policy", f"delete_{kind}_policy", resource, p),
+        _iam(f"List{k}Policies", f"list_{kind}_policies", resource, p),
+    )
+
+
+_U, _G, _R, _P = ("user_name", "group_name", "role_name", "policy_arn")
+IAM_OPERATIONS: tuple[Operation, ...] = (
+    _iam("CreateUser", "create_user", IAM_USER, _U, context=_NEW_BOUNDARY),
+    _iam("GetUser", "get_user", IAM_USER, _U, caller=True),
+    _iam("ListUsers", "list_users", ANY),
+    _iam("DeleteUser", "delete_user", IAM_USER, _U),
+    _iam("CreateGroup", "create_group", IAM_GROUP, _G),
+    _iam("GetGroup", "get_group", IAM_GROUP, _G),
+    _iam("ListGroups", "list_groups", ANY),
+    _iam("DeleteGroup", "delete_group", IAM_GROUP, _G),
+    _iam("AddUserToGroup", "add_user_to_group", IAM_GROUP, _G),
+    _iam("RemoveUserFromGroup", "remove_user_from_group", IAM_GROUP, _G),
+    _iam("ListGroupsForUser", "list_groups_for_user", IAM_USER, _U, caller=True),
+    _iam("CreateRole", "create_role", IAM_ROLE, _R, context=_NEW_BOUNDARY),
+    _iam("GetRole", "get_role", IAM_ROLE, _R),
+    _iam("ListRoles", "list_roles", ANY),
+    _iam("DeleteRole", "delete_role", IAM_ROLE, _R),
+    _iam("UpdateAssumeRolePolicy", "update_assume_role_policy", IAM_ROLE, _R),
+    _iam("CreatePolicy", "create_policy", IAM_POLICY, "policy_name"),
+    _iam("GetPolicy", "get_policy", IAM_POLICY, _P),
+    _iam("ListPolicies", "list_policies", ANY),
+    _iam("DeletePolicy", "delete_policy", IAM_POLICY, _P),
+    _iam("CreatePolicyVersion", "create_policy_version", IAM_POLICY, _P),
+    _iam("GetPolicyVersion", "get_policy_version", IAM_POLICY, _P),
+    _iam("ListPolicyVersions", "list_policy_versions", IAM_POLICY, _P),
+    _iam("DeletePolicyVersion", "delete_policy_version", IAM_POLICY, _P),
+    _iam("SetDefaultPolicyVersion", "set_default_policy_version", IAM_POLICY, _P),
+    *_entity_policy_ops("user", IAM_USER),
+    *_entity_policy_ops("group", IAM_GROUP),
+    *_entity_policy_ops("role", IAM_ROLE),
+    _iam(
+        "PutUserPermissionsBoundary",
+        "put_user_permissions_boundary",
+        IAM_USER,
+        _U,
+        context=_BOUNDARY_ARN,
+    ),
+    _iam("DeleteUserPermissionsBoundary", "delete_user_permissions_boundary", IAM_USER, _U),
+    _iam(
+        "PutRolePermissionsBoundary",
+        "put_role_permissions_boundary",
+        IAM_ROLE,
+        _R,
+        context=_BOUNDARY_ARN,
+    ),
+    _iam("DeleteRolePermissionsBoundary", "delete_role_permissions_boundary", IAM_ROLE, _R),
+    _iam("CreateAccessKey", "create_access_key", IAM_USER, _U, caller=True),
+    _iam("UpdateAccessKey", "update_access_key", IAM_USER, _U, caller=True),
+    _iam("DeleteAccessKey", "delete_access_key", IAM_USER, _U, caller=True),
+    _iam("ListAccessKeys", "list_access_keys", IAM_USER, _U, caller=True),
+    _iam("GetAccessKeyLastUsed", "get_access_key_last_used", IAM_KEY_OWNER, "access_key_id"),
+    _iam("SimulatePrincipalPolicy", "simulate_principal_policy", IAM_ARN, "policy_source_arn"),
+    _iam("SimulateCustomPolicy", "simulate_custom_policy", ANY),
+    # The audit log, as CloudTrail's LookupEvents.
+    _iam("LookupEvents", "lookup_events", ANY, action="cloudtrail:LookupEvents"),
+)
+
+for _op in (
+    _bucket_policy("PutBucketPolicy", "put_bucket_policy"),
+    _bucket_policy("GetBucketPolicy", "get_bucket_policy"),
+    _bucket_policy("DeleteBucketPolicy", "delete_bucket_policy"),
+    *IAM_OPERATIONS,
+):
+    OPERATIONS[_op.name] = _op
+
+
+def operation_for_method(method: str, facade: str = "client") -> Operation:
+    """The operation a facade's method performs; raises KeyError for an unknown one."""
     for op in OPERATIONS.values():
-        if op.method == method:
+        if op.method == method and op.facade == facade:
             return op
     raise KeyError(method)

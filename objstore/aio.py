@@ -16,6 +16,7 @@ from typing import Any
 
 from objstore.body import ObjectBody
 from objstore.client import Client
+from objstore.identity.facade import IamClient
 from objstore.ns.ranges import RangeSpec
 from objstore.store import Store
 from objstore.types import (
@@ -88,9 +89,20 @@ class AsyncClient:
     def __init__(self, client: Client) -> None:
         self._client = client
         self.identity = client.identity
+        self.iam = AsyncIamClient(client.iam)
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(getattr(self._client, method), *args, **kwargs)
+
+    async def put_bucket_policy(self, bucket: str, policy: str) -> None:
+        await self._run("put_bucket_policy", bucket, policy)
+
+    async def get_bucket_policy(self, bucket: str) -> str:
+        result: str = await self._run("get_bucket_policy", bucket)
+        return result
+
+    async def delete_bucket_policy(self, bucket: str) -> None:
+        await self._run("delete_bucket_policy", bucket)
 
     async def create_bucket(self, bucket: str) -> None:
         await self._run("create_bucket", bucket)
@@ -262,6 +274,25 @@ class AsyncClient:
         return result
 
 
+class AsyncIamClient:
+    """``client.iam`` as coroutines: every public :class:`IamClient` method, same
+    arguments, same results and errors, each run in one worker-thread hop."""
+
+    def __init__(self, iam: IamClient) -> None:
+        self._iam = iam
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not callable(getattr(IamClient, name, None)):
+            raise AttributeError(name)
+        method = getattr(self._iam, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(method, *args, **kwargs)
+
+        call.__name__ = name
+        return call
+
+
 def _listed(items: object) -> object:
     """Collect an iterable of items here, so no generator runs in the worker thread;
     a string or a non-iterable is handed on whole for the client to reject (a
@@ -278,8 +309,28 @@ class AsyncStore:
         self.sync = store
         self.root = AsyncClient(store.root)
 
-    def client(self, identity: Any) -> AsyncClient:
-        return AsyncClient(self.sync.client(identity))
+    async def client(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        *,
+        source_ip: str | None = None,
+        secure_transport: bool = True,
+    ) -> AsyncClient:
+        """As :meth:`Store.client` (authentication runs in a worker thread)."""
+        client = await asyncio.to_thread(
+            self.sync.client,
+            access_key_id,
+            secret_access_key,
+            session_token,
+            source_ip=source_ip,
+            secure_transport=secure_transport,
+        )
+        return AsyncClient(client)
+
+    def client_for(self, identity: Any) -> AsyncClient:
+        return AsyncClient(self.sync.client_for(identity))
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)

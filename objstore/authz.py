@@ -22,6 +22,12 @@ class Identity:
 
     ``kind`` is ``"root"``, ``"user"``, ``"role"``, ``"assumed-role"``,
     ``"federated-user"``, ``"service"`` or ``"anonymous"``.
+
+    The fields after ``tags`` describe how the caller authenticated and are what the
+    request context's ``aws:*`` keys are built from: the long-term access key (checked
+    again at every request), the network facts a gateway knows, and for temporary
+    credentials their issue and expiry times (epoch seconds), when MFA was presented,
+    the session policy, and the role a session belongs to.
     """
 
     arn: str
@@ -30,6 +36,14 @@ class Identity:
     name: str | None = None
     user_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    access_key_id: str | None = None
+    source_ip: str | None = None
+    secure_transport: bool = True
+    token_issued_at: int | None = None
+    expires_at: int | None = None
+    mfa_authenticated_at: int | None = None
+    session_policy: str | None = None
+    role_arn: str | None = None
 
     @classmethod
     def root(cls, account: str = DEFAULT_ACCOUNT) -> Identity:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from objstore.authz import Identity
 from objstore.body import ObjectBody
 from objstore.errors import InvalidArgument
+from objstore.identity.facade import IamClient
 from objstore.ns.ranges import RangeSpec
 from objstore.types import (
     BucketInfo,
@@ -39,9 +40,17 @@ class Client:
     def __init__(self, engine: Engine, identity: Identity) -> None:
         self._engine = engine
         self.identity = identity
+        self._iam: IamClient | None = None
 
     def _call(self, name: str, **params: Any) -> Any:
         return self._engine.call(self.identity, name, params)
+
+    @property
+    def iam(self) -> IamClient:
+        """The IAM API, as this caller (each call authorized as ``iam:<Action>``)."""
+        if self._iam is None:
+            self._iam = IamClient(self._engine, self.identity)
+        return self._iam
 
     # ---------------------------------------------------------------- buckets
 
@@ -74,6 +83,19 @@ class Client:
         """ "Enabled", "Suspended", or None if never enabled. Raises NoSuchBucket."""
         result: str | None = self._call("GetBucketVersioning", bucket=bucket)
         return result
+
+    def put_bucket_policy(self, bucket: str, policy: str) -> None:
+        """Set the bucket's policy (JSON text). Raises NoSuchBucket, MalformedPolicy."""
+        self._call("PutBucketPolicy", bucket=bucket, policy=policy)
+
+    def get_bucket_policy(self, bucket: str) -> str:
+        """The bucket's policy text. Raises NoSuchBucket, NoSuchBucketPolicy."""
+        result: str = self._call("GetBucketPolicy", bucket=bucket)
+        return result
+
+    def delete_bucket_policy(self, bucket: str) -> None:
+        """Remove the bucket's policy. Raises NoSuchBucket."""
+        self._call("DeleteBucketPolicy", bucket=bucket)
 
     # ---------------------------------------------------------------- objects
 

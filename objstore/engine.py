@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from objstore.actions import OPERATIONS, Operation, Permission
+from objstore.actions import IAM_RESOURCES, OPERATIONS, Operation, Permission
 from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
 from objstore.errors import AccessDenied, NoSuchKey, NoSuchVersion, ObjstoreError, StoreClosed
 from objstore.ns.namespace import Namespace
@@ -31,9 +31,15 @@ class AuditEvent:
     operation: str
     resources: tuple[str, ...]
     outcome: str  # "ok" or the error code
+    actions: tuple[str, ...] = ()  # the IAM actions asked, one per resource
+    denied: bool = False  # whether authentication or authorization refused the call
 
 
 AuditSink = Callable[[AuditEvent], None]
+# Builds the ARN of an IAM resource a permission names (the identity layer knows paths).
+ArnResolver = Callable[[Permission, Mapping[str, Any], Identity], str]
+# Re-checks a caller's credentials (still active, not expired) before each call.
+Authenticator = Callable[[Identity, Operation], None]
 
 
 def _log_sink(event: AuditEvent) -> None:
@@ -56,11 +62,21 @@ class Engine:
         authorizer: Authorizer,
         *,
         audit: AuditSink | None = None,
+        account: str | None = None,
+        targets: Mapping[str, object] | None = None,
+        resolve_arn: ArnResolver | None = None,
+        authenticate: Authenticator | None = None,
     ) -> None:
         self.ns = ns
         self.authorizer = authorizer
         self.audit = audit or _log_sink
         self.closed = False
+        self.account = account
+        # Who runs an operation: the namespace, or (IAM, STS, bucket policies) the
+        # identity layer; Operation.target names one.
+        self.targets: dict[str, object] = {"ns": ns, **(targets or {})}
+        self.resolve_arn = resolve_arn
+        self.authenticate = authenticate
 
     def _request(
         self,
@@ -70,9 +86,15 @@ class Engine:
         params: Mapping[str, Any],
         owners: dict[str, str | None] | None = None,
     ) -> AuthorizationRequest:
-        resource = perm.resource_for(params)
         owner = None
-        if perm.resource != "*":
+        if perm.resource in IAM_RESOURCES:
+            if self.resolve_arn is None:
+                raise AccessDenied("this store has no identity layer")
+            resource = self.resolve_arn(perm, params, caller)
+            owner = self.account
+        else:
+            resource = perm.resource_for(params)
+        if perm.resource not in IAM_RESOURCES and perm.resource != "*":
             bucket = params[perm.bucket_param]
             # Batch operations pass a dict so each bucket's owner is read once.
             if owners is None:
@@ -96,7 +118,10 @@ class Engine:
     @staticmethod
     def _denied(caller: Identity, req: AuthorizationRequest) -> AccessDenied:
         return AccessDenied(
-            f"{caller.arn} is not allowed {req.action} on {req.resource}",
+            # The action and resource only: which policies were consulted, or why they
+            # did not allow, is for the account's administrators (the simulator), not
+            # for the caller.
+            f"not authorized to perform {req.action} on resource {req.resource}",
             action=req.action,
             resource=req.resource,
         )
@@ -107,19 +132,31 @@ class Engine:
             raise StoreClosed("the store is closed")
         op = OPERATIONS[name]
         resources: list[str] = []
+        actions: list[str] = []
         outcome = "ok"
+        denied = False
         try:
+            if self.authenticate is not None:
+                try:
+                    self.authenticate(caller, op)
+                except AccessDenied:
+                    denied = True
+                    raise
             if op.per_item:
-                return self._call_items(caller, op, params, resources)
+                return self._call_items(caller, op, params, resources, actions)
             for perm in op.permissions:
                 req = self._request(caller, op, perm, params)
                 resources.append(req.resource)
+                actions.append(req.action)
                 if not self._allowed(req):
+                    denied = True
                     raise self._denied(caller, req)
             if op.owner_param:
                 params = {**params, op.owner_param: caller.account}
+            if op.caller_param:
+                params = {**params, op.caller_param: caller}
             try:
-                return getattr(self.ns, op.method)(**params)
+                return getattr(self.targets[op.target], op.method)(**params)
             except (NoSuchKey, NoSuchVersion) as exc:
                 need = op.not_found_requires
                 hidden = (
@@ -143,10 +180,25 @@ class Engine:
                 raise StoreClosed("the store was closed during the call") from exc
             raise
         finally:
-            self.audit(AuditEvent(time.time_ns(), caller.arn, op.name, tuple(resources), outcome))
+            self.audit(
+                AuditEvent(
+                    time.time_ns(),
+                    caller.arn,
+                    op.name,
+                    tuple(resources),
+                    outcome,
+                    tuple(actions),
+                    denied,
+                )
+            )
 
     def _call_items(
-        self, caller: Identity, op: Operation, params: dict[str, Any], resources: list[str]
+        self,
+        caller: Identity,
+        op: Operation,
+        params: dict[str, Any],
+        resources: list[str],
+        actions: list[str],
     ) -> Any:
         denied: dict[int, ObjstoreError] = {}
         owners: dict[str, str | None] = {}
@@ -155,6 +207,7 @@ class Engine:
             for perm in op.permissions:
                 req = self._request(caller, op, perm, item, owners)
                 resources.append(req.resource)
+                actions.append(req.action)
                 if not self._allowed(req):
                     exc = self._denied(caller, req)
                     if not op.partial:

@@ -15,17 +15,17 @@ catching I/O failures::
     │   ├── Conflict                     409
     │   │   ├── BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
     │   │   ├── ConditionalRequestConflict, EntityAlreadyExists, DeleteConflict,
-    │   │   └── LimitExceeded
+    │   │   ├── LimitExceeded, EntityTemporarilyUnmodifiable
     │   ├── BadRequest (ValueError)      400
     │   │   ├── InvalidBucketName, KeyTooLongError, MetadataTooLarge,
     │   │   ├── EntityTooLarge, EntityTooSmall, IncompleteBody, BadDigest,
     │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
     │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError,
-    │   │   ├── PasswordPolicyViolation,
+    │   │   ├── PasswordPolicyViolation, MalformedPolicy, PolicyNotAttachable,
     │   │   └── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
-    │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode
+    │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim
     │   ├── MethodNotAllowed             405
     │   ├── PreconditionFailed           412
     │   └── InvalidRange                 416
@@ -152,6 +152,10 @@ class LimitExceeded(Conflict):
     """A quota (policies attached, access keys, groups ...) would be exceeded."""
 
 
+class EntityTemporarilyUnmodifiable(Conflict):
+    """The IAM entity cannot be changed right now (e.g. an MFA device being enabled)."""
+
+
 # --- 400 -------------------------------------------------------------------
 
 
@@ -229,6 +233,14 @@ class ExpiredTokenException(BadRequest):
     """The web identity token has expired (STS's code for it, unlike S3's ``ExpiredToken``)."""
 
 
+class MalformedPolicy(BadRequest):
+    """The bucket policy is not valid (S3's code for PutBucketPolicy)."""
+
+
+class PolicyNotAttachable(BadRequest):
+    """The managed policy cannot be attached to this kind of entity."""
+
+
 # --- 403 -------------------------------------------------------------------
 
 
@@ -255,7 +267,11 @@ class InvalidClientTokenId(AccessDenied):
 
 
 class InvalidAuthenticationCode(AccessDenied):
-    """The MFA authentication code is not valid."""
+    """The MFA authentication code is not valid (or was already used)."""
+
+
+class IDPRejectedClaim(AccessDenied):
+    """The identity provider's token was rejected (issuer, audience or keys do not fit)."""
 
 
 # --- other client statuses ----------------------------------------------------

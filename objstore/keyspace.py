@@ -18,3 +18,17 @@ CHUNKREF = b"C"  # C <chunk id>                      -> reference count
 PENDING = b"P"  # P <data id>                       -> upload in progress (for crash cleanup)
 DEAD = b"X"  # X <data id>                       -> body no version uses any more (gc drops it)
 CONFIG = b"G"  # G <name>                          -> store settings fixed at creation
+
+# Identities (objstore/identity/): lower-case letters, so storage kinds keep the upper case.
+# Names in keys are lower-cased: IAM names are unique case-insensitively.
+IAM_USER = b"u"  # u <lower name>                    -> user (attachments, groups, login profile)
+IAM_GROUP = b"g"  # g <lower name>                   -> group (members, attachments)
+IAM_ROLE = b"r"  # r <lower name>                    -> role (trust policy, attachments)
+IAM_POLICY = b"p"  # p <lower name>                  -> managed policy and its versions
+IAM_ACCESS_KEY = b"k"  # k <access key id>           -> owner, status, sealed secret, last used
+IAM_MFA = b"f"  # f <lower device name>              -> virtual MFA device (sealed seed)
+IAM_OIDC = b"o"  # o <provider host/path>            -> OpenID Connect provider
+IAM_ACCOUNT = b"a"  # a <name>                       -> root's credentials, password policy, report
+IAM_GENERATION = b"e"  # e                           -> 8-byte counter every IAM write bumps
+AUDIT = b"z"  # z <time ns 8> <random 4>             -> one audit event (JSON)
+BUCKET_POLICY = b"q"  # q <bucket>                   -> the bucket's policy and its creation stamp

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from objstore import keyspace
-from objstore.authz import Authorizer, Identity, RootOnlyAuthorizer
+from objstore.authz import Authorizer, Identity
 from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.locks import FileGcLock, GcLock, ThreadGcLock
@@ -17,7 +17,8 @@ from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.store import BlobSettings, BlobStore, GcResult
 from objstore.client import Client
 from objstore.engine import AuditSink, Engine
-from objstore.errors import InvalidArgument
+from objstore.errors import InvalidArgument, StoreClosed
+from objstore.identity.layer import IdentityLayer
 from objstore.meta.base import MetadataStore
 from objstore.meta.memory import MemoryMetadataStore
 from objstore.ns.namespace import Limits, Namespace
@@ -41,6 +42,7 @@ class Store:
         clock: Callable[[], int] = time.time_ns,
         audit: AuditSink | None = None,
         account_id: str | None = None,
+        secret_key: bytes | None = None,
     ) -> None:
         if account_id is not None and not (
             isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()
@@ -52,7 +54,24 @@ class Store:
         self.blobs = BlobStore(chunks, meta, settings or BlobSettings(), lock)
         self.namespace = Namespace(meta, self.blobs, limits=limits, clock=clock)
         self.account_id = self._account(account_id)
-        self.engine = Engine(self.namespace, authorizer or RootOnlyAuthorizer(), audit=audit)
+        self.identity = IdentityLayer(
+            meta,
+            self.namespace,
+            self.account_id,
+            path=path,
+            secret_key=secret_key,
+            clock=clock,
+            audit=audit,
+        )
+        self.engine = Engine(
+            self.namespace,
+            authorizer or self.identity.authorizer,
+            audit=self.identity.audit,
+            account=self.account_id,
+            targets={"identity": self.identity.service},
+            resolve_arn=self.identity.service.resource_arn,
+            authenticate=self.identity.service.check_caller,
+        )
         self.root = Client(self.engine, Identity.root(self.account_id))
         self._closed = False
 
@@ -66,8 +85,37 @@ class Store:
             txn.put(_ACCOUNT_KEY, account.encode())
             return account
 
-    def client(self, identity: Identity) -> Client:
-        """A client acting as ``identity`` (every call goes through the authorizer)."""
+    def client(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        *,
+        source_ip: str | None = None,
+        secure_transport: bool = True,
+    ) -> Client:
+        """A client for the holder of these credentials (same methods as :attr:`root`).
+
+        The key is checked again before every call, so deactivating or deleting it
+        stops the client at its next request, in any process. ``source_ip`` and
+        ``secure_transport`` feed the ``aws:SourceIp`` / ``aws:SecureTransport``
+        condition keys. Raises InvalidClientTokenId (unknown or inactive key),
+        SignatureDoesNotMatch (wrong secret); nothing is written when it fails.
+        """
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        identity = self.identity.authenticate(
+            access_key_id,
+            secret_access_key,
+            session_token,
+            source_ip=source_ip,
+            secure_transport=secure_transport,
+        )
+        return Client(self.engine, identity)
+
+    def client_for(self, identity: Identity) -> Client:
+        """A client acting as ``identity``, for services that authenticate callers
+        themselves (every call still goes through the authorizer)."""
         return Client(self.engine, identity)
 
     def gc(self, *, timeout: float | None = 60.0) -> GcResult:
@@ -80,6 +128,7 @@ class Store:
             return
         self._closed = True
         self.engine.closed = True
+        self.identity.close()
         self.namespace.closed = True
         self.blobs.close()
         self._chunks.close()
@@ -111,10 +160,15 @@ def open_store(
     account_id: str | None = None,
     chunk_store: ChunkStore | None = None,
     metadata_store: MetadataStore | None = None,
+    secret_key: bytes | None = None,
 ) -> Store:
     """Open (creating if needed) the store at ``path``; ``None`` keeps it in memory.
 
-    ``chunk_store`` / ``metadata_store`` plug in other backends. Raises
+    ``chunk_store`` / ``metadata_store`` plug in other backends. IAM decides every
+    call unless ``authorizer`` is given. Credentials are sealed with ``secret_key``
+    (32 bytes, e.g. from a secrets manager) or else with ``path/identity.key``,
+    created with mode 0600 (pass ``secret_key`` with a persistent
+    ``metadata_store`` and no ``path``). Raises
     InvalidArgument for bad settings or a path that cannot hold a store,
     InternalError when the metadata cannot be opened.
     """
@@ -160,6 +214,7 @@ def open_store(
             clock=clock,
             audit=audit,
             account_id=account_id,
+            secret_key=secret_key,
         )
     except BaseException as exc:
         # A half-opened store must not keep its files open (LMDB allows one

@@ -4,6 +4,7 @@ authorizer exactly for the actions and resources it declares, once each."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,9 +15,12 @@ from conftest import BUCKET, open_store
 
 import objstore
 from objstore.actions import OPERATIONS, operation_for_method
-from objstore.errors import AccessDenied, NoSuchKey
+from objstore.errors import AccessDenied, NoSuchBucketPolicy, NoSuchKey
 
 ACCOUNT = "000000000000"
+# The storage operations (methods of Client); IAM and STS operations have their own walk
+# in tests/identity/test_iam_choke_point.py.
+STORAGE = sorted(name for name, op in OPERATIONS.items() if op.facade == "client")
 USER = objstore.Identity(arn=f"arn:aws:iam::{ACCOUNT}:user/alice", account=ACCOUNT, kind="user")
 EMPTY_BUCKET = "empty-bucket"
 NEW_BUCKET = "new-bucket"
@@ -38,6 +42,7 @@ PARAM_VALUES: dict[str, Callable[[], Any]] = {
     "items": lambda: [(OBJ, b"one"), ("other", b"two")],
     "src_bucket": lambda: BUCKET,
     "src_key": lambda: OBJ,
+    "policy": lambda: BUCKET_POLICY,
 }
 # Where the generic values would not succeed.
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -73,9 +78,18 @@ def invoke(client: objstore.Client, op_name: str, **extra: Any) -> Any:
     return result
 
 
+# Grants nothing to the callers below (it names another user).
+BUCKET_POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": '
+    f'"arn:aws:iam::{ACCOUNT}:user/nobody"}}, "Action": "s3:GetObject", '
+    f'"Resource": "arn:aws:s3:::{BUCKET}/*"}}]}}'
+)
+
+
 def populate(store: objstore.Store) -> None:
     root = store.root
     root.create_bucket(BUCKET)
+    root.put_bucket_policy(BUCKET, BUCKET_POLICY)
     root.create_bucket(EMPTY_BUCKET)
     root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"})
     root.put_object(BUCKET, "other", b"x" * 200_000)
@@ -90,6 +104,8 @@ def snapshot(store: objstore.Store) -> Snapshot:
     out: list[Any] = []
     for b in ns.list_buckets(owner=store.account_id):
         out.append((b.name, b.creation_date, ns.get_bucket_versioning(b.name)))
+        with contextlib.suppress(NoSuchBucketPolicy):
+            out.append(("policy", store.identity.service.get_bucket_policy(b.name)))
         page = ns.list_object_versions(b.name)
         assert not page.is_truncated
         for m in page.delete_markers:
@@ -109,10 +125,10 @@ def test_every_client_method_is_a_declared_operation() -> None:
     assert public
     for name in public:
         assert operation_for_method(name).method == name
-    assert {op.method for op in OPERATIONS.values()} <= set(public)
+    assert {op.method for n, op in OPERATIONS.items() if n in STORAGE} <= set(public)
 
 
-@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+@pytest.mark.parametrize("op_name", STORAGE)
 def test_plausible_arguments_succeed_for_root(op_name: str) -> None:
     """The arguments used below are valid: a refusal can only come from the authorizer."""
     with open_store(None) as s:
@@ -140,13 +156,13 @@ def _assert_refused(store: objstore.Store, client: objstore.Client, op_name: str
     assert snapshot(store) == before
 
 
-@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+@pytest.mark.parametrize("op_name", STORAGE)
 def test_unprivileged_user_is_denied_everything(store: objstore.Store, op_name: str) -> None:
     populate(store)
-    _assert_refused(store, store.client(USER), op_name)
+    _assert_refused(store, store.client_for(USER), op_name)
 
 
-@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+@pytest.mark.parametrize("op_name", STORAGE)
 def test_deny_all_authorizer_denies_root_too(tmp_path: Path, op_name: str) -> None:
     path = tmp_path / "s"
     with open_store(path) as s:
@@ -154,7 +170,7 @@ def test_deny_all_authorizer_denies_root_too(tmp_path: Path, op_name: str) -> No
     with open_store(path, authorizer=objstore.DenyAllAuthorizer()) as s:
         _assert_refused(s, s.root, op_name)
         # Another identity fares no better.
-        _assert_refused(s, s.client(USER), op_name)
+        _assert_refused(s, s.client_for(USER), op_name)
 
 
 class Decision:
@@ -162,7 +178,7 @@ class Decision:
         self.allowed = allowed
 
 
-@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+@pytest.mark.parametrize("op_name", STORAGE)
 def test_a_decision_object_with_allowed_false_denies(op_name: str) -> None:
     class Deciding:
         def authorize(self, request: objstore.AuthorizationRequest) -> Decision:
@@ -222,10 +238,13 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "CopyObject": [("s3:GetObject", OBJ_ARN), ("s3:PutObject", f"{BUCKET_ARN}/copy")],
     "ListObjects": [("s3:ListBucket", BUCKET_ARN)],
     "ListObjectVersions": [("s3:ListBucketVersions", BUCKET_ARN)],
+    "PutBucketPolicy": [("s3:PutBucketPolicy", BUCKET_ARN)],
+    "GetBucketPolicy": [("s3:GetBucketPolicy", BUCKET_ARN)],
+    "DeleteBucketPolicy": [("s3:DeleteBucketPolicy", BUCKET_ARN)],
 }
 
 
-@pytest.mark.parametrize("op_name", sorted(OPERATIONS))
+@pytest.mark.parametrize("op_name", STORAGE)
 def test_each_operation_asks_exactly_what_it_declares(op_name: str) -> None:
     rec = Recording()
     with open_store(None, authorizer=rec) as s:
@@ -249,7 +268,7 @@ def test_each_operation_asks_exactly_what_it_declares(op_name: str) -> None:
 
 def test_every_operation_states_its_actions_here() -> None:
     """A new operation must state its IAM actions here too (not only in the table)."""
-    assert set(OPERATIONS) <= set(EXPECTED)
+    assert set(STORAGE) <= set(EXPECTED)
 
 
 def _asked(op_name: str, **extra: Any) -> list[objstore.AuthorizationRequest]:
@@ -310,7 +329,7 @@ class AllowActions:
 def test_missing_key_is_403_without_list_bucket(method: str) -> None:
     with open_store(None, authorizer=AllowActions("s3:GetObject")) as s:
         populate(s)
-        user = s.client(USER)
+        user = s.client_for(USER)
         with pytest.raises(AccessDenied) as exc:
             getattr(user, method)(BUCKET, "absent")
         assert exc.value.http_status == 403
@@ -325,7 +344,7 @@ def test_missing_key_is_404_with_list_bucket(method: str) -> None:
     with open_store(None, authorizer=AllowActions("s3:GetObject", "s3:ListBucket")) as s:
         populate(s)
         with pytest.raises(NoSuchKey) as exc:
-            getattr(s.client(USER), method)(BUCKET, "absent")
+            getattr(s.client_for(USER), method)(BUCKET, "absent")
         assert exc.value.http_status == 404
 
 
@@ -344,7 +363,7 @@ def test_partial_delete_objects_permission(store: objstore.Store) -> None:
 
     populate(store)
     store.engine.authorizer = OnlyOther()
-    out = store.client(USER).delete_objects(BUCKET, [OBJ, "other"])
+    out = store.client_for(USER).delete_objects(BUCKET, [OBJ, "other"])
     assert isinstance(out[0], objstore.DeleteError) and out[0].code == "AccessDenied"
     assert isinstance(out[1], objstore.DeletedObject)
     assert [o.key for o in store.root.list_objects(BUCKET).contents] == [OBJ]

@@ -97,7 +97,7 @@ def test_bucket_names_are_unique(store: objstore.Store) -> None:
 def test_bucket_owned_by_another_account(tmp_path: Path) -> None:
     with open_store(tmp_path / "s", authorizer=AllowAll()) as s:
         s.root.create_bucket(BUCKET)
-        other = s.client(
+        other = s.client_for(
             objstore.Identity(
                 arn="arn:aws:iam::111122223333:root", account="111122223333", kind="root"
             )
@@ -897,7 +897,7 @@ def test_reopening_with_other_chunking_reads_old_objects(tmp_path: Path) -> None
 def test_list_buckets_lists_only_the_callers_buckets() -> None:
     with open_store(None, authorizer=AllowAll()) as s:
         s.root.create_bucket("mine")
-        other = s.client(
+        other = s.client_for(
             objstore.Identity(
                 arn="arn:aws:iam::111122223333:root", account="111122223333", kind="root"
             )

@@ -1,0 +1,145 @@
+"""The IAM authorizer: the store's default answer to "may this caller do this?".
+
+Per request it opens one read transaction for the generation counter and the bucket's
+policy, then decides with the policy engine (``objstore.iam``). A caller's policies are
+loaded and compiled once and reused until the generation changes: every IAM write bumps
+it in LMDB, so a change made by any process applies from the next request on, in every
+process. Nothing here is keyed on credentials: entries are keyed by the caller's ARN.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from objstore import keyspace
+from objstore.authz import AuthorizationRequest, Identity
+from objstore.errors import MalformedPolicyDocument, NoSuchBucket
+from objstore.iam.evaluate import Decision, context_entries, decide
+from objstore.iam.policy import Policy
+from objstore.identity import gather, repo
+from objstore.identity.gather import PrincipalPolicies
+from objstore.meta.base import MetadataStore
+
+_CACHE_LIMIT = 10_000
+
+
+def bucket_of(resource: str) -> str | None:
+    """The bucket an S3 resource ARN names (None for other resources)."""
+    if not resource.startswith("arn:aws:s3:::"):
+        return None
+    return resource[13:].split("/", 1)[0] or None
+
+
+def request_context(identity: Identity, now_s: float) -> dict[str, object]:
+    """The ``aws:*`` keys that come from how the caller authenticated."""
+    ctx: dict[str, object] = {"aws:SecureTransport": identity.secure_transport}
+    if identity.source_ip:
+        ctx["aws:SourceIp"] = identity.source_ip
+    if identity.token_issued_at is not None:
+        # Temporary credentials: MFA present or not (absent for long-term keys, as AWS).
+        ctx["aws:TokenIssueTime"] = datetime.fromtimestamp(identity.token_issued_at, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        ctx["aws:MultiFactorAuthPresent"] = identity.mfa_authenticated_at is not None
+    if identity.mfa_authenticated_at is not None:
+        ctx["aws:MultiFactorAuthAge"] = max(0, int(now_s - identity.mfa_authenticated_at))
+    return ctx
+
+
+class IamAuthorizer:
+    """Decides with the caller's IAM policies, boundary, session policy and bucket policy."""
+
+    def __init__(
+        self,
+        meta: MetadataStore,
+        account: str,
+        *,
+        bucket_created: Callable[[str], datetime],
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.meta = meta
+        self.account = account
+        self._bucket_created = bucket_created
+        self._clock = clock
+        self._real_clock = clock is time.time_ns
+        self._principals: dict[tuple[str, str], tuple[int, PrincipalPolicies]] = {}
+        self._bucket_policies: dict[str, tuple[bytes, Policy | None, str]] = {}
+
+    def policies_for(self, identity: Identity, generation: int) -> PrincipalPolicies:
+        """The caller's policies as of ``generation`` (loaded at most once per generation)."""
+        cache_key = (identity.arn, identity.user_id or "")
+        found = self._principals.get(cache_key)
+        if (
+            found is not None
+            and found[0] == generation
+            and found[1].principal.tags == (identity.tags)
+        ):
+            return found[1]
+        with self.meta.begin() as txn:
+            loaded = gather.load(txn, self.account, identity)
+        if len(self._principals) >= _CACHE_LIMIT:
+            self._principals.clear()
+        self._principals[cache_key] = (generation, loaded)
+        return loaded
+
+    def bucket_policy(self, bucket: str, raw: bytes | None) -> Policy | None:
+        """The bucket's policy from its stored record, if it belongs to this bucket.
+
+        A record left by a deleted bucket of the same name (its creation stamp differs)
+        does not apply.
+        """
+        if raw is None:
+            return None
+        cached = self._bucket_policies.get(bucket)
+        if cached is None or cached[0] != raw:
+            record = json.loads(raw)
+            try:
+                policy = gather.parsed(record["policy"], "BucketPolicy", "resource")
+            except MalformedPolicyDocument:
+                policy = None
+            if len(self._bucket_policies) >= _CACHE_LIMIT:
+                self._bucket_policies.clear()
+            cached = self._bucket_policies[bucket] = (raw, policy, record["created"])
+        if cached[1] is None:
+            return None
+        try:
+            created = self._bucket_created(bucket).isoformat()
+        except NoSuchBucket:
+            return None
+        return cached[1] if cached[2] == created else None
+
+    def decide(self, request: AuthorizationRequest) -> Decision:
+        identity = request.principal
+        bucket = bucket_of(request.resource)
+        with self.meta.begin() as txn:
+            generation = repo.generation(txn)
+            raw = None if bucket is None else txn.get(keyspace.BUCKET_POLICY + bucket.encode())
+        state = self.policies_for(identity, generation)
+        resource_policy = None if bucket is None else self.bucket_policy(bucket, raw)
+        now_ns = self._clock()
+        ctx = request_context(identity, now_ns / 1e9)
+        ctx.update(request.context)
+        sessions: tuple[Policy, ...] = ()
+        if identity.session_policy:
+            sessions = (gather.parsed(identity.session_policy, "SessionPolicy", "session"),)
+        owner = request.resource_account
+        if owner is None and bucket is None:
+            owner = self.account
+        return decide(
+            state.principal,
+            request.action,
+            request.resource,
+            context=context_entries(ctx),
+            identity=state.identity if state.exists else (),
+            resource_policy=resource_policy,
+            boundaries=state.boundaries,
+            sessions=sessions,
+            resource_account=owner,
+            now=None if self._real_clock else datetime.fromtimestamp(now_ns / 1e9, UTC),
+        )
+
+    def authorize(self, request: AuthorizationRequest) -> Decision:
+        return self.decide(request)

@@ -1,0 +1,149 @@
+"""A principal's policies, read from the identity records (shared by authorizer and simulator).
+
+A user's identity policies are its inline and attached policies and those of its groups;
+a role session's are its role's. Parsed policies are memoised by (text, name), so the
+same document always yields the same :class:`Policy` object and the engine's per-policy
+plans stay warm across reloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from objstore import keyspace
+from objstore.authz import Identity
+from objstore.errors import NoSuchEntity
+from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy
+from objstore.iam.policy import Kind, Policy
+from objstore.iam.principal import Principal, PrincipalType
+from objstore.identity import repo
+from objstore.identity.repo import Record
+from objstore.meta.base import ReadTxn
+
+_PARSED: dict[tuple[str, str, str], Policy] = {}
+_PARSED_LIMIT = 8192
+
+
+def parsed(text: str, name: str, kind: Kind = "identity") -> Policy:
+    """The policy of ``text``, labelled ``name``; one object per distinct input."""
+    memo_key = (text, name, kind)
+    found = _PARSED.get(memo_key)
+    if found is None:
+        found = Policy.from_json(text, kind=kind, name=name)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[memo_key] = found
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalPolicies:
+    """What the engine needs about one caller, loaded once per generation."""
+
+    principal: Principal
+    identity: tuple[Policy, ...]
+    boundaries: tuple[Policy, ...]
+    exists: bool  # False: the user or role is gone (nothing is allowed)
+
+
+def managed_document(txn: ReadTxn, account: str, arn: str, kind: Kind) -> Policy | None:
+    """A managed policy's default version (None if the policy no longer exists)."""
+    if arn.startswith(MANAGED_POLICY_PREFIX):
+        try:
+            found = managed_policy(arn)
+        except NoSuchEntity:
+            return None
+        return found if kind == "identity" else parsed(found.source, found.name or arn, kind)
+    rec = repo.get(txn, keyspace.IAM_POLICY, arn.rsplit("/", 1)[-1])
+    if rec is None or f"arn:aws:iam::{account}:policy{rec['path']}{rec['name']}" != arn:
+        return None
+    return parsed(rec["versions"][rec["default"]]["doc"], rec["name"], kind)
+
+
+def entity_policies(txn: ReadTxn, account: str, rec: Record) -> list[Policy]:
+    out = [parsed(text, name) for name, text in sorted(rec.get("inline", {}).items())]
+    for arn in rec.get("attached", []):
+        found = managed_document(txn, account, arn, "identity")
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def boundary_of(txn: ReadTxn, account: str, rec: Record) -> tuple[Policy, ...]:
+    arn = rec.get("boundary")
+    if not arn:
+        return ()
+    found = managed_document(txn, account, arn, "boundary")
+    # A boundary that cannot be read must not widen access: an empty one allows nothing.
+    return (found,) if found is not None else (_EMPTY_BOUNDARY,)
+
+
+_EMPTY_BOUNDARY = Policy.from_json('{"Version":"2012-10-17","Statement":[]}', kind="boundary")
+
+
+def user_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -> PrincipalPolicies:
+    rec = repo.get(txn, keyspace.IAM_USER, name)
+    if rec is None:
+        return PrincipalPolicies(principal, (), (), False)
+    policies = entity_policies(txn, account, rec)
+    for group in rec.get("groups", []):
+        grec = repo.get(txn, keyspace.IAM_GROUP, group)
+        if grec is not None:
+            policies += entity_policies(txn, account, grec)
+    return PrincipalPolicies(principal, tuple(policies), boundary_of(txn, account, rec), True)
+
+
+def role_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -> PrincipalPolicies:
+    rec = repo.get(txn, keyspace.IAM_ROLE, name)
+    if rec is None:
+        return PrincipalPolicies(principal, (), (), False)
+    return PrincipalPolicies(
+        principal,
+        tuple(entity_policies(txn, account, rec)),
+        boundary_of(txn, account, rec),
+        True,
+    )
+
+
+def principal_of(identity: Identity) -> Principal:
+    """The policy engine's view of a caller."""
+    kind = identity.kind
+    if kind == "anonymous":
+        return Principal.anonymous()
+    if kind == "service":
+        return Principal.service(identity.arn)
+    if kind == "root":
+        return Principal(arn=identity.arn, type=PrincipalType.ROOT, account=identity.account)
+    if kind == "user":
+        return Principal(
+            arn=identity.arn,
+            type=PrincipalType.USER,
+            account=identity.account,
+            user_id=identity.user_id,
+            username=identity.name,
+            tags=dict(identity.tags),
+        )
+    if kind in ("assumed-role", "role"):
+        return Principal(
+            arn=identity.arn,
+            type=PrincipalType.ASSUMED_ROLE if kind == "assumed-role" else PrincipalType.ROLE,
+            account=identity.account,
+            user_id=identity.user_id,
+            session_name=identity.name,
+            role_arn=identity.role_arn or (identity.arn if kind == "role" else None),
+            tags=dict(identity.tags),
+        )
+    return Principal.from_arn(identity.arn, user_id=identity.user_id, tags=identity.tags)
+
+
+def load(txn: ReadTxn, account: str, identity: Identity) -> PrincipalPolicies:
+    """The policies in force for ``identity`` (a caller of this store's account)."""
+    principal = principal_of(identity)
+    if identity.account != account or identity.kind == "root":
+        return PrincipalPolicies(principal, (), (), identity.kind == "root")
+    if identity.kind == "user" and identity.name:
+        return user_policies(txn, account, identity.name, principal)
+    role = principal.role_name
+    if identity.kind in ("assumed-role", "role") and role:
+        return role_policies(txn, account, role, principal)
+    return PrincipalPolicies(principal, (), (), False)

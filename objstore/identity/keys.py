@@ -1,0 +1,214 @@
+"""Access keys: create, list, rotate, delete, last used; and authenticating with one.
+
+A secret is generated here, shown once (in the :class:`AccessKey` returned at creation)
+and stored only sealed (see ``crypto.py``), bound to its key id. Authentication opens it
+and compares in constant time; a failed attempt writes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+import time
+from dataclasses import replace
+
+from objstore import keyspace
+from objstore.authz import Identity
+from objstore.errors import (
+    InvalidClientTokenId,
+    LimitExceeded,
+    NoSuchEntity,
+    SignatureDoesNotMatch,
+    ValidationError,
+)
+from objstore.identity import repo
+from objstore.identity.base import ROOT_RECORD, ServiceBase, to_datetime, when
+from objstore.identity.names import check_str, new_id
+from objstore.identity.repo import Record
+from objstore.identity.results import AccessKey, AccessKeyLastUsed, AccessKeyMetadata
+from objstore.meta.base import ReadTxn, WriteTxn
+
+MAX_KEYS = 2
+STATUSES = ("Active", "Inactive")
+# Last-used dates are recorded at most this often per key and process (AWS reports them
+# to the hour); a write per request would put a disk sync on every GET.
+LAST_USED_EVERY_S = 60.0
+
+
+def _secret() -> str:
+    # 30 random bytes: 40 base64 characters, the shape of an AWS secret access key.
+    return base64.b64encode(secrets.token_bytes(30)).decode()
+
+
+class KeyOps(ServiceBase):
+    """The access-key calls, and authentication."""
+
+    _last_used_written: dict[str, float]
+
+    def _owner(self, txn: ReadTxn, user: str | None) -> tuple[Record, bytes, str]:
+        """The record holding the key list: a user's, or the root's."""
+        if user is None:
+            return self.root_record(txn), keyspace.IAM_ACCOUNT, ROOT_RECORD
+        return self.need(txn, "user", user), keyspace.IAM_USER, user
+
+    def _key(self, txn: ReadTxn, user: str | None, access_key_id: object) -> Record:
+        key_id = check_str(access_key_id, "access_key_id")
+        rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+        owner = None if rec is None else rec["user"]
+        if rec is None or (owner or "").lower() != (user or "").lower():
+            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
+        return rec
+
+    def create_access_key(self, user_name: str | None, caller: Identity) -> AccessKey:
+        user = self.caller_user(caller, user_name)
+        secret = _secret()
+        with self.repo.write() as txn:
+            owner, prefix, name = self._owner(txn, user)
+            if len(owner["keys"]) >= MAX_KEYS:
+                raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
+            key_id = new_id("AKIA", 20)
+            now = self.clock()
+            rec: Record = {
+                "id": key_id,
+                "user": owner.get("name"),
+                "status": "Active",
+                "created": now,
+                "secret": base64.b64encode(
+                    self.box.seal(secret.encode(), key_id.encode())
+                ).decode(),
+                "last_used": None,
+                "last_service": None,
+            }
+            owner["keys"].append(key_id)
+            repo.put(txn, prefix, name, owner)
+            repo.put(txn, keyspace.IAM_ACCESS_KEY, key_id, rec)
+        return AccessKey(rec["user"], key_id, secret, "Active", when(now))
+
+    def update_access_key(
+        self, user_name: str | None, access_key_id: str, status: str, caller: Identity
+    ) -> None:
+        user = self.caller_user(caller, user_name)
+        if status not in STATUSES:
+            raise ValidationError(f"status must be Active or Inactive, not {status!r}")
+        with self.repo.write() as txn:
+            rec = self._key(txn, user, access_key_id)
+            rec["status"] = status
+            repo.put(txn, keyspace.IAM_ACCESS_KEY, rec["id"], rec)
+
+    def delete_access_key(
+        self, user_name: str | None, access_key_id: str, caller: Identity
+    ) -> None:
+        user = self.caller_user(caller, user_name)
+        with self.repo.write() as txn:
+            rec = self._key(txn, user, access_key_id)
+            owner, prefix, name = self._owner(txn, user)
+            owner["keys"].remove(rec["id"])
+            repo.put(txn, prefix, name, owner)
+            repo.delete(txn, keyspace.IAM_ACCESS_KEY, rec["id"])
+
+    def list_access_keys(self, user_name: str | None, caller: Identity) -> list[AccessKeyMetadata]:
+        user = self.caller_user(caller, user_name)
+        with self.repo.read() as txn:
+            owner, _, _ = self._owner(txn, user)
+            recs = [self._key(txn, user, k) for k in owner["keys"]]
+        return [
+            AccessKeyMetadata(r["user"], r["id"], r["status"], when(r["created"])) for r in recs
+        ]
+
+    def get_access_key_last_used(self, access_key_id: str) -> AccessKeyLastUsed:
+        key_id = check_str(access_key_id, "access_key_id")
+        with self.repo.read() as txn:
+            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+        if rec is None:
+            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
+        used = rec.get("last_used")
+        return AccessKeyLastUsed(
+            rec["user"],
+            to_datetime(used),
+            rec.get("last_service") or "N/A",
+            "us-east-1" if used else "N/A",
+        )
+
+    def key_owner(self, access_key_id: str) -> str | None:
+        """The user name owning a key (None: the root, or no such key)."""
+        with self.repo.read() as txn:
+            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
+        return None if rec is None else rec["user"]
+
+    # -------------------------------------------------------- authentication
+
+    def identity_of_key(self, txn: ReadTxn, rec: Record) -> Identity:
+        """The caller an active key stands for."""
+        if rec["user"] is None:
+            return replace(Identity.root(self.account), access_key_id=rec["id"])
+        user = self.need(txn, "user", rec["user"])
+        return Identity(
+            arn=self.entity_arn("user", user),
+            account=self.account,
+            kind="user",
+            name=user["name"],
+            user_id=user["id"],
+            tags=dict(user.get("tags", {})),
+            access_key_id=rec["id"],
+        )
+
+    def authenticate(self, access_key_id: object, secret_access_key: object) -> Identity:
+        """The identity of a long-term access key and its secret.
+
+        Raises InvalidClientTokenId for an unknown, deleted or inactive key and
+        SignatureDoesNotMatch for a wrong secret. Nothing is written on failure.
+        """
+        if not isinstance(access_key_id, str) or not isinstance(secret_access_key, str):
+            raise InvalidClientTokenId("The security token included in the request is invalid.")
+        with self.repo.read() as txn:
+            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
+            if rec is None or rec["status"] != "Active":
+                raise InvalidClientTokenId("The security token included in the request is invalid.")
+            stored = self.box.open(base64.b64decode(rec["secret"]), access_key_id.encode())
+            if not hmac.compare_digest(stored, secret_access_key.encode()):
+                raise SignatureDoesNotMatch(
+                    "The request signature we calculated does not match the signature you "
+                    "provided. Check your AWS Secret Access Key."
+                )
+            identity = self.identity_of_key(txn, rec)
+        self.note_used(access_key_id, "iam")
+        return identity
+
+    def check_key(self, identity: Identity, service: str) -> None:
+        """At each request: the key a client was built with is still active and its owner's.
+
+        Raises InvalidClientTokenId when it was deactivated or deleted since.
+        """
+        key_id = identity.access_key_id
+        if key_id is None:
+            return
+        with self.repo.read() as txn:
+            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+        owner = None if rec is None else rec["user"]
+        if (
+            rec is None
+            or rec["status"] != "Active"
+            or (identity.kind == "root") != (owner is None)
+            or (owner is not None and owner != identity.name)
+        ):
+            raise InvalidClientTokenId("The security token included in the request is invalid.")
+        self.note_used(key_id, service)
+
+    def note_used(self, key_id: str, service: str) -> None:
+        """Record the key's last use (at most once a minute per key in this process)."""
+        now = time.monotonic()
+        seen = self._last_used_written.get(key_id)
+        if seen is not None and now - seen < LAST_USED_EVERY_S:
+            return
+        self._last_used_written[key_id] = now
+        # Not a policy change: written without bumping the generation.
+        with self.repo.meta.begin_write() as txn:
+            self._write_used(txn, key_id, service)
+
+    def _write_used(self, txn: WriteTxn, key_id: str, service: str) -> None:
+        rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+        if rec is not None:
+            rec["last_used"] = self.clock()
+            rec["last_service"] = service
+            repo.put(txn, keyspace.IAM_ACCESS_KEY, key_id, rec)

@@ -1,0 +1,78 @@
+"""Wires the identity layer of one store: key, records, IAM service, authorizer, audit log."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from objstore.authz import Identity
+from objstore.engine import AuditSink
+from objstore.errors import InvalidClientTokenId
+from objstore.identity.audit import AuditLog
+from objstore.identity.authorizer import IamAuthorizer
+from objstore.identity.crypto import SecretBox, load_or_create_key
+from objstore.identity.repo import Repo
+from objstore.identity.service import IamService
+from objstore.meta.base import MetadataStore
+from objstore.ns.namespace import Namespace
+
+
+class IdentityLayer:
+    """Everything the store needs for IAM, built from its metadata store."""
+
+    def __init__(
+        self,
+        meta: MetadataStore,
+        namespace: Namespace,
+        account: str,
+        *,
+        path: str | None,
+        secret_key: bytes | None,
+        clock: Callable[[], int] = time.time_ns,
+        audit: AuditSink | None = None,
+    ) -> None:
+        if secret_key is None:
+            # In memory, a fresh key per open is enough: the records die with the store.
+            secret_key = load_or_create_key(path) if path else secrets.token_bytes(32)
+        self.box = SecretBox(secret_key)
+
+        self.repo = Repo(meta)
+        self.audit = AuditLog(meta, audit)
+        self.service = IamService(
+            self.repo,
+            account,
+            self.box,
+            bucket_created=lambda b: namespace.head_bucket(b).creation_date,
+            audit=self.audit,
+            clock=clock,
+        )
+        self.authorizer = IamAuthorizer(
+            meta,
+            account,
+            bucket_created=lambda b: namespace.head_bucket(b).creation_date,
+            clock=clock,
+        )
+
+    def authenticate(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None,
+        *,
+        source_ip: str | None,
+        secure_transport: bool,
+    ) -> Identity:
+        """The caller these credentials stand for. Raises InvalidClientTokenId,
+        SignatureDoesNotMatch, ExpiredToken."""
+        if session_token is not None:
+            raise InvalidClientTokenId("The security token included in the request is invalid.")
+        identity = self.service.authenticate(access_key_id, secret_access_key)
+        return replace(identity, source_ip=source_ip, secure_transport=bool(secure_transport))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.audit.flush()
+        self.audit.closed = True

@@ -1,0 +1,128 @@
+"""What the IAM and STS calls return: frozen, slotted dataclasses named as AWS names them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_name: str
+    user_id: str  # "AIDA..."
+    arn: str
+    path: str
+    create_date: datetime
+    tags: Mapping[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
+    password_last_used: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    group_name: str
+    group_id: str  # "AGPA..."
+    arn: str
+    path: str
+    create_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDetail:
+    """``get_group``: the group and its members."""
+
+    group: Group
+    users: tuple[User, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    role_name: str
+    role_id: str  # "AROA..."
+    arn: str
+    path: str
+    create_date: datetime
+    assume_role_policy_document: str
+    max_session_duration: int
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPolicy:
+    policy_name: str
+    policy_id: str  # "ANPA..."
+    arn: str
+    path: str
+    default_version_id: str
+    attachment_count: int
+    permissions_boundary_usage_count: int
+    is_attachable: bool
+    create_date: datetime
+    update_date: datetime
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    version_id: str  # "v1", "v2" ...
+    document: str
+    is_default_version: bool
+    create_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedPolicy:
+    policy_name: str
+    policy_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePolicy:
+    """``get_user_policy`` / ``get_group_policy`` / ``get_role_policy``."""
+
+    entity_name: str
+    policy_name: str
+    policy_document: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """A new access key: the only time its secret is shown."""
+
+    user_name: str | None  # None for the account root's keys
+    access_key_id: str  # "AKIA..."
+    secret_access_key: str
+    status: str  # "Active" | "Inactive"
+    create_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKeyMetadata:
+    user_name: str | None
+    access_key_id: str
+    status: str
+    create_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKeyLastUsed:
+    user_name: str | None
+    last_used_date: datetime | None
+    service_name: str  # "N/A" when never used, as AWS answers
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of the audit log: who asked for what, and what was decided."""
+
+    time: datetime
+    principal: str
+    operation: str
+    action: str
+    resource: str
+    decision: str  # "allowed" | "denied"
+    outcome: str  # "ok" or the error code the call ended with

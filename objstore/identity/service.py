@@ -1,0 +1,234 @@
+"""The IAM service: what the engine runs for IAM operations and bucket policies.
+
+Its methods are the ``method`` column of the IAM rows of ``actions.py``; the engine calls
+them only after authorizing the call. It also resolves the ARNs those rows name
+(:meth:`resource_arn`) and re-checks a caller's credentials before every call
+(:meth:`check_caller`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from objstore import keyspace
+from objstore.actions import (
+    IAM_GROUP,
+    IAM_KEY_OWNER,
+    IAM_MFA,
+    IAM_OIDC,
+    IAM_POLICY,
+    IAM_ROLE,
+    IAM_USER,
+    Operation,
+    Permission,
+)
+from objstore.authz import Identity
+from objstore.errors import (
+    InvalidInput,
+    MalformedPolicy,
+    MalformedPolicyDocument,
+    NoSuchBucketPolicy,
+)
+from objstore.iam.evaluate import as_policy
+from objstore.iam.simulate import EvaluationResult, simulate
+from objstore.identity import gather, repo
+from objstore.identity.audit import AuditLog
+from objstore.identity.base import KIND_PREFIX
+from objstore.identity.crypto import SecretBox
+from objstore.identity.entities import EntityOps
+from objstore.identity.keys import KeyOps
+from objstore.identity.names import check_str
+from objstore.identity.repo import Repo
+from objstore.identity.results import AuditRecord
+
+BUCKET_POLICY_MAX = 20 * 1024
+_KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
+
+
+class IamService(EntityOps, KeyOps):
+    """Every IAM operation of one store's account."""
+
+    def __init__(
+        self,
+        repo_: Repo,
+        account: str,
+        box: SecretBox,
+        *,
+        bucket_created: Callable[[str], datetime],
+        audit: AuditLog,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        super().__init__(repo_, account, box, clock)
+        self.bucket_created = bucket_created
+        self.audit_log = audit
+        self._last_used_written = {}
+
+    # ------------------------------------------------------------- resources
+
+    def resource_arn(self, perm: Permission, params: Mapping[str, Any], caller: Identity) -> str:
+        """The ARN a permission of an IAM operation names, for these arguments."""
+        kind = perm.resource
+        value = params.get(perm.name_param) if perm.name_param else None
+        if kind == IAM_POLICY:
+            if isinstance(params.get("policy_arn"), str):
+                return str(params["policy_arn"])
+            return self.arn("policy", _path(params), str(value))
+        if kind == IAM_MFA:
+            return f"arn:aws:iam::{self.account}:mfa/{value}"
+        if kind == IAM_OIDC:
+            return f"arn:aws:iam::{self.account}:oidc-provider/{value}"
+        if kind == IAM_KEY_OWNER:
+            owner = self.key_owner(str(value))
+            if owner is None:
+                return self.root_arn
+            value = owner
+        elif kind not in _KIND_OF:
+            return value if isinstance(value, str) else "*"
+        entity = _KIND_OF.get(kind, "user")
+        if value is None and entity == "user":
+            if caller.kind == "root" or caller.account != self.account:
+                return caller.arn
+            return caller.arn if caller.kind == "user" else self.root_arn
+        name = str(value)
+        with self.repo.read() as txn:
+            rec = repo.get(txn, KIND_PREFIX[entity], name)
+        if rec is not None:
+            return self.entity_arn(entity, rec)
+        return self.arn(entity, _path(params), name)
+
+    def check_caller(self, caller: Identity, op: Operation) -> None:
+        """Before each call: the caller's long-term key is still active.
+
+        Raises InvalidClientTokenId for a deactivated or deleted key.
+        """
+        if caller.access_key_id is not None and caller.token_issued_at is None:
+            self.check_key(caller, op.permissions[0].action.split(":", 1)[0])
+
+    # ------------------------------------------------------- bucket policies
+
+    def put_bucket_policy(self, bucket: str, policy: object) -> None:
+        """Raises NoSuchBucket, MalformedPolicy."""
+        text = policy if isinstance(policy, str) else None
+        if isinstance(policy, Mapping):
+            text = json.dumps(policy)
+        if text is None:
+            raise MalformedPolicy("the bucket policy must be JSON text")
+        created = self.bucket_created(bucket).isoformat()
+        try:
+            parsed = as_policy(text, "resource", "policy")
+        except MalformedPolicyDocument as exc:
+            raise MalformedPolicy(exc.message) from None
+        if parsed.size > BUCKET_POLICY_MAX:
+            raise MalformedPolicy(f"a bucket policy is at most {BUCKET_POLICY_MAX} characters")
+        record = json.dumps({"policy": text, "created": created}).encode()
+        with self.repo.write() as txn:
+            txn.put(keyspace.BUCKET_POLICY + bucket.encode(), record)
+
+    def _bucket_record(self, bucket: str) -> tuple[str, bytes] | None:
+        created = self.bucket_created(bucket).isoformat()
+        with self.repo.read() as txn:
+            raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
+        if raw is None or json.loads(raw)["created"] != created:
+            return None  # none, or one a deleted bucket of the same name left behind
+        return json.loads(raw)["policy"], raw
+
+    def get_bucket_policy(self, bucket: str) -> str:
+        """Raises NoSuchBucket, NoSuchBucketPolicy."""
+        found = self._bucket_record(bucket)
+        if found is None:
+            raise NoSuchBucketPolicy("The bucket policy does not exist", bucket=bucket)
+        return found[0]
+
+    def delete_bucket_policy(self, bucket: str) -> None:
+        """Raises NoSuchBucket. Deleting an absent policy is not an error (as S3)."""
+        self.bucket_created(bucket)
+        with self.repo.write() as txn:
+            txn.delete(keyspace.BUCKET_POLICY + bucket.encode())
+
+    # ------------------------------------------------------------- simulator
+
+    def simulate_principal_policy(
+        self,
+        policy_source_arn: str,
+        action_names: Sequence[str],
+        resource_arns: Sequence[str] | None = None,
+        context_entries: Iterable[Mapping[str, object]] | None = None,
+        resource_policy: str | None = None,
+        caller_arn: str | None = None,
+    ) -> list[EvaluationResult]:
+        """Decide as the live authorizer would for the user, group or role named.
+
+        Raises NoSuchEntity, InvalidInput, MalformedPolicyDocument.
+        """
+        source = check_str(policy_source_arn, "policy_source_arn")
+        head = f"arn:aws:iam::{self.account}:"
+        kind, _, rest = source[len(head) :].partition("/") if source.startswith(head) else ("",) * 3
+        if kind not in ("user", "group", "role"):
+            raise InvalidInput(f"policy_source_arn must be a user, group or role ARN: {source!r}")
+        name = rest.rsplit("/", 1)[-1]
+        with self.repo.read() as txn:
+            rec = self.need(txn, kind, name)
+            if kind == "user":
+                identity = Identity(
+                    source, self.account, "user", rec["name"], rec["id"], rec.get("tags", {})
+                )
+                loaded = gather.load(txn, self.account, identity)
+                policies, bounds = loaded.identity, loaded.boundaries
+                caller: object = loaded.principal
+            elif kind == "role":
+                policies = tuple(gather.entity_policies(txn, self.account, rec))
+                bounds = gather.boundary_of(txn, self.account, rec)
+                caller = source
+            else:
+                policies = tuple(gather.entity_policies(txn, self.account, rec))
+                bounds, caller = (), None
+        return simulate(
+            policies,
+            action_names,
+            ("*",) if resource_arns is None else resource_arns,
+            resource_policy=resource_policy,
+            boundary_policies=bounds,
+            context_entries=context_entries or (),
+            caller=caller_arn if caller_arn is not None else caller,  # type: ignore[arg-type]
+            resource_account=self.account,
+        )
+
+    def simulate_custom_policy(
+        self,
+        policy_input_list: Sequence[str],
+        action_names: Sequence[str],
+        resource_arns: Sequence[str] | None = None,
+        context_entries: Iterable[Mapping[str, object]] | None = None,
+        resource_policy: str | None = None,
+        caller_arn: str | None = None,
+        permissions_boundary_policy_input_list: Sequence[str] = (),
+    ) -> list[EvaluationResult]:
+        """The simulator over policies given as text. Raises InvalidInput,
+        MalformedPolicyDocument."""
+        return simulate(
+            policy_input_list,
+            action_names,
+            ("*",) if resource_arns is None else resource_arns,
+            resource_policy=resource_policy,
+            boundary_policies=permissions_boundary_policy_input_list,
+            context_entries=context_entries or (),
+            caller=caller_arn,
+            resource_account=self.account,
+        )
+
+    # ----------------------------------------------------------------- audit
+
+    def lookup_events(self, max_results: int = 1000) -> list[AuditRecord]:
+        """The newest audit entries, newest first."""
+        if not isinstance(max_results, int) or max_results < 1:
+            raise InvalidInput("max_results must be a positive int")
+        return self.audit_log.records(max_results)
+
+
+def _path(params: Mapping[str, Any]) -> str:
+    path = params.get("path")
+    return path if isinstance(path, str) else "/"
