@@ -1,0 +1,213 @@
+"""AWS's rules for IAM entities: names, uniqueness, limits, dependencies, error codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import objstore
+from objstore.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    MalformedPolicy,
+    MalformedPolicyDocument,
+    NoSuchEntity,
+    ValidationError,
+)
+
+from .helpers import allow, policy
+
+DOC = policy(allow("s3:GetObject"))
+
+
+@pytest.fixture
+def iam() -> objstore.IamClient:
+    return objstore.open(None).root.iam
+
+
+def test_names_are_unique_case_insensitively(iam: objstore.IamClient) -> None:
+    iam.create_user("Yash")
+    with pytest.raises(EntityAlreadyExists):
+        iam.create_user("yash")
+    iam.create_group("HR")
+    with pytest.raises(EntityAlreadyExists):
+        iam.create_group("hr")
+    iam.create_policy("P", DOC)
+    with pytest.raises(EntityAlreadyExists):
+        iam.create_policy("p", DOC)
+    assert iam.get_user("YASH").user_name == "Yash"
+
+
+@pytest.mark.parametrize("name", ["", "a" * 65, "bad name", "slash/no", "ü"])
+def test_bad_user_names(iam: objstore.IamClient, name: str) -> None:
+    with pytest.raises(ValidationError):
+        iam.create_user(name)
+
+
+def test_bad_types_and_paths(iam: objstore.IamClient) -> None:
+    with pytest.raises(InvalidInput):
+        iam.create_user(5)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        iam.create_user("u", path="no-slash")
+    with pytest.raises(ValidationError):
+        iam.create_role("r", DOC, max_session_duration=100)
+
+
+def test_ids_and_arns(iam: objstore.IamClient) -> None:
+    user = iam.create_user("u", path="/a/b/")
+    assert user.user_id.startswith("AIDA") and len(user.user_id) == 21
+    assert user.arn == "arn:aws:iam::000000000000:user/a/b/u"
+    assert iam.create_group("g").group_id.startswith("AGPA")
+    assert iam.create_policy("p", DOC).policy_id.startswith("ANPA")
+    key = iam.create_access_key("u")
+    assert key.access_key_id.startswith("AKIA") and len(key.access_key_id) == 20
+    assert len(key.secret_access_key) == 40
+    # Listing never shows the secret again.
+    assert not hasattr(iam.list_access_keys("u")[0], "secret_access_key")
+
+
+def test_limits(iam: objstore.IamClient) -> None:
+    iam.create_user("u")
+    iam.create_access_key("u")
+    iam.create_access_key("u")
+    with pytest.raises(LimitExceeded):
+        iam.create_access_key("u")
+    for i in range(10):
+        iam.create_group(f"g{i}")
+        iam.add_user_to_group(f"g{i}", "u")
+    iam.create_group("g10")
+    with pytest.raises(LimitExceeded):
+        iam.add_user_to_group("g10", "u")
+    arns = [iam.create_policy(f"p{i}", DOC).arn for i in range(11)]
+    for arn in arns[:10]:
+        iam.attach_user_policy("u", arn)
+    with pytest.raises(LimitExceeded):
+        iam.attach_user_policy("u", arns[10])
+    for _ in range(4):
+        iam.create_policy_version(arns[0], DOC)
+    with pytest.raises(LimitExceeded):
+        iam.create_policy_version(arns[0], DOC)
+    assert [v.version_id for v in iam.list_policy_versions(arns[0])] == [
+        "v1",
+        "v2",
+        "v3",
+        "v4",
+        "v5",
+    ]
+
+
+def test_policy_sizes(iam: objstore.IamClient) -> None:
+    iam.create_user("u")
+    big = policy(allow([f"s3:Get{'x' * 40}{i}" for i in range(60)]))
+    with pytest.raises(LimitExceeded):
+        iam.put_user_policy("u", "big", big)  # over 2,048 characters per user
+    iam.create_group("g")
+    iam.put_group_policy("g", "big", big)  # a group allows 5,120
+    huge = policy(allow([f"s3:Get{'x' * 40}{i}" for i in range(200)]))
+    with pytest.raises((LimitExceeded, MalformedPolicyDocument)):
+        iam.create_policy("huge", huge)
+
+
+def test_malformed_documents(iam: objstore.IamClient) -> None:
+    with pytest.raises(MalformedPolicyDocument):
+        iam.create_policy("p", "{not json")
+    with pytest.raises(MalformedPolicyDocument):
+        iam.create_role("r", DOC)  # a trust policy needs a Principal
+    iam.create_user("u")
+    with pytest.raises(MalformedPolicyDocument):
+        iam.put_user_policy(
+            "u",
+            "p",
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}],
+                }
+            ),
+        )
+    root = objstore.open(None).root
+    root.create_bucket("bkt")
+    with pytest.raises(MalformedPolicy):
+        root.put_bucket_policy("bkt", DOC)  # a bucket policy needs a Principal
+
+
+def test_delete_conflicts_and_missing_entities(iam: objstore.IamClient) -> None:
+    iam.create_user("u")
+    iam.create_group("g")
+    iam.add_user_to_group("g", "u")
+    pol = iam.create_policy("p", DOC)
+    iam.attach_user_policy("u", pol.arn)
+    with pytest.raises(DeleteConflict):
+        iam.delete_user("u")
+    with pytest.raises(DeleteConflict):
+        iam.delete_group("g")
+    with pytest.raises(DeleteConflict):
+        iam.delete_policy(pol.arn)
+    iam.remove_user_from_group("g", "u")
+    iam.detach_user_policy("u", pol.arn)
+    iam.create_policy_version(pol.arn, DOC)
+    with pytest.raises(DeleteConflict):
+        iam.delete_policy_version(pol.arn, "v2")  # the default
+    with pytest.raises(DeleteConflict):
+        iam.delete_policy(pol.arn)  # versions besides the default left
+    iam.delete_policy_version(pol.arn, "v1")
+    iam.delete_policy(pol.arn)
+    iam.delete_user("u")
+    iam.delete_group("g")
+    for call in (
+        lambda: iam.get_user("u"),
+        lambda: iam.get_group("g"),
+        lambda: iam.get_policy(pol.arn),
+        lambda: iam.detach_user_policy("nobody", pol.arn),
+        lambda: iam.attach_user_policy("nobody", pol.arn),
+        lambda: iam.get_role("r"),
+    ):
+        with pytest.raises(NoSuchEntity):
+            call()
+
+
+def test_aws_managed_policies_attach_by_arn(iam: objstore.IamClient) -> None:
+    iam.create_role(
+        "svc",
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    arn = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+    iam.attach_role_policy("svc", arn)
+    assert [p.policy_name for p in iam.list_attached_role_policies("svc")] == ["AmazonS3FullAccess"]
+    assert iam.get_policy(arn).policy_name == "AmazonS3FullAccess"
+    with pytest.raises(NoSuchEntity):
+        iam.attach_role_policy("svc", "arn:aws:iam::aws:policy/NoSuchThing")
+
+
+def test_inline_policies_round_trip(iam: objstore.IamClient) -> None:
+    iam.create_role(
+        "r",
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
+    iam.put_role_policy("r", "Inline", DOC)
+    assert iam.list_role_policies("r") == ["Inline"]
+    assert iam.get_role_policy("r", "inline").policy_document == DOC
+    iam.delete_role_policy("r", "INLINE")
+    assert iam.list_role_policies("r") == []
+    iam.delete_role("r")

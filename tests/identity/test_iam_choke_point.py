@@ -1,0 +1,218 @@
+"""Every public operation, walked from the action table: a user with no policy is denied
+(and nothing changes), a user allowed exactly the operation's documented actions may call it."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_choke_point import STORAGE, call_args, invoke, populate
+
+import objstore
+from objstore import keyspace
+from objstore.actions import OPERATIONS
+from objstore.errors import AccessDenied
+from objstore.identity.facade import IamClient
+from objstore.meta.scan import scan_prefix
+
+IAM_OPS = sorted(name for name, op in OPERATIONS.items() if op.facade == "iam")
+BUCKET = "bkt"
+DOC = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+)
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def allow(*actions: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+        }
+    )
+
+
+def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
+    """Entities every IAM operation can act on; returns plausible values by parameter."""
+    iam = store.root.iam
+    iam.create_user("target")
+    iam.create_user("plain")
+    iam.create_group("grp")
+    iam.create_group("emptygrp")
+    iam.add_user_to_group("grp", "target")
+    iam.create_role("role1", TRUST)
+    iam.create_role("emptyrole", TRUST)
+    pol = iam.create_policy("pol", DOC)
+    loose = iam.create_policy("loose", DOC)
+    iam.create_policy_version(pol.arn, DOC, set_as_default=False)
+    for kind, name in (("user", "target"), ("group", "grp"), ("role", "role1")):
+        getattr(iam, f"attach_{kind}_policy")(name, pol.arn)
+        getattr(iam, f"put_{kind}_policy")(name, "inl", DOC)
+    iam.put_user_permissions_boundary("target", pol.arn)
+    iam.put_role_permissions_boundary("role1", pol.arn)
+    key = iam.create_access_key("target")
+    target_arn = iam.get_user("target").arn
+    values: dict[str, Callable[[], Any]] = {
+        "user_name": lambda: "target",
+        "group_name": lambda: "grp",
+        "role_name": lambda: "role1",
+        "policy_arn": lambda: pol.arn,
+        "policy_name": lambda: "inl",
+        "policy_document": lambda: DOC,
+        "assume_role_policy_document": lambda: TRUST,
+        "access_key_id": lambda: key.access_key_id,
+        "status": lambda: "Inactive",
+        "version_id": lambda: "v2",
+        "action_names": lambda: ["s3:GetObject"],
+        "policy_source_arn": lambda: target_arn,
+        "policy_input_list": lambda: [DOC],
+    }
+    values["_loose"] = lambda: loose.arn
+    return values
+
+
+OVERRIDES: dict[str, dict[str, Any]] = {
+    "CreateUser": {"user_name": "new-user"},
+    "CreateGroup": {"group_name": "new-grp"},
+    "CreateRole": {"role_name": "new-role"},
+    "CreatePolicy": {"policy_name": "new-pol"},
+    "DeleteUser": {"user_name": "plain"},
+    "DeleteGroup": {"group_name": "emptygrp"},
+    "DeleteRole": {"role_name": "emptyrole"},
+    "DeletePolicy": {"policy_arn": "_loose"},
+    "SetDefaultPolicyVersion": {"version_id": "v1"},
+    "UpdateAssumeRolePolicy": {"policy_document": TRUST},
+}
+
+
+def iam_args(op_name: str, values: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    op = OPERATIONS[op_name]
+    sig = inspect.signature(getattr(IamClient, op.method))
+    args: dict[str, Any] = {}
+    for name, param in sig.parameters.items():
+        if name == "self":
+            continue
+        if name in OVERRIDES.get(op_name, {}):
+            value = OVERRIDES[op_name][name]
+            args[name] = values[value]() if value in values else value
+        elif param.default is inspect.Parameter.empty:
+            if name not in values:
+                pytest.fail(f"add a plausible value for parameter {name!r} of {op.method}")
+            args[name] = values[name]()
+    return args
+
+
+def identity_snapshot(store: objstore.Store) -> list[tuple[bytes, Any]]:
+    """Every identity record and bucket policy (access keys without their last-used date)."""
+    out: list[tuple[bytes, Any]] = []
+    prefixes = (
+        keyspace.IAM_USER,
+        keyspace.IAM_GROUP,
+        keyspace.IAM_ROLE,
+        keyspace.IAM_POLICY,
+        keyspace.IAM_ACCESS_KEY,
+        keyspace.IAM_MFA,
+        keyspace.IAM_OIDC,
+        keyspace.IAM_ACCOUNT,
+        keyspace.IAM_GENERATION,
+        keyspace.BUCKET_POLICY,
+    )
+    with store.identity.repo.read() as txn:
+        for prefix in prefixes:
+            for k, v in scan_prefix(txn, prefix):
+                if prefix == keyspace.IAM_ACCESS_KEY:
+                    rec = json.loads(v)
+                    rec.pop("last_used")
+                    rec.pop("last_service")
+                    out.append((k, rec))
+                else:
+                    out.append((k, v))
+    return out
+
+
+def actor(store: objstore.Store, *actions: str) -> objstore.Client:
+    """A fresh user allowed exactly ``actions`` (nothing when none), as a client."""
+    iam = store.root.iam
+    iam.create_user("actor")
+    if actions:
+        iam.put_user_policy("actor", "exactly", allow(*actions))
+    key = iam.create_access_key("actor")
+    return store.client(key.access_key_id, key.secret_access_key)
+
+
+def test_the_table_has_iam_operations() -> None:
+    assert len(IAM_OPS) > 50
+    for name in IAM_OPS:
+        assert hasattr(IamClient, OPERATIONS[name].method), name
+
+
+@pytest.mark.parametrize("op_name", IAM_OPS)
+def test_iam_operation_denied_without_policy(op_name: str) -> None:
+    with objstore.open(None) as s:
+        values = build_world(s)
+        client = actor(s)
+        before = identity_snapshot(s)
+        with pytest.raises(AccessDenied) as exc:
+            getattr(client.iam, OPERATIONS[op_name].method)(**iam_args(op_name, values))
+        assert exc.value.details["action"] == OPERATIONS[op_name].permissions[0].action
+        # The message names the action and the resource, and nothing of the policies.
+        assert exc.value.details["action"] in exc.value.message
+        assert identity_snapshot(s) == before
+
+
+@pytest.mark.parametrize("op_name", IAM_OPS)
+def test_iam_operation_allowed_with_exactly_its_action(op_name: str) -> None:
+    with objstore.open(None) as s:
+        values = build_world(s)
+        op = OPERATIONS[op_name]
+        client = actor(s, *(p.action for p in op.permissions))
+        getattr(client.iam, op.method)(**iam_args(op_name, values))
+
+
+@pytest.mark.parametrize("op_name", STORAGE)
+def test_storage_operation_allowed_with_exactly_its_actions(op_name: str) -> None:
+    with objstore.open(None, chunk_size=64 * 1024, inline_threshold=1024) as s:
+        populate(s)
+        op = OPERATIONS[op_name]
+        client = actor(s, *(p.action for p in op.permissions))
+        invoke(client, op_name)
+
+
+@pytest.mark.parametrize("op_name", STORAGE)
+def test_storage_operation_denied_to_a_user_without_policy(op_name: str) -> None:
+    with objstore.open(None, chunk_size=64 * 1024, inline_threshold=1024) as s:
+        populate(s)
+        client = actor(s)
+        if op_name == "DeleteObjects":
+            out = invoke(client, op_name)
+            assert {type(r) for r in out} == {objstore.DeleteError}
+            return
+        with pytest.raises(AccessDenied):
+            invoke(client, op_name)
+        # Allowed one action short of all it needs, a two-permission call is still denied.
+        if len(OPERATIONS[op_name].permissions) > 1:
+            s.root.iam.put_user_policy(
+                "actor", "one", allow(OPERATIONS[op_name].permissions[0].action)
+            )
+            with pytest.raises(AccessDenied):
+                invoke(client, op_name)
+        with contextlib.suppress(KeyError):
+            call_args(op_name)
