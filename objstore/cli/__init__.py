@@ -1,7 +1,9 @@
 """The ``objstore`` command line.
 
 Every sub-command opens the store named by ``--store`` or ``$OBJSTORE_DIR``
-(default ``./.objstore-data``). Errors print one line and exit non-zero.
+(default ``./.objstore-data``); only ``mb`` (and ``demo``/``bench``) create a missing one.
+Errors print one line and exit non-zero. Keys and other names are printed escaped
+(see :mod:`objstore.cli.escape`).
 """
 
 from __future__ import annotations
@@ -11,14 +13,27 @@ import os
 import sys
 from collections.abc import Sequence
 
+from objstore.cli.common import CliError
+from objstore.cli.escape import shown
 from objstore.errors import ObjstoreError
+
+_EPILOG = """\
+Only 'mb' creates a store; other commands refuse a --store that holds none.
+
+Keys, bucket names and metadata are printed as one line of inert text: a backslash
+is printed as \\\\, newline/CR/tab as \\n \\r \\t, and other control characters (and
+Unicode line separators and bidi overrides) as \\xHH or \\uHHHH, as in Python strings.
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
     from objstore.cli import demo, storage
 
     parser = argparse.ArgumentParser(
-        prog="objstore", description="An embeddable object store with S3 semantics."
+        prog="objstore",
+        description="An embeddable object store with S3 semantics.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--store",
@@ -44,10 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except ObjstoreError as exc:
-        print(f"objstore: {exc.code}: {exc.message}", file=sys.stderr)
+        print(f"objstore: {exc.code}: {shown(exc.message)}", file=sys.stderr)
         return 1
-    except (OSError, ValueError) as exc:
-        print(f"objstore: {exc}", file=sys.stderr)
+    except (CliError, OSError, ValueError) as exc:
+        print(f"objstore: {shown(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("objstore: interrupted", file=sys.stderr)

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-import objstore
+from objstore.cli.common import CliError, open_from, split_path
+from objstore.cli.escape import shown
 from objstore.cli.progress import CountingReader, Progress
 from objstore.errors import InvalidArgument
 from objstore.store import Store
-
-
-def open_from(args: argparse.Namespace) -> Store:
-    return objstore.open(args.store)
-
-
-def split_path(path: str, *, key_required: bool) -> tuple[str, str]:
-    """``bucket/key`` (an optional ``s3://`` in front) -> (bucket, key)."""
-    path = path.removeprefix("s3://")
-    bucket, _, key = path.partition("/")
-    if not bucket or (key_required and not key):
-        want = "BUCKET/KEY" if key_required else "BUCKET[/PREFIX]"
-        raise InvalidArgument(f"expected {want}, got {path!r}")
-    return bucket, key
 
 
 def _meta(pairs: list[str] | None) -> dict[str, str] | None:
@@ -41,16 +30,16 @@ def _meta(pairs: list[str] | None) -> dict[str, str] | None:
 
 
 def cmd_mb(args: argparse.Namespace) -> int:
-    with open_from(args) as store:
+    with open_from(args, create=True) as store:
         store.root.create_bucket(args.bucket)
-    print(f"make_bucket: {args.bucket}")
+    print(f"make_bucket: {shown(args.bucket)}")
     return 0
 
 
 def cmd_rb(args: argparse.Namespace) -> int:
     with open_from(args) as store:
         store.root.delete_bucket(args.bucket)
-    print(f"remove_bucket: {args.bucket}")
+    print(f"remove_bucket: {shown(args.bucket)}")
     return 0
 
 
@@ -71,7 +60,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     with open_from(args) as store:
         if not args.path:
             for b in store.root.list_buckets():
-                print(f"{b.creation_date:%Y-%m-%d %H:%M:%S} {b.name}")
+                print(f"{b.creation_date:%Y-%m-%d %H:%M:%S} {shown(b.name)}")
             return 0
         bucket, prefix = split_path(args.path, key_required=False)
         if args.versions:
@@ -91,16 +80,17 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 ]
                 # By key, newest first, as S3 lists them.
                 for key, _t, vid, latest, size in sorted(rows, key=lambda r: (r[0], r[1])):
-                    print(f"{size:>12} {vid} {'*' if latest else ' '} {key}")
+                    print(f"{size:>12} {vid} {'*' if latest else ' '} {shown(key)}")
                 if not page.is_truncated:
                     return 0
                 km, vm = page.next_key_marker, page.next_version_id_marker
         delimiter = None if args.recursive else "/"
         for kind, item in _all_objects(store, bucket, prefix, delimiter):
             if kind == "PRE":
-                print(f"{'PRE':>31} {item}")
+                print(f"{'PRE':>31} {shown(item)}")
             else:
-                print(f"{item.last_modified:%Y-%m-%d %H:%M:%S} {item.size:>11} {item.key}")
+                when = f"{item.last_modified:%Y-%m-%d %H:%M:%S}"
+                print(f"{when} {item.size:>11} {shown(item.key)}")
     return 0
 
 
@@ -113,7 +103,7 @@ def cmd_put(args: argparse.Namespace) -> int:
         else:
             src = open(args.source, "rb")  # noqa: SIM115 - closed below
             total = os.fstat(src.fileno()).st_size
-        progress = Progress(f"put {key}", total)
+        progress = Progress(f"put {shown(key)}", total)
         try:
             result = store.root.put_object(
                 bucket,
@@ -128,28 +118,62 @@ def cmd_put(args: argparse.Namespace) -> int:
                 src.close()
         progress.finish()
     vid = f" version {result.version_id}" if result.version_id else ""
-    print(f"upload: {args.source} to {bucket}/{key} ({result.size} bytes, ETag {result.etag}{vid})")
+    what = f"{shown(args.source)} to {shown(bucket)}/{shown(key)}"
+    print(f"upload: {what} ({result.size} bytes, ETag {result.etag}{vid})")
     return 0
+
+
+def target_file(dest: str | None, key: str) -> str:
+    """The file ``get`` writes: ``dest``, or ``dest/<last segment of key>`` when ``dest`` is a
+    directory (an existing one, or any path ending in a separator) or not given, as
+    ``aws s3 cp`` does. Raises CliError when no safe file name follows from the key."""
+    if dest is not None and not dest.endswith(("/", os.sep)) and not os.path.isdir(dest):
+        return dest
+    name = key.rsplit("/", 1)[-1]
+    # "." and ".." would name the directory itself or its parent.
+    if name in ("", ".", "..") or os.sep in name or "\0" in name:
+        raise CliError(f"key '{key}' does not end in a usable file name: give one")
+    directory = dest or os.curdir
+    if not os.path.isdir(directory):
+        raise CliError(f"no such directory: {directory}")
+    return os.path.join(directory, name)
+
+
+def write_atomically(path: str, pieces: Iterable[bytes]) -> None:
+    """Write ``pieces`` to a temporary file beside ``path``, renamed to ``path`` when whole.
+
+    Any failure, Ctrl-C included, removes the temporary file: ``path`` is either left as it
+    was or replaced by the complete content. Raises OSError and what ``pieces`` raises."""
+    directory = os.path.dirname(path) or os.curdir
+    tmp = os.path.join(directory, f".objstore-{secrets.token_hex(6)}.part")
+    # O_EXCL: never follow or reuse someone else's file; 0o666 lets the umask decide the
+    # mode, as for any file a command creates.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with open(fd, "wb") as f:
+            for piece in pieces:
+                f.write(piece)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def cmd_get(args: argparse.Namespace) -> int:
     bucket, key = split_path(args.source, key_required=True)
-    dest = args.dest or os.path.basename(key) or "object"
+    dest = None if args.dest == "-" else target_file(args.dest, key)
     with open_from(args) as store:
         body = store.root.get_object(bucket, key, version_id=args.version_id, range=args.range)
         with body:
-            progress = Progress(f"get {key}", body.size, enabled=dest != "-" and None)
-            if dest == "-":
+            if dest is None:
                 out = sys.stdout.buffer
                 for piece in body:
                     out.write(piece)
                 out.flush()
             else:
-                tmp = dest + ".part"
-                with open(tmp, "wb") as f:
-                    for piece in progress.wrap(body):
-                        f.write(piece)
-                os.replace(tmp, dest)
+                progress = Progress(f"get {shown(key)}", body.size)
+                write_atomically(dest, progress.wrap(body))
     return 0
 
 
@@ -158,7 +182,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     with open_from(args) as store:
         r = store.root.delete_object(bucket, key, version_id=args.version_id)
     what = "delete marker " + str(r.version_id) if r.delete_marker else "deleted"
-    print(f"delete: {bucket}/{key} ({what})")
+    print(f"delete: {shown(bucket)}/{shown(key)} ({what})")
     return 0
 
 
@@ -168,7 +192,7 @@ def cmd_versioning(args: argparse.Namespace) -> int:
             status = {"enable": "Enabled", "suspend": "Suspended"}[args.state]
             store.root.put_bucket_versioning(args.bucket, status)
         state = store.root.get_bucket_versioning(args.bucket)
-    print(f"{args.bucket}: {state or 'never enabled'}")
+    print(f"{shown(args.bucket)}: {state or 'never enabled'}")
     return 0
 
 
@@ -176,15 +200,15 @@ def cmd_stat(args: argparse.Namespace) -> int:
     bucket, key = split_path(args.path, key_required=True)
     with open_from(args) as store:
         info = store.root.head_object(bucket, key, version_id=args.version_id)
-    print(f"key:           {info.key}")
+    print(f"key:           {shown(info.key)}")
     print(f"size:          {info.size}")
     print(f"etag:          {info.etag}")
     print(f"version id:    {info.version_id or '-'}")
     print(f"last modified: {info.last_modified.isoformat()}")
-    print(f"content type:  {info.content_type or '-'}")
+    print(f"content type:  {shown(info.content_type or '-')}")
     print(f"blake3:        {info.checksum}")
     for name, value in sorted(info.metadata.items()):
-        print(f"meta {name}: {value}")
+        print(f"meta {shown(name)}: {shown(value)}")
     return 0
 
 
