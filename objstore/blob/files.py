@@ -1,10 +1,20 @@
 """Chunks as files: ``<root>/ab/cd/<64 hex digits>``.
 
 One file per chunk keeps deletion trivial and maps one-to-one onto an
-S3-compatible backend later. Writes go to a temporary name and are renamed
-into place, so a chunk id never names half-written bytes; durability comes
-from one ``syncfs`` per batch rather than one ``fsync`` per file (a journal
-commit each), which is what makes large uploads run at disk speed.
+S3-compatible backend later.
+
+Durability covers only the store's own files (never ``syncfs``, which would
+flush every other process's dirty pages on the filesystem too and make each
+PUT wait for them). A ``put`` writes the chunk to a temporary file and starts
+its writeback (``sync_file_range``) without waiting; the chunk is *pending*.
+:meth:`FileChunkStore.sync` then, for every pending chunk at once, ``fsync``\\ s
+the temporary file (on a small pool of threads, so the journal commits of
+many files are shared), renames it to its final name, and ``fsync``\\ s each
+directory whose entries changed. So a chunk file appears under its final
+name only when its bytes are whole *and* durable, and a crash can never
+leave garbage under a chunk id. Until then the chunk is read from its
+temporary file, so ``get``/``has`` see it at once in this process.
+docs/performance.md compares this with ``syncfs`` and with pack files.
 """
 
 from __future__ import annotations
@@ -15,16 +25,38 @@ import ctypes.util
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from objstore.blob.chunkstore import ChunkId, ChunkMissing
 
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
-_syncfs = getattr(_libc, "syncfs", None)
 _sync_file_range = getattr(_libc, "sync_file_range", None)
 if _sync_file_range is not None:
     _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
 _SYNC_FILE_RANGE_WRITE = 2
+
+# fsync is blocking I/O (no CPU): more threads than cores let the filesystem
+# fold many files' journal commits into one.
+_SYNC_THREADS = 8
+
+
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _SyncTicket:
+    """One running :meth:`FileChunkStore.sync`; later syncs wait for it."""
+
+    __slots__ = ("done", "failed")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.failed = False
 
 
 class FileChunkStore:
@@ -39,31 +71,73 @@ class FileChunkStore:
         self._lock = threading.Lock()
         self._counter = 0
         self._pid = os.getpid()
+        # Written but not yet synced: chunk id -> its temporary file.
+        self._pending: dict[ChunkId, str] = {}
+        self._syncing: set[ChunkId] = set()  # pending chunks a running sync has taken
+        self._new_dirs: set[str] = set()  # directories a failed sync still has to fsync
+        self._tickets: list[_SyncTicket] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def _path(self, cid: ChunkId) -> str:
         h = cid.hex()
         return os.path.join(self.root, h[:2], h[2:4], h)
 
-    def _dir(self, cid: ChunkId) -> str:
+    def _dir(self, cid: ChunkId, changed: set[str]) -> str:
+        """The chunk's directory (made if missing); dirs that gain an entry go to ``changed``."""
         h = cid.hex()
         d = os.path.join(self.root, h[:2], h[2:4])
         if d not in self._made:
-            os.makedirs(d, exist_ok=True)
+            top = os.path.dirname(d)
+            if not os.path.isdir(top):
+                os.makedirs(top, exist_ok=True)
+                changed.add(self.root)
+            if not os.path.isdir(d):
+                os.makedirs(d, exist_ok=True)
+                changed.add(top)
             self._made.add(d)
         return d
 
     def has(self, cid: ChunkId) -> bool:
-        return os.path.exists(self._path(cid))
+        return cid in self._pending or os.path.exists(self._path(cid))
 
     def get(self, cid: ChunkId) -> bytes:
-        try:
-            with open(self._path(cid), "rb", buffering=0) as f:
-                return f.read()
-        except FileNotFoundError:
-            raise ChunkMissing(cid.hex()) from None
+        tmp = self._pending.get(cid)
+        for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
+            try:
+                with open(path, "rb", buffering=0) as f:
+                    return f.read()
+            except FileNotFoundError:
+                continue  # a sync renamed the temporary file meanwhile: read the final one
+        raise ChunkMissing(cid.hex())
+
+    def get_into(self, cid: ChunkId, buf: memoryview) -> int:
+        """Read the chunk into ``buf``; the number of bytes read (at most ``len(buf)``).
+
+        Raises ChunkMissing. Pass a buffer one byte longer than the expected
+        length to notice a chunk that is too long. Reusing buffers spares a
+        fresh allocation (and its page faults) per chunk.
+        """
+        tmp = self._pending.get(cid)
+        for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                n = 0
+                while n < len(buf):
+                    got = os.readv(fd, [buf[n:]])
+                    if not got:
+                        break
+                    n += got
+                return n
+            finally:
+                os.close(fd)
+        raise ChunkMissing(cid.hex())
 
     def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
-        final = os.path.join(self._dir(cid), cid.hex())
+        if cid in self._pending:
+            return  # already written whole, waiting for the next sync
         with self._lock:
             self._counter += 1
             n = self._counter
@@ -75,18 +149,26 @@ class FileChunkStore:
                 written = os.write(fd, view)
                 view = view[written:]
             if _sync_file_range is not None:
-                # Start writeback now (it does not wait): the batch's syncfs
-                # then finds little left to flush, and disk and CPU overlap.
+                # Start writeback now (it does not wait): the batch's fsync then
+                # finds little left to flush, and disk and CPU overlap.
                 _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
         except BaseException:
             os.close(fd)
             os.unlink(tmp)
             raise
         os.close(fd)
-        # rename is atomic: readers see the old chunk or the whole new one.
-        os.replace(tmp, final)
+        with self._lock:
+            if cid not in self._pending:
+                self._pending[cid] = tmp
+                return
+        os.unlink(tmp)  # another thread wrote the same chunk meanwhile
 
     def delete(self, cid: ChunkId) -> None:
+        with self._lock:
+            tmp = self._pending.pop(cid, None) if cid not in self._syncing else None
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(cid))
 
@@ -101,24 +183,78 @@ class FileChunkStore:
         for cid in cids:
             self.delete(cid)
 
+    def _sync_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():
+                self._pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="objstore-fsync")
+            return self._pool
+
     def sync(self) -> None:
-        # Always flush: skipping when "nothing is dirty" races with another
-        # thread's flush that is still running.
-        fd = os.open(self.root, os.O_RDONLY)
+        """Make every chunk put so far durable: fsync, rename into place, fsync directories.
+
+        Raises OSError when a file or directory cannot be synced (the chunks
+        stay pending and the next sync tries them again).
+        """
+        with self._lock:
+            mine = [(c, t) for c, t in self._pending.items() if c not in self._syncing]
+            self._syncing.update(c for c, _ in mine)
+            new_dirs, self._new_dirs = self._new_dirs, set()
+            earlier = list(self._tickets)  # they cover chunks put before this call too
+            ticket = _SyncTicket()
+            self._tickets.append(ticket)
         try:
-            if _syncfs is None or _syncfs(fd) != 0:
-                os.sync()  # no syncfs (or it failed): the whole-system flush still guarantees it
+            self._sync_chunks(mine, new_dirs)
+        except BaseException:
+            ticket.failed = True
+            with self._lock:
+                self._new_dirs |= new_dirs
+            raise
         finally:
-            os.close(fd)
+            with self._lock:
+                self._syncing.difference_update(c for c, _ in mine)
+                self._tickets.remove(ticket)
+            ticket.done.set()
+        for other in earlier:
+            other.done.wait()
+            if other.failed:
+                raise OSError("an earlier sync of the same chunks failed")
+
+    def _sync_chunks(self, mine: list[tuple[ChunkId, str]], new_dirs: set[str]) -> None:
+        if not mine and not new_dirs:
+            return
+        pool = self._sync_pool()
+        # Bytes first: a name must never point at data that is not durable.
+        for fut in [pool.submit(_fsync_path, tmp) for _, tmp in mine]:
+            fut.result()
+        dirs = new_dirs  # grows in place: a failed sync hands all of it to the next one
+        for cid, tmp in mine:
+            with self._lock:
+                d = self._dir(cid, dirs)
+            os.replace(tmp, os.path.join(d, cid.hex()))
+            dirs.add(d)
+            with self._lock:
+                if self._pending.get(cid) == tmp:
+                    del self._pending[cid]
+        # `dirs` holds every directory that gained an entry (a chunk or a new
+        # subdirectory), so this one pass makes every new name durable.
+        for fut in [pool.submit(_fsync_path, d) for d in dirs]:
+            fut.result()
 
     def iter_ids(self) -> Iterator[ChunkId]:
+        pending = set(self._pending)
         for top in sorted(os.listdir(self.root)):
             if len(top) != 2:
                 continue
             for mid in sorted(os.listdir(os.path.join(self.root, top))):
                 for name in sorted(os.listdir(os.path.join(self.root, top, mid))):
                     if len(name) == 64:
-                        yield ChunkId(bytes.fromhex(name))
+                        cid = ChunkId(bytes.fromhex(name))
+                        pending.discard(cid)
+                        yield cid
+        yield from pending
 
     def close(self) -> None:
-        return None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)

@@ -1,0 +1,168 @@
+"""FileChunkStore durability: per-file fsync of the store's own files, never syncfs."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from objstore.blob.chunkstore import ChunkMissing
+from objstore.blob.files import FileChunkStore
+from objstore.testing.chunkstore import cid_of
+
+
+class _FsyncLog:
+    """Records, in order, every fsync (by path) and every rename the store makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.fail = fail
+        self._lock = threading.Lock()
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(fd: int) -> None:
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            if self.fail:
+                raise OSError(errno.EIO, "injected fsync failure", path)
+            real_fsync(fd)
+            with self._lock:
+                self.events.append(("fsync", path))
+
+        def replace(src: str, dst: str) -> None:
+            real_replace(src, dst)
+            with self._lock:
+                self.events.append(("rename", f"{src} -> {dst}"))
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "replace", replace)
+
+    def synced(self) -> set[str]:
+        return {p for kind, p in self.events if kind == "fsync"}
+
+
+def _final(root: Path, data: bytes) -> Path:
+    h = cid_of(data).hex()
+    return root / h[:2] / h[2:4] / h
+
+
+def test_chunk_gets_its_name_only_after_its_bytes_are_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written chunks wait in tmp/ (readable), and are fsynced before they are renamed."""
+    root = tmp_path / "chunks"
+    store = FileChunkStore(root)
+    log = _FsyncLog(monkeypatch)
+    blobs = [os.urandom(1000 + i) for i in range(5)]
+    for b in blobs:
+        store.put(cid_of(b), b)
+    for b in blobs:
+        assert not _final(root, b).exists()  # not under its id before sync
+        assert store.get(cid_of(b)) == b and store.has(cid_of(b))
+    assert set(store.iter_ids()) == {cid_of(b) for b in blobs}
+    store.sync()
+    store.close()
+    assert os.listdir(root / "tmp") == []
+    for b in blobs:
+        assert _final(root, b).read_bytes() == b
+    renames = [i for i, (kind, _) in enumerate(log.events) if kind == "rename"]
+    fsyncs = [i for i, (kind, _) in enumerate(log.events) if kind == "fsync"]
+    assert len(renames) == len(blobs)
+    # every file fsync came before the first rename; directory fsyncs after the last
+    file_syncs = [i for i in fsyncs if log.events[i][1].startswith(str(root / "tmp") + "/")]
+    assert len(file_syncs) == len(blobs) and max(file_syncs) < min(renames)
+    synced = log.synced()
+    for b in blobs:
+        assert str(_final(root, b).parent) in synced  # the rename itself is durable
+        assert str(_final(root, b).parent.parent) in synced  # the new directory too
+    assert str(root) in synced
+    # only the store's own files and directories
+    assert all(p.startswith(str(root)) for p in synced)
+
+
+def test_sync_with_nothing_written_syncs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileChunkStore(tmp_path / "chunks")
+    log = _FsyncLog(monkeypatch)
+    store.sync()
+    store.close()
+    assert log.events == []
+
+
+def test_failed_fsync_keeps_the_chunk_pending_and_retries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An fsync error raises, names nothing, and the next sync finishes the job."""
+    root = tmp_path / "chunks"
+    store = FileChunkStore(root)
+    log = _FsyncLog(monkeypatch, fail=True)
+    data = os.urandom(4096)
+    store.put(cid_of(data), data)
+    with pytest.raises(OSError, match="injected"):
+        store.sync()
+    assert not _final(root, data).exists()
+    assert store.get(cid_of(data)) == data
+    log.fail = False
+    store.sync()
+    store.close()
+    assert _final(root, data).read_bytes() == data
+    assert str(root) in log.synced()  # the new directories are still made durable
+
+
+def test_delete_of_a_pending_chunk_removes_its_temporary_file(tmp_path: Path) -> None:
+    root = tmp_path / "chunks"
+    store = FileChunkStore(root)
+    data = b"pending then deleted"
+    store.put(cid_of(data), data)
+    store.delete(cid_of(data))
+    assert not store.has(cid_of(data))
+    with pytest.raises(ChunkMissing):
+        store.get(cid_of(data))
+    store.sync()
+    store.close()
+    assert os.listdir(root / "tmp") == []
+    assert not _final(root, data).exists()
+
+
+def test_get_into_reads_pending_and_synced_chunks(tmp_path: Path) -> None:
+    store = FileChunkStore(tmp_path / "chunks")
+    data = os.urandom(5000)
+    buf = memoryview(bytearray(6000))
+    store.put(cid_of(data), data)
+    assert bytes(buf[: store.get_into(cid_of(data), buf)]) == data
+    store.sync()
+    assert bytes(buf[: store.get_into(cid_of(data), buf)]) == data
+    assert store.get_into(cid_of(data), buf[:100]) == 100  # bounded by the buffer
+    with pytest.raises(ChunkMissing):
+        store.get_into(cid_of(b"absent"), buf)
+    store.close()
+
+
+def test_concurrent_puts_and_syncs_leave_every_chunk_named(tmp_path: Path) -> None:
+    """A sync returns only when every chunk put before it is durable, whoever syncs it."""
+    root = tmp_path / "chunks"
+    store = FileChunkStore(root)
+    errors: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        try:
+            for i in range(30):
+                data = f"{seed}-{i}".encode() * 50
+                store.put(cid_of(data), data)
+                store.sync()
+                assert _final(root, data).read_bytes() == data
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.close()
+    assert not errors
+    assert os.listdir(root / "tmp") == []
+    assert len(set(store.iter_ids())) == 120
