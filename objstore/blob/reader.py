@@ -1,7 +1,23 @@
-"""Reads: a byte range of a stored body, streamed, read ahead and verified."""
+"""Reads: a byte range of a stored body, streamed, read ahead and verified.
+
+Opening a read (:meth:`Reader.open`) only checks that the body exists: it
+reads no chunk, takes no lock and holds no file, so an open body that is never
+read costs nothing. Read-ahead starts with the first read. Chunks ahead of
+the reader are fetched and verified by the store's I/O threads within a
+per-store byte budget (:class:`ReadAheadBudget`) shared by every reader, so
+100 bodies read at once hold at most that budget in read-ahead between them.
+When a chunk is needed and no I/O thread has started it yet (the budget was
+spent, or the machine is busy and the threads wait for a core), the reader
+fetches it itself instead of waiting: reading never depends on a thread
+hand-off, and verification runs on the reader's thread and the I/O threads
+at once. Closing the stream (or dropping it) cancels what was read ahead and
+returns its budget.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import suppress
@@ -19,6 +35,46 @@ if TYPE_CHECKING:
     from objstore.blob.store import BlobStore
 
 
+class ReadAheadBudget:
+    """Bytes that all readers of one store may hold in read-ahead at once.
+
+    Taking never blocks: a reader that finds the budget spent reads its next
+    chunk itself when it needs it, so readers cannot deadlock on the budget.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.peak = 0  # high-water mark of ``used`` (for tests and diagnostics)
+        self._lock = threading.Lock()
+
+    def try_take(self, n: int) -> bool:
+        """Reserve ``n`` bytes if they fit; whether they did."""
+        with self._lock:
+            if self.used + n > self.limit:
+                return False
+            self.used += n
+            self.peak = max(self.peak, self.used)
+            return True
+
+    def give(self, n: int) -> None:
+        """Return ``n`` bytes reserved by :meth:`try_take`."""
+        with self._lock:
+            self.used -= n
+
+
+class _Ahead:
+    """One manifest entry on its way to the reader; ``fut`` is set when read ahead."""
+
+    __slots__ = ("cid", "fut", "length", "off")
+
+    def __init__(self, off: int, cid: ChunkId, length: int) -> None:
+        self.off = off
+        self.cid = cid
+        self.length = length
+        self.fut: Future[bytes] | None = None
+
+
 class Reader:
     """Streams a range of a body: seeks the manifest, reads ahead, verifies."""
 
@@ -28,19 +84,26 @@ class Reader:
         self.first = first
         self.last = last
 
-    def _entries(self) -> Iterator[tuple[int, ChunkId, int]]:
-        prefix = keyspace.MANIFEST + self.data_id
+    def open(self) -> Iterator[bytes]:
+        """Check that the body exists; return its (lazy) stream of verified pieces.
+
+        Raises DataGone when the body's record is gone, DataCorruption when its
+        manifest has no entry for byte 0. Nothing is read until the first ``next``.
+        """
+        return self._iterate(self._start_key())
+
+    def _start_key(self) -> bytes:
         with self.b.meta.begin() as txn:
             if txn.get(keyspace.DATA + self.data_id) is None:
                 raise DataGone(self.data_id.hex())
             # The chunk holding `first` is the last entry whose offset <= first.
-            start_key = None
+            prefix = keyspace.MANIFEST + self.data_id
             for key, _ in txn.scan_reverse(prefix, mkey(self.data_id, self.first + 1)):
-                start_key = key
-                break
-        if start_key is None:
-            raise DataCorruption(f"manifest of {self.data_id.hex()} has no entry for byte 0")
-        cursor = start_key
+                return key
+        raise DataCorruption(f"manifest of {self.data_id.hex()} has no entry for byte 0")
+
+    def _entries(self, cursor: bytes) -> Iterator[tuple[int, ChunkId, int]]:
+        prefix = keyspace.MANIFEST + self.data_id
         while True:
             # A short read transaction per batch: long readers pin LMDB pages.
             with self.b.meta.begin() as txn:
@@ -60,6 +123,8 @@ class Reader:
             cursor = mkey(self.data_id, batch[-1][0] + 1)
 
     def _fetch(self, cid: ChunkId, length: int) -> bytes:
+        # One copy, from the page cache straight into the bytes handed to the
+        # caller (who may keep them, so a reused buffer would cost a second copy).
         try:
             data = self.b.chunks.get(cid)
         except ChunkMissing:
@@ -68,13 +133,49 @@ class Reader:
             raise DataCorruption(f"chunk {cid.hex()} does not match its hash", chunk=cid.hex())
         return data
 
-    def iterate(self) -> Iterator[bytes]:
+    def _take(self, item: _Ahead) -> bytes:
+        """The chunk's verified bytes: from its read-ahead, or fetched here."""
+        fut, item.fut = item.fut, None
+        if fut is None:
+            return self._fetch(item.cid, item.length)
+        try:
+            if fut.cancel():  # no I/O thread got to it: do not wait for one
+                return self._fetch(item.cid, item.length)
+            return fut.result()
+        finally:
+            self.b.read_budget.give(item.length)
+
+    def _schedule(self, ahead: deque[_Ahead]) -> None:
+        """Start read-ahead of the entries after the next one, as the budget allows."""
+        budget = self.b.read_budget
+        for i, item in enumerate(ahead):
+            if i and item.fut is None:
+                if not budget.try_take(item.length):
+                    return
+                item.fut = self.b.io.submit(self._fetch, item.cid, item.length)
+
+    def _release(self, ahead: deque[_Ahead]) -> None:
+        """Cancel the read-ahead still queued, wait for what runs, return its budget."""
+        for item in ahead:
+            if item.fut is not None:
+                item.fut.cancel()
+        for item in ahead:
+            fut, item.fut = item.fut, None
+            if fut is None:
+                continue
+            if not fut.cancelled():
+                with suppress(Exception):
+                    fut.result()
+            self.b.read_budget.give(item.length)
+        ahead.clear()
+
+    def _iterate(self, start_key: bytes) -> Iterator[bytes]:
         with self.b.lock.shared():
-            ahead: list[tuple[int, Future[bytes]]] = []
-            entries = self._entries()
+            ahead: deque[_Ahead] = deque()
+            entries = self._entries(start_key)
             depth = max(1, self.b.settings.read_ahead)
+            exhausted = False
             try:
-                exhausted = False
                 while True:
                     while not exhausted and len(ahead) < depth:
                         try:
@@ -82,21 +183,17 @@ class Reader:
                         except StopIteration:
                             exhausted = True
                             break
-                        ahead.append((off, self.b.io.submit(self._fetch, cid, length)))
+                        ahead.append(_Ahead(off, cid, length))
                     if not ahead:
                         return
-                    off, fut = ahead.pop(0)
-                    data = fut.result()
-                    lo = max(0, self.first - off)
-                    hi = min(len(data), self.last - off + 1)
+                    self._schedule(ahead)
+                    item = ahead.popleft()
+                    data = self._take(item)
+                    lo = max(0, self.first - item.off)
+                    hi = min(len(data), self.last - item.off + 1)
                     if lo == 0 and hi == len(data):
                         yield data  # whole chunk: no copy
                     elif hi > lo:
                         yield data[lo:hi]
             finally:
-                for _, fut in ahead:
-                    fut.cancel()
-                for _, fut in ahead:
-                    if not fut.cancelled():
-                        with suppress(Exception):
-                            fut.result()
+                self._release(ahead)

@@ -31,7 +31,7 @@ from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.gc import GcResult, collect
 from objstore.blob.ingest import Ingested, IngestJob, check_length
 from objstore.blob.locks import GcLock
-from objstore.blob.reader import Reader
+from objstore.blob.reader import ReadAheadBudget, Reader
 from objstore.blob.records import (
     DATA_REC,
     STATE_DEAD,
@@ -57,7 +57,8 @@ class BlobSettings:
     window_size: int = 16 << 20
     batch_bytes: int = 256 << 20
     etag_mode: str = "md5"  # "md5" (S3-exact) or "blake3"
-    read_ahead: int = 4
+    read_ahead: int = 4  # chunks one reader fetches ahead of what it returns
+    read_ahead_bytes: int = 64 << 20  # read-ahead all readers of the store hold at most
 
     def __post_init__(self) -> None:
         if self.etag_mode not in ("md5", "blake3"):
@@ -84,6 +85,7 @@ class BlobStore:
         self.lock = lock
         # I/O threads: chunk writes on ingest, read-ahead with verification on reads.
         self.io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="objstore-io")
+        self.read_budget = ReadAheadBudget(settings.read_ahead_bytes)
         self._held = threading.local()
         # Enough reused window buffers for one streaming upload's ring, plus one.
         self.buffers = BufferPool(settings.window_size, keep=4)
@@ -249,12 +251,14 @@ class BlobStore:
     # --------------------------------------------------------------------- read
 
     def read(self, data_id: bytes, first: int, last: int) -> Iterator[bytes]:
-        """Yield the bytes ``first..last`` (inclusive) of a stored body, verified.
+        """The bytes ``first..last`` (inclusive) of a stored body, verified, as a stream.
 
-        Raises DataCorruption when a chunk is missing or does not match its
-        hash, DataGone when the body was deleted before reading started.
+        Raises DataGone now when the body was deleted before the call; nothing
+        is read (and no read-ahead held) until the stream's first ``next``.
+        Iterating raises DataCorruption when a chunk is missing or does not
+        match its hash.
         """
-        return Reader(self, data_id, first, last).iterate()
+        return Reader(self, data_id, first, last).open()
 
     def data_exists(self, txn: ReadTxn, data_id: bytes) -> bool:
         return txn.get(keyspace.DATA + data_id) is not None

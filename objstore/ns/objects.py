@@ -248,14 +248,14 @@ class ObjectOps(Index):
             )
             span = resolve_range(range, rec.size)
             first, last = span if span is not None else (0, rec.size - 1)
-            pieces = self._pieces(rec, first, last)
             try:
-                head = next(pieces, None)  # opens the read: surfaces errors now, not later
+                # Opens the read (a missing body surfaces now); no chunk is read yet.
+                pieces = self._pieces(rec, first, last)
             except DataGone:
                 gone = rec.data_id
                 continue  # deleted between lookup and read: look again
             return ObjectBody(
-                self._stream(head, pieces, rec, 0 if rec.size == 0 else last - first + 1),
+                self._stream(pieces, rec, 0 if rec.size == 0 else last - first + 1),
                 bucket=bucket,
                 key=rec.key,
                 version_id=info.version_id,
@@ -270,9 +270,7 @@ class ObjectOps(Index):
             )
         raise NoSuchKey(f"key {key!r} was deleted while being opened", key=key)
 
-    def _stream(
-        self, head: bytes | None, rest: Iterator[bytes], rec: VersionRecord, expected: int
-    ) -> Iterator[bytes]:
+    def _stream(self, rest: Iterator[bytes], rec: VersionRecord, expected: int) -> Iterator[bytes]:
         """The pieces of a body, checked to add up to ``expected`` bytes.
 
         A manifest with a hole, or one dropped by a concurrent delete, ends the
@@ -282,12 +280,9 @@ class ObjectOps(Index):
         """
         got = 0
         try:
-            if head is not None:
-                got += len(head)
-                yield head
-                for piece in rest:
-                    got += len(piece)
-                    yield piece
+            for piece in rest:
+                got += len(piece)
+                yield piece
         except ObjstoreError:
             raise
         except Exception as exc:
