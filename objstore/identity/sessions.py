@@ -62,6 +62,8 @@ __all__ = [
     "SessionClaims",
     "SessionCredentials",
     "SessionSealer",
+    "mint_session",
+    "open_session",
 ]
 
 CHAINED_MAX_SECONDS = 3600  # AWS caps a session made by role chaining at one hour
@@ -300,3 +302,22 @@ class SessionSealer:
         ):
             raise SignatureDoesNotMatch("The secret access key does not match the session.")
         return SessionCredentials(access_key_id, secret, session_token, claims)
+
+
+def mint_session(signing_key: bytes, claims: SessionClaims) -> SessionCredentials:
+    """:meth:`SessionSealer.mint` for a one-off call (a long-lived caller keeps a sealer)."""
+    return SessionSealer(signing_key).mint(claims)
+
+
+def open_session(
+    signing_key: bytes,
+    session_token: str,
+    access_key_id: str,
+    now: float,
+    *,
+    secret_access_key: str | None = None,
+) -> SessionCredentials:
+    """:meth:`SessionSealer.open` for a one-off call; raises as it does."""
+    return SessionSealer(signing_key).open(
+        session_token, access_key_id, now, secret_access_key=secret_access_key
+    )

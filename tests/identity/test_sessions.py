@@ -22,6 +22,8 @@ from objstore.identity.sessions import (
     SessionClaims,
     SessionCredentials,
     SessionSealer,
+    mint_session,
+    open_session,
 )
 
 KEY = bytes(range(32))
@@ -298,3 +300,20 @@ def test_round_trip_property(
     creds = sealer.mint(made)
     opened = sealer.open(creds.session_token, creds.access_key_id, NOW + duration - 1)
     assert isinstance(opened, SessionCredentials) and opened.claims == made
+
+
+def test_one_off_functions_match_the_sealer(sealer: SessionSealer) -> None:
+    """mint_session/open_session interoperate with a SessionSealer of the same key."""
+    creds = mint_session(KEY, claims())
+    assert sealer.open(creds.session_token, creds.access_key_id, NOW).claims == claims()
+    other = sealer.mint(claims())
+    opened = open_session(
+        KEY,
+        other.session_token,
+        other.access_key_id,
+        NOW,
+        secret_access_key=other.secret_access_key,
+    )
+    assert opened == other
+    with pytest.raises(InvalidClientTokenId):
+        open_session(OTHER_KEY, other.session_token, other.access_key_id, NOW)
