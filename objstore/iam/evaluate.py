@@ -14,12 +14,13 @@ Evaluation order (AWS's, as summarised in the house reference):
    * the identity policies, intersected with the permissions boundary and the session
      policy when those are given, and
    * the resource policy, by how its Allow names the caller (see ``principal.Grant``):
-     the caller directly (user, role session, federated user, service, provider ARN):
-     allowed outright, not limited by boundary or session policy; the role of a session,
-     or everyone (``"*"``): allowed if the boundary and session policy (when given) allow
-     too; the account: a delegation, which adds nothing to the identity policies.
+     the caller directly (user, role session, federated user, service, provider ARN) or
+     everyone (``"*"``, with or without an ``aws:PrincipalArn`` condition): allowed
+     outright, not limited by boundary or session policy; the role of a session: allowed
+     if the boundary and session policy (when given) allow too; the account: a
+     delegation, which adds nothing to the identity policies.
    A federated-user session (``GetFederationToken``) always needs its session policy:
-   without one, only a resource policy naming the session itself allows.
+   without one, only a resource policy naming the session itself (or everyone) allows.
 4. **Cross account**: both the caller's side (identity AND boundary AND session; a foreign
    root counts as allowed on its side) and the resource policy must allow; here naming
    the caller's account suffices.
@@ -463,9 +464,9 @@ def decide(
         allowed = grant is not Grant.NONE
     elif account == resource_account:
         allowed = (
-            (identity_allowed and limits_ok)
-            or grant is Grant.DIRECT
-            or (grant >= Grant.EVERYONE and limits_ok)
+            grant >= Grant.EVERYONE
+            or (identity_allowed and limits_ok)
+            or (grant is Grant.ROLE and limits_ok)
         )
     else:
         caller_side = ptype is PrincipalType.ROOT or (identity_allowed and limits_ok)

@@ -12,10 +12,18 @@ caller, because the evaluation order depends on it (see ``evaluate.py``):
 
 * ``DIRECT``: the caller itself (user ARN, role-session ARN, federated-user ARN, service,
   provider, canonical user; the account for its own root);
-* ``ROLE``: the role of an assumed-role session;
-* ``EVERYONE``: ``"*"`` or ``{"AWS": "*"}`` (equivalent, as AWS documents);
+* ``EVERYONE``: ``"*"`` or ``{"AWS": "*"}`` (equivalent, as AWS documents); a grant to
+  everyone reaches the caller itself, so in the caller's own account it is not limited by a
+  permissions boundary or session policy either (AWS documents this for ``"*"`` with an
+  ``aws:PrincipalArn`` condition, and a condition can only narrow a grant);
+* ``ROLE``: the role of an assumed-role session (limited by boundary and session policy);
 * ``ACCOUNT``: the caller's account (``"111122223333"`` or ``arn:aws:iam::111122223333:root``),
   which delegates the decision to that account's own IAM policies.
+
+The values an element lists are alternatives (an OR): :meth:`PrincipalElement.grant`
+answers with the strongest way any of them names the caller, so
+``{"AWS": ["111122223333", "*"]}`` names a user of that account as everyone, not merely
+through its account.
 
 Wildcards other than a bare ``"*"`` are not allowed in principal values (AWS rejects them).
 Principal ARNs compare exactly; a role is matched by account and name, because a session ARN
@@ -73,12 +81,12 @@ class PrincipalType(enum.StrEnum):
 
 
 class Grant(enum.IntEnum):
-    """How a Principal element names the caller; higher is more specific."""
+    """How a Principal element names the caller; higher grants more (see the module doc)."""
 
     NONE = 0
     ACCOUNT = 1
-    EVERYONE = 2
-    ROLE = 3
+    ROLE = 2
+    EVERYONE = 3
     DIRECT = 4
 
 
@@ -407,27 +415,34 @@ class PrincipalElement:
         )
 
     def grant(self, p: Principal) -> Grant:
-        """How specifically this element names ``p`` (NONE when it does not)."""
+        """The strongest way any listed value names ``p`` (NONE when none does).
+
+        Checked strongest first, so the first hit is the answer.
+        """
         t = p.type
         if t is PrincipalType.SERVICE:
-            if p.arn in self.services:
-                return Grant.DIRECT
+            listed = p.arn in self.services
         elif t is PrincipalType.WEB_IDENTITY:
-            if p.arn in self.federated:
-                return Grant.DIRECT
-        elif t is not PrincipalType.ANONYMOUS:
+            listed = p.arn in self.federated
+        elif t is PrincipalType.ANONYMOUS:
+            listed = False
+        else:
             if p.arn in self.arns:
                 return Grant.DIRECT
             if p.canonical_user is not None and p.canonical_user.lower() in self.canonical:
                 return Grant.DIRECT
+            in_account = p.account is not None and p.account in self.accounts
+            if in_account and t is PrincipalType.ROOT:
+                return Grant.DIRECT
+            if self.everyone:
+                return Grant.EVERYONE
             if p._role_key is not None and p._role_key in self.roles:
                 # Naming the role (not the session) leaves boundary and session policy in force.
                 return Grant.ROLE
-            if p.account is not None and p.account in self.accounts:
-                return Grant.DIRECT if t is PrincipalType.ROOT else Grant.ACCOUNT
-        if self.everyone:
-            return Grant.EVERYONE
-        return Grant.NONE
+            return Grant.ACCOUNT if in_account else Grant.NONE
+        if listed:
+            return Grant.DIRECT
+        return Grant.EVERYONE if self.everyone else Grant.NONE
 
     def excludes(self, p: Principal, *, has_boundary: bool) -> bool:
         """Whether ``p`` is exempt from a ``NotPrincipal`` statement listing this element.

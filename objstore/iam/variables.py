@@ -213,6 +213,17 @@ class Template:
             return None
         return Glob.from_parts(parts, ignore_case=ignore_case)
 
+    def colons_before_first_variable(self) -> int:
+        """How many ``:`` of the template's own text come before its first variable
+        (all of them when it has none): an ARN's resource part starts after the fifth."""
+        count = 0
+        for piece in self._pieces:
+            if isinstance(piece, _Var):
+                return count
+            if isinstance(piece, str):
+                count += piece.count(":")
+        return count
+
     def missing_variables(self, ctx: RequestContext) -> list[str]:
         """Names (as written) of referenced keys absent from ``ctx`` and without default."""
         return [

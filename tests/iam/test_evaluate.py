@@ -140,13 +140,12 @@ def test_boundary_does_not_limit_resource_policy_naming_user() -> None:
     assert decision.allowed and not decision.boundary_allowed
 
 
-def test_boundary_limits_resource_policy_naming_role_or_everyone() -> None:
-    """Naming the role (for a session) or everyone still needs the boundary."""
-    for principal in ({"AWS": ROLE}, "*"):
-        policy = rp(stmt(Principal=principal))
-        assert effect(SESSION, resource_policy=policy) == "allowed"
-        assert effect(SESSION, resource_policy=policy, boundary=ALLOW_IAM) == "implicitDeny"
-        assert effect(SESSION, resource_policy=policy, boundary=ALLOW_S3) == "allowed"
+def test_boundary_limits_resource_policy_naming_role() -> None:
+    """Naming the role (for a session) still needs the boundary."""
+    policy = rp(stmt(Principal={"AWS": ROLE}))
+    assert effect(SESSION, resource_policy=policy) == "allowed"
+    assert effect(SESSION, resource_policy=policy, boundary=ALLOW_IAM) == "implicitDeny"
+    assert effect(SESSION, resource_policy=policy, boundary=ALLOW_S3) == "allowed"
 
 
 def test_session_policy_intersects() -> None:
