@@ -32,7 +32,8 @@ catching I/O failures::
     └── ServerError                      500
         ├── InternalError
         ├── StoreClosed                  (a call after Store.close())
-        └── DataCorruption               (stored bytes no longer match their hash)
+        ├── DataCorruption               (stored bytes no longer match their hash)
+        └── ServiceUnavailable           503 (retry: e.g. an upload outlived its gc lease)
 
 ``DataCorruption`` is never a ``LookupError``: corrupted data must not look
 like missing data, or a caller might "repair" it by writing over it.
@@ -314,6 +315,16 @@ class StoreClosed(ServerError):
 
 class DataCorruption(ServerError):
     """Stored data no longer matches its content hash."""
+
+
+class ServiceUnavailable(ServerError):
+    """The request could not be completed now; retrying it will succeed.
+
+    Raised, for example, when an upload stalled past its gc lease: garbage
+    collection may have removed chunks it meant to reuse, so it stores nothing.
+    """
+
+    http_status = 503
 
 
 def all_error_classes() -> list[type[ObjstoreError]]:

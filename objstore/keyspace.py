@@ -11,12 +11,14 @@ BUCKET = b"B"  # B <bucket>                        -> bucket record
 VERSION = b"V"  # V <bucket> 00 <ekey> <inv seq>    -> version record (objects and delete markers)
 LATEST = b"L"  # L <bucket> 00 <ekey>              -> summary of the newest version, if an object
 NULLVER = b"N"  # N <bucket> 00 <ekey>              -> seq of the key's "null" version
-COUNTER = b"S"  # S <name>                          -> 8-byte counter
+COUNTER = b"S"  # S <name>                          -> 8-byte counter (seq, gc generation, stat.*)
 DATA = b"D"  # D <data id>                       -> data record (refcount, size, state)
 MANIFEST = b"M"  # M <data id> <offset>              -> chunk id + length
-CHUNKREF = b"C"  # C <chunk id>                      -> reference count
-PENDING = b"P"  # P <data id>                       -> upload in progress (for crash cleanup)
-DEAD = b"X"  # X <data id>                       -> body no version uses any more (gc drops it)
+CHUNKREF = b"C"  # C <chunk id>                      -> refs, length, gen refs fell to 0, flags
+PENDING = b"P"  # P <data id>                       -> lease id of an upload in progress
+DEAD = b"X"  # X <data id>                       -> gen at which no version used it (gc drops it)
+LEASE = b"H"  # H <lease id>                      -> a store handle's lease (see blob/leases.py)
+DOOMED = b"K"  # K <chunk id>                      -> gc deleting the chunk: owner lease, done gen
 CONFIG = b"G"  # G <name>                          -> store settings fixed at creation
 
 # Identities (objstore/identity/): lower-case letters, so storage kinds keep the upper case.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from types import TracebackType
 
@@ -12,16 +13,20 @@ from objstore import keyspace
 from objstore.authz import Authorizer, Identity
 from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.files import FileChunkStore
-from objstore.blob.locks import FileGcLock, GcLock, ThreadGcLock
+from objstore.blob.fsck import FsckResult, fsck
+from objstore.blob.gc import Background
 from objstore.blob.memory import MemoryChunkStore
-from objstore.blob.store import BlobSettings, BlobStore, GcResult
+from objstore.blob.store import BlobSettings, BlobStore, GcResult, GcSettings
 from objstore.client import Client
 from objstore.engine import AuditSink, Engine
 from objstore.errors import InvalidArgument, StoreClosed
 from objstore.identity.layer import IdentityLayer
-from objstore.meta.base import MetadataStore
+from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.memory import MemoryMetadataStore
+from objstore.meta.scan import scan_prefix
+from objstore.ns import stats
 from objstore.ns.namespace import Limits, Namespace
+from objstore.ns.records import VersionRecord
 
 _ACCOUNT_KEY = keyspace.CONFIG + b"account"
 
@@ -34,7 +39,6 @@ class Store:
         chunks: ChunkStore,
         meta: MetadataStore,
         *,
-        lock: GcLock,
         path: str | None = None,
         authorizer: Authorizer | None = None,
         settings: BlobSettings | None = None,
@@ -43,6 +47,7 @@ class Store:
         audit: AuditSink | None = None,
         account_id: str | None = None,
         secret_key: bytes | None = None,
+        gc: GcSettings | None = None,
     ) -> None:
         if account_id is not None and not (
             isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()
@@ -51,7 +56,7 @@ class Store:
         self.path = path
         self._chunks = chunks
         self._meta = meta
-        self.blobs = BlobStore(chunks, meta, settings or BlobSettings(), lock)
+        self.blobs = BlobStore(chunks, meta, settings or BlobSettings(), gc=gc, clock=clock)
         self.namespace = Namespace(meta, self.blobs, limits=limits, clock=clock)
         self.account_id = self._account(account_id)
         self.identity = IdentityLayer(
@@ -74,15 +79,19 @@ class Store:
         )
         self.root = Client(self.engine, Identity.root(self.account_id))
         self._closed = False
+        # Heartbeats and background gc passes (None when gc_interval is None).
+        self._background = Background.start(self.blobs)
 
     def _account(self, wanted: str | None) -> str:
         with self._meta.begin_write() as txn:
             raw = txn.get(_ACCOUNT_KEY)
             if raw is not None:
+                stats.ensure_kept(txn)
                 return raw.decode()
             # Fixed at creation: bucket ownership and ARNs refer to it.
             account = wanted or "000000000000"
             txn.put(_ACCOUNT_KEY, account.encode())
+            stats.ensure_kept(txn)
             return account
 
     def client(
@@ -118,15 +127,66 @@ class Store:
         themselves (every call still goes through the authorizer)."""
         return Client(self.engine, identity)
 
-    def gc(self, *, timeout: float | None = 60.0) -> GcResult:
-        """Delete chunks no object references any more, and leftovers of crashed uploads."""
-        return self.blobs.gc(timeout=timeout)
+    def gc(self, *, orphans: bool = True, timeout: float | None = None) -> GcResult:
+        """Run one garbage collection pass now; see :mod:`objstore.blob.gc`.
+
+        Drops deleted objects' bodies and crashed uploads, deletes chunks nothing
+        references, and (``orphans``) chunk files no record names. Never waits
+        for readers or writers: what they may still use is kept for a later pass.
+        ``timeout`` is accepted for compatibility and ignored (gc never waits).
+        Raises StoreClosed after :meth:`close`.
+        """
+        self._check_open()
+        return self.blobs.gc(orphans=orphans)
+
+    def fsck(self, *, verify_data: bool = True, repair: bool = False) -> FsckResult:
+        """Check every metadata reference and (``verify_data``) every chunk's hash.
+
+        Changes nothing unless ``repair``: then chunks found missing or corrupt
+        are quarantined (the next upload of their bytes rewrites them and heals
+        every object that uses them) and the statistics counters are recounted.
+        Raises StoreClosed after :meth:`close`.
+        """
+        self._check_open()
+
+        def users(txn: ReadTxn) -> Counter[bytes]:
+            return Counter(
+                rec.data_id
+                for _, v in scan_prefix(txn, keyspace.VERSION)
+                if (rec := VersionRecord.decode(v)).data_id is not None
+            )
+
+        def recount(txn: WriteTxn) -> None:
+            stats.rewrite(txn, stats.scan(txn))
+
+        return fsck(
+            self.blobs,
+            verify_data=verify_data,
+            repair=repair,
+            data_refs=users,
+            recount=recount,
+        )
+
+    def stats(self) -> stats.StoreStats:
+        """Objects, versions, bytes and dedup ratio (counters: no scan).
+
+        Raises StoreClosed after :meth:`close`.
+        """
+        self._check_open()
+        with self._meta.begin() as txn:
+            return stats.read(txn)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed("the store is closed")
 
     def close(self) -> None:
         """Release the store; further calls fail."""
         if self._closed:
             return
         self._closed = True
+        if self._background is not None:
+            self._background.close()
         self.engine.closed = True
         self.identity.close()
         self.namespace.closed = True
@@ -161,6 +221,8 @@ def open_store(
     chunk_store: ChunkStore | None = None,
     metadata_store: MetadataStore | None = None,
     secret_key: bytes | None = None,
+    gc_interval: float | None = 300.0,
+    lease_ttl: float = 600.0,
 ) -> Store:
     """Open (creating if needed) the store at ``path``; ``None`` keeps it in memory.
 
@@ -168,9 +230,12 @@ def open_store(
     call unless ``authorizer`` is given. Credentials are sealed with ``secret_key``
     (32 bytes, e.g. from a secrets manager) or else with ``path/identity.key``,
     created with mode 0600 (pass ``secret_key`` with a persistent
-    ``metadata_store`` and no ``path``). Raises
-    InvalidArgument for bad settings or a path that cannot hold a store,
-    InternalError when the metadata cannot be opened.
+    ``metadata_store`` and no ``path``). ``gc_interval``: seconds between
+    background garbage collection passes (None: only on demand, :meth:`Store.gc`);
+    ``lease_ttl``: how long (seconds) a stalled upload or an idle open body stays
+    protected from gc (see ``docs/architecture.md``); ``clock`` (ns since the
+    epoch) also times leases. Raises InvalidArgument for bad settings or a path
+    that cannot hold a store, InternalError when the metadata cannot be opened.
     """
     try:
         settings = BlobSettings(
@@ -179,15 +244,16 @@ def open_store(
             inline_threshold=inline_threshold,
             etag_mode=etag_mode,
         )
-    except ValueError as exc:
+        if isinstance(gc_interval, bool) or isinstance(lease_ttl, bool):
+            raise ValueError("gc_interval and lease_ttl are numbers of seconds")
+        gc = GcSettings(lease_ttl=lease_ttl, interval=gc_interval)
+    except (ValueError, TypeError) as exc:
         raise InvalidArgument(str(exc)) from None
-    lock: GcLock
     opened: list[ChunkStore | MetadataStore] = []  # closed again if opening fails
     try:
         if path is None:
             chunks: ChunkStore = chunk_store or MemoryChunkStore()
             meta: MetadataStore = metadata_store or MemoryMetadataStore()
-            lock = ThreadGcLock()
             where = None
         else:
             where = os.fspath(path)
@@ -202,11 +268,9 @@ def open_store(
                 metadata_store = LmdbMetadataStore(os.path.join(where, "meta"))
                 opened.append(metadata_store)
             meta = metadata_store
-            lock = FileGcLock(os.path.join(where, "gc.lock"))
         return Store(
             chunks,
             meta,
-            lock=lock,
             path=where,
             authorizer=authorizer,
             settings=settings,
@@ -215,6 +279,7 @@ def open_store(
             audit=audit,
             account_id=account_id,
             secret_key=secret_key,
+            gc=gc,
         )
     except BaseException as exc:
         # A half-opened store must not keep its files open (LMDB allows one

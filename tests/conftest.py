@@ -17,7 +17,6 @@ import pytest
 
 import objstore
 from objstore.blob.files import FileChunkStore
-from objstore.blob.locks import FileGcLock, ThreadGcLock
 from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.store import BlobSettings
 from objstore.meta.lmdb_store import LmdbMetadataStore
@@ -59,7 +58,6 @@ def open_batched(path: Path | None, **kwargs: Any) -> objstore.Store:
         return objstore.Store(
             MemoryChunkStore(),
             MemoryMetadataStore(),
-            lock=ThreadGcLock(),
             settings=BATCHED,
             **kwargs,
         )
@@ -67,7 +65,6 @@ def open_batched(path: Path | None, **kwargs: Any) -> objstore.Store:
     return objstore.Store(
         FileChunkStore(path / "chunks"),
         LmdbMetadataStore(path / "meta"),
-        lock=FileGcLock(str(path / "gc.lock")),
         path=str(path),
         settings=BATCHED,
         **kwargs,

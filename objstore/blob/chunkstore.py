@@ -68,6 +68,26 @@ class ChunkStore(Protocol):
         """Every chunk id present (for garbage collection and scrubbing)."""
         ...
 
+    def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        """``(size, mtime in ns)`` of a chunk, or None if absent.
+
+        The time is when the chunk was last written, on the clock of whoever
+        wrote it (gc compares it with lease floors to spot crash leftovers).
+        """
+        ...
+
+    def clean_tmp(self, older_than_ns: int) -> int:
+        """Delete half-written leftovers last touched before ``older_than_ns``; how many."""
+        ...
+
+    def set_aside(self, cid: ChunkId) -> bool:
+        """Move a bad chunk out of the way (kept for inspection, never read again).
+
+        Afterwards the chunk is absent, so a new ``put`` writes it afresh.
+        Returns whether there was anything to move.
+        """
+        ...
+
     def close(self) -> None:
         """Release resources."""
         ...

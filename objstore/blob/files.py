@@ -253,6 +253,37 @@ class FileChunkStore:
                         yield cid
         yield from pending
 
+    def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self._path(cid))
+        except FileNotFoundError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def clean_tmp(self, older_than_ns: int) -> int:
+        removed = 0
+        with os.scandir(self._tmp) as entries:
+            for entry in entries:
+                try:
+                    if entry.stat().st_mtime_ns < older_than_ns:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue  # renamed into place or removed meanwhile
+        return removed
+
+    def set_aside(self, cid: ChunkId) -> bool:
+        aside = os.path.join(self.root, "quarantine")
+        os.makedirs(aside, exist_ok=True)
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        try:
+            os.rename(self._path(cid), os.path.join(aside, f"{cid.hex()}.{self._pid}.{n}"))
+        except FileNotFoundError:
+            return False
+        return True
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None

@@ -1,61 +1,389 @@
-"""Garbage collection: drop dead bodies, crashed uploads' leftovers, unreferenced chunks."""
+"""Garbage collection: incremental, lease-based, safe beside writers, readers and other gcs.
+
+One pass (:func:`collect`), each step in bounded batches, each batch its own
+short transaction (re-checking what a read snapshot suggested):
+
+1. :meth:`Leases.advance`: bump the gc gen, renew this handle's lease, delete
+   expired leases; the result says what died early enough to be collected.
+2. Release pending uploads whose lease is gone (crashed or stalled writers).
+3. Drop dead bodies that died below the horizon gen (their manifests and
+   chunk references).
+4. Advance again, so chunks released by 2-3 are eligible in the same pass.
+5. Doom zero-reference chunks that fell to zero below the horizon gen: one
+   transaction deletes their records and writes ``K`` marks owned by this
+   lease; then the files are unlinked; then a transaction bumps the gen and
+   marks the ``K`` records done. A writer that decided to use such a chunk
+   before the done gen fails at its commit (see :meth:`Leases.check`).
+6. Finish dooms whose owner died mid-way; doom chunk files no record names
+   that are older than every live lease's floor (leftovers of crashed
+   uploads); remove old ``chunks/tmp`` files the same way.
+7. Forget done ``K`` marks every live ticket started after.
+
+Nothing here waits for a writer or reader, and two passes at once (in one
+process or many) are safe: every step re-checks its preconditions inside the
+transaction that acts on them, and only the lease that doomed a chunk marks it
+done (another gc takes over only once that lease has expired).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId
-from objstore.blob.records import REF, drop_data
+from objstore.blob.leases import Horizon
+from objstore.blob.records import (
+    DATA_REC,
+    DEAD_REC,
+    DOOM_REC,
+    GEN,
+    STAT_CHUNKS,
+    STAT_STORED,
+    STATE_DEAD,
+    ChunkRec,
+    drop_data,
+    get_chunk,
+    get_doom,
+)
+from objstore.errors import StoreClosed
+from objstore.meta import counters
+from objstore.meta.base import MetadataStore
 from objstore.meta.scan import scan_prefix
 
 if TYPE_CHECKING:
     from objstore.blob.store import BlobStore
 
+DEFAULT_BATCH = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class GcResult:
-    """What a garbage collection removed."""
+    """What one garbage collection pass examined and removed."""
 
-    chunks_deleted: int
-    pending_uploads_released: int
+    chunks_examined: int  # chunk records and unreferenced chunk files looked at
+    chunks_deleted: int  # chunk files deleted (zero-reference and orphaned)
+    bytes_freed: int  # their size
+    bodies_dropped: int  # deleted objects' bodies whose manifests were dropped
+    uploads_released: int  # pending uploads of crashed or stalled writers
+    orphans_deleted: int  # of chunks_deleted: files no chunk record named
+    tmp_deleted: int  # leftover files in chunks/tmp
+    leases_expired: int  # leases of handles that stopped renewing them
+    complete: bool  # False if the pass stopped early (store closed, lease lost)
+
+    @property
+    def pending_uploads_released(self) -> int:
+        """Older name of :attr:`uploads_released`."""
+        return self.uploads_released
 
 
-def collect(blobs: BlobStore, *, timeout: float | None = None) -> GcResult:
-    """Delete unreferenced chunks and the leftovers of crashed uploads.
+class _Stop(Exception):
+    """The pass must stop: the store is closing or this handle lost its lease."""
 
-    Waits (up to ``timeout`` seconds) until no writer or reader is active.
-    Raises InternalError if the store stays busy past ``timeout``.
-    """
-    with blobs.lock.exclusive(timeout=timeout):
-        released = 0
-        with blobs.meta.begin_write() as txn:
-            # Bodies no version uses: no reader is active now, so they can go.
-            dead = [k for k, _ in scan_prefix(txn, keyspace.DEAD)]
-            for key in dead:
-                drop_data(txn, key[1:])
-                txn.delete(key)
-        with blobs.meta.begin_write() as txn:
-            # No writer runs now, in any process: every pending record is a crash leftover.
-            pend = [k for k, _ in scan_prefix(txn, keyspace.PENDING)]
-            for key in pend:
-                drop_data(txn, key[1:])
-                txn.delete(key)
-                released += 1
-        doomed: list[ChunkId] = []
-        with blobs.meta.begin_write() as txn:
-            for key, value in list(scan_prefix(txn, keyspace.CHUNKREF)):
-                if REF.unpack(value)[0] == 0:
-                    doomed.append(ChunkId(key[1:]))
+
+class _Pass:
+    def __init__(self, blobs: BlobStore, batch: int, stop: threading.Event | None) -> None:
+        self.b = blobs
+        self.meta: MetadataStore = blobs.meta
+        self.batch = max(1, batch)
+        self.stop = stop
+        self.examined = self.deleted = self.freed = self.bodies = 0
+        self.uploads = self.orphans = self.tmp = self.leases = 0
+
+    def check_stop(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise _Stop
+
+    def advance(self) -> Horizon:
+        h = self.b.leases.advance()
+        self.leases += h.reaped
+        return h
+
+    def _batches(self, prefix: bytes) -> Iterator[list[tuple[bytes, bytes]]]:
+        """Records under ``prefix`` in batches, each read in its own short snapshot."""
+        cursor: bytes | None = None
+        while True:
+            self.check_stop()
+            with self.meta.begin() as txn:
+                rows = []
+                for key, value in scan_prefix(txn, prefix, cursor):
+                    if key == cursor:
+                        continue
+                    rows.append((key, value))
+                    if len(rows) >= self.batch:
+                        break
+            if not rows:
+                return
+            yield rows
+            if len(rows) < self.batch:
+                return
+            cursor = rows[-1][0]
+
+    # ------------------------------------------------------------ bodies
+
+    def release_uploads(self, h: Horizon) -> None:
+        for rows in self._batches(keyspace.PENDING):
+            stale = [k for k, v in rows if v not in h.live]
+            if not stale:
+                continue
+            with self.meta.begin_write() as txn:
+                for key in stale:
+                    lid = txn.get(key)
+                    if lid is None or txn.get(keyspace.LEASE + lid) is not None:
+                        continue  # committed, aborted, or its writer is alive after all
+                    drop_data(txn, key[1:])
                     txn.delete(key)
-        # The references are gone (committed) before the files: a crash in
-        # between leaves only unreferenced files, never a dangling reference.
-        blobs.chunks.delete_many(doomed)
-        referenced: set[bytes] = set()
-        with blobs.meta.begin() as rtxn:
-            for key, _ in scan_prefix(rtxn, keyspace.CHUNKREF):
-                referenced.add(key[1:])
-        orphans = [c for c in blobs.chunks.iter_ids() if c not in referenced]
-        blobs.chunks.delete_many(orphans)
-        return GcResult(len(doomed) + len(orphans), released)
+                    self.uploads += 1
+
+    def drop_bodies(self, h: Horizon) -> None:
+        for rows in self._batches(keyspace.DEAD):
+            ripe = [k for k, v in rows if _dead_gen(v) < h.gen]
+            if not ripe:
+                continue
+            with self.meta.begin_write() as txn:
+                for key in ripe:
+                    raw = txn.get(key)
+                    if raw is None or _dead_gen(raw) >= h.gen:
+                        continue
+                    rec = txn.get(keyspace.DATA + key[1:])
+                    if rec is None or DATA_REC.unpack(rec)[2] == STATE_DEAD:
+                        if rec is not None:
+                            drop_data(txn, key[1:])
+                        self.bodies += 1
+                    txn.delete(key)
+
+    # ------------------------------------------------------------ chunks
+
+    def sweep_chunks(self, h: Horizon) -> None:
+        for rows in self._batches(keyspace.CHUNKREF):
+            self.examined += len(rows)
+            ripe = []
+            for key, value in rows:
+                rec = ChunkRec.decode(value)
+                if rec.refs == 0 and rec.zero_gen < h.gen:
+                    ripe.append(ChunkId(key[1:]))
+            if ripe:
+                self.doom(h, ripe, orphans=False)
+
+    def doom(self, h: Horizon, cids: list[ChunkId], *, orphans: bool) -> None:
+        """Delete ``cids`` (re-checked) by the K protocol: mark, unlink, mark done."""
+        doomed: list[ChunkId] = []
+        with self.meta.begin_write() as txn:
+            for cid in cids:
+                doom = get_doom(txn, cid)
+                if doom is not None and doom[1] == 0:
+                    continue  # another gc is deleting it
+                rec = get_chunk(txn, cid)
+                if orphans:
+                    if rec is not None:
+                        continue  # a writer committed a reference meanwhile
+                else:
+                    if rec is None or rec.refs != 0 or rec.zero_gen >= h.gen:
+                        continue  # reused or revived meanwhile
+                    txn.delete(keyspace.CHUNKREF + cid)
+                    counters.add(txn, STAT_CHUNKS, -1)
+                    counters.add(txn, STAT_STORED, -rec.length)
+                    self.freed += rec.length
+                txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(h.own, 0))
+                doomed.append(cid)
+        if doomed:
+            self.unlink(h.own, doomed)
+            self.deleted += len(doomed)
+
+    def unlink(self, owner: bytes, cids: list[ChunkId]) -> None:
+        # The lease must still be ours with time to spare: once it expires another
+        # gc may finish these dooms, and our unlink must not land after theirs.
+        if not self.b.leases.fresh(owner):
+            raise _Stop
+        self.b.chunks.delete_many(cids)
+        with self.meta.begin_write() as txn:
+            done = counters.add(txn, GEN, 1)
+            for cid in cids:
+                doom = get_doom(txn, cid)
+                if doom is not None and doom[0] == owner and doom[1] == 0:
+                    txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(owner, done))
+
+    def take_over(self, h: Horizon) -> None:
+        """Finish dooms whose owning gc died between its mark and its done mark."""
+        for rows in self._batches(keyspace.DOOMED):
+            orphaned = [
+                ChunkId(k[1:])
+                for k, v in rows
+                if DOOM_REC.unpack(v)[1] == 0 and DOOM_REC.unpack(v)[0] not in h.live
+            ]
+            if not orphaned:
+                continue
+            mine = []
+            with self.meta.begin_write() as txn:
+                for cid in orphaned:
+                    doom = get_doom(txn, cid)
+                    if doom is None or doom[1] != 0:
+                        continue
+                    if txn.get(keyspace.LEASE + doom[0]) is not None:
+                        continue
+                    txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(h.own, 0))
+                    mine.append(cid)
+            if mine:
+                self.unlink(h.own, mine)
+
+    def sweep_orphans(self, h: Horizon) -> None:
+        """Chunk files no record names, older than every live lease's floor."""
+        for ids in _chunked(self.b.chunks.iter_ids(), self.batch):
+            self.check_stop()
+            self.examined += len(ids)
+            with self.meta.begin() as txn:
+                unnamed = [
+                    c
+                    for c in ids
+                    if get_chunk(txn, c) is None and (get_doom(txn, c) or (b"", 1))[1] != 0
+                ]
+            ripe = []
+            for cid in unnamed:
+                st = self.b.chunks.stat(cid)
+                if st is not None and st[1] < h.floor_ns:
+                    ripe.append(cid)
+                    self.freed += st[0]
+            if ripe:
+                before = self.deleted
+                self.doom(h, ripe, orphans=True)
+                self.orphans += self.deleted - before
+        self.tmp += self.b.chunks.clean_tmp(h.floor_ns)
+
+    def prune_dooms(self, h: Horizon) -> None:
+        """Forget done K marks: every live ticket started after the files were gone."""
+        for rows in self._batches(keyspace.DOOMED):
+            old = [k for k, v in rows if 0 < DOOM_REC.unpack(v)[1] <= h.gen]
+            if not old:
+                continue
+            with self.meta.begin_write() as txn:
+                for key in old:
+                    raw = txn.get(key)
+                    if raw is not None and 0 < DOOM_REC.unpack(raw)[1] <= h.gen:
+                        txn.delete(key)
+
+    def result(self, complete: bool) -> GcResult:
+        return GcResult(
+            chunks_examined=self.examined,
+            chunks_deleted=self.deleted,
+            bytes_freed=self.freed,
+            bodies_dropped=self.bodies,
+            uploads_released=self.uploads,
+            orphans_deleted=self.orphans,
+            tmp_deleted=self.tmp,
+            leases_expired=self.leases,
+            complete=complete,
+        )
+
+
+def _dead_gen(raw: bytes) -> int:
+    return DEAD_REC.unpack(raw)[0] if len(raw) == DEAD_REC.size else 0
+
+
+def _chunked(items: Iterable[ChunkId], n: int) -> Iterator[list[ChunkId]]:
+    batch: list[ChunkId] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def collect(
+    blobs: BlobStore,
+    *,
+    batch: int = DEFAULT_BATCH,
+    orphans: bool = True,
+    stop: threading.Event | None = None,
+) -> GcResult:
+    """One gc pass (see the module docstring); never waits for writers or readers.
+
+    ``orphans`` also walks every chunk file for leftovers no record names (the
+    costly step: a directory walk). ``stop`` ends the pass between batches.
+    """
+    p = _Pass(blobs, batch, stop)
+    try:
+        h = p.advance()
+        p.release_uploads(h)
+        p.drop_bodies(h)
+        h = p.advance()
+        p.sweep_chunks(h)
+        p.take_over(h)
+        if orphans:
+            p.sweep_orphans(h)
+        p.prune_dooms(h)
+    except _Stop:
+        return p.result(False)
+    return p.result(True)
+
+
+def free_now(blobs: BlobStore, cids: Iterable[ChunkId]) -> int:
+    """Delete ``cids`` at once if they are unreferenced and no live ticket may want them.
+
+    For a failed upload's chunks. Those another lease may still want stay for
+    the next gc. Returns how many files were deleted.
+    """
+    wanted = list(dict.fromkeys(cids))
+    if not wanted:
+        return 0
+    p = _Pass(blobs, DEFAULT_BATCH, None)
+    try:
+        h = p.advance()
+        for i in range(0, len(wanted), p.batch):
+            p.doom(h, wanted[i : i + p.batch], orphans=False)
+    except _Stop:
+        pass
+    return p.deleted
+
+
+class Background:
+    """One daemon thread per store handle: lease heartbeats and periodic gc passes.
+
+    Every quarter of the lease ttl it renews the lease; every ``interval``
+    seconds it runs a pass (walking every chunk file for leftovers only every
+    ``orphan_every``-th pass, since that walk is the costly part). A failing
+    pass is remembered in :attr:`error` and retried at the next interval.
+    """
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+        self.stop = threading.Event()
+        self.last: GcResult | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="objstore-gc", daemon=True)
+
+    @classmethod
+    def start(cls, blobs: BlobStore) -> Background | None:
+        if blobs.gc_settings.interval is None:
+            return None
+        bg = cls(blobs)
+        bg.thread.start()
+        return bg
+
+    def _run(self) -> None:
+        s = self.blobs.gc_settings
+        assert s.interval is not None
+        beat = s.lease_ttl / 4
+        next_gc = time.monotonic() + s.interval
+        passes = 0
+        while not self.stop.wait(max(0.0, min(beat, next_gc - time.monotonic()))):
+            try:
+                if time.monotonic() >= next_gc:
+                    passes += 1
+                    self.last = self.blobs.gc(orphans=passes % s.orphan_every == 0, stop=self.stop)
+                    next_gc = time.monotonic() + s.interval
+                else:
+                    self.blobs.leases.heartbeat()
+            except StoreClosed:
+                return
+            except Exception as exc:  # kept for inspection; retried at the next interval
+                self.error = exc
+                next_gc = time.monotonic() + s.interval
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()

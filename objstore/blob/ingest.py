@@ -18,10 +18,13 @@ batch is committed inside the caller's namespace transaction, which makes the
 object visible atomically.
 
 Durability and races: a chunk reference is committed only after the chunk is
-synced, so "referenced" implies "durable", and dedup trusts only references.
-Writers hold a shared lock from the first chunk to their commit; garbage
-collection holds it exclusively, so it never deletes a chunk that an
-in-flight writer decided to reuse.
+synced, so "referenced" implies "durable", and dedup trusts only references
+(never a quarantined one: such a chunk is written again). A writer registers a
+lease ticket before its first dedup decision and its commit re-checks it
+(:meth:`Leases.check`); a chunk that had fallen to zero references before the
+ticket is *revived* (its zero gen renewed) before reuse, so gc never deletes a
+chunk an in-flight writer decided to reuse (see :mod:`.leases`). A failed
+upload releases what it stored at once (:func:`release_failed`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -39,9 +42,24 @@ import blake3
 
 from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId
-from objstore.blob.records import DATA_REC, STATE_PENDING, apply_entries, drop_data
+from objstore.blob.gc import free_now
+from objstore.blob.leases import Ticket
+from objstore.blob.records import (
+    DATA_REC,
+    STAT_CHUNKS,
+    STAT_STORED,
+    STATE_PENDING,
+    ChunkRec,
+    apply_entries,
+    current_gen,
+    drop_data,
+    get_chunk,
+    get_doom,
+)
 from objstore.blob.source import _StreamWindows
-from objstore.errors import EntityTooLarge, IncompleteBody
+from objstore.errors import EntityTooLarge, IncompleteBody, ServiceUnavailable
+from objstore.meta import counters
+from objstore.meta.scan import scan_prefix
 
 if TYPE_CHECKING:
     from objstore.blob.store import BlobStore
@@ -61,7 +79,44 @@ class Ingested:
     has_pending_record: bool = False
     staged: bool = False
     finished: bool = False
-    release_lock: Callable[[], None] | None = None
+    ticket: Ticket | None = None  # the writer's lease ticket, until commit or abandon
+    written: dict[ChunkId, int] = field(default_factory=dict)  # chunks it wrote: length
+
+
+# How long a writer waits for a gc that is deleting an old copy of a chunk it
+# wants to write (one batch of unlinks) before giving up with a retryable error.
+DOOM_WAIT = 5.0
+
+
+def release_failed(
+    blobs: BlobStore,
+    data_id: bytes,
+    pending: bool,
+    written: dict[ChunkId, int],
+    ticket: Ticket | None,
+) -> None:
+    """Release at once what a failed or abandoned upload stored.
+
+    Chunks it wrote that nobody references get zero-reference records (so a
+    concurrent upload of the same bytes can still claim them) and are deleted
+    right away unless another live lease may want them (then gc does it later).
+    """
+    candidates: set[ChunkId] = set(written)
+    with blobs.meta.begin_write() as txn:
+        if pending:
+            for _, v in scan_prefix(txn, keyspace.MANIFEST + data_id):
+                candidates.add(ChunkId(v[:32]))
+            drop_data(txn, data_id)
+            txn.delete(keyspace.PENDING + data_id)
+        gen = current_gen(txn)
+        for cid, n in written.items():
+            if txn.get(keyspace.CHUNKREF + cid) is None:
+                txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
+                counters.add(txn, STAT_CHUNKS, 1)
+                counters.add(txn, STAT_STORED, n)
+    if ticket is not None:
+        blobs.leases.leave(ticket)
+    free_now(blobs, candidates)
 
 
 def check_length(size: int, content_length: int | None, max_size: int) -> None:
@@ -92,6 +147,9 @@ class IngestJob:
         self.content_length = content_length
         self.max_size = max_size
         self.data_id = os.urandom(16)
+        # Registered before the first dedup decision: gc keeps what it may reuse.
+        self.ticket = blobs.leases.enter(writer=True)
+        self.written: dict[ChunkId, int] = {}
         self.md5 = hashlib.md5() if blobs.settings.etag_mode == "md5" else None
         self.whole = blake3.blake3()
         # Whole-stream hashes keep stream order, so each gets one thread of its
@@ -199,6 +257,8 @@ class IngestJob:
             final_entries=self.batch,
             reused=self.reused,
             has_pending_record=self.committed_batches,
+            ticket=self.ticket,
+            written=self.written,
         )
 
     def _too_much(self, end: int) -> None:
@@ -217,16 +277,54 @@ class IngestJob:
         already vouches for the stored bytes, so nothing was written.
         """
         cid = ChunkId(blake3.blake3(piece).digest())
-        with self.b.meta.begin() as txn:
-            if txn.get(keyspace.CHUNKREF + cid) is not None:
-                return cid, True
+        if self._reusable(cid):
+            return cid, True
         with self.seen_lock:
             if cid in self.batch_seen:
                 return cid, False  # written (or being written) earlier in this batch
             self.batch_seen.add(cid)
             self.wrote_any = True
+            self.written[cid] = len(piece)
         self.b.chunks.put(cid, piece)
         return cid, False
+
+    def _reusable(self, cid: ChunkId) -> bool:
+        """May this upload reference the stored copy of ``cid`` instead of writing it?"""
+        t = self.ticket
+        self.b.leases.touch(t)
+        deadline = time.monotonic() + DOOM_WAIT
+        while True:
+            with self.b.meta.begin() as txn:
+                rec = get_chunk(txn, cid)
+                doom = get_doom(txn, cid)
+                gen = current_gen(txn)
+            if doom is not None and doom[1] == 0:
+                # A gc is deleting an old copy: a copy written now could be unlinked.
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailable(
+                        f"chunk {cid.hex()} is being garbage-collected; retry the upload"
+                    )
+                time.sleep(0.005)
+                continue
+            if doom is not None:
+                # The old copy was gone at `gen`: what this upload uses is newer.
+                t.decided[cid] = max(t.decided.get(cid, 0), gen)
+            if rec is None or rec.quarantined:
+                return False  # absent, or known bad: write it (again)
+            if rec.refs == 0 and rec.zero_gen < t.gen and not self._revive(cid):
+                continue  # collected meanwhile: decide again
+            return True
+
+    def _revive(self, cid: ChunkId) -> bool:
+        """Renew the zero gen of an unreferenced chunk gc could otherwise collect now."""
+        with self.b.meta.begin_write() as txn:
+            rec = get_chunk(txn, cid)
+            if rec is None:
+                return False
+            if rec.refs == 0:
+                fresh = ChunkRec(0, rec.length, current_gen(txn), rec.flags)
+                txn.put(keyspace.CHUNKREF + cid, fresh.encode())
+            return True
 
     def _drain(self) -> None:
         """Turn finished chunk tasks, in stream order, into manifest entries."""
@@ -261,10 +359,12 @@ class IngestJob:
         """Runs on the committer thread, one batch at a time, in order."""
         if wrote:
             self.b.chunks.sync()  # chunks durable before the references that name them
+        self.b.leases.touch(self.ticket)
         with self.b.meta.begin_write() as txn:
+            self.b.leases.check(txn, self.ticket, {cid for _, cid, _ in batch})
             if not self.committed_batches:
                 txn.put(keyspace.DATA + self.data_id, DATA_REC.pack(1, 0, STATE_PENDING))
-                txn.put(keyspace.PENDING + self.data_id, b"")
+                txn.put(keyspace.PENDING + self.data_id, self.ticket.lease_id)
             apply_entries(txn, self.data_id, batch, reused)
         self.committed_batches = True
 
@@ -284,7 +384,4 @@ class IngestJob:
             self._wait_commits()
         self._stop_hashers()
         self.windows.close()
-        if self.committed_batches:
-            with self.b.meta.begin_write() as txn:
-                drop_data(txn, self.data_id)
-                txn.delete(keyspace.PENDING + self.data_id)
+        release_failed(self.b, self.data_id, self.committed_batches, self.written, self.ticket)

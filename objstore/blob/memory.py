@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 
 from objstore.blob.chunkstore import ChunkId, ChunkMissing
@@ -13,6 +14,8 @@ class MemoryChunkStore:
 
     def __init__(self) -> None:
         self._chunks: dict[ChunkId, bytes] = {}
+        self._written: dict[ChunkId, int] = {}
+        self.set_apart: dict[ChunkId, bytes] = {}
         self._lock = threading.Lock()
 
     def has(self, cid: ChunkId) -> bool:
@@ -27,10 +30,12 @@ class MemoryChunkStore:
     def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
         with self._lock:
             self._chunks.setdefault(cid, bytes(data))
+            self._written[cid] = time.time_ns()
 
     def delete(self, cid: ChunkId) -> None:
         with self._lock:
             self._chunks.pop(cid, None)
+            self._written.pop(cid, None)
 
     def has_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
         return {c for c in cids if c in self._chunks}
@@ -48,6 +53,23 @@ class MemoryChunkStore:
 
     def iter_ids(self) -> Iterable[ChunkId]:
         return list(self._chunks)
+
+    def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        with self._lock:
+            data = self._chunks.get(cid)
+            return None if data is None else (len(data), self._written[cid])
+
+    def clean_tmp(self, older_than_ns: int) -> int:
+        return 0  # puts are atomic: nothing is ever half-written
+
+    def set_aside(self, cid: ChunkId) -> bool:
+        with self._lock:
+            data = self._chunks.pop(cid, None)
+            self._written.pop(cid, None)
+            if data is None:
+                return False
+            self.set_apart[cid] = data
+            return True
 
     def close(self) -> None:
         return None

@@ -12,6 +12,13 @@ fetches it itself instead of waiting: reading never depends on a thread
 hand-off, and verification runs on the reader's thread and the I/O threads
 at once. Closing the stream (or dropping it) cancels what was read ahead and
 returns its budget.
+
+gc: an open stream holds a lease ticket (:mod:`.leases`, in memory), so gc
+keeps a body deleted meanwhile, and its chunks, while the reader reads. A
+stream idle (between reads, or never read) longer than the lease ttl loses
+that protection and no longer holds gc back; when it reads again it takes a
+new ticket, and if its body died meanwhile it raises InternalError ("open it
+again"). Chunks are verified and bad ones quarantined by :mod:`.quarantine`.
 """
 
 from __future__ import annotations
@@ -23,12 +30,20 @@ from concurrent.futures import Future
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-import blake3
-
 from objstore import keyspace
-from objstore.blob.chunkstore import ChunkId, ChunkMissing
-from objstore.blob.records import LEN, READ_BATCH, DataGone, mkey
-from objstore.errors import DataCorruption
+from objstore.blob.chunkstore import ChunkId
+from objstore.blob.leases import Ticket
+from objstore.blob.quarantine import fetch_verified
+from objstore.blob.records import (
+    DATA_REC,
+    DEAD_REC,
+    LEN,
+    READ_BATCH,
+    STATE_DEAD,
+    DataGone,
+    mkey,
+)
+from objstore.errors import DataCorruption, InternalError
 from objstore.meta.scan import scan_prefix
 
 if TYPE_CHECKING:
@@ -90,7 +105,52 @@ class Reader:
         Raises DataGone when the body's record is gone, DataCorruption when its
         manifest has no entry for byte 0. Nothing is read until the first ``next``.
         """
-        return self._iterate(self._start_key())
+        self._ticket = self.b.leases.enter(writer=False)
+        try:
+            self._protected(self._ticket, first=True)
+            start = self._start_key()
+        except BaseException:
+            self.b.leases.leave(self._ticket)
+            raise
+        return _Stream(self._iterate(start), self)
+
+    def _protected(self, t: Ticket, *, first: bool) -> None:
+        """Is the body safe from gc under ticket ``t``? Raises if it is not."""
+        with self.b.meta.begin() as txn:
+            raw = txn.get(keyspace.DATA + self.data_id)
+            dead = txn.get(keyspace.DEAD + self.data_id)
+        gone = raw is None
+        if not gone and dead is not None and DATA_REC.unpack(raw)[2] == STATE_DEAD:  # type: ignore[arg-type]
+            died = DEAD_REC.unpack(dead)[0] if len(dead) == DEAD_REC.size else 0
+            gone = died < t.gen  # died before the ticket: gc may drop it any time
+        if gone:
+            if first:
+                raise DataGone(self.data_id.hex())
+            raise InternalError(
+                "the object was deleted while this body sat unread longer than the "
+                "lease; open it again"
+            )
+
+    def _pause(self) -> None:
+        """Handing a piece to the caller: idle from now until it asks for more."""
+        self._ticket.busy = 0
+        self._ticket.active_ns = self.b.leases.clock()
+
+    def _resume(self) -> None:
+        """Back from the caller: renew, or re-register if the ticket expired meanwhile."""
+        leases = self.b.leases
+        t = self._ticket
+        if not t.expired:
+            t.busy = 1
+            leases.touch(t)
+            return
+        leases.leave(t)
+        self._ticket = leases.enter(writer=False)
+        self._ticket.busy = 1
+        self._protected(self._ticket, first=False)
+
+    def leave(self) -> None:
+        self.b.leases.leave(self._ticket)
 
     def _start_key(self) -> bytes:
         with self.b.meta.begin() as txn:
@@ -125,13 +185,7 @@ class Reader:
     def _fetch(self, cid: ChunkId, length: int) -> bytes:
         # One copy, from the page cache straight into the bytes handed to the
         # caller (who may keep them, so a reused buffer would cost a second copy).
-        try:
-            data = self.b.chunks.get(cid)
-        except ChunkMissing:
-            raise DataCorruption(f"chunk {cid.hex()} is missing", chunk=cid.hex()) from None
-        if len(data) != length or blake3.blake3(data).digest() != cid:
-            raise DataCorruption(f"chunk {cid.hex()} does not match its hash", chunk=cid.hex())
-        return data
+        return fetch_verified(self.b, cid, length)
 
     def _take(self, item: _Ahead) -> bytes:
         """The chunk's verified bytes: from its read-ahead, or fetched here."""
@@ -170,7 +224,8 @@ class Reader:
         ahead.clear()
 
     def _iterate(self, start_key: bytes) -> Iterator[bytes]:
-        with self.b.lock.shared():
+        try:
+            self._resume()
             ahead: deque[_Ahead] = deque()
             entries = self._entries(start_key)
             depth = max(1, self.b.settings.read_ahead)
@@ -191,9 +246,34 @@ class Reader:
                     data = self._take(item)
                     lo = max(0, self.first - item.off)
                     hi = min(len(data), self.last - item.off + 1)
-                    if lo == 0 and hi == len(data):
-                        yield data  # whole chunk: no copy
-                    elif hi > lo:
-                        yield data[lo:hi]
+                    if hi <= lo:
+                        continue
+                    self._pause()
+                    yield data if lo == 0 and hi == len(data) else data[lo:hi]  # whole: no copy
+                    self._resume()
             finally:
                 self._release(ahead)
+        finally:
+            self.leave()
+
+
+class _Stream:
+    """The reader's iterator; closing it (even unstarted) releases its lease ticket."""
+
+    __slots__ = ("_gen", "_reader")
+
+    def __init__(self, gen: Iterator[bytes], reader: Reader) -> None:
+        self._gen = gen
+        self._reader = reader
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._gen)
+
+    def close(self) -> None:
+        close = getattr(self._gen, "close", None)
+        if close is not None:
+            close()
+        self._reader.leave()

@@ -2,32 +2,83 @@
 
 A *data record* (``D data-id``: refcount, size, state) per stored body, a
 *manifest* (``M data-id offset`` -> chunk id + length, one entry per chunk)
-and a *chunk reference* (``C chunk-id`` -> count of manifest entries naming
-it). These helpers run inside a caller's transaction and do no other I/O.
+and a *chunk record* (``C chunk-id``: how many manifest entries name the
+chunk, its length, the gc generation at which the count last fell to zero,
+and flags such as *quarantined*). These helpers run inside a caller's
+transaction and do no other I/O; they keep the ``stat.*`` counters in step.
 """
 
 from __future__ import annotations
 
 import struct
 from collections import Counter
+from dataclasses import dataclass
 
 from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId
-from objstore.errors import InternalError
-from objstore.meta.base import WriteTxn
+from objstore.errors import ServiceUnavailable
+from objstore.meta import counters
+from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
 
 DATA_REC = struct.Struct("<QQB")  # refcount, size, state
-REF = struct.Struct("<Q")
+CHUNK_REC = struct.Struct("<QIQB")  # refcount, length, zero gen, flags
+LEGACY_REF = struct.Struct("<Q")  # chunk records written before lengths and gens were kept
+DEAD_REC = struct.Struct("<Q")  # gen at which the body lost its last version
+DOOM_REC = struct.Struct("<16sQ")  # owner lease id, done gen (0: files still being deleted)
 LEN = struct.Struct("<I")
 STATE_PENDING = 0
 STATE_LIVE = 1
 STATE_DEAD = 2  # no version uses it; readers that opened it earlier still may
+FLAG_QUARANTINED = 1  # a read found the file missing or corrupt: the next upload rewrites it
 READ_BATCH = 64  # manifest entries per short read transaction
+
+GEN = "gcgen"  # counter: the gc generation (see objstore.blob.leases)
+STAT_CHUNKS = "stat.chunks"
+STAT_STORED = "stat.stored_bytes"
 
 
 class DataGone(LookupError):
     """The data record vanished (its object was deleted concurrently)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRec:
+    refs: int
+    length: int
+    zero_gen: int
+    flags: int
+
+    @property
+    def quarantined(self) -> bool:
+        return bool(self.flags & FLAG_QUARANTINED)
+
+    def encode(self) -> bytes:
+        return CHUNK_REC.pack(self.refs, self.length, self.zero_gen, self.flags)
+
+    @staticmethod
+    def decode(raw: bytes) -> ChunkRec:
+        if len(raw) == LEGACY_REF.size:
+            return ChunkRec(LEGACY_REF.unpack(raw)[0], 0, 0, 0)
+        return ChunkRec(*CHUNK_REC.unpack(raw))
+
+
+def get_chunk(txn: ReadTxn, cid: bytes) -> ChunkRec | None:
+    raw = txn.get(keyspace.CHUNKREF + cid)
+    return None if raw is None else ChunkRec.decode(raw)
+
+
+def get_doom(txn: ReadTxn, cid: bytes) -> tuple[bytes, int] | None:
+    """``(owner lease id, done gen)`` of a chunk gc is deleting (done gen 0: not yet)."""
+    raw = txn.get(keyspace.DOOMED + cid)
+    if raw is None:
+        return None
+    owner, done = DOOM_REC.unpack(raw)
+    return owner, done
+
+
+def current_gen(txn: ReadTxn) -> int:
+    return counters.get(txn, GEN)
 
 
 def mkey(data_id: bytes, offset: int) -> bytes:
@@ -40,20 +91,50 @@ def apply_entries(
     entries: list[tuple[int, ChunkId, int]],
     reused: set[ChunkId],
 ) -> None:
+    """Write manifest entries and count their chunk references.
+
+    A chunk this upload wrote itself (not in ``reused``) gets a fresh record
+    or loses its quarantine mark: its bytes were just written and synced.
+    """
     txn.put_many((mkey(data_id, off), cid + LEN.pack(n)) for off, cid, n in entries)
     counts: Counter[ChunkId] = Counter(cid for _, cid, _ in entries)
+    lengths = {cid: n for _, cid, n in entries}
     for cid, n in counts.items():
         ckey = keyspace.CHUNKREF + cid
         raw = txn.get(ckey)
         if raw is None:
             if cid in reused:
-                # Cannot happen while writers hold the shared gc lock; fail loudly
-                # rather than reference bytes that may be gone.
-                raise InternalError("a reused chunk lost its reference during the upload")
-            ref = 0
+                # The writer's commit check (leases.check_chunks) rules this out;
+                # never reference bytes that may be gone.
+                raise ServiceUnavailable("a reused chunk was collected during the upload; retry")
+            counters.add(txn, STAT_CHUNKS, 1)
+            counters.add(txn, STAT_STORED, lengths[cid])
+            rec = ChunkRec(n, lengths[cid], 0, 0)
         else:
-            (ref,) = REF.unpack(raw)
-        txn.put(ckey, REF.pack(ref + n))
+            old = ChunkRec.decode(raw)
+            flags = old.flags if cid in reused else old.flags & ~FLAG_QUARANTINED
+            length = old.length or lengths[cid]
+            if old.length == 0:  # a legacy record: its length is learnt now
+                counters.add(txn, STAT_STORED, length)
+            rec = ChunkRec(old.refs + n, length, 0, flags)
+        txn.put(ckey, rec.encode())
+
+
+def release_chunks(txn: WriteTxn, counts: Counter[bytes]) -> None:
+    """Drop ``counts`` references; a chunk reaching zero records the current gen.
+
+    Zero-reference records stay until gc: the chunk may be reused first, and
+    gc needs the gen to know which writers and readers might still want it.
+    """
+    gen = current_gen(txn)
+    for cid, n in counts.items():
+        ckey = keyspace.CHUNKREF + cid
+        raw = txn.get(ckey)
+        if raw is None:
+            continue
+        old = ChunkRec.decode(raw)
+        refs = max(0, old.refs - n)
+        txn.put(ckey, ChunkRec(refs, old.length, gen if refs == 0 else 0, old.flags).encode())
 
 
 def drop_data(txn: WriteTxn, data_id: bytes) -> None:
@@ -63,12 +144,5 @@ def drop_data(txn: WriteTxn, data_id: bytes) -> None:
     counts: Counter[bytes] = Counter(v[:32] for _, v in entries)
     for key, _ in entries:
         txn.delete(key)
-    for cid, n in counts.items():
-        ckey = keyspace.CHUNKREF + cid
-        raw = txn.get(ckey)
-        if raw is None:
-            continue
-        (ref,) = REF.unpack(raw)
-        # Zero-reference entries stay until gc(): the chunk may be reused first.
-        txn.put(ckey, REF.pack(max(0, ref - n)))
+    release_chunks(txn, counts)
     txn.delete(keyspace.DATA + data_id)

@@ -1,8 +1,10 @@
 """The blob layer's facade: streams bytes into content-addressed chunks and back.
 
 Modules by job: :mod:`.records` (the metadata records), :mod:`.ingest` (the
-upload pipeline), :mod:`.reader` (verified range reads), :mod:`.gc`
-(collection); this module wires them and owns the I/O threads.
+upload pipeline), :mod:`.reader` (verified range reads), :mod:`.leases`
+(what gc must keep for running writers and readers), :mod:`.gc` (collection),
+:mod:`.quarantine` (bad chunks), :mod:`.fsck` (checks); this module wires them
+and owns the I/O threads.
 
 ``BlobStore`` owns three things in the metadata store (prefixes from
 :mod:`objstore.keyspace`): *data records* (one per stored body, shared by
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,23 +31,24 @@ import blake3
 from objstore import keyspace
 from objstore.blob.chunker import Chunker, make_chunker
 from objstore.blob.chunkstore import ChunkStore
-from objstore.blob.gc import GcResult, collect
-from objstore.blob.ingest import Ingested, IngestJob, check_length
-from objstore.blob.locks import GcLock
+from objstore.blob.gc import DEFAULT_BATCH, GcResult, collect
+from objstore.blob.ingest import Ingested, IngestJob, check_length, release_failed
+from objstore.blob.leases import Leases
 from objstore.blob.reader import ReadAheadBudget, Reader
 from objstore.blob.records import (
     DATA_REC,
+    DEAD_REC,
     STATE_DEAD,
     STATE_LIVE,
     DataGone,
     apply_entries,
-    drop_data,
+    current_gen,
 )
 from objstore.blob.source import BufferPool, windows_for
 from objstore.errors import EntityTooLarge
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 
-__all__ = ["BlobSettings", "BlobStore", "DataGone", "GcResult", "Ingested"]
+__all__ = ["BlobSettings", "BlobStore", "DataGone", "GcResult", "GcSettings", "Ingested"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,30 @@ class BlobSettings:
             raise ValueError("window_size must hold at least two maximal chunks")
 
 
+@dataclass(frozen=True, slots=True)
+class GcSettings:
+    """How gc and its leases behave (per store handle; see :mod:`.leases`).
+
+    ``lease_ttl``: a handle, writer or reader silent this long (seconds) loses
+    its protection (a stalled upload then fails with ServiceUnavailable, an
+    idle reader re-checks its body). ``clock_skew``: the largest difference
+    between the clocks of the handles sharing the store and the file system's
+    timestamps. ``interval``: seconds between background passes (None: none).
+    """
+
+    lease_ttl: float = 600.0
+    clock_skew: float = 0.05
+    interval: float | None = 300.0
+    batch: int = DEFAULT_BATCH
+    orphan_every: int = 12  # background passes between walks of every chunk file
+
+    def __post_init__(self) -> None:
+        if not self.lease_ttl > 0 or self.clock_skew < 0 or self.batch < 1:
+            raise ValueError("lease_ttl must be > 0, clock_skew >= 0, batch >= 1")
+        if self.interval is not None and not self.interval > 0:
+            raise ValueError("gc_interval must be a positive number of seconds or None")
+
+
 class BlobStore:
     """Chunked, deduplicated, verified storage of bodies."""
 
@@ -76,22 +104,30 @@ class BlobStore:
         chunks: ChunkStore,
         meta: MetadataStore,
         settings: BlobSettings,
-        lock: GcLock,
+        *,
+        gc: GcSettings | None = None,
+        clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.chunks = chunks
         self.meta = meta
         self.settings = settings
+        self.gc_settings = gc or GcSettings()
         self.chunker: Chunker = make_chunker(settings.chunking, settings.chunk_size)
-        self.lock = lock
+        self.leases = Leases(
+            meta,
+            clock=clock,
+            ttl_ns=int(self.gc_settings.lease_ttl * 1e9),
+            skew_ns=int(self.gc_settings.clock_skew * 1e9),
+        )
         # I/O threads: chunk writes on ingest, read-ahead with verification on reads.
         self.io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="objstore-io")
         self.read_budget = ReadAheadBudget(settings.read_ahead_bytes)
-        self._held = threading.local()
         # Enough reused window buffers for one streaming upload's ring, plus one.
         self.buffers = BufferPool(settings.window_size, keep=4)
 
     def close(self) -> None:
         self.io.shutdown(wait=True)
+        self.leases.close()
 
     # ------------------------------------------------------------------ ingest
 
@@ -125,49 +161,12 @@ class BlobStore:
             windows.close()
             raise
         job = IngestJob(self, windows, limit, content_length, max_size)
-        if getattr(self._held, "active", False):
-            # The caller holds the lock for a whole batch (see `hold_shared`).
-            try:
-                job.run(first)
-            except BaseException:
-                job.abort()
-                raise
-            return job.result
-        # Held until the object is committed or abandoned (see `stored`): gc
-        # must not collect chunks this upload reuses or its pending record.
-        lock = self.lock.shared()
-        lock.__enter__()
         try:
             job.run(first)
         except BaseException:
-            try:
-                job.abort()
-            finally:
-                lock.__exit__(None, None, None)
+            job.abort()
             raise
-
-        def release() -> None:
-            lock.__exit__(None, None, None)
-
-        job.result.release_lock = release
         return job.result
-
-    @contextmanager
-    def hold_shared(self) -> Iterator[None]:
-        """Hold the gc lock once for many ingests made by this thread (``put_objects``).
-
-        Without it each staged upload would hold a lock descriptor of its own
-        until the batch commits, and a large batch would exhaust descriptors.
-        """
-        if getattr(self._held, "active", False):
-            yield
-            return
-        with self.lock.shared():
-            self._held.active = True
-            try:
-                yield
-            finally:
-                self._held.active = False
 
     @contextmanager
     def stored(
@@ -178,18 +177,21 @@ class BlobStore:
         If the block raises (or never commits), everything stored is released.
         """
         ing = self.ingest(body, content_length=content_length, max_size=max_size)
-        ok = False
         try:
             yield ing
-            ok = ing.staged
         finally:
-            try:
-                if not ok:
-                    self.abandon(ing)
-            finally:
-                if ing.release_lock is not None:
-                    ing.release_lock()
-                    ing.release_lock = None
+            self.finish(ing)
+
+    def finish(self, ing: Ingested) -> None:
+        """After the commit (or instead of it): release the writer's lease ticket,
+        and everything stored if the body was not committed."""
+        try:
+            if not ing.staged:
+                self.abandon(ing)
+        finally:
+            if ing.ticket is not None:
+                self.leases.leave(ing.ticket)
+                ing.ticket = None
 
     def _ingest_inline(self, data: bytes, content_length: int | None, max_size: int) -> Ingested:
         check_length(len(data), content_length, max_size)
@@ -204,22 +206,21 @@ class BlobStore:
 
     def commit(self, txn: WriteTxn, ing: Ingested) -> None:
         """Make ``ing`` a live data record inside the caller's transaction."""
+        if ing.data_id is not None:
+            assert ing.ticket is not None
+            # Raises ServiceUnavailable if gc may have removed what it relies on.
+            self.leases.check(txn, ing.ticket, {cid for _, cid, _ in ing.final_entries})
+            apply_entries(txn, ing.data_id, ing.final_entries, ing.reused)
+            txn.put(keyspace.DATA + ing.data_id, DATA_REC.pack(1, ing.size, STATE_LIVE))
+            txn.delete(keyspace.PENDING + ing.data_id)
         ing.staged = True
-        if ing.data_id is None:
-            return
-        apply_entries(txn, ing.data_id, ing.final_entries, ing.reused)
-        txn.put(keyspace.DATA + ing.data_id, DATA_REC.pack(1, ing.size, STATE_LIVE))
-        txn.delete(keyspace.PENDING + ing.data_id)
 
     def abandon(self, ing: Ingested) -> None:
         """Release what ``ingest`` stored when its object was not committed."""
         if ing.finished or ing.data_id is None:
             return
         ing.finished = True
-        if ing.has_pending_record:
-            with self.meta.begin_write() as txn:
-                drop_data(txn, ing.data_id)
-                txn.delete(keyspace.PENDING + ing.data_id)
+        release_failed(self, ing.data_id, ing.has_pending_record, ing.written, ing.ticket)
 
     # --------------------------------------------------------------- references
 
@@ -234,9 +235,9 @@ class BlobStore:
     def release(self, txn: WriteTxn, data_id: bytes) -> None:
         """One object version no longer uses ``data_id``.
 
-        At zero the body is only marked dead: its manifest stays until ``gc``
-        (which cannot run while readers are active), so a body opened before
-        the delete still reads whole, and deleting a 5 TB object costs O(1).
+        At zero the body is only marked dead, with the current gc gen: gc drops
+        its manifest once no lease older than that remains, so a body opened
+        before the delete still reads whole, and deleting a 5 TB object costs O(1).
         """
         raw = txn.get(keyspace.DATA + data_id)
         if raw is None:
@@ -246,7 +247,7 @@ class BlobStore:
             txn.put(keyspace.DATA + data_id, DATA_REC.pack(ref - 1, size, state))
             return
         txn.put(keyspace.DATA + data_id, DATA_REC.pack(0, size, STATE_DEAD))
-        txn.put(keyspace.DEAD + data_id, b"")
+        txn.put(keyspace.DEAD + data_id, DEAD_REC.pack(current_gen(txn)))
 
     # --------------------------------------------------------------------- read
 
@@ -265,9 +266,12 @@ class BlobStore:
 
     # ---------------------------------------------------------------------- gc
 
-    def gc(self, *, timeout: float | None = None) -> GcResult:
-        """Delete unreferenced chunks and the leftovers of crashed uploads (see :mod:`.gc`).
-
-        Raises InternalError if the store stays busy past ``timeout``.
-        """
-        return collect(self, timeout=timeout)
+    def gc(
+        self,
+        *,
+        orphans: bool = True,
+        batch: int | None = None,
+        stop: threading.Event | None = None,
+    ) -> GcResult:
+        """One garbage collection pass (see :mod:`.gc`); never waits for writers or readers."""
+        return collect(self, batch=batch or self.gc_settings.batch, orphans=orphans, stop=stop)

@@ -31,7 +31,7 @@ from objstore.errors import (
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.group import GroupCommitter
 from objstore.meta.scan import scan_prefix
-from objstore.ns import keys, validation, versioning
+from objstore.ns import keys, stats, validation, versioning
 from objstore.ns.records import BucketRecord, VersionRecord
 
 _SEQ_KEY = keyspace.COUNTER + b"seq"
@@ -155,11 +155,13 @@ class Index:
     def _store_version(self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord) -> None:
         vbase = bucket_prefix(keyspace.VERSION, bucket) + ek
         txn.put(vbase + versioning.inv_seq(rec.seq), rec.encode())
+        stats.version_added(txn, rec)
         if rec.version_id == versioning.NULL:
             txn.put(bucket_prefix(keyspace.NULLVER, bucket) + ek, rec.seq.to_bytes(8, "big"))
 
     def _remove_version(self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord) -> None:
-        txn.delete(bucket_prefix(keyspace.VERSION, bucket) + ek + versioning.inv_seq(rec.seq))
+        if txn.delete(bucket_prefix(keyspace.VERSION, bucket) + ek + versioning.inv_seq(rec.seq)):
+            stats.version_added(txn, rec, -1)
         if rec.version_id == versioning.NULL:
             txn.delete(bucket_prefix(keyspace.NULLVER, bucket) + ek)
         if rec.data_id is not None:
@@ -174,10 +176,9 @@ class Index:
     def _refresh_latest(self, txn: WriteTxn, bucket: str, ek: bytes) -> None:
         newest = self._newest(txn, bucket, ek)
         lkey = bucket_prefix(keyspace.LATEST, bucket) + ek
-        if newest is None or newest.is_marker:
-            txn.delete(lkey)
-        else:
-            txn.put(lkey, newest.summary())
+        stats.set_latest(
+            txn, lkey, None if newest is None or newest.is_marker else newest.summary()
+        )
 
     def _current_etag(self, txn: ReadTxn, bucket: str, ek: bytes) -> str | None:
         rec = self._newest(txn, bucket, ek)

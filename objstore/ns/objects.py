@@ -22,7 +22,7 @@ from objstore.errors import (
     StoreClosed,
 )
 from objstore.meta.base import WriteTxn
-from objstore.ns import conditional, keys, validation, versioning
+from objstore.ns import conditional, keys, stats, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
 from objstore.ns.ranges import RangeSpec, resolve_range
 from objstore.ns.records import BucketRecord, VersionRecord
@@ -82,7 +82,7 @@ class ObjectOps(Index):
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
         max_size = min(self.limits.max_put_size, self.limits.max_object_size)
-        with self.blobs.hold_shared(), ExitStack() as stack:
+        with ExitStack() as stack:
             staged = [
                 (
                     key,
@@ -146,7 +146,7 @@ class ObjectOps(Index):
         vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
         rec = replace(body, version_id=vid, seq=seq, mtime_ns=self.clock())
         self._store_version(txn, b.name, ek, rec)
-        txn.put(bucket_prefix(keyspace.LATEST, b.name) + ek, rec.summary())
+        stats.set_latest(txn, bucket_prefix(keyspace.LATEST, b.name) + ek, rec.summary())
         return rec
 
     def _etag(self, ing: Ingested) -> str:
@@ -352,7 +352,7 @@ class ObjectOps(Index):
             key=key, version_id=vid, seq=seq, mtime_ns=self.clock(), is_marker=True
         )
         self._store_version(txn, bucket, ek, marker)
-        txn.delete(bucket_prefix(keyspace.LATEST, bucket) + ek)
+        stats.set_latest(txn, bucket_prefix(keyspace.LATEST, bucket) + ek, None)
         return DeleteResult(vid, True)
 
     def delete_objects(

@@ -1,0 +1,176 @@
+"""fsck: check every reference the blob layer keeps, and optionally every chunk's bytes.
+
+Read-only unless asked to repair. What it checks:
+
+- every chunk record names a chunk file that exists (``missing``) and, with
+  ``verify_data``, whose bytes match its BLAKE3 id (``corrupt``);
+- every chunk record's count equals the manifest entries naming it, every
+  manifest entry has a chunk record and a data record, every pending body has
+  its pending record, every body's count equals the versions using it (the
+  caller supplies those) (``inconsistent``: one line per problem);
+- chunk files no record names, older than every live lease's floor, so not an
+  upload in flight (``orphaned``: gc deletes them; reported, not an error of data).
+
+``repair=True`` quarantines every missing or corrupt chunk (flag + move the
+file aside: the next upload of those bytes rewrites it, healing every object
+that uses it) and recounts the statistics counters. It does not invent data,
+rewrite reference counts or delete anything; gc removes orphans.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from objstore import keyspace
+from objstore.blob.chunkstore import ChunkId, ChunkMissing
+from objstore.blob.leases import LeaseRec
+from objstore.blob.quarantine import quarantine, verified
+from objstore.blob.records import DATA_REC, STATE_PENDING, ChunkRec
+from objstore.meta.base import ReadTxn, WriteTxn
+from objstore.meta.scan import scan_prefix
+
+if TYPE_CHECKING:
+    from objstore.blob.store import BlobStore
+
+#: Supplies, in a read snapshot, how many versions use each body (data id -> count).
+DataRefs = Callable[[ReadTxn], Counter[bytes]]
+
+_MAX_LINES = 1000  # inconsistencies listed (the count is always exact)
+
+
+@dataclass(frozen=True, slots=True)
+class FsckResult:
+    """What :func:`fsck` found (hex chunk ids); empty tuples mean healthy."""
+
+    missing: tuple[str, ...]
+    corrupt: tuple[str, ...]
+    orphaned: tuple[str, ...]
+    inconsistent: tuple[str, ...]
+    inconsistencies: int  # exact count (``inconsistent`` lists at most 1000)
+    chunks_checked: int
+    bytes_verified: int
+    quarantined: tuple[str, ...]  # with repair: chunks now quarantined
+
+    @property
+    def healthy(self) -> bool:
+        """No missing, corrupt or orphaned chunk and no inconsistent reference."""
+        return not (self.missing or self.corrupt or self.orphaned or self.inconsistencies)
+
+
+def fsck(
+    blobs: BlobStore,
+    *,
+    verify_data: bool = True,
+    repair: bool = False,
+    data_refs: DataRefs | None = None,
+    recount: Callable[[WriteTxn], None] | None = None,
+) -> FsckResult:
+    """Check the store (see the module docstring); changes nothing unless ``repair``.
+
+    ``data_refs`` counts the versions using each body; ``recount`` (run in a
+    write transaction on repair) recounts the statistics counters.
+    """
+    problems: list[str] = []
+    count = 0
+
+    def problem(line: str) -> None:
+        nonlocal count
+        count += 1
+        if len(problems) < _MAX_LINES:
+            problems.append(line)
+
+    with blobs.meta.begin() as txn:
+        named: Counter[bytes] = Counter()
+        bodies: set[bytes] = set()
+        for key, value in scan_prefix(txn, keyspace.MANIFEST):
+            named[value[:32]] += 1
+            bodies.add(key[1:17])
+        records: dict[bytes, ChunkRec] = {
+            k[1:]: ChunkRec.decode(v) for k, v in scan_prefix(txn, keyspace.CHUNKREF)
+        }
+        data = {k[1:]: DATA_REC.unpack(v) for k, v in scan_prefix(txn, keyspace.DATA)}
+        pending = {k[1:] for k, _ in scan_prefix(txn, keyspace.PENDING)}
+        dooming = {k[1:] for k, v in scan_prefix(txn, keyspace.DOOMED)}
+        floor = min(
+            [LeaseRec.decode(v).floor_ns for _, v in scan_prefix(txn, keyspace.LEASE)]
+            + [blobs.leases.clock() - blobs.leases.skew_ns]
+        )
+        users = data_refs(txn) if data_refs is not None else None
+    for cid, n in named.items():
+        rec = records.get(cid)
+        if rec is None:
+            problem(f"chunk {cid.hex()}: named by {n} manifest entries but has no record")
+        elif rec.refs != n:
+            problem(f"chunk {cid.hex()}: record counts {rec.refs} references, manifests {n}")
+    for cid, rec in records.items():
+        if rec.refs and cid not in named:
+            problem(f"chunk {cid.hex()}: record counts {rec.refs} references, manifests 0")
+    for did in bodies - data.keys():
+        problem(f"body {did.hex()}: manifest entries without a data record")
+    for did, (refs, _size, state) in data.items():
+        if state == STATE_PENDING and did not in pending:
+            problem(f"body {did.hex()}: pending without an upload record")
+        if users is not None and state != STATE_PENDING and refs != users.get(did, 0):
+            problem(f"body {did.hex()}: counts {refs} versions, {users.get(did, 0)} use it")
+    if users is not None:
+        for did in users.keys() - data.keys():
+            problem(f"body {did.hex()}: used by {users[did]} versions but has no data record")
+
+    missing: list[str] = []
+    corrupt: list[str] = []
+    verified_bytes = 0
+    for cid, rec in records.items():
+        if verify_data:
+            try:
+                blob = blobs.chunks.get(ChunkId(cid))
+            except ChunkMissing:
+                missing.append(cid.hex())
+                continue
+            verified_bytes += len(blob)
+            if not verified(blob, ChunkId(cid), rec.length or None):
+                corrupt.append(cid.hex())
+        else:
+            st = blobs.chunks.stat(ChunkId(cid))
+            if st is None:
+                missing.append(cid.hex())
+            elif rec.length and st[0] != rec.length:
+                corrupt.append(cid.hex())
+    if missing or corrupt:
+        # gc may have collected a zero-reference chunk since the snapshot.
+        with blobs.meta.begin() as txn:
+            missing = [h for h in missing if _still_stored(txn, h)]
+            corrupt = [h for h in corrupt if _still_stored(txn, h)]
+    orphaned = []
+    for cid in blobs.chunks.iter_ids():
+        if cid in records or cid in dooming:
+            continue
+        st = blobs.chunks.stat(cid)
+        if st is not None and st[1] < floor:
+            orphaned.append(cid.hex())
+
+    quarantined: list[str] = []
+    if repair:
+        for hex_id in missing + corrupt:
+            quarantine(blobs, ChunkId(bytes.fromhex(hex_id)))
+            quarantined.append(hex_id)
+        if recount is not None:
+            with blobs.meta.begin_write() as wtxn:
+                recount(wtxn)
+    return FsckResult(
+        missing=tuple(missing),
+        corrupt=tuple(corrupt),
+        orphaned=tuple(orphaned),
+        inconsistent=tuple(problems),
+        inconsistencies=count,
+        chunks_checked=len(records),
+        bytes_verified=verified_bytes,
+        quarantined=tuple(quarantined),
+    )
+
+
+def _still_stored(txn: ReadTxn, hex_id: str) -> bool:
+    cid = bytes.fromhex(hex_id)
+    return txn.get(keyspace.CHUNKREF + cid) is not None and txn.get(keyspace.DOOMED + cid) is None

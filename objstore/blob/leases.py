@@ -1,0 +1,284 @@
+"""Leases and gc generations: how gc learns what writers and readers still rely on.
+
+No lock is shared between gc and the I/O paths; everything gc must know is in
+the metadata store, so the scheme holds for several processes or machines
+sharing one metadata store. The safety argument is in ``docs/architecture.md``
+("Garbage collection"); in short:
+
+- A *gc generation* (counter ``S gcgen``) only grows; gc bumps it. A chunk
+  record remembers the gen at which its count fell to zero, a dead body the gen
+  at which it lost its last version.
+- Each open store handle owns a *lease* record ``H <id>`` (heartbeat time,
+  *protected gen*, *floor time*). Writers and readers register a :class:`Ticket`
+  with their handle (in memory, no metadata write) holding the gen current when
+  they started. The handle publishes ``gen = min(ticket gens, gen read before)``
+  and ``floor = min(writer start times, now) - skew``: nothing it is running
+  started before either.
+- gc deletes a zero-reference chunk or drops a dead body only if it died at a gen
+  below every live lease's protected gen, so after anything an active writer
+  or reader might have seen; it deletes an unreferenced chunk *file* only if it
+  is older than every live lease's floor. A lease whose heartbeat is older than
+  the ttl (or whose process is gone, on this host) is deleted before gc relies on
+  its absence, and a writer checks its lease still exists in the transaction that
+  commits its references: a crashed or stalled writer fails with the retryable
+  :class:`~objstore.errors.ServiceUnavailable` instead of referencing chunks gc
+  may have removed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import blake3
+
+from objstore import keyspace
+from objstore.blob.records import GEN, current_gen, get_doom
+from objstore.errors import ServiceUnavailable
+from objstore.meta import counters
+from objstore.meta.base import MetadataStore, WriteTxn
+from objstore.meta.scan import scan_prefix
+
+LEASE_REC = struct.Struct("<QQQqQ8s")  # created ns, heartbeat ns, gen, floor ns, pid, host
+
+
+def _host_key() -> bytes:
+    """This machine and boot: a lease from another boot of this host is dead."""
+    boot = b""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+            boot = f.read().strip()
+    except OSError:
+        pass
+    return blake3.blake3(socket.gethostname().encode() + b"\0" + boot).digest()[:8]
+
+
+HOST = _host_key()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRec:
+    created_ns: int
+    heartbeat_ns: int
+    gen: int
+    floor_ns: int
+    pid: int
+    host: bytes
+
+    def encode(self) -> bytes:
+        return LEASE_REC.pack(
+            self.created_ns, self.heartbeat_ns, self.gen, self.floor_ns, self.pid, self.host
+        )
+
+    @staticmethod
+    def decode(raw: bytes) -> LeaseRec:
+        return LeaseRec(*LEASE_REC.unpack(raw))
+
+
+@dataclass(eq=False, slots=True)
+class Ticket:
+    """One writer or reader registered with its store handle."""
+
+    writer: bool
+    gen: int  # the gc gen current when it started: gc keeps what died at or after it
+    lease_id: bytes
+    start_ns: int
+    active_ns: int
+    busy: int = 0  # a reader inside a read call is never idle
+    expired: bool = False
+    # Writers: chunk id -> the gen of the snapshot in which they saw gc had
+    # finished deleting an earlier copy (their own copy is newer).
+    decided: dict[bytes, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    """What gc may collect, from the live leases."""
+
+    gen: int  # bodies / zero-reference chunks that died below this gen
+    floor_ns: int  # unreferenced files older than this
+    live: frozenset[bytes]  # ids of live leases
+    reaped: int
+    own: bytes  # this handle's lease id (owner of what this gc dooms)
+
+
+class Leases:
+    """This store handle's lease and the tickets of its writers and readers."""
+
+    def __init__(
+        self,
+        meta: MetadataStore,
+        *,
+        clock: Callable[[], int],
+        ttl_ns: int,
+        skew_ns: int,
+    ) -> None:
+        self.meta = meta
+        self.clock = clock
+        self.ttl_ns = ttl_ns
+        self.skew_ns = skew_ns
+        self._lock = threading.Lock()
+        self._tickets: set[Ticket] = set()
+        self.lease_id: bytes | None = None
+        self._created_ns = 0
+        self._pid = os.getpid()
+        self._published_ns = 0
+        self._publishing = threading.Lock()
+
+    # ---------------------------------------------------------------- tickets
+
+    def enter(self, *, writer: bool) -> Ticket:
+        """Register a writer or reader (before it reads any metadata it relies on)."""
+        if self.lease_id is None or self._pid != os.getpid() or self._due():
+            self.heartbeat()
+        with self._lock:
+            # The gen is read under the lock, so a concurrent publish either sees
+            # this ticket or read its own gen before this one (see `heartbeat`).
+            with self.meta.begin() as txn:
+                gen = current_gen(txn)
+            now = self.clock()
+            assert self.lease_id is not None
+            t = Ticket(writer, gen, self.lease_id, now, now)
+            self._tickets.add(t)
+        return t
+
+    def touch(self, t: Ticket) -> None:
+        """The ticket's owner made progress (renews the lease when due)."""
+        t.active_ns = self.clock()
+        if self._due():
+            self.heartbeat()
+
+    def leave(self, t: Ticket) -> None:
+        with self._lock:
+            self._tickets.discard(t)
+
+    def check(self, txn: WriteTxn, t: Ticket, chunks: Iterable[bytes] = ()) -> None:
+        """Inside the transaction that commits ``t``'s references: may it still?
+
+        Raises ServiceUnavailable if the ticket outlived its lease (gc no longer
+        protects what it saw) or gc deleted, after ``t`` decided to use it, one
+        of ``chunks``.
+        """
+        if t.expired or txn.get(keyspace.LEASE + t.lease_id) is None:
+            raise ServiceUnavailable(
+                "the upload stalled longer than its gc lease; nothing was stored, retry"
+            )
+        for cid in chunks:
+            doom = get_doom(txn, cid)
+            if doom is not None and (doom[1] == 0 or doom[1] > t.decided.get(cid, t.gen)):
+                raise ServiceUnavailable(
+                    f"chunk {cid.hex()} was being garbage-collected during the upload; retry"
+                )
+
+    # ------------------------------------------------------------------ lease
+
+    def _due(self) -> bool:
+        return self.clock() - self._published_ns > self.ttl_ns // 4
+
+    def fresh(self, lease_id: bytes) -> bool:
+        """Whether ``lease_id`` is still this handle's, renewed within half the ttl."""
+        if self._due():
+            self.heartbeat()
+        return self.lease_id == lease_id and self.clock() - self._published_ns < self.ttl_ns // 2
+
+    def _bounds(self, gen_before: int) -> tuple[int, int]:
+        now = self.clock()
+        with self._lock:
+            for t in list(self._tickets):
+                if t.busy == 0 and now - t.active_ns > self.ttl_ns:
+                    t.expired = True  # idle reader / stalled writer: no longer protected
+                    self._tickets.discard(t)
+            gen = min([t.gen for t in self._tickets] + [gen_before])
+            floor = min([t.start_ns for t in self._tickets if t.writer] + [now])
+        return gen, floor - self.skew_ns
+
+    def write_record(self, txn: WriteTxn, gen_before: int) -> bytes:
+        """Write this handle's lease record in ``txn``; returns the lease id.
+
+        ``gen_before`` must have been read from a committed snapshot before this
+        call: a ticket registered later reads at least that gen. A lease that gc
+        reaped is never renewed under its old id (its tickets must fail).
+        """
+        gen, floor = self._bounds(gen_before)
+        now = self.clock()
+        lid = self.lease_id
+        if lid is None or self._pid != os.getpid() or txn.get(keyspace.LEASE + lid) is None:
+            lid = os.urandom(16)
+            self._created_ns = now
+            self._pid = os.getpid()
+        rec = LeaseRec(self._created_ns, now, gen, floor, self._pid, HOST)
+        txn.put(keyspace.LEASE + lid, rec.encode())
+        return lid
+
+    def heartbeat(self) -> None:
+        """Renew (or create) this handle's lease record."""
+        with self._publishing:
+            with self.meta.begin() as txn:
+                before = current_gen(txn)
+            with self.meta.begin_write() as wtxn:
+                lid = self.write_record(wtxn, before)
+            self._adopt(lid)
+
+    def _adopt(self, lid: bytes) -> None:
+        with self._lock:
+            self.lease_id = lid
+        self._published_ns = self.clock()
+
+    def advance(self) -> Horizon:
+        """Bump the gen, renew this lease, reap dead ones; what may gc collect now?"""
+        with self.meta.begin_write() as txn:
+            counters.add(txn, GEN, 1)
+        with self._publishing:
+            with self.meta.begin() as rtxn:
+                before = current_gen(rtxn)
+            with self.meta.begin_write() as txn:
+                lid = self.write_record(txn, before)
+                horizon = self._reap(txn, own=lid)
+            self._adopt(lid)
+        return horizon
+
+    def _reap(self, txn: WriteTxn, *, own: bytes) -> Horizon:
+        now = self.clock()
+        gen = current_gen(txn) + 1
+        floor = now
+        live: set[bytes] = set()
+        reaped = 0
+        for key, raw in list(scan_prefix(txn, keyspace.LEASE)):
+            lid = key[1:]
+            rec = LeaseRec.decode(raw)
+            dead = now - rec.heartbeat_ns > self.ttl_ns or (
+                lid != own
+                and rec.host == HOST
+                and rec.pid != os.getpid()
+                and not _pid_alive(rec.pid)
+            )
+            if dead:
+                txn.delete(key)
+                reaped += 1
+                continue
+            live.add(lid)
+            gen = min(gen, rec.gen)
+            floor = min(floor, rec.floor_ns)
+        return Horizon(gen, floor, frozenset(live), reaped, own)
+
+    def close(self) -> None:
+        """Remove this handle's lease (best effort: an unremoved one expires)."""
+        lid, self.lease_id = self.lease_id, None
+        if lid is None:
+            return
+        with self.meta.begin_write() as txn:
+            txn.delete(keyspace.LEASE + lid)
