@@ -27,7 +27,7 @@ Unicode line separators and bidi overrides) as \\xHH or \\uHHHH, as in Python st
 
 
 def _parser() -> argparse.ArgumentParser:
-    from objstore.cli import demo, storage
+    from objstore.cli import demo, maint, storage
 
     parser = argparse.ArgumentParser(
         prog="objstore",
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     storage.register(sub)
+    maint.register(sub)
     demo.register(sub)
     try:
         from objstore.cli import policy
