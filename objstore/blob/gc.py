@@ -171,6 +171,7 @@ class _Pass:
     def doom(self, h: Horizon, cids: list[ChunkId], *, orphans: bool) -> None:
         """Delete ``cids`` (re-checked) by the K protocol: mark, unlink, mark done."""
         doomed: list[ChunkId] = []
+        freed = 0
         with self.meta.begin_write() as txn:
             for cid in cids:
                 doom = get_doom(txn, cid)
@@ -184,11 +185,13 @@ class _Pass:
                     if rec is None or rec.refs != 0 or rec.zero_gen >= h.gen:
                         continue  # reused or revived meanwhile
                     txn.delete(keyspace.CHUNKREF + cid)
-                    counters.add(txn, STAT_CHUNKS, -1)
-                    counters.add(txn, STAT_STORED, -rec.length)
-                    self.freed += rec.length
+                    freed += rec.length
                 txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(h.own, 0))
                 doomed.append(cid)
+            if not orphans:  # once per batch: the counters are two hot records
+                counters.add(txn, STAT_CHUNKS, -len(doomed))
+                counters.add(txn, STAT_STORED, -freed)
+        self.freed += freed
         if doomed:
             self.unlink(h.own, doomed)
             self.deleted += len(doomed)

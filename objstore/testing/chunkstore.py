@@ -113,3 +113,33 @@ class ChunkStoreTests:
             t.join()
         assert not errors
         assert chunks.get(cid_of(data)) == data
+
+    def test_stat_gives_size_and_write_time(self, chunks: ChunkStore) -> None:
+        """gc tells crash leftovers from uploads in flight by this time."""
+        data = os.urandom(4000)
+        assert chunks.stat(cid_of(data)) is None
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        st = chunks.stat(cid_of(data))
+        assert st is not None and st[0] == len(data) and st[1] > 0
+
+    def test_set_aside_makes_the_chunk_absent(self, chunks: ChunkStore) -> None:
+        """A quarantined chunk is gone from its id; a new put writes it afresh."""
+        data = os.urandom(3000)
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        assert chunks.set_aside(cid_of(data))
+        assert not chunks.has(cid_of(data))
+        assert cid_of(data) not in set(chunks.iter_ids())
+        assert not chunks.set_aside(cid_of(data))
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        assert chunks.get(cid_of(data)) == data
+
+    def test_clean_tmp_keeps_stored_chunks(self, chunks: ChunkStore) -> None:
+        """Removing leftovers never touches a whole, stored chunk."""
+        data = os.urandom(2000)
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        assert chunks.clean_tmp(2**62) >= 0
+        assert chunks.get(cid_of(data)) == data
