@@ -27,7 +27,7 @@ Unicode line separators and bidi overrides) as \\xHH or \\uHHHH, as in Python st
 
 
 def _parser() -> argparse.ArgumentParser:
-    from objstore.cli import demo, maint, storage
+    from objstore.cli import bench, demo, maint, storage
 
     parser = argparse.ArgumentParser(
         prog="objstore",
@@ -37,13 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--store",
-        default=os.environ.get("OBJSTORE_DIR", ".objstore-data"),
         help="store directory (default: $OBJSTORE_DIR or ./.objstore-data)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     storage.register(sub)
     maint.register(sub)
     demo.register(sub)
+    bench.register(sub)
     try:
         from objstore.cli import policy
     except ImportError:  # pragma: no cover - the IAM package is optional at this layer
@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # `bench` must know whether a store was named (it never runs in one by default).
+    args.explicit_store = args.store
+    args.store = args.store or os.environ.get("OBJSTORE_DIR") or ".objstore-data"
     try:
         status: int = args.func(args)
     except ObjstoreError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 import blake3
 
 import objstore
+from objstore.benchtool.runner import chunk_bytes
 from objstore.cli.common import check_can_create
 from objstore.cli.escape import shown
 from objstore.cli.progress import CountingReader, Progress
@@ -57,13 +58,6 @@ def _raw_write(src: str, dst: str) -> float:
     return time.perf_counter() - t
 
 
-def _chunk_bytes(store_dir: str) -> int:
-    chunk_dir = os.path.join(store_dir, "chunks")
-    return sum(
-        os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(chunk_dir) for f in files
-    )
-
-
 @contextlib.contextmanager
 def _cleaned_up(store: Store, bucket: str, out: Any) -> Iterator[list[tuple[str, str | None]]]:
     """Yield a list to record (key, version id) of each upload in; on the way out (errors
@@ -80,9 +74,9 @@ def _cleaned_up(store: Store, bucket: str, out: Any) -> Iterator[list[tuple[str,
             store.root.delete_object(bucket, key, version_id=version_id)
         if made_bucket:
             store.root.delete_bucket(bucket)
-        before = _chunk_bytes(store.path or "")
+        before = chunk_bytes(store.path or "")
         store.gc()
-        freed = before - _chunk_bytes(store.path or "")
+        freed = before - chunk_bytes(store.path or "")
         out(f"cleaned up: deleted the demo's objects, gc freed {freed / 2**20:.0f} MiB")
 
 
@@ -142,7 +136,7 @@ def run(store_dir: str, size: int, out: Any = print) -> dict[str, float]:
                 page = root.list_objects(b.name)
                 for o in page.contents:
                     out(f"    {shown(o.key):<20} {o.size:>12} bytes  ETag {o.etag}")
-            used = _chunk_bytes(store_dir)
+            used = chunk_bytes(store_dir)
             out(f"  chunk bytes on disk: {used / 2**20:.0f} MiB (two objects, stored once)")
     finally:
         for path in (src, raw):
