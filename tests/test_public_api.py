@@ -12,6 +12,7 @@ def test_all_is_exact() -> None:
     modules = {
         "actions",
         "authz",
+        "benchtool",
         "blob",
         "body",
         "cli",
