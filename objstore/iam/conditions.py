@@ -753,6 +753,13 @@ class ConditionBlock:
                 )
             for key, values in entries.items():
                 conditions.append(_compile_condition(operator, key, values, version))
+        return ConditionBlock.of(conditions)
+
+    @staticmethod
+    def of(conditions: Sequence[Condition]) -> ConditionBlock:
+        """The block of these compiled conditions (all must hold); EMPTY when none."""
+        if not conditions:
+            return EMPTY
         keys = frozenset(c.key for c in conditions)
         variables = frozenset(n for c in conditions for t in c.variables for n in t.variable_names)
         pairs: dict[str, str] = {}

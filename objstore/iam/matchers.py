@@ -252,6 +252,34 @@ class ResourceMatcher:
             tuple(_Rendered.of(t) for t in templates),
         )
 
+    def bind(self, ctx: RequestContext, bindable: Callable[[str], bool]) -> ResourceMatcher | None:
+        """This element with every variable substituted from ``ctx``, as a static element.
+
+        None when some variable is not ``bindable`` (its lower-cased name) or has no value
+        in ``ctx``: the element then stays dynamic, decided per request.
+        """
+        literals = set(self._literals)
+        globs = list(self._globs)
+        for rendered_template in self._templates:
+            if not all(bindable(name) for name in rendered_template.names):
+                return None
+            pattern = rendered_template.render(ctx)
+            if pattern is None:
+                return None
+            if pattern.literal is not None:
+                literals.add(pattern.literal)
+            else:
+                globs.append(pattern.match)
+        return ResourceMatcher(
+            self.patterns,
+            self.negated,
+            False,
+            self._all,
+            frozenset(literals),
+            tuple(globs),
+            (),
+        )
+
     def listed(self, resource: str, context: ContextSource, missing: set[str] | None) -> bool:
         """Whether the element lists the resource (ignoring the negation).
 

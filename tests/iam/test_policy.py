@@ -453,10 +453,12 @@ def test_package_exports_exactly_the_public_names() -> None:
     import objstore.iam as iam
 
     expected = {
+        "BoundPolicySet",
         "Decision",
         "EvaluationResult",
         "MatchedStatement",
         "Policy",
+        "PolicySet",
         "Position",
         "Principal",
         "PrincipalType",
