@@ -4,18 +4,30 @@ The core is synchronous (LMDB write transactions belong to their thread), so
 each call runs the *whole* operation in one worker-thread hop: no lock or
 transaction ever spans two threads, and the event loop never blocks on disk.
 Method names and arguments are identical to the sync client.
+
+Cancellation: a thread cannot be stopped, so cancelling a call cancels its
+:class:`~objstore.cancel.CancelToken` and then *waits for the thread*. A write
+still reading its body, or not yet at its commit point, stops there and keeps
+nothing; one that already passed its commit point completes, and its write
+stands (as an HTTP PUT whose response was lost). Either way ``CancelledError``
+reaches the caller only once the call has finished, so a later acknowledged
+write can never be overwritten by the late commit of an earlier, cancelled one.
+A body that blocks in ``read`` delays the cancellation until that read returns.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from objstore import cancel
 from objstore.body import ObjectBody
 from objstore.client import Client
+from objstore.errors import RequestCancelled
 from objstore.identity.facade import IamClient
 from objstore.ns.ranges import RangeSpec
 from objstore.store import Store
@@ -29,6 +41,42 @@ from objstore.types import (
     ObjectInfo,
     PutObjectResult,
 )
+
+
+def _scoped(token: cancel.CancelToken, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    with cancel.scope(token):
+        try:
+            return fn(*args, **kwargs)
+        except RequestCancelled:
+            # Nothing was kept; the awaiting side raises CancelledError.
+            return _ABANDONED
+
+
+_ABANDONED = object()
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` in a worker thread; on cancellation, stop it at its next
+    checkpoint or commit point and wait until it has finished (module docstring)."""
+    token = cancel.CancelToken()
+    work = asyncio.ensure_future(asyncio.to_thread(_scoped, token, fn, args, kwargs))
+    try:
+        result = await asyncio.shield(work)
+    except asyncio.CancelledError:
+        token.cancel()
+        while not work.done():
+            # Cancelled again while waiting: keep waiting, the thread cannot be stopped.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(work)
+        if not work.cancelled() and work.exception() is None and work.result() is not _ABANDONED:
+            name = getattr(fn, "__name__", "the call")
+            raise asyncio.CancelledError(
+                f"cancelled too late: {name} had passed its commit point and completed"
+            ) from None
+        raise
+    if result is _ABANDONED:
+        raise RuntimeError("an uncancelled call was abandoned")  # pragma: no cover
+    return result
 
 
 class AsyncObjectBody:
@@ -92,7 +140,7 @@ class AsyncClient:
         self.iam = AsyncIamClient(client.iam)
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(getattr(self._client, method), *args, **kwargs)
+        return await in_thread(getattr(self._client, method), *args, **kwargs)
 
     async def put_bucket_policy(self, bucket: str, policy: str) -> None:
         await self._run("put_bucket_policy", bucket, policy)

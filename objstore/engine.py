@@ -77,6 +77,7 @@ class Engine:
         self.targets: dict[str, object] = {"ns": ns, **(targets or {})}
         self.resolve_arn = resolve_arn
         self.authenticate = authenticate
+        self.closed_reason = "the store is closed"
 
     def _request(
         self,
@@ -129,7 +130,7 @@ class Engine:
     def call(self, caller: Identity, name: str, params: dict[str, Any]) -> Any:
         """Authorize and run operation ``name``. Raises AccessDenied or the operation's errors."""
         if self.closed:
-            raise StoreClosed("the store is closed")
+            raise StoreClosed(self.closed_reason)
         op = OPERATIONS[name]
         resources: list[str] = []
         actions: list[str] = []

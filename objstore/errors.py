@@ -28,12 +28,15 @@ catching I/O failures::
     │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim
     │   ├── MethodNotAllowed             405
     │   ├── PreconditionFailed           412
-    │   └── InvalidRange                 416
+    │   ├── InvalidRange                 416
+    │   └── RequestCancelled             499  (the caller cancelled; nothing was kept)
     └── ServerError                      500
         ├── InternalError
-        ├── StoreClosed                  (a call after Store.close())
+        ├── StoreClosed                  (a call after Store.close(), or in a forked child)
         ├── DataCorruption               (stored bytes no longer match their hash)
-        └── ServiceUnavailable           503 (retry: e.g. an upload outlived its gc lease)
+        ├── ServiceUnavailable           503 (retry: e.g. an upload outlived its gc lease)
+        ├── StoreDamaged                 (metadata missing, truncated or not this store's)
+        └── InsufficientStorage          507 (the disk or quota is full)
 
 ``DataCorruption`` is never a ``LookupError``: corrupted data must not look
 like missing data, or a caller might "repair" it by writing over it.
@@ -41,6 +44,7 @@ like missing data, or a caller might "repair" it by writing over it.
 
 from __future__ import annotations
 
+import errno
 from typing import Any, ClassVar
 
 
@@ -296,6 +300,17 @@ class InvalidRange(ClientError):
     http_status = 416
 
 
+class RequestCancelled(ClientError):
+    """The caller cancelled the call before it took effect; nothing of it was kept.
+
+    objstore-specific (S3 has no code for it): the asyncio API turns it into
+    ``asyncio.CancelledError``. 499 is the status proxies log for a client that
+    went away.
+    """
+
+    http_status = 499
+
+
 # --- 500 -------------------------------------------------------------------
 
 
@@ -325,6 +340,36 @@ class ServiceUnavailable(ServerError):
     """
 
     http_status = 503
+
+
+class StoreDamaged(ServerError):
+    """The store's metadata is missing, damaged or belongs to another store.
+
+    Raised when opening a store whose metadata file is truncated, unreadable or
+    gone while its data (or its identity marker) remains: opening it as a new,
+    empty store would let garbage collection delete every stored chunk.
+    """
+
+
+class InsufficientStorage(ServerError):
+    """The disk (or quota) holding the store is full; nothing of the request was kept.
+
+    HTTP 507 (RFC 4918): not the caller's fault, and retrying helps only once
+    space is freed, which is why it is not S3's 503 ``SlowDown``/``ServiceUnavailable``.
+    """
+
+    http_status = 507
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_error(exc: OSError, what: str) -> ServerError:
+    """The typed error for an OS failure while storing: a full disk or quota is
+    InsufficientStorage, anything else InternalError."""
+    if exc.errno in _FULL_ERRNOS:
+        return InsufficientStorage(f"no space left {what}: {exc.strerror}")
+    return InternalError(f"{what} failed: {exc}")
 
 
 def all_error_classes() -> list[type[ObjstoreError]]:

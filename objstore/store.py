@@ -1,12 +1,27 @@
-"""``Store``: opens the backends, wires the layers, hands out clients."""
+"""``Store``: opens the backends, wires the layers, hands out clients.
+
+Opening checks the store's identity (``meta/marker.py``) so that damaged or
+missing metadata is refused rather than replaced by an empty store, and every
+option is type-checked (InvalidArgument, never a raw TypeError).
+
+After ``os.fork()`` a store opened by the parent is unusable in the child: its
+I/O threads do not exist there and LMDB forbids using the parent's environment.
+The child's copy is therefore closed at the fork (``os.register_at_fork``) and
+every call raises StoreClosed saying to open the store again; reopening it
+transparently was rejected because the child would share the parent's open lock
+file descriptions (unlocking one releases the parent's lock) and could be
+holding half of a parent thread's operation.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
+import weakref
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from objstore import keyspace
@@ -19,8 +34,9 @@ from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.store import BlobSettings, BlobStore, GcResult, GcSettings
 from objstore.client import Client
 from objstore.engine import AuditSink, Engine
-from objstore.errors import InvalidArgument, StoreClosed
+from objstore.errors import InvalidArgument, StoreClosed, storage_error
 from objstore.identity.layer import IdentityLayer
+from objstore.meta import marker
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.memory import MemoryMetadataStore
 from objstore.meta.scan import scan_prefix
@@ -29,6 +45,17 @@ from objstore.ns.namespace import Limits, Namespace
 from objstore.ns.records import VersionRecord
 
 _ACCOUNT_KEY = keyspace.CONFIG + b"account"
+
+# Every open store of this process, closed in a forked child (see the module docstring).
+_LIVE: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for store in list(_LIVE):
+        store._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Store:
@@ -81,6 +108,28 @@ class Store:
         self._closed = False
         # Heartbeats and background gc passes (None when gc_interval is None).
         self._background = Background.start(self.blobs)
+        self._pid = os.getpid()
+        _LIVE.add(self)
+
+    def _forked(self) -> None:
+        """In a forked child: refuse every further call (runs in the at-fork hook)."""
+        if self._closed:
+            return
+        self._closed = True
+        reason = (
+            f"the store was opened in process {self._pid}; after fork() open it again "
+            "in the child (objstore.open)"
+        )
+        self.engine.closed = True
+        self.engine.closed_reason = reason
+        self.namespace.closed = True
+        # The parent's I/O threads do not exist here: a body opened before the
+        # fork must fail on its next read-ahead instead of waiting for them.
+        io = self.blobs.io
+        with contextlib.suppress(Exception):
+            # A parent thread may have held the pool's lock at the fork.
+            io._shutdown_lock._at_fork_reinit()  # type: ignore[attr-defined]
+            io.shutdown(wait=False, cancel_futures=True)
 
     def _account(self, wanted: str | None) -> str:
         with self._meta.begin_write() as txn:
@@ -178,7 +227,7 @@ class Store:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise StoreClosed("the store is closed")
+            raise StoreClosed(self.engine.closed_reason)
 
     def close(self) -> None:
         """Release the store; further calls fail."""
@@ -234,9 +283,25 @@ def open_store(
     background garbage collection passes (None: only on demand, :meth:`Store.gc`);
     ``lease_ttl``: how long (seconds) a stalled upload or an idle open body stays
     protected from gc (see ``docs/architecture.md``); ``clock`` (ns since the
-    epoch) also times leases. Raises InvalidArgument for bad settings or a path
-    that cannot hold a store, InternalError when the metadata cannot be opened.
+    epoch) also times leases. Raises InvalidArgument for bad settings (of the
+    wrong type too) or a path that cannot hold a store, StoreDamaged when the
+    store's metadata is missing, truncated or another store's (it is never
+    reopened as an empty store), InsufficientStorage when the disk is full,
+    InternalError when the metadata cannot be opened otherwise.
     """
+    _check_options(
+        path=path,
+        authorizer=authorizer,
+        etag_mode=etag_mode,
+        chunking=chunking,
+        chunk_size=chunk_size,
+        inline_threshold=inline_threshold,
+        limits=limits,
+        clock=clock,
+        audit=audit,
+        chunk_store=chunk_store,
+        metadata_store=metadata_store,
+    )
     try:
         settings = BlobSettings(
             chunking=chunking,
@@ -258,6 +323,7 @@ def open_store(
         else:
             where = os.fspath(path)
             os.makedirs(where, exist_ok=True)
+            found = marker.read_marker(where)
             if chunk_store is None:
                 chunk_store = FileChunkStore(os.path.join(where, "chunks"))
                 opened.append(chunk_store)
@@ -265,9 +331,13 @@ def open_store(
             if metadata_store is None:
                 from objstore.meta.lmdb_store import LmdbMetadataStore
 
-                metadata_store = LmdbMetadataStore(os.path.join(where, "meta"))
+                # A store that has a marker already exists: its metadata must too.
+                metadata_store = LmdbMetadataStore(
+                    os.path.join(where, "meta"), create=found is None
+                )
                 opened.append(metadata_store)
             meta = metadata_store
+            marker.establish(where, meta, found, has_chunks=lambda: _any(chunks.iter_ids()))
         return Store(
             chunks,
             meta,
@@ -288,5 +358,60 @@ def open_store(
             with contextlib.suppress(Exception):
                 backend.close()
         if isinstance(exc, OSError):
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise storage_error(exc, f"to open a store at {path!r}") from None
             raise InvalidArgument(f"cannot open a store at {path!r}: {exc}") from None
         raise
+
+
+def _any(items: Iterable[object]) -> bool:
+    for _ in items:
+        return True
+    return False
+
+
+def _check_options(
+    *,
+    path: object,
+    authorizer: object,
+    etag_mode: object,
+    chunking: object,
+    chunk_size: object,
+    inline_threshold: object,
+    limits: object,
+    clock: object,
+    audit: object,
+    chunk_store: object,
+    metadata_store: object,
+) -> None:
+    """Type-check ``open()``'s options: a wrong type is InvalidArgument, not a TypeError later."""
+
+    def bad(name: str, want: str, got: object) -> InvalidArgument:
+        return InvalidArgument(f"{name} must be {want}, not {type(got).__name__}", argument=name)
+
+    if path is not None:
+        if not isinstance(path, str | os.PathLike):
+            raise bad("path", "a str, an os.PathLike or None", path)
+        if not isinstance(os.fspath(path), str):
+            raise bad("path", "a text path", os.fspath(path))
+    if not isinstance(etag_mode, str):
+        raise bad("etag_mode", "'md5' or 'blake3'", etag_mode)
+    if not isinstance(chunking, str):
+        raise bad("chunking", "'fixed' or 'cdc'", chunking)
+    for name, value in (("chunk_size", chunk_size), ("inline_threshold", inline_threshold)):
+        if value is not None and (type(value) is not int or value < 0):
+            raise InvalidArgument(f"{name} must be a non-negative int, not {value!r}")
+    if inline_threshold is None:
+        raise bad("inline_threshold", "an int", inline_threshold)
+    if limits is not None and not isinstance(limits, Limits):
+        raise bad("limits", "an objstore.Limits", limits)
+    if not callable(clock):
+        raise bad("clock", "a callable returning nanoseconds", clock)
+    if audit is not None and not callable(audit):
+        raise bad("audit", "a callable taking an AuditEvent", audit)
+    if authorizer is not None and not callable(getattr(authorizer, "authorize", None)):
+        raise bad("authorizer", "an Authorizer", authorizer)
+    if chunk_store is not None and not isinstance(chunk_store, ChunkStore):
+        raise bad("chunk_store", "a ChunkStore", chunk_store)
+    if metadata_store is not None and not isinstance(metadata_store, MetadataStore):
+        raise bad("metadata_store", "a MetadataStore", metadata_store)

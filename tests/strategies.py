@@ -51,7 +51,10 @@ def list_model(
     """What ListObjectsV2 returns over all pages: ``("key", k)`` / ``("prefix", p)`` items.
 
     Keys in UTF-8 byte order after ``start_after``, folded into common
-    prefixes (a prefix appears if any key under it comes after ``start_after``).
+    prefixes. A prefix appears if a key under it comes after ``start_after``
+    and the prefix itself sorts after ``start_after``: AWS's ListObjectsV2
+    reference (Delimiter) says "CommonPrefixes is filtered out from results if
+    it is not lexicographically greater than the StartAfter value".
     """
     out: list[tuple[str, str]] = []
     for k in sorted(set(keys), key=utf8_order):
@@ -61,6 +64,8 @@ def list_model(
             i = k.find(delimiter, len(prefix))
             if i >= 0:
                 cp = k[: i + len(delimiter)]
+                if start_after is not None and cp <= start_after:
+                    continue
                 if not out or out[-1] != ("prefix", cp):
                     out.append(("prefix", cp))
                 continue

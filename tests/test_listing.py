@@ -205,6 +205,28 @@ def test_start_after(root: objstore.Client) -> None:
     assert [o.key for o in page.contents] == ["c", "é"] and page.common_prefixes == ("b/",)
 
 
+def test_common_prefix_at_or_before_start_after_is_not_returned(root: objstore.Client) -> None:
+    """AWS, ListObjectsV2 request, Delimiter
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html):
+    "CommonPrefixes is filtered out from results if it is not lexicographically
+    greater than the StartAfter value." Regression: "a/" came back for start_after
+    "a/b" (it sorts before) and for "a/" itself (so a prefix used as the marker
+    came back again)."""
+    put_keys(root, ["a/b", "a/c", "a/d/e", "b/x", "c"])
+    for after in ("a/b", "a/", "a/c", "a/d/"):
+        page = root.list_objects(BUCKET, delimiter="/", start_after=after)
+        assert page.common_prefixes == ("b/",), after
+        assert [o.key for o in page.contents] == ["c"], after
+    # A prefix sorting after start_after stays, even though start_after is a prefix of it.
+    page = root.list_objects(BUCKET, delimiter="/", start_after="a")
+    assert page.common_prefixes == ("a/", "b/")
+    # Under a prefix, the nested common prefix follows the same rule.
+    page = root.list_objects(BUCKET, prefix="a/", delimiter="/", start_after="a/d/a")
+    assert page.common_prefixes == () and page.contents == ()
+    page = root.list_objects(BUCKET, prefix="a/", delimiter="/", start_after="a/c")
+    assert page.common_prefixes == ("a/d/",) and page.contents == ()
+
+
 def test_continuation_token_wins_over_start_after(root: objstore.Client) -> None:
     put_keys(root, ["a", "b", "c", "d", "e"])
     p1 = root.list_objects(BUCKET, max_keys=2, start_after="a")

@@ -14,6 +14,7 @@ def test_all_is_exact() -> None:
         "authz",
         "benchtool",
         "blob",
+        "cancel",
         "body",
         "cli",
         "client",

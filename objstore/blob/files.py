@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from objstore.blob.chunkstore import ChunkId, ChunkMissing
+from objstore.errors import storage_error
 
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
@@ -57,6 +58,12 @@ class _SyncTicket:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.failed = False
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 class FileChunkStore:
@@ -136,6 +143,15 @@ class FileChunkStore:
         raise ChunkMissing(cid.hex())
 
     def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+        """Write a chunk (durable at the next :meth:`sync`). A full disk is
+        InsufficientStorage, another OS failure InternalError; no temporary
+        file is left behind either way."""
+        try:
+            self._put(cid, data)
+        except OSError as exc:
+            raise storage_error(exc, f"writing chunk {cid.hex()}") from exc
+
+    def _put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
         if cid in self._pending:
             return  # already written whole, waiting for the next sync
         with self._lock:
@@ -144,10 +160,7 @@ class FileChunkStore:
         tmp = os.path.join(self._tmp, f"{self._pid}.{threading.get_ident()}.{n}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            _write_all(fd, memoryview(data))
             if _sync_file_range is not None:
                 # Start writeback now (it does not wait): the batch's fsync then
                 # finds little left to flush, and disk and CPU overlap.
@@ -192,9 +205,16 @@ class FileChunkStore:
     def sync(self) -> None:
         """Make every chunk put so far durable: fsync, rename into place, fsync directories.
 
-        Raises OSError when a file or directory cannot be synced (the chunks
-        stay pending and the next sync tries them again).
+        Raises InsufficientStorage (a full disk or quota) or InternalError when
+        a file or directory cannot be synced (the chunks stay pending and the
+        next sync tries them again).
         """
+        try:
+            self._sync()
+        except OSError as exc:
+            raise storage_error(exc, "syncing chunks") from exc
+
+    def _sync(self) -> None:
         with self._lock:
             mine = [(c, t) for c, t in self._pending.items() if c not in self._syncing]
             self._syncing.update(c for c, _ in mine)

@@ -10,11 +10,13 @@ per read costs more than the hashing here).
 
 from __future__ import annotations
 
+import inspect
 import io
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any, Protocol
 
+from objstore import cancel
 from objstore.errors import InvalidArgument
 
 BytesLike = bytes | bytearray | memoryview
@@ -102,11 +104,7 @@ class _StreamWindows:
         n = len(carry)
         view[:n] = carry
         while n < self._size and not self._eof:
-            got = self._read_into(view[n:])
-            if got is None:
-                # A non-blocking stream with nothing ready: taking it for the end
-                # would silently truncate the object.
-                raise InvalidArgument("the body is a non-blocking stream with no data ready")
+            got = _checked_read(self._read_into, view[n:])
             if not got:
                 self._eof = True
                 break
@@ -121,6 +119,53 @@ class _StreamWindows:
 
     def exhausted(self) -> bool:
         return self._eof
+
+
+def _checked_read(read_into: Any, target: memoryview) -> int:
+    """``read_into(target)``, held to the ``readinto`` contract: 0 <= n <= len(target).
+
+    Anything else (-1, a count past the buffer, a coroutine from an async file,
+    None from a non-blocking stream) would loop for ever, overrun the window or
+    silently truncate the object, so it is refused. An exception the body
+    raises itself (a reset connection, a failing disk) is the caller's own and
+    propagates unchanged.
+    """
+    cancel.checkpoint()  # a cancelled upload stops reading (objstore.cancel)
+    got = read_into(target)
+    if type(got) is int and 0 <= got <= len(target):
+        return got
+    if got is None:
+        # A non-blocking stream with nothing ready: taking it for the end
+        # would silently truncate the object.
+        raise InvalidArgument("the body is a non-blocking stream with no data ready")
+    if inspect.isawaitable(got):
+        _discard(got)
+        raise InvalidArgument(_ASYNC_BODY)
+    raise InvalidArgument(
+        f"the body's readinto() returned {got!r} for a {len(target)}-byte buffer "
+        "(it must return a byte count from 0 to the buffer's length)"
+    )
+
+
+_ASYNC_BODY = (
+    "the body is asynchronous (an aiofiles file or an async iterable): "
+    "pass it to the asyncio API (objstore.aio), or pass a regular file here"
+)
+
+
+def _discard(awaitable: object) -> None:
+    """Close a coroutine we will never await (no 'never awaited' warning)."""
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
+
+
+def _is_async(body: object) -> bool:
+    if hasattr(body, "__aiter__") and not isinstance(body, Iterable):
+        return True
+    return any(
+        inspect.iscoroutinefunction(getattr(body, name, None)) for name in ("readinto", "read")
+    )
 
 
 class BufferPool:
@@ -212,6 +257,13 @@ def windows_for(
         raise InvalidArgument("body must be bytes, a binary file or an iterable of bytes, not str")
     if isinstance(body, io.TextIOBase):
         raise InvalidArgument("file bodies must be opened in binary mode")
+    if _is_async(body):
+        raise InvalidArgument(_ASYNC_BODY)
+    if isinstance(body, Mapping | Set):
+        # Iterating would store the keys (or members in no defined order).
+        raise InvalidArgument(f"body must not be a {type(body).__name__}")
+    if getattr(body, "closed", False) is True:
+        raise InvalidArgument("the body file is closed")
     read_into = getattr(body, "readinto", None)
     if callable(read_into):
         return _StreamWindows(read_into, window_size, pool=pool)

@@ -3,10 +3,16 @@
 LMDB gives one writer at a time across processes, readers that never block,
 and no recovery step after a crash. Commits are durable (``sync=True``,
 ``metasync=True``) because a write is acknowledged only after its commit.
+
+Failures are typed here, at the boundary: a damaged file is StoreDamaged
+(checked against its header before it is mapped, see ``lmdb_header``), a full
+disk is InsufficientStorage, use from a forked child is StoreClosed; no
+``lmdb.Error`` leaves this module.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -15,7 +21,54 @@ from typing import Any
 
 import lmdb
 
-from objstore.errors import InternalError, StoreClosed
+from objstore.errors import (
+    InsufficientStorage,
+    InternalError,
+    InvalidRequest,
+    ObjstoreError,
+    StoreClosed,
+    StoreDamaged,
+)
+from objstore.meta.lmdb_header import HeaderError, check_data_file
+
+# LMDB's own verdicts on a file that is not a sound environment.
+_DAMAGED = (
+    lmdb.CorruptedError,
+    lmdb.PageNotFoundError,
+    lmdb.InvalidError,
+    lmdb.VersionMismatchError,
+    lmdb.IncompatibleError,
+    lmdb.BadRslotError,
+    lmdb.PanicError,
+)
+_FULL_MESSAGES = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
+
+
+def _nearly_full(where: str) -> bool:
+    try:
+        st = os.statvfs(where)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _FULL_BELOW
+
+
+# LMDB reports a write cut short by a full disk as EIO ("which error code?" in
+# mdb.c), so an I/O error on a filesystem with almost no space left is a full disk.
+_FULL_BELOW = 1 << 20
+_EIO_MESSAGE = os.strerror(errno.EIO)
+
+
+def translate(exc: lmdb.Error, where: str) -> ObjstoreError:
+    """The typed error for an LMDB failure (never let ``lmdb.Error`` escape)."""
+    if (
+        isinstance(exc, lmdb.MapFullError | lmdb.DiskError)
+        or any(m in str(exc) for m in _FULL_MESSAGES)
+        or (_EIO_MESSAGE in str(exc) and _nearly_full(where))
+    ):
+        return InsufficientStorage(f"no space left for the metadata at {where}: {exc}")
+    if isinstance(exc, _DAMAGED):
+        return StoreDamaged(f"the metadata at {where} is damaged: {exc}")
+    return InternalError(f"metadata error at {where}: {exc}")
 
 
 class _LmdbTxn:
@@ -88,24 +141,61 @@ class _SharedEnv:
 # The pid keeps a forked child from inheriting its parent's handle.
 _OPEN: dict[tuple[int, int, int], _SharedEnv] = {}
 _OPEN_LOCK = threading.Lock()
+# A thread may hold it at the fork; the child's copy must not stay locked for ever.
+os.register_at_fork(after_in_child=_OPEN_LOCK._at_fork_reinit)  # type: ignore[attr-defined]
 
 
 class LmdbMetadataStore:
     """Metadata in one LMDB environment under ``path``.
 
-    Raises InternalError when LMDB cannot open it, and StoreClosed on use after
-    :meth:`close`.
+    ``create=False`` refuses to start a new environment where none is (an
+    existing store whose ``data.mdb`` is gone or empty must not reopen empty).
+    Raises StoreDamaged when the data file is truncated or not LMDB's (checked
+    before mapping it, so a short file cannot SIGBUS the process) or missing
+    with ``create=False``, InternalError when LMDB cannot open it otherwise;
+    StoreClosed on use after :meth:`close` or in a child forked after opening.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, map_size: int = 1 << 40) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, map_size: int = 1 << 40, create: bool = True
+    ) -> None:
         os.makedirs(path, exist_ok=True)
+        self._where = os.fspath(path)
         st = os.stat(path)
-        self._id = (os.getpid(), st.st_dev, st.st_ino)
+        self._pid = os.getpid()
+        self._id = (self._pid, st.st_dev, st.st_ino)
         with _OPEN_LOCK:
             shared = _OPEN.get(self._id)
+            inherited = [pid for pid, dev, ino in _OPEN if (dev, ino) == self._id[1:]]
             if shared is not None:
                 shared.users += 1
+            elif inherited:
+                # py-lmdb refuses a second environment on these files while the
+                # parent's (inherited by fork) is open, and closing that one here
+                # would free the parent's reader slots under its live readers.
+                raise InvalidRequest(
+                    f"the store at {path} was opened in process {inherited[0]} before "
+                    "fork(); a forked child cannot open it again (start workers with "
+                    "multiprocessing's 'spawn' or 'forkserver', or fork before opening)",
+                    path=self._where,
+                )
             else:
+                data_file = os.path.join(self._where, "data.mdb")
+                try:
+                    found = check_data_file(data_file)
+                except HeaderError as exc:
+                    raise StoreDamaged(
+                        f"the metadata file {data_file} is damaged ({exc}); refusing to open it",
+                        path=data_file,
+                    ) from None
+                except OSError as exc:
+                    raise InternalError(f"cannot read {data_file}: {exc}") from None
+                if found is None and not create:
+                    raise StoreDamaged(
+                        f"the metadata file {data_file} is missing or empty, but this store "
+                        "holds data; refusing to open it as a new, empty store",
+                        path=data_file,
+                    )
                 try:
                     # map_size is address space, not disk: a sparse file grows as needed.
                     env = lmdb.open(
@@ -120,7 +210,7 @@ class LmdbMetadataStore:
                     )
                     env.reader_check()
                 except lmdb.Error as exc:
-                    raise InternalError(f"cannot open the metadata at {path}: {exc}") from None
+                    raise translate(exc, self._where) from None
                 shared = _OPEN[self._id] = _SharedEnv(env)
         self._shared: _SharedEnv | None = shared
         self._env = shared.env
@@ -130,24 +220,42 @@ class LmdbMetadataStore:
     def _check(self) -> None:
         if self._shared is None:
             raise StoreClosed("the metadata store is closed")
+        if os.getpid() != self._pid:
+            # LMDB forbids using an environment in a forked child (its locks and
+            # reader slots belong to the parent); the child must open its own.
+            raise StoreClosed(
+                f"the store was opened in process {self._pid}; after fork() open it "
+                "again in the child"
+            )
 
     @contextmanager
     def begin(self) -> Iterator[_LmdbTxn]:
         self._check()
-        with self._env.begin(write=False, buffers=False) as txn:
-            yield _LmdbTxn(txn)
+        try:
+            with self._env.begin(write=False, buffers=False) as txn:
+                yield _LmdbTxn(txn)
+        except lmdb.Error as exc:
+            raise translate(exc, self._where) from None
 
     @contextmanager
     def begin_write(self) -> Iterator[_LmdbTxn]:
         self._check()
-        with self._write_lock, self._env.begin(write=True) as txn:
-            yield _LmdbTxn(txn)
+        try:
+            with self._write_lock, self._env.begin(write=True) as txn:
+                yield _LmdbTxn(txn)
+        except lmdb.Error as exc:
+            # The transaction was aborted: nothing of it is visible.
+            raise translate(exc, self._where) from None
 
     def close(self) -> None:
         """Release this handle; the environment closes with its last user."""
         with _OPEN_LOCK:
             shared, self._shared = self._shared, None
             if shared is None:
+                return
+            if os.getpid() != self._pid:
+                # Closing the parent's environment from a forked child is not
+                # allowed either; the child's copy goes away with the child.
                 return
             shared.users -= 1
             if shared.users == 0:

@@ -130,6 +130,10 @@ def list_page(
     start, stop = keys.prefix_bound(prefix)
     after_key: str | None = None
     skip_prefix: str | None = None
+    # S3: "CommonPrefixes is filtered out from results if it is not lexicographically
+    # greater than the StartAfter value" (ListObjectsV2, Delimiter). A key after
+    # start_after may roll up into a prefix that sorts before it ("a/" for "a/b").
+    floor = None if after is None else after[0]
     if after is not None:
         after_key, is_prefix = after
         skip_prefix = after_key if is_prefix else None
@@ -154,9 +158,10 @@ def list_page(
                 i = key.find(delimiter, plen)
                 if i >= 0:
                     cp = key[: i + len(delimiter)]
-                    prefixes.append(cp)
-                    count += 1
-                    last = (cp, True)
+                    if floor is None or cp > floor:
+                        prefixes.append(cp)
+                        count += 1
+                        last = (cp, True)
                     # Jump over every key under this common prefix.
                     after_key = skip_prefix = cp
                     restart = _resume_point(cp, True)

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime
 
-from objstore import keyspace
+from objstore import cancel, keyspace
 from objstore.blob.store import DataGone, Ingested
 from objstore.body import ObjectBody
 from objstore.errors import (
@@ -138,7 +138,12 @@ class ObjectOps(Index):
     def _add_version(
         self, txn: WriteTxn, b: BucketRecord, ek: bytes, body: VersionRecord
     ) -> VersionRecord:
-        """Make ``body`` the key's newest version, per the bucket's versioning state."""
+        """Make ``body`` the key's newest version, per the bucket's versioning state.
+
+        The operation's commit point: a cancelled call stops here (RequestCancelled,
+        its transaction rolls back); past it, the version is written.
+        """
+        cancel.commit_point()
         plan = versioning.put_plan(b.versioning)
         if plan.replaces_null:
             self._remove_null(txn, b.name, ek)

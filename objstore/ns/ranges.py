@@ -6,7 +6,20 @@ import re
 
 from objstore.errors import InvalidArgument, InvalidRange
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# ASCII digits only: ``\d`` and ``int()`` also take Arabic-Indic, fullwidth and
+# other Unicode digits, which no HTTP range may contain (RFC 9110 DIGIT is 0-9).
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.ASCII)
+# Beyond any object size (5 TB < 2**43): longer numbers need not be converted
+# (``int()`` refuses more than 4,300 digits) to know a start is unsatisfiable
+# and an end or a suffix covers everything.
+_HUGE = 1 << 64
+_MAX_DIGITS = 19
+
+
+def _number(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return _HUGE if len(digits) > _MAX_DIGITS else int(digits)
+
 
 RangeSpec = tuple[int, int] | str | None
 
@@ -23,18 +36,18 @@ def resolve_range(spec: RangeSpec, size: int) -> tuple[int, int] | None:
     if spec is None:
         return None
     if isinstance(spec, str):
-        m = _RANGE.fullmatch(spec.strip())
+        m = _RANGE.fullmatch(spec.strip(" \t"))
         if not m or (not m.group(1) and not m.group(2)):
             raise InvalidArgument(f"malformed range {spec!r} (one range of the form bytes=a-b)")
         a, b = m.group(1), m.group(2)
         if not a:
-            n = int(b)
+            n = _number(b)
             if n == 0 or size == 0:
                 raise InvalidRange(f"range {spec!r} is not satisfiable", size=size)
             return max(0, size - n), size - 1
-        first = int(a)
+        first = _number(a)
         # "bytes=a-" runs to the end; past the end it is unsatisfiable, not malformed.
-        last = int(b) if b else max(first, size - 1)
+        last = _number(b) if b else max(first, size - 1)
     elif isinstance(spec, tuple) and len(spec) == 2 and all(type(v) is int for v in spec):
         first, last = spec
         if first < 0 or last < 0:

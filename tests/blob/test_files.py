@@ -11,6 +11,7 @@ import pytest
 
 from objstore.blob.chunkstore import ChunkMissing
 from objstore.blob.files import FileChunkStore
+from objstore.errors import InternalError
 from objstore.testing.chunkstore import cid_of
 
 
@@ -101,7 +102,7 @@ def test_failed_fsync_keeps_the_chunk_pending_and_retries(
     log = _FsyncLog(monkeypatch, fail=True)
     data = os.urandom(4096)
     store.put(cid_of(data), data)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(InternalError, match="injected"):
         store.sync()
     assert not _final(root, data).exists()
     assert store.get(cid_of(data)) == data

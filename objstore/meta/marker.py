@@ -1,0 +1,131 @@
+"""The store's identity, kept twice: a small file beside the metadata and a record in it.
+
+``objstore.json`` (store uuid + format version) is written when a store is
+created, and the same identity is recorded inside the metadata store. Opening
+compares the two, so metadata that vanished, was cut to nothing or was swapped
+for another store's is refused (StoreDamaged) instead of opening as a new,
+empty store, whose first gc would delete every chunk file. A store created
+before the marker existed (metadata with chunk references, no marker) is
+adopted: both copies are written on its next open.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from objstore import keyspace
+from objstore.errors import StoreDamaged
+from objstore.meta.base import MetadataStore, ReadTxn
+
+MARKER_NAME = "objstore.json"
+FORMAT = 1
+_IDENTITY_KEY = keyspace.CONFIG + b"store"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreIdentity:
+    """Who a store is: a random uuid fixed at creation, and its on-disk format."""
+
+    store_id: str
+    format: int
+
+    def encode(self) -> bytes:
+        return json.dumps({"store_id": self.store_id, "format": self.format}).encode()
+
+    @staticmethod
+    def decode(raw: bytes, where: str) -> StoreIdentity:
+        try:
+            d = json.loads(raw)
+            ident = StoreIdentity(d["store_id"], d["format"])
+            if not isinstance(ident.store_id, str) or type(ident.format) is not int:
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise StoreDamaged(f"the store identity in {where} is unreadable") from None
+        if ident.format > FORMAT:
+            raise StoreDamaged(
+                f"{where} was written by a newer objstore (format {ident.format})",
+                format=ident.format,
+            )
+        return ident
+
+
+def read_marker(root: str) -> StoreIdentity | None:
+    """The identity in ``root/objstore.json``; None when there is none."""
+    path = os.path.join(root, MARKER_NAME)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return None
+    return StoreIdentity.decode(raw, path)
+
+
+def write_marker(root: str, ident: StoreIdentity) -> None:
+    """Write the marker durably (temp file, fsync, rename, fsync the directory)."""
+    path = os.path.join(root, MARKER_NAME)
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(ident.encode())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _holds_records(txn: ReadTxn) -> bool:
+    return any(not key.startswith(keyspace.CONFIG) for key, _ in txn.scan(b""))
+
+
+def establish(
+    root: str,
+    meta: MetadataStore,
+    marker: StoreIdentity | None,
+    *,
+    has_chunks: Callable[[], bool],
+) -> StoreIdentity:
+    """Check (or, for a new store, create) the identity of the store at ``root``.
+
+    ``marker`` is what :func:`read_marker` found. ``meta`` must already be
+    open (not created anew when the marker exists, see
+    ``LmdbMetadataStore(create=...)``). Raises StoreDamaged when the metadata
+    lacks the marker's identity, holds another store's, or is empty while
+    chunk files exist.
+    """
+    with meta.begin_write() as txn:
+        raw = txn.get(_IDENTITY_KEY)
+        inner = None if raw is None else StoreIdentity.decode(raw, "the metadata")
+        if inner is None:
+            if marker is not None:
+                raise StoreDamaged(
+                    f"the metadata of the store at {root} is missing or was replaced "
+                    f"(it does not carry the identity {marker.store_id} of {MARKER_NAME}); "
+                    "refusing to open it",
+                    store_id=marker.store_id,
+                )
+            if not _holds_records(txn) and has_chunks():
+                raise StoreDamaged(
+                    f"the store at {root} holds chunk files but no metadata; refusing to "
+                    "open it as a new, empty store (restore the meta/ directory)"
+                )
+            inner = StoreIdentity(uuid.uuid4().hex, FORMAT)
+            txn.put(_IDENTITY_KEY, inner.encode())
+        elif marker is not None and marker != inner:
+            raise StoreDamaged(
+                f"the metadata at {root} belongs to store {inner.store_id}, "
+                f"not {marker.store_id} named by {MARKER_NAME}; refusing to open it",
+                store_id=marker.store_id,
+            )
+    if marker is None:
+        # After the commit: a crash in between leaves the metadata's copy, from
+        # which the marker is written again on the next open.
+        write_marker(root, inner)
+    return inner
