@@ -118,6 +118,37 @@ def test_injected_full_disk_in_the_chunk_write(
         with pytest.raises(errors.InsufficientStorage):
             store.root.put_object("bkt", "kept", body)  # an overwrite that fails keeps the old
         _check_only_acknowledged(store, {"kept": kept})
+    finally:
+        store.close()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="blob/ingest.py abort() stops waiting at the first failed chunk write "
+    "(_wait_all under suppress), so the other I/O thread's write lands after "
+    "release_failed; a later PUT of the same bytes is then acknowledged but a "
+    "chunk is missing (DataCorruption), about 1 run in 7 under load",
+)
+def test_upload_after_a_failed_one_of_the_same_bytes_reads_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = objstore.open(tmp_path, chunk_size=64 * 1024, inline_threshold=1024)
+    try:
+        store.root.create_bucket("bkt")
+        writes = 0
+        real = files._write_all
+
+        def failing(fd: int, view: memoryview) -> None:
+            nonlocal writes
+            writes += 1
+            if writes > 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            real(fd, view)
+
+        monkeypatch.setattr(files, "_write_all", failing)
+        body = random.Random(2).randbytes(600 * 1024)
+        with pytest.raises(errors.InsufficientStorage):
+            store.root.put_object("bkt", "new", body)
         monkeypatch.setattr(files, "_write_all", real)
         store.root.put_object("bkt", "new", body)  # space is back: it works
         assert store.root.get_object("bkt", "new").read() == body
