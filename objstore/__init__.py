@@ -33,7 +33,10 @@ from objstore.types import (
     ObjectInfo,
     ObjectSummary,
     ObjectVersion,
+    PartInfo,
     PutObjectResult,
+    UploadInfo,
+    UploadPartResult,
 )
 
 __all__ = [
@@ -56,9 +59,12 @@ __all__ = [
     "ObjectInfo",
     "ObjectSummary",
     "ObjectVersion",
+    "PartInfo",
     "PutObjectResult",
     "RootOnlyAuthorizer",
     "Store",
+    "UploadInfo",
+    "UploadPartResult",
     "errors",
     "open",
 ]

@@ -104,6 +104,15 @@ _LIST_BUCKET = Permission("s3:ListBucket", BUCKET)
 _GET = Permission(
     "s3:GetObject", OBJECT, versioned_action="s3:GetObjectVersion", version_param="version_id"
 )
+# Reading the source of a copy (CopyObject, UploadPartCopy).
+_GET_SOURCE = Permission(
+    "s3:GetObject",
+    OBJECT,
+    versioned_action="s3:GetObjectVersion",
+    bucket_param="src_bucket",
+    key_param="src_key",
+    version_param="src_version_id",
+)
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -171,14 +180,7 @@ OPERATIONS: dict[str, Operation] = {
             "CopyObject",
             "copy_object",
             (
-                Permission(
-                    "s3:GetObject",
-                    OBJECT,
-                    versioned_action="s3:GetObjectVersion",
-                    bucket_param="src_bucket",
-                    key_param="src_key",
-                    version_param="src_version_id",
-                ),
+                _GET_SOURCE,
                 Permission(
                     "s3:PutObject",
                     OBJECT,
@@ -186,6 +188,48 @@ OPERATIONS: dict[str, Operation] = {
                         ("s3:x-amz-copy-source", "copy_source"),
                         ("s3:x-amz-metadata-directive", "metadata_directive"),
                     ),
+                ),
+            ),
+        ),
+        Operation(
+            "CreateMultipartUpload",
+            "create_multipart_upload",
+            (Permission("s3:PutObject", OBJECT),),
+        ),
+        Operation("UploadPart", "upload_part", (Permission("s3:PutObject", OBJECT),)),
+        Operation(
+            "UploadPartCopy",
+            "upload_part_copy",
+            (
+                _GET_SOURCE,
+                Permission(
+                    "s3:PutObject", OBJECT, context=(("s3:x-amz-copy-source", "copy_source"),)
+                ),
+            ),
+        ),
+        Operation(
+            "CompleteMultipartUpload",
+            "complete_multipart_upload",
+            (Permission("s3:PutObject", OBJECT),),
+        ),
+        Operation(
+            "AbortMultipartUpload",
+            "abort_multipart_upload",
+            (Permission("s3:AbortMultipartUpload", OBJECT),),
+        ),
+        Operation(
+            "ListParts",
+            "list_parts",
+            (Permission("s3:ListMultipartUploadParts", OBJECT),),
+        ),
+        Operation(
+            "ListMultipartUploads",
+            "list_multipart_uploads",
+            (
+                Permission(
+                    "s3:ListBucketMultipartUploads",
+                    BUCKET,
+                    context=(("s3:prefix", "prefix"), ("s3:max-keys", "max_uploads")),
                 ),
             ),
         ),

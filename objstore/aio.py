@@ -39,7 +39,10 @@ from objstore.types import (
     ListObjectsResult,
     ListVersionsResult,
     ObjectInfo,
+    PartInfo,
     PutObjectResult,
+    UploadInfo,
+    UploadPartResult,
 )
 
 
@@ -278,6 +281,128 @@ class AsyncClient:
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
+        )
+        return result
+
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        result: str = await self._run(
+            "create_multipart_upload", bucket, key, metadata=metadata, content_type=content_type
+        )
+        return result
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: object,
+        *,
+        content_length: int | None = None,
+    ) -> UploadPartResult:
+        """As :meth:`Client.upload_part`; the body is read in the worker thread."""
+        result: UploadPartResult = await self._run(
+            "upload_part",
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            body,
+            content_length=content_length,
+        )
+        return result
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        src_bucket: str,
+        src_key: str,
+        *,
+        src_version_id: str | None = None,
+        src_range: tuple[int, int] | str | None = None,
+    ) -> UploadPartResult:
+        result: UploadPartResult = await self._run(
+            "upload_part_copy",
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            src_bucket,
+            src_key,
+            src_version_id=src_version_id,
+            src_range=src_range,
+        )
+        return result
+
+    async def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Iterable[tuple[int, str] | UploadPartResult | Mapping[str, Any]],
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> PutObjectResult:
+        result: PutObjectResult = await self._run(
+            "complete_multipart_upload",
+            bucket,
+            key,
+            upload_id,
+            _listed(parts),
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        return result
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        await self._run("abort_multipart_upload", bucket, key, upload_id)
+
+    async def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        max_parts: int = 1000,
+        part_number_marker: int = 0,
+    ) -> list[PartInfo]:
+        result: list[PartInfo] = await self._run(
+            "list_parts",
+            bucket,
+            key,
+            upload_id,
+            max_parts=max_parts,
+            part_number_marker=part_number_marker,
+        )
+        return result
+
+    async def list_multipart_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = 1000,
+    ) -> list[UploadInfo]:
+        result: list[UploadInfo] = await self._run(
+            "list_multipart_uploads",
+            bucket,
+            prefix=prefix,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=max_uploads,
         )
         return result
 

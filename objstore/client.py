@@ -15,6 +15,7 @@ from objstore.authz import Identity
 from objstore.body import ObjectBody
 from objstore.errors import InvalidArgument
 from objstore.identity.facade import IamClient
+from objstore.ns import uploads
 from objstore.ns.ranges import RangeSpec
 from objstore.types import (
     BucketInfo,
@@ -24,7 +25,10 @@ from objstore.types import (
     ListObjectsResult,
     ListVersionsResult,
     ObjectInfo,
+    PartInfo,
     PutObjectResult,
+    UploadInfo,
+    UploadPartResult,
 )
 
 if TYPE_CHECKING:
@@ -254,6 +258,180 @@ class Client:
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
+        )
+        return result
+
+    # -------------------------------------------------------------- multipart
+
+    def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """Start a multipart upload; returns its upload id.
+
+        Metadata and content type are those of the object completion makes.
+        Raises NoSuchBucket, KeyTooLongError, MetadataTooLarge, InvalidArgument.
+        """
+        result: str = self._call(
+            "CreateMultipartUpload",
+            bucket=bucket,
+            key=key,
+            metadata=_metadata(metadata),
+            content_type=content_type,
+        )
+        return result
+
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: object,
+        *,
+        content_length: int | None = None,
+    ) -> UploadPartResult:
+        """Store part ``part_number`` (1-10,000) of an upload; a part uploaded again
+        under the same number replaces the earlier one. Parts may arrive in any
+        order, from any number of threads and processes at once.
+
+        ``body`` is anything :meth:`put_object` accepts. Sizes are checked at
+        completion (5 MiB minimum but for the last part). Raises NoSuchBucket,
+        NoSuchUpload, InvalidArgument (part number), EntityTooLarge (over
+        5 GiB), IncompleteBody.
+        """
+        result: UploadPartResult = self._call(
+            "UploadPart",
+            bucket=bucket,
+            key=key,
+            upload_id=upload_id,
+            part_number=part_number,
+            body=body,
+            content_length=content_length,
+        )
+        return result
+
+    def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        src_bucket: str,
+        src_key: str,
+        *,
+        src_version_id: str | None = None,
+        src_range: tuple[int, int] | str | None = None,
+    ) -> UploadPartResult:
+        """Make a part of an existing object, or of its bytes ``src_range``
+        (``(first, last)`` inclusive or ``"bytes=first-last"``), sharing its bytes.
+
+        No chunk is copied: the part references the source's stored body. A
+        whole single-part source takes its MD5 ETag from the source; a range
+        (or a multipart source) is read once to compute the part's MD5.
+        Raises NoSuchBucket, NoSuchUpload, the source's NoSuchKey /
+        NoSuchVersion, InvalidRequest (a delete marker, or over 5 GiB),
+        InvalidArgument, InvalidRange.
+        """
+        result: UploadPartResult = self._call(
+            "UploadPartCopy",
+            bucket=bucket,
+            key=key,
+            upload_id=upload_id,
+            part_number=part_number,
+            src_bucket=src_bucket,
+            src_key=src_key,
+            src_version_id=src_version_id,
+            src_range=src_range,
+        )
+        return result
+
+    def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Iterable[tuple[int, str] | UploadPartResult | Mapping[str, Any]],
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> PutObjectResult:
+        """Join the listed parts into the object, atomically, without copying bytes.
+
+        ``parts`` are ``(part_number, etag)`` pairs, UploadPartResult objects
+        or ``{"PartNumber": n, "ETag": e}``, in ascending order. The ETag is
+        S3's: MD5 of the part MD5s, then ``-N``. Versioning applies as for a
+        PUT. Raises NoSuchBucket, NoSuchUpload, InvalidPartOrder, InvalidPart,
+        EntityTooSmall, EntityTooLarge, InvalidRequest (no parts),
+        PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``),
+        InvalidArgument.
+        """
+        listed = uploads.normalize_parts(parts)
+        result: PutObjectResult = self._call(
+            "CompleteMultipartUpload",
+            bucket=bucket,
+            key=key,
+            upload_id=upload_id,
+            parts=listed,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        return result
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Discard an upload and every part stored for it.
+
+        Raises NoSuchBucket, NoSuchUpload.
+        """
+        self._call("AbortMultipartUpload", bucket=bucket, key=key, upload_id=upload_id)
+
+    def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        max_parts: int = 1000,
+        part_number_marker: int = 0,
+    ) -> list[PartInfo]:
+        """Up to ``max_parts`` (at most 1000) parts numbered above the marker.
+
+        Raises NoSuchBucket, NoSuchUpload, InvalidArgument.
+        """
+        result: list[PartInfo] = self._call(
+            "ListParts",
+            bucket=bucket,
+            key=key,
+            upload_id=upload_id,
+            max_parts=max_parts,
+            part_number_marker=part_number_marker,
+        )
+        return result
+
+    def list_multipart_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = 1000,
+    ) -> list[UploadInfo]:
+        """Uploads in progress, by key then initiation time, after the markers.
+
+        Raises NoSuchBucket, InvalidArgument.
+        """
+        result: list[UploadInfo] = self._call(
+            "ListMultipartUploads",
+            bucket=bucket,
+            prefix=prefix,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=max_uploads,
         )
         return result
 

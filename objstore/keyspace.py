@@ -19,6 +19,9 @@ PENDING = b"P"  # P <data id>                       -> lease id of an upload in 
 DEAD = b"X"  # X <data id>                       -> gen at which no version used it (gc drops it)
 LEASE = b"H"  # H <lease id>                      -> a store handle's lease (see blob/leases.py)
 DOOMED = b"K"  # K <chunk id>                      -> gc deleting the chunk: owner lease, done gen
+SEGMENT = b"Q"  # Q <data id> <offset>              -> composite segment (sub id, offset, length)
+UPLOAD = b"U"  # U <bucket> 00 <ekey> <upload id>  -> multipart upload in progress
+PART = b"T"  # T <upload id> <part number>       -> uploaded part (its body, size, digests)
 CONFIG = b"G"  # G <name>                          -> store settings fixed at creation
 
 # Identities (objstore/identity/): lower-case letters, so storage kinds keep the upper case.

@@ -22,6 +22,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from types import TracebackType
 
 from objstore import keyspace
@@ -31,6 +32,7 @@ from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
 from objstore.blob.gc import Background
 from objstore.blob.memory import MemoryChunkStore
+from objstore.blob.records import SEG
 from objstore.blob.store import BlobSettings, BlobStore, GcResult, GcSettings
 from objstore.client import Client
 from objstore.engine import AuditSink, Engine
@@ -43,6 +45,7 @@ from objstore.meta.scan import scan_prefix
 from objstore.ns import stats
 from objstore.ns.namespace import Limits, Namespace
 from objstore.ns.records import VersionRecord
+from objstore.ns.uploads import PartRecord
 
 _ACCOUNT_KEY = keyspace.CONFIG + b"account"
 
@@ -186,6 +189,9 @@ class Store:
         Raises StoreClosed after :meth:`close`.
         """
         self._check_open()
+        # Uploads older than ``abort_incomplete_after`` go first, so their parts
+        # are collected too.
+        self.namespace.expire_uploads()
         return self.blobs.gc(orphans=orphans)
 
     def fsck(self, *, verify_data: bool = True, repair: bool = False) -> FsckResult:
@@ -199,11 +205,15 @@ class Store:
         self._check_open()
 
         def users(txn: ReadTxn) -> Counter[bytes]:
-            return Counter(
+            # A body's holders: versions, multipart parts and composite segments.
+            held = Counter(
                 rec.data_id
                 for _, v in scan_prefix(txn, keyspace.VERSION)
                 if (rec := VersionRecord.decode(v)).data_id is not None
             )
+            held.update(PartRecord.decode(v).data_id for _, v in scan_prefix(txn, keyspace.PART))
+            held.update(SEG.unpack(v)[0] for _, v in scan_prefix(txn, keyspace.SEGMENT))
+            return held
 
         def recount(txn: WriteTxn) -> None:
             stats.rewrite(txn, stats.scan(txn))
@@ -272,6 +282,7 @@ def open_store(
     secret_key: bytes | None = None,
     gc_interval: float | None = 300.0,
     lease_ttl: float = 600.0,
+    abort_incomplete_after: float | None = None,
 ) -> Store:
     """Open (creating if needed) the store at ``path``; ``None`` keeps it in memory.
 
@@ -283,8 +294,10 @@ def open_store(
     background garbage collection passes (None: only on demand, :meth:`Store.gc`);
     ``lease_ttl``: how long (seconds) a stalled upload or an idle open body stays
     protected from gc (see ``docs/architecture.md``); ``clock`` (ns since the
-    epoch) also times leases. Raises InvalidArgument for bad settings (of the
-    wrong type too) or a path that cannot hold a store, StoreDamaged when the
+    epoch) also times leases. ``abort_incomplete_after`` (seconds) aborts
+    multipart uploads initiated longer ago (checked when uploads are created or
+    listed, and by :meth:`Store.gc`). Raises InvalidArgument for bad settings (of
+    the wrong type too) or a path that cannot hold a store, StoreDamaged when the
     store's metadata is missing, truncated or another store's (it is never
     reopened as an empty store), InsufficientStorage when the disk is full,
     InternalError when the metadata cannot be opened otherwise.
@@ -312,6 +325,14 @@ def open_store(
         if isinstance(gc_interval, bool) or isinstance(lease_ttl, bool):
             raise ValueError("gc_interval and lease_ttl are numbers of seconds")
         gc = GcSettings(lease_ttl=lease_ttl, interval=gc_interval)
+        if abort_incomplete_after is not None:
+            if (
+                not isinstance(abort_incomplete_after, int | float)
+                or isinstance(abort_incomplete_after, bool)
+                or not abort_incomplete_after >= 0
+            ):
+                raise ValueError("abort_incomplete_after must be a number of seconds >= 0")
+            limits = replace(limits or Limits(), abort_incomplete_after=abort_incomplete_after)
     except (ValueError, TypeError) as exc:
         raise InvalidArgument(str(exc)) from None
     opened: list[ChunkStore | MetadataStore] = []  # closed again if opening fails

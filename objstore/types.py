@@ -124,3 +124,31 @@ class ListVersionsResult:
     next_key_marker: str | None
     next_version_id_marker: str | None
     common_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPartResult:
+    """One stored part of a multipart upload (``upload_part``, ``upload_part_copy``)."""
+
+    part_number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    """One part as ``list_parts`` reports it."""
+
+    part_number: int
+    etag: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """One multipart upload in progress (``list_multipart_uploads``)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime

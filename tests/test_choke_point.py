@@ -32,8 +32,14 @@ def _untouched_body() -> Iterator[bytes]:
     yield b""  # pragma: no cover
 
 
+# The multipart upload `populate` starts (its id is random), with part 1 stored.
+UPLOAD: dict[str, Any] = {}
+
 # Plausible values by parameter name; an operation that succeeds for an allowed root.
 PARAM_VALUES: dict[str, Callable[[], Any]] = {
+    "upload_id": lambda: UPLOAD["id"],
+    "part_number": lambda: 2,
+    "parts": lambda: [UPLOAD["part"]],
     "bucket": lambda: BUCKET,
     "key": lambda: OBJ,
     "body": lambda: b"new body",
@@ -93,6 +99,8 @@ def populate(store: objstore.Store) -> None:
     root.create_bucket(EMPTY_BUCKET)
     root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"})
     root.put_object(BUCKET, "other", b"x" * 200_000)
+    UPLOAD["id"] = root.create_multipart_upload(BUCKET, OBJ)
+    UPLOAD["part"] = root.upload_part(BUCKET, OBJ, UPLOAD["id"], 1, b"part one")
 
 
 Snapshot = tuple[Any, ...]
@@ -115,6 +123,9 @@ def snapshot(store: objstore.Store) -> Snapshot:
             with ns.get_object(b.name, v.key, version_id=v.version_id) as body:
                 data = body.read()
             out.append((v.key, v.version_id, v.is_latest, v.etag, info.metadata, data))
+        for up in ns.list_multipart_uploads(b.name):
+            parts = ns.list_parts(b.name, up.key, up.upload_id)
+            out.append(("upload", up.key, up.upload_id, tuple(parts)))
     return tuple(out)
 
 
@@ -142,7 +153,7 @@ def test_plausible_arguments_succeed_for_root(op_name: str) -> None:
 def _assert_refused(store: objstore.Store, client: objstore.Client, op_name: str) -> None:
     before = snapshot(store)
     extra: dict[str, Any] = {}
-    if op_name == "PutObject":
+    if op_name in ("PutObject", "UploadPart"):
         extra["body"] = _untouched_body()  # refused before a byte is read
     if op_name == "PutObjects":
         extra["items"] = [("fresh", b"x"), (OBJ, _untouched_body())]
@@ -241,6 +252,13 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "PutBucketPolicy": [("s3:PutBucketPolicy", BUCKET_ARN)],
     "GetBucketPolicy": [("s3:GetBucketPolicy", BUCKET_ARN)],
     "DeleteBucketPolicy": [("s3:DeleteBucketPolicy", BUCKET_ARN)],
+    "CreateMultipartUpload": [("s3:PutObject", OBJ_ARN)],
+    "UploadPart": [("s3:PutObject", OBJ_ARN)],
+    "UploadPartCopy": [("s3:GetObject", OBJ_ARN), ("s3:PutObject", OBJ_ARN)],
+    "CompleteMultipartUpload": [("s3:PutObject", OBJ_ARN)],
+    "AbortMultipartUpload": [("s3:AbortMultipartUpload", OBJ_ARN)],
+    "ListParts": [("s3:ListMultipartUploadParts", OBJ_ARN)],
+    "ListMultipartUploads": [("s3:ListBucketMultipartUploads", BUCKET_ARN)],
 }
 
 
@@ -298,6 +316,9 @@ def test_version_specific_actions_and_context() -> None:
         dst.context["s3:x-amz-copy-source"]
         == f"{BUCKET}/{OBJ}?versionId={src.context['s3:VersionId']}"
     )
+    src, dst = _asked("UploadPartCopy", src_version_id="VID")
+    assert (src.action, dst.action) == ("s3:GetObjectVersion", "s3:PutObject")
+    assert dst.context["s3:x-amz-copy-source"].endswith(f"?versionId={src.context['s3:VersionId']}")
     (plain,) = _asked("GetObject")
     assert plain.action == "s3:GetObject" and "s3:VersionId" not in plain.context
 

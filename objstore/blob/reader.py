@@ -19,6 +19,12 @@ stream idle (between reads, or never read) longer than the lease ttl loses
 that protection and no longer holds gc back; when it reads again it takes a
 new ticket, and if its body died meanwhile it raises InternalError ("open it
 again"). Chunks are verified and bad ones quarantined by :mod:`.quarantine`.
+
+A plain body is read through its chunk manifest; a composite one (see
+:mod:`.compose`) by seeking the segment holding the first byte, then reading
+each segment's range of its (plain) sub-body the same way, under the
+composite reader's one ticket (the composite holds its sub-bodies, and gc
+drops neither while the ticket stands).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId
+from objstore.blob.compose import first_segment_key, walk_segments
 from objstore.blob.leases import Ticket
 from objstore.blob.quarantine import fetch_verified
 from objstore.blob.records import (
@@ -108,6 +115,10 @@ class Reader:
         self._ticket = self.b.leases.enter(writer=False)
         try:
             self._protected(self._ticket, first=True)
+            with self.b.meta.begin() as txn:
+                segment = first_segment_key(txn, self.data_id, self.first)
+            if segment is not None:
+                return _Stream(self._composite(segment), self)
             start = self._start_key()
         except BaseException:
             self.b.leases.leave(self._ticket)
@@ -226,35 +237,60 @@ class Reader:
     def _iterate(self, start_key: bytes) -> Iterator[bytes]:
         try:
             self._resume()
-            ahead: deque[_Ahead] = deque()
-            entries = self._entries(start_key)
-            depth = max(1, self.b.settings.read_ahead)
-            exhausted = False
-            try:
-                while True:
-                    while not exhausted and len(ahead) < depth:
-                        try:
-                            off, cid, length = next(entries)
-                        except StopIteration:
-                            exhausted = True
-                            break
-                        ahead.append(_Ahead(off, cid, length))
-                    if not ahead:
-                        return
-                    self._schedule(ahead)
-                    item = ahead.popleft()
-                    data = self._take(item)
-                    lo = max(0, self.first - item.off)
-                    hi = min(len(data), self.last - item.off + 1)
-                    if hi <= lo:
-                        continue
-                    self._pause()
-                    yield data if lo == 0 and hi == len(data) else data[lo:hi]  # whole: no copy
-                    self._resume()
-            finally:
-                self._release(ahead)
+            yield from self._chunks(start_key, self)
         finally:
             self.leave()
+
+    def _composite(self, segment: bytes) -> Iterator[bytes]:
+        try:
+            self._resume()
+            walk = walk_segments(self.b.meta, self.data_id, segment, self.last)
+            for off, (sub, sub_off, n) in walk:
+                lo = max(self.first, off) - off
+                hi = min(self.last, off + n - 1) - off
+                if hi < lo:
+                    continue
+                part = Reader(self.b, sub, sub_off + lo, sub_off + hi)
+                try:
+                    start = part._start_key()
+                except DataGone:
+                    # The composite holds a reference on it: missing means lost.
+                    raise DataCorruption(
+                        f"part body {sub.hex()} of {self.data_id.hex()} is missing"
+                    ) from None
+                yield from part._chunks(start, self)
+        finally:
+            self.leave()
+
+    def _chunks(self, start_key: bytes, owner: Reader) -> Iterator[bytes]:
+        """This body's pieces from ``start_key`` on, read under ``owner``'s ticket."""
+        ahead: deque[_Ahead] = deque()
+        entries = self._entries(start_key)
+        depth = max(1, self.b.settings.read_ahead)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(ahead) < depth:
+                    try:
+                        off, cid, length = next(entries)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    ahead.append(_Ahead(off, cid, length))
+                if not ahead:
+                    return
+                self._schedule(ahead)
+                item = ahead.popleft()
+                data = self._take(item)
+                lo = max(0, self.first - item.off)
+                hi = min(len(data), self.last - item.off + 1)
+                if hi <= lo:
+                    continue
+                owner._pause()
+                yield data if lo == 0 and hi == len(data) else data[lo:hi]  # whole: no copy
+                owner._resume()
+        finally:
+            self._release(ahead)
 
 
 class _Stream:

@@ -4,8 +4,12 @@ A *data record* (``D data-id``: refcount, size, state) per stored body, a
 *manifest* (``M data-id offset`` -> chunk id + length, one entry per chunk)
 and a *chunk record* (``C chunk-id``: how many manifest entries name the
 chunk, its length, the gc generation at which the count last fell to zero,
-and flags such as *quarantined*). These helpers run inside a caller's
-transaction and do no other I/O; they keep the ``stat.*`` counters in step.
+and flags such as *quarantined*). A *composite* body (a completed multipart
+upload, a ranged part copy) has no manifest but *segments* (``Q data-id
+offset`` -> sub data id, sub offset, length) naming ranges of plain bodies, on
+which it holds references (see :mod:`.compose`). These helpers run inside a
+caller's transaction and do no other I/O; they keep the ``stat.*`` counters
+in step.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ LEGACY_REF = struct.Struct("<Q")  # chunk records written before lengths and gen
 DEAD_REC = struct.Struct("<Q")  # gen at which the body lost its last version
 DOOM_REC = struct.Struct("<16sQ")  # owner lease id, done gen (0: files still being deleted)
 LEN = struct.Struct("<I")
+SEG = struct.Struct("<16sQQ")  # sub data id, offset in it, length
 STATE_PENDING = 0
 STATE_LIVE = 1
 STATE_DEAD = 2  # no version uses it; readers that opened it earlier still may
@@ -85,6 +90,34 @@ def mkey(data_id: bytes, offset: int) -> bytes:
     return keyspace.MANIFEST + data_id + offset.to_bytes(8, "big")
 
 
+def skey(data_id: bytes, offset: int) -> bytes:
+    return keyspace.SEGMENT + data_id + offset.to_bytes(8, "big")
+
+
+def adjust_refs(txn: WriteTxn, data_id: bytes, delta: int) -> None:
+    """Add ``delta`` holders (versions, parts, composites) to a body.
+
+    Taking a reference on a missing or dead body raises DataGone: reviving a
+    body that gc may already be dropping would lose it. At zero the body is
+    only marked dead, with the current gc gen: gc drops its manifest once no
+    lease older than that remains, so a body opened before the last release
+    still reads whole, and deleting a 5 TB object costs O(1).
+    """
+    raw = txn.get(keyspace.DATA + data_id)
+    if raw is None:
+        if delta > 0:
+            raise DataGone(data_id.hex())
+        return
+    ref, size, state = DATA_REC.unpack(raw)
+    if delta > 0 and state == STATE_DEAD:
+        raise DataGone(data_id.hex())
+    if ref + delta > 0:
+        txn.put(keyspace.DATA + data_id, DATA_REC.pack(ref + delta, size, state))
+        return
+    txn.put(keyspace.DATA + data_id, DATA_REC.pack(0, size, STATE_DEAD))
+    txn.put(keyspace.DEAD + data_id, DEAD_REC.pack(current_gen(txn)))
+
+
 def apply_entries(
     txn: WriteTxn,
     data_id: bytes,
@@ -138,7 +171,17 @@ def release_chunks(txn: WriteTxn, counts: Counter[bytes]) -> None:
 
 
 def drop_data(txn: WriteTxn, data_id: bytes) -> None:
-    """Delete a body's manifest and record, releasing its chunk references."""
+    """Delete a body's manifest (or segments) and record, releasing what it references.
+
+    A composite's sub-bodies lose one reference per segment; one that reaches
+    zero is marked dead like any body, for a later collection to drop.
+    """
+    segments = list(scan_prefix(txn, keyspace.SEGMENT + data_id))
+    subs: Counter[bytes] = Counter(SEG.unpack(v)[0] for _, v in segments)
+    for key, _ in segments:
+        txn.delete(key)
+    for sub, n in subs.items():
+        adjust_refs(txn, sub, -n)
     start = keyspace.MANIFEST + data_id
     entries = list(scan_prefix(txn, start))
     counts: Counter[bytes] = Counter(v[:32] for _, v in entries)

@@ -37,12 +37,10 @@ from objstore.blob.leases import Leases
 from objstore.blob.reader import ReadAheadBudget, Reader
 from objstore.blob.records import (
     DATA_REC,
-    DEAD_REC,
-    STATE_DEAD,
     STATE_LIVE,
     DataGone,
+    adjust_refs,
     apply_entries,
-    current_gen,
 )
 from objstore.blob.source import BufferPool, windows_for
 from objstore.errors import EntityTooLarge
@@ -137,8 +135,12 @@ class BlobStore:
         *,
         content_length: int | None,
         max_size: int,
+        inline: bool = True,
     ) -> Ingested:
         """Store ``body``; the caller then commits or abandons the result.
+
+        With ``inline=False`` even a small body becomes a data record (multipart
+        parts must be bodies a composite can reference).
 
         Raises EntityTooLarge past ``max_size``, IncompleteBody / InvalidRequest
         when ``content_length`` disagrees with the body, InvalidArgument for a
@@ -153,7 +155,8 @@ class BlobStore:
         windows = windows_for(body, self.settings.window_size, self.buffers)
         try:
             first = windows.next(0)
-            if windows.exhausted() and len(first) <= self.settings.inline_threshold:
+            small = windows.exhausted() and len(first) <= self.settings.inline_threshold
+            if inline and small:
                 data = bytes(first)
                 windows.close()
                 return self._ingest_inline(data, content_length, max_size)
@@ -170,13 +173,13 @@ class BlobStore:
 
     @contextmanager
     def stored(
-        self, body: object, *, content_length: int | None, max_size: int
+        self, body: object, *, content_length: int | None, max_size: int, inline: bool = True
     ) -> Iterator[Ingested]:
         """Ingest ``body``; the block must call :meth:`commit` inside its transaction.
 
         If the block raises (or never commits), everything stored is released.
         """
-        ing = self.ingest(body, content_length=content_length, max_size=max_size)
+        ing = self.ingest(body, content_length=content_length, max_size=max_size, inline=inline)
         try:
             yield ing
         finally:
@@ -224,30 +227,17 @@ class BlobStore:
 
     # --------------------------------------------------------------- references
 
-    def add_ref(self, txn: WriteTxn, data_id: bytes) -> None:
-        """One more object version shares ``data_id`` (a copy)."""
-        raw = txn.get(keyspace.DATA + data_id)
-        if raw is None:
-            raise DataGone(data_id.hex())
-        ref, size, state = DATA_REC.unpack(raw)
-        txn.put(keyspace.DATA + data_id, DATA_REC.pack(ref + 1, size, state))
+    def add_ref(self, txn: WriteTxn, data_id: bytes, n: int = 1) -> None:
+        """``n`` more holders (object versions, parts, composites) share ``data_id``.
 
-    def release(self, txn: WriteTxn, data_id: bytes) -> None:
-        """One object version no longer uses ``data_id``.
-
-        At zero the body is only marked dead, with the current gc gen: gc drops
-        its manifest once no lease older than that remains, so a body opened
-        before the delete still reads whole, and deleting a 5 TB object costs O(1).
+        Raises DataGone when the body is missing or already dead.
         """
-        raw = txn.get(keyspace.DATA + data_id)
-        if raw is None:
-            return
-        ref, size, state = DATA_REC.unpack(raw)
-        if ref > 1:
-            txn.put(keyspace.DATA + data_id, DATA_REC.pack(ref - 1, size, state))
-            return
-        txn.put(keyspace.DATA + data_id, DATA_REC.pack(0, size, STATE_DEAD))
-        txn.put(keyspace.DEAD + data_id, DEAD_REC.pack(current_gen(txn)))
+        adjust_refs(txn, data_id, n)
+
+    def release(self, txn: WriteTxn, data_id: bytes, n: int = 1) -> None:
+        """``n`` holders no longer use ``data_id`` (at zero it is marked dead; see
+        :func:`.records.adjust_refs`)."""
+        adjust_refs(txn, data_id, -n)
 
     # --------------------------------------------------------------------- read
 

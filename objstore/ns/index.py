@@ -44,6 +44,13 @@ class Limits:
     max_object_size: int = 5 * 1024**4  # 5 TB
     max_put_size: int = 5 * 1024**3  # 5 GB per single PUT
     max_copy_size: int = 5 * 1024**3
+    # Multipart uploads (S3's figures).
+    max_parts: int = 10_000
+    min_part_size: int = 5 * 1024**2  # every part but the last
+    max_part_size: int = 5 * 1024**3
+    # Uploads initiated longer ago than this (seconds) are aborted automatically
+    # (checked on create / list of uploads and by Store.gc); None keeps them.
+    abort_incomplete_after: float | None = None
 
 
 def to_datetime(ns: int) -> datetime:

@@ -2,10 +2,10 @@
 
 Every method is one S3 operation carried out in (at most) one write
 transaction; the pure rules live in :mod:`.versioning`, :mod:`.listing`,
-:mod:`.conditional`, :mod:`.ranges` and :mod:`.validation`, the shared index
-helpers in :mod:`.index`, and the operations in :mod:`.buckets`,
-:mod:`.objects` and :mod:`.lists`. Nothing here knows who the caller is: the
-engine has already decided that.
+:mod:`.conditional`, :mod:`.ranges`, :mod:`.validation` and :mod:`.uploads`,
+the shared index helpers in :mod:`.index`, and the operations in
+:mod:`.buckets`, :mod:`.objects`, :mod:`.multipart` and :mod:`.lists`.
+Nothing here knows who the caller is: the engine has already decided that.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 from objstore.ns.buckets import BucketOps
 from objstore.ns.index import Limits
 from objstore.ns.lists import ListOps
+from objstore.ns.multipart import MultipartOps
 from objstore.ns.objects import ObjectOps, range_attempts
 
 __all__ = ["Limits", "Namespace", "range_attempts"]
 
 
-class Namespace(BucketOps, ObjectOps, ListOps):
+class Namespace(BucketOps, MultipartOps, ObjectOps, ListOps):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

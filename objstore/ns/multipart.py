@@ -1,0 +1,466 @@
+"""Multipart uploads: create, upload (and copy) parts, complete, abort, list.
+
+Each part is stored as an ordinary data record (a plain body, or for a
+ranged copy a composite naming the source's bytes) held by its part record.
+Completion joins the parts as a composite body (:mod:`objstore.blob.compose`)
+in one transaction: it writes one segment per part and never reads, copies
+or hashes a chunk, so 10,000 parts cost metadata work only and the object
+appears atomically. Records and the pure rules are in :mod:`.uploads`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import blake3
+
+from objstore import keyspace
+from objstore.blob.compose import segments_in, write_composite
+from objstore.blob.store import DataGone
+from objstore.errors import (
+    DataCorruption,
+    InvalidArgument,
+    InvalidRequest,
+    MethodNotAllowed,
+    NoSuchKey,
+    NoSuchUpload,
+)
+from objstore.meta.base import ReadTxn, WriteTxn
+from objstore.meta.scan import prefix_end, scan_prefix
+from objstore.ns import conditional, keys, uploads, validation
+from objstore.ns.index import bucket_prefix, to_datetime
+from objstore.ns.objects import ObjectOps, range_attempts
+from objstore.ns.records import VersionRecord
+from objstore.ns.uploads import PartRecord, UploadRecord
+from objstore.types import PartInfo, PutObjectResult, UploadInfo, UploadPartResult
+
+MAX_LIST = 1000
+
+
+class _SourceMoved(Exception):
+    """The copy source changed between hashing and commit: look again."""
+
+
+class MultipartOps(ObjectOps):
+    """Multipart upload operations."""
+
+    # ------------------------------------------------------------------ helpers
+
+    def _upload_key(self, bucket: str, ek: bytes, uid: bytes) -> bytes:
+        return bucket_prefix(keyspace.UPLOAD, bucket) + ek + uid
+
+    def _upload(
+        self, txn: ReadTxn, bucket: str, key: str, upload_id: str
+    ) -> tuple[bytes, UploadRecord]:
+        """The upload's id and record; raises NoSuchUpload."""
+        uid = uploads.parse_upload_id(upload_id)
+        raw = None
+        if uid is not None:
+            raw = txn.get(self._upload_key(bucket, keys.encode_key(key), uid))
+        if uid is None or raw is None:
+            raise NoSuchUpload(
+                "the upload does not exist: it may have been aborted or completed",
+                bucket=bucket,
+                key=key,
+                upload_id=upload_id,
+            )
+        return uid, UploadRecord.decode(raw)
+
+    def _parts(self, txn: ReadTxn, uid: bytes) -> Iterator[tuple[bytes, PartRecord]]:
+        for k, v in scan_prefix(txn, keyspace.PART + uid):
+            yield k, PartRecord.decode(v)
+
+    def _set_part(self, txn: WriteTxn, uid: bytes, number: int, rec: PartRecord) -> None:
+        pkey = keyspace.PART + uid + uploads.part_key_suffix(number)
+        old = txn.get(pkey)
+        txn.put(pkey, rec.encode())
+        if old is not None:
+            # A re-uploaded part number replaces the old part, as in S3.
+            self.blobs.release(txn, PartRecord.decode(old).data_id)
+
+    def _drop_upload(self, txn: WriteTxn, ukey: bytes, uid: bytes) -> None:
+        """Release every part's body and forget the upload."""
+        for pkey, part in list(self._parts(txn, uid)):
+            self.blobs.release(txn, part.data_id)
+            txn.delete(pkey)
+        txn.delete(ukey)
+
+    def _md5_mode(self) -> bool:
+        return self.blobs.settings.etag_mode == "md5"
+
+    # -------------------------------------------------------------- operations
+
+    def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """Start an upload; returns its id. Raises NoSuchBucket, KeyTooLongError,
+        MetadataTooLarge, InvalidArgument."""
+        validation.check_key(key)
+        record = UploadRecord(
+            key, validation.check_metadata(metadata), validation.check_content_type(content_type)
+        )
+        ek = keys.encode_key(key)
+        self.expire_uploads(bucket)
+
+        def create(txn: WriteTxn) -> bytes:
+            self._bucket(txn, bucket)
+            uid = uploads.new_upload_id(self.clock())
+            txn.put(self._upload_key(bucket, ek, uid), record.encode())
+            return uid
+
+        return self.writer.run(create).hex()
+
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: object,
+        *,
+        content_length: int | None = None,
+    ) -> UploadPartResult:
+        """Store one part (replacing an earlier one of the same number).
+
+        Raises NoSuchBucket, NoSuchUpload, InvalidArgument (part number outside
+        1-10,000), EntityTooLarge (over 5 GiB), IncompleteBody.
+        """
+        validation.check_key(key)
+        number = uploads.check_part_number(part_number, self.limits.max_parts)
+        if content_length is not None and (type(content_length) is not int or content_length < 0):
+            raise InvalidArgument("content_length must be a non-negative integer")
+        with self.meta.begin() as txn:
+            self._bucket(txn, bucket)
+            self._upload(txn, bucket, key, upload_id)
+        with self.blobs.stored(
+            body, content_length=content_length, max_size=self.limits.max_part_size, inline=False
+        ) as ing:
+            assert ing.data_id is not None
+            rec = PartRecord(ing.data_id, ing.size, 0, ing.md5, ing.blake3)
+
+            def commit(txn: WriteTxn) -> PartRecord:
+                self._bucket(txn, bucket)
+                uid, _ = self._upload(txn, bucket, key, upload_id)  # not aborted meanwhile
+                stamped = PartRecord(rec.data_id, rec.size, self.clock(), rec.md5, rec.blake3)
+                self.blobs.commit(txn, ing)
+                self._set_part(txn, uid, number, stamped)
+                return stamped
+
+            done = self.writer.run(commit)
+        return UploadPartResult(number, done.etag(), done.size)
+
+    def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        src_bucket: str,
+        src_key: str,
+        *,
+        src_version_id: str | None = None,
+        src_range: Any = None,
+    ) -> UploadPartResult:
+        """A part made of (a range of) an existing object, sharing its bytes.
+
+        Raises NoSuchBucket, NoSuchUpload, the source's NoSuchKey /
+        NoSuchVersion, InvalidRequest (source a delete marker, or a part over
+        5 GiB), InvalidArgument / InvalidRange (a bad ``src_range``).
+        """
+        validation.check_key(key)
+        validation.check_key(src_key)
+        number = uploads.check_part_number(part_number, self.limits.max_parts)
+        for _attempt in range_attempts():
+            with self.meta.begin() as txn:
+                self._bucket(txn, bucket)
+                self._upload(txn, bucket, key, upload_id)
+                self._bucket(txn, src_bucket)
+                src = self._copy_source(txn, src_bucket, src_key, src_version_id)
+            first, length = uploads.copy_range(src_range, src.size)
+            if length > self.limits.max_copy_size:
+                raise InvalidRequest(
+                    f"a copied part may hold at most {self.limits.max_copy_size} bytes"
+                )
+            if src.data_id is None:  # inline (or empty): a few bytes, stored as a part
+                data = (src.inline or b"")[first : first + length]
+                return self.upload_part(bucket, key, upload_id, number, data)
+            whole = first == 0 and length == src.size
+            digests = (
+                uploads.known_digests(src.etag, src.checksum, self._md5_mode()) if whole else None
+            )
+            try:
+                if digests is None:
+                    digests = self._hash_range(src.data_id, first, length)
+                return self._commit_copy(
+                    (bucket, key, upload_id, number),
+                    (src_bucket, src_key, src_version_id),
+                    src,
+                    first,
+                    length,
+                    digests,
+                )
+            except (_SourceMoved, DataGone):
+                continue  # the source was replaced or deleted meanwhile: resolve again
+        raise NoSuchKey(f"the copy source {src_key!r} kept changing; retry", key=src_key)
+
+    def _copy_source(
+        self, txn: ReadTxn, src_bucket: str, src_key: str, src_version_id: str | None
+    ) -> VersionRecord:
+        try:
+            return self._resolve(txn, src_bucket, src_key, src_version_id)
+        except MethodNotAllowed:
+            raise InvalidRequest(
+                "the source of a copy may not be a delete marker", key=src_key
+            ) from None
+
+    def _hash_range(self, data_id: bytes, first: int, length: int) -> tuple[bytes | None, bytes]:
+        """MD5 (in md5 mode) and BLAKE3 of a stored range: S3 gives a copied part
+        the MD5 of its bytes, which no metadata knows for a partial range."""
+        md5 = hashlib.md5() if self._md5_mode() else None
+        b3 = blake3.blake3()
+        got = 0
+        for piece in self.blobs.read(data_id, first, first + length - 1):
+            if md5 is not None:
+                md5.update(piece)
+            b3.update(piece)
+            got += len(piece)
+        if got != length:
+            raise DataCorruption(f"the copy source {data_id.hex()} ended after {got} bytes")
+        return (md5.digest() if md5 is not None else None), b3.digest()
+
+    def _commit_copy(
+        self,
+        dest: tuple[str, str, str, int],
+        source: tuple[str, str, str | None],
+        src: VersionRecord,
+        first: int,
+        length: int,
+        digests: tuple[bytes | None, bytes],
+    ) -> UploadPartResult:
+        """Record the copied part: a reference to the whole source body, or a
+        composite naming the range (metadata only, whatever the alignment)."""
+        bucket, key, upload_id, number = dest
+        src_bucket, src_key, src_version_id = source
+        assert src.data_id is not None
+        src_id = src.data_id
+        whole = first == 0 and length == src.size
+
+        def commit(txn: WriteTxn) -> PartRecord:
+            self._bucket(txn, bucket)
+            uid, _ = self._upload(txn, bucket, key, upload_id)
+            self._bucket(txn, src_bucket)
+            if self._copy_source(txn, src_bucket, src_key, src_version_id).data_id != src_id:
+                raise _SourceMoved
+            if whole:
+                self.blobs.add_ref(txn, src_id)
+                part_id = src_id
+            else:
+                part_id = os.urandom(16)
+                write_composite(txn, part_id, segments_in(txn, src_id, first, length))
+            rec = PartRecord(part_id, length, self.clock(), digests[0], digests[1])
+            self._set_part(txn, uid, number, rec)
+            return rec
+
+        done = self.writer.run(commit)
+        return UploadPartResult(number, done.etag(), done.size)
+
+    def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: list[tuple[int, str]],
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> PutObjectResult:
+        """Join the listed parts into the object, atomically, touching no chunk.
+
+        Raises NoSuchBucket, NoSuchUpload, InvalidPartOrder, InvalidPart,
+        EntityTooSmall, EntityTooLarge, InvalidRequest (no parts),
+        PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``).
+        """
+        validation.check_key(key)
+        listed = uploads.normalize_parts(parts)
+        if len(listed) > self.limits.max_parts:
+            raise InvalidArgument(f"at most {self.limits.max_parts} parts")
+        ek = keys.encode_key(key)
+
+        def complete(txn: WriteTxn) -> PutObjectResult:
+            b = self._bucket(txn, bucket)
+            uid, up = self._upload(txn, bucket, key, upload_id)
+            if if_match is not None or if_none_match is not None:
+                conditional.check_write(
+                    self._current_etag(txn, bucket, ek),
+                    if_match=if_match,
+                    if_none_match=if_none_match,
+                )
+            stored: dict[int, PartRecord] = {}
+            for number, _ in listed:
+                if 1 <= number <= self.limits.max_parts:
+                    raw = txn.get(keyspace.PART + uid + uploads.part_key_suffix(number))
+                    if raw is not None:
+                        stored[number] = PartRecord.decode(raw)
+            chosen = uploads.check_completion(
+                listed,
+                stored,
+                min_part_size=self.limits.min_part_size,
+                max_object_size=self.limits.max_object_size,
+            )
+            data_id = os.urandom(16)
+            segments = [s for p in chosen for s in segments_in(txn, p.data_id, 0, p.size)]
+            try:
+                size = write_composite(txn, data_id, segments)
+            except DataGone as exc:
+                raise DataCorruption(f"a part body of upload {upload_id} is missing") from exc
+            # The composite now holds its own references: every part goes.
+            self._drop_upload(txn, self._upload_key(bucket, ek, uid), uid)
+            body = VersionRecord(
+                key=key,
+                version_id="",
+                seq=0,
+                mtime_ns=0,
+                size=size,
+                etag=uploads.multipart_etag(chosen, self._md5_mode()),
+                checksum=uploads.multipart_checksum(chosen),
+                content_type=up.content_type,
+                metadata=up.metadata,
+                data_id=data_id,
+                parts=len(chosen),
+            )
+            rec = self._add_version(txn, b, ek, body)
+            return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+
+        return self.writer.run(complete)
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Discard an upload and its parts. Raises NoSuchBucket, NoSuchUpload."""
+        validation.check_key(key)
+        ek = keys.encode_key(key)
+
+        def abort(txn: WriteTxn) -> None:
+            self._bucket(txn, bucket)
+            uid, _ = self._upload(txn, bucket, key, upload_id)
+            self._drop_upload(txn, self._upload_key(bucket, ek, uid), uid)
+
+        self.writer.run(abort)
+
+    def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        max_parts: int = MAX_LIST,
+        part_number_marker: int = 0,
+    ) -> list[PartInfo]:
+        """Up to ``max_parts`` (at most 1000) parts numbered above the marker, ascending.
+
+        Raises NoSuchBucket, NoSuchUpload, InvalidArgument.
+        """
+        validation.check_key(key)
+        limit = _count(max_parts, "max_parts")
+        marker = _count(part_number_marker, "part_number_marker")
+        out: list[PartInfo] = []
+        with self.meta.begin() as txn:
+            self._bucket(txn, bucket)
+            uid, _ = self._upload(txn, bucket, key, upload_id)
+            if limit == 0 or marker >= self.limits.max_parts:
+                return out
+            start = keyspace.PART + uid + uploads.part_key_suffix(marker + 1)
+            for k, v in scan_prefix(txn, keyspace.PART + uid, start):
+                part = PartRecord.decode(v)
+                number = int.from_bytes(k[-2:], "big")
+                out.append(PartInfo(number, part.etag(), part.size, to_datetime(part.mtime_ns)))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def list_multipart_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int = MAX_LIST,
+    ) -> list[UploadInfo]:
+        """Uploads in progress, by key then initiation time, after the markers.
+
+        Raises NoSuchBucket, InvalidArgument.
+        """
+        if not isinstance(prefix, str):
+            raise InvalidArgument("prefix must be a string")
+        limit = _count(max_uploads, "max_uploads")
+        self.expire_uploads(bucket)
+        base = bucket_prefix(keyspace.UPLOAD, bucket)
+        lo, hi = keys.prefix_bound(prefix)
+        start = base + lo
+        if key_marker is not None:
+            validation.check_key(key_marker)
+            mk = base + keys.encode_key(key_marker)
+            if upload_id_marker is not None:
+                uid = uploads.parse_upload_id(upload_id_marker)
+                if uid is None:
+                    raise InvalidArgument("invalid upload_id_marker", upload_id=upload_id_marker)
+                after = mk + uid + b"\x00"  # this key's uploads initiated later
+            else:
+                after = scan_end(mk)  # past every upload of the marker key
+            start = max(start, after)
+        out: list[UploadInfo] = []
+        with self.meta.begin() as txn:
+            self._bucket(txn, bucket)
+            if limit == 0:
+                return out
+            for k, v in txn.scan(start, base + hi):
+                up = UploadRecord.decode(v)
+                if not up.key.startswith(prefix):
+                    continue
+                uid = k[-16:]
+                out.append(UploadInfo(up.key, uid.hex(), to_datetime(uploads.initiated_ns(uid))))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def expire_uploads(self, bucket: str | None = None) -> int:
+        """Abort uploads older than ``Limits.abort_incomplete_after`` (in ``bucket``,
+        or everywhere); returns how many. A no-op when the setting is None."""
+        after = self.limits.abort_incomplete_after
+        if after is None:
+            return 0
+        cutoff = self.clock() - int(after * 1e9)
+        base = keyspace.UPLOAD if bucket is None else bucket_prefix(keyspace.UPLOAD, bucket)
+        with self.meta.begin() as txn:
+            stale = [k for k, _ in scan_prefix(txn, base) if uploads.initiated_ns(k[-16:]) < cutoff]
+        if not stale:
+            return 0
+
+        def expire(txn: WriteTxn) -> int:
+            n = 0
+            for ukey in stale:
+                if txn.get(ukey) is not None:
+                    self._drop_upload(txn, ukey, ukey[-16:])
+                    n += 1
+            return n
+
+        return self.writer.run(expire)
+
+
+def scan_end(prefix: bytes) -> bytes:
+    end = prefix_end(prefix)
+    assert end is not None  # upload keys start with a letter
+    return end
+
+
+def _count(value: object, name: str) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidArgument(f"{name} must be a non-negative integer")
+    return min(value, MAX_LIST)

@@ -1,0 +1,258 @@
+"""Multipart uploads: record encodings and S3's completion rules (pure).
+
+Records (prefixes from :mod:`objstore.keyspace`):
+
+- ``U bucket 00 ekey upload-id`` -> :class:`UploadRecord` (key, metadata,
+  content type). The 16-byte upload id starts with the initiation time in
+  nanoseconds (big-endian), so one key's uploads sort by initiation, as S3
+  lists them, and a stale-upload sweep reads keys only.
+- ``T upload-id part-number`` -> :class:`PartRecord` (the part's body, size,
+  time and digests).
+
+ETags: a part's ETag is the hex MD5 of its bytes, as S3's. The object's is
+the MD5 of the concatenated binary part MD5s, then ``-N`` (N parts). With
+``etag_mode="blake3"`` every MD5 above is replaced by BLAKE3 (32-byte
+digests): part ETag = BLAKE3 of the part, object ETag = BLAKE3 of the
+concatenated part BLAKE3 digests + ``-N``. The object's ``checksum`` is
+always that BLAKE3 form (a composite body's whole-object BLAKE3 would need
+its bytes hashed, which completion never does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import blake3
+
+from objstore.errors import (
+    EntityTooLarge,
+    EntityTooSmall,
+    InvalidArgument,
+    InvalidPart,
+    InvalidPartOrder,
+    InvalidRange,
+    InvalidRequest,
+)
+
+_PART = struct.Struct("<16sQqB16s32s")  # data id, size, mtime_ns, has md5, md5, blake3
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+def new_upload_id(now_ns: int) -> bytes:
+    """16 bytes: initiation time (ns, big-endian) + 8 random bytes."""
+    return now_ns.to_bytes(8, "big") + os.urandom(8)
+
+
+def parse_upload_id(upload_id: object) -> bytes | None:
+    """The stored form of a public upload id, or None if it cannot be one."""
+    if not isinstance(upload_id, str) or not _HEX32.fullmatch(upload_id):
+        return None
+    return bytes.fromhex(upload_id)
+
+
+def initiated_ns(uid: bytes) -> int:
+    return int.from_bytes(uid[:8], "big")
+
+
+def part_key_suffix(part_number: int) -> bytes:
+    return part_number.to_bytes(2, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """What ``create_multipart_upload`` fixed for the object to be."""
+
+    key: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+    def encode(self) -> bytes:
+        d: dict[str, object] = {"k": self.key}
+        if self.metadata:
+            d["m"] = self.metadata
+        if self.content_type is not None:
+            d["t"] = self.content_type
+        return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> UploadRecord:
+        d = json.loads(raw)
+        return cls(key=d["k"], metadata=d.get("m", {}), content_type=d.get("t"))
+
+
+@dataclass(frozen=True, slots=True)
+class PartRecord:
+    """One uploaded part: the body holding its bytes and their digests."""
+
+    data_id: bytes
+    size: int
+    mtime_ns: int
+    md5: bytes | None
+    blake3: bytes
+
+    def encode(self) -> bytes:
+        return _PART.pack(
+            self.data_id,
+            self.size,
+            self.mtime_ns,
+            self.md5 is not None,
+            self.md5 or bytes(16),
+            self.blake3,
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> PartRecord:
+        data_id, size, mtime, has_md5, md5, b3 = _PART.unpack(raw)
+        return cls(data_id, size, mtime, md5 if has_md5 else None, b3)
+
+    def etag(self) -> str:
+        """The part's ETag: MD5 (or, without one, BLAKE3) of its bytes, quoted."""
+        return f'"{(self.md5 if self.md5 is not None else self.blake3).hex()}"'
+
+
+def check_part_number(part_number: object, max_parts: int) -> int:
+    """Raises InvalidArgument unless ``part_number`` is an int in 1..max_parts."""
+    if type(part_number) is not int or not 1 <= part_number <= max_parts:
+        raise InvalidArgument(
+            f"part number must be an integer between 1 and {max_parts}", part_number=part_number
+        )
+    return part_number
+
+
+def bare_etag(etag: str) -> str:
+    """An ETag without its quotes, lower case (clients pass either form)."""
+    return etag.strip().strip('"').lower()
+
+
+def normalize_parts(parts: object) -> list[tuple[int, str]]:
+    """``(part number, etag)`` pairs from pairs, UploadPartResult-like objects or
+    boto3-style ``{"PartNumber": n, "ETag": e}`` mappings.
+
+    Raises InvalidArgument for anything else, InvalidRequest for an empty list.
+    """
+    if isinstance(parts, str | bytes) or not isinstance(parts, Iterable):
+        raise InvalidArgument("parts must be a list of (part_number, etag) pairs")
+    out: list[tuple[int, str]] = []
+    for entry in parts:
+        if isinstance(entry, tuple) and len(entry) == 2:
+            number, etag = entry
+        elif isinstance(entry, Mapping) and "PartNumber" in entry and "ETag" in entry:
+            number, etag = entry["PartNumber"], entry["ETag"]
+        elif hasattr(entry, "part_number") and hasattr(entry, "etag"):
+            number, etag = entry.part_number, entry.etag
+        else:
+            raise InvalidArgument(f"cannot read a part from {entry!r}")
+        if type(number) is not int or not isinstance(etag, str):
+            raise InvalidArgument(f"a part is (int part number, str etag), not {entry!r}")
+        out.append((number, etag))
+    if not out:
+        raise InvalidRequest("a multipart upload must be completed with at least one part")
+    return out
+
+
+def check_completion(
+    listed: list[tuple[int, str]],
+    stored: Mapping[int, PartRecord],
+    *,
+    min_part_size: int,
+    max_object_size: int,
+) -> list[PartRecord]:
+    """The parts to join, in order; S3's checks in S3's order.
+
+    Raises InvalidPartOrder (numbers not strictly ascending), InvalidPart (a
+    part not uploaded, or its ETag differs), EntityTooSmall (a part but the
+    last under ``min_part_size``), EntityTooLarge (the total is over
+    ``max_object_size``).
+    """
+    numbers = [n for n, _ in listed]
+    if any(b <= a for a, b in itertools.pairwise(numbers)):
+        raise InvalidPartOrder("the parts must be listed in ascending order of part number")
+    chosen: list[PartRecord] = []
+    for number, etag in listed:
+        rec = stored.get(number)
+        if rec is None or bare_etag(rec.etag()) != bare_etag(etag):
+            raise InvalidPart(
+                f"part {number} was not uploaded or its ETag does not match", part_number=number
+            )
+        chosen.append(rec)
+    for number, rec in zip(numbers[:-1], chosen[:-1], strict=True):
+        if rec.size < min_part_size:
+            raise EntityTooSmall(
+                f"part {number} is {rec.size} bytes; every part but the last must be at "
+                f"least {min_part_size}",
+                part_number=number,
+                min_size_allowed=min_part_size,
+            )
+    total = sum(r.size for r in chosen)
+    if total > max_object_size:
+        raise EntityTooLarge(
+            f"the parts add up to {total} bytes, over the limit of {max_object_size}",
+            max_size=max_object_size,
+        )
+    return chosen
+
+
+def multipart_etag(parts: list[PartRecord], md5_mode: bool) -> str:
+    """S3's multipart ETag (or its BLAKE3 equivalent, see the module docstring)."""
+    if md5_mode and all(p.md5 is not None for p in parts):
+        digest = hashlib.md5(b"".join(p.md5 or b"" for p in parts)).hexdigest()
+    else:
+        digest = blake3.blake3(b"".join(p.blake3 for p in parts)).hexdigest()
+    return f'"{digest}-{len(parts)}"'
+
+
+def multipart_checksum(parts: list[PartRecord]) -> str:
+    """BLAKE3 of the concatenated part BLAKE3 digests, then ``-N``."""
+    return f"{blake3.blake3(b''.join(p.blake3 for p in parts)).hexdigest()}-{len(parts)}"
+
+
+def known_digests(etag: str, checksum: str, md5_mode: bool) -> tuple[bytes | None, bytes] | None:
+    """A single-part body's ``(md5, blake3)`` from its ETag and checksum, or None
+    when they are not plain digests of its bytes (multipart ``-N`` forms, or an
+    ETag made in the other etag mode): then the bytes must be hashed."""
+    b3 = checksum.lower()
+    if len(b3) != 64 or "-" in b3:
+        return None
+    if not md5_mode:
+        return None, bytes.fromhex(b3)
+    md5 = bare_etag(etag)
+    if not _HEX32.fullmatch(md5):
+        return None
+    return bytes.fromhex(md5), bytes.fromhex(b3)
+
+
+def copy_range(src_range: object, size: int) -> tuple[int, int]:
+    """``(first, length)`` of a part copy's source range (S3's ``bytes=first-last``).
+
+    ``None`` copies the whole source. Raises InvalidArgument for a malformed
+    range, InvalidRange when it ends past the source.
+    """
+    if src_range is None:
+        return 0, size
+    first: object
+    last: object
+    if isinstance(src_range, tuple) and len(src_range) == 2:
+        first, last = src_range
+    elif isinstance(src_range, str):
+        m = re.fullmatch(r"bytes=([0-9]{1,19})-([0-9]{1,19})", src_range.strip(), re.ASCII)
+        if m is None:
+            raise InvalidArgument(
+                "src_range must be 'bytes=first-last' (zero-based, inclusive)", range=src_range
+            )
+        first, last = int(m.group(1)), int(m.group(2))
+    else:
+        raise InvalidArgument("src_range must be (first, last) or 'bytes=first-last'")
+    if type(first) is not int or type(last) is not int or first < 0 or last < first:
+        raise InvalidArgument("src_range must satisfy 0 <= first <= last", range=src_range)
+    if last >= size:
+        raise InvalidRange(
+            f"range {first}-{last} is outside the {size}-byte source", range=src_range
+        )
+    return first, last - first + 1
