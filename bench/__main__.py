@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench [put get dedup peers list gc rss] [--quick] [...]``.
+"""Run the benchmarks: ``python -m bench [put get dedup peers list gc rss multipart] [--quick]``.
 
 Every benchmark prints one line per figure: its value (median of alternated repetitions, best in
 brackets), the baseline measured in the same run, the ratio, the target and PASS/MISS.
@@ -17,7 +17,16 @@ import time
 import traceback
 from typing import Any
 
-from bench import bench_dedup, bench_gc, bench_get, bench_list, bench_peers, bench_put, bench_rss
+from bench import (
+    bench_dedup,
+    bench_gc,
+    bench_get,
+    bench_list,
+    bench_multipart,
+    bench_peers,
+    bench_put,
+    bench_rss,
+)
 from bench._util import (
     Config,
     Context,
@@ -64,10 +73,20 @@ class _Iam:
 
 BENCHMARKS: dict[str, Any] = {
     m.NAME: m
-    for m in (bench_put, bench_get, bench_dedup, bench_peers, bench_list, bench_gc, bench_rss, _Iam)
+    for m in (
+        bench_put,
+        bench_get,
+        bench_dedup,
+        bench_peers,
+        bench_list,
+        bench_gc,
+        bench_rss,
+        bench_multipart,
+        _Iam,
+    )
 }
 # Benchmarks that read the shared large source file (it must fit in the warm-up too).
-USES_SOURCE = {"put", "get", "dedup", "peers"}
+USES_SOURCE = {"put", "get", "dedup", "peers", "multipart"}
 
 
 def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:

@@ -378,6 +378,11 @@ for _op in (
     OPERATIONS[_op.name] = _op
 
 
+# Client methods made only of other client calls, each authorized as its own
+# operation (boto3's managed transfers): they need no row of their own.
+COMPOSITE_METHODS = frozenset({"upload_file", "download_file"})
+
+
 def operation_for_method(method: str, facade: str = "client") -> Operation:
     """The operation a facade's method performs; raises KeyError for an unknown one."""
     for op in OPERATIONS.values():

@@ -19,15 +19,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import contextvars
+import functools
+import inspect
+import os
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from objstore import cancel
+from aiofiles.threadpool.text import AsyncTextIOWrapper
+
+from objstore import cancel, transfer
 from objstore.body import ObjectBody
 from objstore.client import Client
-from objstore.errors import RequestCancelled
+from objstore.errors import InvalidArgument, InvalidRequest, RequestCancelled
 from objstore.identity.facade import IamClient
 from objstore.ns.ranges import RangeSpec
 from objstore.store import Store
@@ -61,8 +69,15 @@ _ABANDONED = object()
 async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn`` in a worker thread; on cancellation, stop it at its next
     checkpoint or commit point and wait until it has finished (module docstring)."""
+    return await in_pool(None, fn, *args, **kwargs)
+
+
+async def in_pool(pool: Executor | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """:func:`in_thread` on the threads of ``pool`` (None: the loop's default executor)."""
     token = cancel.CancelToken()
-    work = asyncio.ensure_future(asyncio.to_thread(_scoped, token, fn, args, kwargs))
+    ctx = contextvars.copy_context()  # as asyncio.to_thread does
+    call = functools.partial(ctx.run, _scoped, token, fn, args, kwargs)
+    work = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(pool, call))
     try:
         result = await asyncio.shield(work)
     except asyncio.CancelledError:
@@ -134,6 +149,85 @@ class AsyncObjectBody:
         await self.close()
 
 
+_END = object()
+
+
+class _AsyncBody:
+    """A sync iterable of bytes over an async body, for the worker thread.
+
+    ``put_object`` and ``upload_part`` run in a worker thread; an async
+    iterable of bytes or an ``aiofiles`` file can only be read on the event
+    loop. Each piece the worker asks for is read on the loop and handed over
+    (``run_coroutine_threadsafe``): one piece in flight, so the body streams
+    and is never gathered whole. Cancellation is the call's
+    :class:`~objstore.cancel.CancelToken`: the upload stops at its next read.
+    """
+
+    PIECE = 1 << 20
+
+    def __init__(self, body: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        if _is_async_file(body):
+            self._next: Callable[[], Awaitable[object]] = lambda: _read_piece(body, self.PIECE)
+        else:
+            it = body.__aiter__()
+            self._next = lambda: _next_piece(it)
+
+    def __iter__(self) -> Iterator[object]:
+        while True:
+            try:
+                fut = asyncio.run_coroutine_threadsafe(_await(self._next()), self._loop)
+            except RuntimeError:  # the loop is gone
+                raise InvalidRequest("the event loop closed during the upload") from None
+            piece = fut.result()
+            if piece is _END:
+                return
+            yield piece
+
+
+async def _await(awaitable: Awaitable[object]) -> object:
+    return await awaitable
+
+
+async def _read_piece(f: Any, n: int) -> object:
+    piece = await f.read(n)
+    return piece if piece else _END
+
+
+async def _next_piece(it: AsyncIterator[object]) -> object:
+    try:
+        return await it.__anext__()
+    except StopAsyncIteration:
+        return _END
+
+
+def _is_async_file(body: object) -> bool:
+    return inspect.iscoroutinefunction(getattr(body, "read", None))
+
+
+_BRIDGE_POOL: list[ThreadPoolExecutor] = []
+_BRIDGE_LOCK = threading.Lock()
+
+
+def _bridge_pool() -> ThreadPoolExecutor:
+    """Threads for uploads of async bodies (made on first use, shared by every loop)."""
+    with _BRIDGE_LOCK:
+        if not _BRIDGE_POOL:
+            _BRIDGE_POOL.append(
+                ThreadPoolExecutor(max_workers=64, thread_name_prefix="objstore-aio-upload")
+            )
+        return _BRIDGE_POOL[0]
+
+
+def _bridged(body: object) -> tuple[object, bool]:
+    """``body`` as the sync API takes it (async ones wrapped for the worker thread)."""
+    if isinstance(body, AsyncTextIOWrapper):
+        raise InvalidArgument("file bodies must be opened in binary mode")
+    if hasattr(body, "__aiter__") or _is_async_file(body):
+        return _AsyncBody(body, asyncio.get_running_loop()), True
+    return body, False
+
+
 class AsyncClient:
     """Same methods as :class:`Client`, as coroutines; same errors."""
 
@@ -144,6 +238,16 @@ class AsyncClient:
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await in_thread(getattr(self._client, method), *args, **kwargs)
+
+    async def _upload(self, method: str, body: object, *args: Any, **kwargs: Any) -> Any:
+        """Run an upload whose body may be async (see :class:`_AsyncBody`)."""
+        sync_body, bridged = _bridged(body)
+        fn = getattr(self._client, method)
+        if not bridged:
+            return await in_thread(fn, *args, sync_body, **kwargs)
+        # Not on the default executor: the worker waits for reads that
+        # aiofiles runs there, and uploads filling it would wait forever.
+        return await in_pool(_bridge_pool(), fn, *args, sync_body, **kwargs)
 
     async def put_bucket_policy(self, bucket: str, policy: str) -> None:
         await self._run("put_bucket_policy", bucket, policy)
@@ -188,12 +292,13 @@ class AsyncClient:
         if_none_match: str | None = None,
         content_length: int | None = None,
     ) -> PutObjectResult:
-        """As :meth:`Client.put_object`; the body is read in the worker thread."""
-        result: PutObjectResult = await self._run(
+        """As :meth:`Client.put_object`; ``body`` may also be an async iterable of
+        bytes or an ``aiofiles`` file, streamed from the loop to the worker thread."""
+        result: PutObjectResult = await self._upload(
             "put_object",
+            body,
             bucket,
             key,
-            body,
             metadata=metadata,
             content_type=content_type,
             if_match=if_match,
@@ -307,14 +412,14 @@ class AsyncClient:
         *,
         content_length: int | None = None,
     ) -> UploadPartResult:
-        """As :meth:`Client.upload_part`; the body is read in the worker thread."""
-        result: UploadPartResult = await self._run(
+        """As :meth:`Client.upload_part`; ``body`` as in :meth:`put_object`."""
+        result: UploadPartResult = await self._upload(
             "upload_part",
+            body,
             bucket,
             key,
             upload_id,
             part_number,
-            body,
             content_length=content_length,
         )
         return result
@@ -405,6 +510,53 @@ class AsyncClient:
             max_uploads=max_uploads,
         )
         return result
+
+    async def upload_file(
+        self,
+        path: str | os.PathLike[str],
+        bucket: str,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        part_size: int | None = None,
+        concurrency: int | None = None,
+        callback: Callable[[int], object] | None = None,
+    ) -> PutObjectResult:
+        """As :meth:`Client.upload_file`; the file is read with ``aiofiles`` and
+        parts are uploaded as concurrent tasks."""
+        return await transfer.upload_file_async(
+            self,
+            path,
+            bucket,
+            key,
+            metadata=metadata,
+            content_type=content_type,
+            part_size=part_size,
+            concurrency=concurrency,
+            callback=callback,
+        )
+
+    async def download_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        version_id: str | None = None,
+        concurrency: int | None = None,
+        callback: Callable[[int], object] | None = None,
+    ) -> ObjectInfo:
+        """As :meth:`Client.download_file`; the file is written with ``aiofiles``."""
+        return await transfer.download_file_async(
+            self,
+            bucket,
+            key,
+            path,
+            version_id=version_id,
+            concurrency=concurrency,
+            callback=callback,
+        )
 
     async def list_objects(
         self,

@@ -14,7 +14,7 @@ import pytest
 from conftest import BUCKET, open_store
 
 import objstore
-from objstore.actions import OPERATIONS, operation_for_method
+from objstore.actions import COMPOSITE_METHODS, OPERATIONS, operation_for_method
 from objstore.errors import AccessDenied, NoSuchBucketPolicy, NoSuchKey
 
 ACCOUNT = "000000000000"
@@ -134,6 +134,9 @@ def test_every_client_method_is_a_declared_operation() -> None:
     public = [n for n, _ in inspect.getmembers(objstore.Client, inspect.isfunction)]
     public = [n for n in public if not n.startswith("_")]
     assert public
+    # Transfers only call other client methods (each a row, checked here too).
+    assert COMPOSITE_METHODS <= set(public)
+    public = [n for n in public if n not in COMPOSITE_METHODS]
     for name in public:
         assert operation_for_method(name).method == name
     assert {op.method for n, op in OPERATIONS.items() if n in STORAGE} <= set(public)

@@ -28,6 +28,7 @@ def test_all_is_exact() -> None:
         "testing",
         "types",
         "aio",
+        "transfer",
     }
     assert set(objstore.__all__) == public - modules
     for name in objstore.__all__:
