@@ -531,3 +531,17 @@ def test_parts_from_several_processes(tmp_path: Path) -> None:
         expected = [bytes([n]) * (MIN + n) for n in range(1, 13)]
         assert out.etag == s3_etag(expected)
         assert read_all(c.get_object(BUCKET, "k")) == b"".join(expected)
+
+
+def test_deleting_a_bucket_aborts_its_uploads(mstore: objstore.Store) -> None:
+    """S3 deletes an (object-free) bucket with its uploads in progress."""
+    c = mstore.root
+    uid = c.create_multipart_upload(BUCKET, "k")
+    c.upload_part(BUCKET, "k", uid, 1, os.urandom(MIN))
+    c.delete_bucket(BUCKET)
+    c.create_bucket(BUCKET)
+    assert c.list_multipart_uploads(BUCKET) == []
+    with pytest.raises(NoSuchUpload):
+        c.upload_part(BUCKET, "k", uid, 2, b"x")
+    _collect(mstore)
+    assert list(mstore.blobs.chunks.iter_ids()) == []

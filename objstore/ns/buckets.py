@@ -11,6 +11,7 @@ from objstore.errors import (
 from objstore.meta.scan import scan_prefix
 from objstore.ns import validation, versioning
 from objstore.ns.index import Index, bucket_key, bucket_prefix, to_datetime
+from objstore.ns.multipart import drop_bucket_uploads
 from objstore.ns.records import BucketRecord
 from objstore.types import BucketInfo
 
@@ -44,12 +45,16 @@ class BucketOps(Index):
         return None if raw is None else BucketRecord.decode(bucket, raw).owner
 
     def delete_bucket(self, bucket: str) -> None:
-        """Raises NoSuchBucket, BucketNotEmpty (any version or delete marker left)."""
+        """Raises NoSuchBucket, BucketNotEmpty (any version or delete marker left).
+
+        Multipart uploads in progress are aborted with the bucket, as in S3.
+        """
         with self.meta.begin_write() as txn:
             self._bucket(txn, bucket)
             vbase = bucket_prefix(keyspace.VERSION, bucket)
             for _ in scan_prefix(txn, vbase):
                 raise BucketNotEmpty(f"bucket {bucket!r} is not empty", bucket=bucket)
+            drop_bucket_uploads(txn, self.blobs, bucket)
             txn.delete(bucket_key(bucket))
 
     def list_buckets(self, *, owner: str) -> list[BucketInfo]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import blake3
 
 from objstore import keyspace
 from objstore.blob.compose import segments_in, write_composite
-from objstore.blob.store import DataGone
+from objstore.blob.store import BlobStore, DataGone
 from objstore.errors import (
     DataCorruption,
     InvalidArgument,
@@ -38,6 +37,20 @@ from objstore.ns.uploads import PartRecord, UploadRecord
 from objstore.types import PartInfo, PutObjectResult, UploadInfo, UploadPartResult
 
 MAX_LIST = 1000
+
+
+def drop_upload(txn: WriteTxn, blobs: BlobStore, ukey: bytes, uid: bytes) -> None:
+    """Release every part's body and forget the upload (abort, completion, expiry)."""
+    for pkey, raw in list(scan_prefix(txn, keyspace.PART + uid)):
+        blobs.release(txn, PartRecord.decode(raw).data_id)
+        txn.delete(pkey)
+    txn.delete(ukey)
+
+
+def drop_bucket_uploads(txn: WriteTxn, blobs: BlobStore, bucket: str) -> None:
+    """Abort every upload in ``bucket`` (S3 deletes a bucket's uploads with it)."""
+    for ukey, _ in list(scan_prefix(txn, bucket_prefix(keyspace.UPLOAD, bucket))):
+        drop_upload(txn, blobs, ukey, ukey[-16:])
 
 
 class _SourceMoved(Exception):
@@ -69,10 +82,6 @@ class MultipartOps(ObjectOps):
             )
         return uid, UploadRecord.decode(raw)
 
-    def _parts(self, txn: ReadTxn, uid: bytes) -> Iterator[tuple[bytes, PartRecord]]:
-        for k, v in scan_prefix(txn, keyspace.PART + uid):
-            yield k, PartRecord.decode(v)
-
     def _set_part(self, txn: WriteTxn, uid: bytes, number: int, rec: PartRecord) -> None:
         pkey = keyspace.PART + uid + uploads.part_key_suffix(number)
         old = txn.get(pkey)
@@ -82,11 +91,7 @@ class MultipartOps(ObjectOps):
             self.blobs.release(txn, PartRecord.decode(old).data_id)
 
     def _drop_upload(self, txn: WriteTxn, ukey: bytes, uid: bytes) -> None:
-        """Release every part's body and forget the upload."""
-        for pkey, part in list(self._parts(txn, uid)):
-            self.blobs.release(txn, part.data_id)
-            txn.delete(pkey)
-        txn.delete(ukey)
+        drop_upload(txn, self.blobs, ukey, uid)
 
     def _md5_mode(self) -> bool:
         return self.blobs.settings.etag_mode == "md5"
