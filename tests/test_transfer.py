@@ -260,3 +260,29 @@ def test_async_bodies_stream(tmp_path: Path) -> None:
                     await c.put_object(BUCKET, "text", text)
 
     asyncio.run(main())
+
+
+def test_many_concurrent_async_file_uploads(tmp_path: Path) -> None:
+    """More concurrent uploads of aiofiles bodies than the default executor has
+    threads: each upload's worker waits on reads aiofiles runs on that executor."""
+    n = 2 * (min(32, (os.cpu_count() or 1) + 4)) + 1
+    data = [os.urandom(200_000 + i) for i in range(n)]
+    for i, d in enumerate(data):
+        (tmp_path / f"f{i}").write_bytes(d)
+
+    async def one(c: aio.AsyncClient, i: int) -> objstore.PutObjectResult:
+        async with aiofiles.open(tmp_path / f"f{i}", "rb") as f:
+            return await c.put_object(BUCKET, f"k{i}", f)
+
+    async def main() -> None:
+        async with aio.open(None) as store:
+            c = store.root
+            await c.create_bucket(BUCKET)
+            # A hang guard, not a speed check: the old design never finished.
+            results = await asyncio.wait_for(
+                asyncio.gather(*(one(c, i) for i in range(n))), timeout=120
+            )
+            for i, r in enumerate(results):
+                assert r.etag == f'"{hashlib.md5(data[i]).hexdigest()}"'
+
+    asyncio.run(main())
