@@ -5,11 +5,11 @@ object) is stored as a *composite* data record: an ordinary ``D`` record
 (refcount, size, state) whose contents are *segments* instead of a chunk
 manifest::
 
-    K <data id> <offset>  ->  <sub data id> <sub offset> <length>
+    Q <data id> <offset>  ->  <sub data id> <sub offset> <length>
 
 Each segment names a range of a *plain* body (one with a chunk manifest).
 Composites are kept flat — a segment never names another composite — so a
-read of any byte costs two ordered seeks: the segment holding it (``K``,
+read of any byte costs two ordered seeks: the segment holding it (``Q``,
 reverse seek) and then the chunk holding it inside the sub-body (``M``,
 reverse seek). Offset 0 and offset 5 TB cost the same.
 
