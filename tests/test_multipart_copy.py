@@ -131,3 +131,14 @@ def test_copied_part_size_limit(tmp_path: Path) -> None:
             c.upload_part_copy(BUCKET, "k", uid, 1, BUCKET, "src")
         r = c.upload_part_copy(BUCKET, "k", uid, 1, BUCKET, "src", src_range=(0, 4999))
         assert r.size == 5000
+
+
+def test_copy_of_an_empty_multipart_object(mstore: objstore.Store) -> None:  # noqa: F811
+    """Regression: a whole copy of a 0-byte composite once read a body with no segments."""
+    c = mstore.root
+    uid = c.create_multipart_upload(BUCKET, "empty")
+    c.complete_multipart_upload(BUCKET, "empty", uid, [c.upload_part(BUCKET, "empty", uid, 1, b"")])
+    uid = c.create_multipart_upload(BUCKET, "k")
+    r = c.upload_part_copy(BUCKET, "k", uid, 1, BUCKET, "empty")
+    assert (r.size, r.etag) == (0, md5_etag(b""))
+    assert c.complete_multipart_upload(BUCKET, "k", uid, [r]).size == 0

@@ -194,7 +194,7 @@ class MultipartOps(ObjectOps):
                 raise InvalidRequest(
                     f"a copied part may hold at most {self.limits.max_copy_size} bytes"
                 )
-            if src.data_id is None:  # inline (or empty): a few bytes, stored as a part
+            if src.data_id is None or length == 0:  # inline or empty: stored as a part
                 data = (src.inline or b"")[first : first + length]
                 return self.upload_part(bucket, key, upload_id, number, data)
             whole = first == 0 and length == src.size
