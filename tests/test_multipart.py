@@ -545,3 +545,23 @@ def test_deleting_a_bucket_aborts_its_uploads(mstore: objstore.Store) -> None:
         c.upload_part(BUCKET, "k", uid, 2, b"x")
     _collect(mstore)
     assert list(mstore.blobs.chunks.iter_ids()) == []
+
+
+def test_fsck_and_stats_understand_parts_and_composites(mstore: objstore.Store) -> None:
+    """Parts in progress, composites and copied parts are references fsck accounts for."""
+    c = mstore.root
+    c.put_object(BUCKET, "src", os.urandom(2 * MIN))
+    done = upload(c, "mp", [os.urandom(MIN), b"tail"])
+    uid = c.create_multipart_upload(BUCKET, "open")
+    c.upload_part(BUCKET, "open", uid, 1, os.urandom(MIN))
+    c.upload_part_copy(BUCKET, "open", uid, 2, BUCKET, "src")
+    c.upload_part_copy(BUCKET, "open", uid, 3, BUCKET, "mp", src_range=(10, MIN + 2))
+    report = mstore.fsck()
+    assert report.healthy, report.inconsistent
+    stats = mstore.stats()
+    assert (stats.objects, stats.logical_bytes) == (2, 2 * MIN + done.size)
+    c.abort_multipart_upload(BUCKET, "open", uid)
+    c.delete_object(BUCKET, "mp")
+    _collect(mstore)
+    report = mstore.fsck()
+    assert report.healthy, report.inconsistent
