@@ -498,29 +498,36 @@ def test_parts_from_many_threads(c: objstore.Client) -> None:
     assert body(c, "k") == b"".join(ordered)
 
 
-def _child_upload(path: str, uid: str, numbers: list[int]) -> None:
-    with open_store(Path(path), limits=LIMITS) as s:
-        for n in numbers:
-            s.root.upload_part(BUCKET, "k", uid, n, bytes([n]) * (MIN + n))
+# A child process uploading some parts (a fresh interpreter: no state shared by fork).
+_CHILD = """
+import sys
+from pathlib import Path
+import objstore
+path, uid, min_part = sys.argv[1], sys.argv[2], int(sys.argv[3])
+limits = objstore.Limits(min_part_size=min_part)
+with objstore.open(Path(path), chunk_size=64 * 1024, inline_threshold=1024, limits=limits) as s:
+    for n in map(int, sys.argv[4:]):
+        s.root.upload_part("bkt", "k", uid, n, bytes([n]) * (min_part + n))
+"""
 
 
 def test_parts_from_several_processes(tmp_path: Path) -> None:
-    import multiprocessing
+    import subprocess
+    import sys
 
     path = tmp_path / "s"
     with open_store(path, limits=LIMITS) as s:
         s.root.create_bucket(BUCKET)
         uid = s.root.create_multipart_upload(BUCKET, "k")
-    ctx = multiprocessing.get_context("spawn")
     procs = [
-        ctx.Process(target=_child_upload, args=(str(path), uid, list(range(i, 13, 3))))
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(path), uid, str(MIN)]
+            + [str(n) for n in range(i, 13, 3)]
+        )
         for i in (1, 2, 3)
     ]
     for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+        assert p.wait(120) == 0
     with open_store(path, limits=LIMITS) as s:
         c = s.root
         listed = c.list_parts(BUCKET, "k", uid)
