@@ -286,3 +286,29 @@ def test_many_concurrent_async_file_uploads(tmp_path: Path) -> None:
                 assert r.etag == f'"{hashlib.md5(data[i]).hexdigest()}"'
 
     asyncio.run(main())
+
+
+def test_cancelled_async_body_upload_stores_nothing() -> None:
+    async def main() -> None:
+        async with aio.open(None) as store:
+            c = store.root
+            await c.create_bucket(BUCKET)
+            started = asyncio.Event()
+            release = asyncio.Event()
+
+            async def body() -> AsyncIterator[bytes]:
+                yield b"x" * 100_000
+                started.set()
+                await release.wait()  # the caller is cancelled while the body is half read
+                yield b"y" * 100_000
+
+            task = asyncio.ensure_future(c.put_object(BUCKET, "k", body()))
+            await started.wait()
+            task.cancel()
+            release.set()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            with pytest.raises(NoSuchKey):
+                await c.head_object(BUCKET, "k")
+
+    asyncio.run(main())
