@@ -122,13 +122,6 @@ def test_injected_full_disk_in_the_chunk_write(
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="blob/ingest.py abort() stops waiting at the first failed chunk write "
-    "(_wait_all under suppress), so the other I/O thread's write lands after "
-    "release_failed; a later PUT of the same bytes is then acknowledged but a "
-    "chunk is missing (DataCorruption), about 1 run in 7 under load",
-)
 def test_upload_after_a_failed_one_of_the_same_bytes_reads_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -377,9 +377,26 @@ class IngestJob:
         for fut in commits:
             fut.result()
 
+    def _settle_all(self) -> None:
+        """Stop every chunk and hash task: cancel those not started, wait for the rest.
+
+        Each is awaited on its own: stopping at the first failure (as
+        ``_wait_all`` does) would let another I/O thread's write land after
+        :func:`release_failed` has decided what this upload left behind.
+        """
+        futures = [f for fs in self.hash_futures.values() for f in fs]
+        futures += [f for fs in self.write_futures.values() for f in fs]
+        futures += [f for _, _, f in self.pending]
+        self.hash_futures, self.write_futures, self.pending = {}, {}, []
+        for fut in futures:
+            fut.cancel()
+        for fut in futures:
+            if not fut.cancelled():
+                with suppress(BaseException):  # the original error is what matters
+                    fut.result()
+
     def abort(self) -> None:
-        with suppress(BaseException):  # the original error is what matters
-            self._wait_all()
+        self._settle_all()
         with suppress(BaseException):
             self._wait_commits()
         self._stop_hashers()
