@@ -384,7 +384,7 @@ class IngestJob:
         ``_wait_all`` does) would let another I/O thread's write land after
         :func:`release_failed` has decided what this upload left behind.
         """
-        futures = [f for fs in self.hash_futures.values() for f in fs]
+        futures: list[Future[Any]] = [f for fs in self.hash_futures.values() for f in fs]
         futures += [f for fs in self.write_futures.values() for f in fs]
         futures += [f for _, _, f in self.pending]
         self.hash_futures, self.write_futures, self.pending = {}, {}, []
