@@ -2,7 +2,8 @@
 
 A child process (tests/crashkit/child.py) runs a random mix of PUTs (inline,
 one chunk, several chunks, several pending batches), versioned PUTs and version
-deletes, copies, deletes, multi-deletes, versioning changes and gc, and kills
+deletes, copies, deletes, multi-deletes, multipart uploads (create, part
+uploads, completion) and aborted ones, versioning changes and gc, and kills
 itself at the N-th crossing of a chosen pipeline stage (chunk write, after the
 rename, chunk sync, metadata transaction begin, just before and just after the
 commit, chunk deletion), or is killed by the parent at a random moment. After
@@ -68,7 +69,7 @@ def _read_log(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None, 
 
 def _apply(model: dict[str, Any], op: dict[str, Any]) -> None:
     kind = op["op"]
-    if kind in ("put", "copy"):
+    if kind in ("put", "copy", "multipart"):
         model["plain"][op["key"]] = op["spec"]
     elif kind == "delete":
         model["plain"].pop(op["key"], None)
@@ -104,7 +105,7 @@ def _verify(path: Path, model: dict[str, Any], flight: dict[str, Any] | None) ->
         # Unversioned bucket: each key holds its acknowledged state or the in-flight one's.
         for key in KEYS:
             allowed = [model["plain"].get(key)]
-            if kind in ("put", "copy") and flight and flight["key"] == key:
+            if kind in ("put", "copy", "multipart") and flight and flight["key"] == key:
                 allowed.append(flight["spec"])
             if (kind == "delete" and flight and flight["key"] == key) or (
                 kind == "delete_many" and flight and key in flight["keys"]

@@ -36,7 +36,12 @@ SIZES = (0, 100, 5000, 300_000, 9 << 20, 17 << 20)
 
 
 def body(spec: list[Any]) -> bytes:
-    """The bytes an op wrote: ``[seed, size]`` -> BLAKE3 XOF output (compiled, not a loop)."""
+    """The bytes an op wrote: ``[seed, size]`` -> BLAKE3 XOF output (compiled, not a loop).
+
+    A multipart object's spec is ``["mp", [part spec, ...]]``: its parts, joined.
+    """
+    if spec[0] == "mp":
+        return b"".join(body(p) for p in spec[1])
     seed, size = spec
     return blake3.blake3(seed.encode()).digest(length=size) if size else b""
 
@@ -174,13 +179,32 @@ def main() -> None:
         s3.put_bucket_versioning(TOGGLE, status)
         log.line({"a": i})
 
+    def multipart(i: int) -> None:
+        k = rng.choice(keys)
+        parts = [[f"{seed}-{rng.random()}", 5 << 20], spec()]
+        sp = ["mp", parts]
+        log.line({"i": i, "op": "multipart", "key": k, "spec": sp})
+        uid = s3.create_multipart_upload(PLAIN, k)
+        done = [s3.upload_part(PLAIN, k, uid, n + 1, body(p)) for n, p in enumerate(parts)]
+        s3.complete_multipart_upload(PLAIN, k, uid, done)
+        plain[k] = sp
+        log.line({"a": i})
+
+    def multipart_abort(i: int) -> None:
+        k = rng.choice(keys)
+        log.line({"i": i, "op": "multipart_abort", "key": k})
+        uid = s3.create_multipart_upload(PLAIN, k)
+        s3.upload_part(PLAIN, k, uid, 1, body([f"{seed}-{rng.random()}", 5 << 20]))
+        s3.abort_multipart_upload(PLAIN, k, uid)
+        log.line({"a": i})
+
     def gc(i: int) -> None:
         log.line({"i": i, "op": "gc"})
         store.gc()
         log.line({"a": i})
 
     ops = [(6, put), (4, put_ver), (2, delete_ver), (2, copy), (2, delete), (1, delete_many)]
-    ops += [(1, toggle), (1, gc)]
+    ops += [(1, toggle), (1, gc), (2, multipart), (1, multipart_abort)]
     weights = [w for w, _ in ops]
     for i in range(int(model["next"]), int(model["next"]) + 30):
         rng.choices([f for _, f in ops], weights)[0](i)

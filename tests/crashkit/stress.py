@@ -1,5 +1,8 @@
 """One process of the many-writers stress test: threads of mixed operations on shared keys.
 
+Operations: PUT, multipart upload (parts sent out of order), GET, version
+delete, delete marker, list.
+
 Usage: ``python stress.py STORE LOG SEED THREADS SECONDS``. Every body starts
 with a 24-byte header naming its own seed and size, so any reader can check
 bytes it did not write. Acknowledged operations are logged as JSON lines.
@@ -60,7 +63,26 @@ def main() -> None:
             key = rng.choice(KEYS)
             r = rng.random()
             try:
-                if r < 0.4:
+                if r < 0.05:
+                    bseed, size = rng.getrandbits(120), (5 << 20) + rng.choice(SIZES)
+                    data = make_body(bseed, size)
+                    uid = s3.create_multipart_upload(BUCKET, key)
+                    cut = 5 << 20
+                    # Parts in reverse order: S3 accepts any arrival order.
+                    p2 = s3.upload_part(BUCKET, key, uid, 2, data[cut:])
+                    p1 = s3.upload_part(BUCKET, key, uid, 1, data[:cut])
+                    res = s3.complete_multipart_upload(BUCKET, key, uid, [p1, p2])
+                    mine.append((key, str(res.version_id)))
+                    log(
+                        {
+                            "op": "put",
+                            "key": key,
+                            "vid": res.version_id,
+                            "seed": bseed,
+                            "size": size,
+                        }
+                    )
+                elif r < 0.4:
                     bseed = rng.getrandbits(120)
                     size = rng.choice(SIZES)
                     res = s3.put_object(BUCKET, key, make_body(bseed, size))
