@@ -174,6 +174,35 @@ class Store:
         )
         return Client(self.engine, identity)
 
+    def sign_in(
+        self,
+        user_name: str,
+        password: str,
+        *,
+        mfa_code: str | None = None,
+        new_password: str | None = None,
+        source_ip: str | None = None,
+        secure_transport: bool = True,
+    ) -> Client:
+        """Console-style sign-in (``"root"`` for the account root) -> a client for 12 hours.
+
+        With an MFA device enabled, a fresh ``mfa_code`` is required (and
+        ``aws:MultiFactorAuthPresent`` is then true). An expired or reset-required
+        password needs ``new_password``. Raises AccessDenied (wrong user or password,
+        hard-expired password), InvalidAuthenticationCode, PasswordPolicyViolation.
+        """
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        identity = self.identity.sign_in(
+            user_name,
+            password,
+            mfa_code,
+            new_password,
+            source_ip=source_ip,
+            secure_transport=secure_transport,
+        )
+        return Client(self.engine, identity)
+
     def client_for(self, identity: Identity) -> Client:
         """A client acting as ``identity``, for services that authenticate callers
         themselves (every call still goes through the authorizer)."""

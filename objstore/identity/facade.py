@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from objstore.authz import Identity
 from objstore.iam.simulate import EvaluationResult
+from objstore.identity.passwords import PasswordPolicy
 from objstore.identity.results import (
     AccessKey,
     AccessKeyLastUsed,
@@ -22,10 +23,13 @@ from objstore.identity.results import (
     Group,
     GroupDetail,
     InlinePolicy,
+    LoginProfile,
     ManagedPolicy,
+    MFADevice,
     PolicyVersion,
     Role,
     User,
+    VirtualMFADevice,
 )
 
 if TYPE_CHECKING:
@@ -383,6 +387,127 @@ class IamClient:
         """Raises NoSuchEntity."""
         result: AccessKeyLastUsed = self._call("GetAccessKeyLastUsed", access_key_id=access_key_id)
         return result
+
+    # -------------------------------------------------------- passwords, MFA
+
+    def create_login_profile(
+        self, user_name: str | None, password: str, *, password_reset_required: bool = False
+    ) -> LoginProfile:
+        """A console password for the user (the caller, root included, when None).
+        Raises EntityAlreadyExists, NoSuchEntity, PasswordPolicyViolation."""
+        result: LoginProfile = self._call(
+            "CreateLoginProfile",
+            user_name=user_name,
+            password=password,
+            password_reset_required=password_reset_required,
+        )
+        return result
+
+    def update_login_profile(
+        self,
+        user_name: str | None,
+        *,
+        password: str | None = None,
+        password_reset_required: bool | None = None,
+    ) -> None:
+        """An administrator's reset. Raises NoSuchEntity, PasswordPolicyViolation."""
+        self._call(
+            "UpdateLoginProfile",
+            user_name=user_name,
+            password=password,
+            password_reset_required=password_reset_required,
+        )
+
+    def get_login_profile(self, user_name: str | None = None) -> LoginProfile:
+        """Raises NoSuchEntity."""
+        result: LoginProfile = self._call("GetLoginProfile", user_name=user_name)
+        return result
+
+    def delete_login_profile(self, user_name: str | None = None) -> None:
+        """Raises NoSuchEntity."""
+        self._call("DeleteLoginProfile", user_name=user_name)
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """The caller's own password. Raises AccessDenied (wrong old password),
+        PasswordPolicyViolation."""
+        self._call("ChangePassword", old_password=old_password, new_password=new_password)
+
+    def update_account_password_policy(
+        self,
+        *,
+        minimum_password_length: int | None = None,
+        require_symbols: bool = False,
+        require_numbers: bool = False,
+        require_uppercase_characters: bool = False,
+        require_lowercase_characters: bool = False,
+        allow_users_to_change_password: bool = False,
+        max_password_age: int | None = None,
+        password_reuse_prevention: int | None = None,
+        hard_expiry: bool = False,
+    ) -> None:
+        """Replace the whole account password policy, as AWS does. Raises ValidationError."""
+        self._call(
+            "UpdateAccountPasswordPolicy",
+            minimum_password_length=minimum_password_length,
+            require_symbols=require_symbols,
+            require_numbers=require_numbers,
+            require_uppercase_characters=require_uppercase_characters,
+            require_lowercase_characters=require_lowercase_characters,
+            allow_users_to_change_password=allow_users_to_change_password,
+            max_password_age=max_password_age,
+            password_reuse_prevention=password_reuse_prevention,
+            hard_expiry=hard_expiry,
+        )
+
+    def get_account_password_policy(self) -> PasswordPolicy:
+        """Raises NoSuchEntity when none is set."""
+        result: PasswordPolicy = self._call("GetAccountPasswordPolicy")
+        return result
+
+    def delete_account_password_policy(self) -> None:
+        """Raises NoSuchEntity."""
+        self._call("DeleteAccountPasswordPolicy")
+
+    def create_virtual_mfa_device(
+        self, virtual_mfa_device_name: str, *, path: str = "/"
+    ) -> VirtualMFADevice:
+        """A new TOTP device; its seed (and otpauth URI) are shown only here.
+        Raises EntityAlreadyExists."""
+        result: VirtualMFADevice = self._call(
+            "CreateVirtualMFADevice", virtual_mfa_device_name=virtual_mfa_device_name, path=path
+        )
+        return result
+
+    def enable_mfa_device(
+        self,
+        user_name: str | None,
+        serial_number: str,
+        authentication_code1: str,
+        authentication_code2: str,
+    ) -> None:
+        """Bind a device to the user (the caller, root included, when None) with two
+        consecutive codes. Raises NoSuchEntity, EntityAlreadyExists,
+        InvalidAuthenticationCode, LimitExceeded."""
+        self._call(
+            "EnableMFADevice",
+            user_name=user_name,
+            serial_number=serial_number,
+            authentication_code1=authentication_code1,
+            authentication_code2=authentication_code2,
+        )
+
+    def deactivate_mfa_device(self, user_name: str | None, serial_number: str) -> None:
+        """Raises NoSuchEntity."""
+        self._call("DeactivateMFADevice", user_name=user_name, serial_number=serial_number)
+
+    def list_mfa_devices(self, user_name: str | None = None) -> list[MFADevice]:
+        """Raises NoSuchEntity."""
+        result: list[MFADevice] = self._call("ListMFADevices", user_name=user_name)
+        return result
+
+    def delete_virtual_mfa_device(self, serial_number: str) -> None:
+        """Raises NoSuchEntity, EntityTemporarilyUnmodifiable (still enabled)."""
+        self._call("DeleteVirtualMFADevice", serial_number=serial_number)
 
     # ------------------------------------------------------------- simulator
 

@@ -72,6 +72,20 @@ class IdentityLayer:
         identity = self.service.authenticate(access_key_id, secret_access_key)
         return replace(identity, source_ip=source_ip, secure_transport=bool(secure_transport))
 
+    def sign_in(
+        self,
+        user_name: str,
+        password: str,
+        mfa_code: str | None,
+        new_password: str | None,
+        *,
+        source_ip: str | None,
+        secure_transport: bool,
+    ) -> Identity:
+        """See :meth:`objstore.Store.sign_in`."""
+        identity = self.service.sign_in(user_name, password, mfa_code, new_password)
+        return replace(identity, source_ip=source_ip, secure_transport=bool(secure_transport))
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.audit.flush()

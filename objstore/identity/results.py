@@ -126,3 +126,26 @@ class AuditRecord:
     resource: str
     decision: str  # "allowed" | "denied"
     outcome: str  # "ok" or the error code the call ended with
+
+
+@dataclass(frozen=True, slots=True)
+class LoginProfile:
+    user_name: str  # "<root_account>" for the root
+    create_date: datetime
+    password_reset_required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualMFADevice:
+    """A new virtual MFA device: the seed is shown only here."""
+
+    serial_number: str  # its ARN, arn:aws:iam::ACCOUNT:mfa/NAME
+    base32_string_seed: str
+    qr_code_uri: str  # otpauth://totp/...
+
+
+@dataclass(frozen=True, slots=True)
+class MFADevice:
+    user_name: str
+    serial_number: str
+    enable_date: datetime

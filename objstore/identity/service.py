@@ -28,6 +28,7 @@ from objstore.actions import (
 )
 from objstore.authz import Identity
 from objstore.errors import (
+    ExpiredToken,
     InvalidInput,
     MalformedPolicy,
     MalformedPolicyDocument,
@@ -38,6 +39,7 @@ from objstore.iam.simulate import EvaluationResult, simulate
 from objstore.identity import gather, repo
 from objstore.identity.audit import AuditLog
 from objstore.identity.base import KIND_PREFIX
+from objstore.identity.credentials import CredentialOps
 from objstore.identity.crypto import SecretBox
 from objstore.identity.entities import EntityOps
 from objstore.identity.keys import KeyOps
@@ -49,7 +51,7 @@ BUCKET_POLICY_MAX = 20 * 1024
 _KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
 
 
-class IamService(EntityOps, KeyOps):
+class IamService(EntityOps, KeyOps, CredentialOps):
     """Every IAM operation of one store's account."""
 
     def __init__(
@@ -101,10 +103,13 @@ class IamService(EntityOps, KeyOps):
         return self.arn(entity, _path(params), name)
 
     def check_caller(self, caller: Identity, op: Operation) -> None:
-        """Before each call: the caller's long-term key is still active.
+        """Before each call: the caller's long-term key is still active, its session
+        (sign-in, temporary credentials) not expired.
 
-        Raises InvalidClientTokenId for a deactivated or deleted key.
+        Raises InvalidClientTokenId for a deactivated or deleted key, ExpiredToken.
         """
+        if caller.expires_at is not None and self.clock() // 1_000_000_000 >= caller.expires_at:
+            raise ExpiredToken("The security token included in the request is expired")
         if caller.access_key_id is not None and caller.token_issued_at is None:
             self.check_key(caller, op.permissions[0].action.split(":", 1)[0])
 

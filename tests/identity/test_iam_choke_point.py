@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import objstore
 from objstore import keyspace
 from objstore.actions import OPERATIONS
 from objstore.errors import AccessDenied
+from objstore.identity import totp
 from objstore.identity.facade import IamClient
 from objstore.meta.scan import scan_prefix
 
@@ -70,6 +72,22 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
     iam.put_role_permissions_boundary("role1", pol.arn)
     key = iam.create_access_key("target")
     target_arn = iam.get_user("target").arn
+    iam.update_account_password_policy(minimum_password_length=8)
+    iam.create_user("withlogin")
+    iam.create_login_profile("withlogin", PASSWORD)
+    devices = {name: iam.create_virtual_mfa_device(name) for name in ("dev1", "dev2", "dev3")}
+    iam.enable_mfa_device("withlogin", devices["dev2"].serial_number, *codes(devices["dev2"]))
+    values_extra: dict[str, Callable[[], Any]] = {
+        "password": lambda: PASSWORD,
+        "serial_number": lambda: devices["dev1"].serial_number,
+        "_dev2": lambda: devices["dev2"].serial_number,
+        "_dev3": lambda: devices["dev3"].serial_number,
+        "authentication_code1": lambda: codes(devices["dev1"])[0],
+        "authentication_code2": lambda: codes(devices["dev1"])[1],
+        "old_password": lambda: PASSWORD,
+        "new_password": lambda: "Another-pass-9!",
+        "virtual_mfa_device_name": lambda: "new-dev",
+    }
     values: dict[str, Callable[[], Any]] = {
         "user_name": lambda: "target",
         "group_name": lambda: "grp",
@@ -86,7 +104,18 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
         "policy_input_list": lambda: [DOC],
     }
     values["_loose"] = lambda: loose.arn
+    values.update(values_extra)
     return values
+
+
+PASSWORD = "Correct-horse-1!"
+
+
+def codes(device: Any) -> tuple[str, str]:
+    """Two consecutive codes of a virtual device, now."""
+    seed = totp.seed_from_base32(device.base32_string_seed)
+    step = totp.time_step(time.time())
+    return totp.hotp(seed, step - 1), totp.hotp(seed, step)
 
 
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -100,6 +129,11 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "DeletePolicy": {"policy_arn": "_loose"},
     "SetDefaultPolicyVersion": {"version_id": "v1"},
     "UpdateAssumeRolePolicy": {"policy_document": TRUST},
+    "UpdateLoginProfile": {"user_name": "withlogin"},
+    "GetLoginProfile": {"user_name": "withlogin"},
+    "DeleteLoginProfile": {"user_name": "withlogin"},
+    "DeactivateMFADevice": {"user_name": "withlogin", "serial_number": "_dev2"},
+    "DeleteVirtualMFADevice": {"serial_number": "_dev3"},
 }
 
 
@@ -154,6 +188,7 @@ def actor(store: objstore.Store, *actions: str) -> objstore.Client:
     iam.create_user("actor")
     if actions:
         iam.put_user_policy("actor", "exactly", allow(*actions))
+    iam.create_login_profile("actor", PASSWORD)
     key = iam.create_access_key("actor")
     return store.client(key.access_key_id, key.secret_access_key)
 

@@ -1,0 +1,375 @@
+"""Passwords and MFA: login profiles, the account password policy, virtual MFA devices,
+and console-style sign-in.
+
+Passwords are stored only as scrypt hashes (``passwords.py``) with a history for reuse
+prevention; MFA seeds only sealed (``crypto.py``). A device's replay and lockout state is
+written after every code checked, so a used code never works twice, in any process.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import Any
+
+from objstore import keyspace
+from objstore.authz import Identity
+from objstore.errors import (
+    AccessDenied,
+    EntityAlreadyExists,
+    EntityTemporarilyUnmodifiable,
+    InvalidAuthenticationCode,
+    LimitExceeded,
+    NoSuchEntity,
+)
+from objstore.identity import passwords, repo, totp
+from objstore.identity.base import ROOT_RECORD, ServiceBase, when
+from objstore.identity.names import check_name, check_str
+from objstore.identity.repo import Record
+from objstore.identity.results import LoginProfile, MFADevice, VirtualMFADevice
+from objstore.meta.base import ReadTxn, WriteTxn
+
+MAX_MFA_DEVICES = 8
+_POLICY = "password-policy"
+ROOT_NAME = "<root_account>"
+# Console sessions last 12 hours.
+SIGN_IN_SESSION_S = 12 * 3600
+
+
+class CredentialOps(ServiceBase):
+    """Login profiles, password policy, MFA devices, sign-in."""
+
+    # ----------------------------------------------------------- records
+
+    def _holder(self, txn: ReadTxn, user: str | None) -> tuple[Record, bytes, str]:
+        if user is None:
+            return self.root_record(txn), keyspace.IAM_ACCOUNT, ROOT_RECORD
+        return self.need(txn, "user", user), keyspace.IAM_USER, user
+
+    def password_policy(self, txn: ReadTxn) -> passwords.PasswordPolicy | None:
+        raw = repo.get(txn, keyspace.IAM_ACCOUNT, _POLICY)
+        return None if raw is None else passwords.PasswordPolicy(**raw)
+
+    # ------------------------------------------------------ password policy
+
+    def update_account_password_policy(self, **fields: Any) -> None:
+        """Replace the whole policy. Raises ValidationError."""
+        policy = passwords.PasswordPolicy.from_update(**fields)
+        with self.repo.write() as txn:
+            repo.put(txn, keyspace.IAM_ACCOUNT, _POLICY, dataclasses.asdict(policy))
+
+    def get_account_password_policy(self) -> passwords.PasswordPolicy:
+        """Raises NoSuchEntity when the account has none."""
+        with self.repo.read() as txn:
+            found = self.password_policy(txn)
+        if found is None:
+            raise NoSuchEntity("The Password Policy with domain name objstore cannot be found.")
+        return found
+
+    def delete_account_password_policy(self) -> None:
+        with self.repo.write() as txn:
+            if repo.get(txn, keyspace.IAM_ACCOUNT, _POLICY) is None:
+                raise NoSuchEntity("The account has no password policy.")
+            repo.delete(txn, keyspace.IAM_ACCOUNT, _POLICY)
+
+    # -------------------------------------------------------- login profile
+
+    def _set_password(
+        self, txn: WriteTxn, holder: Record, password: object, reset_required: bool
+    ) -> None:
+        text = passwords.validate_password_input(password)
+        login = holder.get("login") or {}
+        history = tuple(login.get("history", ()))
+        passwords.check_password(
+            self.password_policy(txn) if holder.get("name") else None,
+            text,
+            history,
+            account_name=None if holder.get("name") else self.account,
+        )
+        digest = passwords.hash_password(text)
+        now = self.clock()
+        holder["login"] = {
+            "hash": digest,
+            "created": login.get("created", now),
+            "changed": now,
+            "reset_required": bool(reset_required),
+            "history": list(passwords.remember_password(history, digest)),
+        }
+
+    def create_login_profile(
+        self,
+        user_name: str | None,
+        password: str,
+        password_reset_required: bool,
+        caller: Identity,
+    ) -> LoginProfile:
+        """Raises EntityAlreadyExists, NoSuchEntity, PasswordPolicyViolation."""
+        user = self.caller_user(caller, user_name)
+        with self.repo.write() as txn:
+            holder, prefix, key = self._holder(txn, user)
+            if holder.get("login"):
+                raise EntityAlreadyExists("The login profile already exists.")
+            self._set_password(txn, holder, password, password_reset_required)
+            repo.put(txn, prefix, key, holder)
+        return LoginProfile(user or ROOT_NAME, when(holder["login"]["created"]), bool(
+            password_reset_required
+        ))  # fmt: skip
+
+    def update_login_profile(
+        self,
+        user_name: str | None,
+        password: str | None,
+        password_reset_required: bool | None,
+        caller: Identity,
+    ) -> None:
+        """An administrator's reset. Raises NoSuchEntity, PasswordPolicyViolation."""
+        user = self.caller_user(caller, user_name)
+        with self.repo.write() as txn:
+            holder, prefix, key = self._holder(txn, user)
+            login = holder.get("login")
+            if not login:
+                raise NoSuchEntity("The user has no login profile.")
+            reset = login["reset_required"] if password_reset_required is None else (
+                bool(password_reset_required)
+            )  # fmt: skip
+            if password is not None:
+                self._set_password(txn, holder, password, reset)
+            holder["login"]["reset_required"] = reset
+            repo.put(txn, prefix, key, holder)
+
+    def get_login_profile(self, user_name: str | None, caller: Identity) -> LoginProfile:
+        user = self.caller_user(caller, user_name)
+        with self.repo.read() as txn:
+            holder, _, _ = self._holder(txn, user)
+        login = holder.get("login")
+        if not login:
+            raise NoSuchEntity("The user has no login profile.")
+        return LoginProfile(user or ROOT_NAME, when(login["created"]), login["reset_required"])
+
+    def delete_login_profile(self, user_name: str | None, caller: Identity) -> None:
+        user = self.caller_user(caller, user_name)
+        with self.repo.write() as txn:
+            holder, prefix, key = self._holder(txn, user)
+            if not holder.get("login"):
+                raise NoSuchEntity("The user has no login profile.")
+            holder["login"] = None
+            repo.put(txn, prefix, key, holder)
+
+    def change_password(self, old_password: str, new_password: str, caller: Identity) -> None:
+        """The caller changes its own password. Raises AccessDenied (wrong old password,
+        or no password), PasswordPolicyViolation."""
+        user = self.caller_user(caller, None)
+        with self.repo.write() as txn:
+            holder, prefix, key = self._holder(txn, user)
+            login = holder.get("login")
+            if not login or not passwords.verify_password(str(old_password), login["hash"]):
+                raise AccessDenied("The old password is not correct.")
+            self._set_password(txn, holder, new_password, False)
+            repo.put(txn, prefix, key, holder)
+
+    # ---------------------------------------------------------- MFA devices
+
+    def create_virtual_mfa_device(
+        self, virtual_mfa_device_name: str, path: str = "/"
+    ) -> VirtualMFADevice:
+        """Raises EntityAlreadyExists."""
+        name = check_name(virtual_mfa_device_name, "virtual_mfa_device_name", 226)
+        seed = totp.new_seed()
+        serial = f"arn:aws:iam::{self.account}:mfa/{name}"
+        b32 = totp.seed_to_base32(seed)
+        with self.repo.write() as txn:
+            if repo.get(txn, keyspace.IAM_MFA, name) is not None:
+                raise EntityAlreadyExists(
+                    f"MFADevice entity at the same path and name exists: {name}"
+                )
+            repo.put(
+                txn,
+                keyspace.IAM_MFA,
+                name,
+                {
+                    "name": name,
+                    "serial": serial,
+                    "seed": base64.b64encode(self.box.seal(seed, serial.encode())).decode(),
+                    "created": self.clock(),
+                    "user": None,
+                    "enabled": None,
+                    "state": None,
+                },
+            )
+        return VirtualMFADevice(serial, b32, totp.otpauth_uri(b32, self.account, name))
+
+    def _device(self, txn: ReadTxn, serial_number: object) -> Record:
+        serial = check_str(serial_number, "serial_number")
+        head = f"arn:aws:iam::{self.account}:mfa/"
+        rec = None
+        if serial.startswith(head):
+            rec = repo.get(txn, keyspace.IAM_MFA, serial[len(head) :].rsplit("/", 1)[-1])
+        if rec is None or rec["serial"] != serial:
+            raise NoSuchEntity(f"MFA device {serial} does not exist.")
+        return rec
+
+    def _seed(self, rec: Record) -> bytes:
+        return self.box.open(base64.b64decode(rec["seed"]), rec["serial"].encode())
+
+    def enable_mfa_device(
+        self,
+        user_name: str | None,
+        serial_number: str,
+        authentication_code1: str,
+        authentication_code2: str,
+        caller: Identity,
+    ) -> None:
+        """Raises NoSuchEntity, EntityAlreadyExists (device in use), InvalidAuthenticationCode,
+        LimitExceeded (8 devices)."""
+        user = self.caller_user(caller, user_name)
+        with self.repo.write() as txn:
+            rec = self._device(txn, serial_number)
+            if rec["enabled"] is not None:
+                raise EntityAlreadyExists("The MFA device is already enabled.")
+            holder, prefix, key = self._holder(txn, user)
+            if len(holder.get("mfa", [])) >= MAX_MFA_DEVICES:
+                raise LimitExceeded(f"at most {MAX_MFA_DEVICES} MFA devices")
+            state = totp.verify_enable_codes(
+                self._seed(rec),
+                check_str(authentication_code1, "authentication_code1"),
+                check_str(authentication_code2, "authentication_code2"),
+                self.clock() / 1e9,
+            )
+            rec["enabled"] = self.clock()
+            rec["user"] = user or ROOT_NAME
+            rec["state"] = dataclasses.asdict(state)
+            holder.setdefault("mfa", []).append(rec["serial"])
+            repo.put(txn, keyspace.IAM_MFA, rec["name"], rec)
+            repo.put(txn, prefix, key, holder)
+
+    def deactivate_mfa_device(
+        self, user_name: str | None, serial_number: str, caller: Identity
+    ) -> None:
+        """Raises NoSuchEntity."""
+        user = self.caller_user(caller, user_name)
+        with self.repo.write() as txn:
+            rec = self._device(txn, serial_number)
+            holder, prefix, key = self._holder(txn, user)
+            if rec["serial"] not in holder.get("mfa", []):
+                raise NoSuchEntity("The MFA device is not enabled for this user.")
+            holder["mfa"].remove(rec["serial"])
+            rec.update(enabled=None, user=None, state=None)
+            repo.put(txn, keyspace.IAM_MFA, rec["name"], rec)
+            repo.put(txn, prefix, key, holder)
+
+    def delete_virtual_mfa_device(self, serial_number: str) -> None:
+        """Raises NoSuchEntity, DeleteConflict-like EntityTemporarilyUnmodifiable (enabled)."""
+        with self.repo.write() as txn:
+            rec = self._device(txn, serial_number)
+            if rec["enabled"] is not None:
+                raise EntityTemporarilyUnmodifiable("Deactivate the MFA device first.")
+            repo.delete(txn, keyspace.IAM_MFA, rec["name"])
+
+    def list_mfa_devices(self, user_name: str | None, caller: Identity) -> list[MFADevice]:
+        user = self.caller_user(caller, user_name)
+        with self.repo.read() as txn:
+            holder, _, _ = self._holder(txn, user)
+            recs = [self._device(txn, s) for s in holder.get("mfa", [])]
+        return [MFADevice(r["user"], r["serial"], when(r["enabled"])) for r in recs]
+
+    def check_mfa(self, txn: WriteTxn, holder: Record, code: object) -> bool | None:
+        """Whether ``code`` is a fresh code of one of the holder's devices.
+
+        False when the holder has no device, None when the code is missing, wrong, reused
+        or the device locked out. The devices' replay and lockout state is written to
+        ``txn`` either way: the caller commits it even when it then refuses.
+        """
+        serials = holder.get("mfa") or []
+        if not serials:
+            return False
+        if not isinstance(code, str):
+            return None
+        now = self.clock() / 1e9
+        for serial in serials:
+            rec = self._device(txn, serial)
+            state = totp.MfaDeviceState(**(rec["state"] or {}))
+            verdict = totp.check_code(self._seed(rec), code, state, now)
+            rec["state"] = dataclasses.asdict(verdict.state)
+            repo.put(txn, keyspace.IAM_MFA, rec["name"], rec)
+            if verdict.accepted:
+                return True
+        return None
+
+    # --------------------------------------------------------------- sign-in
+
+    def sign_in(
+        self, user_name: str, password: str, mfa_code: str | None, new_password: str | None
+    ) -> Identity:
+        """The identity of a console sign-in.
+
+        ``user_name`` ``"root"`` signs in as the account root. Raises AccessDenied (unknown
+        user, wrong password, no login profile, expired password without ``new_password``,
+        hard-expired password), InvalidAuthenticationCode (MFA code missing, wrong, reused or
+        locked out), PasswordPolicyViolation (``new_password``).
+        """
+        refused = AccessDenied("Your authentication information is incorrect.")
+        if not isinstance(user_name, str) or not isinstance(password, str):
+            raise refused
+        user = None if user_name == "root" else user_name
+        now_ns = self.clock()
+        # The code check persists device state even when sign-in fails (replay, lockout);
+        # a wrong password writes nothing.
+        with self.repo.write() as txn:
+            try:
+                holder, prefix, key = self._holder(txn, user)
+            except NoSuchEntity:
+                raise refused from None
+            login = holder.get("login")
+            if not login or not passwords.verify_password(password, login["hash"]):
+                raise refused
+            policy = self.password_policy(txn) if user is not None else None
+            status = passwords.expiry_status(now_ns / 1e9, login["changed"] / 1e9, policy)
+            if status is passwords.PasswordExpiry.HARD_EXPIRED:
+                raise AccessDenied("The password has expired; an administrator must reset it.")
+            mfa = self.check_mfa(txn, holder, mfa_code)
+            if mfa is None:
+                # Commit only the devices' state (the refusal counts toward the lockout).
+                failed_mfa = True
+            else:
+                failed_mfa = False
+                self._signed_in(txn, holder, prefix, key, login, status, new_password, now_ns)
+        if failed_mfa:
+            raise InvalidAuthenticationCode("The MFA code is not valid (or was already used).")
+        if user is None:
+            base = Identity.root(self.account)
+        else:
+            base = Identity(
+                self.entity_arn("user", holder),
+                self.account,
+                "user",
+                holder["name"],
+                holder["id"],
+                dict(holder.get("tags", {})),
+            )
+        now_s = now_ns // 1_000_000_000
+        return dataclasses.replace(
+            base,
+            token_issued_at=now_s,
+            expires_at=now_s + SIGN_IN_SESSION_S,
+            mfa_authenticated_at=now_s if mfa else None,
+        )
+
+    def _signed_in(
+        self,
+        txn: WriteTxn,
+        holder: Record,
+        prefix: bytes,
+        key: str,
+        login: Record,
+        status: passwords.PasswordExpiry,
+        new_password: str | None,
+        now_ns: int,
+    ) -> None:
+        """The writes of a successful sign-in: a required password change, last use."""
+        must_change = status is passwords.PasswordExpiry.EXPIRED or login["reset_required"]
+        if must_change:
+            if new_password is None:
+                raise AccessDenied("The password must be changed: pass new_password.")
+            self._set_password(txn, holder, new_password, False)
+        holder["password_last_used"] = now_ns
+        repo.put(txn, prefix, key, holder)
