@@ -5,7 +5,8 @@ Generates a 1 GiB file of pseudo-random bytes, measures the raw disk
 bar, reads it back verifying every byte, uploads it again (deduplicated), and
 prints each step's throughput beside the raw disk figure, then what the store
 holds. At the end it deletes what it wrote and runs gc, so running it again and
-again (``make run``) does not pile up dead gigabytes.
+again (``make run``) does not pile up dead gigabytes. Then the seed's IAM tour
+(``iam_tour.py``, on an in-memory store).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import blake3
 
 import objstore
 from objstore.benchtool.runner import chunk_bytes
+from objstore.cli import iam_tour
 from objstore.cli.common import check_can_create
 from objstore.cli.escape import shown
 from objstore.cli.progress import CountingReader, Progress
@@ -143,6 +145,7 @@ def run(store_dir: str, size: int, out: Any = print) -> dict[str, float]:
             if os.path.exists(path):
                 os.unlink(path)
         os.rmdir(work)
+    iam_tour.run(out)
     return results
 
 
