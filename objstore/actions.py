@@ -376,6 +376,8 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("DeactivateMFADevice", "deactivate_mfa_device", IAM_USER, _U, caller=True),
     _iam("ListMFADevices", "list_mfa_devices", IAM_USER, _U, caller=True),
     _iam("DeleteVirtualMFADevice", "delete_virtual_mfa_device", IAM_ARN, "serial_number"),
+    _iam("GenerateCredentialReport", "generate_credential_report", ANY),
+    _iam("GetCredentialReport", "get_credential_report", ANY),
     _iam("SimulatePrincipalPolicy", "simulate_principal_policy", IAM_ARN, "policy_source_arn"),
     _iam("SimulateCustomPolicy", "simulate_custom_policy", ANY),
     # The audit log, as CloudTrail's LookupEvents.

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         pass
     else:
         policy.register(sub)
+    from objstore.cli import iam
+
+    iam.register(sub)
     return parser
 
 

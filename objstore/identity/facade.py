@@ -509,6 +509,17 @@ class IamClient:
         """Raises NoSuchEntity, EntityTemporarilyUnmodifiable (still enabled)."""
         self._call("DeleteVirtualMFADevice", serial_number=serial_number)
 
+    def generate_credential_report(self) -> str:
+        """Build the credential report; returns "COMPLETE"."""
+        result: str = self._call("GenerateCredentialReport")
+        return result
+
+    def get_credential_report(self) -> str:
+        """The report as CSV (AWS's columns, the root's row first). Raises NoSuchEntity
+        before the first :meth:`generate_credential_report`."""
+        result: str = self._call("GetCredentialReport")
+        return result
+
     # ------------------------------------------------------------- simulator
 
     def simulate_principal_policy(

@@ -39,19 +39,19 @@ from objstore.iam.simulate import EvaluationResult, simulate
 from objstore.identity import gather, repo
 from objstore.identity.audit import AuditLog
 from objstore.identity.base import KIND_PREFIX
-from objstore.identity.credentials import CredentialOps
 from objstore.identity.crypto import SecretBox
 from objstore.identity.entities import EntityOps
 from objstore.identity.keys import KeyOps
 from objstore.identity.names import check_str
 from objstore.identity.repo import Repo
+from objstore.identity.report import ReportOps
 from objstore.identity.results import AuditRecord
 
 BUCKET_POLICY_MAX = 20 * 1024
 _KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
 
 
-class IamService(EntityOps, KeyOps, CredentialOps):
+class IamService(EntityOps, KeyOps, ReportOps):
     """Every IAM operation of one store's account."""
 
     def __init__(
