@@ -380,6 +380,24 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("GetCredentialReport", "get_credential_report", ANY),
     _iam("SimulatePrincipalPolicy", "simulate_principal_policy", IAM_ARN, "policy_source_arn"),
     _iam("SimulateCustomPolicy", "simulate_custom_policy", ANY),
+    # STS. GetCallerIdentity and GetSessionToken need no permission (as in AWS); AssumeRole
+    # is decided with the role's trust policy as the resource policy of the role's ARN.
+    _iam("GetCallerIdentity", "get_caller_identity", ANY, caller=True, facade="sts"),
+    _iam("GetSessionToken", "get_session_token", ANY, caller=True, facade="sts"),
+    _iam(
+        "AssumeRole",
+        "assume_role",
+        IAM_ARN,
+        "role_arn",
+        caller=True,
+        facade="sts",
+        context=(
+            ("sts:ExternalId", "external_id"),
+            ("sts:RoleSessionName", "role_session_name"),
+            ("aws:MultiFactorAuthPresent", "mfa_present"),
+            ("aws:MultiFactorAuthAge", "mfa_age"),
+        ),
+    ),
     # The audit log, as CloudTrail's LookupEvents.
     _iam("LookupEvents", "lookup_events", ANY, action="cloudtrail:LookupEvents"),
 )

@@ -17,6 +17,7 @@ from objstore.authz import Identity
 from objstore.body import ObjectBody
 from objstore.errors import InvalidArgument
 from objstore.identity.facade import IamClient
+from objstore.identity.sts_facade import StsClient
 from objstore.ns import uploads
 from objstore.ns.ranges import RangeSpec
 from objstore.types import (
@@ -47,6 +48,7 @@ class Client:
         self._engine = engine
         self.identity = identity
         self._iam: IamClient | None = None
+        self._sts: StsClient | None = None
 
     def _call(self, name: str, **params: Any) -> Any:
         return self._engine.call(self.identity, name, params)
@@ -57,6 +59,13 @@ class Client:
         if self._iam is None:
             self._iam = IamClient(self._engine, self.identity)
         return self._iam
+
+    @property
+    def sts(self) -> StsClient:
+        """Temporary credentials and GetCallerIdentity, as this caller."""
+        if self._sts is None:
+            self._sts = StsClient(self._engine, self.identity)
+        return self._sts
 
     # ---------------------------------------------------------------- buckets
 

@@ -5,8 +5,8 @@ Generates a 1 GiB file of pseudo-random bytes, measures the raw disk
 bar, reads it back verifying every byte, uploads it again (deduplicated), and
 prints each step's throughput beside the raw disk figure, then what the store
 holds. At the end it deletes what it wrote and runs gc, so running it again and
-again (``make run``) does not pile up dead gigabytes. Then the seed's IAM tour
-(``iam_tour.py``, on an in-memory store).
+again (``make run``) does not pile up dead gigabytes. It starts with the seed's IAM
+tour (``iam_tour.py``, on an in-memory store).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def _mbps(size: int, seconds: float) -> float:
 
 def run(store_dir: str, size: int, out: Any = print) -> dict[str, float]:
     """Run the demo against ``store_dir``; returns the measured MB/s by step."""
+    iam_tour.run(out)
+    out("")
     os.makedirs(store_dir, exist_ok=True)
     work = os.path.join(store_dir, "demo-work")
     os.makedirs(work, exist_ok=True)
@@ -145,7 +147,6 @@ def run(store_dir: str, size: int, out: Any = print) -> dict[str, float]:
             if os.path.exists(path):
                 os.unlink(path)
         os.rmdir(work)
-    iam_tour.run(out)
     return results
 
 

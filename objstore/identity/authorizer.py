@@ -24,6 +24,8 @@ from objstore.identity.gather import PrincipalPolicies
 from objstore.meta.base import MetadataStore
 
 _CACHE_LIMIT = 10_000
+_OTHER_ACCOUNT = "9" * 12  # stands for "not the caller's account" in trust decisions
+_NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 
 
 def bucket_of(resource: str) -> str | None:
@@ -111,14 +113,21 @@ class IamAuthorizer:
             return None
         return cached[1] if cached[2] == created else None
 
-    def decide(self, request: AuthorizationRequest) -> Decision:
+    def decide(self, request: AuthorizationRequest) -> Decision | bool:
         identity = request.principal
+        action = request.action
+        if action in _NO_PERMISSION_NEEDED:
+            # AWS: "no permissions are required"; the caller is authenticated already.
+            return identity.account == self.account and identity.kind != "anonymous"
         bucket = bucket_of(request.resource)
+        trust = None
         with self.meta.begin() as txn:
             generation = repo.generation(txn)
             raw = None if bucket is None else txn.get(keyspace.BUCKET_POLICY + bucket.encode())
+            if action.lower().startswith("sts:assumerole"):
+                trust = gather.trust_policy(txn, self.account, request.resource)
         state = self.policies_for(identity, generation)
-        resource_policy = None if bucket is None else self.bucket_policy(bucket, raw)
+        resource_policy = trust if bucket is None else self.bucket_policy(bucket, raw)
         now_ns = self._clock()
         ctx = request_context(identity, now_ns / 1e9)
         ctx.update(request.context)
@@ -128,18 +137,36 @@ class IamAuthorizer:
         owner = request.resource_account
         if owner is None and bucket is None:
             owner = self.account
-        return decide(
-            state.principal,
-            request.action,
-            request.resource,
-            context=context_entries(ctx),
-            identity=state.identity if state.exists else (),
-            resource_policy=resource_policy,
-            boundaries=state.boundaries,
-            sessions=sessions,
-            resource_account=owner,
-            now=None if self._real_clock else datetime.fromtimestamp(now_ns / 1e9, UTC),
+        identity_policies = state.identity if state.exists else ()
+        now = None if self._real_clock else datetime.fromtimestamp(now_ns / 1e9, UTC)
+        entries = context_entries(ctx)
+
+        def run(identity: tuple[Policy, ...], account: str | None) -> Decision:
+            return decide(
+                state.principal,
+                action,
+                request.resource,
+                context=entries,
+                identity=identity,
+                resource_policy=resource_policy,
+                boundaries=state.boundaries,
+                sessions=sessions,
+                resource_account=account,
+                now=now,
+            )
+
+        if trust is None:
+            return run(identity_policies, owner)
+        # A role is assumed only if its trust policy names the caller: directly (then no
+        # identity policy is needed), or by account / "*" / role, and then the caller's own
+        # policies must allow sts:AssumeRole too. The first is the same-account rule without
+        # identity policies, the second the cross-account rule.
+        direct = run((), owner)
+        if direct.allowed:
+            return direct
+        return run(
+            identity_policies, _OTHER_ACCOUNT if self.account != _OTHER_ACCOUNT else "1" * 12
         )
 
-    def authorize(self, request: AuthorizationRequest) -> Decision:
+    def authorize(self, request: AuthorizationRequest) -> Decision | bool:
         return self.decide(request)

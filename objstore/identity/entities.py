@@ -8,13 +8,13 @@ from objstore.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, 
 from objstore.iam.evaluate import as_policy
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, to_datetime, when
+from objstore.identity.ids import IdKind, new_id
 from objstore.identity.names import (
     check_int,
     check_name,
     check_path,
     check_str,
     check_tags,
-    new_id,
 )
 from objstore.identity.policies import PolicyOps, check_document
 from objstore.identity.repo import Record
@@ -81,7 +81,7 @@ class EntityOps(PolicyOps):
             self._new(txn, "user", name)
             rec: Record = {
                 "name": name,
-                "id": new_id("AIDA"),
+                "id": new_id(IdKind.USER),
                 "path": path,
                 "created": self.clock(),
                 "tags": tag_map,
@@ -139,7 +139,7 @@ class EntityOps(PolicyOps):
             self._new(txn, "group", name)
             rec: Record = {
                 "name": name,
-                "id": new_id("AGPA"),
+                "id": new_id(IdKind.GROUP),
                 "path": path,
                 "created": self.clock(),
                 "members": [],
@@ -233,7 +233,7 @@ class EntityOps(PolicyOps):
             self._new(txn, "role", name)
             rec: Record = {
                 "name": name,
-                "id": new_id("AROA"),
+                "id": new_id(IdKind.ROLE),
                 "path": path,
                 "created": self.clock(),
                 "trust": trust,

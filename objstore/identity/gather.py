@@ -147,3 +147,14 @@ def load(txn: ReadTxn, account: str, identity: Identity) -> PrincipalPolicies:
     if identity.kind in ("assumed-role", "role") and role:
         return role_policies(txn, account, role, principal)
     return PrincipalPolicies(principal, (), (), False)
+
+
+def trust_policy(txn: ReadTxn, account: str, role_arn: str) -> Policy | None:
+    """The trust policy of the role ``role_arn`` names (None: no such role in this account)."""
+    head = f"arn:aws:iam::{account}:role/"
+    if not role_arn.startswith(head):
+        return None
+    rec = repo.get(txn, keyspace.IAM_ROLE, role_arn.rsplit("/", 1)[-1])
+    if rec is None or f"{head[:-1]}{rec['path']}{rec['name']}" != role_arn:
+        return None
+    return parsed(rec["trust"], "TrustPolicy", "trust")

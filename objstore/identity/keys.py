@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import secrets
 import time
 from dataclasses import replace
 
@@ -24,7 +23,8 @@ from objstore.errors import (
 )
 from objstore.identity import repo
 from objstore.identity.base import ROOT_RECORD, ServiceBase, to_datetime, when
-from objstore.identity.names import check_str, new_id
+from objstore.identity.ids import new_access_key_id, new_secret_access_key
+from objstore.identity.names import check_str
 from objstore.identity.repo import Record
 from objstore.identity.results import AccessKey, AccessKeyLastUsed, AccessKeyMetadata
 from objstore.meta.base import ReadTxn, WriteTxn
@@ -34,11 +34,6 @@ STATUSES = ("Active", "Inactive")
 # Last-used dates are recorded at most this often per key and process (AWS reports them
 # to the hour); a write per request would put a disk sync on every GET.
 LAST_USED_EVERY_S = 60.0
-
-
-def _secret() -> str:
-    # 30 random bytes: 40 base64 characters, the shape of an AWS secret access key.
-    return base64.b64encode(secrets.token_bytes(30)).decode()
 
 
 class KeyOps(ServiceBase):
@@ -62,12 +57,12 @@ class KeyOps(ServiceBase):
 
     def create_access_key(self, user_name: str | None, caller: Identity) -> AccessKey:
         user = self.caller_user(caller, user_name)
-        secret = _secret()
+        secret = new_secret_access_key()
         with self.repo.write() as txn:
             owner, prefix, name = self._owner(txn, user)
             if len(owner["keys"]) >= MAX_KEYS:
                 raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
-            key_id = new_id("AKIA", 20)
+            key_id = new_access_key_id()
             now = self.clock()
             rec: Record = {
                 "id": key_id,

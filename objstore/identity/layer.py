@@ -10,7 +10,6 @@ from dataclasses import replace
 
 from objstore.authz import Identity
 from objstore.engine import AuditSink
-from objstore.errors import InvalidClientTokenId
 from objstore.identity.audit import AuditLog
 from objstore.identity.authorizer import IamAuthorizer
 from objstore.identity.crypto import SecretBox, load_or_create_key
@@ -68,8 +67,11 @@ class IdentityLayer:
         """The caller these credentials stand for. Raises InvalidClientTokenId,
         SignatureDoesNotMatch, ExpiredToken."""
         if session_token is not None:
-            raise InvalidClientTokenId("The security token included in the request is invalid.")
-        identity = self.service.authenticate(access_key_id, secret_access_key)
+            identity = self.service.session_identity(
+                access_key_id, secret_access_key, session_token
+            )
+        else:
+            identity = self.service.authenticate(access_key_id, secret_access_key)
         return replace(identity, source_ip=source_ip, secure_transport=bool(secure_transport))
 
     def sign_in(

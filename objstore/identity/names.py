@@ -11,7 +11,6 @@ wrong type raises InvalidInput.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 
 from objstore.errors import InvalidInput, LimitExceeded, ValidationError
@@ -20,8 +19,6 @@ _NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _PATH = re.compile(r"/(?:[\x21-\x7e]*/)?")
 _TAG = re.compile(r"[\w\s.:/=+\-@]*")
 MAX_TAGS = 50
-# Base32 alphabet, as AWS ids use it.
-_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def check_str(value: object, what: str) -> str:
@@ -87,8 +84,3 @@ def check_int(value: object, what: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ValidationError(f"{what} must be between {low} and {high}, not {value}")
     return value
-
-
-def new_id(prefix: str, length: int = 21) -> str:
-    """An AWS-shaped unique id: ``prefix`` + base32 characters (``AIDA...``, ``AKIA...``)."""
-    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length - len(prefix)))

@@ -11,7 +11,8 @@ from objstore.iam.evaluate import as_policy
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy, managed_policy_arns
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase, when
-from objstore.identity.names import check_name, check_path, check_str, new_id
+from objstore.identity.ids import IdKind, new_id
+from objstore.identity.names import check_name, check_path, check_str
 from objstore.identity.repo import Record
 from objstore.identity.results import AttachedPolicy, InlinePolicy, ManagedPolicy, PolicyVersion
 from objstore.meta.base import ReadTxn, WriteTxn
@@ -75,7 +76,7 @@ class PolicyOps(ServiceBase):
             now = self.clock()
             rec: Record = {
                 "name": name,
-                "id": new_id("ANPA"),
+                "id": new_id(IdKind.POLICY),
                 "path": path,
                 "created": now,
                 "updated": now,

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from objstore import keyspace
 from objstore.errors import NoSuchEntity
 from objstore.identity import passwords, repo
-from objstore.identity.credentials import ROOT_NAME, CredentialOps
+from objstore.identity.credentials import ROOT_NAME
 from objstore.identity.repo import Record
+from objstore.identity.sts import StsOps
 from objstore.meta.base import ReadTxn
 
 COLUMNS = (
@@ -31,7 +32,7 @@ def _iso(ns: int | float | None, missing: str = "N/A") -> str:
     return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-class ReportOps(CredentialOps):
+class ReportOps(StsOps):
     """GenerateCredentialReport / GetCredentialReport."""
 
     def _row(

@@ -149,3 +149,20 @@ class MFADevice:
     user_name: str
     serial_number: str
     enable_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    account: str
+    arn: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Temporary credentials: pass all three to ``store.client``."""
+
+    access_key_id: str  # "ASIA..."
+    secret_access_key: str
+    session_token: str
+    expiration: datetime

@@ -46,6 +46,7 @@ from objstore.identity.names import check_str
 from objstore.identity.repo import Repo
 from objstore.identity.report import ReportOps
 from objstore.identity.results import AuditRecord
+from objstore.identity.sessions import SessionSealer
 
 BUCKET_POLICY_MAX = 20 * 1024
 _KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
@@ -68,6 +69,7 @@ class IamService(EntityOps, KeyOps, ReportOps):
         self.bucket_created = bucket_created
         self.audit_log = audit
         self._last_used_written = {}
+        self.sealer = SessionSealer(box.signing_key)
 
     # ------------------------------------------------------------- resources
 

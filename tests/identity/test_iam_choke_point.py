@@ -19,9 +19,13 @@ from objstore.actions import OPERATIONS
 from objstore.errors import AccessDenied
 from objstore.identity import totp
 from objstore.identity.facade import IamClient
+from objstore.identity.sts_facade import StsClient
 from objstore.meta.scan import scan_prefix
 
-IAM_OPS = sorted(name for name, op in OPERATIONS.items() if op.facade == "iam")
+IAM_OPS = sorted(name for name, op in OPERATIONS.items() if op.facade in ("iam", "sts"))
+FACADES = {"iam": IamClient, "sts": StsClient}
+# AWS: "no permissions are required" (the caller is authenticated).
+NO_PERMISSION = {"GetCallerIdentity", "GetSessionToken"}
 BUCKET = "bkt"
 DOC = json.dumps(
     {
@@ -62,6 +66,21 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
     iam.add_user_to_group("grp", "target")
     iam.create_role("role1", TRUST)
     iam.create_role("emptyrole", TRUST)
+    acct_role = iam.create_role(
+        "acctrole",
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": store.account_id},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
     pol = iam.create_policy("pol", DOC)
     loose = iam.create_policy("loose", DOC)
     iam.create_policy_version(pol.arn, DOC, set_as_default=False)
@@ -73,6 +92,7 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
     key = iam.create_access_key("target")
     target_arn = iam.get_user("target").arn
     iam.update_account_password_policy(minimum_password_length=8)
+    iam.generate_credential_report()
     iam.create_user("withlogin")
     iam.create_login_profile("withlogin", PASSWORD)
     devices = {name: iam.create_virtual_mfa_device(name) for name in ("dev1", "dev2", "dev3")}
@@ -87,6 +107,8 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
         "old_password": lambda: PASSWORD,
         "new_password": lambda: "Another-pass-9!",
         "virtual_mfa_device_name": lambda: "new-dev",
+        "role_arn": lambda: acct_role.arn,
+        "role_session_name": lambda: "sess",
     }
     values: dict[str, Callable[[], Any]] = {
         "user_name": lambda: "target",
@@ -139,7 +161,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 
 def iam_args(op_name: str, values: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     op = OPERATIONS[op_name]
-    sig = inspect.signature(getattr(IamClient, op.method))
+    sig = inspect.signature(getattr(FACADES[op.facade], op.method))
     args: dict[str, Any] = {}
     for name, param in sig.parameters.items():
         if name == "self":
@@ -196,7 +218,7 @@ def actor(store: objstore.Store, *actions: str) -> objstore.Client:
 def test_the_table_has_iam_operations() -> None:
     assert len(IAM_OPS) > 50
     for name in IAM_OPS:
-        assert hasattr(IamClient, OPERATIONS[name].method), name
+        assert hasattr(FACADES[OPERATIONS[name].facade], OPERATIONS[name].method), name
 
 
 @pytest.mark.parametrize("op_name", IAM_OPS)
@@ -205,8 +227,14 @@ def test_iam_operation_denied_without_policy(op_name: str) -> None:
         values = build_world(s)
         client = actor(s)
         before = identity_snapshot(s)
+        op = OPERATIONS[op_name]
+        call = getattr(getattr(client, op.facade), op.method)
+        if op_name in NO_PERMISSION:
+            call(**iam_args(op_name, values))
+            assert identity_snapshot(s) == before
+            return
         with pytest.raises(AccessDenied) as exc:
-            getattr(client.iam, OPERATIONS[op_name].method)(**iam_args(op_name, values))
+            call(**iam_args(op_name, values))
         assert exc.value.details["action"] == OPERATIONS[op_name].permissions[0].action
         # The message names the action and the resource, and nothing of the policies.
         assert exc.value.details["action"] in exc.value.message
@@ -219,7 +247,7 @@ def test_iam_operation_allowed_with_exactly_its_action(op_name: str) -> None:
         values = build_world(s)
         op = OPERATIONS[op_name]
         client = actor(s, *(p.action for p in op.permissions))
-        getattr(client.iam, op.method)(**iam_args(op_name, values))
+        getattr(getattr(client, op.facade), op.method)(**iam_args(op_name, values))
 
 
 @pytest.mark.parametrize("op_name", STORAGE)
@@ -251,3 +279,11 @@ def test_storage_operation_denied_to_a_user_without_policy(op_name: str) -> None
                 invoke(client, op_name)
         with contextlib.suppress(KeyError):
             call_args(op_name)
+
+
+def test_an_identity_allow_alone_does_not_assume_a_role_whose_trust_omits_the_caller() -> None:
+    with objstore.open(None) as s:
+        role = s.root.iam.create_role("svc-only", TRUST)  # trusts ec2.amazonaws.com only
+        client = actor(s, "sts:AssumeRole")
+        with pytest.raises(AccessDenied):
+            client.sts.assume_role(role.arn, "sess")

@@ -1,0 +1,186 @@
+"""STS: temporary credentials (AssumeRole, GetSessionToken) and GetCallerIdentity.
+
+Every fact a session grants (whose policies apply, session policy, tags, MFA, expiry, whether
+it was chained) is sealed into its session token (``sessions.py``), so it cannot be forged or
+extended and checking it needs no database read. Whether the caller may assume a role is
+decided by the engine before :meth:`StsOps.assume_role` runs: the role's trust policy is the
+resource policy of ``sts:AssumeRole`` on the role's ARN (see ``authorizer.py``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from objstore.authz import Identity
+from objstore.errors import AccessDenied, InvalidAuthenticationCode, ValidationError
+from objstore.iam.evaluate import as_policy
+from objstore.identity.base import when
+from objstore.identity.credentials import CredentialOps
+from objstore.identity.names import check_int, check_str, check_tags
+from objstore.identity.results import CallerIdentity, Credentials
+from objstore.identity.sessions import CHAINED_MAX_SECONDS, SessionClaims, SessionSealer
+
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+SESSION_POLICY_MAX = 2048
+
+
+class StsOps(CredentialOps):
+    """The STS calls; ``sealer`` mints and opens session tokens."""
+
+    sealer: SessionSealer
+
+    def _now(self) -> int:
+        return self.clock() // 1_000_000_000
+
+    def get_caller_identity(self, caller: Identity) -> CallerIdentity:
+        return CallerIdentity(caller.account, caller.arn, caller.user_id or caller.account)
+
+    def verify_mfa(
+        self, caller: Identity, serial_number: str | None, token_code: str | None
+    ) -> int | None:
+        """When a call presents an MFA code: check it against the caller's device (it is then
+        used up) and return the time of the check; None when none is presented.
+
+        Raises InvalidAuthenticationCode.
+        """
+        if serial_number is None and token_code is None:
+            return None
+        user = self.caller_user(caller, None) if caller.kind in ("user", "root") else None
+        with self.repo.meta.begin_write() as txn:
+            holder, _, _ = self._holder(txn, user)
+            ok = False
+            if serial_number in (holder.get("mfa") or []):
+                ok = bool(self.check_mfa(txn, {"mfa": [serial_number]}, token_code))
+        if not ok:
+            raise InvalidAuthenticationCode("The MFA code is not valid (or was already used).")
+        return self._now()
+
+    def assume_role(
+        self,
+        role_arn: str,
+        role_session_name: str,
+        caller: Identity,
+        duration_seconds: int = 3600,
+        policy: str | None = None,
+        external_id: str | None = None,
+        tags: object = None,
+        mfa_at: int | None = None,
+        mfa_present: bool | None = None,
+        mfa_age: int | None = None,
+    ) -> Credentials:
+        """Raises NoSuchEntity, ValidationError (duration, name, chaining over an hour),
+        MalformedPolicyDocument, LimitExceeded (session policy size)."""
+        arn = check_str(role_arn, "role_arn")
+        name = check_str(role_session_name, "role_session_name")
+        if not _SESSION_NAME.fullmatch(name):
+            raise ValidationError("role_session_name must be 2-64 characters of [\\w+=,.@-]")
+        # Checked by the trust policy (sts:ExternalId, aws:MultiFactorAuth*) before this runs.
+        del external_id, mfa_present, mfa_age
+        head = f"arn:aws:iam::{self.account}:role/"
+        if not arn.startswith(head):
+            raise AccessDenied(f"not authorized to perform sts:AssumeRole on resource {arn}")
+        with self.repo.read() as txn:
+            role = self.need(txn, "role", arn.rsplit("/", 1)[-1])
+        if self.entity_arn("role", role) != arn:
+            raise AccessDenied(f"not authorized to perform sts:AssumeRole on resource {arn}")
+        chained = caller.kind == "assumed-role"
+        limit = CHAINED_MAX_SECONDS if chained else role["max_session"]
+        duration = check_int(duration_seconds, "duration_seconds", 900, max(limit, 900))
+        session_policy = None
+        if policy is not None:
+            session_policy = check_str(policy, "policy")
+            size = as_policy(session_policy, "session", "policy").size
+            if size > SESSION_POLICY_MAX:
+                raise ValidationError(
+                    f"a session policy is at most {SESSION_POLICY_MAX} characters"
+                )
+        # MFA carries over from the caller's own session (a role chained from an MFA session).
+        mfa = mfa_at if mfa_at is not None else caller.mfa_authenticated_at
+        now = self._now()
+        claims = SessionClaims(
+            principal_arn=f"arn:aws:sts::{self.account}:assumed-role/{role['name']}/{name}",
+            principal_id=f"{role['id']}:{name}",
+            source_arn=arn,
+            issued_at=now,
+            expires_at=now + duration,
+            session_name=name,
+            session_policy=session_policy,
+            tags=check_tags(tags),
+            mfa_present=mfa is not None,
+            mfa_auth_time=mfa,
+            chained=chained,
+        )
+        return self._credentials(claims)
+
+    def get_session_token(
+        self, caller: Identity, duration_seconds: int = 43200, mfa_at: int | None = None
+    ) -> Credentials:
+        """For IAM users and the root. Raises AccessDenied (a session caller),
+        ValidationError (duration)."""
+        if caller.kind not in ("user", "root") or caller.token_issued_at is not None:
+            raise AccessDenied("GetSessionToken is for long-term credentials only")
+        limit = 3600 if caller.kind == "root" else 129_600
+        duration = check_int(duration_seconds, "duration_seconds", 900, limit)
+        now = self._now()
+        claims = SessionClaims(
+            principal_arn=caller.arn,
+            principal_id=caller.user_id or caller.account,
+            source_arn=caller.arn,
+            issued_at=now,
+            expires_at=now + duration,
+            session_name=caller.name,
+            tags=dict(caller.tags),
+            mfa_present=mfa_at is not None,
+            mfa_auth_time=mfa_at,
+        )
+        return self._credentials(claims)
+
+    def _credentials(self, claims: SessionClaims) -> Credentials:
+        minted = self.sealer.mint(claims)
+        return Credentials(
+            minted.access_key_id,
+            minted.secret_access_key,
+            minted.session_token,
+            when(minted.expiration * 1_000_000_000),
+        )
+
+    def session_identity(
+        self, access_key_id: str, secret_access_key: str, session_token: str
+    ) -> Identity:
+        """The caller temporary credentials stand for. Raises InvalidClientTokenId,
+        ExpiredToken, SignatureDoesNotMatch."""
+        opened = self.sealer.open(
+            session_token, access_key_id, self._now(), secret_access_key=secret_access_key
+        )
+        c = opened.claims
+        common = {
+            "access_key_id": access_key_id,
+            "token_issued_at": c.issued_at,
+            "expires_at": c.expires_at,
+            "mfa_authenticated_at": c.mfa_auth_time,
+            "session_policy": c.session_policy,
+            "tags": dict(c.tags),
+        }
+        if ":assumed-role/" in c.principal_arn:
+            return Identity(
+                c.principal_arn,
+                self.account,
+                "assumed-role",
+                c.session_name,
+                c.principal_id,
+                role_arn=c.source_arn,
+                **common,  # type: ignore[arg-type]
+            )
+        if c.principal_arn == self.root_arn:
+            return Identity(c.principal_arn, self.account, "root", None, self.account, **common)  # type: ignore[arg-type]
+        return Identity(
+            c.principal_arn,
+            self.account,
+            "user",
+            c.session_name,
+            c.principal_id,
+            **common,  # type: ignore[arg-type]
+        )
+
+
+__all__ = ["StsOps"]
