@@ -37,6 +37,7 @@ from objstore.body import ObjectBody
 from objstore.client import Client
 from objstore.errors import InvalidArgument, InvalidRequest, RequestCancelled
 from objstore.identity.facade import IamClient
+from objstore.identity.sts_facade import StsClient
 from objstore.ns.ranges import RangeSpec
 from objstore.store import Store
 from objstore.types import (
@@ -235,6 +236,7 @@ class AsyncClient:
         self._client = client
         self.identity = client.identity
         self.iam = AsyncIamClient(client.iam)
+        self.sts = AsyncIamClient(client.sts)
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await in_thread(getattr(self._client, method), *args, **kwargs)
@@ -600,14 +602,14 @@ class AsyncClient:
 
 
 class AsyncIamClient:
-    """``client.iam`` as coroutines: every public :class:`IamClient` method, same
-    arguments, same results and errors, each run in one worker-thread hop."""
+    """``client.iam`` (or ``client.sts``) as coroutines: every public method of the sync
+    facade, same arguments, same results and errors, each run in one worker-thread hop."""
 
-    def __init__(self, iam: IamClient) -> None:
+    def __init__(self, iam: IamClient | StsClient) -> None:
         self._iam = iam
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or not callable(getattr(IamClient, name, None)):
+        if name.startswith("_") or not callable(getattr(type(self._iam), name, None)):
             raise AttributeError(name)
         method = getattr(self._iam, name)
 
