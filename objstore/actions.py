@@ -39,6 +39,9 @@ class Permission:
     key_param: str = "key"
     version_param: str | None = None
     name_param: str | None = None  # IAM resources: the parameter naming the entity
+    # A parameter holding a mapping of further condition keys (web-identity claims such as
+    # ``HOST:sub``, whose names depend on the provider).
+    context_map: str | None = None
     # (condition key, parameter name): values the operation supplies to conditions.
     context: tuple[tuple[str, str], ...] = ()
 
@@ -63,6 +66,8 @@ class Permission:
                 ctx[cond_key] = value
         if self.version_param and params.get(self.version_param):
             ctx["s3:VersionId"] = params[self.version_param]
+        if self.context_map and isinstance(params.get(self.context_map), Mapping):
+            ctx.update(params[self.context_map])
         return ctx
 
 
@@ -398,6 +403,31 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
             ("aws:MultiFactorAuthAge", "mfa_age"),
         ),
     ),
+    Operation(
+        "AssumeRoleWithWebIdentity",
+        "assume_role_with_web_identity",
+        (
+            Permission(
+                "sts:AssumeRoleWithWebIdentity",
+                IAM_ARN,
+                name_param="role_arn",
+                context=(("sts:RoleSessionName", "role_session_name"),),
+                context_map="web_identity_keys",
+            ),
+        ),
+        caller_param="caller",
+        target="identity",
+        facade="sts",
+    ),
+    _iam(
+        "CreateOpenIDConnectProvider",
+        "create_open_id_connect_provider",
+        IAM_OIDC,
+        "url",
+    ),
+    _iam("GetOpenIDConnectProvider", "get_open_id_connect_provider", IAM_ARN, "provider_arn"),
+    _iam("ListOpenIDConnectProviders", "list_open_id_connect_providers", ANY),
+    _iam("DeleteOpenIDConnectProvider", "delete_open_id_connect_provider", IAM_ARN, "provider_arn"),
     # The audit log, as CloudTrail's LookupEvents.
     _iam("LookupEvents", "lookup_events", ANY, action="cloudtrail:LookupEvents"),
 )

@@ -105,7 +105,9 @@ class Store:
             account=self.account_id,
             targets={"identity": self.identity.service},
             resolve_arn=self.identity.service.resource_arn,
-            authenticate=self.identity.service.check_caller,
+            # The IAM authorizer re-checks credentials in its own read; another
+            # authorizer gets the check from the engine.
+            authenticate=None if authorizer is None else self.identity.service.check_caller,
         )
         self.root = Client(self.engine, Identity.root(self.account_id))
         self._closed = False

@@ -19,6 +19,7 @@ from objstore.cli.common import CliError, open_from
 from objstore.cli.escape import shown
 from objstore.cli.policy import format_table
 from objstore.client import Client
+from objstore.identity import qr
 from objstore.store import Store
 
 
@@ -138,11 +139,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_qr(uri: str) -> None:
     """The otpauth URI as a terminal QR code (an authenticator app scans it)."""
-    try:
-        import segno
-    except ImportError:  # pragma: no cover - segno is a dependency; keep the URI usable
-        return
-    segno.make(uri, error="m").terminal(compact=True)
+    print(qr.render_terminal(uri), end="")
 
 
 def register(sub: Any) -> None:

@@ -16,12 +16,14 @@ from datetime import UTC, datetime
 
 from objstore import keyspace
 from objstore.authz import AuthorizationRequest, Identity
-from objstore.errors import MalformedPolicyDocument, NoSuchBucket
+from objstore.errors import ExpiredToken, MalformedPolicyDocument, NoSuchBucket
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
 from objstore.identity import gather, repo
 from objstore.identity.gather import PrincipalPolicies
+from objstore.identity.keys import check_key_record
 from objstore.meta.base import MetadataStore
+from objstore.ns.index import bucket_key
 
 _CACHE_LIMIT = 10_000
 _OTHER_ACCOUNT = "9" * 12  # stands for "not the caller's account" in trust decisions
@@ -68,7 +70,9 @@ class IamAuthorizer:
         self._clock = clock
         self._real_clock = clock is time.time_ns
         self._principals: dict[tuple[str, str], tuple[int, PrincipalPolicies]] = {}
-        self._bucket_policies: dict[str, tuple[bytes, Policy | None, str]] = {}
+        self._bucket_policies: dict[str, tuple[bytes, bytes, Policy | None]] = {}
+        # Told of each use of a long-term key (the service records last-used dates).
+        self.key_used: Callable[[str, str], None] | None = None
 
     def policies_for(self, identity: Identity, generation: int) -> PrincipalPolicies:
         """The caller's policies as of ``generation`` (loaded at most once per generation)."""
@@ -87,48 +91,61 @@ class IamAuthorizer:
         self._principals[cache_key] = (generation, loaded)
         return loaded
 
-    def bucket_policy(self, bucket: str, raw: bytes | None) -> Policy | None:
+    def bucket_policy(
+        self, bucket: str, raw: bytes | None, bucket_raw: bytes | None
+    ) -> Policy | None:
         """The bucket's policy from its stored record, if it belongs to this bucket.
 
         A record left by a deleted bucket of the same name (its creation stamp differs)
-        does not apply.
+        does not apply. Parsed once per (policy record, bucket record) pair: a request
+        whose two records are unchanged costs two byte comparisons.
         """
-        if raw is None:
+        if raw is None or bucket_raw is None:
             return None
         cached = self._bucket_policies.get(bucket)
-        if cached is None or cached[0] != raw:
-            record = json.loads(raw)
-            try:
-                policy = gather.parsed(record["policy"], "BucketPolicy", "resource")
-            except MalformedPolicyDocument:
-                policy = None
-            if len(self._bucket_policies) >= _CACHE_LIMIT:
-                self._bucket_policies.clear()
-            cached = self._bucket_policies[bucket] = (raw, policy, record["created"])
-        if cached[1] is None:
-            return None
+        if cached is not None and cached[0] == raw and cached[1] == bucket_raw:
+            return cached[2]
+        record = json.loads(raw)
+        policy: Policy | None
         try:
-            created = self._bucket_created(bucket).isoformat()
-        except NoSuchBucket:
-            return None
-        return cached[1] if cached[2] == created else None
+            policy = gather.parsed(record["policy"], "BucketPolicy", "resource")
+            if self._bucket_created(bucket).isoformat() != record["created"]:
+                policy = None
+        except (MalformedPolicyDocument, NoSuchBucket):
+            policy = None
+        if len(self._bucket_policies) >= _CACHE_LIMIT:
+            self._bucket_policies.clear()
+        self._bucket_policies[bucket] = (raw, bucket_raw, policy)
+        return policy
 
     def decide(self, request: AuthorizationRequest) -> Decision | bool:
+        """Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
+        authorizer re-checks them in its own read, sparing the engine a second one)."""
         identity = request.principal
         action = request.action
-        if action in _NO_PERMISSION_NEEDED:
-            # AWS: "no permissions are required"; the caller is authenticated already.
-            return identity.account == self.account and identity.kind != "anonymous"
+        now_ns = self._clock()
+        if identity.expires_at is not None and now_ns // 1_000_000_000 >= identity.expires_at:
+            raise ExpiredToken("The security token included in the request is expired")
         bucket = bucket_of(request.resource)
         trust = None
         with self.meta.begin() as txn:
+            if identity.access_key_id is not None and identity.token_issued_at is None:
+                check_key_record(txn, identity)
+                if self.key_used is not None:
+                    self.key_used(identity.access_key_id, action.split(":", 1)[0])
+            if action in _NO_PERMISSION_NEEDED:
+                # AWS: "no permissions are required"; the caller is authenticated already.
+                return identity.account == self.account and identity.kind != "anonymous"
             generation = repo.generation(txn)
-            raw = None if bucket is None else txn.get(keyspace.BUCKET_POLICY + bucket.encode())
+            raw = bucket_raw = None
+            if bucket is not None:
+                raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
+                if raw is not None:
+                    bucket_raw = txn.get(bucket_key(bucket))
             if action.lower().startswith("sts:assumerole"):
                 trust = gather.trust_policy(txn, self.account, request.resource)
         state = self.policies_for(identity, generation)
-        resource_policy = trust if bucket is None else self.bucket_policy(bucket, raw)
-        now_ns = self._clock()
+        resource_policy = trust if bucket is None else self.bucket_policy(bucket, raw, bucket_raw)
         ctx = request_context(identity, now_ns / 1e9)
         ctx.update(request.context)
         sessions: tuple[Policy, ...] = ()

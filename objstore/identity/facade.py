@@ -26,6 +26,7 @@ from objstore.identity.results import (
     LoginProfile,
     ManagedPolicy,
     MFADevice,
+    OpenIDConnectProvider,
     PolicyVersion,
     Role,
     User,
@@ -519,6 +520,43 @@ class IamClient:
         before the first :meth:`generate_credential_report`."""
         result: str = self._call("GetCredentialReport")
         return result
+
+    # ------------------------------------------------------------ federation
+
+    def create_open_id_connect_provider(
+        self,
+        url: str,
+        client_id_list: Sequence[str],
+        *,
+        jwks: Mapping[str, Any] | None = None,
+        thumbprint_list: Sequence[str] | None = None,
+    ) -> OpenIDConnectProvider:
+        """Register an OIDC provider: its https URL (the tokens' issuer), the client ids
+        (audiences) it issues for, and its public keys (``jwks``; objstore never fetches
+        them). Raises InvalidInput, EntityAlreadyExists."""
+        result: OpenIDConnectProvider = self._call(
+            "CreateOpenIDConnectProvider",
+            url=url,
+            client_id_list=client_id_list,
+            jwks=jwks,
+            thumbprint_list=thumbprint_list,
+        )
+        return result
+
+    def get_open_id_connect_provider(self, provider_arn: str) -> OpenIDConnectProvider:
+        """Raises NoSuchEntity."""
+        result: OpenIDConnectProvider = self._call(
+            "GetOpenIDConnectProvider", provider_arn=provider_arn
+        )
+        return result
+
+    def list_open_id_connect_providers(self) -> list[OpenIDConnectProvider]:
+        result: list[OpenIDConnectProvider] = self._call("ListOpenIDConnectProviders")
+        return result
+
+    def delete_open_id_connect_provider(self, provider_arn: str) -> None:
+        """Raises NoSuchEntity."""
+        self._call("DeleteOpenIDConnectProvider", provider_arn=provider_arn)
 
     # ------------------------------------------------------------- simulator
 

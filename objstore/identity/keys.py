@@ -8,6 +8,7 @@ and compares in constant time; a failed attempt writes nothing.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import time
 from dataclasses import replace
@@ -34,6 +35,28 @@ STATUSES = ("Active", "Inactive")
 # Last-used dates are recorded at most this often per key and process (AWS reports them
 # to the hour); a write per request would put a disk sync on every GET.
 LAST_USED_EVERY_S = 60.0
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_state(raw: bytes) -> tuple[bool, str | None]:
+    """(active, owner) of a stored key record: parsed once per distinct record content
+    (the decision is re-made from the current record at every request)."""
+    rec = repo.decode(raw)
+    return rec["status"] == "Active", rec["user"]
+
+
+def check_key_record(txn: ReadTxn, identity: Identity) -> None:
+    """Raise InvalidClientTokenId unless ``identity``'s long-term key is active and its own."""
+    assert identity.access_key_id is not None
+    raw = txn.get(repo.key(keyspace.IAM_ACCESS_KEY, identity.access_key_id))
+    state = None if raw is None else _key_state(raw)
+    if (
+        state is None
+        or not state[0]
+        or (identity.kind == "root") != (state[1] is None)
+        or (state[1] is not None and state[1] != identity.name)
+    ):
+        raise InvalidClientTokenId("The security token included in the request is invalid.")
 
 
 class KeyOps(ServiceBase):
@@ -179,15 +202,7 @@ class KeyOps(ServiceBase):
         if key_id is None:
             return
         with self.repo.read() as txn:
-            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
-        owner = None if rec is None else rec["user"]
-        if (
-            rec is None
-            or rec["status"] != "Active"
-            or (identity.kind == "root") != (owner is None)
-            or (owner is not None and owner != identity.name)
-        ):
-            raise InvalidClientTokenId("The security token included in the request is invalid.")
+            check_key_record(txn, identity)
         self.note_used(key_id, service)
 
     def note_used(self, key_id: str, service: str) -> None:

@@ -54,6 +54,7 @@ class IdentityLayer:
             bucket_created=lambda b: namespace.head_bucket(b).creation_date,
             clock=clock,
         )
+        self.authorizer.key_used = self.service.note_used
 
     def authenticate(
         self,

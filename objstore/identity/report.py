@@ -10,8 +10,8 @@ from objstore import keyspace
 from objstore.errors import NoSuchEntity
 from objstore.identity import passwords, repo
 from objstore.identity.credentials import ROOT_NAME
+from objstore.identity.federation import FederationOps
 from objstore.identity.repo import Record
-from objstore.identity.sts import StsOps
 from objstore.meta.base import ReadTxn
 
 COLUMNS = (
@@ -32,7 +32,7 @@ def _iso(ns: int | float | None, missing: str = "N/A") -> str:
     return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-class ReportOps(StsOps):
+class ReportOps(FederationOps):
     """GenerateCredentialReport / GetCredentialReport."""
 
     def _row(

@@ -166,3 +166,12 @@ class Credentials:
     secret_access_key: str
     session_token: str
     expiration: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIDConnectProvider:
+    arn: str  # arn:aws:iam::ACCOUNT:oidc-provider/HOST
+    url: str
+    client_id_list: tuple[str, ...]
+    thumbprint_list: tuple[str, ...]
+    create_date: datetime

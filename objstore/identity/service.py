@@ -36,7 +36,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.simulate import EvaluationResult, simulate
-from objstore.identity import gather, repo
+from objstore.identity import gather, oidc, repo
 from objstore.identity.audit import AuditLog
 from objstore.identity.base import KIND_PREFIX
 from objstore.identity.crypto import SecretBox
@@ -84,7 +84,10 @@ class IamService(EntityOps, KeyOps, ReportOps):
         if kind == IAM_MFA:
             return f"arn:aws:iam::{self.account}:mfa/{value}"
         if kind == IAM_OIDC:
-            return f"arn:aws:iam::{self.account}:oidc-provider/{value}"
+            try:
+                return self.provider_arn(oidc.provider_host(str(value)))
+            except InvalidInput:
+                return self.provider_arn(str(value))
         if kind == IAM_KEY_OWNER:
             owner = self.key_owner(str(value))
             if owner is None:

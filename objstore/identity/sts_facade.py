@@ -82,3 +82,32 @@ class StsClient:
             "GetSessionToken", duration_seconds=duration_seconds, mfa_at=mfa_at
         )
         return result
+
+    def assume_role_with_web_identity(
+        self,
+        role_arn: str,
+        role_session_name: str,
+        web_identity_token: str,
+        *,
+        duration_seconds: int = 3600,
+        policy: str | None = None,
+    ) -> Credentials:
+        """Trade an OIDC token of a registered provider for the role's credentials. Needs
+        no credentials of its own: the caller is the provider, and the role's trust policy
+        must name it (``Federated``), possibly conditioned on ``HOST:aud`` / ``HOST:sub``.
+        Raises InvalidIdentityToken, ExpiredTokenException, AccessDenied, ValidationError."""
+        service: IamService = self._engine.targets["identity"]  # type: ignore[assignment]
+        provider, keys = service.verify_web_identity(web_identity_token)
+        result: Credentials = self._engine.call(
+            provider,
+            "AssumeRoleWithWebIdentity",
+            {
+                "role_arn": role_arn,
+                "role_session_name": role_session_name,
+                "web_identity_token": web_identity_token,
+                "duration_seconds": duration_seconds,
+                "policy": policy,
+                "web_identity_keys": keys,
+            },
+        )
+        return result

@@ -22,7 +22,13 @@ from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
 from objstore.meta.scan import scan_prefix
 
-IAM_OPS = sorted(name for name, op in OPERATIONS.items() if op.facade in ("iam", "sts"))
+# AssumeRoleWithWebIdentity is called by a token's provider, not by a user: its refusals and
+# grants are walked in test_web_identity.py.
+IAM_OPS = sorted(
+    name
+    for name, op in OPERATIONS.items()
+    if op.facade in ("iam", "sts") and name != "AssumeRoleWithWebIdentity"
+)
 FACADES = {"iam": IamClient, "sts": StsClient}
 # AWS: "no permissions are required" (the caller is authenticated).
 NO_PERMISSION = {"GetCallerIdentity", "GetSessionToken"}
@@ -66,6 +72,7 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
     iam.add_user_to_group("grp", "target")
     iam.create_role("role1", TRUST)
     iam.create_role("emptyrole", TRUST)
+    provider = iam.create_open_id_connect_provider("https://login.example.com", ["app"])
     acct_role = iam.create_role(
         "acctrole",
         json.dumps(
@@ -108,6 +115,9 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
         "new_password": lambda: "Another-pass-9!",
         "virtual_mfa_device_name": lambda: "new-dev",
         "role_arn": lambda: acct_role.arn,
+        "url": lambda: "https://idp.example.com",
+        "client_id_list": lambda: ["app"],
+        "provider_arn": lambda: provider.arn,
         "role_session_name": lambda: "sess",
     }
     values: dict[str, Callable[[], Any]] = {
