@@ -16,7 +16,15 @@ from typing import Any
 
 from objstore.actions import IAM_RESOURCES, OPERATIONS, Operation, Permission
 from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
-from objstore.errors import AccessDenied, NoSuchKey, NoSuchVersion, ObjstoreError, StoreClosed
+from objstore.errors import (
+    AccessDenied,
+    ExpiredToken,
+    InvalidClientTokenId,
+    NoSuchKey,
+    NoSuchVersion,
+    ObjstoreError,
+    StoreClosed,
+)
 from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
@@ -171,6 +179,8 @@ class Engine:
                 raise
         except ObjstoreError as exc:
             outcome = exc.code
+            # Credentials refused (by the authenticator or an authorizer that re-checks them).
+            denied = denied or isinstance(exc, InvalidClientTokenId | ExpiredToken)
             raise
         except Exception as exc:
             outcome = "InternalError"

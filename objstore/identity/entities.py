@@ -19,7 +19,7 @@ from objstore.identity.names import (
 from objstore.identity.policies import PolicyOps, check_document
 from objstore.identity.repo import Record
 from objstore.identity.results import Group, GroupDetail, Role, User
-from objstore.meta.base import ReadTxn
+from objstore.meta.base import ReadTxn, WriteTxn
 
 MAX_GROUPS_PER_USER = 10
 TRUST_POLICY_MAX = 2048
@@ -128,7 +128,13 @@ class EntityOps(PolicyOps):
                     raise DeleteConflict(
                         f"Cannot delete entity, must remove {what} first.", user=name
                     )
+            self._release_boundary(txn, rec)
             repo.delete(txn, keyspace.IAM_USER, name)
+
+    def _release_boundary(self, txn: WriteTxn, rec: Record) -> None:
+        """A deleted user or role no longer uses its boundary policy (so it can be deleted)."""
+        if rec.get("boundary"):
+            self._check_attachable(txn, rec["boundary"], -1, "boundary_uses")
 
     # ---------------------------------------------------------------- groups
 
@@ -267,6 +273,7 @@ class EntityOps(PolicyOps):
             for field, what in (("attached", "attached policies"), ("inline", "inline policies")):
                 if rec.get(field):
                     raise DeleteConflict(f"Cannot delete entity, must remove {what} first.")
+            self._release_boundary(txn, rec)
             repo.delete(txn, keyspace.IAM_ROLE, name)
 
     def update_assume_role_policy(self, role_name: str, policy_document: str) -> None:

@@ -211,3 +211,14 @@ def test_inline_policies_round_trip(iam: objstore.IamClient) -> None:
     iam.delete_role_policy("r", "INLINE")
     assert iam.list_role_policies("r") == []
     iam.delete_role("r")
+
+
+def test_a_deleted_user_releases_its_boundary(iam: objstore.IamClient) -> None:
+    boundary = iam.create_policy("b", DOC)
+    iam.create_user("u", permissions_boundary=boundary.arn)
+    assert iam.get_policy(boundary.arn).permissions_boundary_usage_count == 1
+    with pytest.raises(DeleteConflict):
+        iam.delete_policy(boundary.arn)
+    iam.delete_user("u")
+    assert iam.get_policy(boundary.arn).permissions_boundary_usage_count == 0
+    iam.delete_policy(boundary.arn)
