@@ -19,6 +19,7 @@ from typing import Any
 
 from bench import (
     bench_dedup,
+    bench_durability,
     bench_gc,
     bench_get,
     bench_list,
@@ -26,7 +27,9 @@ from bench import (
     bench_peers,
     bench_put,
     bench_rss,
+    bench_small,
 )
+from bench._load import CpuHog
 from bench._util import (
     Config,
     Context,
@@ -82,11 +85,13 @@ BENCHMARKS: dict[str, Any] = {
         bench_gc,
         bench_rss,
         bench_multipart,
+        bench_small,
+        bench_durability,
         _Iam,
     )
 }
 # Benchmarks that read the shared large source file (it must fit in the warm-up too).
-USES_SOURCE = {"put", "get", "dedup", "peers", "multipart"}
+USES_SOURCE = {"put", "get", "dedup", "peers", "multipart", "durability"}
 
 
 def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
@@ -110,6 +115,9 @@ def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
     p.add_argument("--warm", action="store_true", help="warm memory even with --quick")
     p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument(
+        "--busy", action="store_true", help="run everything beside a CPU hog on one core"
+    )
     a = p.parse_args(argv)
     names = [n for n in BENCHMARKS if n in a.names] if a.names else list(BENCHMARKS)
     cfg = Config.quick_config() if a.quick else Config()
@@ -120,6 +128,7 @@ def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
         "list_budget_s": a.list_budget,
         "rss_size": a.rss_mib * MiB if a.rss_mib else None,
         "quiet_wait_s": a.quiet_wait,
+        "busy": a.busy or None,
     }
     from dataclasses import replace
 
@@ -155,8 +164,8 @@ def main(argv: list[str]) -> int:
         for k, v in machine_facts(ws.path).items():
             print(f"# {k}: {v}")
         print(
-            f"# size {cfg.size / MiB:,.0f} MiB, reps {cfg.reps}, list keys "
-            f"{cfg.list_keys:,}, rss {cfg.rss_size / MiB:,.0f} MiB, work {ws.path}",
+            f"# size {cfg.size / MiB:,.0f} MiB, reps {cfg.reps}, list keys {cfg.list_keys:,}, "
+            f"rss {cfg.rss_size / MiB:,.0f} MiB, busy {cfg.busy}, work {ws.path}",
             flush=True,
         )
         t_run = time.perf_counter()
@@ -182,6 +191,12 @@ def main(argv: list[str]) -> int:
                 f"MemFree now {warmer.floor / MiB:,.0f} MiB"
             )
         ctx = Context(cfg, ws, warmer)
+        hog = None
+        if cfg.busy:
+            say(
+                "--busy: a CPU hog spins on one core for the whole run (its load shows in `others`)"
+            )
+            hog = CpuHog()
         try:
             for name in names:
                 print(f"== {name}", flush=True)
@@ -194,6 +209,8 @@ def main(argv: list[str]) -> int:
                     failed.append(name)
                 say(f"{name} took {time.perf_counter() - t0:,.0f} s")
         finally:
+            if hog is not None:
+                hog.close()
             if warmer is not None:
                 warmer.close()
         missed = [f.name for f in ctx.figures if f.status == "MISS"]
