@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import blake3
-
 from objstore import keyspace
-from objstore.blob.chunkstore import ChunkId, ChunkMissing
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, read_digest
 from objstore.blob.records import FLAG_QUARANTINED, ChunkRec, get_chunk, get_doom
 from objstore.errors import DataCorruption, InternalError
 
@@ -27,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def verified(data: bytes, cid: ChunkId, length: int | None) -> bool:
-    return (length is None or len(data) == length) and blake3.blake3(data).digest() == cid
+    return (length is None or len(data) == length) and read_digest(data) == cid
 
 
 def fetch_verified(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
