@@ -274,16 +274,22 @@ class FileChunkStore:
         yield from pending
 
     def stat(self, cid: ChunkId) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self._path(cid))
-        except FileNotFoundError:
-            return None
-        return st.st_size, st.st_mtime_ns
+        tmp = self._pending.get(cid)
+        for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue  # a sync renamed the temporary file meanwhile
+            return st.st_size, st.st_mtime_ns
+        return None
 
     def clean_tmp(self, older_than_ns: int) -> int:
         removed = 0
+        mine = set(self._pending.values())  # written here, waiting for this process's sync
         with os.scandir(self._tmp) as entries:
             for entry in entries:
+                if entry.path in mine:
+                    continue
                 try:
                     if entry.stat().st_mtime_ns < older_than_ns:
                         os.unlink(entry.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,20 @@ def test_concurrent_puts_and_syncs_leave_every_chunk_named(tmp_path: Path) -> No
     assert not errors
     assert os.listdir(root / "tmp") == []
     assert len(set(store.iter_ids())) == 120
+
+
+def test_pending_chunks_are_stated_and_kept_by_tmp_cleanup(tmp_path: Path) -> None:
+    """A chunk waiting for its sync is a chunk: stat sees it, tmp cleanup leaves it."""
+    root = tmp_path / "chunks"
+    store = FileChunkStore(root)
+    data = os.urandom(3000)
+    store.put(cid_of(data), data)
+    st = store.stat(cid_of(data))
+    assert st is not None and st[0] == 3000
+    assert store.clean_tmp(older_than_ns=time.time_ns() + 10**12) == 0
+    assert store.get(cid_of(data)) == data
+    (root / "tmp" / "leftover-of-a-crash").write_bytes(b"x")
+    assert store.clean_tmp(older_than_ns=time.time_ns() + 10**12) == 1
+    store.sync()
+    assert store.stat(cid_of(data)) == (3000, os.stat(_final(root, data)).st_mtime_ns)
+    store.close()
