@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from objstore.blob.store import BlobStore
 
 DEFAULT_BATCH = 1000
+DOOM_BATCHES = 8  # a doom transaction takes up to this many batches' worth of chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,15 +159,20 @@ class _Pass:
     # ------------------------------------------------------------ chunks
 
     def sweep_chunks(self, h: Horizon) -> None:
+        # Candidates from several read batches share one doom: each doom costs two
+        # durable commits, which would otherwise dominate when much is freed.
+        ripe: list[ChunkId] = []
         for rows in self._batches(keyspace.CHUNKREF):
             self.examined += len(rows)
-            ripe = []
             for key, value in rows:
                 rec = ChunkRec.decode(value)
                 if rec.refs == 0 and rec.zero_gen < h.gen:
                     ripe.append(ChunkId(key[1:]))
-            if ripe:
+            if len(ripe) >= DOOM_BATCHES * self.batch:
                 self.doom(h, ripe, orphans=False)
+                ripe = []
+        if ripe:
+            self.doom(h, ripe, orphans=False)
 
     def doom(self, h: Horizon, cids: list[ChunkId], *, orphans: bool) -> None:
         """Delete ``cids`` (re-checked) by the K protocol: mark, unlink, mark done."""
