@@ -48,21 +48,24 @@ them (IAM User Guide, "Condition operators", "Multivalued context keys"):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import functools
 import ipaddress
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from objstore.iam.arn import ArnPattern
 from objstore.iam.context import RequestContext, value_to_string
 from objstore.iam.glob import Glob
+from objstore.iam.values import (
+    IPNetwork,
+    parse_bool,
+    parse_bytes,
+    parse_date,
+    parse_ip,
+    parse_number,
+    policy_text,
+)
 from objstore.iam.variables import Template
 
 __all__ = [
@@ -76,8 +79,6 @@ __all__ = [
     "parse_number",
 ]
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # A test of one request value against all the policy values of a condition (their OR).
 _Test = Callable[[object], bool]
@@ -140,191 +141,6 @@ _QUALIFIERS = {"ForAllValues:": "all", "ForAnyValue:": "any"}
 _IF_EXISTS = "IfExists"
 # Kinds whose values may hold policy variables (AWS: string, ARN and Boolean operators).
 _VARIABLE_KINDS = frozenset({_Kind.STRING, _Kind.ARN, _Kind.BOOL})
-
-
-# --- typed conversions: policy side raises ValueError, request side returns None ---------
-
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_EPOCH = re.compile(r"[+-]?\d+(?:\.\d+)?")
-_YEAR = re.compile(r"\d{4}")
-_W3C_DATE = re.compile(
-    r"(\d{4})-(\d{2})(?:-(\d{2})"
-    r"(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"(Z|z|[+-]\d{2}:?\d{2})?)?)?"
-)
-_EPOCH_ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-
-
-def parse_number(value: object) -> Decimal | None:
-    """A request or policy value as an exact decimal, or None if it is not a number.
-
-    Accepts int and float (not bool), finite Decimals, and strings such as ``10``,
-    ``-2.5``, ``.5``, ``1e3``. Never raises.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return None
-        return Decimal(repr(value))
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, str):
-        return _number_from_text(value)
-    return None
-
-
-# Request values arrive as text again and again (the simulator, HTTP headers): parsing is
-# the expensive part of a Numeric/Date/IP test, so parsed text is memoised. The caches are
-# bounded and keyed on the value text only.
-@functools.lru_cache(maxsize=4096)
-def _number_from_text(text: str) -> Decimal | None:
-    if not _NUMBER.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid text
-        return None
-
-
-def _micros(when: datetime) -> int:
-    aware = when.replace(tzinfo=UTC) if when.tzinfo is None else when
-    return (aware - _EPOCH_ORIGIN) // _MICRO
-
-
-def _epoch_micros(seconds: Decimal) -> int | None:
-    # Beyond datetime's range (years 1..9999) a date cannot be meant; refuse it.
-    if abs(seconds) > Decimal(253402300800):
-        return None
-    return int(seconds * 1_000_000)
-
-
-def parse_date(value: object) -> int | None:
-    """A request or policy value as microseconds since the epoch, or None.
-
-    Accepts datetimes (naive = UTC), dates (midnight UTC), epoch seconds as numbers or
-    numeric strings, and ISO 8601 strings: the W3C profile ``YYYY``, ``YYYY-MM``,
-    ``YYYY-MM-DD``, ``YYYY-MM-DDThh:mm[:ss[.fff]][TZD]`` (no zone = UTC) and what
-    ``datetime.fromisoformat`` reads (basic format like ``20130930T231548Z``).
-    Never raises.
-    """
-    if isinstance(value, datetime):
-        return _micros(value)
-    if isinstance(value, date):
-        return _micros(datetime(value.year, value.month, value.day, tzinfo=UTC))
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | Decimal):
-        number = parse_number(value)
-        return None if number is None else _epoch_micros(number)
-    if not isinstance(value, str):
-        return None
-    return _date_from_text(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _date_from_text(value: str) -> int | None:
-    text = value.strip()
-    try:
-        if _YEAR.fullmatch(text):
-            return _micros(datetime(int(text), 1, 1, tzinfo=UTC))
-        if _EPOCH.fullmatch(text):
-            return _epoch_micros(Decimal(text))
-        found = _W3C_DATE.fullmatch(text)
-        if found is not None:
-            return _micros(_w3c_datetime(found))
-        parsed = datetime.fromisoformat(text.replace("z", "Z"))
-    except (ValueError, OverflowError, InvalidOperation):
-        return None
-    return _micros(parsed)
-
-
-def _w3c_datetime(found: re.Match[str]) -> datetime:
-    year, month, day, hour, minute, second, fraction, zone = found.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    tz: timezone = UTC
-    if zone and zone not in ("Z", "z"):
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        if offset >= timedelta(hours=24):
-            raise ValueError("zone offset out of range")
-        tz = timezone(sign * offset)
-    return datetime(
-        int(year),
-        int(month),
-        int(day or 1),
-        int(hour or 0),
-        int(minute or 0),
-        int(second or 0),
-        micro,
-        tzinfo=tz,
-    )
-
-
-def _parse_bool(value: object) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        lowered = value.lower()
-        if lowered == "true":
-            return True
-        if lowered == "false":
-            return False
-    return None
-
-
-def _parse_bytes(value: object) -> bytes | None:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    if isinstance(value, str):
-        try:
-            return base64.b64decode(value.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            return None
-    return None
-
-
-def _parse_ip(value: object) -> tuple[int, int] | None:
-    """A request value as (IP version, address as int); IPv4-mapped IPv6 counts as IPv4."""
-    if isinstance(value, str):
-        return _ip_from_text(value)
-    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
-        return _ip_key(value)
-    return None
-
-
-def _ip_key(address: IPAddr) -> tuple[int, int]:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return 4, int(address.ipv4_mapped)
-    return address.version, int(address)
-
-
-@functools.lru_cache(maxsize=4096)
-def _ip_from_text(text: str) -> tuple[int, int] | None:
-    try:
-        return _ip_key(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return None
-
-
-def _policy_text(value: object) -> str | None:
-    """Policy JSON scalars as text for String/Arn operators (quotes are optional in JSON)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    return None
-
-
-# --- per-kind compilers: policy values -> a _Bind ----------------------------------------
 
 
 def _constant(test: _Test) -> _Bind:
@@ -425,14 +241,14 @@ def _compile_bools(templates: list[Template]) -> _Bind:
         out: set[bool] = set()
         for t in templates:
             text = t.render(ctx)
-            parsed = None if text is None else _parse_bool(text)
+            parsed = None if text is None else parse_bool(text)
             if parsed is not None:
                 out.add(parsed)
         return out
 
     def make(values: set[bool]) -> _Test:
         def test_bool(value: object) -> bool:
-            got = _parse_bool(value)
+            got = parse_bool(value)
             return got is not None and got in values
 
         return test_bool
@@ -600,7 +416,7 @@ def _compile_condition(operator: str, key: str, raw_values: object, version: str
     if kind in _VARIABLE_KINDS:
         templates: list[Template] = []
         for value in values:
-            text = _policy_text(value)
+            text = policy_text(value)
             if text is None or (kind is _Kind.ARN and not isinstance(value, str)):
                 raise error(f"{value!r} is not a valid value for this operator")
             try:
@@ -608,7 +424,7 @@ def _compile_condition(operator: str, key: str, raw_values: object, version: str
             except ValueError as exc:
                 raise error(str(exc)) from None
             static = None if template.has_variables else template.render(_NO_CONTEXT)
-            if kind is _Kind.BOOL and static is not None and _parse_bool(static) is None:
+            if kind is _Kind.BOOL and static is not None and parse_bool(static) is None:
                 raise error(f"{value!r} is not a boolean (use true or false)")
             templates.append(template)
         variables = [t for t in templates if t.has_variables]
@@ -637,7 +453,7 @@ def _compile_condition(operator: str, key: str, raw_values: object, version: str
         elif kind is _Kind.BINARY:
             blobs: set[bytes] = set()
             for value in values:
-                blob = _parse_bytes(value) if isinstance(value, str) else None
+                blob = parse_bytes(value) if isinstance(value, str) else None
                 if blob is None:
                     raise error(f"{value!r} is not base64")
                 blobs.add(blob)
@@ -653,7 +469,7 @@ def _compile_condition(operator: str, key: str, raw_values: object, version: str
         else:  # Null
             answers: set[bool] = set()
             for value in values:
-                parsed = _parse_bool(value)
+                parsed = parse_bool(value)
                 if parsed is None:
                     raise error(f"{value!r} is not a boolean (use true or false)")
                 answers.add(parsed)
@@ -677,7 +493,7 @@ def _compile_condition(operator: str, key: str, raw_values: object, version: str
 
 def _binary_test(blobs: frozenset[bytes]) -> _Test:
     def test_binary(value: object) -> bool:
-        got = _parse_bytes(value)
+        got = parse_bytes(value)
         return got is not None and got in blobs
 
     return test_binary
@@ -698,7 +514,7 @@ def _ip_test(networks: tuple[IPNetwork, ...]) -> _Test:
     blocks = tuple((n.version, int(n.network_address), int(n.netmask)) for n in networks)
 
     def test_ip(value: object) -> bool:
-        found = _parse_ip(value)
+        found = parse_ip(value)
         if found is None:
             return False
         version, address = found
