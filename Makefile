@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench bench-dev bench-micro clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,8 +24,17 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest
 
-bench: $(STAMP)
+# The developers' benchmarks (ratios to same-run baselines), then the pytest-benchmark
+# micro-benchmarks, saved under .benchmarks/ and compared with this machine's previous run.
+bench: bench-dev bench-micro
+
+bench-dev: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-micro: $(STAMP)
+	$(BIN)/pytest bench/test_micro.py --benchmark-enable --benchmark-autosave \
+		--benchmark-compare --benchmark-sort=name \
+		--benchmark-columns=min,median,mean,stddev,ops,rounds
 
 clean:
 	rm -rf $(VENV) .objstore-data .pytest_cache .mypy_cache .ruff_cache

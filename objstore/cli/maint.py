@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from objstore.cli.common import open_from
+from objstore.cli.escape import shown
 
 
 def cmd_fsck(args: argparse.Namespace) -> int:
@@ -17,7 +18,7 @@ def cmd_fsck(args: argparse.Namespace) -> int:
         for hex_id in items:
             print(f"{label}: chunk {hex_id}")
     for line in r.inconsistent:
-        print(f"inconsistent: {line}")
+        print(f"inconsistent: {shown(line)}")  # may name a key
     if r.inconsistencies > len(r.inconsistent):
         print(f"inconsistent: ... {r.inconsistencies - len(r.inconsistent)} more")
     for hex_id in r.quarantined:

@@ -218,6 +218,8 @@ def test_downloaded_file_mode_follows_the_umask(
         ("versioning", "b"),
         ("versioning", "b", "enable"),
         ("gc",),
+        ("fsck",),
+        ("stats",),
         ("put", "-", "b/k"),
         ("rm", "b/k"),
         ("rb", "b"),
