@@ -19,14 +19,15 @@ keeps the file working (tests/test_micro_bench_smoke.py).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import objstore
-from bench.bench_iam import REQUESTS, scenarios
+from bench.bench_iam import NOW, POLICIES, REQUESTS, USER
+from objstore.iam import Policy, Principal, evaluate
 
 SMALL = 4096  # the small-object size of the issue's targets (stored inline)
 LISTED_KEYS = 5000
@@ -99,6 +100,13 @@ def test_list_one_page_delimited(benchmark: BenchmarkFixture, store: objstore.St
 )
 def test_policy_decision(benchmark: BenchmarkFixture, index: int, effect: str) -> None:
     """One IAM decision: 5 identity policies of 5 statements (bench/bench_iam.py's set)."""
-    decide: Callable[..., Any] = scenarios()["principal object"]
+    identity = [Policy.from_json(text) for text in POLICIES]  # compiled once, as served
+    principal = Principal.from_arn(USER, user_id="AIDAEXAMPLEUSERID", tags={"team": "eng"})
     action, resource, context = REQUESTS[index]
-    assert benchmark(decide, action, resource, context).effect == effect
+
+    def decide() -> Any:
+        return evaluate(
+            principal, action, resource, context=context, identity_policies=identity, now=NOW
+        )
+
+    assert benchmark(decide).effect == effect
