@@ -20,6 +20,7 @@ from typing import Protocol
 from objstore.benchtool.data import BodyStream, DataSource
 from objstore.benchtool.stats import CpuClock, Latency, Meter, latency
 from objstore.client import Client
+from objstore.types import UploadPartResult
 
 __all__ = [
     "Baseline",
@@ -28,6 +29,7 @@ __all__ = [
     "PhaseResult",
     "disk_baseline",
     "get_phase",
+    "multipart_phase",
     "put_phase",
 ]
 
@@ -242,3 +244,65 @@ def get_phase(ctx: PhaseContext, keys: Sequence[str], total: int) -> PhaseResult
 
     _run([functools.partial(get, key) for key in keys], ctx.concurrency)
     return phase.result()
+
+
+class _Upload:
+    """One multipart object of the phase: created by whichever thread starts its first
+    part, completed by whichever finishes its last."""
+
+    def __init__(self, key: str, parts: int) -> None:
+        self.key = key
+        self.parts = parts
+        self.lock = threading.Lock()
+        self.upload_id: str | None = None
+        self.skipped = False
+        self.started = 0.0
+        self.done: list[UploadPartResult] = []
+
+
+def multipart_phase(
+    ctx: PhaseContext, objects: Sequence[tuple[str, Sequence[int]]]
+) -> tuple[PhaseResult, list[str]]:
+    """Upload each (key, part sizes) as a multipart upload, the parts of all objects on
+    the phase's threads (in order, so each object's parts run side by side). An object's
+    latency runs from creating its upload to completing it.
+
+    Returns the result and the keys completed. At the deadline no new upload starts;
+    started ones finish."""
+    phase = _Phase(ctx, "multipart", sum(sum(sizes) for _, sizes in objects))
+    client, bucket = ctx.client, ctx.bucket
+    written: list[str] = []
+
+    def part(upload: _Upload, number: int, size: int) -> None:
+        with upload.lock:
+            if upload.upload_id is None and not upload.skipped:
+                if phase.expired():
+                    upload.skipped = True
+                else:
+                    upload.started = time.perf_counter()
+                    upload.upload_id = client.create_multipart_upload(bucket, upload.key)
+            upload_id = upload.upload_id
+        if upload_id is None:  # skipped: the deadline passed before it began
+            return
+        body = CountingBody(ctx.source.stream(size), phase.meter, ctx.observer)
+        start = time.perf_counter()
+        result = client.upload_part(
+            bucket, upload.key, upload_id, number, body, content_length=size
+        )
+        phase.record(phase.part_times, time.perf_counter() - start)
+        with upload.lock:
+            upload.done.append(result)
+            last = len(upload.done) == upload.parts
+        if last:
+            parts = sorted(upload.done, key=lambda r: r.part_number)  # S3 wants them in order
+            client.complete_multipart_upload(bucket, upload.key, upload_id, parts)
+            phase.record(phase.object_times, time.perf_counter() - upload.started)
+            with phase.lock:
+                written.append(upload.key)
+
+    ops: list[Callable[[], None]] = []
+    for key, sizes in objects:
+        upload = _Upload(key, len(sizes))
+        ops += [functools.partial(part, upload, n, size) for n, size in enumerate(sizes, 1)]
+    _run(ops, ctx.concurrency)
+    return phase.result(), written

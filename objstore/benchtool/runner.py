@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import objstore
-from objstore.benchtool.config import BenchConfig
+from objstore.benchtool.config import BenchConfig, split
 from objstore.benchtool.data import DataSource
 from objstore.benchtool.phases import (
     Baseline,
@@ -28,6 +28,7 @@ from objstore.benchtool.phases import (
     PhaseResult,
     disk_baseline,
     get_phase,
+    multipart_phase,
     put_phase,
 )
 from objstore.store import Store
@@ -126,6 +127,12 @@ def run(config: BenchConfig, *, observer: Observer | None = None) -> BenchReport
             if "get" in config.phases and keys:
                 by_key = dict(objects)
                 phases.append(get_phase(ctx, keys, sum(by_key[k] for k in keys)))
+            if "multipart" in config.phases:
+                uploads = [
+                    (f"multipart/{i:06d}", split(size, config.part_size))
+                    for i, size in enumerate(split(config.size, config.multipart_object_size))
+                ]
+                phases.append(multipart_phase(ctx, uploads)[0])
             stored = chunk_bytes(path) - before
         finally:
             _clean_up(store, bucket)
@@ -143,8 +150,12 @@ def run(config: BenchConfig, *, observer: Observer | None = None) -> BenchReport
 
 
 def _clean_up(store: Store, bucket: str) -> None:
-    """Delete every object version in ``bucket``, the bucket, and collect the garbage."""
+    """Abort the uploads and delete every object version in ``bucket``, the bucket, and
+    collect the garbage."""
     client = store.root
+    while uploads := client.list_multipart_uploads(bucket):
+        for upload in uploads:
+            client.abort_multipart_upload(bucket, upload.key, upload.upload_id)
     while True:
         page = client.list_object_versions(bucket)
         entries = [(v.key, v.version_id) for v in page.versions]

@@ -102,9 +102,45 @@ def test_bench_default_store_is_temporary(
     assert "dedup ratio: 4.00" in capsys.readouterr().out
 
 
-def test_bench_plot(tmp_path: Path) -> None:
+def test_bench_multipart_phase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """16 MiB in parts of 5 MiB, two threads: objects of 10 + 6 MiB, four parts."""
+    monkeypatch.chdir(tmp_path)
+    report = bench(
+        tmp_path,
+        *("--size", "16MiB", "--objects", "4", "--part-size", "5MiB", "--phases", "multipart"),
+    )
+    (mp,) = report["phases"]
+    check_phase(mp, name="multipart", size=16 * MIB, objects=2)
+    part = mp["latency"]["part"]
+    assert part["count"] == mp["parts"] == 4
+    assert 0 < part["p50"] <= part["p90"] <= part["p99"] <= part["max"]
+    # An object waits for its parts: its slowest part is within its latency.
+    assert part["max"] <= mp["latency"]["object"]["max"]
+    assert report["logical_bytes"] == report["stored_bytes"] == 16 * MIB
+    assert report["dedup_ratio"] == 1.0
+
+
+def test_bench_deadline_stops_phases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A phase past its --duration starts nothing more and says so; empty phases report
+    no latency and no CPU cost per GiB rather than dividing by zero."""
+    monkeypatch.chdir(tmp_path)
+    report = bench(tmp_path, "--size", "8MiB", "--duration", "0.000000001s")
+    put, mp = report["phases"]  # no GET: nothing was written to read
+    for phase in (put, mp):
+        assert phase["complete"] is False and phase["bytes"] == 0 and phase["objects"] == 0
+        assert phase["latency"] == {"object": None, "part": None}
+        assert phase["cpu_s_per_gib"] is None and phase["mb_s"] == 0
+    assert report["dedup_ratio"] is None
+    out = capsys.readouterr().out
+    assert "stopped at --duration" in out and "nothing stored" in out
+
+
+def test_bench_plot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     png = tmp_path / "bench.png"
-    bench(tmp_path, "--size", "8MiB", "--phases", "put,get", "--plot", str(png))
+    bench(tmp_path, "--size", "8MiB", "--part-size", "5MiB", "--plot", str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
