@@ -18,24 +18,16 @@ A body that blocks in ``read`` delays the cancellation until that read returns.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
-import functools
-import inspect
 import os
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from aiofiles.threadpool.text import AsyncTextIOWrapper
-
-from objstore import cancel, transfer
+from objstore import transfer
+from objstore.aiobridge import AsyncObjectBody, bridge_pool, bridged, in_pool, in_thread
 from objstore.body import ObjectBody
 from objstore.client import Client
-from objstore.errors import InvalidArgument, InvalidRequest, RequestCancelled
 from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
 from objstore.ns.ranges import RangeSpec
@@ -55,180 +47,6 @@ from objstore.types import (
 )
 
 
-def _scoped(token: cancel.CancelToken, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-    with cancel.scope(token):
-        try:
-            return fn(*args, **kwargs)
-        except RequestCancelled:
-            # Nothing was kept; the awaiting side raises CancelledError.
-            return _ABANDONED
-
-
-_ABANDONED = object()
-
-
-async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` in a worker thread; on cancellation, stop it at its next
-    checkpoint or commit point and wait until it has finished (module docstring)."""
-    return await in_pool(None, fn, *args, **kwargs)
-
-
-async def in_pool(pool: Executor | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """:func:`in_thread` on the threads of ``pool`` (None: the loop's default executor)."""
-    token = cancel.CancelToken()
-    ctx = contextvars.copy_context()  # as asyncio.to_thread does
-    call = functools.partial(ctx.run, _scoped, token, fn, args, kwargs)
-    work = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(pool, call))
-    try:
-        result = await asyncio.shield(work)
-    except asyncio.CancelledError:
-        token.cancel()
-        while not work.done():
-            # Cancelled again while waiting: keep waiting, the thread cannot be stopped.
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(work)
-        if not work.cancelled() and work.exception() is None and work.result() is not _ABANDONED:
-            name = getattr(fn, "__name__", "the call")
-            raise asyncio.CancelledError(
-                f"cancelled too late: {name} had passed its commit point and completed"
-            ) from None
-        raise
-    if result is _ABANDONED:
-        raise RuntimeError("an uncancelled call was abandoned")  # pragma: no cover
-    return result
-
-
-class AsyncObjectBody:
-    """An :class:`ObjectBody` read from the event loop (each read is one thread hop)."""
-
-    def __init__(self, body: ObjectBody) -> None:
-        self._body = body
-        self._it = iter(body)
-        for name in (
-            "bucket",
-            "key",
-            "version_id",
-            "size",
-            "object_size",
-            "content_range",
-            "etag",
-            "last_modified",
-            "content_type",
-            "metadata",
-            "checksum",
-        ):
-            setattr(self, name, getattr(body, name))
-
-    async def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes (all when ``n`` < 0). May raise DataCorruption."""
-        return await asyncio.to_thread(self._body.read, n)
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        done = object()
-        while True:
-            piece = await asyncio.to_thread(next, self._it, done)
-            if piece is done:
-                return
-            assert isinstance(piece, bytes)
-            yield piece
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self._body.close)
-
-    async def __aenter__(self) -> AsyncObjectBody:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-_END = object()
-
-
-class _AsyncBody:
-    """A sync iterable of bytes over an async body, for the worker thread.
-
-    ``put_object`` and ``upload_part`` run in a worker thread; an async
-    iterable of bytes or an ``aiofiles`` file can only be read on the event
-    loop. Each piece the worker asks for is read on the loop and handed over
-    (``run_coroutine_threadsafe``): one piece in flight, so the body streams
-    and is never gathered whole. Cancellation is the call's
-    :class:`~objstore.cancel.CancelToken`: the upload stops at its next read.
-    """
-
-    PIECE = 1 << 20
-
-    def __init__(self, body: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        if _is_async_file(body):
-            self._next: Callable[[], Awaitable[object]] = lambda: _read_piece(body, self.PIECE)
-        else:
-            it = body.__aiter__()
-            self._next = lambda: _next_piece(it)
-
-    def __iter__(self) -> Iterator[object]:
-        while True:
-            try:
-                fut = asyncio.run_coroutine_threadsafe(_await(self._next()), self._loop)
-            except RuntimeError:  # the loop is gone
-                raise InvalidRequest("the event loop closed during the upload") from None
-            piece = fut.result()
-            if piece is _END:
-                return
-            yield piece
-
-
-async def _await(awaitable: Awaitable[object]) -> object:
-    return await awaitable
-
-
-async def _read_piece(f: Any, n: int) -> object:
-    piece = await f.read(n)
-    return piece if piece else _END
-
-
-async def _next_piece(it: AsyncIterator[object]) -> object:
-    try:
-        return await it.__anext__()
-    except StopAsyncIteration:
-        return _END
-
-
-def _is_async_file(body: object) -> bool:
-    return inspect.iscoroutinefunction(getattr(body, "read", None))
-
-
-_BRIDGE_POOL: list[ThreadPoolExecutor] = []
-_BRIDGE_LOCK = threading.Lock()
-
-
-def _bridge_pool() -> ThreadPoolExecutor:
-    """Threads for uploads of async bodies (made on first use, shared by every loop)."""
-    with _BRIDGE_LOCK:
-        if not _BRIDGE_POOL:
-            _BRIDGE_POOL.append(
-                ThreadPoolExecutor(max_workers=64, thread_name_prefix="objstore-aio-upload")
-            )
-        return _BRIDGE_POOL[0]
-
-
-def _bridged(body: object) -> tuple[object, bool]:
-    """``body`` as the sync API takes it (async ones wrapped for the worker thread)."""
-    if isinstance(body, AsyncTextIOWrapper):
-        raise InvalidArgument("file bodies must be opened in binary mode")
-    if hasattr(body, "__aiter__") or _is_async_file(body):
-        return _AsyncBody(body, asyncio.get_running_loop()), True
-    return body, False
-
-
 class AsyncClient:
     """Same methods as :class:`Client`, as coroutines; same errors."""
 
@@ -242,14 +60,14 @@ class AsyncClient:
         return await in_thread(getattr(self._client, method), *args, **kwargs)
 
     async def _upload(self, method: str, body: object, *args: Any, **kwargs: Any) -> Any:
-        """Run an upload whose body may be async (see :class:`_AsyncBody`)."""
-        sync_body, bridged = _bridged(body)
+        """Run an upload whose body may be async (see :func:`objstore.aiobridge.bridged`)."""
+        sync_body, is_async = bridged(body)
         fn = getattr(self._client, method)
-        if not bridged:
+        if not is_async:
             return await in_thread(fn, *args, sync_body, **kwargs)
         # Not on the default executor: the worker waits for reads that
         # aiofiles runs there, and uploads filling it would wait forever.
-        return await in_pool(_bridge_pool(), fn, *args, sync_body, **kwargs)
+        return await in_pool(bridge_pool(), fn, *args, sync_body, **kwargs)
 
     async def put_bucket_policy(self, bucket: str, policy: str) -> None:
         await self._run("put_bucket_policy", bucket, policy)

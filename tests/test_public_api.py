@@ -28,6 +28,7 @@ def test_all_is_exact() -> None:
         "testing",
         "types",
         "aio",
+        "aiobridge",
         "transfer",
     }
     assert set(objstore.__all__) == public - modules
