@@ -49,7 +49,6 @@ them (IAM User Guide, "Condition operators", "Multivalued context keys"):
 from __future__ import annotations
 
 import enum
-import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,10 +58,11 @@ from objstore.iam.context import RequestContext, value_to_string
 from objstore.iam.glob import Glob
 from objstore.iam.values import (
     IPNetwork,
+    network_test,
     parse_bool,
     parse_bytes,
     parse_date,
-    parse_ip,
+    parse_network,
     parse_number,
     policy_text,
 )
@@ -461,11 +461,11 @@ def _compile_condition(operator: str, key: str, raw_values: object, version: str
         elif kind is _Kind.IP:
             networks: list[IPNetwork] = []
             for value in values:
-                network = _parse_network(value)
+                network = parse_network(value)
                 if network is None:
                     raise error(f"{value!r} is not an IP address or CIDR block")
                 networks.append(network)
-            bind = _constant(_ip_test(tuple(networks)))
+            bind = _constant(network_test(tuple(networks)))
         else:  # Null
             answers: set[bool] = set()
             for value in values:
@@ -497,33 +497,6 @@ def _binary_test(blobs: frozenset[bytes]) -> _Test:
         return got is not None and got in blobs
 
     return test_binary
-
-
-def _parse_network(value: object) -> IPNetwork | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        # strict=False: "10.1.2.3/8" means 10.0.0.0/8 (host bits ignored), as lenient as AWS.
-        return ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        return None
-
-
-def _ip_test(networks: tuple[IPNetwork, ...]) -> _Test:
-    # (version, network address, netmask) as ints: membership is one AND and one compare.
-    blocks = tuple((n.version, int(n.network_address), int(n.netmask)) for n in networks)
-
-    def test_ip(value: object) -> bool:
-        found = parse_ip(value)
-        if found is None:
-            return False
-        version, address = found
-        for block_version, network, mask in blocks:
-            if version == block_version and address & mask == network:
-                return True
-        return False
-
-    return test_ip
 
 
 _NO_MISSING: frozenset[str] = frozenset()

@@ -12,6 +12,7 @@ import binascii
 import functools
 import ipaddress
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +20,8 @@ __all__ = [
     "IPAddr",
     "IPNetwork",
     "ip_key",
+    "network_test",
+    "parse_network",
     "parse_bool",
     "parse_bytes",
     "parse_date",
@@ -211,3 +214,32 @@ def policy_text(value: object) -> str | None:
 
 
 # --- per-kind compilers: policy values -> a _Bind ----------------------------------------
+
+
+def parse_network(value: object) -> IPNetwork | None:
+    """An ``IpAddress`` condition value as a network (None if it is not one)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        # strict=False: "10.1.2.3/8" means 10.0.0.0/8 (host bits ignored), as lenient as AWS.
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def network_test(networks: tuple[IPNetwork, ...]) -> Callable[[object], bool]:
+    """A test: is a value an IP address inside one of ``networks``?"""
+    # (version, network address, netmask) as ints: membership is one AND and one compare.
+    blocks = tuple((n.version, int(n.network_address), int(n.netmask)) for n in networks)
+
+    def test_ip(value: object) -> bool:
+        found = parse_ip(value)
+        if found is None:
+            return False
+        version, address = found
+        for block_version, network, mask in blocks:
+            if version == block_version and address & mask == network:
+                return True
+        return False
+
+    return test_ip
