@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-dev bench-micro clean
+.PHONY: run test lint typecheck pytest bench bench-dev bench-micro clean services
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,19 @@ bench-micro: $(STAMP)
 	$(BIN)/pytest bench/test_micro.py --benchmark-enable --benchmark-autosave \
 		--benchmark-compare --benchmark-sort=name \
 		--benchmark-columns=min,median,mean,stddev,ops,rounds
+
+# External programs the tests drive (rclone from Debian's packages; the aws cli, boto3 and s3fs
+# come with the venv). Installs what is missing, as root or through sudo; CI runs it before `make test`.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := rclone
+
+services:
+	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 clean:
 	rm -rf $(VENV) .objstore-data .pytest_cache .mypy_cache .ruff_cache
