@@ -51,7 +51,7 @@ class DataSource:
         return Cipher(algorithms.AES(self._key), modes.CTR(iv)).encryptor()
 
     def _keystream(self, nonce: int, out: bytearray) -> None:
-        stream = BodyStream(self, 0.0, 0, len(out), self._cipher(nonce))
+        stream = BodyStream(self, 0.0, 0, len(out), nonce)
         view = memoryview(out)
         while n := stream.readinto(view):
             view = view[n:]
@@ -63,7 +63,7 @@ class DataSource:
             nonce = self._streams
             first = self._blocks
             self._blocks += -(-size // self.block_size)
-        return BodyStream(self, self.spec.repeated, first, size, self._cipher(nonce))
+        return BodyStream(self, self.spec.repeated, first, size, nonce)
 
     @staticmethod
     def is_duplicate(block: int, fraction: float) -> bool:
@@ -81,7 +81,10 @@ class DataSource:
 
 
 class BodyStream:
-    """A ``readinto`` body of a known size (what ``put_object`` and ``upload_part`` read)."""
+    """A ``readinto`` body of a known size (what ``put_object`` and ``upload_part`` read).
+
+    Also a seekable file for S3 clients, which read a body once to hash or sign it and
+    rewind it to send it: the same position always yields the same bytes."""
 
     def __init__(
         self,
@@ -89,12 +92,13 @@ class BodyStream:
         dup_fraction: float,
         first_block: int,
         size: int,
-        cipher: CipherContext,
+        nonce: int,
     ) -> None:
         self._source = source
         self._dup = dup_fraction
         self._first_block = first_block
-        self._cipher = cipher
+        self._nonce = nonce
+        self._cipher = source._cipher(nonce)
         self.size = size
         self._pos = 0
 
@@ -118,6 +122,31 @@ class BodyStream:
                 out[:n] = memoryview(scratch)[:n]
         self._pos += n
         return n
+
+    def tell(self) -> int:
+        """The position of the next byte read."""
+        return self._pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move to ``offset`` (from the start, the position or the end); returns the new
+        position. Raises OSError for a position before the start."""
+        target = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self.size}[whence]
+        target += offset
+        if target < 0:
+            raise OSError(f"seek to {target}: before the start of the body")
+        target = min(target, self.size)
+        if target < self._pos:
+            # The keystream only runs forward: start it again and skip (clients rewind to
+            # the start, so the skip is empty in practice).
+            self._cipher = self._source._cipher(self._nonce)
+            self._pos = 0
+        skip = memoryview(bytearray(min(target - self._pos, _PIECE)))
+        while self._pos < target:
+            self.readinto(skip[: target - self._pos])
+        return self._pos
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all the rest if negative)."""

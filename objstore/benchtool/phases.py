@@ -19,8 +19,7 @@ from typing import Protocol
 
 from objstore.benchtool.data import BodyStream, DataSource
 from objstore.benchtool.stats import CpuClock, Latency, Meter, latency
-from objstore.client import Client
-from objstore.types import UploadPartResult
+from objstore.benchtool.target import Target
 
 __all__ = [
     "Baseline",
@@ -103,7 +102,7 @@ class PhaseResult:
 class PhaseContext:
     """What every phase needs: where to write, how, and whom to tell."""
 
-    client: Client
+    target: Target
     bucket: str
     source: DataSource
     concurrency: int
@@ -112,18 +111,42 @@ class PhaseContext:
 
 
 class CountingBody:
-    """A body that reports the bytes the store reads from it."""
+    """A body that reports the bytes the store reads from it.
+
+    S3 clients may read a body to hash it, rewind it and read it again to send it:
+    only bytes past the furthest position reached so far are counted."""
 
     def __init__(self, body: BodyStream, meter: Meter, observer: Observer) -> None:
         self._body = body
         self._meter = meter
         self._observer = observer
+        self._reached = 0
+
+    def _count(self) -> None:
+        pos = self._body.tell()
+        if pos > self._reached:
+            self._meter.add(pos - self._reached)
+            self._observer.add(pos - self._reached)
+            self._reached = pos
 
     def readinto(self, target: memoryview) -> int:
         n = self._body.readinto(target)
-        self._meter.add(n)
-        self._observer.add(n)
+        self._count()
         return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._body.read(size)
+        self._count()
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._body.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._body.tell()
+
+    def seekable(self) -> bool:
+        return True
 
 
 def disk_baseline(directory: str, size: int, source: DataSource) -> Baseline:
@@ -219,7 +242,7 @@ def put_phase(
             return
         body = CountingBody(ctx.source.stream(size), phase.meter, ctx.observer)
         start = time.perf_counter()
-        ctx.client.put_object(ctx.bucket, key, body, content_length=size)
+        ctx.target.put_object(ctx.bucket, key, body, size)
         phase.record(phase.object_times, time.perf_counter() - start)
         with phase.lock:
             written.append(key)
@@ -236,7 +259,7 @@ def get_phase(ctx: PhaseContext, keys: Sequence[str], total: int) -> PhaseResult
         if phase.expired():
             return
         start = time.perf_counter()
-        with ctx.client.get_object(ctx.bucket, key) as body:
+        with ctx.target.get_object(ctx.bucket, key) as body:
             for piece in body:
                 phase.meter.add(len(piece))
                 ctx.observer.add(len(piece))
@@ -257,7 +280,7 @@ class _Upload:
         self.upload_id: str | None = None
         self.skipped = False
         self.started = 0.0
-        self.done: list[UploadPartResult] = []
+        self.done: list[tuple[int, str]] = []  # (part number, ETag)
 
 
 def multipart_phase(
@@ -270,7 +293,7 @@ def multipart_phase(
     Returns the result and the keys completed. At the deadline no new upload starts;
     started ones finish."""
     phase = _Phase(ctx, "multipart", sum(sum(sizes) for _, sizes in objects))
-    client, bucket = ctx.client, ctx.bucket
+    target, bucket = ctx.target, ctx.bucket
     written: list[str] = []
 
     def part(upload: _Upload, number: int, size: int) -> None:
@@ -280,22 +303,20 @@ def multipart_phase(
                     upload.skipped = True
                 else:
                     upload.started = time.perf_counter()
-                    upload.upload_id = client.create_multipart_upload(bucket, upload.key)
+                    upload.upload_id = target.create_multipart_upload(bucket, upload.key)
             upload_id = upload.upload_id
         if upload_id is None:  # skipped: the deadline passed before it began
             return
         body = CountingBody(ctx.source.stream(size), phase.meter, ctx.observer)
         start = time.perf_counter()
-        result = client.upload_part(
-            bucket, upload.key, upload_id, number, body, content_length=size
-        )
+        result = target.upload_part(bucket, upload.key, upload_id, number, body, size)
         phase.record(phase.part_times, time.perf_counter() - start)
         with upload.lock:
             upload.done.append(result)
             last = len(upload.done) == upload.parts
         if last:
-            parts = sorted(upload.done, key=lambda r: r.part_number)  # S3 wants them in order
-            client.complete_multipart_upload(bucket, upload.key, upload_id, parts)
+            parts = sorted(upload.done)  # S3 wants them in order of part number
+            target.complete_multipart_upload(bucket, upload.key, upload_id, parts)
             phase.record(phase.object_times, time.perf_counter() - upload.started)
             with phase.lock:
                 written.append(upload.key)

@@ -2,16 +2,19 @@
 
 The JSON document (``to_json``) has these fields; sizes in bytes, times in seconds:
 
-- ``version`` (1), ``started`` (ISO 8601), ``store``, ``config`` (size, objects,
-  part_size, concurrency, data, duration, phases);
+- ``version`` (1), ``started`` (ISO 8601), ``store`` (its directory, or the endpoint's
+  URL for ``--endpoint``), ``config`` (size, objects, part_size, concurrency, data,
+  duration, phases);
 - ``baseline``: ``bytes``, ``seconds``, ``mb_s`` of plain write + fsync in the store's
-  directory, measured in the same run;
+  directory, measured in the same run (null for an endpoint: its disk is not ours);
 - ``phases``: one object per phase run, in order: ``name``, ``bytes``, ``objects``,
-  ``parts``, ``seconds``, ``mb_s``, ``objects_s``, ``x_baseline`` (mb_s / baseline mb_s),
-  ``cpu_seconds``, ``cpu_s_per_gib``, ``complete`` (false when ``--duration`` cut it short),
+  ``parts``, ``seconds``, ``mb_s``, ``objects_s``, ``x_baseline`` (mb_s / baseline mb_s,
+  or null), ``cpu_seconds``, ``cpu_s_per_gib`` (of this process: for an endpoint, the
+  client's cost only), ``complete`` (false when ``--duration`` cut it short),
   ``latency`` (``object`` and ``part``: count, mean, p50, p90, p99, max; or null),
   ``timeline`` (pairs of seconds since the phase began and MB/s in that slice);
-- ``logical_bytes``, ``stored_bytes``, ``dedup_ratio`` (null when nothing new was stored),
+- ``logical_bytes``, ``stored_bytes``, ``dedup_ratio`` (null when nothing new was stored;
+  both null for an endpoint),
   ``generator_cpu_s_per_gib`` (what making the synthetic data costs; part of the CPU
   figures).
 
@@ -38,7 +41,7 @@ def _latency(value: Latency | None) -> dict[str, float] | None:
 def to_json(report: BenchReport) -> dict[str, Any]:
     """The report as JSON-ready data (see the module docstring)."""
     cfg = report.config
-    base = report.baseline.mb_s
+    base = report.baseline.mb_s if report.baseline is not None else None
     return {
         "version": 1,
         "started": datetime.datetime.fromtimestamp(report.started, datetime.UTC).isoformat(),
@@ -52,7 +55,9 @@ def to_json(report: BenchReport) -> dict[str, Any]:
             "duration": cfg.duration,
             "phases": list(cfg.phases),
         },
-        "baseline": {
+        "baseline": None
+        if report.baseline is None
+        else {
             "bytes": report.baseline.bytes,
             "seconds": report.baseline.seconds,
             "mb_s": base,
@@ -90,22 +95,24 @@ def to_text(report: BenchReport) -> str:
     """The report as a few aligned lines for a terminal."""
     cfg = report.config
     base = report.baseline
+    remote = base is None
     lines = [
         f"objstore bench: {cfg.size / 2**30:.2f} GiB per phase, {cfg.object_count} objects, "
         f"parts of {cfg.part_size / 2**20:g} MiB, {cfg.concurrency} threads, data {cfg.data}",
-        f"store: {report.store_path}",
+        f"{'endpoint' if remote else 'store'}: {report.store_path}",
         "",
         f"{'phase':<11}{'MB/s':>9}{'x disk':>8}{'obj/s':>9}{'CPU s/GiB':>11}   "
         f"latency ms  p50 / p90 / p99",
-        f"{'disk':<11}{base.mb_s:>9.0f}{1:>8.2f}{'':>9}{'':>11}   "
-        f"(write + fsync of {base.bytes / 2**20:.0f} MiB)",
     ]
+    if base is not None:
+        lines.append(
+            f"{'disk':<11}{base.mb_s:>9.0f}{1:>8.2f}{'':>9}{'':>11}   "
+            f"(write + fsync of {base.bytes / 2**20:.0f} MiB)"
+        )
     for p in report.phases:
         cpu = f"{p.cpu_s_per_gib:.2f}" if p.cpu_s_per_gib is not None else "-"
-        row = (
-            f"{p.name:<11}{p.mb_s:>9.0f}{p.mb_s / max(base.mb_s, 1e-9):>8.2f}"
-            f"{p.objects_s:>9.1f}{cpu:>11}   "
-        )
+        x_disk = f"{p.mb_s / max(base.mb_s, 1e-9):.2f}" if base is not None else "-"
+        row = f"{p.name:<11}{p.mb_s:>9.0f}{x_disk:>8}{p.objects_s:>9.1f}{cpu:>11}   "
         spans = []
         for what, lat in (("object", p.object_latency), ("part", p.part_latency)):
             if lat is not None:
@@ -114,8 +121,16 @@ def to_text(report: BenchReport) -> str:
         if not p.complete:
             lines.append(f"{'':<11}(stopped at --duration after {p.objects} objects)")
     ratio = report.dedup_ratio
+    lines.append("")
+    if report.stored_bytes is None:
+        lines += [
+            f"{report.logical_bytes / 2**20:.0f} MiB written; the endpoint's disk use and "
+            "dedup ratio are not visible from here",
+            f"CPU is this client's only; it includes {report.generator_cpu_s_per_gib:.2f} s/GiB "
+            "for generating the data",
+        ]
+        return "\n".join(lines)
     lines += [
-        "",
         f"dedup ratio: {ratio:.2f}" if ratio is not None else "dedup ratio: - (nothing stored)",
         f"  ({report.logical_bytes / 2**20:.0f} MiB written, "
         f"{report.stored_bytes / 2**20:.0f} MiB stored)",
@@ -137,12 +152,13 @@ def plot(report: BenchReport, path: str) -> None:
                 xs = [0.0] + [t for t, _ in p.timeline]
                 ys = [p.timeline[0][1]] + [mbps for _, mbps in p.timeline]
                 ax.step(xs, ys, where="pre", label=f"{p.name} ({p.mb_s:.0f} MB/s)")
-        ax.axhline(
-            report.baseline.mb_s,
-            linestyle="--",
-            color="grey",
-            label=f"disk write+fsync ({report.baseline.mb_s:.0f} MB/s)",
-        )
+        if report.baseline is not None:
+            ax.axhline(
+                report.baseline.mb_s,
+                linestyle="--",
+                color="grey",
+                label=f"disk write+fsync ({report.baseline.mb_s:.0f} MB/s)",
+            )
         ax.set_xlabel("seconds since the phase began")
         ax.set_ylabel("MB/s")
         ax.set_title(

@@ -1,9 +1,11 @@
-"""One benchmark run: open the store, measure the disk, run the phases, clean up.
+"""One benchmark run: open the target, measure the disk, run the phases, clean up.
 
-Without ``store`` the run uses a fresh temporary store in the current directory (the
-file system a user cares about) and removes it afterwards. With ``store`` (created if
-missing) it works in a bucket of its own and, at the end, deletes its objects and that
-bucket and runs gc, leaving the store as it found it.
+Without a target the run uses the embedded store: a fresh temporary store in the current
+directory (the file system a user cares about), removed afterwards, or ``config.store``
+(created if missing). Either way it works in a bucket of its own and, at the end,
+deletes its objects and that bucket (and, embedded, runs gc), leaving the store as it
+found it. An S3 endpoint (``s3target``) gets the same phases; it has no local disk to
+compare with, so its report has no disk baseline and no stored-bytes figure.
 """
 
 from __future__ import annotations
@@ -11,13 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import objstore
 from objstore.benchtool.config import BenchConfig, split
 from objstore.benchtool.data import DataSource
 from objstore.benchtool.phases import (
@@ -31,7 +29,7 @@ from objstore.benchtool.phases import (
     multipart_phase,
     put_phase,
 )
-from objstore.store import Store
+from objstore.benchtool.target import Target, embedded
 
 __all__ = ["BenchReport", "chunk_bytes", "run"]
 
@@ -41,18 +39,19 @@ class BenchReport:
     """Everything a run measured."""
 
     config: BenchConfig
-    store_path: str
+    store_path: str  # the store's directory or the endpoint's URL
     started: float  # Unix time
-    baseline: Baseline
+    baseline: Baseline | None  # None for a remote target
     phases: tuple[PhaseResult, ...]
     logical_bytes: int  # written by the phases
-    stored_bytes: int  # what the chunk files grew by
+    stored_bytes: int | None  # what the chunk files grew by; None for a remote target
     generator_cpu_s_per_gib: float  # the synthetic data's own cost, inside the CPU figures
 
     @property
     def dedup_ratio(self) -> float | None:
-        """Bytes written per byte stored (None when nothing new was stored)."""
-        return self.logical_bytes / self.stored_bytes if self.stored_bytes > 0 else None
+        """Bytes written per byte stored (None when nothing new was stored, or remote)."""
+        stored = self.stored_bytes
+        return self.logical_bytes / stored if stored is not None and stored > 0 else None
 
     def phase(self, name: str) -> PhaseResult | None:
         return next((p for p in self.phases if p.name == name), None)
@@ -85,61 +84,56 @@ def _generator_cost(source: DataSource) -> float:
     return (time.thread_time() - start) / (size / (1 << 30))
 
 
-@contextlib.contextmanager
-def _opened(config: BenchConfig) -> Iterator[tuple[Store, str]]:
-    """The store to benchmark and its directory; a temporary one is removed afterwards."""
-    if config.store is not None:
-        with objstore.open(config.store) as store:
-            yield store, config.store
-        return
-    path = tempfile.mkdtemp(prefix=".objstore-bench-", dir=os.getcwd())
-    try:
-        with objstore.open(path) as store:
-            yield store, path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def run(config: BenchConfig, *, observer: Observer | None = None) -> BenchReport:
-    """Run the benchmark ``config`` describes.
+def run(
+    config: BenchConfig, *, observer: Observer | None = None, target: Target | None = None
+) -> BenchReport:
+    """Run the benchmark ``config`` describes, on ``target`` (default: the embedded store
+    ``config.store`` or a temporary one).
 
     Raises InvalidArgument for a store that cannot be opened, OSError when the disk
-    fails, and whatever the store raises during a phase (after cleaning up)."""
-    observer = observer or NullObserver()
+    fails, and whatever the store or endpoint raises during a phase (after cleaning up)."""
+    if target is not None:
+        return _run(config, observer or NullObserver(), target)
+    with embedded(config.store) as local:
+        return _run(config, observer or NullObserver(), local)
+
+
+def _run(config: BenchConfig, observer: Observer, target: Target) -> BenchReport:
     source = DataSource(config.data, config.block_size)
     started = time.time()
-    with _opened(config) as (store, path):
+    path = target.directory
+    baseline = None
+    if path is not None:
         baseline = disk_baseline(path, min(config.size, config.baseline_size), source)
-        generator = _generator_cost(source)
-        bucket = f"objstore-bench-{secrets.token_hex(4)}"
-        client = store.root
-        client.create_bucket(bucket)
-        ctx = PhaseContext(client, bucket, source, config.concurrency, config.duration, observer)
-        phases: list[PhaseResult] = []
-        keys: list[str] = []
-        before = chunk_bytes(path)
-        try:
-            sizes = _even(config.size, config.object_count)
-            objects = [(f"put/{i:06d}", size) for i, size in enumerate(sizes)]
-            if "put" in config.phases:
-                result, keys = put_phase(ctx, objects)
-                phases.append(result)
-            if "get" in config.phases and keys:
-                by_key = dict(objects)
-                phases.append(get_phase(ctx, keys, sum(by_key[k] for k in keys)))
-            if "multipart" in config.phases:
-                uploads = [
-                    (f"multipart/{i:06d}", split(size, config.part_size))
-                    for i, size in enumerate(split(config.size, config.multipart_object_size))
-                ]
-                phases.append(multipart_phase(ctx, uploads)[0])
-            stored = chunk_bytes(path) - before
-        finally:
-            _clean_up(store, bucket)
+    generator = _generator_cost(source)
+    bucket = f"objstore-bench-{secrets.token_hex(4)}"
+    target.create_bucket(bucket)
+    ctx = PhaseContext(target, bucket, source, config.concurrency, config.duration, observer)
+    phases: list[PhaseResult] = []
+    keys: list[str] = []
+    before = chunk_bytes(path) if path is not None else 0
+    try:
+        sizes = _even(config.size, config.object_count)
+        objects = [(f"put/{i:06d}", size) for i, size in enumerate(sizes)]
+        if "put" in config.phases:
+            result, keys = put_phase(ctx, objects)
+            phases.append(result)
+        if "get" in config.phases and keys:
+            by_key = dict(objects)
+            phases.append(get_phase(ctx, keys, sum(by_key[k] for k in keys)))
+        if "multipart" in config.phases:
+            uploads = [
+                (f"multipart/{i:06d}", split(size, config.part_size))
+                for i, size in enumerate(split(config.size, config.multipart_object_size))
+            ]
+            phases.append(multipart_phase(ctx, uploads)[0])
+        stored = chunk_bytes(path) - before if path is not None else None
+    finally:
+        target.clean_up(bucket)
     logical = sum(p.bytes for p in phases if p.name in ("put", "multipart"))
     return BenchReport(
         config=config,
-        store_path=path,
+        store_path=target.location,
         started=started,
         baseline=baseline,
         phases=tuple(phases),
@@ -147,22 +141,3 @@ def run(config: BenchConfig, *, observer: Observer | None = None) -> BenchReport
         stored_bytes=stored,
         generator_cpu_s_per_gib=generator,
     )
-
-
-def _clean_up(store: Store, bucket: str) -> None:
-    """Abort the uploads and delete every object version in ``bucket``, the bucket, and
-    collect the garbage."""
-    client = store.root
-    while uploads := client.list_multipart_uploads(bucket):
-        for upload in uploads:
-            client.abort_multipart_upload(bucket, upload.key, upload.upload_id)
-    while True:
-        page = client.list_object_versions(bucket)
-        entries = [(v.key, v.version_id) for v in page.versions]
-        entries += [(m.key, m.version_id) for m in page.delete_markers]
-        if not entries:
-            break
-        for start in range(0, len(entries), 1000):
-            client.delete_objects(bucket, entries[start : start + 1000])
-    client.delete_bucket(bucket)
-    store.gc()

@@ -4,6 +4,10 @@ Without ``--store`` (before or after ``bench``) it benchmarks a fresh temporary 
 the current directory and removes it; with one, it works in a bucket of its own there and
 removes that bucket, its objects and their chunks at the end. ``$OBJSTORE_DIR`` is not
 used: a benchmark should not run in someone's data by accident.
+
+With ``--endpoint URL`` it runs the same phases against any S3 endpoint through boto3
+(credentials from ``--access-key``/``--secret-key`` or boto3's usual environment
+variables and profiles), in a bucket of its own that it deletes at the end.
 """
 
 from __future__ import annotations
@@ -15,8 +19,16 @@ import shutil
 import threading
 from typing import Any
 
-from objstore.benchtool import BenchConfig, DataSpec, parse_duration, parse_size, run
+from objstore.benchtool import (
+    BenchConfig,
+    BenchReport,
+    DataSpec,
+    parse_duration,
+    parse_size,
+    run,
+)
 from objstore.benchtool.report import load_pyplot, plot, to_json, to_text
+from objstore.benchtool.s3target import connect
 from objstore.cli.common import CliError, check_can_create
 from objstore.cli.escape import shown
 from objstore.cli.progress import Progress
@@ -79,8 +91,33 @@ def _check_space(config: BenchConfig) -> None:
         )
 
 
+def _remote_run(config: BenchConfig, args: argparse.Namespace) -> BenchReport:
+    """The benchmark against ``--endpoint``; the endpoint's refusals become CliErrors."""
+    target = connect(  # raises InvalidArgument without boto3
+        args.endpoint,
+        access_key=args.access_key,
+        secret_key=args.secret_key,
+        region=args.region,
+        concurrency=config.concurrency,
+    )
+    from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+        BotoCoreError,
+        ClientError,
+    )
+
+    try:
+        return run(config, observer=_Bar(), target=target)
+    except (BotoCoreError, ClientError) as exc:
+        raise CliError(f"{shown(args.endpoint)}: {exc}") from None
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     config = _config(args)
+    remote = args.endpoint is not None
+    if remote and config.store is not None:
+        raise CliError("--endpoint and --store exclude each other")
+    if not remote and (args.access_key or args.secret_key or args.region):
+        raise CliError("--access-key, --secret-key and --region go with --endpoint")
     if config.store is not None:
         check_can_create(config.store)
     if args.plot:
@@ -88,8 +125,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for path in (args.json, args.plot):
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise CliError(f"no such directory for {path}")
-    _check_space(config)
-    report = run(config, observer=_Bar())
+    if remote:
+        report = _remote_run(config, args)
+    else:
+        _check_space(config)
+        report = run(config, observer=_Bar())
     print(to_text(report))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
@@ -111,9 +151,26 @@ def register(sub: Any) -> None:
             "Measure the raw disk (write + fsync), then PUT --size bytes in --objects "
             "objects, GET them back, and upload --size bytes again as multipart uploads, "
             "each with --concurrency threads; print MB/s, objects/s, latency percentiles, "
-            "CPU seconds per GiB and the dedup ratio."
+            "CPU seconds per GiB and the dedup ratio. With --endpoint, the same phases "
+            "against any S3 endpoint (through boto3), to compare stores."
         ),
     )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="benchmark this S3 endpoint (http://host:port) instead of an embedded store",
+    )
+    p.add_argument(
+        "--access-key",
+        metavar="KEY",
+        help="with --endpoint (default: AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws)",
+    )
+    p.add_argument(
+        "--secret-key",
+        metavar="SECRET",
+        help="with --endpoint (default: AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws)",
+    )
+    p.add_argument("--region", help="with --endpoint (default: AWS_REGION, the profile, us-east-1)")
     p.add_argument(
         "--store",
         dest="bench_store",
