@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-dev bench-micro clean services
+.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway clean services
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: bench-dev bench-micro
 
 bench-dev: $(STAMP)
 	$(BIN)/python -m bench
+
+# The S3 gateway through boto3 beside moto server and the embedded API (also part of bench-dev).
+bench-gateway: $(STAMP)
+	$(BIN)/python -m bench gateway
 
 bench-micro: $(STAMP)
 	$(BIN)/pytest bench/test_micro.py --benchmark-enable --benchmark-autosave \

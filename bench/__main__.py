@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench [put get dedup peers list gc rss multipart] [--quick]``.
+"""Run the benchmarks: ``python -m bench [put get dedup peers list gc rss multipart gateway ...]``.
 
 Every benchmark prints one line per figure: its value (median of alternated repetitions, best in
 brackets), the baseline measured in the same run, the ratio, the target and PASS/MISS.
@@ -20,6 +20,7 @@ from typing import Any
 from bench import (
     bench_dedup,
     bench_durability,
+    bench_gateway,
     bench_gc,
     bench_get,
     bench_list,
@@ -87,11 +88,12 @@ BENCHMARKS: dict[str, Any] = {
         bench_multipart,
         bench_small,
         bench_durability,
+        bench_gateway,
         _Iam,
     )
 }
 # Benchmarks that read the shared large source file (it must fit in the warm-up too).
-USES_SOURCE = {"put", "get", "dedup", "peers", "multipart", "durability"}
+USES_SOURCE = {"put", "get", "dedup", "peers", "multipart", "durability", "gateway"}
 
 
 def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:
