@@ -20,18 +20,21 @@ catching I/O failures::
     │   │   ├── InvalidBucketName, KeyTooLongError, MetadataTooLarge,
     │   │   ├── EntityTooLarge, EntityTooSmall, IncompleteBody, BadDigest,
     │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
-    │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError,
+    │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError, MalformedXML,
+    │   │   ├── InvalidURI, InvalidLocationConstraint,
     │   │   ├── PasswordPolicyViolation, MalformedPolicy, PolicyNotAttachable,
     │   │   └── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
     │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim
     │   ├── MethodNotAllowed             405
+    │   ├── MissingContentLength         411
     │   ├── PreconditionFailed           412
     │   ├── InvalidRange                 416
     │   └── RequestCancelled             499  (the caller cancelled; nothing was kept)
     └── ServerError                      500
         ├── InternalError
+        ├── NotImplemented               501 (an S3 feature the gateway lacks)
         ├── StoreClosed                  (a call after Store.close(), or in a forked child)
         ├── DataCorruption               (stored bytes no longer match their hash)
         ├── ServiceUnavailable           503 (retry: e.g. an upload outlived its gc lease)
@@ -238,6 +241,18 @@ class ExpiredTokenException(BadRequest):
     """The web identity token has expired (STS's code for it, unlike S3's ``ExpiredToken``)."""
 
 
+class MalformedXML(BadRequest):
+    """The XML body is not well-formed or does not validate against S3's schema."""
+
+
+class InvalidURI(BadRequest):
+    """The request URI cannot be parsed (e.g. a key that is not UTF-8)."""
+
+
+class InvalidLocationConstraint(BadRequest):
+    """The location constraint is not this endpoint's region."""
+
+
 class MalformedPolicy(BadRequest):
     """The bucket policy is not valid (S3's code for PutBucketPolicy)."""
 
@@ -294,6 +309,12 @@ class PreconditionFailed(ClientError):
     http_status = 412
 
 
+class MissingContentLength(ClientError):
+    """The request needs a Content-Length header."""
+
+    http_status = 411
+
+
 class InvalidRange(ClientError):
     """The requested range is not satisfiable."""
 
@@ -322,6 +343,14 @@ class ServerError(ObjstoreError):
 
 class InternalError(ServerError):
     """An internal error occurred."""
+
+
+# Named as S3's code like every class here; use it as ``errors.NotImplemented`` so the
+# builtin of the same name is never shadowed in the importing module.
+class NotImplemented(ServerError):
+    """The gateway does not implement this operation or feature."""
+
+    http_status = 501
 
 
 class StoreClosed(ServerError):
