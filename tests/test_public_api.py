@@ -30,6 +30,8 @@ def test_all_is_exact() -> None:
         "aio",
         "aiobridge",
         "transfer",
+        "gateway",
+        "serve",
     }
     assert set(objstore.__all__) == public - modules
     for name in objstore.__all__:

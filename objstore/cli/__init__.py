@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     from objstore.cli import iam
 
     iam.register(sub)
+    from objstore.cli import serve
+
+    serve.register(sub)
     return parser
 
 

@@ -1,0 +1,70 @@
+"""``objstore serve``: the S3, IAM and STS gateway over HTTP(S)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from objstore.cli.common import CliError, check_can_create
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from objstore.gateway.server import ServeOptions, serve
+
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise CliError("--tls-cert and --tls-key go together")
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise CliError("--port must be 0-65535")
+    store = getattr(args, "serve_store", None) or args.store
+    check_can_create(store)
+    opts = ServeOptions(
+        store_path=store,
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        workers=args.workers,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        domains=tuple(args.domain) if args.domain else ("localhost", "s3.localhost"),
+    )
+    return serve(opts)
+
+
+def register(sub: Any) -> None:
+    """Add ``serve`` to the ``objstore`` parser."""
+    p = sub.add_parser(
+        "serve",
+        help="serve S3, IAM and STS over HTTP (boto3, the aws cli, rclone ...)",
+        description=(
+            "Serve the store as an S3 endpoint (IAM and STS at the same address). "
+            "Requests are signed with the store's access keys (SigV4). SIGTERM or "
+            "Ctrl-C stops accepting, finishes in-flight requests and exits. "
+            "A missing store is created."
+        ),
+    )
+    p.add_argument(
+        "--store",
+        dest="serve_store",
+        default=argparse.SUPPRESS,
+        help="store directory (as the global --store)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9000, help="port (default 9000; 0: a free one)")
+    p.add_argument("--tls-cert", help="PEM certificate (chain): serve HTTPS")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the port (SO_REUSEPORT), each opening the store (default 1)",
+    )
+    p.add_argument("--region", default="us-east-1", help="the region clients sign for")
+    p.add_argument(
+        "--domain",
+        action="append",
+        help="host name served path-style; BUCKET.DOMAIN is virtual-hosted-style "
+        "(repeatable; default localhost and s3.localhost)",
+    )
+    p.set_defaults(func=cmd_serve)

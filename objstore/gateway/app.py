@@ -1,0 +1,227 @@
+"""The gateway's aiohttp application: one dispatcher for S3, IAM and STS.
+
+Every request goes through :func:`_dispatch`: it finds the bucket and key (path-style
+``/bucket/key`` or virtual-hosted ``bucket.<domain>/key``), authenticates the request
+(SigV4 by default, see ``auth.py``), and routes it by the credential scope's service:
+``s3`` (and unsigned requests) to the S3 handlers, ``iam``/``sts`` (and an unsigned
+``AssumeRoleWithWebIdentity`` form) to the Query API. Every answer carries
+``x-amz-request-id``, ``x-amz-id-2`` and ``Server``; every failure is an S3 error
+document with the error's status (no body for HEAD), and an unexpected exception is
+logged and answered as ``InternalError``.
+
+Handlers act through an :class:`~objstore.aio.AsyncClient` for the caller, so the
+engine authorizes every call and each store call is one worker-thread hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import importlib
+import inspect
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+from aiohttp import web
+
+from objstore import errors
+from objstore.aio import AsyncClient, AsyncStore
+from objstore.gateway.body import ContinuedBody, must_close
+from objstore.gateway.caller import Authenticate
+from objstore.gateway.errors import as_objstore_error, error_response
+from objstore.gateway.s3 import routing
+from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
+from objstore.gateway.s3.handlers import HANDLERS
+from objstore.gateway.s3.objects import delete_marker_headers
+from objstore.store import Store
+
+DEFAULT_DOMAINS = ("localhost", "s3.localhost")
+SERVER_NAME = "objstore"
+# Requests served at once; beyond it clients get S3's 503 SlowDown and retry.
+DEFAULT_MAX_REQUESTS = 1024
+
+_STORE = web.AppKey("objstore.store", AsyncStore)
+_REQUEST_ID = web.RequestKey("objstore.request_id", str)
+_HOST_ID = web.RequestKey("objstore.host_id", str)
+_QUERY_SERVICES = ("iam", "sts")
+_FORM = "application/x-www-form-urlencoded"
+
+
+class SlowDown(errors.ServiceUnavailable):
+    """Please reduce your request rate."""
+
+
+def create_app(
+    store: Store,
+    *,
+    region: str = "us-east-1",
+    authenticate: Authenticate | None = None,
+    domains: Sequence[str] = DEFAULT_DOMAINS,
+    max_requests: int = DEFAULT_MAX_REQUESTS,
+) -> web.Application:
+    """The gateway for ``store`` as an aiohttp application (add it to another one with
+    ``add_subapp`` or run it with :mod:`objstore.gateway.server`).
+
+    ``authenticate`` turns a request into a :class:`Caller` (default: SigV4 against the
+    store's access keys, ``objstore.gateway.auth``). ``domains`` are the host names
+    served path-style; ``bucket.<domain>`` addresses a bucket virtual-hosted-style.
+    The store stays the caller's to close.
+    """
+    if authenticate is None:
+        auth = importlib.import_module("objstore.gateway.auth")
+        authenticate = auth.make_authenticator(store, region=region)
+    app = web.Application(client_max_size=MAX_XML_BODY)
+    app[_STORE] = AsyncStore(store)
+    gateway = _Gateway(
+        app[_STORE], region, authenticate, _Addressing(domains), asyncio.Semaphore(max_requests)
+    )
+    app.router.add_route("*", "/{tail:.*}", gateway.dispatch, expect_handler=_expect_later)
+    app.on_response_prepare.append(_stamp)
+    return app
+
+
+async def _expect_later(request: web.Request) -> None:
+    """aiohttp answers ``100 Continue`` before the handler runs; the gateway answers it
+    only once the request is authorized (see :class:`ContinuedBody`)."""
+
+
+async def _stamp(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer, streamed ones included, names its request and server."""
+    response.headers.setdefault("x-amz-request-id", request.get(_REQUEST_ID, ""))
+    response.headers.setdefault("x-amz-id-2", request.get(_HOST_ID, ""))
+    response.headers["Server"] = SERVER_NAME
+    if must_close(request):
+        response.force_close()
+
+
+class _Addressing:
+    """Bucket and key of a request, path-style or virtual-hosted-style."""
+
+    def __init__(self, domains: Iterable[str]) -> None:
+        names = {d.lower().strip(".") for d in domains if d.strip(".")}
+        self._exact = frozenset(names)
+        # Longest first, so "b.s3.localhost" is bucket "b", not bucket "b.s3".
+        self._suffixes = sorted(("." + d for d in names), key=len, reverse=True)
+
+    def bucket_of_host(self, host: str) -> str | None:
+        name = host.lower()
+        if name.startswith("["):  # an IPv6 literal is never a bucket
+            return None
+        name = name.rsplit(":", 1)[0] if ":" in name else name
+        if name in self._exact:
+            return None
+        for suffix in self._suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                return name[: -len(suffix)]
+        return None
+
+    def locate(self, request: web.Request) -> tuple[str | None, str | None]:
+        """(bucket, key) of ``request``. Raises InvalidURI (a path that is not UTF-8)."""
+        raw = request.raw_path.split("?", 1)[0]
+        try:
+            path = unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidURI("Couldn't parse the specified URI.") from None
+        path = path[1:] if path.startswith("/") else path
+        bucket = self.bucket_of_host(request.host or "")
+        if bucket is None:
+            name, _, key = path.partition("/")
+            return (name or None), (key or None)
+        return bucket, (path or None)
+
+
+class _Gateway:
+    def __init__(
+        self,
+        store: AsyncStore,
+        region: str,
+        authenticate: Authenticate,
+        addressing: _Addressing,
+        slots: asyncio.Semaphore,
+    ) -> None:
+        self._store = store
+        self._region = region
+        self._authenticate = authenticate
+        self._addressing = addressing
+        self._slots = slots
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        request_id = os.urandom(8).hex().upper()
+        host_id = base64.b64encode(os.urandom(24)).decode("ascii")
+        request[_REQUEST_ID] = request_id
+        request[_HOST_ID] = host_id
+        try:
+            if self._slots.locked():
+                raise SlowDown("Please reduce your request rate.")
+            async with self._slots:
+                return await self._serve(request, request_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            err = as_objstore_error(exc, f"{request.method} {request.path}")
+            return error_response(
+                err,
+                method=request.method,
+                resource=request.path,
+                headers=delete_marker_headers(err),
+                request_id=request_id,
+                host_id=host_id,
+            )
+
+    async def _serve(self, request: web.Request, request_id: str) -> web.StreamResponse:
+        bucket, key = self._addressing.locate(request)
+        caller = await self._authenticate(request)
+        body = ContinuedBody(caller.body, request)
+        client = self._store.client_for(caller.identity)
+        service = caller.service
+        if service in _QUERY_SERVICES or (
+            service is None
+            and bucket is None
+            and request.method == "POST"
+            and request.content_type == _FORM
+        ):
+            return await _query(service or "sts", request, body, client, request_id)
+        op = routing.operation(request.method, bucket, key, request.query, request.headers)
+        s3 = S3Request(
+            request=request,
+            client=client,
+            body=body,
+            bucket=bucket,
+            key=key,
+            query=request.rel_url.query,
+            region=self._region,
+            account=caller.identity.account,
+        )
+        return await HANDLERS[op](s3)
+
+
+async def _query(
+    service: str,
+    request: web.Request,
+    body: ContinuedBody,
+    client: AsyncClient,
+    request_id: str,
+) -> web.StreamResponse:
+    """Hand an IAM or STS Query request (form fields, then query-string fields) to
+    ``objstore.gateway.query``; NotImplemented while that package is absent."""
+    try:
+        query: Any = importlib.import_module("objstore.gateway.query")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("objstore.gateway.query",):
+            raise
+        raise errors.NotImplemented(f"the {service.upper()} API is not served here") from None
+    pairs: list[tuple[str, str]] = []
+    if request.content_type == _FORM:
+        raw = await body.read_all(MAX_XML_BODY)
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise errors.InvalidArgument("the form is not valid UTF-8") from None
+    pairs.extend(request.query.items())
+    answer = query.handle_query(service, pairs, client, request_id=request_id)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    assert isinstance(answer, web.StreamResponse)
+    return answer

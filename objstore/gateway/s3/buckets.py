@@ -1,0 +1,112 @@
+"""Bucket operations: create, delete, head, list, location, versioning, policy."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from aiohttp import web
+
+from objstore.errors import InvalidLocationConstraint, MalformedXML
+from objstore.gateway.s3 import xmldoc
+from objstore.gateway.s3.context import MAX_POLICY_BODY, MAX_XML_BODY, S3Request
+
+
+def xml_response(
+    doc: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A 200 (or ``status``) answer carrying an XML document."""
+    return web.Response(status=status, body=doc, headers=headers, content_type="application/xml")
+
+
+def owner(parent: ET.Element, account: str, tag: str = "Owner") -> None:
+    """An ``<Owner>`` (or ``<Initiator>``) element: the account as ID and display name."""
+    elem = xmldoc.sub(parent, tag)
+    xmldoc.sub(elem, "ID", account)
+    xmldoc.sub(elem, "DisplayName", account)
+
+
+async def create_bucket(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    raw = await s3.body.read_all(MAX_XML_BODY)
+    if raw.strip():
+        doc = xmldoc.parse(raw, "CreateBucketConfiguration")
+        constraint = (xmldoc.child_text(doc, "LocationConstraint") or "").strip()
+        # us-east-1 is S3's "no constraint"; any other region must be this endpoint's.
+        if constraint and constraint != s3.region:
+            raise InvalidLocationConstraint(
+                f"The specified location-constraint is not valid for this endpoint ({s3.region})",
+                LocationConstraint=constraint,
+            )
+    await s3.client.create_bucket(bucket)
+    return web.Response(status=200, headers={"Location": f"/{bucket}"})
+
+
+async def delete_bucket(s3: S3Request) -> web.StreamResponse:
+    await s3.client.delete_bucket(s3.need_bucket())
+    return web.Response(status=204)
+
+
+async def head_bucket(s3: S3Request) -> web.StreamResponse:
+    await s3.client.head_bucket(s3.need_bucket())
+    return web.Response(status=200, headers={"x-amz-bucket-region": s3.region})
+
+
+async def list_buckets(s3: S3Request) -> web.StreamResponse:
+    buckets = await s3.client.list_buckets()
+    doc = xmldoc.root("ListAllMyBucketsResult")
+    owner(doc, s3.account)
+    listed = xmldoc.sub(doc, "Buckets")
+    for info in buckets:
+        b = xmldoc.sub(listed, "Bucket")
+        xmldoc.sub(b, "Name", info.name)
+        xmldoc.sub(b, "CreationDate", xmldoc.timestamp(info.creation_date))
+    return xml_response(xmldoc.render(doc))
+
+
+async def get_bucket_location(s3: S3Request) -> web.StreamResponse:
+    # Authorized as the bucket's ListBucket (the library has no separate action for it).
+    await s3.client.head_bucket(s3.need_bucket())
+    doc = xmldoc.root("LocationConstraint")
+    # S3 answers an empty constraint for us-east-1.
+    if s3.region != "us-east-1":
+        doc.text = s3.region
+    return xml_response(xmldoc.render(doc))
+
+
+async def get_bucket_versioning(s3: S3Request) -> web.StreamResponse:
+    status = await s3.client.get_bucket_versioning(s3.need_bucket())
+    doc = xmldoc.root("VersioningConfiguration")
+    if status is not None:
+        xmldoc.sub(doc, "Status", status)
+    return xml_response(xmldoc.render(doc))
+
+
+async def put_bucket_versioning(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "VersioningConfiguration")
+    status = xmldoc.child_text(doc, "Status")
+    if status is None:
+        raise MalformedXML("VersioningConfiguration needs a Status")
+    await s3.client.put_bucket_versioning(bucket, status.strip())
+    return web.Response(status=200)
+
+
+async def get_bucket_policy(s3: S3Request) -> web.StreamResponse:
+    policy = await s3.client.get_bucket_policy(s3.need_bucket())
+    return web.Response(status=200, text=policy, content_type="application/json")
+
+
+async def put_bucket_policy(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    raw = await s3.body.read_all(MAX_POLICY_BODY)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace")  # the policy parser rejects it as MalformedPolicy
+    await s3.client.put_bucket_policy(bucket, text)
+    return web.Response(status=204)
+
+
+async def delete_bucket_policy(s3: S3Request) -> web.StreamResponse:
+    await s3.client.delete_bucket_policy(s3.need_bucket())
+    return web.Response(status=204)

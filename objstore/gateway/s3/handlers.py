@@ -1,0 +1,38 @@
+"""Operation name -> handler: every S3 operation the gateway serves.
+
+:mod:`objstore.gateway.s3.routing` names the operation; a feature added later adds its
+routes there and its handler here.
+"""
+
+from __future__ import annotations
+
+from objstore.gateway.s3 import buckets, listing, multipart, objects
+from objstore.gateway.s3.context import Handler
+
+HANDLERS: dict[str, Handler] = {
+    "ListBuckets": buckets.list_buckets,
+    "CreateBucket": buckets.create_bucket,
+    "DeleteBucket": buckets.delete_bucket,
+    "HeadBucket": buckets.head_bucket,
+    "GetBucketLocation": buckets.get_bucket_location,
+    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "PutBucketVersioning": buckets.put_bucket_versioning,
+    "GetBucketPolicy": buckets.get_bucket_policy,
+    "PutBucketPolicy": buckets.put_bucket_policy,
+    "DeleteBucketPolicy": buckets.delete_bucket_policy,
+    "ListObjects": listing.list_objects,
+    "ListObjectVersions": listing.list_object_versions,
+    "PutObject": objects.put_object,
+    "GetObject": objects.get_object,
+    "HeadObject": objects.head_object,
+    "DeleteObject": objects.delete_object,
+    "DeleteObjects": objects.delete_objects,
+    "CopyObject": objects.copy_object,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart.list_parts,
+    "ListMultipartUploads": multipart.list_multipart_uploads,
+}

@@ -1,0 +1,157 @@
+"""HTTP headers to library arguments and back (pure: no I/O).
+
+Request side: ``x-amz-meta-*`` metadata, conditional headers, HTTP dates, the
+``x-amz-copy-source`` value. Answer side: the headers S3 puts on an object
+(``ETag``, ``Last-Modified``, ``Content-Type``, ``x-amz-meta-*``, ``x-amz-version-id``,
+``Accept-Ranges``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from multidict import CIMultiDictProxy
+
+from objstore.errors import InvalidArgument
+
+META_PREFIX = "x-amz-meta-"
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+
+class ObjectFacts(Protocol):
+    """What both ObjectInfo and an open object body tell about an object."""
+
+    @property
+    def version_id(self) -> str | None: ...
+    @property
+    def etag(self) -> str: ...
+    @property
+    def last_modified(self) -> datetime: ...
+    @property
+    def content_type(self) -> str | None: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
+
+
+class OpenObject(ObjectFacts, Protocol):
+    """An object opened for reading (the attributes AsyncObjectBody copies from its body)."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def content_range(self) -> str | None: ...
+
+
+def metadata_from(headers: CIMultiDictProxy[str]) -> dict[str, str]:
+    """User metadata from ``x-amz-meta-*`` headers (names lower-cased, as S3 stores them;
+    a repeated header's values joined by commas, as HTTP folds them)."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith(META_PREFIX):
+            meta = lower[len(META_PREFIX) :]
+            out[meta] = f"{out[meta]},{value}" if meta in out else value
+    return out
+
+
+def http_date(when: datetime) -> str:
+    """An RFC 7231 date: ``Mon, 30 Nov 2026 21:51:00 GMT``."""
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    return format_datetime(when.replace(microsecond=0), usegmt=True)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP date header's time, or None when absent or unreadable (HTTP says an
+    invalid date in a condition is ignored)."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def read_conditions(headers: CIMultiDictProxy[str], prefix: str = "") -> dict[str, Any]:
+    """``If-Match`` / ``If-None-Match`` / ``If-(Un)Modified-Since`` (``prefix``
+    ``x-amz-copy-source-`` for a copy's source) as the library's keyword arguments."""
+    return {
+        "if_match": headers.get(prefix + "if-match"),
+        "if_none_match": headers.get(prefix + "if-none-match"),
+        "if_modified_since": parse_http_date(headers.get(prefix + "if-modified-since")),
+        "if_unmodified_since": parse_http_date(headers.get(prefix + "if-unmodified-since")),
+    }
+
+
+def object_headers(obj: ObjectFacts) -> dict[str, str]:
+    """The headers of a GET or HEAD answer that describe the object."""
+    out = {
+        "ETag": obj.etag,
+        "Last-Modified": http_date(obj.last_modified),
+        "Content-Type": obj.content_type or DEFAULT_CONTENT_TYPE,
+        "Accept-Ranges": "bytes",
+    }
+    if obj.version_id is not None:
+        out["x-amz-version-id"] = obj.version_id
+    for name, value in obj.metadata.items():
+        out[META_PREFIX + name] = value
+    return out
+
+
+def version_header(version_id: str | None) -> dict[str, str]:
+    """``x-amz-version-id`` when the write made a version (versioned buckets only)."""
+    return {} if version_id is None else {"x-amz-version-id": version_id}
+
+
+def parse_copy_source(value: str) -> tuple[str, str, str | None]:
+    """``x-amz-copy-source`` (``[/]bucket/key[?versionId=id]``, URL-encoded) as
+    (bucket, key, version id). Raises InvalidArgument."""
+    path, sep, query = value.partition("?")
+    version_id: str | None = None
+    if sep:
+        name, eq, vid = query.partition("=")
+        if name != "versionId" or not eq:
+            raise InvalidArgument("x-amz-copy-source accepts only a versionId query")
+        version_id = unquote(vid)
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidArgument("x-amz-copy-source is not valid UTF-8") from None
+    bucket, slash, key = decoded.lstrip("/").partition("/")
+    if not bucket or not slash or not key:
+        raise InvalidArgument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            ArgumentName="x-amz-copy-source",
+        )
+    return bucket, key, version_id
+
+
+def overrides(query: Mapping[str, str]) -> dict[str, str]:
+    """GetObject's ``response-*`` query parameters as the headers they replace.
+
+    Raises InvalidArgument for a value that could not be sent as a header."""
+    out: dict[str, str] = {}
+    for param, header in _OVERRIDES.items():
+        value = query.get(param)
+        if value is None:
+            continue
+        if _CONTROL.search(value):
+            raise InvalidArgument(f"{param} contains control characters")
+        out[header] = value
+    return out
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}

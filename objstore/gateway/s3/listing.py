@@ -1,0 +1,152 @@
+"""Listings: ListObjects (v1 and v2) and ListObjectVersions, with ``encoding-type=url``."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from urllib.parse import quote
+
+from aiohttp import web
+
+from objstore.errors import InvalidArgument
+from objstore.gateway.s3 import xmldoc
+from objstore.gateway.s3.buckets import owner, xml_response
+from objstore.gateway.s3.context import S3Request
+from objstore.types import DeleteMarkerEntry, ObjectVersion
+
+MAX_KEYS = 1000
+
+
+class _Text:
+    """Names as the listing shows them: URL-encoded when ``encoding-type=url`` asked
+    (keys may hold characters XML 1.0 cannot carry)."""
+
+    def __init__(self, s3: S3Request) -> None:
+        enc = s3.query.get("encoding-type")
+        if enc is not None and enc.lower() != "url":
+            raise InvalidArgument(
+                "Invalid Encoding Method specified in Request", ArgumentName="encoding-type"
+            )
+        self.encoded = enc is not None
+
+    def __call__(self, value: str) -> str:
+        return quote(value, safe="/") if self.encoded else value
+
+    def header(self, doc: ET.Element) -> None:
+        if self.encoded:
+            xmldoc.sub(doc, "EncodingType", "url")
+
+
+async def list_objects(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    text = _Text(s3)
+    v2 = s3.query.get("list-type") == "2"
+    prefix = s3.query.get("prefix", "")
+    delimiter = s3.query.get("delimiter") or None
+    max_keys = s3.int_param("max-keys", MAX_KEYS, high=MAX_KEYS)
+    token = s3.query.get("continuation-token") if v2 else None
+    if token == "":
+        raise InvalidArgument(
+            "The continuation token provided is incorrect", ArgumentName="continuation-token"
+        )
+    after = s3.query.get("start-after" if v2 else "marker") or None
+    page = await s3.client.list_objects(
+        bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        max_keys=max_keys,
+        continuation_token=token,
+        start_after=after,
+    )
+    doc = xmldoc.root("ListBucketResult")
+    xmldoc.sub(doc, "Name", bucket)
+    xmldoc.sub(doc, "Prefix", text(prefix))
+    if v2:
+        if token is not None:
+            xmldoc.sub(doc, "ContinuationToken", token)
+        if page.next_continuation_token is not None:
+            xmldoc.sub(doc, "NextContinuationToken", page.next_continuation_token)
+        if after is not None:
+            xmldoc.sub(doc, "StartAfter", text(after))
+        xmldoc.sub(doc, "KeyCount", page.key_count)
+    else:
+        xmldoc.sub(doc, "Marker", text(after or ""))
+        if page.is_truncated and delimiter is not None:
+            # S3 gives NextMarker only with a delimiter; clients use the last key otherwise.
+            last = max(
+                [c.key for c in page.contents[-1:]] + list(page.common_prefixes[-1:]),
+                key=lambda name: name.encode("utf-8"),
+            )
+            xmldoc.sub(doc, "NextMarker", text(last))
+    xmldoc.sub(doc, "MaxKeys", max_keys)
+    if delimiter is not None:
+        xmldoc.sub(doc, "Delimiter", text(delimiter))
+    text.header(doc)
+    xmldoc.sub(doc, "IsTruncated", page.is_truncated)
+    fetch_owner = not v2 or s3.query.get("fetch-owner", "").lower() == "true"
+    for obj in page.contents:
+        c = xmldoc.sub(doc, "Contents")
+        xmldoc.sub(c, "Key", text(obj.key))
+        xmldoc.sub(c, "LastModified", xmldoc.timestamp(obj.last_modified))
+        xmldoc.sub(c, "ETag", obj.etag)
+        xmldoc.sub(c, "Size", obj.size)
+        if fetch_owner:
+            owner(c, s3.account)
+        xmldoc.sub(c, "StorageClass", obj.storage_class)
+    for cp in page.common_prefixes:
+        xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
+    return xml_response(xmldoc.render(doc))
+
+
+async def list_object_versions(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    text = _Text(s3)
+    prefix = s3.query.get("prefix", "")
+    key_marker = s3.query.get("key-marker") or None
+    vid_marker = s3.query.get("version-id-marker") or None
+    max_keys = s3.int_param("max-keys", MAX_KEYS, high=MAX_KEYS)
+    page = await s3.client.list_object_versions(
+        bucket,
+        prefix=prefix,
+        key_marker=key_marker,
+        version_id_marker=vid_marker if key_marker else None,
+        max_keys=max_keys,
+    )
+    doc = xmldoc.root("ListVersionsResult")
+    xmldoc.sub(doc, "Name", bucket)
+    xmldoc.sub(doc, "Prefix", text(prefix))
+    xmldoc.sub(doc, "KeyMarker", text(key_marker or ""))
+    xmldoc.sub(doc, "VersionIdMarker", vid_marker or "")
+    if page.is_truncated:
+        if page.next_key_marker is not None:
+            xmldoc.sub(doc, "NextKeyMarker", text(page.next_key_marker))
+        if page.next_version_id_marker is not None:
+            xmldoc.sub(doc, "NextVersionIdMarker", page.next_version_id_marker)
+    xmldoc.sub(doc, "MaxKeys", max_keys)
+    text.header(doc)
+    xmldoc.sub(doc, "IsTruncated", page.is_truncated)
+    entries: list[ObjectVersion | DeleteMarkerEntry] = [*page.versions, *page.delete_markers]
+    # One stream in S3's order: by key, then newest first.
+    entries.sort(
+        key=lambda e: (e.key.encode("utf-8"), not e.is_latest, -e.last_modified.timestamp())
+    )
+    for entry in entries:
+        if isinstance(entry, ObjectVersion):
+            v = xmldoc.sub(doc, "Version")
+            xmldoc.sub(v, "Key", text(entry.key))
+            xmldoc.sub(v, "VersionId", entry.version_id)
+            xmldoc.sub(v, "IsLatest", entry.is_latest)
+            xmldoc.sub(v, "LastModified", xmldoc.timestamp(entry.last_modified))
+            xmldoc.sub(v, "ETag", entry.etag)
+            xmldoc.sub(v, "Size", entry.size)
+            owner(v, s3.account)
+            xmldoc.sub(v, "StorageClass", "STANDARD")
+        else:
+            m = xmldoc.sub(doc, "DeleteMarker")
+            xmldoc.sub(m, "Key", text(entry.key))
+            xmldoc.sub(m, "VersionId", entry.version_id)
+            xmldoc.sub(m, "IsLatest", entry.is_latest)
+            xmldoc.sub(m, "LastModified", xmldoc.timestamp(entry.last_modified))
+            owner(m, s3.account)
+    for cp in page.common_prefixes:
+        xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
+    return xml_response(xmldoc.render(doc))

@@ -1,0 +1,202 @@
+"""Multipart uploads: create, upload part (and part copy), complete, abort, list parts,
+list uploads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from objstore.errors import InvalidArgument, InvalidRequest, MalformedXML
+from objstore.gateway.s3 import headers as hdr
+from objstore.gateway.s3 import xmldoc
+from objstore.gateway.s3.buckets import owner, xml_response
+from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
+from objstore.gateway.s3.objects import copy_source
+
+MAX_PARTS = 10_000
+PAGE = 1000
+
+
+def _upload_id(s3: S3Request) -> str:
+    upload_id = s3.query.get("uploadId")
+    if not upload_id:
+        raise InvalidRequest("uploadId must not be empty", ArgumentName="uploadId")
+    return upload_id
+
+
+def _part_number(s3: S3Request) -> int:
+    number = s3.int_param("partNumber", 0, low=1)
+    if number > MAX_PARTS:
+        raise InvalidArgument(
+            f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=str(number),
+        )
+    return number
+
+
+async def create_multipart_upload(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    upload_id = await s3.client.create_multipart_upload(
+        bucket,
+        key,
+        metadata=hdr.metadata_from(s3.headers),
+        content_type=s3.headers.get("Content-Type"),
+    )
+    doc = xmldoc.root("InitiateMultipartUploadResult")
+    xmldoc.sub(doc, "Bucket", bucket)
+    xmldoc.sub(doc, "Key", key)
+    xmldoc.sub(doc, "UploadId", upload_id)
+    return xml_response(xmldoc.render(doc))
+
+
+async def upload_part(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    result = await s3.client.upload_part(
+        bucket,
+        key,
+        _upload_id(s3),
+        _part_number(s3),
+        s3.body,
+        content_length=s3.body.length,
+    )
+    return web.Response(status=200, headers={"ETag": result.etag})
+
+
+async def upload_part_copy(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    upload_id, number = _upload_id(s3), _part_number(s3)
+    src_bucket, src_key, src_vid = await copy_source(s3)
+    result = await s3.client.upload_part_copy(
+        bucket,
+        key,
+        upload_id,
+        number,
+        src_bucket,
+        src_key,
+        src_version_id=src_vid,
+        src_range=s3.headers.get("x-amz-copy-source-range"),
+    )
+    doc = xmldoc.root("CopyPartResult")
+    xmldoc.sub(doc, "ETag", result.etag)
+    xmldoc.sub(doc, "LastModified", xmldoc.timestamp(datetime.now(UTC)))
+    headers = {} if src_vid is None else {"x-amz-copy-source-version-id": src_vid}
+    return xml_response(xmldoc.render(doc), headers=headers)
+
+
+async def complete_multipart_upload(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    upload_id = _upload_id(s3)
+    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "CompleteMultipartUpload")
+    parts: list[tuple[int, str]] = []
+    for part in xmldoc.children(doc, "Part"):
+        number = (xmldoc.child_text(part, "PartNumber") or "").strip()
+        etag = (xmldoc.child_text(part, "ETag") or "").strip()
+        if not number.isascii() or not number.isdigit() or len(number) > 6 or not etag:
+            raise MalformedXML("every Part needs a PartNumber and an ETag")
+        parts.append((int(number), etag if etag.startswith('"') else f'"{etag}"'))
+    if not parts:
+        raise MalformedXML("a CompleteMultipartUpload lists at least one Part")
+    result = await s3.client.complete_multipart_upload(
+        bucket,
+        key,
+        upload_id,
+        parts,
+        if_match=s3.headers.get("If-Match"),
+        if_none_match=s3.headers.get("If-None-Match"),
+    )
+    out = xmldoc.root("CompleteMultipartUploadResult")
+    xmldoc.sub(out, "Location", f"{s3.request.scheme}://{s3.request.host}/{bucket}/{key}")
+    xmldoc.sub(out, "Bucket", bucket)
+    xmldoc.sub(out, "Key", key)
+    xmldoc.sub(out, "ETag", result.etag)
+    return xml_response(xmldoc.render(out), headers=hdr.version_header(result.version_id))
+
+
+async def abort_multipart_upload(s3: S3Request) -> web.StreamResponse:
+    await s3.client.abort_multipart_upload(s3.need_bucket(), s3.need_key(), _upload_id(s3))
+    return web.Response(status=204)
+
+
+async def list_parts(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    upload_id = _upload_id(s3)
+    max_parts = s3.int_param("max-parts", PAGE, high=PAGE)
+    marker = s3.int_param("part-number-marker", 0)
+    # One more than asked tells whether the page is truncated (a second call when the
+    # page is the library's largest).
+    parts = await s3.client.list_parts(
+        bucket, key, upload_id, max_parts=min(max_parts + 1, PAGE), part_number_marker=marker
+    )
+    truncated = len(parts) > max_parts
+    if max_parts == PAGE and len(parts) == PAGE:
+        more = await s3.client.list_parts(
+            bucket, key, upload_id, max_parts=1, part_number_marker=parts[-1].part_number
+        )
+        truncated = bool(more)
+    parts = parts[:max_parts]
+    doc = xmldoc.root("ListPartsResult")
+    xmldoc.sub(doc, "Bucket", bucket)
+    xmldoc.sub(doc, "Key", key)
+    xmldoc.sub(doc, "UploadId", upload_id)
+    owner(doc, s3.account, "Initiator")
+    owner(doc, s3.account)
+    xmldoc.sub(doc, "StorageClass", "STANDARD")
+    xmldoc.sub(doc, "PartNumberMarker", marker)
+    if parts:
+        xmldoc.sub(doc, "NextPartNumberMarker", parts[-1].part_number)
+    xmldoc.sub(doc, "MaxParts", max_parts)
+    xmldoc.sub(doc, "IsTruncated", truncated)
+    for part in parts:
+        p = xmldoc.sub(doc, "Part")
+        xmldoc.sub(p, "PartNumber", part.part_number)
+        xmldoc.sub(p, "LastModified", xmldoc.timestamp(part.last_modified))
+        xmldoc.sub(p, "ETag", part.etag)
+        xmldoc.sub(p, "Size", part.size)
+    return xml_response(xmldoc.render(doc))
+
+
+async def list_multipart_uploads(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    prefix = s3.query.get("prefix", "")
+    key_marker = s3.query.get("key-marker") or None
+    id_marker = s3.query.get("upload-id-marker") or None
+    max_uploads = s3.int_param("max-uploads", PAGE, high=PAGE)
+    uploads = await s3.client.list_multipart_uploads(
+        bucket,
+        prefix=prefix,
+        key_marker=key_marker,
+        upload_id_marker=id_marker if key_marker else None,
+        max_uploads=min(max_uploads + 1, PAGE),
+    )
+    truncated = len(uploads) > max_uploads
+    if max_uploads == PAGE and len(uploads) == PAGE:
+        more = await s3.client.list_multipart_uploads(
+            bucket,
+            prefix=prefix,
+            key_marker=uploads[-1].key,
+            upload_id_marker=uploads[-1].upload_id,
+            max_uploads=1,
+        )
+        truncated = bool(more)
+    uploads = uploads[:max_uploads]
+    doc = xmldoc.root("ListMultipartUploadsResult")
+    xmldoc.sub(doc, "Bucket", bucket)
+    xmldoc.sub(doc, "KeyMarker", key_marker or "")
+    xmldoc.sub(doc, "UploadIdMarker", id_marker or "")
+    if truncated and uploads:
+        xmldoc.sub(doc, "NextKeyMarker", uploads[-1].key)
+        xmldoc.sub(doc, "NextUploadIdMarker", uploads[-1].upload_id)
+    xmldoc.sub(doc, "Prefix", prefix)
+    xmldoc.sub(doc, "MaxUploads", max_uploads)
+    xmldoc.sub(doc, "IsTruncated", truncated)
+    for up in uploads:
+        u = xmldoc.sub(doc, "Upload")
+        xmldoc.sub(u, "Key", up.key)
+        xmldoc.sub(u, "UploadId", up.upload_id)
+        owner(u, s3.account, "Initiator")
+        owner(u, s3.account)
+        xmldoc.sub(u, "StorageClass", "STANDARD")
+        xmldoc.sub(u, "Initiated", xmldoc.timestamp(up.initiated))
+    return xml_response(xmldoc.render(doc))

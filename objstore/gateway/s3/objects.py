@@ -1,0 +1,207 @@
+"""Object operations: PUT, GET (ranges, conditions, ``response-*``), HEAD, DELETE,
+DeleteObjects and CopyObject (with its source preconditions)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import cast
+
+from aiohttp import web
+
+from objstore.errors import (
+    DataCorruption,
+    InvalidArgument,
+    MalformedXML,
+    NotModified,
+    ObjstoreError,
+    PreconditionFailed,
+)
+from objstore.gateway.s3 import headers as hdr
+from objstore.gateway.s3 import xmldoc
+from objstore.gateway.s3.buckets import xml_response
+from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
+from objstore.ns import conditional
+from objstore.types import DeleteError
+
+log = logging.getLogger("objstore.gateway")
+
+MAX_DELETE_KEYS = 1000
+
+
+async def put_object(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    result = await s3.client.put_object(
+        bucket,
+        key,
+        s3.body,
+        metadata=hdr.metadata_from(s3.headers),
+        content_type=s3.headers.get("Content-Type"),
+        if_match=s3.headers.get("If-Match"),
+        if_none_match=s3.headers.get("If-None-Match"),
+        content_length=s3.body.length,
+    )
+    return web.Response(
+        status=200, headers={"ETag": result.etag, **hdr.version_header(result.version_id)}
+    )
+
+
+async def get_object(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    overrides = hdr.overrides(s3.query)
+    if s3.query.get("partNumber"):
+        raise InvalidArgument("GetObject by partNumber is not supported", ArgumentName="partNumber")
+    body = await s3.client.get_object(
+        bucket,
+        key,
+        version_id=s3.query.get("versionId"),
+        range=s3.headers.get("Range"),
+        **hdr.read_conditions(s3.headers),
+    )
+    try:
+        opened = cast(hdr.OpenObject, body)
+        headers = hdr.object_headers(opened)
+        headers.update(overrides)
+        status = 200
+        if s3.headers.get("Range") and opened.content_range is not None:
+            status = 206
+            headers["Content-Range"] = opened.content_range
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = opened.size
+        await resp.prepare(s3.request)
+        try:
+            async for piece in body:
+                await resp.write(piece)
+        except DataCorruption:
+            # The status line is gone; cutting the connection short is all that is left
+            # (the client sees fewer bytes than Content-Length and retries or fails).
+            log.error("corrupt data while sending %s/%s", bucket, key)
+            if s3.request.transport is not None:
+                s3.request.transport.close()
+            return resp
+        await resp.write_eof()
+        return resp
+    finally:
+        await body.close()
+
+
+async def head_object(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    info = await s3.client.head_object(bucket, key, version_id=s3.query.get("versionId"))
+    headers = hdr.object_headers(info)
+    try:
+        conditional.check_read(info.etag, info.last_modified, **hdr.read_conditions(s3.headers))
+    except NotModified:
+        return web.Response(status=304, headers=_not_modified_headers(headers))
+    headers.update(hdr.overrides(s3.query))
+    return web.Response(status=200, headers={**headers, "Content-Length": str(info.size)})
+
+
+def _not_modified_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified", "x-amz-version-id")}
+
+
+async def delete_object(s3: S3Request) -> web.StreamResponse:
+    result = await s3.client.delete_object(
+        s3.need_bucket(), s3.need_key(), version_id=s3.query.get("versionId")
+    )
+    headers = hdr.version_header(result.version_id)
+    if result.delete_marker:
+        headers["x-amz-delete-marker"] = "true"
+    return web.Response(status=204, headers=headers)
+
+
+async def delete_objects(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "Delete")
+    quiet = (xmldoc.child_text(doc, "Quiet") or "").strip().lower() == "true"
+    items: list[tuple[str, str | None]] = []
+    for obj in xmldoc.children(doc, "Object"):
+        key = xmldoc.child_text(obj, "Key")
+        if not key:
+            raise MalformedXML("every Object needs a Key")
+        vid = xmldoc.child_text(obj, "VersionId")
+        items.append((key, vid.strip() if vid else None))
+    if not items or len(items) > MAX_DELETE_KEYS:
+        raise MalformedXML(f"a Delete names 1 to {MAX_DELETE_KEYS} objects")
+    results = await s3.client.delete_objects(bucket, items)
+    out = xmldoc.root("DeleteResult")
+    for entry in results:
+        if isinstance(entry, DeleteError):
+            err = xmldoc.sub(out, "Error")
+            xmldoc.sub(err, "Key", entry.key)
+            if entry.version_id is not None:
+                xmldoc.sub(err, "VersionId", entry.version_id)
+            xmldoc.sub(err, "Code", entry.code)
+            xmldoc.sub(err, "Message", entry.message)
+        elif not quiet:
+            done = xmldoc.sub(out, "Deleted")
+            xmldoc.sub(done, "Key", entry.key)
+            if entry.version_id is not None:
+                xmldoc.sub(done, "VersionId", entry.version_id)
+            if entry.delete_marker:
+                xmldoc.sub(done, "DeleteMarker", True)
+                if entry.delete_marker_version_id is not None:
+                    xmldoc.sub(done, "DeleteMarkerVersionId", entry.delete_marker_version_id)
+    return xml_response(xmldoc.render(out))
+
+
+async def copy_source(s3: S3Request) -> tuple[str, str, str | None]:
+    """The copy source, its preconditions checked: (bucket, key, version id pinned to
+    the version the conditions were checked on). Raises the source's errors and
+    PreconditionFailed (a failed ``x-amz-copy-source-if-*``, 304 cases included, as S3)."""
+    src_bucket, src_key, src_vid = hdr.parse_copy_source(s3.headers["x-amz-copy-source"])
+    conditions = hdr.read_conditions(s3.headers, "x-amz-copy-source-")
+    if any(value is not None for value in conditions.values()):
+        info = await s3.client.head_object(src_bucket, src_key, version_id=src_vid)
+        try:
+            conditional.check_read(info.etag, info.last_modified, **conditions)
+        except NotModified:
+            raise PreconditionFailed(
+                "At least one of the pre-conditions you specified did not hold",
+                Condition="x-amz-copy-source-If-None-Match",
+            ) from None
+        if info.version_id is not None:
+            src_vid = info.version_id
+    return src_bucket, src_key, src_vid
+
+
+async def copy_object(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    src_bucket, src_key, src_vid = await copy_source(s3)
+    directive = (s3.headers.get("x-amz-metadata-directive") or "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise InvalidArgument(
+            "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive"
+        )
+    replace = directive == "REPLACE"
+    result = await s3.client.copy_object(
+        src_bucket,
+        src_key,
+        bucket,
+        key,
+        src_version_id=src_vid,
+        metadata_directive=directive,
+        metadata=hdr.metadata_from(s3.headers) if replace else None,
+        content_type=s3.headers.get("Content-Type") if replace else None,
+        if_match=s3.headers.get("If-Match"),
+        if_none_match=s3.headers.get("If-None-Match"),
+    )
+    doc = xmldoc.root("CopyObjectResult")
+    xmldoc.sub(doc, "ETag", result.etag)
+    xmldoc.sub(doc, "LastModified", xmldoc.timestamp(datetime.now(UTC)))
+    headers = hdr.version_header(result.version_id)
+    if src_vid is not None:
+        headers["x-amz-copy-source-version-id"] = src_vid
+    return xml_response(xmldoc.render(doc), headers=headers)
+
+
+def delete_marker_headers(exc: ObjstoreError) -> dict[str, str]:
+    """Headers S3 adds to a GET/HEAD/DELETE error that met a delete marker."""
+    out: dict[str, str] = {}
+    if exc.details.get("delete_marker"):
+        out["x-amz-delete-marker"] = "true"
+        vid = exc.details.get("version_id")
+        if isinstance(vid, str):
+            out["x-amz-version-id"] = vid
+    return out

@@ -1,0 +1,87 @@
+"""S3's XML: rendering answers and parsing (untrusted) request bodies.
+
+Answers are built as ElementTree elements (escaping is ElementTree's job) in S3's
+namespace. Request bodies are parsed with ``defusedxml`` only: no DTDs, no entity
+expansion, no external entities; anything else than a well-formed document is
+``MalformedXML``. Element names are compared without their namespace, as S3 accepts
+bodies with or without it.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from objstore.errors import MalformedXML
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def root(tag: str, *, namespaced: bool = True) -> ET.Element:
+    """A document's root element (in S3's namespace unless ``namespaced`` is false)."""
+    elem = ET.Element(tag)
+    if namespaced:
+        elem.set("xmlns", NS)
+    return elem
+
+
+def sub(parent: ET.Element, tag: str, text: str | int | bool | None = None) -> ET.Element:
+    """Append a child element; booleans render as S3 spells them (``true``/``false``)."""
+    elem = ET.SubElement(parent, tag)
+    if isinstance(text, bool):
+        elem.text = "true" if text else "false"
+    elif text is not None:
+        elem.text = str(text)
+    return elem
+
+
+def render(elem: ET.Element) -> bytes:
+    """The document as UTF-8 bytes, with its XML declaration."""
+    return _DECLARATION + ET.tostring(elem, encoding="unicode").encode("utf-8")
+
+
+def timestamp(when: datetime) -> str:
+    """S3's ISO 8601 form in listings: ``2026-11-30T21:51:00.000Z``."""
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def local(tag: str) -> str:
+    """An element name without its ``{namespace}``."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse(body: bytes, expected_root: str) -> ET.Element:
+    """Parse an untrusted request body whose root must be ``expected_root``.
+
+    Raises MalformedXML (not well-formed, a DTD or entity, another root element).
+    """
+    try:
+        elem = SafeET.fromstring(body)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise MalformedXML(
+            "The XML you provided was not well-formed or did not validate against our "
+            "published schema"
+        ) from exc
+    if local(elem.tag) != expected_root:
+        raise MalformedXML(f"the document's root element must be {expected_root}")
+    return elem
+
+
+def children(elem: ET.Element, tag: str) -> list[ET.Element]:
+    """The direct children named ``tag`` (any namespace)."""
+    return [child for child in elem if local(child.tag) == tag]
+
+
+def child_text(elem: ET.Element, tag: str) -> str | None:
+    """The text of the first direct child named ``tag`` ("" when empty), or None.
+
+    Not stripped: object keys may begin or end with white space."""
+    for child in elem:
+        if local(child.tag) == tag:
+            return child.text or ""
+    return None

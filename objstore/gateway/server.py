@@ -1,0 +1,188 @@
+"""Running the gateway: ``objstore serve`` (TLS, N worker processes on one port,
+graceful shutdown) and the pieces :class:`objstore.testing.Server` shares.
+
+Each worker process opens the store itself (a store opened before a fork is unusable in
+the child), binds the port with ``SO_REUSEPORT`` (the kernel spreads connections over the
+workers) and serves until SIGTERM or SIGINT: then it stops accepting, lets in-flight
+requests finish (up to ``drain_timeout`` seconds), and closes the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import ssl
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from objstore.gateway.app import DEFAULT_DOMAINS, create_app
+from objstore.store import Store
+
+# Bounds on what one request may send before the gateway refuses it (aiohttp checks these
+# while parsing): a request line or header of 16 KiB (long keys are percent-encoded three
+# bytes per character), 128 headers.
+HANDLER_LIMITS: dict[str, Any] = {
+    "max_line_size": 16 * 1024,
+    "max_field_size": 16 * 1024,
+    "max_headers": 128,
+    "keepalive_timeout": 75.0,
+    "lingering_time": 5.0,
+}
+DRAIN_TIMEOUT = 60.0
+BACKLOG = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What ``objstore serve`` was asked for."""
+
+    store_path: str
+    host: str = "127.0.0.1"
+    port: int = 9000
+    region: str = "us-east-1"
+    workers: int = 1
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    domains: Sequence[str] = field(default=DEFAULT_DOMAINS)
+    drain_timeout: float = DRAIN_TIMEOUT
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+
+def ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """A server TLS context from PEM files (None without a certificate)."""
+    if cert is None:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A bound TCP socket (IPv4 or IPv6 by ``host``), ``SO_REUSEPORT`` when asked."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def make_runner(app: web.Application, drain_timeout: float = DRAIN_TIMEOUT) -> web.AppRunner:
+    """An AppRunner with the gateway's request limits."""
+    return web.AppRunner(app, shutdown_timeout=drain_timeout, **HANDLER_LIMITS)
+
+
+async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> None:
+    import objstore
+
+    store: Store = objstore.open(opts.store_path)
+    try:
+        app = create_app(store, region=opts.region, domains=opts.domains)
+        runner = make_runner(app, opts.drain_timeout)
+        await runner.setup()
+        sock = listening_socket(opts.host, opts.port, reuse_port=opts.workers > 1)
+        site = web.SockSite(
+            runner,
+            sock,
+            ssl_context=ssl_context(opts.tls_cert, opts.tls_key),
+            backlog=BACKLOG,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await site.start()
+            ready(sock.getsockname()[1])
+            await stop.wait()
+        finally:
+            # Stop accepting, let in-flight requests finish, close idle connections.
+            await runner.cleanup()
+    finally:
+        await asyncio.to_thread(store.close)
+
+
+def _worker_main(opts: ServeOptions, ready: Any) -> None:
+    """Entry point of a worker process (spawned: nothing inherited but ``opts``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent forwards SIGTERM instead
+    asyncio.run(_serve_worker(opts, lambda port: ready.set()))
+
+
+def serve(opts: ServeOptions, *, announce: Callable[[str], None] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; returns the exit status. ``announce`` gets the
+    base URL once every worker accepts connections."""
+    announce = announce or (lambda url: print(f"objstore: serving {url}", flush=True))
+    if opts.workers <= 1:
+        asyncio.run(_serve_worker(opts, lambda port: announce(_url(opts, port))))
+        return 0
+    return _serve_workers(opts, announce)
+
+
+def _url(opts: ServeOptions, port: int) -> str:
+    host = f"[{opts.host}]" if ":" in opts.host else opts.host
+    return f"{opts.scheme}://{host}:{port}"
+
+
+def _serve_workers(opts: ServeOptions, announce: Callable[[str], None]) -> int:
+    # Reserve the port (bound, never listening: it takes no connections) so --port 0
+    # gives every worker the same free port.
+    holder = listening_socket(opts.host, opts.port, reuse_port=True)
+    port = holder.getsockname()[1]
+    worker_opts = ServeOptions(**{**_fields(opts), "port": port})
+    ctx = multiprocessing.get_context("spawn")
+    procs: list[Any] = []
+    stopping = False
+
+    def forward(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in procs:
+            if proc.is_alive() and proc.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
+
+    old = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        events: list[Any] = []
+        for _ in range(opts.workers):
+            ev = ctx.Event()
+            proc = ctx.Process(target=_worker_main, args=(worker_opts, ev), daemon=False)
+            proc.start()
+            procs.append(proc)
+            events.append(ev)
+        for ev, proc in zip(events, procs, strict=True):
+            while not ev.wait(0.2):
+                if not proc.is_alive():
+                    forward(signal.SIGTERM, None)
+                    break
+        holder.close()
+        if all(p.is_alive() for p in procs) and not stopping:
+            announce(_url(opts, port))
+        for proc in procs:
+            proc.join()
+    finally:
+        holder.close()
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    codes = [p.exitcode or 0 for p in procs]
+    return 0 if all(code == 0 for code in codes) else 1
+
+
+def _fields(opts: ServeOptions) -> dict[str, Any]:
+    return {name: getattr(opts, name) for name in ServeOptions.__slots__}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: objstore serve")
