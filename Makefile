@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway clean services
+.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway clean services conformance
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -54,4 +54,14 @@ services:
 	fi
 
 clean:
-	rm -rf $(VENV) .objstore-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .objstore-data .pytest_cache .mypy_cache .ruff_cache .venv-s3tests .s3tests .conformance
+
+# The public ceph/s3-tests suite (pinned commit, selection of 463 tests: see
+# tests/conformance/run.py) against `objstore serve` (TARGET=moto: against moto server), in a
+# venv of its own (.venv-s3tests); prints passed/failed/errors/skipped, details in .conformance/.
+# The suite comes from S3TESTS_DIR, else git clone, else the git mirror S3TESTS_MIRROR.
+TARGET ?= objstore
+S3TESTS_MIRROR ?= /work/.mirror/ceph+s3-tests/repo
+
+conformance: $(STAMP)
+	S3TESTS_MIRROR=$(S3TESTS_MIRROR) $(BIN)/python tests/conformance/run.py --target $(TARGET)
