@@ -261,6 +261,14 @@ class PolicyNotAttachable(BadRequest):
     """The managed policy cannot be attached to this kind of entity."""
 
 
+class InvalidAction(BadRequest):
+    """The action is not valid for this web service (an IAM/STS Query request)."""
+
+
+class MissingAction(BadRequest):
+    """The request names no action (an IAM/STS Query request without ``Action``)."""
+
+
 # --- 403 -------------------------------------------------------------------
 
 
