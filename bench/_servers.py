@@ -143,8 +143,12 @@ def objstore_serve(
 
 
 def serve_available(python: str = sys.executable) -> bool:
-    """Whether this checkout has ``objstore serve`` (it is optional in older commits)."""
+    """Whether this checkout has ``objstore serve`` and the SigV4 authentication it needs
+    (both are missing in older commits)."""
     res = subprocess.run(
         [python, "-m", "objstore", "serve", "--help"], capture_output=True, check=False
     )
-    return res.returncode == 0 and b"--workers" in res.stdout
+    auth = subprocess.run(
+        [python, "-c", "import objstore.gateway.auth"], capture_output=True, check=False
+    )
+    return res.returncode == 0 and b"--workers" in res.stdout and auth.returncode == 0
