@@ -23,10 +23,14 @@ catching I/O failures::
     │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError, MalformedXML,
     │   │   ├── InvalidURI, InvalidLocationConstraint,
     │   │   ├── PasswordPolicyViolation, MalformedPolicy, PolicyNotAttachable,
-    │   │   └── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
+    │   │   ├── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
+    │   │   ├── AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
+    │   │   ├── MissingSecurityHeader, XAmzContentSHA256Mismatch, InvalidToken,
+    │   │   └── MalformedTrailerError, MaxMessageLengthExceeded  (gateway authentication)
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
-    │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim
+    │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim,
+    │   │   └── RequestTimeTooSkewed
     │   ├── MethodNotAllowed             405
     │   ├── MissingContentLength         411
     │   ├── PreconditionFailed           412
@@ -269,6 +273,37 @@ class MissingAction(BadRequest):
     """The request names no action (an IAM/STS Query request without ``Action``)."""
 
 
+# Request authentication (the HTTP gateway's SigV4 and aws-chunked checks).
+
+
+class AuthorizationHeaderMalformed(BadRequest):
+    """The authorization header is malformed (syntax, credential scope, region)."""
+
+
+class AuthorizationQueryParametersError(BadRequest):
+    """The presigned URL's X-Amz-* query parameters are malformed."""
+
+
+class MissingSecurityHeader(BadRequest):
+    """Your request is missing a required header."""
+
+
+class XAmzContentSHA256Mismatch(BadRequest):
+    """The provided 'x-amz-content-sha256' header does not match what was computed."""
+
+
+class InvalidToken(BadRequest):
+    """The provided token is malformed or otherwise invalid (S3's code for a bad session token)."""
+
+
+class MalformedTrailerError(BadRequest):
+    """The request contained trailing data that was not well-formed."""
+
+
+class MaxMessageLengthExceeded(BadRequest):
+    """Your request was too big."""
+
+
 # --- 403 -------------------------------------------------------------------
 
 
@@ -302,6 +337,10 @@ class IDPRejectedClaim(AccessDenied):
     """The identity provider's token was rejected (issuer, audience or keys do not fit)."""
 
 
+class RequestTimeTooSkewed(AccessDenied):
+    """The difference between the request time and the server's time is too large."""
+
+
 # --- other client statuses ----------------------------------------------------
 
 
@@ -309,6 +348,12 @@ class MethodNotAllowed(ClientError):
     """The method is not allowed against this resource (e.g. GET of a delete marker)."""
 
     http_status = 405
+
+
+class MissingContentLength(ClientError):
+    """You must provide the Content-Length HTTP header (or x-amz-decoded-content-length)."""
+
+    http_status = 411
 
 
 class PreconditionFailed(ClientError):
