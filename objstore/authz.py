@@ -27,7 +27,8 @@ class Identity:
     request context's ``aws:*`` keys are built from: the long-term access key (checked
     again at every request), the network facts a gateway knows, and for temporary
     credentials their issue and expiry times (epoch seconds), when MFA was presented,
-    the session policy, and the role a session belongs to.
+    the session policy, and the role a session belongs to; last, the request's
+    ``User-Agent`` and ``Referer`` headers (``aws:UserAgent``, ``aws:Referer``).
     """
 
     arn: str
@@ -44,6 +45,8 @@ class Identity:
     mfa_authenticated_at: int | None = None
     session_policy: str | None = None
     role_arn: str | None = None
+    user_agent: str | None = None
+    referer: str | None = None
 
     @classmethod
     def root(cls, account: str = DEFAULT_ACCOUNT) -> Identity:

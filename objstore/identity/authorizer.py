@@ -42,6 +42,11 @@ def request_context(identity: Identity, now_s: float) -> dict[str, object]:
     ctx: dict[str, object] = {"aws:SecureTransport": identity.secure_transport}
     if identity.source_ip:
         ctx["aws:SourceIp"] = identity.source_ip
+    # Client-supplied headers, as AWS: usable in conditions, never proof of anything.
+    if identity.user_agent is not None:
+        ctx["aws:UserAgent"] = identity.user_agent
+    if identity.referer is not None:
+        ctx["aws:Referer"] = identity.referer
     if identity.token_issued_at is not None:
         # Temporary credentials: MFA present or not (absent for long-term keys, as AWS).
         ctx["aws:TokenIssueTime"] = datetime.fromtimestamp(identity.token_issued_at, UTC).strftime(

@@ -177,21 +177,43 @@ class KeyOps(ServiceBase):
         Raises InvalidClientTokenId for an unknown, deleted or inactive key and
         SignatureDoesNotMatch for a wrong secret. Nothing is written on failure.
         """
-        if not isinstance(access_key_id, str) or not isinstance(secret_access_key, str):
+        if not isinstance(secret_access_key, str):
+            raise InvalidClientTokenId("The security token included in the request is invalid.")
+        stored, identity = self.signing_secret(access_key_id)
+        if not hmac.compare_digest(stored.encode(), secret_access_key.encode()):
+            raise SignatureDoesNotMatch(
+                "The request signature we calculated does not match the signature you "
+                "provided. Check your AWS Secret Access Key."
+            )
+        self.note_used(identity.access_key_id or "", "iam")
+        return identity
+
+    def signing_secret(self, access_key_id: object) -> tuple[str, Identity]:
+        """The secret of an active long-term key and the identity it stands for, for a
+        gateway that verifies request signatures made with it (the secret stays in memory
+        only for that check).
+
+        Raises InvalidClientTokenId for an unknown, deleted or inactive key.
+        """
+        if not isinstance(access_key_id, str):
             raise InvalidClientTokenId("The security token included in the request is invalid.")
         with self.repo.read() as txn:
             rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
             if rec is None or rec["status"] != "Active":
                 raise InvalidClientTokenId("The security token included in the request is invalid.")
             stored = self.box.open(base64.b64decode(rec["secret"]), access_key_id.encode())
-            if not hmac.compare_digest(stored, secret_access_key.encode()):
-                raise SignatureDoesNotMatch(
-                    "The request signature we calculated does not match the signature you "
-                    "provided. Check your AWS Secret Access Key."
-                )
-            identity = self.identity_of_key(txn, rec)
-        self.note_used(access_key_id, "iam")
-        return identity
+            try:
+                identity = self.identity_of_key(txn, rec)
+            except NoSuchEntity:  # a key left behind by a deleted user authenticates nobody
+                raise InvalidClientTokenId(
+                    "The security token included in the request is invalid."
+                ) from None
+        return stored.decode(), identity
+
+    def last_used_due(self, key_id: str) -> bool:
+        """Whether :meth:`note_used` would write now (lets async callers skip a thread hop)."""
+        seen = self._last_used_written.get(key_id)
+        return seen is None or time.monotonic() - seen >= LAST_USED_EVERY_S
 
     def check_key(self, identity: Identity, service: str) -> None:
         """At each request: the key a client was built with is still active and its owner's.

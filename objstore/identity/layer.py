@@ -75,6 +75,21 @@ class IdentityLayer:
             identity = self.service.authenticate(access_key_id, secret_access_key)
         return replace(identity, source_ip=source_ip, secure_transport=bool(secure_transport))
 
+    def signing_credentials(
+        self, access_key_id: str, session_token: str | None
+    ) -> tuple[str, Identity]:
+        """The secret a request signed with ``access_key_id`` must have used, and the
+        caller it stands for (a long-term key, or temporary credentials with their
+        session token). For a gateway that verifies signatures; it records the key's
+        use (``service.note_used``) once the signature checks out.
+
+        Raises InvalidClientTokenId (unknown, deleted or inactive key; a token that is
+        not this store's or not this key's), ExpiredToken.
+        """
+        if session_token is not None:
+            return self.service.session_signing_secret(access_key_id, session_token)
+        return self.service.signing_secret(access_key_id)
+
     def sign_in(
         self,
         user_name: str,

@@ -152,7 +152,17 @@ class StsOps(CredentialOps):
         opened = self.sealer.open(
             session_token, access_key_id, self._now(), secret_access_key=secret_access_key
         )
-        c = opened.claims
+        return self._session_identity(access_key_id, opened.claims)
+
+    def session_signing_secret(
+        self, access_key_id: str, session_token: str
+    ) -> tuple[str, Identity]:
+        """The secret sealed in a session token and the caller it stands for, for a gateway
+        verifying request signatures. Raises InvalidClientTokenId, ExpiredToken."""
+        opened = self.sealer.open(session_token, access_key_id, self._now())
+        return opened.secret_access_key, self._session_identity(access_key_id, opened.claims)
+
+    def _session_identity(self, access_key_id: str, c: SessionClaims) -> Identity:
         common = {
             "access_key_id": access_key_id,
             "token_issued_at": c.issued_at,
