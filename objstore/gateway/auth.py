@@ -1,0 +1,181 @@
+"""The gateway's default authentication: an aiohttp request -> a :class:`Caller`.
+
+An unsigned request is the anonymous principal (bucket policies decide what it may do).
+A signed one (SigV4 header or presigned URL, see ``sigv4.py``) is checked in S3's
+order: syntax, credential scope against the gateway's region, time window, the access
+key (long-term, or temporary with its session token, looked up through the identity
+layer), then the signature in constant time. The payload mode of
+``x-amz-content-sha256`` picks the body decoder (``chunked.py``), whose checks run as
+the handler reads the body. Every identity carries the connection's facts for the
+``aws:SourceIp``, ``aws:SecureTransport``, ``aws:UserAgent`` and ``aws:Referer``
+condition keys; the client's own ``X-Forwarded-For`` is never trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from objstore.authz import Identity
+from objstore.errors import (
+    ExpiredToken,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidClientTokenId,
+    InvalidRequest,
+    InvalidToken,
+)
+from objstore.gateway import sigv4
+from objstore.gateway.caller import Authenticate, Caller, RequestBody
+from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody
+from objstore.identity.layer import IdentityLayer
+
+__all__ = ["MAX_SIGNED_BODY", "make_authenticator", "request_body"]
+
+# IAM/STS requests sign their body's hash, so it is read before the signature is checked;
+# Query API forms are far smaller than this.
+MAX_SIGNED_BODY = 2 * 1024 * 1024
+
+
+def _split_target(request: web.Request) -> tuple[str, str]:
+    """The request target's path and query exactly as sent (still percent-encoded)."""
+    target = request.raw_path
+    if not target.startswith("/"):  # absolute-form (a proxy-style request line)
+        url = request.rel_url
+        return url.raw_path, url.raw_query_string
+    path, _, query = target.partition("?")
+    return path, query.partition("#")[0]
+
+
+def _network(request: web.Request, identity: Identity) -> Identity:
+    headers = request.headers
+    return replace(
+        identity,
+        source_ip=request.remote,
+        secure_transport=request.secure,
+        user_agent=headers.get("User-Agent"),
+        referer=headers.get("Referer"),
+    )
+
+
+def _decoded_length(request: web.Request) -> int | None:
+    value = request.headers.get("x-amz-decoded-content-length")
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        raise InvalidArgument(
+            "x-amz-decoded-content-length must be a non-negative integer",
+            ArgumentName="x-amz-decoded-content-length",
+            ArgumentValue=value,
+        )
+    return int(value)
+
+
+def request_body(
+    request: web.Request,
+    mode: str | None,
+    signed: sigv4.SignedRequest | None = None,
+    key: bytes | None = None,
+) -> RequestBody:
+    """The decoder for a request's body in payload mode ``mode`` (``x-amz-content-sha256``).
+
+    Raises InvalidRequest (a signed streaming mode on an unsigned request),
+    InvalidArgument (``x-amz-decoded-content-length`` not a number).
+    """
+    content = request.content
+    if mode is None or mode == sigv4.UNSIGNED_PAYLOAD:
+        return PlainBody(content, request.content_length, None)
+    if mode not in sigv4.STREAMING_MODES:
+        return PlainBody(content, request.content_length, mode)
+    if mode != sigv4.STREAMING_UNSIGNED_TRAILER and key is None:
+        raise InvalidRequest(f"x-amz-content-sha256 {mode} needs a request signed with SigV4")
+    declared = request.headers.get("x-amz-trailer", "")
+    return ChunkedBody(
+        content,
+        mode,
+        decoded_length=_decoded_length(request),
+        request=signed,
+        key=key,
+        declared_trailers=tuple(n.strip().lower() for n in declared.split(",") if n.strip()),
+    )
+
+
+def _anonymous_mode(request: web.Request) -> str | None:
+    # An unsigned request's payload mode still says how to read its body; the modes that
+    # need a signature are refused by request_body().
+    mode = request.headers.get("x-amz-content-sha256")
+    if mode is None or mode == sigv4.UNSIGNED_PAYLOAD or mode in sigv4.STREAMING_MODES:
+        return mode
+    return mode if sigv4.is_sha256(mode) else None
+
+
+def _credentials(layer: IdentityLayer, signed: sigv4.SignedRequest) -> tuple[str, Identity]:
+    """The secret and identity behind the request's key, with each service's error codes."""
+    try:
+        return layer.signing_credentials(signed.access_key_id, signed.session_token)
+    except InvalidClientTokenId:
+        if signed.service != "s3":
+            raise
+        if signed.session_token is None:
+            raise InvalidAccessKeyId(
+                "The AWS Access Key Id you provided does not exist in our records.",
+                AWSAccessKeyId=signed.access_key_id,
+            ) from None
+        raise InvalidToken("The provided token is malformed or otherwise invalid.") from None
+    except ExpiredToken:
+        if signed.service != "s3":
+            raise
+        raise ExpiredToken("The provided token has expired.") from None
+
+
+def make_authenticator(
+    store: Any, *, region: str, clock: Callable[[], float] = time.time
+) -> Authenticate:
+    """The SigV4 authenticator for ``store`` (an ``objstore.Store`` or ``AsyncStore``)
+    serving ``region``; ``clock`` gives Unix seconds (tests move it).
+
+    The returned coroutine function raises, for a request it refuses: the parse errors
+    of :func:`sigv4.parse`, AuthorizationHeaderMalformed /
+    AuthorizationQueryParametersError (scope: date, service, region), RequestTimeTooSkewed,
+    AccessDenied (presigned URL expired or not yet valid), InvalidAccessKeyId /
+    InvalidToken / ExpiredToken (S3) or InvalidClientTokenId / ExpiredToken (IAM, STS),
+    SignatureDoesNotMatch, InvalidRequest / InvalidArgument (payload mode).
+    """
+    layer: IdentityLayer = getattr(store, "sync", store).identity
+    service = layer.service
+
+    async def authenticate(request: web.Request) -> Caller:
+        path, query = _split_target(request)
+        signed = sigv4.parse(request.method, path, query, request.headers.items())
+        if signed is None:
+            body = request_body(request, _anonymous_mode(request))
+            return Caller(_network(request, Identity.anonymous()), None, None, body)
+        sigv4.check_scope(signed, region)
+        sigv4.check_time(signed, clock())
+        payload = signed.payload_hash()
+        secret, identity = _credentials(layer, signed)
+        buffered = None
+        if payload is None:
+            # The signature covers the body's hash: read it (bounded) before checking.
+            data = await PlainBody(request.content, request.content_length, None).read_all(
+                MAX_SIGNED_BODY
+            )
+            payload = hashlib.sha256(data).hexdigest()
+            buffered = BufferedBody(data)
+        key = sigv4.verify(signed, secret, payload)
+        del secret
+        key_id = identity.access_key_id
+        # Long-term keys' last-used dates, as the library client records them (at most
+        # once a minute per key, in a thread: it is a disk write).
+        if key_id and identity.token_issued_at is None and service.last_used_due(key_id):
+            await asyncio.to_thread(service.note_used, key_id, signed.service)
+        body = buffered or request_body(request, payload, signed, key)
+        return Caller(_network(request, identity), signed.service, signed.scope.region, body)
+
+    return authenticate
