@@ -212,8 +212,15 @@ class ChunkedBody(_Body):
         """``size`` bytes of chunk data, in the pieces they arrive in."""
         left = size
         while left:
-            if not self._buf and not await self._fill():
-                raise IncompleteBody("The request body terminated unexpectedly")
+            if not self._buf:
+                # Straight from the connection: read() never returns more than asked,
+                # so the bytes after this chunk stay there and nothing is copied twice.
+                data = b"" if self._eof else await _read(self._content, min(left, PIECE))
+                if not data:
+                    raise IncompleteBody("The request body terminated unexpectedly")
+                left -= len(data)
+                yield data
+                continue
             take = min(left, len(self._buf))
             if take == len(self._buf):
                 piece = bytes(self._buf)
