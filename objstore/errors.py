@@ -350,12 +350,6 @@ class MethodNotAllowed(ClientError):
     http_status = 405
 
 
-class MissingContentLength(ClientError):
-    """You must provide the Content-Length HTTP header (or x-amz-decoded-content-length)."""
-
-    http_status = 411
-
-
 class PreconditionFailed(ClientError):
     """At least one precondition did not hold."""
 
