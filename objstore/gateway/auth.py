@@ -1,8 +1,8 @@
 """The gateway's default authentication: an aiohttp request -> a :class:`Caller`.
 
 An unsigned request is the anonymous principal (bucket policies decide what it may do).
-A signed one (SigV4 header or presigned URL, see ``sigv4.py``) is checked in S3's
-order: syntax, credential scope against the gateway's region, time window, the access
+A signed one (SigV4 header or presigned URL, see ``sigv4.py``; S3 also takes SigV2,
+``sigv2.py``, which boto3 presigns with by default) is checked in S3's order: syntax, credential scope against the gateway's region, time window, the access
 key (long-term, or temporary with its session token, looked up through the identity
 layer), then the signature in constant time. The payload mode of
 ``x-amz-content-sha256`` picks the body decoder (``chunked.py``), whose checks run as
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,7 +32,8 @@ from objstore.errors import (
     InvalidRequest,
     InvalidToken,
 )
-from objstore.gateway import sigv4
+from objstore.gateway import sigv2, sigv4
+from objstore.gateway.body import ContinuedBody
 from objstore.gateway.caller import Authenticate, Caller, RequestBody
 from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody
 from objstore.identity.layer import IdentityLayer
@@ -115,33 +117,53 @@ def _anonymous_mode(request: web.Request) -> str | None:
     return mode if sigv4.is_sha256(mode) else None
 
 
-def _credentials(layer: IdentityLayer, signed: sigv4.SignedRequest) -> tuple[str, Identity]:
-    """The secret and identity behind the request's key, with each service's error codes."""
+def _credentials(
+    layer: IdentityLayer, access_key_id: str, session_token: str | None, service: str
+) -> tuple[str, Identity]:
+    """The secret and identity behind a request's key, with each service's error codes."""
     try:
-        return layer.signing_credentials(signed.access_key_id, signed.session_token)
+        return layer.signing_credentials(access_key_id, session_token)
     except InvalidClientTokenId:
-        if signed.service != "s3":
+        if service != "s3":
             raise
-        if signed.session_token is None:
+        if session_token is None:
             raise InvalidAccessKeyId(
                 "The AWS Access Key Id you provided does not exist in our records.",
-                AWSAccessKeyId=signed.access_key_id,
+                AWSAccessKeyId=access_key_id,
             ) from None
         raise InvalidToken("The provided token is malformed or otherwise invalid.") from None
     except ExpiredToken:
-        if signed.service != "s3":
+        if service != "s3":
             raise
         raise ExpiredToken("The provided token has expired.") from None
 
 
+def _virtual_bucket(host: str, suffixes: Sequence[str]) -> str | None:
+    """The bucket a virtual-hosted request's Host names (None: path-style)."""
+    name = host.lower()
+    if name.startswith("["):  # an IPv6 literal
+        return None
+    name = name.rpartition(":")[0] if ":" in name else name
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
 def make_authenticator(
-    store: Any, *, region: str, clock: Callable[[], float] = time.time
+    store: Any,
+    *,
+    region: str,
+    clock: Callable[[], float] = time.time,
+    domains: Sequence[str] | None = None,
 ) -> Authenticate:
-    """The SigV4 authenticator for ``store`` (an ``objstore.Store`` or ``AsyncStore``)
-    serving ``region``; ``clock`` gives Unix seconds (tests move it).
+    """The SigV4 (and S3's SigV2) authenticator for ``store`` (an ``objstore.Store`` or
+    ``AsyncStore``) serving ``region``; ``clock`` gives Unix seconds (tests move it).
+    ``domains`` are the gateway's host names (default: the app's), so that a SigV2
+    signature of a virtual-hosted request covers ``/bucket/key``.
 
     The returned coroutine function raises, for a request it refuses: the parse errors
-    of :func:`sigv4.parse`, AuthorizationHeaderMalformed /
+    of :func:`sigv4.parse` and :func:`sigv2.parse`, AuthorizationHeaderMalformed /
     AuthorizationQueryParametersError (scope: date, service, region), RequestTimeTooSkewed,
     AccessDenied (presigned URL expired or not yet valid), InvalidAccessKeyId /
     InvalidToken / ExpiredToken (S3) or InvalidClientTokenId / ExpiredToken (IAM, STS),
@@ -149,32 +171,59 @@ def make_authenticator(
     """
     layer: IdentityLayer = getattr(store, "sync", store).identity
     service = layer.service
+    if domains is None:
+        domains = importlib.import_module("objstore.gateway.app").DEFAULT_DOMAINS
+    # Longest first, so "b.s3.localhost" is bucket "b", not bucket "b.s3" (as the app).
+    names = {d.lower().strip(".") for d in domains if d.strip(".")}
+    suffixes = sorted(("." + d for d in names), key=len, reverse=True)
+
+    async def note_used(identity: Identity, service_name: str) -> None:
+        key_id = identity.access_key_id
+        # Long-term keys' last-used dates, as the library client records them (at most
+        # once a minute per key, in a thread: it is a disk write).
+        if key_id and identity.token_issued_at is None and service.last_used_due(key_id):
+            await asyncio.to_thread(service.note_used, key_id, service_name)
+
+    async def authenticate_v2(request: web.Request, signed: sigv2.V2Request) -> Caller:
+        sigv2.check_time(signed, clock())
+        secret, identity = _credentials(layer, signed.access_key_id, signed.session_token, "s3")
+        sigv2.verify(signed, secret)
+        del secret
+        await note_used(identity, "s3")
+        body = request_body(request, _anonymous_mode(request))
+        return Caller(_network(request, identity), "s3", region, body)
 
     async def authenticate(request: web.Request) -> Caller:
         path, query = _split_target(request)
-        signed = sigv4.parse(request.method, path, query, request.headers.items())
+        headers = request.headers.items()
+        old = sigv2.parse(
+            request.method, path, query, headers, bucket=_virtual_bucket(request.host, suffixes)
+        )
+        if old is not None:
+            return await authenticate_v2(request, old)
+        signed = sigv4.parse(request.method, path, query, headers)
         if signed is None:
             body = request_body(request, _anonymous_mode(request))
             return Caller(_network(request, Identity.anonymous()), None, None, body)
         sigv4.check_scope(signed, region)
         sigv4.check_time(signed, clock())
         payload = signed.payload_hash()
-        secret, identity = _credentials(layer, signed)
+        secret, identity = _credentials(
+            layer, signed.access_key_id, signed.session_token, signed.service
+        )
         buffered = None
         if payload is None:
             # The signature covers the body's hash: read it (bounded) before checking.
-            data = await PlainBody(request.content, request.content_length, None).read_all(
-                MAX_SIGNED_BODY
+            # A client waiting for "100 Continue" is invited first (body.py's rule).
+            reader = ContinuedBody(
+                PlainBody(request.content, request.content_length, None), request
             )
+            data = await reader.read_all(MAX_SIGNED_BODY)
             payload = hashlib.sha256(data).hexdigest()
             buffered = BufferedBody(data)
         key = sigv4.verify(signed, secret, payload)
         del secret
-        key_id = identity.access_key_id
-        # Long-term keys' last-used dates, as the library client records them (at most
-        # once a minute per key, in a thread: it is a disk write).
-        if key_id and identity.token_issued_at is None and service.last_used_due(key_id):
-            await asyncio.to_thread(service.note_used, key_id, signed.service)
+        await note_used(identity, signed.service)
         body = buffered or request_body(request, payload, signed, key)
         return Caller(_network(request, identity), signed.service, signed.scope.region, body)
 

@@ -155,7 +155,7 @@ class SignedRequest:
         )
 
     def string_to_sign(self, canonical_request: str) -> str:
-        digest = hashlib.sha256(_utf8(canonical_request)).hexdigest()
+        digest = hashlib.sha256(wire_bytes(canonical_request)).hexdigest()
         return f"{ALGORITHM}\n{self.amz_date}\n{self.scope}\n{digest}"
 
 
@@ -176,17 +176,11 @@ def parse(
     ``headers`` every (name, value) pair, repeated names included.
 
     Raises AuthorizationHeaderMalformed, AuthorizationQueryParametersError, InvalidArgument
-    (two auth mechanisms; an unknown Authorization scheme), InvalidRequest (SigV2 or
-    SigV4a, not supported), AccessDenied (no usable date; unsigned ``host`` or
+    (two auth mechanisms; an unknown Authorization scheme), InvalidRequest (SigV2,
+    which ``sigv2.py`` reads, or SigV4a), AccessDenied (no usable date; unsigned ``host`` or
     ``x-amz-*`` headers).
     """
-    hmap: dict[str, list[str]] = {}
-    for name, value in headers:
-        hmap.setdefault(name.lower(), []).append(value)
-    pairs = _query_pairs(raw_query)
-    params: dict[str, str] = {}
-    for key, value in pairs:
-        params.setdefault(unquote(key), unquote(value))
+    hmap, pairs, params = request_maps(raw_query, headers)
     auth = hmap.get("authorization")
     query_auth = "X-Amz-Algorithm" in params
     v2_query = "Signature" in params and "AWSAccessKeyId" in params
@@ -213,14 +207,24 @@ def _unsupported() -> InvalidRequest:
     )
 
 
-def _query_pairs(raw_query: str) -> list[tuple[str, str]]:
-    """(key, value) pairs as sent (still percent-encoded); empty parts are skipped."""
-    out = []
+def request_maps(
+    raw_query: str, headers: Iterable[tuple[str, str]]
+) -> tuple[dict[str, list[str]], list[tuple[str, str]], dict[str, str]]:
+    """The headers by lower-case name (every value), the query's (key, value) pairs as
+    sent (still percent-encoded; empty parts skipped), and its decoded parameters (the
+    first value of each)."""
+    hmap: dict[str, list[str]] = {}
+    for name, value in headers:
+        hmap.setdefault(name.lower(), []).append(value)
+    pairs = []
     for part in raw_query.split("&") if raw_query else ():
         if part:
             key, _, value = part.partition("=")
-            out.append((key, value))
-    return out
+            pairs.append((key, value))
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        params.setdefault(unquote(key), unquote(value))
+    return hmap, pairs, params
 
 
 def _canonical_query(pairs: list[tuple[str, str]], *, skip_signature: bool) -> str:
@@ -520,8 +524,8 @@ def check_time(req: SignedRequest, now: float) -> None:
         )
 
 
-def _utf8(text: str) -> bytes:
-    # Header values arrive decoded with surrogateescape: sign the bytes that were sent.
+def wire_bytes(text: str) -> bytes:
+    """The bytes ``text`` was sent as (aiohttp decodes header bytes with surrogateescape)."""
     try:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
@@ -529,12 +533,12 @@ def _utf8(text: str) -> bytes:
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, _utf8(msg), hashlib.sha256).digest()
+    return hmac.new(key, wire_bytes(msg), hashlib.sha256).digest()
 
 
 def signing_key(secret: str, scope: Scope) -> bytes:
     """The key derived for one scope: HMAC chain over date, region, service, terminal."""
-    key = _hmac(_utf8("AWS4" + secret), scope.date)
+    key = _hmac(wire_bytes("AWS4" + secret), scope.date)
     key = _hmac(key, scope.region)
     key = _hmac(key, scope.service)
     return _hmac(key, scope.terminal)
@@ -542,12 +546,12 @@ def signing_key(secret: str, scope: Scope) -> bytes:
 
 def sign(key: bytes, string_to_sign: str) -> str:
     """The hex signature of ``string_to_sign`` under a derived signing key."""
-    return hmac.new(key, _utf8(string_to_sign), hashlib.sha256).hexdigest()
+    return hmac.new(key, wire_bytes(string_to_sign), hashlib.sha256).hexdigest()
 
 
 def signatures_equal(expected: str, provided: str) -> bool:
     """Constant-time comparison of a computed and a presented signature."""
-    return hmac.compare_digest(expected.encode("ascii"), _utf8(provided))
+    return hmac.compare_digest(expected.encode("ascii"), wire_bytes(provided))
 
 
 def verify(req: SignedRequest, secret: str, payload_hash: str) -> bytes:
@@ -574,9 +578,9 @@ def verify(req: SignedRequest, secret: str, payload_hash: str) -> bytes:
         AWSAccessKeyId=req.access_key_id,
         StringToSign=to_sign,
         SignatureProvided=req.signature,
-        StringToSignBytes=_utf8(to_sign).hex(" "),
+        StringToSignBytes=wire_bytes(to_sign).hex(" "),
         CanonicalRequest=canonical,
-        CanonicalRequestBytes=_utf8(canonical).hex(" "),
+        CanonicalRequestBytes=wire_bytes(canonical).hex(" "),
     )
 
 

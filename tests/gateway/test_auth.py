@@ -332,3 +332,25 @@ def test_boto3_over_http(env: Env, served: Any) -> None:
     with pytest.raises(Exception, match="SignatureDoesNotMatch"):
         bad.put_object(Bucket="bkt", Key="k", Body=b"y")
     assert isinstance(callers[-1], SignatureDoesNotMatch)
+
+
+def test_sigv2_presigned_and_virtual_hosted(env: Env) -> None:
+    """boto3's default presigned URLs (SigV2), and SigV2 on a virtual-hosted request."""
+    url = presigned(env.s3(), "get_object", Bucket="bkt", Key="a b")
+    assert "AWSAccessKeyId=" in url.query
+    caller, _ = env.call(url)
+    assert caller.identity.kind == "root" and caller.service == "s3"
+    key = env.root_key
+    virtual = client(
+        endpoint="http://s3.localhost:9000",
+        key=key.access_key_id,
+        secret=key.secret_access_key,
+        signature_version="s3",
+        s3={"addressing_style": "virtual"},
+    )
+    wire = capture(virtual, "get_object", Bucket="bkt", Key="k")
+    assert wire.header("Host") == "bkt.s3.localhost:9000"
+    assert env.call(wire)[0].identity.kind == "root"
+    bad = client(key=key.access_key_id, secret="wrong" * 8)
+    with pytest.raises(SignatureDoesNotMatch):
+        env.call(presigned(bad, "get_object", Bucket="bkt", Key="k"))
