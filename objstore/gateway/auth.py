@@ -2,9 +2,10 @@
 
 An unsigned request is the anonymous principal (bucket policies decide what it may do).
 A signed one (SigV4 header or presigned URL, see ``sigv4.py``; S3 also takes SigV2,
-``sigv2.py``, which boto3 presigns with by default) is checked in S3's order: syntax, credential scope against the gateway's region, time window, the access
-key (long-term, or temporary with its session token, looked up through the identity
-layer), then the signature in constant time. The payload mode of
+``sigv2.py``, which boto3 presigns with by default) is checked in S3's order: syntax,
+credential scope against the gateway's region, time window, the access key (long-term,
+or temporary with its session token, looked up through the identity layer), then the
+signature in constant time. The payload mode of
 ``x-amz-content-sha256`` picks the body decoder (``chunked.py``), whose checks run as
 the handler reads the body. Every identity carries the connection's facts for the
 ``aws:SourceIp``, ``aws:SecureTransport``, ``aws:UserAgent`` and ``aws:Referer``
