@@ -100,9 +100,17 @@ async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> Non
             backlog=BACKLOG,
         )
         stop = asyncio.Event()
+
+        def stopping() -> None:
+            print(
+                f"objstore: worker {os.getpid()} stopping (finishing requests in flight)",
+                flush=True,
+            )
+            stop.set()
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, stopping)
         try:
             await site.start()
             ready(sock.getsockname()[1])

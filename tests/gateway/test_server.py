@@ -1,0 +1,168 @@
+"""``objstore serve`` as a process (two workers on one port, graceful shutdown) and
+``objstore.testing.Server`` in a thread."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+import objstore
+from objstore.testing import Server
+
+pytest.importorskip("objstore.gateway.auth")  # the default (SigV4) authenticator
+
+
+def _client(url: str, keys: tuple[str, str]) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        aws_access_key_id=keys[0],
+        aws_secret_access_key=keys[1],
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+    )
+
+
+def _root_keys(path: Path) -> tuple[str, str]:
+    with objstore.open(path) as store:
+        key = store.root.iam.create_access_key()
+    return key.access_key_id, key.secret_access_key
+
+
+def _wait_for(stream: IO[str], needle: str, seen: list[str]) -> str:
+    """Read lines until one contains ``needle`` (the process's own output paces this)."""
+    for line in stream:
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"{needle!r} never came; output: {''.join(seen)}")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, tuple[str, str]]]:
+    path = tmp_path / "store"
+    keys = _root_keys(path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "objstore",
+            "serve",
+            "--store",
+            str(path),
+            "--port",
+            "0",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    try:
+        line = _wait_for(proc.stdout, "objstore: serving ", seen)
+        yield proc, line.split("serving ", 1)[1].strip(), keys
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_two_workers_serve_one_store(served: tuple[subprocess.Popen[str], str, Any]) -> None:
+    """Both workers answer on one port over one store (every connection is new, so the
+    kernel spreads them; whichever answers sees what the other wrote)."""
+    proc, url, keys = served
+    s3 = _client(url, keys)
+    s3.create_bucket(Bucket="both")
+    for i in range(20):
+        fresh = _client(url, keys)  # a new connection each time
+        fresh.put_object(Bucket="both", Key=f"k{i}", Body=str(i).encode())
+        assert (
+            fresh.get_object(Bucket="both", Key=f"k{i // 2}")["Body"].read() == str(i // 2).encode()
+        )
+    assert s3.list_objects_v2(Bucket="both")["KeyCount"] == 20
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait() == 0
+
+
+def test_sigterm_drains_an_upload_in_flight(
+    served: tuple[subprocess.Popen[str], str, Any], tmp_path: Path
+) -> None:
+    """SIGTERM stops accepting but an upload already under way completes (200) and is
+    stored; then the server exits 0."""
+    proc, url, keys = served
+    _client(url, keys).create_bucket(Bucket="drain")
+    body = os.urandom(256 * 1024)
+    request = AWSRequest(method="PUT", url=f"{url}/drain/inflight", data=body)
+    request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    S3SigV4Auth(Credentials(*keys), "s3", "us-east-1").add_auth(request)
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    head = f"PUT /drain/inflight HTTP/1.1\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()) + "\r\n"
+    sock.sendall(head.encode() + body[:1000])
+    proc.send_signal(signal.SIGTERM)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    # Both workers say they stopped accepting before the body's rest is sent.
+    _wait_for(proc.stdout, "stopping", seen)
+    _wait_for(proc.stdout, "stopping", seen)
+    sock.sendall(body[1000:])
+    answer = sock.makefile("rb").readline()
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    sock.close()
+    assert proc.wait() == 0
+    with objstore.open(tmp_path / "store") as store:
+        assert store.root.get_object("drain", "inflight").read() == body
+
+
+def test_testing_server_runs_in_a_thread(tmp_path: Path) -> None:
+    """``with Server(store) as url`` serves, and stops cleanly on leaving the block."""
+    keys = _root_keys(tmp_path / "store")
+    with objstore.open(tmp_path / "store") as store:
+        server = Server(store)
+        with server as url:
+            s3 = _client(url, keys)
+            s3.create_bucket(Bucket="thread")
+            s3.put_object(Bucket="thread", Key="k", Body=b"v")
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        with pytest.raises(OSError):
+            socket.create_connection((host, int(port)), timeout=5).close()
+        assert store.root.get_object("thread", "k").read() == b"v"
+
+
+def test_serve_refuses_half_tls(tmp_path: Path) -> None:
+    """--tls-cert without --tls-key is a command-line error."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "objstore",
+            "serve",
+            "--store",
+            str(tmp_path / "s"),
+            "--tls-cert",
+            "x.pem",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "--tls-cert and --tls-key go together" in out.stderr
