@@ -42,6 +42,35 @@ SERVER_NAME = "objstore"
 # Requests served at once; beyond it clients get S3's 503 SlowDown and retry.
 DEFAULT_MAX_REQUESTS = 1024
 
+
+class InFlight:
+    """Requests being served, so a graceful stop can wait for them (aiohttp's own
+    shutdown stops reading request bodies at once, which would stall an upload)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Whether every request finished within ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+IN_FLIGHT = web.AppKey("objstore.in_flight", InFlight)
 _STORE = web.AppKey("objstore.store", AsyncStore)
 _REQUEST_ID = web.RequestKey("objstore.request_id", str)
 _HOST_ID = web.RequestKey("objstore.host_id", str)
@@ -74,8 +103,14 @@ def create_app(
         authenticate = auth.make_authenticator(store, region=region)
     app = web.Application(client_max_size=MAX_XML_BODY)
     app[_STORE] = AsyncStore(store)
+    app[IN_FLIGHT] = InFlight()
     gateway = _Gateway(
-        app[_STORE], region, authenticate, _Addressing(domains), asyncio.Semaphore(max_requests)
+        app[_STORE],
+        region,
+        authenticate,
+        _Addressing(domains),
+        asyncio.Semaphore(max_requests),
+        app[IN_FLIGHT],
     )
     app.router.add_route("*", "/{tail:.*}", gateway.dispatch, expect_handler=_expect_later)
     app.on_response_prepare.append(_stamp)
@@ -140,18 +175,21 @@ class _Gateway:
         authenticate: Authenticate,
         addressing: _Addressing,
         slots: asyncio.Semaphore,
+        in_flight: InFlight,
     ) -> None:
         self._store = store
         self._region = region
         self._authenticate = authenticate
         self._addressing = addressing
         self._slots = slots
+        self._in_flight = in_flight
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         request_id = os.urandom(8).hex().upper()
         host_id = base64.b64encode(os.urandom(24)).decode("ascii")
         request[_REQUEST_ID] = request_id
         request[_HOST_ID] = host_id
+        self._in_flight.enter()
         try:
             if self._slots.locked():
                 raise SlowDown("Please reduce your request rate.")
@@ -169,6 +207,8 @@ class _Gateway:
                 request_id=request_id,
                 host_id=host_id,
             )
+        finally:
+            self._in_flight.leave()
 
     async def _serve(self, request: web.Request, request_id: str) -> web.StreamResponse:
         bucket, key = self._addressing.locate(request)

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from objstore.gateway.app import DEFAULT_DOMAINS, create_app
+from objstore.gateway.app import DEFAULT_DOMAINS, IN_FLIGHT, create_app
 from objstore.store import Store
 
 # Bounds on what one request may send before the gateway refuses it (aiohttp checks these
@@ -79,6 +79,18 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
     return sock
 
 
+async def stop_gracefully(runner: web.AppRunner, timeout: float) -> None:
+    """Stop accepting, let requests in flight finish (``timeout`` seconds at most), then
+    close every connection. aiohttp's own shutdown ignores request bytes that arrive once
+    it has begun, so uploads are waited for here first."""
+    for site in list(runner.sites):
+        await site.stop()
+    in_flight = runner.app.get(IN_FLIGHT)
+    if in_flight is not None:
+        await in_flight.wait_idle(timeout)
+    await runner.cleanup()
+
+
 def make_runner(app: web.Application, drain_timeout: float = DRAIN_TIMEOUT) -> web.AppRunner:
     """An AppRunner with the gateway's request limits."""
     return web.AppRunner(app, shutdown_timeout=drain_timeout, **HANDLER_LIMITS)
@@ -116,8 +128,7 @@ async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> Non
             ready(sock.getsockname()[1])
             await stop.wait()
         finally:
-            # Stop accepting, let in-flight requests finish, close idle connections.
-            await runner.cleanup()
+            await stop_gracefully(runner, opts.drain_timeout)
     finally:
         await asyncio.to_thread(store.close)
 

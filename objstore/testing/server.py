@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from objstore.gateway.app import create_app
-from objstore.gateway.server import listening_socket, make_runner
+from objstore.gateway.server import listening_socket, make_runner, stop_gracefully
 from objstore.store import Store
 
 
@@ -82,7 +82,7 @@ class Server:
             self._started.set()
             await self._stop.wait()
         finally:
-            await runner.cleanup()
+            await stop_gracefully(runner, self._drain)
 
     def stop(self) -> None:
         """Stop accepting, finish in-flight requests, end the thread."""

@@ -17,7 +17,10 @@ from typing import Any
 
 import boto3
 from aiohttp import web
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 import objstore
 from objstore.authz import Identity
@@ -100,6 +103,7 @@ class Gateway:
     ) -> Any:
         access, secret = keys or self.root_keys
         endpoint = config.pop("endpoint", self.url)
+        config.setdefault("signature_version", "s3v4")  # presigned URLs too (SigV2's are refused)
         s3_config = config.pop("s3", {"addressing_style": "path"})
         return boto3.client(
             service,
@@ -141,3 +145,21 @@ def served_store(tmp_path: Path, **options: Any) -> Iterator[Gateway]:
             yield gateway
     finally:
         store.close()
+
+
+def signed_request(
+    url: str,
+    keys: tuple[str, str],
+    method: str,
+    path: str,
+    body: bytes = b"",
+    extra: str = "",
+) -> bytes:
+    """A complete SigV4-signed HTTP/1.1 request (head and body) for a raw socket;
+    ``extra`` is more header lines (unsigned), each ending in CRLF."""
+    request = AWSRequest(method=method, url=f"{url}{path}", data=body)
+    S3SigV4Auth(Credentials(*keys), "s3", "us-east-1").add_auth(request)
+    netloc = url.split("://", 1)[1]
+    head = f"{method} {path} HTTP/1.1\r\nHost: {netloc}\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()) + extra
+    return head.encode() + b"\r\n" + body

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
@@ -15,13 +14,11 @@ from typing import IO, Any
 
 import boto3
 import pytest
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 
 import objstore
 from objstore.testing import Server
+from tests.gateway.s3_support import signed_request
 
 pytest.importorskip("objstore.gateway.auth")  # the default (SigV4) authenticator
 
@@ -110,24 +107,23 @@ def test_sigterm_drains_an_upload_in_flight(
     proc, url, keys = served
     _client(url, keys).create_bucket(Bucket="drain")
     body = os.urandom(256 * 1024)
-    request = AWSRequest(method="PUT", url=f"{url}/drain/inflight", data=body)
-    request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-    S3SigV4Auth(Credentials(*keys), "s3", "us-east-1").add_auth(request)
+    raw = signed_request(url, keys, "PUT", "/drain/inflight", body, "Expect: 100-continue\r\n")
     host, port = url.removeprefix("http://").rsplit(":", 1)
-    sock = socket.create_connection((host, int(port)))
-    head = f"PUT /drain/inflight HTTP/1.1\r\nContent-Length: {len(body)}\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()) + "\r\n"
-    sock.sendall(head.encode() + body[:1000])
-    proc.send_signal(signal.SIGTERM)
-    assert proc.stdout is not None
-    seen: list[str] = []
-    # Both workers say they stopped accepting before the body's rest is sent.
-    _wait_for(proc.stdout, "stopping", seen)
-    _wait_for(proc.stdout, "stopping", seen)
-    sock.sendall(body[1000:])
-    answer = sock.makefile("rb").readline()
-    assert answer.startswith(b"HTTP/1.1 200"), answer
-    sock.close()
+    with socket.create_connection((host, int(port))) as sock:
+        answer = sock.makefile("rb")
+        sock.sendall(raw[: len(raw) - len(body)])
+        # 100 Continue: the handler is running and reading the body.
+        assert answer.readline().startswith(b"HTTP/1.1 100")
+        assert answer.readline() == b"\r\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.stdout is not None
+        seen: list[str] = []
+        # Both workers say they stopped accepting before the body is sent.
+        _wait_for(proc.stdout, "stopping", seen)
+        _wait_for(proc.stdout, "stopping", seen)
+        sock.sendall(body)
+        status = answer.readline()
+        assert status.startswith(b"HTTP/1.1 200"), status
     assert proc.wait() == 0
     with objstore.open(tmp_path / "store") as store:
         assert store.root.get_object("drain", "inflight").read() == body
