@@ -18,10 +18,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import importlib
-import inspect
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from aiohttp import web
@@ -31,6 +29,7 @@ from objstore.aio import AsyncClient, AsyncStore
 from objstore.gateway.body import ContinuedBody, must_close
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
+from objstore.gateway.query import handle_query
 from objstore.gateway.s3 import routing
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.handlers import HANDLERS
@@ -245,13 +244,7 @@ async def _query(
     request_id: str,
 ) -> web.StreamResponse:
     """Hand an IAM or STS Query request (form fields, then query-string fields) to
-    ``objstore.gateway.query``; NotImplemented while that package is absent."""
-    try:
-        query: Any = importlib.import_module("objstore.gateway.query")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("objstore.gateway.query",):
-            raise
-        raise errors.NotImplemented(f"the {service.upper()} API is not served here") from None
+    :func:`objstore.gateway.query.handle_query`."""
     pairs: list[tuple[str, str]] = []
     if request.content_type == _FORM:
         raw = await body.read_all(MAX_XML_BODY)
@@ -260,8 +253,4 @@ async def _query(
         except UnicodeDecodeError:
             raise errors.InvalidArgument("the form is not valid UTF-8") from None
     pairs.extend(request.query.items())
-    answer = query.handle_query(service, pairs, client, request_id=request_id)
-    if inspect.isawaitable(answer):
-        answer = await answer
-    assert isinstance(answer, web.StreamResponse)
-    return answer
+    return await handle_query(service, pairs, client, request_id=request_id)

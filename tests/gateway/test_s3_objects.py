@@ -291,3 +291,12 @@ def test_store_is_untouched_by_denied_put(gw: Gateway, s3: Any) -> None:
         nobody.put_object(Bucket="bkt", Key="x", Body=b"z" * 100_000)
     with pytest.raises(objstore.errors.NoSuchKey):
         gw.store.root.head_object("bkt", "x")
+
+
+def test_iam_and_sts_share_the_endpoint(gw: Gateway) -> None:
+    """Requests signed for iam/sts reach the Query API at the same address."""
+    iam = gw.client(service="iam")
+    iam.create_user(UserName="via-gateway")
+    assert "via-gateway" in [u["UserName"] for u in iam.list_users()["Users"]]
+    sts = gw.client(service="sts")
+    assert sts.get_caller_identity()["Arn"].endswith(":root")
