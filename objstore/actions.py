@@ -7,7 +7,7 @@ whole table to prove that a caller allowed nothing is denied everything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,18 @@ class Permission:
     context_map: str | None = None
     # (condition key, parameter name): values the operation supplies to conditions.
     context: tuple[tuple[str, str], ...] = ()
+    # The parameter holding the tags the request sets: s3:RequestObjectTag/<key> and
+    # s3:RequestObjectTagKeys.
+    request_tags: str | None = None
+    # The engine reads the tags of the object (bucket/key/version parameters) before it
+    # asks, for s3:ExistingObjectTag/<key>.
+    existing_tags: bool = False
+    # Asked only when this parameter is set (PutObject asks s3:PutObjectTagging too
+    # when it carries tags, as AWS).
+    only_with: str | None = None
+
+    def applies(self, params: Mapping[str, Any]) -> bool:
+        return self.only_with is None or bool(params.get(self.only_with))
 
     def action_for(self, params: Mapping[str, Any]) -> str:
         if self.versioned_action and self.version_param and params.get(self.version_param):
@@ -68,7 +80,43 @@ class Permission:
             ctx["s3:VersionId"] = params[self.version_param]
         if self.context_map and isinstance(params.get(self.context_map), Mapping):
             ctx.update(params[self.context_map])
+        if self.request_tags:
+            pairs = tag_pairs(params.get(self.request_tags))
+            if pairs:
+                ctx.update(tag_context("s3:RequestObjectTag/", pairs))
+                ctx["s3:RequestObjectTagKeys"] = [k for k, _ in pairs]
         return ctx
+
+
+def tag_pairs(tags: object) -> list[tuple[str, str]]:
+    """The (key, value) string pairs of a tag mapping or pair list (anything else: none;
+    the namespace rejects malformed tags after authorization)."""
+    if isinstance(tags, Mapping):
+        items: list[object] = list(tags.items())
+    elif isinstance(tags, list | tuple):
+        items = list(tags)
+    else:
+        return []
+    return [
+        (k, v)
+        for item in items
+        if isinstance(item, tuple) and len(item) == 2
+        for k, v in [item]
+        if isinstance(k, str) and isinstance(v, str)
+    ]
+
+
+def tag_context(prefix: str, pairs: Iterable[tuple[str, str]]) -> dict[str, object]:
+    """``prefix + key -> value`` condition keys. Condition keys compare case-insensitively,
+    tag keys do not: of keys differing only in case, the first stands."""
+    out: dict[str, object] = {}
+    seen: set[str] = set()
+    for key, value in pairs:
+        name = prefix + key
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            out[name] = value
+    return out
 
 
 def _copy_source(params: Mapping[str, Any]) -> str:
@@ -107,7 +155,11 @@ class Operation:
 
 _LIST_BUCKET = Permission("s3:ListBucket", BUCKET)
 _GET = Permission(
-    "s3:GetObject", OBJECT, versioned_action="s3:GetObjectVersion", version_param="version_id"
+    "s3:GetObject",
+    OBJECT,
+    versioned_action="s3:GetObjectVersion",
+    version_param="version_id",
+    existing_tags=True,
 )
 # Reading the source of a copy (CopyObject, UploadPartCopy).
 _GET_SOURCE = Permission(
@@ -117,7 +169,34 @@ _GET_SOURCE = Permission(
     bucket_param="src_bucket",
     key_param="src_key",
     version_param="src_version_id",
+    existing_tags=True,
 )
+# Writing an object that may carry tags (PutObject, CreateMultipartUpload, CopyObject):
+# s3:PutObject, and s3:PutObjectTagging as well when the request sets tags.
+_PUT_TAGGED = (
+    Permission("s3:PutObject", OBJECT, request_tags="tagging"),
+    Permission("s3:PutObjectTagging", OBJECT, request_tags="tagging", only_with="tagging"),
+)
+
+
+def _tagging(name: str, verb: str, *, request_tags: str | None = None) -> Operation:
+    """Put/Get/DeleteObjectTagging: s3:<Name>, or s3:<Verb>ObjectVersionTagging for a version."""
+    return Operation(
+        name,
+        f"{verb.lower()}_object_tagging",
+        (
+            Permission(
+                f"s3:{name}",
+                OBJECT,
+                versioned_action=f"s3:{verb}ObjectVersionTagging",
+                version_param="version_id",
+                request_tags=request_tags,
+                existing_tags=True,
+            ),
+        ),
+        not_found_requires=_LIST_BUCKET if verb == "Get" else None,
+    )
+
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -146,7 +225,7 @@ OPERATIONS: dict[str, Operation] = {
             "get_bucket_versioning",
             (Permission("s3:GetBucketVersioning", BUCKET),),
         ),
-        Operation("PutObject", "put_object", (Permission("s3:PutObject", OBJECT),)),
+        Operation("PutObject", "put_object", _PUT_TAGGED),
         Operation("GetObject", "get_object", (_GET,), not_found_requires=_LIST_BUCKET),
         Operation("HeadObject", "head_object", (_GET,), not_found_requires=_LIST_BUCKET),
         Operation(
@@ -193,14 +272,15 @@ OPERATIONS: dict[str, Operation] = {
                         ("s3:x-amz-copy-source", "copy_source"),
                         ("s3:x-amz-metadata-directive", "metadata_directive"),
                     ),
+                    request_tags="tagging",
                 ),
+                _PUT_TAGGED[1],
             ),
         ),
-        Operation(
-            "CreateMultipartUpload",
-            "create_multipart_upload",
-            (Permission("s3:PutObject", OBJECT),),
-        ),
+        Operation("CreateMultipartUpload", "create_multipart_upload", _PUT_TAGGED),
+        _tagging("PutObjectTagging", "Put", request_tags="tags"),
+        _tagging("GetObjectTagging", "Get"),
+        _tagging("DeleteObjectTagging", "Delete"),
         Operation("UploadPart", "upload_part", (Permission("s3:PutObject", OBJECT),)),
         Operation(
             "UploadPartCopy",

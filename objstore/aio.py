@@ -30,6 +30,7 @@ from objstore.body import ObjectBody
 from objstore.client import Client
 from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
+from objstore.ns.integrity import Supplied
 from objstore.ns.ranges import RangeSpec
 from objstore.store import Store
 from objstore.types import (
@@ -111,9 +112,19 @@ class AsyncClient:
         if_match: str | None = None,
         if_none_match: str | None = None,
         content_length: int | None = None,
+        tagging: Mapping[str, str] | str | None = None,
+        checksum_algorithm: str | None = None,
+        checksums: Supplied = None,
+        content_md5: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | str | None = None,
     ) -> PutObjectResult:
         """As :meth:`Client.put_object`; ``body`` may also be an async iterable of
-        bytes or an ``aiofiles`` file, streamed from the loop to the worker thread."""
+        bytes or an ``aiofiles`` file, streamed from the loop to the worker thread.
+        A ``checksums`` callable runs on that thread once the body has ended."""
         result: PutObjectResult = await self._upload(
             "put_object",
             body,
@@ -124,6 +135,15 @@ class AsyncClient:
             if_match=if_match,
             if_none_match=if_none_match,
             content_length=content_length,
+            tagging=tagging,
+            checksum_algorithm=checksum_algorithm,
+            checksums=checksums,
+            content_md5=content_md5,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            content_language=content_language,
+            expires=expires,
         )
         return result
 
@@ -144,6 +164,7 @@ class AsyncClient:
         if_none_match: str | None = None,
         if_modified_since: datetime | None = None,
         if_unmodified_since: datetime | None = None,
+        checksum_mode: bool = False,
     ) -> AsyncObjectBody:
         body: ObjectBody = await self._run(
             "get_object",
@@ -155,13 +176,21 @@ class AsyncClient:
             if_none_match=if_none_match,
             if_modified_since=if_modified_since,
             if_unmodified_since=if_unmodified_since,
+            checksum_mode=checksum_mode,
         )
         return AsyncObjectBody(body)
 
     async def head_object(
-        self, bucket: str, key: str, *, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        checksum_mode: bool = False,
     ) -> ObjectInfo:
-        result: ObjectInfo = await self._run("head_object", bucket, key, version_id=version_id)
+        result: ObjectInfo = await self._run(
+            "head_object", bucket, key, version_id=version_id, checksum_mode=checksum_mode
+        )
         return result
 
     async def delete_object(
@@ -193,6 +222,13 @@ class AsyncClient:
         content_type: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        tagging_directive: str = "COPY",
+        tagging: Mapping[str, str] | str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | str | None = None,
     ) -> PutObjectResult:
         result: PutObjectResult = await self._run(
             "copy_object",
@@ -206,6 +242,42 @@ class AsyncClient:
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
+            tagging_directive=tagging_directive,
+            tagging=tagging,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            content_language=content_language,
+            expires=expires,
+        )
+        return result
+
+    async def put_object_tagging(
+        self,
+        bucket: str,
+        key: str,
+        tags: Mapping[str, str] | str,
+        *,
+        version_id: str | None = None,
+    ) -> str | None:
+        result: str | None = await self._run(
+            "put_object_tagging", bucket, key, tags, version_id=version_id
+        )
+        return result
+
+    async def get_object_tagging(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> dict[str, str]:
+        result: dict[str, str] = await self._run(
+            "get_object_tagging", bucket, key, version_id=version_id
+        )
+        return result
+
+    async def delete_object_tagging(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> str | None:
+        result: str | None = await self._run(
+            "delete_object_tagging", bucket, key, version_id=version_id
         )
         return result
 
@@ -216,9 +288,29 @@ class AsyncClient:
         *,
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        checksum_algorithm: str | None = None,
+        checksum_type: str | None = None,
+        tagging: Mapping[str, str] | str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | str | None = None,
     ) -> str:
         result: str = await self._run(
-            "create_multipart_upload", bucket, key, metadata=metadata, content_type=content_type
+            "create_multipart_upload",
+            bucket,
+            key,
+            metadata=metadata,
+            content_type=content_type,
+            checksum_algorithm=checksum_algorithm,
+            checksum_type=checksum_type,
+            tagging=tagging,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            content_language=content_language,
+            expires=expires,
         )
         return result
 
@@ -231,6 +323,9 @@ class AsyncClient:
         body: object,
         *,
         content_length: int | None = None,
+        checksum_algorithm: str | None = None,
+        checksums: Supplied = None,
+        content_md5: str | None = None,
     ) -> UploadPartResult:
         """As :meth:`Client.upload_part`; ``body`` as in :meth:`put_object`."""
         result: UploadPartResult = await self._upload(
@@ -241,6 +336,9 @@ class AsyncClient:
             upload_id,
             part_number,
             content_length=content_length,
+            checksum_algorithm=checksum_algorithm,
+            checksums=checksums,
+            content_md5=content_md5,
         )
         return result
 
@@ -278,6 +376,7 @@ class AsyncClient:
         *,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        checksums: Mapping[str, str] | None = None,
     ) -> PutObjectResult:
         result: PutObjectResult = await self._run(
             "complete_multipart_upload",
@@ -287,6 +386,7 @@ class AsyncClient:
             _listed(parts),
             if_match=if_match,
             if_none_match=if_none_match,
+            checksums=checksums,
         )
         return result
 

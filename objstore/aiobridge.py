@@ -76,19 +76,7 @@ class AsyncObjectBody:
     def __init__(self, body: ObjectBody) -> None:
         self._body = body
         self._it = iter(body)
-        for name in (
-            "bucket",
-            "key",
-            "version_id",
-            "size",
-            "object_size",
-            "content_range",
-            "etag",
-            "last_modified",
-            "content_type",
-            "metadata",
-            "checksum",
-        ):
+        for name in ObjectBody.ATTRIBUTES:
             setattr(self, name, getattr(body, name))
 
     async def read(self, n: int = -1) -> bytes:

@@ -16,6 +16,30 @@ class ObjectBody:
     Reading may raise :class:`objstore.errors.DataCorruption`.
     """
 
+    # Every descriptive attribute (what AsyncObjectBody copies).
+    ATTRIBUTES = (
+        "bucket",
+        "key",
+        "version_id",
+        "size",
+        "object_size",
+        "content_range",
+        "etag",
+        "last_modified",
+        "content_type",
+        "metadata",
+        "checksum",
+        "checksums",
+        "checksum_type",
+        "cache_control",
+        "content_disposition",
+        "content_encoding",
+        "content_language",
+        "expires",
+        "tag_count",
+        "parts_count",
+    )
+
     def __init__(
         self,
         pieces: Iterator[bytes],
@@ -31,6 +55,15 @@ class ObjectBody:
         content_type: str | None,
         metadata: dict[str, str],
         checksum: str,
+        checksums: dict[str, str] | None = None,
+        checksum_type: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: str | None = None,
+        tag_count: int = 0,
+        parts_count: int = 0,
     ) -> None:
         self._pieces = pieces
         # Unread tail of the current piece: (piece, offset), so small reads
@@ -49,6 +82,15 @@ class ObjectBody:
         self.content_type = content_type
         self.metadata = metadata
         self.checksum = checksum
+        self.checksums = checksums or {}
+        self.checksum_type = checksum_type
+        self.cache_control = cache_control
+        self.content_disposition = content_disposition
+        self.content_encoding = content_encoding
+        self.content_language = content_language
+        self.expires = expires
+        self.tag_count = tag_count
+        self.parts_count = parts_count
 
     def _take_buffered(self) -> bytes:
         out = self._buf[self._pos :] if self._pos else self._buf

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from objstore import transfer
 from objstore.authz import Identity
 from objstore.body import ObjectBody
+from objstore.client_multipart import MultipartCalls, copy_metadata
 from objstore.errors import InvalidArgument
 from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
-from objstore.ns import uploads
+from objstore.ns import tags as tag_rules
+from objstore.ns.integrity import Supplied
 from objstore.ns.ranges import RangeSpec
 from objstore.types import (
     BucketInfo,
@@ -28,10 +30,7 @@ from objstore.types import (
     ListObjectsResult,
     ListVersionsResult,
     ObjectInfo,
-    PartInfo,
     PutObjectResult,
-    UploadInfo,
-    UploadPartResult,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ MAX_DELETE_KEYS = 1000
 MAX_BATCH_PUT = 10_000
 
 
-class Client:
+class Client(MultipartCalls):
     """Storage operations performed as one identity."""
 
     def __init__(self, engine: Engine, identity: Identity) -> None:
@@ -125,26 +124,56 @@ class Client:
         if_match: str | None = None,
         if_none_match: str | None = None,
         content_length: int | None = None,
+        tagging: Mapping[str, str] | str | None = None,
+        checksum_algorithm: str | None = None,
+        checksums: Supplied = None,
+        content_md5: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | str | None = None,
     ) -> PutObjectResult:
         """Store ``body`` (bytes-like, a binary file, or an iterable of bytes-like pieces).
 
         The body is streamed, never held whole. Acknowledged only once durable.
+        ``tagging``: the object's tags (a mapping, ``(key, value)`` pairs, or
+        S3's ``"k1=v1&k2=v2"``); setting them is also authorized as
+        ``s3:PutObjectTagging``. ``checksum_algorithm`` ("CRC32", "CRC32C",
+        "CRC64NVME", "SHA1", "SHA256") is computed while the body streams in and
+        stored; ``checksums`` (``{algorithm: base64}``, or a callable returning
+        it once the body has ended, for HTTP trailers) and ``content_md5``
+        (base64) are verified before the commit. The system headers
+        (``cache_control`` ... ``expires``) are stored and returned as S3 does.
+
         Raises NoSuchBucket, KeyTooLongError, MetadataTooLarge, EntityTooLarge
         (over the single-PUT limit, checked up front from ``content_length``),
         IncompleteBody (the body disagrees with ``content_length``),
         PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``),
-        ConditionalRequestConflict (a concurrent write won), InvalidArgument.
+        ConditionalRequestConflict (a concurrent write won), InvalidArgument,
+        InvalidTag / BadRequest (tags), BadDigest (a checksum or Content-MD5
+        mismatch: nothing is stored), InvalidDigest (malformed Content-MD5),
+        InvalidRequest (malformed checksum value or algorithm).
         """
         result: PutObjectResult = self._call(
             "PutObject",
             bucket=bucket,
             key=key,
             body=body,
-            metadata=_metadata(metadata),
+            metadata=copy_metadata(metadata),
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
             content_length=content_length,
+            tagging=tag_rules.normalize(tagging),
+            checksum_algorithm=checksum_algorithm,
+            checksums=checksums,
+            content_md5=content_md5,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            content_language=content_language,
+            expires=expires,
         )
         return result
 
@@ -182,11 +211,14 @@ class Client:
         if_none_match: str | None = None,
         if_modified_since: datetime | None = None,
         if_unmodified_since: datetime | None = None,
+        checksum_mode: bool = False,
     ) -> ObjectBody:
         """Open an object (or a byte range of it) for streaming.
 
         ``range`` is ``(first, last)`` inclusive or ``"bytes=a-b"``,
-        ``"bytes=a-"``, ``"bytes=-n"``. Raises NoSuchBucket, NoSuchKey (with
+        ``"bytes=a-"``, ``"bytes=-n"``. With ``checksum_mode`` the body carries
+        the object's stored S3 checksum (``checksums``; never for a range).
+        Raises NoSuchBucket, NoSuchKey (with
         ``.delete_marker``), NoSuchVersion, MethodNotAllowed (a delete marker's
         version id), InvalidRange, PreconditionFailed, NotModified, and while
         reading DataCorruption.
@@ -201,12 +233,27 @@ class Client:
             if_none_match=if_none_match,
             if_modified_since=if_modified_since,
             if_unmodified_since=if_unmodified_since,
+            checksum_mode=checksum_mode,
         )
         return result
 
-    def head_object(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
-        """An object's attributes. Raises as :meth:`get_object` (no range, no body)."""
-        result: ObjectInfo = self._call("HeadObject", bucket=bucket, key=key, version_id=version_id)
+    def head_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        checksum_mode: bool = False,
+    ) -> ObjectInfo:
+        """An object's attributes (its S3 checksum with ``checksum_mode``). Raises as
+        :meth:`get_object` (no range, no body)."""
+        result: ObjectInfo = self._call(
+            "HeadObject",
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            checksum_mode=checksum_mode,
+        )
         return result
 
     def delete_object(
@@ -250,12 +297,22 @@ class Client:
         content_type: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        tagging_directive: str = "COPY",
+        tagging: Mapping[str, str] | str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | str | None = None,
     ) -> PutObjectResult:
         """Copy an object without moving its bytes (they are shared).
 
+        The copy keeps the source's checksums; its metadata, content type and
+        system headers with ``metadata_directive="COPY"`` (else the ones
+        given), its tags with ``tagging_directive="COPY"`` (else ``tagging``).
         Raises the source's NoSuchBucket / NoSuchKey / NoSuchVersion,
         InvalidRequest (copy onto itself unchanged, source a delete marker,
-        source over 5 GB), PreconditionFailed, InvalidArgument.
+        source over 5 GB), PreconditionFailed, InvalidArgument, InvalidTag.
         """
         result: PutObjectResult = self._call(
             "CopyObject",
@@ -265,184 +322,58 @@ class Client:
             key=key,
             src_version_id=src_version_id,
             metadata_directive=metadata_directive,
-            metadata=_metadata(metadata),
+            metadata=copy_metadata(metadata),
             content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
+            tagging_directive=tagging_directive,
+            tagging=tag_rules.normalize(tagging),
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            content_language=content_language,
+            expires=expires,
         )
         return result
 
-    # -------------------------------------------------------------- multipart
-
-    def create_multipart_upload(
+    def put_object_tagging(
         self,
         bucket: str,
         key: str,
+        tags: Mapping[str, str] | str,
         *,
-        metadata: Mapping[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> str:
-        """Start a multipart upload; returns its upload id.
-
-        Metadata and content type are those of the object completion makes.
-        Raises NoSuchBucket, KeyTooLongError, MetadataTooLarge, InvalidArgument.
+        version_id: str | None = None,
+    ) -> str | None:
+        """Replace the tags of an object (or one version); returns the version id
+        (None in a never-versioned bucket). Raises NoSuchBucket, NoSuchKey,
+        NoSuchVersion, MethodNotAllowed (a delete marker), InvalidTag, BadRequest
+        (over 10 tags), InvalidArgument.
         """
-        result: str = self._call(
-            "CreateMultipartUpload",
+        result: str | None = self._call(
+            "PutObjectTagging",
             bucket=bucket,
             key=key,
-            metadata=_metadata(metadata),
-            content_type=content_type,
+            tags=tag_rules.normalize(tags),
+            version_id=version_id,
         )
         return result
 
-    def upload_part(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        part_number: int,
-        body: object,
-        *,
-        content_length: int | None = None,
-    ) -> UploadPartResult:
-        """Store part ``part_number`` (1-10,000) of an upload; a part uploaded again
-        under the same number replaces the earlier one. Parts may arrive in any
-        order, from any number of threads and processes at once.
-
-        ``body`` is anything :meth:`put_object` accepts. Sizes are checked at
-        completion (5 MiB minimum but for the last part). Raises NoSuchBucket,
-        NoSuchUpload, InvalidArgument (part number), EntityTooLarge (over
-        5 GiB), IncompleteBody.
-        """
-        result: UploadPartResult = self._call(
-            "UploadPart",
-            bucket=bucket,
-            key=key,
-            upload_id=upload_id,
-            part_number=part_number,
-            body=body,
-            content_length=content_length,
+    def get_object_tagging(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> dict[str, str]:
+        """The tags of an object (or one version). Raises as :meth:`put_object_tagging`."""
+        result: dict[str, str] = self._call(
+            "GetObjectTagging", bucket=bucket, key=key, version_id=version_id
         )
         return result
 
-    def upload_part_copy(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        part_number: int,
-        src_bucket: str,
-        src_key: str,
-        *,
-        src_version_id: str | None = None,
-        src_range: tuple[int, int] | str | None = None,
-    ) -> UploadPartResult:
-        """Make a part of an existing object, or of its bytes ``src_range``
-        (``(first, last)`` inclusive or ``"bytes=first-last"``), sharing its bytes.
-
-        No chunk is copied: the part references the source's stored body. A
-        whole single-part source takes its MD5 ETag from the source; a range
-        (or a multipart source) is read once to compute the part's MD5.
-        Raises NoSuchBucket, NoSuchUpload, the source's NoSuchKey /
-        NoSuchVersion, InvalidRequest (a delete marker, or over 5 GiB),
-        InvalidArgument, InvalidRange.
-        """
-        result: UploadPartResult = self._call(
-            "UploadPartCopy",
-            bucket=bucket,
-            key=key,
-            upload_id=upload_id,
-            part_number=part_number,
-            src_bucket=src_bucket,
-            src_key=src_key,
-            src_version_id=src_version_id,
-            src_range=src_range,
-        )
-        return result
-
-    def complete_multipart_upload(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        parts: Iterable[tuple[int, str] | UploadPartResult | Mapping[str, Any]],
-        *,
-        if_match: str | None = None,
-        if_none_match: str | None = None,
-    ) -> PutObjectResult:
-        """Join the listed parts into the object, atomically, without copying bytes.
-
-        ``parts`` are ``(part_number, etag)`` pairs, UploadPartResult objects
-        or ``{"PartNumber": n, "ETag": e}``, in ascending order. The ETag is
-        S3's: MD5 of the part MD5s, then ``-N``. Versioning applies as for a
-        PUT. Raises NoSuchBucket, NoSuchUpload, InvalidPartOrder, InvalidPart,
-        EntityTooSmall, EntityTooLarge, InvalidRequest (no parts),
-        PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``),
-        InvalidArgument.
-        """
-        listed = uploads.normalize_parts(parts)
-        result: PutObjectResult = self._call(
-            "CompleteMultipartUpload",
-            bucket=bucket,
-            key=key,
-            upload_id=upload_id,
-            parts=listed,
-            if_match=if_match,
-            if_none_match=if_none_match,
-        )
-        return result
-
-    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        """Discard an upload and every part stored for it.
-
-        Raises NoSuchBucket, NoSuchUpload.
-        """
-        self._call("AbortMultipartUpload", bucket=bucket, key=key, upload_id=upload_id)
-
-    def list_parts(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        *,
-        max_parts: int = 1000,
-        part_number_marker: int = 0,
-    ) -> list[PartInfo]:
-        """Up to ``max_parts`` (at most 1000) parts numbered above the marker.
-
-        Raises NoSuchBucket, NoSuchUpload, InvalidArgument.
-        """
-        result: list[PartInfo] = self._call(
-            "ListParts",
-            bucket=bucket,
-            key=key,
-            upload_id=upload_id,
-            max_parts=max_parts,
-            part_number_marker=part_number_marker,
-        )
-        return result
-
-    def list_multipart_uploads(
-        self,
-        bucket: str,
-        *,
-        prefix: str = "",
-        key_marker: str | None = None,
-        upload_id_marker: str | None = None,
-        max_uploads: int = 1000,
-    ) -> list[UploadInfo]:
-        """Uploads in progress, by key then initiation time, after the markers.
-
-        Raises NoSuchBucket, InvalidArgument.
-        """
-        result: list[UploadInfo] = self._call(
-            "ListMultipartUploads",
-            bucket=bucket,
-            prefix=prefix,
-            key_marker=key_marker,
-            upload_id_marker=upload_id_marker,
-            max_uploads=max_uploads,
+    def delete_object_tagging(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> str | None:
+        """Remove every tag of an object (or one version); returns the version id.
+        Raises as :meth:`put_object_tagging`."""
+        result: str | None = self._call(
+            "DeleteObjectTagging", bucket=bucket, key=key, version_id=version_id
         )
         return result
 
@@ -580,9 +511,3 @@ def _delete_items(
         if len(items) > MAX_DELETE_KEYS:
             raise InvalidArgument(f"at most {MAX_DELETE_KEYS} keys per delete_objects call")
     return items
-
-
-def _metadata(metadata: object) -> object:
-    """A private copy of a metadata mapping; anything else is passed on for the
-    namespace to reject as InvalidArgument (``dict()`` would raise raw errors)."""
-    return dict(metadata) if isinstance(metadata, Mapping) else metadata

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from objstore.actions import IAM_RESOURCES, OPERATIONS, Operation, Permission
+from objstore.actions import IAM_RESOURCES, OPERATIONS, Operation, Permission, tag_context
 from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
 from objstore.errors import (
     AccessDenied,
@@ -112,11 +112,20 @@ class Engine:
                 owner = owners[bucket]
             else:
                 owner = owners[bucket] = self.ns.bucket_owner(bucket)
+        context = perm.context_for(params)
+        if perm.existing_tags:
+            # Declared by the permission: the stored object's tags, read before deciding.
+            stored = self.ns.object_tags(
+                params[perm.bucket_param],
+                params[perm.key_param],
+                params.get(perm.version_param) if perm.version_param else None,
+            )
+            context.update(tag_context("s3:ExistingObjectTag/", stored.items()))
         return AuthorizationRequest(
             principal=caller,
             action=perm.action_for(params),
             resource=resource,
-            context=perm.context_for(params),
+            context=context,
             operation=op.name,
             resource_account=owner,
         )
@@ -154,6 +163,8 @@ class Engine:
             if op.per_item:
                 return self._call_items(caller, op, params, resources, actions)
             for perm in op.permissions:
+                if not perm.applies(params):
+                    continue
                 req = self._request(caller, op, perm, params)
                 resources.append(req.resource)
                 actions.append(req.action)

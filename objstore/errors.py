@@ -18,7 +18,8 @@ catching I/O failures::
     │   │   ├── LimitExceeded, EntityTemporarilyUnmodifiable
     │   ├── BadRequest (ValueError)      400
     │   │   ├── InvalidBucketName, KeyTooLongError, MetadataTooLarge,
-    │   │   ├── EntityTooLarge, EntityTooSmall, IncompleteBody, BadDigest,
+    │   │   ├── EntityTooLarge, EntityTooSmall, IncompleteBody, BadDigest, InvalidDigest,
+    │   │   ├── InvalidTag,
     │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
     │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError, MalformedXML,
     │   │   ├── InvalidURI, InvalidLocationConstraint,
@@ -203,6 +204,14 @@ class IncompleteBody(BadRequest):
 
 class BadDigest(BadRequest):
     """The body does not match the digest the caller supplied."""
+
+
+class InvalidDigest(BadRequest):
+    """The Content-MD5 supplied is not the base64 of 16 bytes."""
+
+
+class InvalidTag(BadRequest):
+    """An object tag is invalid (key or value too long, bad characters, key repeated)."""
 
 
 class InvalidPart(BadRequest):

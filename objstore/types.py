@@ -22,6 +22,9 @@ class PutObjectResult:
     version_id: str | None
     size: int
     checksum: str = ""
+    # S3's additional checksum stored with the object (algorithm -> base64), and its type.
+    checksums: dict[str, str] = field(default_factory=dict)
+    checksum_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,16 @@ class ObjectInfo:
     content_type: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     checksum: str = ""
+    # S3's additional checksums (algorithm -> base64): only with ``checksum_mode=True``.
+    checksums: dict[str, str] = field(default_factory=dict)
+    checksum_type: str | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    content_language: str | None = None
+    expires: str | None = None  # as stored: the HTTP date (or text) given at upload
+    tag_count: int = 0
+    parts_count: int = 0  # parts of a multipart object; 0 for a single PUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,7 @@ class UploadPartResult:
     part_number: int
     etag: str
     size: int
+    checksums: dict[str, str] = field(default_factory=dict)  # the part's, algorithm -> base64
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +157,7 @@ class PartInfo:
     etag: str
     size: int
     last_modified: datetime
+    checksums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

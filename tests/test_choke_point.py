@@ -49,6 +49,7 @@ PARAM_VALUES: dict[str, Callable[[], Any]] = {
     "src_bucket": lambda: BUCKET,
     "src_key": lambda: OBJ,
     "policy": lambda: BUCKET_POLICY,
+    "tags": lambda: {"colour": "red"},
 }
 # Where the generic values would not succeed.
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -97,7 +98,7 @@ def populate(store: objstore.Store) -> None:
     root.create_bucket(BUCKET)
     root.put_bucket_policy(BUCKET, BUCKET_POLICY)
     root.create_bucket(EMPTY_BUCKET)
-    root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"})
+    root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"}, tagging={"t": "1"})
     root.put_object(BUCKET, "other", b"x" * 200_000)
     UPLOAD["id"] = root.create_multipart_upload(BUCKET, OBJ)
     UPLOAD["part"] = root.upload_part(BUCKET, OBJ, UPLOAD["id"], 1, b"part one")
@@ -122,7 +123,8 @@ def snapshot(store: objstore.Store) -> Snapshot:
             info = ns.head_object(b.name, v.key, version_id=v.version_id)
             with ns.get_object(b.name, v.key, version_id=v.version_id) as body:
                 data = body.read()
-            out.append((v.key, v.version_id, v.is_latest, v.etag, info.metadata, data))
+            tags = ns.get_object_tagging(b.name, v.key, version_id=v.version_id)
+            out.append((v.key, v.version_id, v.is_latest, v.etag, info.metadata, data, tags))
         for up in ns.list_multipart_uploads(b.name):
             parts = ns.list_parts(b.name, up.key, up.upload_id)
             out.append(("upload", up.key, up.upload_id, tuple(parts)))
@@ -230,7 +232,7 @@ def declared(op_name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
             item = {**args, **dict(zip(op.per_item, entry, strict=False))}
             out += [(p.action_for(item), p.resource_for(item)) for p in op.permissions]
         return out
-    return [(p.action_for(args), p.resource_for(args)) for p in op.permissions]
+    return [(p.action_for(args), p.resource_for(args)) for p in op.permissions if p.applies(args)]
 
 
 # Independent of the table: what S3 / IAM name for each operation.
@@ -262,6 +264,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "AbortMultipartUpload": [("s3:AbortMultipartUpload", OBJ_ARN)],
     "ListParts": [("s3:ListMultipartUploadParts", OBJ_ARN)],
     "ListMultipartUploads": [("s3:ListBucketMultipartUploads", BUCKET_ARN)],
+    "PutObjectTagging": [("s3:PutObjectTagging", OBJ_ARN)],
+    "GetObjectTagging": [("s3:GetObjectTagging", OBJ_ARN)],
+    "DeleteObjectTagging": [("s3:DeleteObjectTagging", OBJ_ARN)],
 }
 
 
@@ -292,13 +297,17 @@ def test_every_operation_states_its_actions_here() -> None:
     assert set(STORAGE) <= set(EXPECTED)
 
 
-def _asked(op_name: str, **extra: Any) -> list[objstore.AuthorizationRequest]:
+def _asked(
+    op_name: str, *, versions: bool = True, **extra: Any
+) -> list[objstore.AuthorizationRequest]:
     rec = Recording()
     with open_store(None, authorizer=rec) as s:
         populate(s)
-        s.root.put_bucket_versioning(BUCKET, "Enabled")
-        vid = s.root.put_object(BUCKET, OBJ, b"v2").version_id
-        s.root.put_object(BUCKET, OBJ, b"v3")
+        vid = None
+        if versions:
+            s.root.put_bucket_versioning(BUCKET, "Enabled")
+            vid = s.root.put_object(BUCKET, OBJ, b"v2").version_id
+            s.root.put_object(BUCKET, OBJ, b"v3")
         rec.requests.clear()
         extra = {k: (vid if v == "VID" else v) for k, v in extra.items()}
         invoke(s.root, op_name, **extra)
@@ -324,6 +333,52 @@ def test_version_specific_actions_and_context() -> None:
     assert dst.context["s3:x-amz-copy-source"].endswith(f"?versionId={src.context['s3:VersionId']}")
     (plain,) = _asked("GetObject")
     assert plain.action == "s3:GetObject" and "s3:VersionId" not in plain.context
+
+
+def test_version_specific_tagging_actions() -> None:
+    for op, action in (
+        ("PutObjectTagging", "s3:PutObjectVersionTagging"),
+        ("GetObjectTagging", "s3:GetObjectVersionTagging"),
+        ("DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),
+    ):
+        (req,) = _asked(op, version_id="VID")
+        assert req.action == action
+        assert req.context["s3:VersionId"]
+
+
+def test_writes_with_tags_also_ask_put_object_tagging() -> None:
+    tags = {"project": "x", "team": "y"}
+    for op, extra in (
+        ("PutObject", {}),
+        ("CreateMultipartUpload", {}),
+        ("CopyObject", {"tagging_directive": "REPLACE"}),
+    ):
+        asked = _asked(op, tagging=tags, **extra)
+        put, tagging = asked[-2:]
+        assert (put.action, tagging.action) == ("s3:PutObject", "s3:PutObjectTagging")
+        assert put.resource == tagging.resource
+        for r in (put, tagging):
+            assert r.context["s3:RequestObjectTag/project"] == "x"
+            assert sorted(r.context["s3:RequestObjectTagKeys"]) == ["project", "team"]
+    # Without tags: s3:PutObject alone.
+    assert [r.action for r in _asked("PutObject")] == ["s3:PutObject"]
+
+
+def test_reads_of_tagged_objects_supply_existing_tags() -> None:
+    for op in ("GetObject", "HeadObject", "GetObjectTagging", "DeleteObjectTagging"):
+        (req,) = _asked(op, versions=False)
+        assert req.context["s3:ExistingObjectTag/t"] == "1", op
+    (put_tags,) = _asked("PutObjectTagging", versions=False)
+    assert put_tags.context["s3:ExistingObjectTag/t"] == "1"
+    assert put_tags.context["s3:RequestObjectTag/colour"] == "red"
+    src, dst = _asked("CopyObject", versions=False)
+    assert src.context["s3:ExistingObjectTag/t"] == "1"
+    assert not any(k.startswith("s3:ExistingObjectTag/") for k in dst.context)
+    # The newest version has no tags: none are supplied for it.
+    (newest,) = _asked("GetObject")
+    assert not any(k.startswith("s3:ExistingObjectTag/") for k in newest.context)
+    (delete,) = _asked("DeleteObject", versions=False)
+    assert not any(k.startswith("s3:ExistingObjectTag/") for k in delete.context)
 
 
 def test_copy_and_list_supply_condition_keys() -> None:

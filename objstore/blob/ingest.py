@@ -10,8 +10,10 @@ versions.
 Ingest pipeline (one PUT): the body is cut into windows; in each window the
 chunker finds boundaries, every chunk is hashed with BLAKE3 and, unless a
 committed reference shows it is already stored, written by an I/O thread. MD5
-(for S3's ETag) runs in its own thread over the same windows, so it overlaps
-chunking and BLAKE3 instead of following them. Every ``batch_bytes`` the
+(for S3's ETag), the whole-body BLAKE3 and any requested S3 checksum
+(:mod:`objstore.checksums`: CRC32, CRC32C, CRC64NVME, SHA1, SHA256, or an MD5
+for Content-MD5) each run in a thread of their own over the same windows, so
+they overlap chunking instead of following it (no second pass). Every ``batch_bytes`` the
 written chunks are synced and their manifest entries committed as a *pending*
 data record, so a 5 TB upload never holds its manifest in memory; the last
 batch is committed inside the caller's namespace transaction, which makes the
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import blake3
 
-from objstore import keyspace
+from objstore import checksums, keyspace
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.gc import free_now
 from objstore.blob.leases import Ticket
@@ -81,6 +83,32 @@ class Ingested:
     finished: bool = False
     ticket: Ticket | None = None  # the writer's lease ticket, until commit or abandon
     written: dict[ChunkId, int] = field(default_factory=dict)  # chunks it wrote: length
+    # Requested extra digests: S3 checksum algorithm (or "MD5") -> binary digest.
+    checksums: dict[str, bytes] = field(default_factory=dict)
+
+
+MD5 = "MD5"  # an extra digest name: the body's MD5 when the ETag mode computes none
+
+
+def extra_hashers(algorithms: tuple[str, ...], have_md5: bool) -> dict[str, checksums.Hasher]:
+    """Hashers for the requested extra digests (an MD5 the ETag already computes is reused)."""
+    out: dict[str, checksums.Hasher] = {}
+    for alg in algorithms:
+        if alg == MD5:
+            if not have_md5:
+                out[alg] = hashlib.md5()
+        else:
+            out[alg] = checksums.new(alg)
+    return out
+
+
+def extra_digests(
+    hashers: dict[str, checksums.Hasher], algorithms: tuple[str, ...], md5: bytes | None
+) -> dict[str, bytes]:
+    out = {alg: h.digest() for alg, h in hashers.items()}
+    if MD5 in algorithms and MD5 not in out and md5 is not None:
+        out[MD5] = md5
+    return out
 
 
 # How long a writer waits for a gc that is deleting an old copy of a chunk it
@@ -140,6 +168,7 @@ class IngestJob:
         limit: int,
         content_length: int | None,
         max_size: int,
+        algorithms: tuple[str, ...] = (),
     ) -> None:
         self.b = blobs
         self.windows = windows
@@ -152,11 +181,14 @@ class IngestJob:
         self.written: dict[ChunkId, int] = {}
         self.md5 = hashlib.md5() if blobs.settings.etag_mode == "md5" else None
         self.whole = blake3.blake3()
+        self.algorithms = algorithms
+        self.extras = extra_hashers(algorithms, self.md5 is not None)
         # Whole-stream hashes keep stream order, so each gets one thread of its
         # own: MD5 (the slowest step, ~0.6 GB/s) then runs beside everything
         # else. Bodies that fit one window hash inline (no threads to start).
-        self.hasher: ThreadPoolExecutor | None = None
-        self.b3_hasher: ThreadPoolExecutor | None = None
+        self.updates = [h.update for h in (self.md5, *self.extras.values()) if h is not None]
+        self.updates.append(self._hash_whole)
+        self.pools: list[ThreadPoolExecutor] = []
         self.hash_futures: dict[int, list[Future[None]]] = {}
         # Chunk tasks (hash + dedup check + write) by window buffer, and in stream order.
         self.write_futures: dict[int, list[Future[tuple[ChunkId, bool]]]] = {}
@@ -174,18 +206,19 @@ class IngestJob:
         if isinstance(windows, _StreamWindows):
             windows.on_reuse = self._wait_buffer
 
-    def _hashers(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
-        if self.hasher is None or self.b3_hasher is None:
-            self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-md5")
-            self.b3_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-b3")
-        return self.hasher, self.b3_hasher
+    def _hashers(self) -> list[ThreadPoolExecutor]:
+        if not self.pools:
+            self.pools = [
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-hash")
+                for _ in self.updates
+            ]
+        return self.pools
 
     def _stop_hashers(self) -> None:
-        for pool in (self.hasher, self.b3_hasher):
-            if pool is not None:
-                pool.shutdown(wait=True)
+        for pool in self.pools:
+            pool.shutdown(wait=True)
 
-    def _hash_whole(self, data: memoryview) -> None:
+    def _hash_whole(self, data: bytes | memoryview) -> None:
         self.whole.update(data)
 
     def _wait_buffer(self, index: int) -> None:
@@ -212,16 +245,13 @@ class IngestJob:
             new = window[hashed - pos :]
             index = getattr(self.windows, "buffer_index", 0)
             if len(new):
-                if final and self.hasher is None:
-                    if self.md5 is not None:
-                        self.md5.update(new)
-                    self.whole.update(new)
+                if final and not self.pools:
+                    for update in self.updates:
+                        update(new)
                 else:
-                    md5_pool, b3_pool = self._hashers()
                     futs = self.hash_futures.setdefault(index, [])
-                    if self.md5 is not None:
-                        futs.append(md5_pool.submit(self.md5.update, new))
-                    futs.append(b3_pool.submit(self._hash_whole, new))
+                    for pool, update in zip(self._hashers(), self.updates, strict=True):
+                        futs.append(pool.submit(update, new))
                 hashed = end
             start = 0
             tasks = self.write_futures.setdefault(index, [])
@@ -259,6 +289,9 @@ class IngestJob:
             has_pending_record=self.committed_batches,
             ticket=self.ticket,
             written=self.written,
+            checksums=extra_digests(
+                self.extras, self.algorithms, None if self.md5 is None else self.md5.digest()
+            ),
         )
 
     def _too_much(self, end: int) -> None:

@@ -32,7 +32,14 @@ from objstore import keyspace
 from objstore.blob.chunker import Chunker, make_chunker
 from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.gc import DEFAULT_BATCH, GcResult, collect
-from objstore.blob.ingest import Ingested, IngestJob, check_length, release_failed
+from objstore.blob.ingest import (
+    Ingested,
+    IngestJob,
+    check_length,
+    extra_digests,
+    extra_hashers,
+    release_failed,
+)
 from objstore.blob.leases import Leases
 from objstore.blob.reader import ReadAheadBudget, Reader
 from objstore.blob.records import (
@@ -136,11 +143,14 @@ class BlobStore:
         content_length: int | None,
         max_size: int,
         inline: bool = True,
+        algorithms: tuple[str, ...] = (),
     ) -> Ingested:
         """Store ``body``; the caller then commits or abandons the result.
 
         With ``inline=False`` even a small body becomes a data record (multipart
-        parts must be bodies a composite can reference).
+        parts must be bodies a composite can reference). ``algorithms``: extra
+        digests to compute on the way (S3 checksum names, or ``"MD5"``), in
+        ``Ingested.checksums``.
 
         Raises EntityTooLarge past ``max_size``, IncompleteBody / InvalidRequest
         when ``content_length`` disagrees with the body, InvalidArgument for a
@@ -159,11 +169,11 @@ class BlobStore:
             if inline and small:
                 data = bytes(first)
                 windows.close()
-                return self._ingest_inline(data, content_length, max_size)
+                return self._ingest_inline(data, content_length, max_size, algorithms)
         except BaseException:
             windows.close()
             raise
-        job = IngestJob(self, windows, limit, content_length, max_size)
+        job = IngestJob(self, windows, limit, content_length, max_size, algorithms)
         try:
             job.run(first)
         except BaseException:
@@ -173,13 +183,25 @@ class BlobStore:
 
     @contextmanager
     def stored(
-        self, body: object, *, content_length: int | None, max_size: int, inline: bool = True
+        self,
+        body: object,
+        *,
+        content_length: int | None,
+        max_size: int,
+        inline: bool = True,
+        algorithms: tuple[str, ...] = (),
     ) -> Iterator[Ingested]:
         """Ingest ``body``; the block must call :meth:`commit` inside its transaction.
 
         If the block raises (or never commits), everything stored is released.
         """
-        ing = self.ingest(body, content_length=content_length, max_size=max_size, inline=inline)
+        ing = self.ingest(
+            body,
+            content_length=content_length,
+            max_size=max_size,
+            inline=inline,
+            algorithms=algorithms,
+        )
         try:
             yield ing
         finally:
@@ -196,15 +218,21 @@ class BlobStore:
                 self.leases.leave(ing.ticket)
                 ing.ticket = None
 
-    def _ingest_inline(self, data: bytes, content_length: int | None, max_size: int) -> Ingested:
+    def _ingest_inline(
+        self, data: bytes, content_length: int | None, max_size: int, algorithms: tuple[str, ...]
+    ) -> Ingested:
         check_length(len(data), content_length, max_size)
         md5 = hashlib.md5(data).digest() if self.settings.etag_mode == "md5" else None
+        extras = extra_hashers(algorithms, md5 is not None)
+        for h in extras.values():
+            h.update(data)
         return Ingested(
             size=len(data),
             md5=md5,
             blake3=blake3.blake3(data).digest(),
             inline=data,
             data_id=None,
+            checksums=extra_digests(extras, algorithms, md5),
         )
 
     def commit(self, txn: WriteTxn, ing: Ingested) -> None:

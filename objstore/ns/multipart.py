@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
 from typing import Any
 
 import blake3
 
+from objstore import checksums as checksums_mod
 from objstore import keyspace
 from objstore.blob.compose import segments_in, write_composite
 from objstore.blob.store import BlobStore, DataGone
@@ -29,8 +31,9 @@ from objstore.errors import (
 )
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import prefix_end, scan_prefix
-from objstore.ns import conditional, keys, uploads, validation
+from objstore.ns import conditional, keys, tags, uploads, validation
 from objstore.ns.index import bucket_prefix, to_datetime
+from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts
 from objstore.ns.records import VersionRecord
 from objstore.ns.uploads import PartRecord, UploadRecord
@@ -105,12 +108,39 @@ class MultipartOps(ObjectOps):
         *,
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
+        checksum_algorithm: str | None = None,
+        checksum_type: str | None = None,
+        tagging: object = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: object = None,
     ) -> str:
         """Start an upload; returns its id. Raises NoSuchBucket, KeyTooLongError,
-        MetadataTooLarge, InvalidArgument."""
+        MetadataTooLarge, InvalidArgument, InvalidTag / BadRequest, InvalidRequest."""
         validation.check_key(key)
+        alg = (
+            None
+            if checksum_algorithm is None
+            else checksums_mod.check_algorithm(checksum_algorithm)
+        )
         record = UploadRecord(
-            key, validation.check_metadata(metadata), validation.check_content_type(content_type)
+            key,
+            validation.check_metadata(metadata),
+            validation.check_content_type(content_type),
+            tags=tags.check_tags(tagging),
+            headers=validation.check_headers(
+                {
+                    "cache_control": cache_control,
+                    "content_disposition": content_disposition,
+                    "content_encoding": content_encoding,
+                    "content_language": content_language,
+                    "expires": expires,
+                }
+            ),
+            checksum_algorithm=alg,
+            checksum_type=checksums_mod.check_type(alg, checksum_type),
         )
         ek = keys.encode_key(key)
         self.expire_uploads(bucket)
@@ -132,11 +162,15 @@ class MultipartOps(ObjectOps):
         body: object,
         *,
         content_length: int | None = None,
+        checksum_algorithm: str | None = None,
+        checksums: object = None,
+        content_md5: str | None = None,
     ) -> UploadPartResult:
         """Store one part (replacing an earlier one of the same number).
 
         Raises NoSuchBucket, NoSuchUpload, InvalidArgument (part number outside
-        1-10,000), EntityTooLarge (over 5 GiB), IncompleteBody.
+        1-10,000), EntityTooLarge (over 5 GiB), IncompleteBody, BadDigest,
+        InvalidDigest, InvalidRequest.
         """
         validation.check_key(key)
         number = uploads.check_part_number(part_number, self.limits.max_parts)
@@ -144,23 +178,32 @@ class MultipartOps(ObjectOps):
             raise InvalidArgument("content_length must be a non-negative integer")
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
-            self._upload(txn, bucket, key, upload_id)
+            _, up = self._upload(txn, bucket, key, upload_id)
+        check = integrity(
+            checksum_algorithm, checksums, content_md5, required=up.checksum_algorithm
+        )
         with self.blobs.stored(
-            body, content_length=content_length, max_size=self.limits.max_part_size, inline=False
+            body,
+            content_length=content_length,
+            max_size=self.limits.max_part_size,
+            inline=False,
+            algorithms=check.algorithms(),
         ) as ing:
             assert ing.data_id is not None
-            rec = PartRecord(ing.data_id, ing.size, 0, ing.md5, ing.blake3)
+            stored = check.verify(ing.checksums)  # a mismatch leaves the block: nothing kept
+            part_sum = next(((alg, ing.checksums[alg]) for alg in stored), None)
+            rec = PartRecord(ing.data_id, ing.size, 0, ing.md5, ing.blake3, part_sum)
 
             def commit(txn: WriteTxn) -> PartRecord:
                 self._bucket(txn, bucket)
                 uid, _ = self._upload(txn, bucket, key, upload_id)  # not aborted meanwhile
-                stamped = PartRecord(rec.data_id, rec.size, self.clock(), rec.md5, rec.blake3)
+                stamped = replace(rec, mtime_ns=self.clock())
                 self.blobs.commit(txn, ing)
                 self._set_part(txn, uid, number, stamped)
                 return stamped
 
             done = self.writer.run(commit)
-        return UploadPartResult(number, done.etag(), done.size)
+        return UploadPartResult(number, done.etag(), done.size, done.checksums())
 
     def upload_part_copy(
         self,
@@ -186,7 +229,7 @@ class MultipartOps(ObjectOps):
         for _attempt in range_attempts():
             with self.meta.begin() as txn:
                 self._bucket(txn, bucket)
-                self._upload(txn, bucket, key, upload_id)
+                _, up = self._upload(txn, bucket, key, upload_id)
                 self._bucket(txn, src_bucket)
                 src = self._copy_source(txn, src_bucket, src_key, src_version_id)
             first, length = uploads.copy_range(src_range, src.size)
@@ -198,12 +241,24 @@ class MultipartOps(ObjectOps):
                 data = (src.inline or b"")[first : first + length]
                 return self.upload_part(bucket, key, upload_id, number, data)
             whole = first == 0 and length == src.size
+            alg = up.checksum_algorithm
             digests = (
                 uploads.known_digests(src.etag, src.checksum, self._md5_mode()) if whole else None
             )
+            part_sum = None
+            if alg is not None:
+                # The source's own checksum of its whole bytes, if it has this one.
+                known = src.checksums.get(alg) if src.checksum_type == "FULL_OBJECT" else None
+                if whole and known is not None:
+                    part_sum = (alg, checksums_mod.decode(alg, known))
+                else:
+                    digests = None  # the range must be read for its checksum
             try:
                 if digests is None:
-                    digests = self._hash_range(src.data_id, first, length)
+                    md5, b3, extra = self._hash_range(src.data_id, first, length, alg)
+                    digests = (md5, b3)
+                    if alg is not None:
+                        part_sum = (alg, extra)
                 return self._commit_copy(
                     (bucket, key, upload_id, number),
                     (src_bucket, src_key, src_version_id),
@@ -211,6 +266,7 @@ class MultipartOps(ObjectOps):
                     first,
                     length,
                     digests,
+                    part_sum,
                 )
             except (_SourceMoved, DataGone):
                 continue  # the source was replaced or deleted meanwhile: resolve again
@@ -226,20 +282,30 @@ class MultipartOps(ObjectOps):
                 "the source of a copy may not be a delete marker", key=src_key
             ) from None
 
-    def _hash_range(self, data_id: bytes, first: int, length: int) -> tuple[bytes | None, bytes]:
-        """MD5 (in md5 mode) and BLAKE3 of a stored range: S3 gives a copied part
-        the MD5 of its bytes, which no metadata knows for a partial range."""
+    def _hash_range(
+        self, data_id: bytes, first: int, length: int, algorithm: str | None = None
+    ) -> tuple[bytes | None, bytes, bytes]:
+        """MD5 (in md5 mode), BLAKE3 and the upload's S3 checksum (b"" without one) of a
+        stored range: S3 gives a copied part the MD5 of its bytes, which no metadata
+        knows for a partial range."""
         md5 = hashlib.md5() if self._md5_mode() else None
         b3 = blake3.blake3()
+        extra = checksums_mod.new(algorithm) if algorithm is not None else None
         got = 0
         for piece in self.blobs.read(data_id, first, first + length - 1):
             if md5 is not None:
                 md5.update(piece)
+            if extra is not None:
+                extra.update(piece)
             b3.update(piece)
             got += len(piece)
         if got != length:
             raise DataCorruption(f"the copy source {data_id.hex()} ended after {got} bytes")
-        return (md5.digest() if md5 is not None else None), b3.digest()
+        return (
+            (md5.digest() if md5 is not None else None),
+            b3.digest(),
+            b"" if extra is None else extra.digest(),
+        )
 
     def _commit_copy(
         self,
@@ -249,6 +315,7 @@ class MultipartOps(ObjectOps):
         first: int,
         length: int,
         digests: tuple[bytes | None, bytes],
+        part_sum: tuple[str, bytes] | None = None,
     ) -> UploadPartResult:
         """Record the copied part: a reference to the whole source body, or a
         composite naming the range (metadata only, whatever the alignment)."""
@@ -270,12 +337,12 @@ class MultipartOps(ObjectOps):
             else:
                 part_id = os.urandom(16)
                 write_composite(txn, part_id, segments_in(txn, src_id, first, length))
-            rec = PartRecord(part_id, length, self.clock(), digests[0], digests[1])
+            rec = PartRecord(part_id, length, self.clock(), digests[0], digests[1], part_sum)
             self._set_part(txn, uid, number, rec)
             return rec
 
         done = self.writer.run(commit)
-        return UploadPartResult(number, done.etag(), done.size)
+        return UploadPartResult(number, done.etag(), done.size, done.checksums())
 
     def complete_multipart_upload(
         self,
@@ -286,15 +353,22 @@ class MultipartOps(ObjectOps):
         *,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        part_checksums: dict[int, dict[str, str]] | None = None,
+        checksums: object = None,
     ) -> PutObjectResult:
         """Join the listed parts into the object, atomically, touching no chunk.
 
         Raises NoSuchBucket, NoSuchUpload, InvalidPartOrder, InvalidPart,
-        EntityTooSmall, EntityTooLarge, InvalidRequest (no parts),
-        PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``).
+        EntityTooSmall, EntityTooLarge, InvalidRequest (no parts, a part
+        checksum missing), PreconditionFailed / NoSuchKey (``if_match``,
+        ``if_none_match="*"``), BadDigest (``checksums`` differ).
         """
         validation.check_key(key)
         listed = uploads.normalize_parts(parts)
+        if isinstance(checksums, dict):
+            # A COMPOSITE value is given with its "-N" suffix (base64 has no "-").
+            checksums = {k: str(v).split("-")[0] for k, v in checksums.items()}
+        expected = integrity(supplied=checksums).expected
         if len(listed) > self.limits.max_parts:
             raise InvalidArgument(f"at most {self.limits.max_parts} parts")
         ek = keys.encode_key(key)
@@ -320,6 +394,14 @@ class MultipartOps(ObjectOps):
                 min_part_size=self.limits.min_part_size,
                 max_object_size=self.limits.max_object_size,
             )
+            numbered = [(n, p) for (n, _), p in zip(listed, chosen, strict=True)]
+            uploads.check_part_checksums(numbered, part_checksums or {}, up)
+            whole_sum = uploads.object_checksum(chosen, up)
+            if expected:
+                computed = {
+                    a: checksums_mod.decode(a, v.split("-")[0]) for a, v in whole_sum.items()
+                }
+                checksums_mod.verify(computed, expected)
             data_id = os.urandom(16)
             segments = [s for p in chosen for s in segments_in(txn, p.data_id, 0, p.size)]
             try:
@@ -340,9 +422,13 @@ class MultipartOps(ObjectOps):
                 metadata=up.metadata,
                 data_id=data_id,
                 parts=len(chosen),
+                tags=up.tags,
+                headers=up.headers,
+                checksums=whole_sum,
+                checksum_type=up.checksum_type if whole_sum else None,
             )
             rec = self._add_version(txn, b, ek, body)
-            return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+            return self._put_result(b, rec)
 
         return self.writer.run(complete)
 
@@ -384,7 +470,15 @@ class MultipartOps(ObjectOps):
             for k, v in scan_prefix(txn, keyspace.PART + uid, start):
                 part = PartRecord.decode(v)
                 number = int.from_bytes(k[-2:], "big")
-                out.append(PartInfo(number, part.etag(), part.size, to_datetime(part.mtime_ns)))
+                out.append(
+                    PartInfo(
+                        number,
+                        part.etag(),
+                        part.size,
+                        to_datetime(part.mtime_ns),
+                        part.checksums(),
+                    )
+                )
                 if len(out) >= limit:
                     break
         return out

@@ -4,7 +4,8 @@ Every method is one S3 operation carried out in (at most) one write
 transaction; the pure rules live in :mod:`.versioning`, :mod:`.listing`,
 :mod:`.conditional`, :mod:`.ranges`, :mod:`.validation` and :mod:`.uploads`,
 the shared index helpers in :mod:`.index`, and the operations in
-:mod:`.buckets`, :mod:`.objects`, :mod:`.multipart` and :mod:`.lists`.
+:mod:`.buckets`, :mod:`.objects`, :mod:`.tagging`, :mod:`.multipart` and
+:mod:`.lists`.
 Nothing here knows who the caller is: the engine has already decided that.
 """
 
@@ -15,9 +16,10 @@ from objstore.ns.index import Limits
 from objstore.ns.lists import ListOps
 from objstore.ns.multipart import MultipartOps
 from objstore.ns.objects import ObjectOps, range_attempts
+from objstore.ns.tagging import TaggingOps
 
 __all__ = ["Limits", "Namespace", "range_attempts"]
 
 
-class Namespace(BucketOps, MultipartOps, ObjectOps, ListOps):
+class Namespace(BucketOps, MultipartOps, TaggingOps, ObjectOps, ListOps):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

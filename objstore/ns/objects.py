@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from objstore import cancel, keyspace
 from objstore.blob.store import DataGone, Ingested
@@ -22,8 +23,9 @@ from objstore.errors import (
     StoreClosed,
 )
 from objstore.meta.base import WriteTxn
-from objstore.ns import conditional, keys, stats, validation, versioning
+from objstore.ns import conditional, keys, stats, tags, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
+from objstore.ns.integrity import integrity
 from objstore.ns.ranges import RangeSpec, resolve_range
 from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.types import (
@@ -51,6 +53,15 @@ class ObjectOps(Index):
         if_match: str | None = None,
         if_none_match: str | None = None,
         content_length: int | None = None,
+        tagging: object = None,
+        checksum_algorithm: str | None = None,
+        checksums: object = None,
+        content_md5: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: object = None,
     ) -> PutObjectResult:
         """Store an object. See :meth:`objstore.client.Client.put_object` for the errors."""
         validation.check_key(key)
@@ -58,6 +69,19 @@ class ObjectOps(Index):
         ctype = validation.check_content_type(content_type)
         if content_length is not None and (type(content_length) is not int or content_length < 0):
             raise InvalidArgument("content_length must be a non-negative integer")
+        extra: dict[str, Any] = {
+            "tags": tags.check_tags(tagging),
+            "headers": validation.check_headers(
+                {
+                    "cache_control": cache_control,
+                    "content_disposition": content_disposition,
+                    "content_encoding": content_encoding,
+                    "content_language": content_language,
+                    "expires": expires,
+                }
+            ),
+        }
+        check = integrity(checksum_algorithm, checksums, content_md5)
         ek = keys.encode_key(key)
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
@@ -68,9 +92,14 @@ class ObjectOps(Index):
                     if_none_match=if_none_match,
                 )
         max_size = min(self.limits.max_put_size, self.limits.max_object_size)
-        with self.blobs.stored(body, content_length=content_length, max_size=max_size) as ing:
+        with self.blobs.stored(
+            body, content_length=content_length, max_size=max_size, algorithms=check.algorithms()
+        ) as ing:
+            stored = check.verify(ing.checksums)  # a mismatch leaves the block: nothing kept
+            if stored:
+                extra.update(checksums=stored, checksum_type="FULL_OBJECT")
             return self._commit_object(
-                bucket, key, ek, ing, meta, ctype, if_match, if_none_match, parts=0
+                bucket, key, ek, ing, meta, ctype, if_match, if_none_match, parts=0, extra=extra
             )
 
     def put_objects(
@@ -98,9 +127,7 @@ class ObjectOps(Index):
                 b = self._bucket(txn, bucket)
                 for key, ek, ing in staged:
                     rec = self._write_version(txn, bucket, b, key, ek, ing, {}, None, parts=0)
-                    results.append(
-                        PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
-                    )
+                    results.append(self._put_result(b, rec))
             return results
 
     def _write_version(
@@ -116,6 +143,7 @@ class ObjectOps(Index):
         *,
         parts: int,
         etag: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> VersionRecord:
         body = VersionRecord(
             key=key,
@@ -130,10 +158,21 @@ class ObjectOps(Index):
             inline=ing.inline,
             data_id=ing.data_id,
             parts=parts,
+            **(extra or {}),
         )
         rec = self._add_version(txn, b, ek, body)
         self.blobs.commit(txn, ing)
         return rec
+
+    def _put_result(self, b: BucketRecord, rec: VersionRecord) -> PutObjectResult:
+        return PutObjectResult(
+            rec.etag,
+            self._public_vid(b, rec),
+            rec.size,
+            rec.checksum,
+            checksums=dict(rec.checksums),
+            checksum_type=rec.checksum_type,
+        )
 
     def _add_version(
         self, txn: WriteTxn, b: BucketRecord, ek: bytes, body: VersionRecord
@@ -172,6 +211,7 @@ class ObjectOps(Index):
         *,
         parts: int,
         etag: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> PutObjectResult:
         def commit(txn: WriteTxn) -> PutObjectResult:
             b = self._bucket(txn, bucket)
@@ -189,22 +229,32 @@ class ObjectOps(Index):
                     ) from exc
             # The body becomes live last: nothing after it may fail.
             rec = self._write_version(
-                txn, bucket, b, key, ek, ing, meta, ctype, parts=parts, etag=etag
+                txn, bucket, b, key, ek, ing, meta, ctype, parts=parts, etag=etag, extra=extra
             )
-            return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+            return self._put_result(b, rec)
 
         # Concurrent PUTs share one durable commit (see objstore.meta.group).
         return self.writer.run(commit)
 
-    def head_object(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+    def head_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        checksum_mode: bool = False,
+    ) -> ObjectInfo:
         """Raises NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed, InvalidArgument."""
         validation.check_key(key)
         with self.meta.begin() as txn:
             b = self._bucket(txn, bucket)
             rec = self._resolve(txn, bucket, key, version_id)
-        return self._info(bucket, b, rec)
+        return self._info(bucket, b, rec, checksum_mode=checksum_mode)
 
-    def _info(self, bucket: str, b: BucketRecord, rec: VersionRecord) -> ObjectInfo:
+    def _info(
+        self, bucket: str, b: BucketRecord, rec: VersionRecord, *, checksum_mode: bool = False
+    ) -> ObjectInfo:
+        h = rec.headers
         return ObjectInfo(
             bucket=bucket,
             key=rec.key,
@@ -215,7 +265,31 @@ class ObjectOps(Index):
             content_type=rec.content_type,
             metadata=dict(rec.metadata),
             checksum=rec.checksum,
+            # S3 returns the additional checksum only when asked (x-amz-checksum-mode).
+            checksums=dict(rec.checksums) if checksum_mode else {},
+            checksum_type=rec.checksum_type if checksum_mode and rec.checksums else None,
+            cache_control=h.get("cache_control"),
+            content_disposition=h.get("content_disposition"),
+            content_encoding=h.get("content_encoding"),
+            content_language=h.get("content_language"),
+            expires=h.get("expires"),
+            tag_count=len(rec.tags),
+            parts_count=rec.parts,
         )
+
+    def object_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
+        """The tags of the version a request names; {} when there is none (the engine
+        reads them for ``s3:ExistingObjectTag/*`` before it authorizes; the operation
+        itself then reports a missing object)."""
+        try:
+            validation.check_key(key)
+            with self.meta.begin() as txn:
+                self._bucket(txn, bucket)
+                return dict(self._resolve(txn, bucket, key, version_id).tags)
+        except ObjstoreError as exc:
+            if exc.http_status >= 500:  # corruption, a closed store: never "no tags"
+                raise
+            return {}
 
     def get_object(
         self,
@@ -228,6 +302,7 @@ class ObjectOps(Index):
         if_none_match: str | None = None,
         if_modified_since: datetime | None = None,
         if_unmodified_since: datetime | None = None,
+        checksum_mode: bool = False,
     ) -> ObjectBody:
         """Open an object for reading (see Client.get_object for the errors)."""
         validation.check_key(key)
@@ -242,7 +317,7 @@ class ObjectOps(Index):
                 raise DataCorruption(
                     f"the data of {key!r} ({gone.hex()}) is missing", key=key, version_id=version_id
                 )
-            info = self._info(bucket, b, rec)
+            info = self._info(bucket, b, rec, checksum_mode=checksum_mode)
             conditional.check_read(
                 rec.etag,
                 info.last_modified,
@@ -253,6 +328,9 @@ class ObjectOps(Index):
             )
             span = resolve_range(range, rec.size)
             first, last = span if span is not None else (0, rec.size - 1)
+            if span is not None:
+                # A checksum describes the whole object, never a range of it (as S3).
+                info = replace(info, checksums={}, checksum_type=None)
             try:
                 # Opens the read (a missing body surfaces now); no chunk is read yet.
                 pieces = self._pieces(rec, first, last)
@@ -272,6 +350,15 @@ class ObjectOps(Index):
                 content_type=rec.content_type,
                 metadata=info.metadata,
                 checksum=rec.checksum,
+                checksums=info.checksums,
+                checksum_type=info.checksum_type,
+                cache_control=info.cache_control,
+                content_disposition=info.content_disposition,
+                content_encoding=info.content_encoding,
+                content_language=info.content_language,
+                expires=info.expires,
+                tag_count=info.tag_count,
+                parts_count=info.parts_count,
             )
         raise NoSuchKey(f"key {key!r} was deleted while being opened", key=key)
 
@@ -409,14 +496,33 @@ class ObjectOps(Index):
         content_type: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        tagging_directive: str = "COPY",
+        tagging: object = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: object = None,
     ) -> PutObjectResult:
         """Copy by reference: no chunk bytes move. See Client.copy_object for errors."""
         validation.check_key(src_key)
         validation.check_key(key)
         if metadata_directive not in ("COPY", "REPLACE"):
             raise InvalidArgument("metadata_directive must be 'COPY' or 'REPLACE'")
+        if tagging_directive not in ("COPY", "REPLACE"):
+            raise InvalidArgument("tagging_directive must be 'COPY' or 'REPLACE'")
         new_meta = validation.check_metadata(metadata)
         ctype = validation.check_content_type(content_type)
+        new_tags = tags.check_tags(tagging)
+        new_headers = validation.check_headers(
+            {
+                "cache_control": cache_control,
+                "content_disposition": content_disposition,
+                "content_encoding": content_encoding,
+                "content_language": content_language,
+                "expires": expires,
+            }
+        )
         ek = keys.encode_key(key)
         src_ek = keys.encode_key(src_key)
         with self.meta.begin_write() as txn:
@@ -449,6 +555,9 @@ class ObjectOps(Index):
                 )
             if metadata_directive == "COPY":
                 new_meta, ctype = dict(src.metadata), src.content_type
+                new_headers = dict(src.headers)
+            if tagging_directive == "COPY":
+                new_tags = dict(src.tags)
             if src.data_id is not None:
                 try:
                     self.blobs.add_ref(txn, src.data_id)  # before a same-key replace releases it
@@ -458,10 +567,17 @@ class ObjectOps(Index):
                     raise DataCorruption(
                         f"the data of {src_key!r} ({src.data_id.hex()}) is missing", key=src_key
                     ) from None
-            # Same bytes, ETag and checksum; new key and (maybe) metadata.
-            body = replace(src, key=key, content_type=ctype, metadata=new_meta)
+            # Same bytes, ETag and checksums; new key and (maybe) metadata and tags.
+            body = replace(
+                src,
+                key=key,
+                content_type=ctype,
+                metadata=new_meta,
+                headers=new_headers,
+                tags=new_tags,
+            )
             rec = self._add_version(txn, b, ek, body)
-        return PutObjectResult(rec.etag, self._public_vid(b, rec), rec.size, rec.checksum)
+        return self._put_result(b, rec)
 
 
 def range_attempts() -> Iterator[int]:

@@ -1,7 +1,9 @@
 """Binary encodings of bucket and version records (pure).
 
 A version record starts with a fixed header so listing can read size, time
-and ETag without decoding the rest; the variable tail is JSON.
+and ETag without decoding the rest; the variable tail is JSON. Fields added
+later (tags, additional checksums, system headers) are optional tail entries,
+so records written before them decode with empty defaults.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ class VersionRecord:
     inline: bytes | None = None
     data_id: bytes | None = None
     parts: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+    # S3's additional checksums: algorithm ("CRC32", ...) -> base64 value, and its type.
+    checksums: dict[str, str] = field(default_factory=dict)
+    checksum_type: str | None = None
+    # System metadata (validation.SYSTEM_HEADERS names, e.g. "cache_control") -> value.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
         tail: dict[str, Any] = {"k": self.key}
@@ -47,6 +55,14 @@ class VersionRecord:
                 tail["d"] = self.data_id.hex()
             if self.parts:
                 tail["p"] = self.parts
+            if self.tags:
+                tail["g"] = self.tags
+            if self.checksums:
+                tail["x"] = self.checksums
+            if self.checksum_type is not None:
+                tail["y"] = self.checksum_type
+            if self.headers:
+                tail["h"] = self.headers
         tail_b = json.dumps(tail, separators=(",", ":"), ensure_ascii=False).encode()
         etag_b = self.etag.encode()
         vid_b = self.version_id.encode()
@@ -81,6 +97,10 @@ class VersionRecord:
             inline=raw[p:] if flags & _F_INLINE else None,
             data_id=bytes.fromhex(data_id) if data_id else None,
             parts=tail.get("p", 0),
+            tags=tail.get("g", {}),
+            checksums=tail.get("x", {}),
+            checksum_type=tail.get("y"),
+            headers=tail.get("h", {}),
         )
 
     def summary(self) -> bytes:

@@ -7,7 +7,11 @@ Records (prefixes from :mod:`objstore.keyspace`):
   nanoseconds (big-endian), so one key's uploads sort by initiation, as S3
   lists them, and a stale-upload sweep reads keys only.
 - ``T upload-id part-number`` -> :class:`PartRecord` (the part's body, size,
-  time and digests).
+  time and digests, and its S3 checksum when the upload has an algorithm).
+
+Both records gained fields later (tags, system headers, checksum algorithm and
+type; the part checksum as an optional trailer): older records decode with
+empty defaults.
 
 ETags: a part's ETag is the hex MD5 of its bytes, as S3's. The object's is
 the MD5 of the concatenated binary part MD5s, then ``-N`` (N parts). With
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 
 import blake3
 
+from objstore import checksums
 from objstore.errors import (
     EntityTooLarge,
     EntityTooSmall,
@@ -72,6 +77,10 @@ class UploadRecord:
     key: str
     metadata: dict[str, str] = field(default_factory=dict)
     content_type: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
 
     def encode(self) -> bytes:
         d: dict[str, object] = {"k": self.key}
@@ -79,12 +88,27 @@ class UploadRecord:
             d["m"] = self.metadata
         if self.content_type is not None:
             d["t"] = self.content_type
+        if self.tags:
+            d["g"] = self.tags
+        if self.headers:
+            d["h"] = self.headers
+        if self.checksum_algorithm is not None:
+            d["a"] = self.checksum_algorithm
+            d["y"] = self.checksum_type
         return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> UploadRecord:
         d = json.loads(raw)
-        return cls(key=d["k"], metadata=d.get("m", {}), content_type=d.get("t"))
+        return cls(
+            key=d["k"],
+            metadata=d.get("m", {}),
+            content_type=d.get("t"),
+            tags=d.get("g", {}),
+            headers=d.get("h", {}),
+            checksum_algorithm=d.get("a"),
+            checksum_type=d.get("y"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +120,11 @@ class PartRecord:
     mtime_ns: int
     md5: bytes | None
     blake3: bytes
+    # The part's S3 checksum (algorithm, binary digest), when the upload names one.
+    checksum: tuple[str, bytes] | None = None
 
     def encode(self) -> bytes:
-        return _PART.pack(
+        fixed = _PART.pack(
             self.data_id,
             self.size,
             self.mtime_ns,
@@ -106,11 +132,24 @@ class PartRecord:
             self.md5 or bytes(16),
             self.blake3,
         )
+        if self.checksum is None:
+            return fixed
+        alg, raw = self.checksum
+        return fixed + bytes((checksums.ALGORITHMS.index(alg) + 1,)) + raw
 
     @classmethod
     def decode(cls, raw: bytes) -> PartRecord:
-        data_id, size, mtime, has_md5, md5, b3 = _PART.unpack(raw)
-        return cls(data_id, size, mtime, md5 if has_md5 else None, b3)
+        data_id, size, mtime, has_md5, md5, b3 = _PART.unpack_from(raw)
+        checksum = None
+        if len(raw) > _PART.size:  # the optional checksum trailer
+            checksum = (checksums.ALGORITHMS[raw[_PART.size] - 1], raw[_PART.size + 1 :])
+        return cls(data_id, size, mtime, md5 if has_md5 else None, b3, checksum)
+
+    def checksums(self) -> dict[str, str]:
+        """The part's S3 checksum as ``{algorithm: base64}`` (empty without one)."""
+        if self.checksum is None:
+            return {}
+        return {self.checksum[0]: checksums.encode(self.checksum[1])}
 
     def etag(self) -> str:
         """The part's ETag: MD5 (or, without one, BLAKE3) of its bytes, quoted."""
@@ -155,6 +194,69 @@ def normalize_parts(parts: object) -> list[tuple[int, str]]:
     if not out:
         raise InvalidRequest("a multipart upload must be completed with at least one part")
     return out
+
+
+_PART_CHECKSUM_NAMES = {f"Checksum{alg}": alg for alg in checksums.ALGORITHMS}
+
+
+def part_checksums(parts: object) -> dict[int, dict[str, str]]:
+    """The part checksums a completion lists, by part number: from boto3-style
+    mappings (``"ChecksumCRC32": value`` ...) and UploadPartResult-like objects
+    (``.checksums``). Malformed entries are left to :func:`normalize_parts`."""
+    out: dict[int, dict[str, str]] = {}
+    if isinstance(parts, str | bytes) or not isinstance(parts, Iterable):
+        return out
+    for entry in parts:
+        found: dict[str, str] = {}
+        number: object = None
+        if isinstance(entry, Mapping):
+            number = entry.get("PartNumber")
+            found = {
+                alg: entry[name] for name, alg in _PART_CHECKSUM_NAMES.items() if name in entry
+            }
+        elif hasattr(entry, "part_number") and isinstance(getattr(entry, "checksums", None), dict):
+            number, found = entry.part_number, dict(entry.checksums)
+        if found and type(number) is int:
+            out[number] = found
+    return out
+
+
+def check_part_checksums(
+    chosen: list[tuple[int, PartRecord]],
+    listed: Mapping[int, Mapping[str, str]],
+    up: UploadRecord,
+) -> None:
+    """S3's completion rules for part checksums: a listed one must match the stored one
+    (InvalidPart); a COMPOSITE upload must list every part's (InvalidRequest)."""
+    alg = up.checksum_algorithm
+    for number, rec in chosen:
+        given = listed.get(number, {})
+        for name, value in given.items():
+            stored = rec.checksum
+            if stored is None or stored[0] != name or checksums.encode(stored[1]) != value:
+                raise InvalidPart(
+                    f"part {number}: the {name} checksum does not match the uploaded part",
+                    part_number=number,
+                )
+        if alg is not None and up.checksum_type == checksums.COMPOSITE and alg not in given:
+            raise InvalidRequest(
+                f"The upload was created using a {alg.lower()} checksum. The complete request "
+                f"must include the checksum for each part. It was missing for part {number} "
+                "in the request."
+            )
+
+
+def object_checksum(chosen: list[PartRecord], up: UploadRecord) -> dict[str, str]:
+    """The completed object's checksum (``{algorithm: value}``), or {} when the upload
+    has no algorithm or a part has no checksum of it."""
+    alg = up.checksum_algorithm
+    if alg is None or any(p.checksum is None or p.checksum[0] != alg for p in chosen):
+        return {}
+    digests = [p.checksum[1] for p in chosen if p.checksum is not None]
+    if up.checksum_type == checksums.FULL_OBJECT:
+        sizes = [p.size for p in chosen]
+        return {alg: checksums.full_object(alg, zip(digests, sizes, strict=True))}
+    return {alg: checksums.composite(alg, digests)}
 
 
 def check_completion(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from objstore.errors import (
     InvalidArgument,
@@ -125,6 +127,11 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
 
 def check_content_type(value: object) -> str | None:
     """A content type is any short string an HTTP header can carry; raise InvalidArgument."""
+    return check_header_value(value, "content_type")
+
+
+def check_header_value(value: object, name: str) -> str | None:
+    """None, or a short string an HTTP header can carry; raise InvalidArgument."""
     if value is None:
         return None
     if (
@@ -133,9 +140,39 @@ def check_content_type(value: object) -> str | None:
         # Control characters (DEL included) cannot appear in a header value.
         or any(ord(c) < 32 or c == "\x7f" for c in value)
     ):
-        raise InvalidArgument("content_type must be a printable string")
+        raise InvalidArgument(f"{name} must be a printable string")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidArgument("content_type must be valid UTF-8 (no lone surrogates)") from None
+        raise InvalidArgument(f"{name} must be valid UTF-8 (no lone surrogates)") from None
     return value
+
+
+# The system metadata S3 stores with an object and returns as these response headers.
+SYSTEM_HEADERS = {
+    "cache_control": "Cache-Control",
+    "content_disposition": "Content-Disposition",
+    "content_encoding": "Content-Encoding",
+    "content_language": "Content-Language",
+    "expires": "Expires",
+}
+
+
+def check_headers(values: Mapping[str, object]) -> dict[str, str]:
+    """The system headers given (``SYSTEM_HEADERS`` names -> value), None ones left out.
+
+    ``expires`` may be a timezone-aware datetime (stored as an HTTP date) or the
+    header's text, which S3 keeps as sent. Raises InvalidArgument.
+    """
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name == "expires" and isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise InvalidArgument("expires must be a timezone-aware datetime")
+            value = format_datetime(value.astimezone(UTC), usegmt=True)
+        checked = check_header_value(value, name)
+        if checked is not None:
+            out[name] = checked
+    return out
