@@ -227,7 +227,9 @@ def request_maps(
     return hmap, pairs, params
 
 
-def _canonical_query(pairs: list[tuple[str, str]], *, skip_signature: bool) -> str:
+def canonical_query(pairs: list[tuple[str, str]], *, skip_signature: bool) -> str:
+    """The canonical query string of (key, value) pairs as sent: each part decoded and
+    encoded again the one SigV4 way, sorted (``X-Amz-Signature`` left out if asked)."""
     encoded = sorted(
         (quote(unquote_to_bytes(k), safe="-_.~"), quote(unquote_to_bytes(v), safe="-_.~"))
         for k, v in pairs
@@ -302,7 +304,7 @@ def _from_header(
         token[0] if token else None,
         None,
     )
-    return _build(method, raw_path, hmap, claims, _canonical_query(pairs, skip_signature=False))
+    return _build(method, raw_path, hmap, claims, canonical_query(pairs, skip_signature=False))
 
 
 def _from_query(
@@ -351,7 +353,7 @@ def _from_query(
         token,
         expires,
     )
-    return _build(method, raw_path, hmap, claims, _canonical_query(pairs, skip_signature=True))
+    return _build(method, raw_path, hmap, claims, canonical_query(pairs, skip_signature=True))
 
 
 class _Claims(NamedTuple):
