@@ -65,6 +65,7 @@ def client(
     secret: str = SECRET,
     token: str | None = None,
     region: str = "us-east-1",
+    verify: bool | str = True,
     **config: Any,
 ) -> Any:
     return boto3.client(
@@ -74,6 +75,7 @@ def client(
         aws_secret_access_key=secret,
         aws_session_token=token,
         region_name=region,
+        verify=verify,
         config=Config(retries={"max_attempts": 1}, **config),
     )
 
