@@ -1,0 +1,210 @@
+"""IAM and STS end to end: boto3's own ``iam`` and ``sts`` clients against a served store,
+and the credentials STS hands out used for S3 through the same endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from objstore.identity import totp
+from tests.gateway.s3_support import REAL_AUTH, Gateway, served_store
+from tests.identity.helpers import allow, policy
+from tests.identity.test_web_identity import CLIENT, HOST, ISSUER, jwks, token
+
+TRUST = policy(
+    {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+        "Action": "sts:AssumeRole",
+    }
+)
+
+
+@pytest.fixture
+def gw(tmp_path: Path) -> Iterator[Gateway]:
+    with served_store(tmp_path) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def iam(gw: Gateway) -> Any:
+    return gw.client(service="iam")
+
+
+def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+def test_iam_entities_with_boto3(gw: Gateway, iam: Any) -> None:
+    """Users, groups, roles and policies; boto3 decodes the URL-encoded documents itself."""
+    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "blue"}])
+    assert iam.get_user(UserName="alice")["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
+    for name in ("bob", "carol", "dave"):
+        iam.create_user(UserName=name)
+    pages = iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
+    assert [u["UserName"] for page in pages for u in page["Users"]] == [
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+    ]
+    iam.create_group(GroupName="devs")
+    iam.add_user_to_group(GroupName="devs", UserName="alice")
+    assert [u["UserName"] for u in iam.get_group(GroupName="devs")["Users"]] == ["alice"]
+
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]
+    assert role["AssumeRolePolicyDocument"] == json.loads(TRUST)  # decoded by boto3
+    doc = policy(allow("s3:GetObject", "arn:aws:s3:::b/*"))
+    iam.put_user_policy(UserName="alice", PolicyName="p", PolicyDocument=doc)
+    assert iam.get_user_policy(UserName="alice", PolicyName="p")["PolicyDocument"] == json.loads(
+        doc
+    )
+    arn = iam.create_policy(PolicyName="m", PolicyDocument=doc)["Policy"]["Arn"]
+    version = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+    assert version["Document"] == json.loads(doc)
+    iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="r")["AttachedPolicies"]
+    assert attached == [{"PolicyName": "m", "PolicyArn": arn}]
+    assert gw.store.root.iam.list_attached_role_policies("r")[0].policy_arn == arn
+
+    with pytest.raises(iam.exceptions.NoSuchEntityException) as missing:
+        iam.get_user(UserName="nobody")
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_user(UserName="alice")
+    with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
+        iam.create_policy(PolicyName="bad", PolicyDocument="{nope")
+
+
+def test_credentials_report_mfa_and_simulator_with_boto3(gw: Gateway, iam: Any) -> None:
+    iam.create_user(UserName="u")
+    key = iam.create_access_key(UserName="u")["AccessKey"]
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="u")["AccessKeyMetadata"]] == [
+        key["AccessKeyId"]
+    ]
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="phone")["VirtualMFADevice"]
+    seed = totp.seed_from_base32(device["Base32StringSeed"].decode())
+    step = totp.time_step(time.time())
+    iam.enable_mfa_device(
+        UserName="u",
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp.hotp(seed, step - 1),
+        AuthenticationCode2=totp.hotp(seed, step),
+    )
+    assert (
+        iam.list_mfa_devices(UserName="u")["MFADevices"][0]["SerialNumber"]
+        == (device["SerialNumber"])
+    )
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    report = iam.get_credential_report()
+    assert report["Content"].decode() == gw.store.root.iam.get_credential_report()
+    iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=policy(allow("s3:Get*")))
+    user_arn = iam.get_user(UserName="u")["User"]["Arn"]
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=user_arn, ActionNames=["s3:GetObject", "s3:PutObject"]
+    )["EvaluationResults"]
+    assert [r["EvalDecision"] for r in results] == ["allowed", "implicitDeny"]
+    iam.update_account_password_policy(MinimumPasswordLength=10)
+    assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 10
+
+
+def test_a_user_without_permission_is_refused(gw: Gateway) -> None:
+    keys = gw.user_keys("limited", policy(allow("iam:GetUser")))
+    iam = gw.client(keys, service="iam")
+    assert iam.get_user()["User"]["UserName"] == "limited"
+    with pytest.raises(ClientError) as err:
+        iam.create_user(UserName="x")
+    assert _code(err) == "AccessDenied"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    sts = gw.client(keys, service="sts")
+    assert sts.get_caller_identity()["Arn"].endswith(":user/limited")
+
+
+@pytest.mark.skipif(not REAL_AUTH, reason="temporary credentials need the SigV4 authenticator")
+def test_assume_role_then_s3_with_the_session(gw: Gateway) -> None:
+    root_iam = gw.store.root.iam
+    role = root_iam.create_role("worker", TRUST)
+    root_iam.attach_role_policy("worker", "arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    keys = gw.user_keys("alice", policy(allow("sts:AssumeRole", role.arn)))
+    gw.store.root.create_bucket("bkt")
+    sts = gw.client(keys, service="sts")
+    got = sts.assume_role(RoleArn=role.arn, RoleSessionName="s1", DurationSeconds=900)
+    creds = got["Credentials"]
+    assert got["AssumedRoleUser"]["Arn"].endswith(":assumed-role/worker/s1")
+    session = {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=gw.url,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        **session,
+    )
+    s3.put_object(Bucket="bkt", Key="k", Body=b"from a role")
+    assert s3.get_object(Bucket="bkt", Key="k")["Body"].read() == b"from a role"
+    as_role = boto3.client("sts", endpoint_url=gw.url, region_name="us-east-1", **session)
+    assert as_role.get_caller_identity()["Arn"] == got["AssumedRoleUser"]["Arn"]
+    user_s3 = gw.client(keys)
+    with pytest.raises(ClientError) as err:
+        user_s3.get_object(Bucket="bkt", Key="k")
+    assert _code(err) == "AccessDenied"
+
+
+def test_assume_role_with_web_identity_unsigned(gw: Gateway) -> None:
+    """No credentials at all: the token is the proof, as with AWS."""
+    root_iam = gw.store.root.iam
+    provider = root_iam.create_open_id_connect_provider(ISSUER, [CLIENT], jwks=jwks())
+    trust = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": provider.arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{HOST}:aud": CLIENT}},
+        }
+    )
+    role = root_iam.create_role("web", trust)
+    root_iam.attach_role_policy("web", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    gw.store.root.create_bucket("bkt")
+    gw.store.root.put_object("bkt", "k", b"public to the role")
+    sts = boto3.client(
+        "sts",
+        endpoint_url=gw.url,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )
+    got = sts.assume_role_with_web_identity(
+        RoleArn=role.arn, RoleSessionName="web-1", WebIdentityToken=token()
+    )
+    assert got["SubjectFromWebIdentityToken"] == "user-1"
+    assert got["Provider"] == ISSUER
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_web_identity(
+            RoleArn=role.arn, RoleSessionName="web-1", WebIdentityToken="a.b.c"
+        )
+    assert _code(err) == "InvalidIdentityToken"
+    creds = got["Credentials"]
+    session = gw.store.client(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    assert session.get_object("bkt", "k").read() == b"public to the role"
+    if REAL_AUTH:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=gw.url,
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            config=Config(s3={"addressing_style": "path"}),
+        )
+        assert s3.get_object(Bucket="bkt", Key="k")["Body"].read() == b"public to the role"
