@@ -11,6 +11,7 @@ from typing import Any
 import botocore.parsers
 import botocore.serialize
 import botocore.session
+from aiohttp import web
 
 import objstore
 from objstore.aio import AsyncClient
@@ -50,8 +51,13 @@ def form_for(service: str, operation: str, params: dict[str, Any]) -> list[tuple
 
 def send(client: AsyncClient, service: str, operation: str, form: list[tuple[str, str]]) -> Answer:
     """Run one request through ``handle_query`` and parse its answer as botocore does."""
-    op = MODELS[service].operation_model(operation)
     response = asyncio.run(handle_query(service, form, client, request_id=REQUEST_ID))
+    return parse(service, operation, response)
+
+
+def parse(service: str, operation: str, response: web.Response) -> Answer:
+    """An answer as botocore's Query parser reads it for ``operation``."""
+    op = MODELS[service].operation_model(operation)
     assert response.body is not None
     body = bytes(response.body)  # type: ignore[arg-type]
     headers = dict(response.headers)

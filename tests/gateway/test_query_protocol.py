@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import objstore
 from objstore.aio import AsyncClient
-from objstore.gateway.query import handle_query
+from objstore.errors import SignatureDoesNotMatch
+from objstore.gateway.query import error_response, handle_query
 from objstore.gateway.query.form import parse_form
 from objstore.gateway.query.iam_actions import IAM_ACTIONS
 from objstore.gateway.query.spec import decode_args
@@ -22,7 +23,7 @@ from objstore.gateway.query.sts_actions import STS_ACTIONS
 from objstore.gateway.query.xml import escape
 from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
-from tests.gateway.query_harness import MODELS, Query, form_for, send
+from tests.gateway.query_harness import MODELS, Query, form_for, parse, send
 
 # objstore's own parameters, beyond AWS's model.
 EXTENSIONS = {("CreateOpenIDConnectProvider", "Jwks")}
@@ -291,3 +292,18 @@ def test_handle_query_is_a_coroutine_the_app_awaits(store: objstore.Store) -> No
     assert response.status == 200
     assert response.content_type == "text/xml"
     assert response.headers["x-amzn-RequestId"] == "r-1"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"), [("iam", "ListUsers"), ("sts", "GetCallerIdentity")]
+)
+def test_error_response_for_a_request_that_failed_before_the_query(
+    service: str, operation: str
+) -> None:
+    """What the app answers when authentication of an IAM/STS request fails: botocore
+    reads the code (an S3-style document would read as "Unknown")."""
+    response = error_response(service, SignatureDoesNotMatch("bad signature"), request_id="r-2")
+    answer = parse(service, operation, response)
+    assert (answer.status, answer.code) == (403, "SignatureDoesNotMatch")
+    assert answer.parsed["Error"]["Message"] == "bad signature"
+    assert answer.parsed["ResponseMetadata"]["RequestId"] == "r-2"

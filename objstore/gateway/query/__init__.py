@@ -5,9 +5,10 @@ input shapes; ``xml.py`` writes results and error documents; ``spec.py`` is the 
 action table row (parameters, result, paging) and the generic work each row drives;
 ``shapes.py`` holds AWS's output structures for the library's results; ``iam_actions.py``
 and ``sts_actions.py`` are the tables, one row per action; ``handler.py`` is the entry
-point the app calls, :func:`handle_query`.
+point the app calls, :func:`handle_query` (and :func:`error_response` for an IAM/STS
+request that fails before it, e.g. in authentication).
 """
 
-from objstore.gateway.query.handler import handle_query
+from objstore.gateway.query.handler import error_response, handle_query
 
-__all__ = ["handle_query"]
+__all__ = ["error_response", "handle_query"]

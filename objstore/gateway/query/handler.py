@@ -22,7 +22,7 @@ from objstore.gateway.query.spec import Action, decode_args, render_result
 from objstore.gateway.query.sts_actions import STS_ACTIONS
 from objstore.gateway.query.xml import error_document, response_document
 
-__all__ = ["NAMESPACES", "handle_query"]
+__all__ = ["NAMESPACES", "error_response", "handle_query"]
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,14 @@ async def handle_query(
     (MissingAction), a missing or malformed parameter (ValidationError) and every library
     error are answered as AWS's error document.
     """
-    namespace = NAMESPACES.get(service, NAMESPACES["iam"])
     try:
         body = await _answer(service, form, client, request_id)
     except ObjstoreError as err:
-        return _error(namespace, err, request_id)
+        return error_response(service, err, request_id=request_id)
     except Exception:
         log.exception("IAM/STS Query request %s failed", request_id)
-        return _error(namespace, InternalError("We encountered an internal error."), request_id)
+        internal = InternalError("We encountered an internal error.")
+        return error_response(service, internal, request_id=request_id)
     return web.Response(body=body, content_type=_XML, headers={"x-amzn-RequestId": request_id})
 
 
@@ -81,8 +81,15 @@ async def _answer(
     )
 
 
-def _error(namespace: str, err: ObjstoreError, request_id: str) -> web.Response:
+def error_response(service: str, err: ObjstoreError, *, request_id: str) -> web.Response:
+    """AWS's Query error document for ``err`` with its status, in ``service``'s namespace.
+
+    For the app too: a request to IAM or STS that fails before it reaches
+    :func:`handle_query` (a bad signature, an expired session token) must be answered in
+    this form, or boto3's iam/sts clients cannot read the error (they see "Unknown").
+    """
     status = err.http_status if 400 <= err.http_status < 600 else 500
+    namespace = NAMESPACES.get(service, NAMESPACES["iam"])
     body = error_document(namespace, err.code, err.message, status < 500, request_id)
     return web.Response(
         status=status,
