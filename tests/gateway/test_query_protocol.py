@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,3 +309,12 @@ def test_error_response_for_a_request_that_failed_before_the_query(
     assert (answer.status, answer.code) == (403, "SignatureDoesNotMatch")
     assert answer.parsed["Error"]["Message"] == "bad signature"
     assert answer.parsed["ResponseMetadata"]["RequestId"] == "r-2"
+
+
+def test_the_documentation_lists_every_action() -> None:
+    """docs/gateway-query.md names each action of the tables (and their counts)."""
+    text = Path(__file__).parents[2].joinpath("docs", "gateway-query.md").read_text()
+    for name in [*IAM_ACTIONS, *STS_ACTIONS]:
+        assert re.search(rf"\b{name}\b", text), name
+    assert f"IAM ({len(IAM_ACTIONS)})" in text
+    assert f"STS ({len(STS_ACTIONS)})" in text
