@@ -318,3 +318,21 @@ def test_the_documentation_lists_every_action() -> None:
         assert re.search(rf"\b{name}\b", text), name
     assert f"IAM ({len(IAM_ACTIONS)})" in text
     assert f"STS ({len(STS_ACTIONS)})" in text
+
+
+def test_hostile_forms_are_refused_cheaply(q: Query, store: objstore.Store) -> None:
+    """Deep names, huge or sparse list indexes and unknown nested fields: ValidationError,
+    nothing created."""
+    deep = ("Tags." + ".".join(["x"] * 5000), "v")
+    huge = ("ActionNames.member.99999999", "s3:GetObject")
+    sparse = [(f"ActionNames.member.{i * 1000 + 1}", "s3:GetObject") for i in range(50)]
+    base = [("Action", "SimulateCustomPolicy"), ("PolicyInputList.member.1", DOC)]
+    for extra in ([deep], [huge], [("ContextEntries.member.1.Nope", "x")]):
+        answer = _raw(q, "iam", "SimulateCustomPolicy", [*base, *extra])
+        assert answer.code == "ValidationError", extra
+    user = _raw(q, "iam", "CreateUser", [("Action", "CreateUser"), ("UserName", "u"), deep])
+    assert user.code == "ValidationError"
+    assert store.root.iam.list_users() == []
+    ok = _raw(q, "iam", "SimulateCustomPolicy", [*base, *sparse])
+    assert ok.status == 200  # sparse numbering still reads in order, as AWS's
+    assert len(ok.parsed["EvaluationResults"]) == 50
