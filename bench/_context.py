@@ -88,8 +88,9 @@ def fresh_store(path: Path, **options: str) -> Any:
     return store
 
 
-def put_file(store: Any, key: str, src: Path) -> tuple[float, Any]:
-    """PUT the file ``src`` as ``key`` (streamed from the open file); return (seconds, result).
+def put_file(store: Any, key: str, src: Path, **options: Any) -> tuple[float, Any]:
+    """PUT the file ``src`` as ``key`` (streamed from the open file, with ``put_object``'s
+    ``options``); return (seconds, result).
 
     Only ``put_object`` is timed: it returns after the durable commit, which is what a client
     waits for.
@@ -97,7 +98,7 @@ def put_file(store: Any, key: str, src: Path) -> tuple[float, Any]:
     size = src.stat().st_size
     with open(src, "rb") as f:
         t0 = time.perf_counter()
-        result = store.root.put_object(BUCKET, key, f, content_length=size)
+        result = store.root.put_object(BUCKET, key, f, content_length=size, **options)
         elapsed = time.perf_counter() - t0
     if result.size != size:
         raise RuntimeError(f"put_object stored {result.size} bytes of {size}")

@@ -9,13 +9,20 @@ Then the same with a noisy neighbour (issue 6): the baselines and a PUT with the
 settings each run while another process writes ``noise_size`` (1 GiB) of buffered data to the
 same filesystem without syncing it. A store that synced with ``syncfs`` would have to flush that
 too; target >= 0.9 of min(write+fsync, MD5) measured under the same noise.
+
+Last, the cost of S3's additional checksums: the default PUT with each algorithm against
+none, and each compiled implementation alone (GiB/s on one thread, and whether it lets another
+Python thread run meanwhile, i.e. releases the GIL).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench._core import GiB
 from bench._load import noisy_writer
 from bench._util import (
     Config,
@@ -137,6 +144,7 @@ def run(ctx: Context) -> None:
                 Figure(f"put {etag} fixed vs cdc", rate[fixed][0], "MB/s", "cdc", rate[cdc][0])
             )
     run_noisy(ctx, src, work, bound)
+    run_checksums(ctx, src, work)
     ctx.ws.drop(work)
 
 
@@ -212,3 +220,130 @@ def check_etag(label: str, etag: str, store_dir: Path, md5_hex: str, size: int) 
     elif label.startswith("blake3") and len(etag.strip('"')) == 32:
         note += ", etag looks like MD5?"
     return note
+
+
+# The algorithms of S3's additional checksums (objstore.checksums.ALGORITHMS).
+CHECKSUMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+
+
+def run_checksums(ctx: Context, src: Path, work: Path) -> None:
+    """The cost of an S3 checksum on the default PUT: one per algorithm, against none.
+
+    Ingest computes the checksum in a thread of its own over the same windows as MD5 and
+    BLAKE3; the figure is the PUT's rate with it over the rate without, and the CPU each
+    costs per GiB (the MB/s of a busy machine says less than the core-seconds).
+    """
+    cfg = ctx.cfg
+
+    def put(algorithm: str | None) -> Callable[[int], float]:
+        def one(rep: int) -> float:
+            store = fresh_store(work / f"sum-{algorithm or 'none'}-{rep}")
+            try:
+                extra = {"checksum_algorithm": algorithm} if algorithm else {}
+                seconds, result = put_file(store, "large", src, **extra)
+            finally:
+                store.close()
+                ctx.ws.drop(work / f"sum-{algorithm or 'none'}-{rep}")  # keep the footprint
+            if algorithm and set(result.checksums) != {algorithm}:
+                raise RuntimeError(f"PUT with {algorithm} stored {result.checksums}")
+            return seconds
+
+        return one
+
+    subjects = [("put no checksum", put(None))]
+    subjects += [(f"put {alg}", put(alg)) for alg in CHECKSUMS]
+    say(f"checksum cost: {cfg.reps} alternated repetitions of: {', '.join(n for n, _ in subjects)}")
+    runs = alternate(cfg.reps, cfg.size, subjects, before=ctx.settle)
+    rate = {name: s.mb_s() for name, s in runs.items()}
+    base = rate["put no checksum"][0]
+    ctx.emit(
+        Figure(
+            "put no checksum",
+            base,
+            "MB/s",
+            best=rate["put no checksum"][1],
+            note=runs["put no checksum"].load_note(),
+        )
+    )
+    for alg in CHECKSUMS:
+        med, best = rate[f"put {alg}"]
+        ctx.emit(
+            Figure(
+                f"put checksum {alg}",
+                med,
+                "MB/s",
+                "no checksum",
+                base,
+                best=best,
+                note=runs[f"put {alg}"].load_note(),
+            )
+        )
+    run_algorithms(ctx)
+
+
+def run_algorithms(ctx: Context) -> None:
+    """Each compiled checksum alone over a 256 MiB buffer (best of 3 passes on one thread),
+    and how fast a pure-Python thread counts meanwhile relative to alone (~1: the GIL is
+    released, so the checksum's ingest thread never stalls the chunker)."""
+    import hashlib
+    import threading
+    import zlib
+
+    from awscrt import checksums as crt
+    from isal import isal_zlib
+
+    buf = os.urandom(256 << 20)
+    impls: list[tuple[str, Callable[[bytes], object]]] = [
+        ("CRC32 isal (used)", isal_zlib.crc32),
+        ("CRC32 zlib", zlib.crc32),
+        ("CRC32 awscrt", crt.crc32),
+        ("CRC32C awscrt (used)", crt.crc32c),
+        ("CRC64NVME awscrt (used)", crt.crc64nvme),
+        ("SHA1 hashlib (used)", lambda b: hashlib.sha1(b).digest()),
+        ("SHA256 hashlib (used)", lambda b: hashlib.sha256(b).digest()),
+    ]
+
+    def spin_rate(work: Callable[[], object] | None, seconds: float = 0.3) -> float:
+        count, stop = [0], [False]
+
+        def spin() -> None:
+            while not stop[0]:
+                count[0] += 1
+
+        t = threading.Thread(target=spin)
+        t.start()
+        t0 = time.perf_counter()
+        if work is None:
+            time.sleep(seconds)
+        else:
+            work()
+        elapsed = time.perf_counter() - t0
+        stop[0] = True
+        t.join()
+        return count[0] / elapsed
+
+    alone = spin_rate(None)
+    for name, fn in impls:
+        best = min(_timed(fn, buf) for _ in range(3))
+        beside = spin_rate(lambda fn=fn: _repeat(fn, buf, 0.3)) / alone
+        ctx.emit(
+            Figure(
+                f"checksum {name}",
+                len(buf) / best / GiB,
+                "GiB/s",
+                note=f"a Python thread ran at {beside:.2f} of its speed alone meanwhile",
+            )
+        )
+
+
+def _timed(fn: Callable[[bytes], object], buf: bytes) -> float:
+    t0 = time.perf_counter()
+    fn(buf)
+    return time.perf_counter() - t0
+
+
+def _repeat(fn: Callable[[bytes], object], buf: bytes, seconds: float) -> None:
+    """Call ``fn(buf)`` again and again for ``seconds`` (long enough to see a thread beside it)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        fn(buf)
