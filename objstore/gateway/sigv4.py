@@ -53,8 +53,6 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_SKEW_S = 15 * 60
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 SERVICES = ("s3", "iam", "sts")
-# IAM is a global service whose requests are scoped to us-east-1 whatever the endpoint.
-GLOBAL_REGION = "us-east-1"
 
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z", re.ASCII)
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
@@ -414,10 +412,14 @@ def _build(
 def _amz_timestamp(text: str) -> float | None:
     if not _AMZ_DATE.fullmatch(text):
         return None
-    try:
-        return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    try:  # by hand: strptime costs a third of a request's authentication
+        when = datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]),
+            int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC,
+        )  # fmt: skip
     except ValueError:
         return None
+    return when.timestamp()
 
 
 def _header_date(hmap: dict[str, list[str]]) -> tuple[str, float]:
@@ -465,8 +467,7 @@ def check_scope(req: SignedRequest, region: str) -> None:
 
     Raises AuthorizationHeaderMalformed / AuthorizationQueryParametersError (terminal,
     date, unknown service, an S3 request scoped to another region: its ``Region``
-    detail names the right one), SignatureDoesNotMatch (IAM/STS scoped to a region
-    they do not serve, as AWS answers).
+    detail names the right one).
     """
     p = req.presigned
     scope = req.scope
@@ -481,15 +482,14 @@ def check_scope(req: SignedRequest, region: str) -> None:
         raise _malformed(
             p, f'{prefix}incorrect service "{scope.service}". This endpoint belongs to "s3".'
         )
-    if scope.service == "s3":
-        if scope.region != region:
-            raise _malformed(
-                p,
-                f"{prefix}the region '{scope.region}' is wrong; expecting '{region}'",
-                Region=region,
-            )
-    elif scope.region not in (region, GLOBAL_REGION):
-        raise SignatureDoesNotMatch("Credential should be scoped to a valid region.")
+    # IAM and STS take any region: boto3 signs them with the client's configured region
+    # even when pointed at this endpoint (IAM is global; one gateway serves one STS).
+    if scope.service == "s3" and scope.region != region:
+        raise _malformed(
+            p,
+            f"{prefix}the region '{scope.region}' is wrong; expecting '{region}'",
+            Region=region,
+        )
 
 
 def _iso(ts: float) -> str:
