@@ -43,6 +43,7 @@ catching I/O failures::
         ├── StoreClosed                  (a call after Store.close(), or in a forked child)
         ├── DataCorruption               (stored bytes no longer match their hash)
         ├── ServiceUnavailable           503 (retry: e.g. an upload outlived its gc lease)
+        │   └── SlowDown                 (the gateway's in-flight request limit)
         ├── StoreDamaged                 (metadata missing, truncated or not this store's)
         └── InsufficientStorage          507 (the disk or quota is full)
 
@@ -425,6 +426,10 @@ class ServiceUnavailable(ServerError):
     """
 
     http_status = 503
+
+
+class SlowDown(ServiceUnavailable):
+    """Please reduce your request rate (the gateway is serving all it may at once)."""
 
 
 class StoreDamaged(ServerError):

@@ -77,10 +77,6 @@ _QUERY_SERVICES = ("iam", "sts")
 _FORM = "application/x-www-form-urlencoded"
 
 
-class SlowDown(errors.ServiceUnavailable):
-    """Please reduce your request rate."""
-
-
 def create_app(
     store: Store,
     *,
@@ -191,7 +187,7 @@ class _Gateway:
         self._in_flight.enter()
         try:
             if self._slots.locked():
-                raise SlowDown("Please reduce your request rate.")
+                raise errors.SlowDown("Please reduce your request rate.")
             async with self._slots:
                 return await self._serve(request, request_id)
         except asyncio.CancelledError:

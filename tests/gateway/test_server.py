@@ -20,8 +20,6 @@ import objstore
 from objstore.testing import Server
 from tests.gateway.s3_support import signed_request
 
-pytest.importorskip("objstore.gateway.auth")  # the default (SigV4) authenticator
-
 
 def _client(url: str, keys: tuple[str, str]) -> Any:
     return boto3.client(

@@ -72,6 +72,9 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         try:
             async for piece in body:
                 await resp.write(piece)
+        except ConnectionError:
+            # The client went away mid-answer (a ranged reader that had enough, say).
+            return resp
         except DataCorruption:
             # The status line is gone; cutting the connection short is all that is left
             # (the client sees fewer bytes than Content-Length and retries or fails).
