@@ -59,6 +59,13 @@ class ServeOptions:
         return "https" if self.tls_cert else "http"
 
 
+def say(line: str) -> None:
+    """One line on stdout in one write: workers share the pipe, and print's separate
+    newline could interleave with another worker's line."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
     """A server TLS context from PEM files (None without a certificate)."""
     if cert is None:
@@ -114,10 +121,7 @@ async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> Non
         stop = asyncio.Event()
 
         def stopping() -> None:
-            print(
-                f"objstore: worker {os.getpid()} stopping (finishing requests in flight)",
-                flush=True,
-            )
+            say(f"objstore: worker {os.getpid()} stopping (finishing requests in flight)")
             stop.set()
 
         loop = asyncio.get_running_loop()
@@ -142,7 +146,7 @@ def _worker_main(opts: ServeOptions, ready: Any) -> None:
 def serve(opts: ServeOptions, *, announce: Callable[[str], None] | None = None) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit status. ``announce`` gets the
     base URL once every worker accepts connections."""
-    announce = announce or (lambda url: print(f"objstore: serving {url}", flush=True))
+    announce = announce or (lambda url: say(f"objstore: serving {url}"))
     if opts.workers <= 1:
         asyncio.run(_serve_worker(opts, lambda port: announce(_url(opts, port))))
         return 0

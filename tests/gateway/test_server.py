@@ -117,8 +117,8 @@ def test_sigterm_drains_an_upload_in_flight(
         assert proc.stdout is not None
         seen: list[str] = []
         # Both workers say they stopped accepting before the body is sent.
-        _wait_for(proc.stdout, "stopping", seen)
-        _wait_for(proc.stdout, "stopping", seen)
+        while "".join(seen).count("stopping") < 2:
+            _wait_for(proc.stdout, "stopping", seen)
         sock.sendall(body)
         status = answer.readline()
         assert status.startswith(b"HTTP/1.1 200"), status
