@@ -33,7 +33,7 @@ from objstore.gateway.query import handle_query
 from objstore.gateway.s3 import routing
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.handlers import HANDLERS
-from objstore.gateway.s3.objects import delete_marker_headers
+from objstore.gateway.s3.objects import error_headers
 from objstore.store import Store
 
 DEFAULT_DOMAINS = ("localhost", "s3.localhost")
@@ -198,7 +198,7 @@ class _Gateway:
                 err,
                 method=request.method,
                 resource=request.path,
-                headers=delete_marker_headers(err),
+                headers=error_headers(err),
                 request_id=request_id,
                 host_id=host_id,
             )

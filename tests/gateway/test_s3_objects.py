@@ -127,6 +127,10 @@ def test_conditional_get_and_head(s3: Any) -> None:
     with pytest.raises(ClientError) as err:
         s3.get_object(Bucket="bkt", Key="c", IfMatch='"0000"')
     assert _code(err) == "PreconditionFailed"
+    for call in (s3.get_object, s3.head_object):
+        with pytest.raises(ClientError) as err:
+            call(Bucket="bkt", Key="c", IfNoneMatch=etag)
+        assert err.value.response["ResponseMetadata"]["HTTPHeaders"]["etag"] == etag
 
 
 def test_conditional_put(s3: Any) -> None:
@@ -208,6 +212,7 @@ def test_versions_through_headers(s3: Any) -> None:
     """Versioned PUT/GET/DELETE carry x-amz-version-id and x-amz-delete-marker."""
     s3.put_bucket_versioning(Bucket="bkt", VersioningConfiguration={"Status": "Enabled"})
     v1 = s3.put_object(Bucket="bkt", Key="k", Body=b"one")["VersionId"]
+    assert v1 != "null"
     v2 = s3.put_object(Bucket="bkt", Key="k", Body=b"two")["VersionId"]
     assert v1 != v2
     assert s3.get_object(Bucket="bkt", Key="k", VersionId=v1)["Body"].read() == b"one"
@@ -300,3 +305,12 @@ def test_iam_and_sts_share_the_endpoint(gw: Gateway) -> None:
     assert "via-gateway" in [u["UserName"] for u in iam.list_users()["Users"]]
     sts = gw.client(service="sts")
     assert sts.get_caller_identity()["Arn"].endswith(":root")
+
+
+def test_suspended_bucket_writes_name_no_version(s3: Any) -> None:
+    """A write to a versioning-suspended bucket makes the null version: no
+    x-amz-version-id on the answer, ``null`` on a read."""
+    s3.put_bucket_versioning(Bucket="bkt", VersioningConfiguration={"Status": "Suspended"})
+    put = s3.put_object(Bucket="bkt", Key="s", Body=b"x")
+    assert "VersionId" not in put
+    assert s3.head_object(Bucket="bkt", Key="s")["VersionId"] == "null"

@@ -6,9 +6,11 @@ import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
-from objstore.errors import InvalidLocationConstraint, MalformedXML
+from objstore.errors import BucketAlreadyOwnedByYou, InvalidLocationConstraint, MalformedXML
 from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.context import MAX_POLICY_BODY, MAX_XML_BODY, S3Request
+
+MAX_BUCKETS = 10_000
 
 
 def xml_response(
@@ -37,7 +39,13 @@ async def create_bucket(s3: S3Request) -> web.StreamResponse:
                 f"The specified location-constraint is not valid for this endpoint ({s3.region})",
                 LocationConstraint=constraint,
             )
-    await s3.client.create_bucket(bucket)
+    try:
+        await s3.client.create_bucket(bucket)
+    except BucketAlreadyOwnedByYou:
+        # us-east-1 answers success to an owner re-creating a bucket (legacy S3 behaviour
+        # clients rely on); other regions answer 409.
+        if s3.region != "us-east-1":
+            raise
     return web.Response(status=200, headers={"Location": f"/{bucket}"})
 
 
@@ -52,14 +60,26 @@ async def head_bucket(s3: S3Request) -> web.StreamResponse:
 
 
 async def list_buckets(s3: S3Request) -> web.StreamResponse:
-    buckets = await s3.client.list_buckets()
+    # Pages (max-buckets, continuation-token: the last name of the previous page) are cut
+    # here: the library lists every bucket, sorted by name.
+    limit = s3.int_param("max-buckets", MAX_BUCKETS, low=1, high=MAX_BUCKETS)
+    after = s3.query.get("continuation-token") or ""
+    prefix = s3.query.get("prefix", "")
+    buckets = [
+        b for b in await s3.client.list_buckets() if b.name > after and b.name.startswith(prefix)
+    ]
+    page, more = buckets[:limit], len(buckets) > limit
     doc = xmldoc.root("ListAllMyBucketsResult")
     owner(doc, s3.account)
     listed = xmldoc.sub(doc, "Buckets")
-    for info in buckets:
+    for info in page:
         b = xmldoc.sub(listed, "Bucket")
         xmldoc.sub(b, "Name", info.name)
         xmldoc.sub(b, "CreationDate", xmldoc.timestamp(info.creation_date))
+    if more:
+        xmldoc.sub(doc, "ContinuationToken", page[-1].name)
+    if prefix:
+        xmldoc.sub(doc, "Prefix", prefix)
     return xml_response(xmldoc.render(doc))
 
 

@@ -104,8 +104,14 @@ def object_headers(obj: ObjectFacts) -> dict[str, str]:
 
 
 def version_header(version_id: str | None) -> dict[str, str]:
-    """``x-amz-version-id`` when the write made a version (versioned buckets only)."""
+    """``x-amz-version-id`` when the request names or met a version (versioned buckets)."""
     return {} if version_id is None else {"x-amz-version-id": version_id}
+
+
+def written_version_header(version_id: str | None) -> dict[str, str]:
+    """``x-amz-version-id`` of a write: none for the ``null`` version a
+    versioning-suspended bucket writes, as S3 answers."""
+    return {} if version_id in (None, "null") else {"x-amz-version-id": str(version_id)}
 
 
 def parse_copy_source(value: str) -> tuple[str, str, str | None]:

@@ -111,7 +111,7 @@ async def complete_multipart_upload(s3: S3Request) -> web.StreamResponse:
     xmldoc.sub(out, "Bucket", bucket)
     xmldoc.sub(out, "Key", key)
     xmldoc.sub(out, "ETag", result.etag)
-    return xml_response(xmldoc.render(out), headers=hdr.version_header(result.version_id))
+    return xml_response(xmldoc.render(out), headers=hdr.written_version_header(result.version_id))
 
 
 async def abort_multipart_upload(s3: S3Request) -> web.StreamResponse:

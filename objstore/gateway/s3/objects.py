@@ -42,7 +42,7 @@ async def put_object(s3: S3Request) -> web.StreamResponse:
         content_length=s3.body.length,
     )
     return web.Response(
-        status=200, headers={"ETag": result.etag, **hdr.version_header(result.version_id)}
+        status=200, headers={"ETag": result.etag, **hdr.written_version_header(result.version_id)}
     )
 
 
@@ -193,15 +193,19 @@ async def copy_object(s3: S3Request) -> web.StreamResponse:
     doc = xmldoc.root("CopyObjectResult")
     xmldoc.sub(doc, "ETag", result.etag)
     xmldoc.sub(doc, "LastModified", xmldoc.timestamp(datetime.now(UTC)))
-    headers = hdr.version_header(result.version_id)
+    headers = hdr.written_version_header(result.version_id)
     if src_vid is not None:
         headers["x-amz-copy-source-version-id"] = src_vid
     return xml_response(xmldoc.render(doc), headers=headers)
 
 
-def delete_marker_headers(exc: ObjstoreError) -> dict[str, str]:
-    """Headers S3 adds to a GET/HEAD/DELETE error that met a delete marker."""
+def error_headers(exc: ObjstoreError) -> dict[str, str]:
+    """Headers S3 adds to an error answer: the ETag of a 304, the delete marker a
+    GET/HEAD/DELETE met."""
     out: dict[str, str] = {}
+    etag = exc.details.get("etag")
+    if isinstance(exc, NotModified) and isinstance(etag, str):
+        out["ETag"] = etag
     if exc.details.get("delete_marker"):
         out["x-amz-delete-marker"] = "true"
         vid = exc.details.get("version_id")
