@@ -18,6 +18,9 @@ import objstore
 from objstore.testing import Server
 from tests.conftest import open_store
 
+# Requests are always checked by the real SigV4 authenticator now (other test modules ask).
+REAL_AUTH = True
+
 
 class Gateway:
     """A served store: ``url`` and boto3 clients for its keys."""

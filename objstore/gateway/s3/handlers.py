@@ -6,7 +6,7 @@ routes there and its handler here.
 
 from __future__ import annotations
 
-from objstore.gateway.s3 import buckets, listing, multipart, objects
+from objstore.gateway.s3 import buckets, listing, multipart, objects, tagging
 from objstore.gateway.s3.context import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -28,6 +28,9 @@ HANDLERS: dict[str, Handler] = {
     "DeleteObject": objects.delete_object,
     "DeleteObjects": objects.delete_objects,
     "CopyObject": objects.copy_object,
+    "PutObjectTagging": tagging.put_object_tagging,
+    "GetObjectTagging": tagging.get_object_tagging,
+    "DeleteObjectTagging": tagging.delete_object_tagging,
     "CreateMultipartUpload": multipart.create_multipart_upload,
     "UploadPart": multipart.upload_part,
     "UploadPartCopy": multipart.upload_part_copy,

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from objstore.checksums import ALGORITHMS
 from objstore.errors import InvalidArgument, InvalidRequest, MalformedXML
+from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
 from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.buckets import owner, xml_response
@@ -16,6 +18,10 @@ from objstore.gateway.s3.objects import copy_source
 
 MAX_PARTS = 10_000
 PAGE = 1000
+
+
+def _upper(value: str | None) -> str | None:
+    return None if value is None else value.upper()
 
 
 def _upload_id(s3: S3Request) -> str:
@@ -43,12 +49,20 @@ async def create_multipart_upload(s3: S3Request) -> web.StreamResponse:
         key,
         metadata=hdr.metadata_from(s3.headers),
         content_type=s3.headers.get("Content-Type"),
+        checksum_algorithm=_upper(s3.headers.get("x-amz-checksum-algorithm")),
+        checksum_type=_upper(s3.headers.get("x-amz-checksum-type")),
+        tagging=s3.headers.get("x-amz-tagging"),
+        **attrs.system_args(s3.headers),
     )
     doc = xmldoc.root("InitiateMultipartUploadResult")
     xmldoc.sub(doc, "Bucket", bucket)
     xmldoc.sub(doc, "Key", key)
     xmldoc.sub(doc, "UploadId", upload_id)
-    return xml_response(xmldoc.render(doc))
+    headers: dict[str, str] = {}
+    for name in ("x-amz-checksum-algorithm", "x-amz-checksum-type"):
+        if name in s3.headers:
+            headers[name] = s3.headers[name].upper()
+    return xml_response(xmldoc.render(doc), headers=headers)
 
 
 async def upload_part(s3: S3Request) -> web.StreamResponse:
@@ -60,8 +74,10 @@ async def upload_part(s3: S3Request) -> web.StreamResponse:
         _part_number(s3),
         s3.body,
         content_length=s3.body.length,
+        **attrs.checksum_args(s3.headers, s3.body),
     )
-    return web.Response(status=200, headers={"ETag": result.etag})
+    headers = {"ETag": result.etag, **attrs.checksum_headers(result.checksums, None)}
+    return web.Response(status=200, headers=headers)
 
 
 async def upload_part_copy(s3: S3Request) -> web.StreamResponse:
@@ -89,13 +105,21 @@ async def complete_multipart_upload(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
     upload_id = _upload_id(s3)
     doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "CompleteMultipartUpload")
-    parts: list[tuple[int, str]] = []
+    parts: list[dict[str, object]] = []
     for part in xmldoc.children(doc, "Part"):
         number = (xmldoc.child_text(part, "PartNumber") or "").strip()
         etag = (xmldoc.child_text(part, "ETag") or "").strip()
         if not number.isascii() or not number.isdigit() or len(number) > 6 or not etag:
             raise MalformedXML("every Part needs a PartNumber and an ETag")
-        parts.append((int(number), etag if etag.startswith('"') else f'"{etag}"'))
+        entry: dict[str, object] = {
+            "PartNumber": int(number),
+            "ETag": etag if etag.startswith('"') else f'"{etag}"',
+        }
+        for algorithm in ALGORITHMS:
+            value = xmldoc.child_text(part, f"Checksum{algorithm}")
+            if value is not None:
+                entry[f"Checksum{algorithm}"] = value.strip()
+        parts.append(entry)
     if not parts:
         raise MalformedXML("a CompleteMultipartUpload lists at least one Part")
     result = await s3.client.complete_multipart_upload(
@@ -105,12 +129,22 @@ async def complete_multipart_upload(s3: S3Request) -> web.StreamResponse:
         parts,
         if_match=s3.headers.get("If-Match"),
         if_none_match=s3.headers.get("If-None-Match"),
+        checksums={
+            a: s3.headers[attrs.checksum_header(a)]
+            for a in ALGORITHMS
+            if attrs.checksum_header(a) in s3.headers
+        }
+        or None,
     )
     out = xmldoc.root("CompleteMultipartUploadResult")
     xmldoc.sub(out, "Location", f"{s3.request.scheme}://{s3.request.host}/{bucket}/{key}")
     xmldoc.sub(out, "Bucket", bucket)
     xmldoc.sub(out, "Key", key)
     xmldoc.sub(out, "ETag", result.etag)
+    for algorithm, value in result.checksums.items():
+        xmldoc.sub(out, f"Checksum{algorithm}", value)
+    if result.checksums and result.checksum_type:
+        xmldoc.sub(out, "ChecksumType", result.checksum_type)
     return xml_response(xmldoc.render(out), headers=hdr.written_version_header(result.version_id))
 
 
@@ -154,6 +188,8 @@ async def list_parts(s3: S3Request) -> web.StreamResponse:
         xmldoc.sub(p, "LastModified", xmldoc.timestamp(part.last_modified))
         xmldoc.sub(p, "ETag", part.etag)
         xmldoc.sub(p, "Size", part.size)
+        for algorithm, value in part.checksums.items():
+            xmldoc.sub(p, f"Checksum{algorithm}", value)
     return xml_response(xmldoc.render(doc))
 
 

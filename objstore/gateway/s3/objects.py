@@ -17,6 +17,7 @@ from objstore.errors import (
     ObjstoreError,
     PreconditionFailed,
 )
+from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
 from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.buckets import xml_response
@@ -40,10 +41,13 @@ async def put_object(s3: S3Request) -> web.StreamResponse:
         if_match=s3.headers.get("If-Match"),
         if_none_match=s3.headers.get("If-None-Match"),
         content_length=s3.body.length,
+        tagging=s3.headers.get("x-amz-tagging"),
+        **attrs.checksum_args(s3.headers, s3.body),
+        **attrs.system_args(s3.headers),
     )
-    return web.Response(
-        status=200, headers={"ETag": result.etag, **hdr.written_version_header(result.version_id)}
-    )
+    headers = {"ETag": result.etag, **hdr.written_version_header(result.version_id)}
+    headers.update(attrs.checksum_headers(result.checksums, result.checksum_type))
+    return web.Response(status=200, headers=headers)
 
 
 async def get_object(s3: S3Request) -> web.StreamResponse:
@@ -56,11 +60,16 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         key,
         version_id=s3.query.get("versionId"),
         range=s3.headers.get("Range"),
+        checksum_mode=attrs.checksum_mode(s3.headers),
         **hdr.read_conditions(s3.headers),
     )
     try:
         opened = cast(hdr.OpenObject, body)
         headers = hdr.object_headers(opened)
+        headers.update(attrs.object_attribute_headers(cast(attrs.Attributes, body)))
+        if opened.content_range is not None:
+            # A range's checksum is not the object's: S3 sends none for it.
+            headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
         headers.update(overrides)
         status = 200
         if s3.headers.get("Range") and opened.content_range is not None:
@@ -90,8 +99,14 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
 
 async def head_object(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
-    info = await s3.client.head_object(bucket, key, version_id=s3.query.get("versionId"))
+    info = await s3.client.head_object(
+        bucket,
+        key,
+        version_id=s3.query.get("versionId"),
+        checksum_mode=attrs.checksum_mode(s3.headers),
+    )
     headers = hdr.object_headers(info)
+    headers.update(attrs.object_attribute_headers(info))
     try:
         conditional.check_read(info.etag, info.last_modified, **hdr.read_conditions(s3.headers))
     except NotModified:
@@ -189,10 +204,15 @@ async def copy_object(s3: S3Request) -> web.StreamResponse:
         content_type=s3.headers.get("Content-Type") if replace else None,
         if_match=s3.headers.get("If-Match"),
         if_none_match=s3.headers.get("If-None-Match"),
+        tagging_directive=(s3.headers.get("x-amz-tagging-directive") or "COPY").upper(),
+        tagging=s3.headers.get("x-amz-tagging"),
+        **(attrs.system_args(s3.headers) if replace else {}),
     )
     doc = xmldoc.root("CopyObjectResult")
     xmldoc.sub(doc, "ETag", result.etag)
     xmldoc.sub(doc, "LastModified", xmldoc.timestamp(datetime.now(UTC)))
+    for algorithm, value in result.checksums.items():
+        xmldoc.sub(doc, f"Checksum{algorithm}", value)
     headers = hdr.written_version_header(result.version_id)
     if src_vid is not None:
         headers["x-amz-copy-source-version-id"] = src_vid
@@ -200,12 +220,15 @@ async def copy_object(s3: S3Request) -> web.StreamResponse:
 
 
 def error_headers(exc: ObjstoreError) -> dict[str, str]:
-    """Headers S3 adds to an error answer: the ETag of a 304, the delete marker a
-    GET/HEAD/DELETE met."""
+    """Headers S3 adds to an error answer: the ETag and Last-Modified of a 304, the
+    delete marker a GET/HEAD/DELETE met."""
     out: dict[str, str] = {}
     etag = exc.details.get("etag")
     if isinstance(exc, NotModified) and isinstance(etag, str):
         out["ETag"] = etag
+    last_modified = exc.details.get("last_modified")
+    if isinstance(exc, NotModified) and isinstance(last_modified, datetime):
+        out["Last-Modified"] = hdr.http_date(last_modified)
     if exc.details.get("delete_marker"):
         out["x-amz-delete-marker"] = "true"
         vid = exc.details.get("version_id")

@@ -72,6 +72,9 @@ BUCKET_ROUTES: dict[tuple[str, str], str] = {
 OBJECT_ROUTES: dict[tuple[str, str], str] = {
     ("GET", ""): "GetObject",
     ("GET", "uploadId"): "ListParts",
+    ("GET", "tagging"): "GetObjectTagging",
+    ("PUT", "tagging"): "PutObjectTagging",
+    ("DELETE", "tagging"): "DeleteObjectTagging",
     ("HEAD", ""): "HeadObject",
     ("PUT", ""): "PutObject",
     ("PUT", "uploadId"): "UploadPart",

@@ -1,0 +1,51 @@
+"""Object tagging: Put/Get/DeleteObjectTagging (``?tagging`` on an object)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from objstore.errors import MalformedXML
+from objstore.gateway.s3 import headers as hdr
+from objstore.gateway.s3 import xmldoc
+from objstore.gateway.s3.buckets import xml_response
+from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
+
+
+async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "Tagging")
+    pairs: list[tuple[str, str]] = []
+    for tag_set in xmldoc.children(doc, "TagSet"):
+        for tag in xmldoc.children(tag_set, "Tag"):
+            name, value = xmldoc.child_text(tag, "Key"), xmldoc.child_text(tag, "Value")
+            if name is None or value is None:
+                raise MalformedXML("every Tag needs a Key and a Value")
+            pairs.append((name, value))
+    # As x-amz-tagging's form, so a repeated key reaches the library (InvalidTag).
+    version_id = await s3.client.put_object_tagging(
+        bucket, key, urlencode(pairs), version_id=s3.query.get("versionId")
+    )
+    return web.Response(status=200, headers=hdr.version_header(version_id))
+
+
+async def get_object_tagging(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    version_id = s3.query.get("versionId")
+    tags = await s3.client.get_object_tagging(bucket, key, version_id=version_id)
+    doc = xmldoc.root("Tagging")
+    tag_set = xmldoc.sub(doc, "TagSet")
+    for name, value in tags.items():
+        tag = xmldoc.sub(tag_set, "Tag")
+        xmldoc.sub(tag, "Key", name)
+        xmldoc.sub(tag, "Value", value)
+    return xml_response(xmldoc.render(doc), headers=hdr.version_header(version_id))
+
+
+async def delete_object_tagging(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    version_id = await s3.client.delete_object_tagging(
+        bucket, key, version_id=s3.query.get("versionId")
+    )
+    return web.Response(status=204, headers=hdr.version_header(version_id))
