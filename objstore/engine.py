@@ -14,12 +14,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from objstore.actions import IAM_RESOURCES, OPERATIONS, Operation, Permission, tag_context
+from objstore.actions import (
+    BUCKET,
+    IAM_RESOURCES,
+    OBJECT,
+    OPERATIONS,
+    Operation,
+    Permission,
+    tag_context,
+)
 from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
 from objstore.errors import (
     AccessDenied,
     ExpiredToken,
     InvalidClientTokenId,
+    NoSuchBucket,
     NoSuchKey,
     NoSuchVersion,
     ObjstoreError,
@@ -169,6 +178,9 @@ class Engine:
                 resources.append(req.resource)
                 actions.append(req.action)
                 if not self._allowed(req):
+                    missing = _missing_bucket(op, perm, params, req)
+                    if missing is not None:
+                        raise missing
                     denied = True
                     raise self._denied(caller, req)
             if op.owner_param:
@@ -239,3 +251,21 @@ class Engine:
         if op.partial:
             return getattr(self.ns, op.method)(**params, denied=denied)
         return getattr(self.ns, op.method)(**params)
+
+
+def _missing_bucket(
+    op: Operation, perm: Permission, params: Mapping[str, Any], req: AuthorizationRequest
+) -> NoSuchBucket | None:
+    """The NoSuchBucket a refused request on a bucket that does not exist is answered.
+
+    Bucket names are global and public in S3, which answers 404 NoSuchBucket for a missing
+    bucket whoever asks (an anonymous caller included); a denial would pretend it exists.
+    Only when the answer is already a refusal: nothing is revealed that a caller allowed the
+    action would not learn from the namespace itself.
+    """
+    if op.name == "CreateBucket" or perm.resource not in (BUCKET, OBJECT):
+        return None
+    if req.resource_account is not None:  # the bucket exists (its owner was read)
+        return None
+    bucket = params[perm.bucket_param]
+    return NoSuchBucket(f"bucket {bucket!r} does not exist", bucket=bucket)

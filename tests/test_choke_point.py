@@ -15,7 +15,7 @@ from conftest import BUCKET, open_store
 
 import objstore
 from objstore.actions import COMPOSITE_METHODS, OPERATIONS, operation_for_method
-from objstore.errors import AccessDenied, NoSuchBucketPolicy, NoSuchKey
+from objstore.errors import AccessDenied, NoSuchBucket, NoSuchBucketPolicy, NoSuchKey
 
 ACCOUNT = "000000000000"
 # The storage operations (methods of Client); IAM and STS operations have their own walk
@@ -446,3 +446,32 @@ def test_partial_delete_objects_permission(store: objstore.Store) -> None:
     assert isinstance(out[0], objstore.DeleteError) and out[0].code == "AccessDenied"
     assert isinstance(out[1], objstore.DeletedObject)
     assert [o.key for o in store.root.list_objects(BUCKET).contents] == [OBJ]
+
+
+@pytest.mark.parametrize("who", ["user", "anonymous"])
+def test_missing_bucket_is_404_for_a_refused_caller(who: str) -> None:
+    """S3 answers NoSuchBucket for a bucket that does not exist, whoever asks: bucket
+    names are global and public. An existing bucket still answers AccessDenied."""
+    caller = USER if who == "user" else objstore.Identity.anonymous()
+    with open_store(None, authorizer=AllowActions()) as s:
+        populate(s)
+        client = s.client_for(caller)
+        calls: list[Callable[[str], object]] = [
+            lambda b: client.get_object(b, OBJ),
+            lambda b: client.head_object(b, OBJ),
+            lambda b: client.delete_object(b, OBJ),
+            lambda b: client.put_object(b, OBJ, b"x"),
+            lambda b: client.list_objects(b),
+            lambda b: client.get_bucket_versioning(b),
+            lambda b: client.delete_bucket(b),
+        ]
+        for call in calls:
+            with pytest.raises(NoSuchBucket) as missing:
+                call("no-such-bucket")
+            assert missing.value.http_status == 404
+            with pytest.raises(AccessDenied):
+                call(BUCKET)
+        # Creating a bucket is not answered NoSuchBucket: it is refused.
+        with pytest.raises(AccessDenied):
+            client.create_bucket("brand-new-bucket")
+        assert [b.name for b in s.root.list_buckets()] == sorted([BUCKET, EMPTY_BUCKET])

@@ -532,3 +532,20 @@ def test_nul_escapes_around_the_long_key_cut(root: objstore.Client) -> None:
     assert all_versions(root, 2, prefix="n" * 399) == [
         r for r in want if r[0].startswith("n" * 399)
     ]
+
+
+def test_versions_resume_after_a_deleted_null_version(root: objstore.Client) -> None:
+    """Markers are positions (as in S3): a client deleting what it lists must be able to
+    ask for the next page after a null version it has just deleted."""
+    root.put_bucket_versioning(BUCKET, "Suspended")
+    for key in ("a", "b", "c"):
+        root.put_object(BUCKET, key, key.encode())
+    first = root.list_object_versions(BUCKET, max_keys=1)
+    assert [(v.key, v.version_id) for v in first.versions] == [("a", "null")]
+    assert (first.next_key_marker, first.next_version_id_marker) == ("a", "null")
+    root.delete_object(BUCKET, "a", version_id="null")
+    rest = root.list_object_versions(
+        BUCKET, key_marker=first.next_key_marker, version_id_marker=first.next_version_id_marker
+    )
+    assert [(v.key, v.version_id) for v in rest.versions] == [("b", "null"), ("c", "null")]
+    assert not rest.is_truncated

@@ -109,9 +109,10 @@ class ListOps(Index):
                 after_seq = versioning.parse_version_id(version_id_marker)
                 if after_seq is None:
                     rec = self._version(txn, bucket, keys.encode_key(key_marker), version_id_marker)
-                    if rec is None:
-                        raise InvalidArgument("key_marker has no null version to resume after")
-                    after_seq = rec.seq
+                    # Markers are positions, as in S3: a null version deleted since the
+                    # last page (a client deleting what it lists) leaves no sequence to
+                    # resume at, so the listing goes on with the next key.
+                    after_seq = None if rec is None else rec.seq
             start, stop = keys.prefix_bound(prefix)
             if after_key is not None:
                 enc = keys.encode_key(after_key)

@@ -300,9 +300,9 @@ def test_anonymous_read_of_one_prefix_by_bucket_policy(endpoint: Endpoint) -> No
     }
     root.put_bucket_policy("site", json.dumps(policy))
 
-    def get(path: str) -> tuple[int, bytes]:
+    def get(path: str, bucket: str = "site") -> tuple[int, bytes]:
         done = subprocess.run(
-            [curl, "-s", "-o", "-", "-w", "\n%{http_code}", f"{endpoint.url}/site/{path}"],
+            [curl, "-s", "-o", "-", "-w", "\n%{http_code}", f"{endpoint.url}/{bucket}/{path}"],
             capture_output=True,
             timeout=60,
         )
@@ -315,6 +315,9 @@ def test_anonymous_read_of_one_prefix_by_bucket_policy(endpoint: Endpoint) -> No
     # Listing is not granted either, and a missing public key is 403 without s3:ListBucket.
     assert get("")[0] == 403
     assert get("public/nothing-here")[0] == 403
+    # A bucket that does not exist is 404 NoSuchBucket for anyone, as in S3.
+    status, body = get("key", bucket="no-such-bucket")
+    assert status == 404 and b"<Code>NoSuchBucket</Code>" in body
     # urllib (no curl quirks): same answer.
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(f"{endpoint.url}/site/private/secret.txt", timeout=30)
