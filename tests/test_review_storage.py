@@ -29,6 +29,7 @@ from objstore.errors import (
 from objstore.meta.base import MetadataStore
 from objstore.meta.lmdb_store import LmdbMetadataStore
 from objstore.meta.memory import MemoryMetadataStore
+from objstore.meta.scan import scan_prefix
 
 # More manifest entries than one reader batch (64), so a read spans several
 # short metadata transactions.
@@ -51,7 +52,7 @@ def batched(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[objstore
 
 def _keys_with(meta: MetadataStore, prefix: bytes) -> list[bytes]:
     with meta.begin() as txn:
-        return [k for k, _ in txn.scan(prefix, prefix + b"\xff")]
+        return [k for k, _ in scan_prefix(txn, prefix)]
 
 
 def _delete_raw(meta: MetadataStore, key: bytes) -> None:
