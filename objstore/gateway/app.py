@@ -30,6 +30,7 @@ from objstore.gateway.body import ContinuedBody, must_close
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
 from objstore.gateway.query import handle_query
+from objstore.gateway.query.handler import error_response as query_error_response
 from objstore.gateway.s3 import routing
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.handlers import HANDLERS
@@ -194,6 +195,10 @@ class _Gateway:
             raise
         except Exception as exc:
             err = as_objstore_error(exc, f"{request.method} {request.path}")
+            service = _query_service_of(request)
+            if service is not None:
+                # boto3's iam/sts clients read only the Query error form ("Unknown" otherwise).
+                return query_error_response(service, err, request_id=request_id)
             return error_response(
                 err,
                 method=request.method,
@@ -250,3 +255,18 @@ async def _query(
             raise errors.InvalidArgument("the form is not valid UTF-8") from None
     pairs.extend(request.query.items())
     return await handle_query(service, pairs, client, request_id=request_id)
+
+
+def _query_service_of(request: web.Request) -> str | None:
+    """``"iam"``/``"sts"`` when a request that failed (before or after authentication) was
+    meant for a Query API: its SigV4 credential scope names the service, or it is an
+    unsigned form POST to the service root (STS's AssumeRoleWithWebIdentity)."""
+    auth = request.headers.get("Authorization", "")
+    _, found, rest = auth.partition("Credential=")
+    credential = rest.split(",", 1)[0] if found else request.query.get("X-Amz-Credential", "")
+    parts = credential.strip().split("/")
+    if len(parts) == 5:
+        return parts[3] if parts[3] in _QUERY_SERVICES else None
+    if not auth and request.method == "POST" and request.path == "/":
+        return "sts" if request.content_type == _FORM else None
+    return None

@@ -208,3 +208,26 @@ def test_assume_role_with_web_identity_unsigned(gw: Gateway) -> None:
             config=Config(s3={"addressing_style": "path"}),
         )
         assert s3.get_object(Bucket="bkt", Key="k")["Body"].read() == b"public to the role"
+
+
+@pytest.mark.parametrize("service", ["iam", "sts"])
+def test_authentication_failures_answer_in_the_query_error_form(gw: Gateway, service: str) -> None:
+    """A request to IAM or STS refused before it reaches the Query handler (wrong secret,
+    unknown key) still answers AWS's Query error document, which boto3 reads."""
+    access, secret = gw.user_keys("someone", policy(allow("iam:GetUser")))
+    wrong = secret[:-1] + ("y" if secret.endswith("x") else "x")
+
+    def call(keys: tuple[str, str]) -> None:
+        client = gw.client(keys, service=service)
+        if service == "iam":
+            client.get_user()
+        else:
+            client.get_caller_identity()
+
+    with pytest.raises(ClientError) as bad_secret:
+        call((access, wrong))
+    assert _code(bad_secret) == "SignatureDoesNotMatch"
+    assert bad_secret.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as unknown:
+        call(("AKIA" + "Z" * 16, secret))
+    assert _code(unknown) == "InvalidClientTokenId"
