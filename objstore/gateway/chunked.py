@@ -247,7 +247,7 @@ class ChunkedBody(_Body):
 
     def _check_signature(self, provided: str | None, data_sha256: str) -> None:
         assert self._request is not None and self._key is not None and provided is not None
-        to_sign = sigv4.chunk_string_to_sign(self._request, self._previous, data_sha256)
+        to_sign = chunk_string_to_sign(self._request, self._previous, data_sha256)
         expected = sigv4.sign(self._key, to_sign)
         if not sigv4.signatures_equal(expected, provided):
             raise SignatureDoesNotMatch(
@@ -322,7 +322,7 @@ class ChunkedBody(_Body):
             if signature is None:
                 raise MalformedTrailerError("The trailer signature is missing.")
             digest = hashlib.sha256("".join(sorted(canonical)).encode()).hexdigest()
-            to_sign = sigv4.trailer_string_to_sign(self._request, self._previous, digest)
+            to_sign = trailer_string_to_sign(self._request, self._previous, digest)
             if not sigv4.signatures_equal(sigv4.sign(self._key, to_sign), signature):
                 raise SignatureDoesNotMatch(
                     "The request signature we calculated does not match the signature you "
@@ -338,3 +338,19 @@ class ChunkedBody(_Body):
     async def _expect_end(self) -> None:
         if self._buf or await self._fill():
             raise InvalidRequest("data after the end of the aws-chunked body")
+
+
+# -------------------------------------------- what chunk and trailer signatures sign
+
+
+def chunk_string_to_sign(req: sigv4.SignedRequest, previous: str, chunk_sha256: str) -> str:
+    """What a chunk's signature signs: the previous signature and the chunk's hash."""
+    return (
+        f"{sigv4.ALGORITHM}-PAYLOAD\n{req.amz_date}\n{req.scope}\n{previous}\n"
+        f"{sigv4.EMPTY_SHA256}\n{chunk_sha256}"
+    )
+
+
+def trailer_string_to_sign(req: sigv4.SignedRequest, previous: str, trailer_sha256: str) -> str:
+    """What the trailer signature signs: the last chunk's signature and the trailers' hash."""
+    return f"{sigv4.ALGORITHM}-TRAILER\n{req.amz_date}\n{req.scope}\n{previous}\n{trailer_sha256}"

@@ -584,19 +584,3 @@ def verify(req: SignedRequest, secret: str, payload_hash: str) -> bytes:
         CanonicalRequest=canonical,
         CanonicalRequestBytes=wire_bytes(canonical).hex(" "),
     )
-
-
-# ------------------------------------------------------------- aws-chunked
-
-
-def chunk_string_to_sign(req: SignedRequest, previous: str, chunk_sha256: str) -> str:
-    """What a chunk's signature signs: the previous signature and the chunk's hash."""
-    return (
-        f"{ALGORITHM}-PAYLOAD\n{req.amz_date}\n{req.scope}\n{previous}\n"
-        f"{EMPTY_SHA256}\n{chunk_sha256}"
-    )
-
-
-def trailer_string_to_sign(req: SignedRequest, previous: str, trailer_sha256: str) -> str:
-    """What the trailer signature signs: the last chunk's signature and the trailers' hash."""
-    return f"{ALGORITHM}-TRAILER\n{req.amz_date}\n{req.scope}\n{previous}\n{trailer_sha256}"

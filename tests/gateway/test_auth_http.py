@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import objstore
-from objstore.gateway import sigv4
+from objstore.gateway import chunked, sigv4
 from objstore.testing import Server
 from tests.gateway.signing import client
 
@@ -132,7 +132,7 @@ def _encode(req: sigv4.SignedRequest, signing: bytes, chunks: list[bytes]) -> by
     out, previous = [], req.signature
     for data in [*chunks, b""]:
         digest = hashlib.sha256(data).hexdigest()
-        previous = sigv4.sign(signing, sigv4.chunk_string_to_sign(req, previous, digest))
+        previous = sigv4.sign(signing, chunked.chunk_string_to_sign(req, previous, digest))
         out.append(b"%x;chunk-signature=%s\r\n%s\r\n" % (len(data), previous.encode(), data))
     return b"".join(out)
 

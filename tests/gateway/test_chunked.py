@@ -24,7 +24,7 @@ from objstore.errors import (
     SignatureDoesNotMatch,
     XAmzContentSHA256Mismatch,
 )
-from objstore.gateway import sigv4
+from objstore.gateway import chunked, sigv4
 from objstore.gateway.chunked import MAX_LINE, ChunkedBody, PlainBody
 from tests.gateway.signing import AKID, SECRET, capture, client, reader
 from tests.gateway.test_sigv4 import AWS_EXAMPLE_HEADERS
@@ -187,7 +187,7 @@ def encode(
         if mode != sigv4.STREAMING_UNSIGNED_TRAILER:
             assert req is not None and key is not None
             digest = hashlib.sha256(data).hexdigest()
-            sig = sigv4.sign(key, sigv4.chunk_string_to_sign(req, previous, digest))
+            sig = sigv4.sign(key, chunked.chunk_string_to_sign(req, previous, digest))
             previous = sig
         out.append(frame(data, sig))
     if mode == sigv4.STREAMING_SIGNED:
@@ -197,7 +197,7 @@ def encode(
     if mode == sigv4.STREAMING_SIGNED_TRAILER:
         assert req is not None and key is not None
         digest = hashlib.sha256(line.encode()).hexdigest()
-        sig = sigv4.sign(key, sigv4.trailer_string_to_sign(req, previous, digest))
+        sig = sigv4.sign(key, chunked.trailer_string_to_sign(req, previous, digest))
         out.append(f"x-amz-trailer-signature:{sig}\r\n".encode())
     return b"".join(out) + b"\r\n"
 
