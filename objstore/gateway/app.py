@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib
 import os
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, unquote_to_bytes
@@ -26,6 +25,7 @@ from aiohttp import web
 
 from objstore import errors
 from objstore.aio import AsyncClient, AsyncStore
+from objstore.gateway.auth import DEFAULT_DOMAINS, make_authenticator
 from objstore.gateway.body import ContinuedBody, must_close
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
@@ -37,7 +37,6 @@ from objstore.gateway.s3.handlers import HANDLERS
 from objstore.gateway.s3.objects import error_headers
 from objstore.store import Store
 
-DEFAULT_DOMAINS = ("localhost", "s3.localhost")
 SERVER_NAME = "objstore"
 # Requests served at once; beyond it clients get S3's 503 SlowDown and retry.
 DEFAULT_MAX_REQUESTS = 1024
@@ -95,8 +94,7 @@ def create_app(
     The store stays the caller's to close.
     """
     if authenticate is None:
-        auth = importlib.import_module("objstore.gateway.auth")
-        authenticate = auth.make_authenticator(store, region=region)
+        authenticate = make_authenticator(store, region=region, domains=domains)
     app = web.Application(client_max_size=MAX_XML_BODY)
     app[_STORE] = AsyncStore(store)
     app[IN_FLIGHT] = InFlight()

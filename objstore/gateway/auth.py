@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -44,6 +43,9 @@ __all__ = ["MAX_SIGNED_BODY", "make_authenticator", "request_body"]
 # IAM/STS requests sign their body's hash, so it is read before the signature is checked;
 # Query API forms are far smaller than this.
 MAX_SIGNED_BODY = 2 * 1024 * 1024
+# Host names served path-style; ``bucket.<domain>`` is virtual-hosted (SigV2 signs the
+# bucket of such a request, so authentication must know them as the app does).
+DEFAULT_DOMAINS = ("localhost", "s3.localhost")
 
 
 def _split_target(request: web.Request) -> tuple[str, str]:
@@ -173,7 +175,7 @@ def make_authenticator(
     layer: IdentityLayer = getattr(store, "sync", store).identity
     service = layer.service
     if domains is None:
-        domains = importlib.import_module("objstore.gateway.app").DEFAULT_DOMAINS
+        domains = DEFAULT_DOMAINS
     # Longest first, so "b.s3.localhost" is bucket "b", not bucket "b.s3" (as the app).
     names = {d.lower().strip(".") for d in domains if d.strip(".")}
     suffixes = sorted(("." + d for d in names), key=len, reverse=True)

@@ -23,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from objstore.gateway.app import DEFAULT_DOMAINS, IN_FLIGHT, create_app
+from objstore.gateway.app import IN_FLIGHT, create_app
+from objstore.gateway.auth import DEFAULT_DOMAINS
 from objstore.store import Store
 
 # Bounds on what one request may send before the gateway refuses it (aiohttp checks these
