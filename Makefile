@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway clean services conformance
+.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway clean services services-stop conformance
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,18 +40,18 @@ bench-micro: $(STAMP)
 		--benchmark-compare --benchmark-sort=name \
 		--benchmark-columns=min,median,mean,stddev,ops,rounds
 
-# External programs the tests drive (rclone from Debian's packages; the aws cli, boto3 and s3fs
-# come with the venv). Installs what is missing, as root or through sudo; CI runs it before `make test`.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := rclone
+# External programs the tests drive (rclone; the aws cli, boto3 and s3fs come with the venv) and
+# the real PostgreSQL and Ceph RGW of the distributed tests (objstore/testing/services): installs
+# the Debian packages that are missing (as root or through sudo), then starts the services or
+# reuses running ones, on 127.0.0.1, state in .services/ (or in $$OBJSTORE_SERVICES, to share
+# one running instance between checkouts), and prints the URLs (also in .services/env.json).
+# CI runs it before `make test`.
+services: $(STAMP)
+	$(BIN)/python -m objstore.testing.services install
+	$(BIN)/python -m objstore.testing.services start
 
-services:
-	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+services-stop: $(STAMP)
+	$(BIN)/python -m objstore.testing.services stop
 
 clean:
 	rm -rf $(VENV) .objstore-data .pytest_cache .mypy_cache .ruff_cache .venv-s3tests .s3tests .conformance

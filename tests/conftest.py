@@ -22,6 +22,9 @@ from objstore.blob.store import BlobSettings
 from objstore.meta.lmdb_store import LmdbMetadataStore
 from objstore.meta.memory import MemoryMetadataStore
 
+# Real PostgreSQL and Ceph RGW (postgres_dsn, rgw, ... : see the module's docstring).
+pytest_plugins = ["objstore.testing.services.fixtures"]
+
 CHUNK = 64 * 1024
 INLINE = 1024
 BUCKET = "bkt"

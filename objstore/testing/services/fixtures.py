@@ -1,0 +1,148 @@
+"""pytest fixtures over the real services (registered by ``tests/conftest.py``).
+
+- ``postgres_service``: :class:`PostgresInfo` of the shared cluster (session).
+- ``postgres_dsn``: a libpq URL of a fresh, empty database, dropped after the test.
+- ``postgres_restartable``: a private cluster (its own ``initdb``, session-wide) that a fault
+  test may restart or stop without disturbing other checkouts sharing the main cluster; each
+  test gets a fresh database on it and finds it running.
+
+The services are reused when running and started when not (``make services`` does the same),
+in the state directory of :func:`objstore.testing.services.state_dir`. When they cannot be had,
+:func:`objstore.testing.services.decide.decide` says whether the test skips or fails.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from objstore.testing.services import postgres
+from objstore.testing.services._proc import ServiceError, free_port
+from objstore.testing.services.control import start
+from objstore.testing.services.decide import Outcome, ci_enabled, decide
+from objstore.testing.services.state import PostgresInfo, ServicesState
+
+_UNAVAILABLE: list[str] = []
+
+
+def require(name: str, binaries_present: Callable[[], bool]) -> ServicesState:
+    """The running services state with ``name`` up, else skip or fail the test (see decide)."""
+    error: str | None
+    try:
+        state = start([name])
+        error = None
+    except ServiceError as exc:
+        error = str(exc)
+    present = binaries_present()
+    outcome = decide(ci=ci_enabled(os.environ), binaries_present=present, error=error)
+    if outcome is Outcome.USE:
+        return state
+    why = f"SERVICE UNAVAILABLE: {name}: {error}"
+    if outcome is Outcome.SKIP:
+        _UNAVAILABLE.append(why)
+        pytest.skip(why + " (binaries absent: run `make services`; with CI=true this fails)")
+    pytest.fail(why, pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeat, in red, why the distributed tests were skipped (a skip is easy to miss)."""
+    for why in sorted(set(_UNAVAILABLE)):
+        terminalreporter.write_line(f"{why} -> tests skipped", red=True, bold=True)
+
+
+# ---- PostgreSQL ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_service() -> PostgresInfo:
+    """The shared cluster, started if needed (skips or fails when it cannot be)."""
+    state = require("postgres", lambda: postgres.find_bin_dir() is not None)
+    assert state.postgres is not None
+    return state.postgres
+
+
+def _fresh_database(info: PostgresInfo) -> Iterator[str]:
+    name = "t_" + secrets.token_hex(8)
+    with psycopg.connect(info.dsn_for("postgres"), autocommit=True) as conn:
+        # template0: nothing a previous test put in template1 can leak in.
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        yield info.dsn_for(name)
+    finally:
+        try:
+            with psycopg.connect(info.dsn_for("postgres"), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.OperationalError:
+            pass  # a fault test left the server down: the database goes with the cluster
+
+
+@pytest.fixture
+def postgres_dsn(postgres_service: PostgresInfo) -> Iterator[str]:
+    """A ``postgresql://`` URL (with credentials) of a fresh empty database, dropped afterwards."""
+    yield from _fresh_database(postgres_service)
+
+
+@dataclass
+class RestartablePostgres:
+    """A private cluster for fault tests: ``dsn`` of a fresh database, and the controls."""
+
+    cluster: postgres.PostgresCluster
+    dsn: str = ""
+
+    def info(self) -> PostgresInfo:
+        return self.cluster.info()
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop (``pg_ctl -m`` mode: smart, fast, immediate) and start on the same port."""
+        self.cluster.restart(mode)
+
+    def stop(self, mode: str = "fast") -> None:
+        self.cluster.stop(mode)
+
+    def start(self) -> None:
+        """Start again on the same port (a no-op when it runs)."""
+        if not self.cluster.running():
+            self.cluster.start(same_port=True)
+
+
+@pytest.fixture(scope="session")
+def _private_postgres() -> Iterator[postgres.PostgresCluster]:
+    require("postgres", lambda: postgres.find_bin_dir() is not None)
+    bin_dir = postgres.find_bin_dir()
+    assert bin_dir is not None
+    # mkdtemp in /tmp: the service user can traverse /tmp, not pytest's 0700 basetemp.
+    home = Path(tempfile.mkdtemp(prefix="objstore-pg-"))
+    os.chmod(home, 0o755)
+    cluster = postgres.PostgresCluster(
+        home / "pg", bin_dir, postgres.service_user(), port=free_port()
+    )
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        try:
+            cluster.stop("immediate")
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_restartable(
+    _private_postgres: postgres.PostgresCluster,
+) -> Iterator[RestartablePostgres]:
+    """A private cluster, running, with a fresh database in ``.dsn``; restart it at will."""
+    control = RestartablePostgres(_private_postgres)
+    control.start()
+    for dsn in _fresh_database(_private_postgres.info()):
+        control.dsn = dsn
+        yield control
+        control.start()
