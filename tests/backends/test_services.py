@@ -8,10 +8,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from objstore.testing.services import postgres
+from objstore.testing.services import postgres, start, status
 from objstore.testing.services.decide import Outcome, ci_enabled, decide
-from objstore.testing.services.fixtures import RestartablePostgres
+from objstore.testing.services.fixtures import (
+    RestartablePostgres,
+    RestartableRgw,
+    RgwBucket,
+    _fresh_bucket,
+)
 from objstore.testing.services.state import (
     CephInfo,
     PostgresInfo,
@@ -171,3 +177,62 @@ def test_postgres_stop_start(postgres_restartable: RestartablePostgres) -> None:
     pg.start()
     with psycopg.connect(pg.dsn) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+# ---- Ceph RGW -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("round_", [1, 2])
+def test_rgw_bucket_is_fresh(rgw: RgwBucket, round_: int) -> None:
+    """Each test gets an empty bucket of its own; PUT then GET returns the bytes."""
+    s3 = rgw.client()
+    assert s3.list_objects_v2(Bucket=rgw.bucket)["KeyCount"] == 0
+    body = bytes([round_]) * 100_000
+    s3.put_object(Bucket=rgw.bucket, Key="k", Body=body)
+    assert s3.get_object(Bucket=rgw.bucket, Key="k")["Body"].read() == body
+
+
+def test_rgw_if_none_match(rgw: RgwBucket) -> None:
+    """RGW honours If-None-Match: * (the S3 chunk store's create-if-absent relies on it)."""
+    s3 = rgw.client()
+    s3.put_object(Bucket=rgw.bucket, Key="k", Body=b"1", IfNoneMatch="*")
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=rgw.bucket, Key="k", Body=b"2", IfNoneMatch="*")
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert s3.get_object(Bucket=rgw.bucket, Key="k")["Body"].read() == b"1"
+
+
+def test_rgw_bucket_is_deleted(rgw_service: RgwInfo) -> None:
+    """The fixture's teardown deletes the bucket, objects and all."""
+    fresh = _fresh_bucket(rgw_service, rgw_service.endpoint)
+    bucket = next(fresh)
+    s3 = bucket.client()
+    s3.put_object(Bucket=bucket.bucket, Key="a", Body=b"x")
+    fresh.close()
+    with pytest.raises(ClientError) as err:
+        s3.head_bucket(Bucket=bucket.bucket)
+    assert err.value.response["Error"]["Code"] in {"404", "NoSuchBucket"}
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_rgw_restartable(rgw_restartable: RestartableRgw, rgw: RgwBucket, how: str) -> None:
+    """While the private radosgw is down requests fail to connect; after start the data is
+    there, and the shared radosgw (same cluster) saw it all along."""
+    bucket = rgw_restartable.bucket
+    s3 = bucket.client(retries={"max_attempts": 1}, connect_timeout=2)
+    s3.put_object(Bucket=bucket.bucket, Key="k", Body=b"kept")
+    getattr(rgw_restartable, how)()
+    with pytest.raises(EndpointConnectionError):
+        s3.get_object(Bucket=bucket.bucket, Key="k")
+    shared = rgw.client()
+    assert shared.get_object(Bucket=bucket.bucket, Key="k")["Body"].read() == b"kept"
+    rgw_restartable.start()
+    assert s3.get_object(Bucket=bucket.bucket, Key="k")["Body"].read() == b"kept"
+
+
+def test_start_reuses_running(postgres_service: PostgresInfo, rgw_service: RgwInfo) -> None:
+    """`make services` again finds the running services: same ports, same credentials."""
+    again = start()
+    assert again.postgres == postgres_service
+    assert again.rgw == rgw_service
+    assert status() == {"postgres": True, "ceph": True}

@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import os
 import pwd
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+_LOW_RANGE = (20000, 32000)
 
 
 class ServiceError(RuntimeError):
@@ -102,14 +104,21 @@ def free_port(host: str = LOOPBACK) -> int:
 
 
 def choose_port(*preferred: int, avoid: Sequence[int] = ()) -> int:
-    """The first of ``preferred`` that is free, else any free port (never one of ``avoid``)."""
+    """The first of ``preferred`` that is free, else a free port below the ephemeral range.
+
+    Below 32768 (Linux's default ``ip_local_port_range`` starts there), so that outgoing
+    connections do not take a stopped service's port before it restarts. Never one of ``avoid``.
+    """
     for port in preferred:
         if port and port not in avoid and port_free(port):
             return port
-    while True:
-        port = free_port()
-        if port not in avoid:
+    start = secrets.randbelow(_LOW_RANGE[1] - _LOW_RANGE[0])
+    span = _LOW_RANGE[1] - _LOW_RANGE[0]
+    for i in range(span):
+        port = _LOW_RANGE[0] + (start + i) % span
+        if port not in avoid and port_free(port):
             return port
+    return free_port()
 
 
 def listening(port: int, host: str = LOOPBACK) -> bool:

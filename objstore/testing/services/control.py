@@ -6,11 +6,11 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from objstore.testing.services import postgres
+from objstore.testing.services import ceph, postgres
 from objstore.testing.services._proc import locked
 from objstore.testing.services.state import ServicesState, load, save, state_dir
 
-SERVICES = ("postgres",)
+SERVICES = ("postgres", "ceph")
 
 
 def start(names: Sequence[str] = SERVICES, directory: Path | None = None) -> ServicesState:
@@ -27,6 +27,10 @@ def start(names: Sequence[str] = SERVICES, directory: Path | None = None) -> Ser
         if "postgres" in names:
             state = dataclasses.replace(state, postgres=postgres.ensure(d, state.postgres))
             save(state)
+        if "ceph" in names:
+            cinfo, rinfo = ceph.ensure(d)
+            state = dataclasses.replace(state, ceph=cinfo, rgw=rinfo)
+            save(state)
         return state
 
 
@@ -38,6 +42,8 @@ def stop(names: Sequence[str] = SERVICES, directory: Path | None = None) -> list
     stopped: list[str] = []
     with locked(d / ".lock"):
         state = load(d)
+        if "ceph" in names and ceph.stop(d):
+            stopped.append("ceph")
         if "postgres" in names and postgres.stop(d, state.postgres if state else None):
             stopped.append("postgres")
     return stopped
@@ -52,4 +58,6 @@ def status(directory: Path | None = None) -> dict[str, bool]:
         return out
     if state.postgres is not None and (d / "postgres").exists():
         out["postgres"] = postgres.cluster_for(d, state.postgres).running()
+    if state.rgw is not None:
+        out["ceph"] = ceph.rgw_answers(state.rgw)
     return out

@@ -5,6 +5,11 @@
 - ``postgres_restartable``: a private cluster (its own ``initdb``, session-wide) that a fault
   test may restart or stop without disturbing other checkouts sharing the main cluster; each
   test gets a fresh database on it and finds it running.
+- ``rgw_service``: :class:`RgwInfo` of the shared radosgw (session).
+- ``rgw``: :class:`RgwBucket`, the endpoint, keys and a fresh bucket, emptied and deleted after.
+- ``rgw_restartable``: :class:`RestartableRgw`, a private radosgw process on the shared Ceph
+  (same users and buckets, its own port) that a fault test may stop, kill and start; with a
+  fresh bucket; it is running when each test begins.
 
 The services are reused when running and started when not (``make services`` does the same),
 in the state directory of :func:`objstore.testing.services.state_dir`. When they cannot be had,
@@ -20,15 +25,19 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import psycopg
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from objstore.testing.services import postgres
-from objstore.testing.services._proc import ServiceError, free_port
+from objstore.testing.services import ceph, postgres
+from objstore.testing.services._proc import ServiceError, choose_port
 from objstore.testing.services.control import start
 from objstore.testing.services.decide import Outcome, ci_enabled, decide
-from objstore.testing.services.state import PostgresInfo, ServicesState
+from objstore.testing.services.state import PostgresInfo, RgwInfo, ServicesState
 
 _UNAVAILABLE: list[str] = []
 
@@ -122,7 +131,7 @@ def _private_postgres() -> Iterator[postgres.PostgresCluster]:
     home = Path(tempfile.mkdtemp(prefix="objstore-pg-"))
     os.chmod(home, 0o755)
     cluster = postgres.PostgresCluster(
-        home / "pg", bin_dir, postgres.service_user(), port=free_port()
+        home / "pg", bin_dir, postgres.service_user(), port=choose_port()
     )
     try:
         cluster.init()
@@ -146,3 +155,123 @@ def postgres_restartable(
         control.dsn = dsn
         yield control
         control.start()
+
+
+# ---- Ceph RGW --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RgwBucket:
+    """An S3 endpoint, the keys of its user, and a bucket of the test's own."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+    region: str
+    bucket: str
+
+    def client(self, **config: Any) -> Any:
+        """A boto3 S3 client for the endpoint (``config``: botocore Config options)."""
+        config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
+        config.setdefault("s3", {"addressing_style": "path"})
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=Config(**config),
+        )
+
+
+def _fresh_bucket(info: RgwInfo, endpoint: str) -> Iterator[RgwBucket]:
+    bucket = RgwBucket(
+        endpoint, info.access_key, info.secret_key, info.region, "t-" + secrets.token_hex(8)
+    )
+    s3 = bucket.client()
+    s3.create_bucket(Bucket=bucket.bucket)
+    try:
+        yield bucket
+    finally:
+        _delete_bucket(s3, bucket.bucket)
+
+
+def _delete_bucket(s3: Any, name: str) -> None:
+    """Empty (every version and upload) and delete ``name``; a bucket already gone is fine."""
+    try:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=name)
+        for page in pages:
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            if doomed:
+                s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+        uploads = s3.list_multipart_uploads(Bucket=name).get("Uploads", [])
+        for up in uploads:
+            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+        s3.delete_bucket(Bucket=name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+
+
+@pytest.fixture(scope="session")
+def rgw_service() -> RgwInfo:
+    """The shared radosgw, Ceph started if needed (skips or fails when it cannot be)."""
+    state = require("ceph", ceph.binaries_present)
+    assert state.rgw is not None
+    return state.rgw
+
+
+@pytest.fixture
+def rgw(rgw_service: RgwInfo) -> Iterator[RgwBucket]:
+    """The shared radosgw with a fresh bucket, emptied and deleted after the test."""
+    yield from _fresh_bucket(rgw_service, rgw_service.endpoint)
+
+
+@dataclass
+class RestartableRgw:
+    """A private radosgw (``gateway``) and a fresh bucket on it (``bucket``)."""
+
+    gateway: ceph.RadosGateway
+    bucket: RgwBucket
+
+    def stop(self) -> None:
+        """SIGTERM radosgw and wait for it to exit."""
+        self.gateway.stop()
+
+    def kill(self) -> None:
+        """SIGKILL radosgw (a crash)."""
+        self.gateway.kill()
+
+    def start(self) -> None:
+        """Start it again on the same port and wait until it answers."""
+        self.gateway.start()
+
+
+@pytest.fixture(scope="session")
+def _private_rgw(rgw_service: RgwInfo) -> Iterator[ceph.RadosGateway]:
+    state = require("ceph", ceph.binaries_present)
+    assert state.ceph is not None
+    home = Path(tempfile.mkdtemp(prefix="objstore-rgw-"))
+    gateway = ceph.RadosGateway(Path(state.ceph.conf), home)
+    try:
+        gateway.start()
+        yield gateway
+    finally:
+        try:
+            gateway.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def rgw_restartable(
+    _private_rgw: ceph.RadosGateway, rgw_service: RgwInfo
+) -> Iterator[RestartableRgw]:
+    """A private radosgw, running, with a fresh bucket; stop, kill and start it at will."""
+    _private_rgw.start()
+    for bucket in _fresh_bucket(rgw_service, _private_rgw.endpoint):
+        yield RestartableRgw(_private_rgw, bucket)
+        _private_rgw.start()
