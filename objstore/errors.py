@@ -27,7 +27,8 @@ catching I/O failures::
     │   │   ├── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
     │   │   ├── AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
     │   │   ├── MissingSecurityHeader, XAmzContentSHA256Mismatch, InvalidToken,
-    │   │   └── MalformedTrailerError, MaxMessageLengthExceeded  (gateway authentication)
+    │   │   ├── MalformedTrailerError, MaxMessageLengthExceeded  (gateway authentication)
+    │   │   └── RequestTimeout, InvalidStorageClass  (gateway requests)
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
     │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim,
@@ -229,6 +230,14 @@ class InvalidArgument(BadRequest):
 
 class InvalidRequest(BadRequest):
     """The request is not valid."""
+
+
+class RequestTimeout(BadRequest):
+    """The client stopped sending its request body for longer than the gateway waits."""
+
+
+class InvalidStorageClass(BadRequest):
+    """The storage class named is not one S3 knows."""
 
 
 class MalformedPolicyDocument(BadRequest):

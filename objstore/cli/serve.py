@@ -17,6 +17,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--workers must be at least 1")
     if not 0 <= args.port <= 65535:
         raise CliError("--port must be 0-65535")
+    if args.body_timeout <= 0 or args.idle_timeout <= 0:
+        raise CliError("--body-timeout and --idle-timeout must be positive")
     store = getattr(args, "serve_store", None) or args.store
     check_can_create(store)
     opts = ServeOptions(
@@ -28,6 +30,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         domains=tuple(args.domain) if args.domain else ("localhost", "s3.localhost"),
+        body_timeout=args.body_timeout,
+        idle_timeout=args.idle_timeout,
     )
     return serve(opts)
 
@@ -66,5 +70,17 @@ def register(sub: Any) -> None:
         action="append",
         help="host name served path-style; BUCKET.DOMAIN is virtual-hosted-style "
         "(repeatable; default localhost and s3.localhost)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a request body may stall before its upload is aborted (default 60)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=75.0,
+        help="seconds a connection may wait for a complete request head (default 75)",
     )
     p.set_defaults(func=cmd_serve)

@@ -26,7 +26,7 @@ from aiohttp import web
 from objstore import errors
 from objstore.aio import AsyncClient, AsyncStore
 from objstore.gateway.auth import DEFAULT_DOMAINS, make_authenticator
-from objstore.gateway.body import ContinuedBody, must_close
+from objstore.gateway.body import BODY_TIMEOUT, TIMED_OUT, ContinuedBody, must_close, settle
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
 from objstore.gateway.query import handle_query
@@ -40,6 +40,13 @@ from objstore.store import Store
 SERVER_NAME = "objstore"
 # Requests served at once; beyond it clients get S3's 503 SlowDown and retry.
 DEFAULT_MAX_REQUESTS = 1024
+# Seconds a request body may stall (no byte arriving) before the upload is aborted.
+DEFAULT_BODY_TIMEOUT = 60.0
+# Seconds a connection may go without a complete request head (idle keep-alive
+# connections, and clients that send their head slowly) before it is closed.
+DEFAULT_IDLE_TIMEOUT = 75.0
+# The most seconds spent reading and dropping a small unread body after an early answer.
+SETTLE_TIME = 5.0
 
 
 class InFlight:
@@ -70,6 +77,8 @@ class InFlight:
 
 
 IN_FLIGHT = web.AppKey("objstore.in_flight", InFlight)
+# The app's idle timeout, for the runner that serves it (server.make_runner).
+IDLE_TIMEOUT = web.AppKey("objstore.idle_timeout", float)
 _STORE = web.AppKey("objstore.store", AsyncStore)
 _REQUEST_ID = web.RequestKey("objstore.request_id", str)
 _HOST_ID = web.RequestKey("objstore.host_id", str)
@@ -84,6 +93,8 @@ def create_app(
     authenticate: Authenticate | None = None,
     domains: Sequence[str] = DEFAULT_DOMAINS,
     max_requests: int = DEFAULT_MAX_REQUESTS,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> web.Application:
     """The gateway for ``store`` as an aiohttp application (add it to another one with
     ``add_subapp`` or run it with :mod:`objstore.gateway.server`).
@@ -91,13 +102,18 @@ def create_app(
     ``authenticate`` turns a request into a :class:`Caller` (default: SigV4 against the
     store's access keys, ``objstore.gateway.auth``). ``domains`` are the host names
     served path-style; ``bucket.<domain>`` addresses a bucket virtual-hosted-style.
-    The store stays the caller's to close.
+    ``body_timeout``: seconds a request body may go without a byte arriving (then the
+    upload stores nothing, the client gets RequestTimeout and the connection closes).
+    ``idle_timeout``: seconds a connection may wait for a complete request head (used
+    by :func:`objstore.gateway.server.make_runner`; an embedder's own runner sets its
+    ``keepalive_timeout``). The store stays the caller's to close.
     """
     if authenticate is None:
         authenticate = make_authenticator(store, region=region, domains=domains)
     app = web.Application(client_max_size=MAX_XML_BODY)
     app[_STORE] = AsyncStore(store)
     app[IN_FLIGHT] = InFlight()
+    app[IDLE_TIMEOUT] = idle_timeout
     gateway = _Gateway(
         app[_STORE],
         region,
@@ -105,6 +121,7 @@ def create_app(
         _Addressing(domains),
         asyncio.Semaphore(max_requests),
         app[IN_FLIGHT],
+        body_timeout,
     )
     app.router.add_route("*", "/{tail:.*}", gateway.dispatch, expect_handler=_expect_later)
     app.on_response_prepare.append(_stamp)
@@ -117,12 +134,15 @@ async def _expect_later(request: web.Request) -> None:
 
 
 async def _stamp(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer, streamed ones included, names its request and server."""
+    """Every answer, streamed ones included, names its request and server; one that
+    leaves part of its request's body unread says it closes the connection."""
     response.headers.setdefault("x-amz-request-id", request.get(_REQUEST_ID, ""))
     response.headers.setdefault("x-amz-id-2", request.get(_HOST_ID, ""))
     response.headers["Server"] = SERVER_NAME
     if must_close(request):
+        # Both: aiohttp decides the Connection header before this hook runs (3.14).
         response.force_close()
+        response.headers["Connection"] = "close"
 
 
 class _Addressing:
@@ -170,6 +190,7 @@ class _Gateway:
         addressing: _Addressing,
         slots: asyncio.Semaphore,
         in_flight: InFlight,
+        body_timeout: float,
     ) -> None:
         self._store = store
         self._region = region
@@ -177,13 +198,31 @@ class _Gateway:
         self._addressing = addressing
         self._slots = slots
         self._in_flight = in_flight
+        self._body_timeout = body_timeout
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        request[BODY_TIMEOUT] = self._body_timeout
+        self._in_flight.enter()
+        try:
+            response = await self._answer(request)
+            if response.prepared:
+                return response
+            await settle(request, min(self._body_timeout, SETTLE_TIME))
+            if request.get(TIMED_OUT, False):
+                # A stalled client: answer, then drop the connection at once (aiohttp
+                # would otherwise linger reading a body that does not come).
+                await response.prepare(request)
+                await response.write_eof()
+                request.protocol.force_close()
+            return response
+        finally:
+            self._in_flight.leave()
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         request_id = os.urandom(8).hex().upper()
         host_id = base64.b64encode(os.urandom(24)).decode("ascii")
         request[_REQUEST_ID] = request_id
         request[_HOST_ID] = host_id
-        self._in_flight.enter()
         try:
             if self._slots.locked():
                 raise errors.SlowDown("Please reduce your request rate.")
@@ -205,8 +244,6 @@ class _Gateway:
                 request_id=request_id,
                 host_id=host_id,
             )
-        finally:
-            self._in_flight.leave()
 
     async def _serve(self, request: web.Request, request_id: str) -> web.StreamResponse:
         bucket, key = self._addressing.locate(request)

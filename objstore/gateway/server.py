@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -22,8 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from objstore.gateway.app import IN_FLIGHT, create_app
+from objstore.gateway.app import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    IDLE_TIMEOUT,
+    IN_FLIGHT,
+    create_app,
+)
 from objstore.gateway.auth import DEFAULT_DOMAINS
 from objstore.store import Store
 
@@ -34,7 +42,6 @@ HANDLER_LIMITS: dict[str, Any] = {
     "max_line_size": 16 * 1024,
     "max_field_size": 16 * 1024,
     "max_headers": 128,
-    "keepalive_timeout": 75.0,
     "lingering_time": 5.0,
 }
 DRAIN_TIMEOUT = 60.0
@@ -54,6 +61,8 @@ class ServeOptions:
     tls_key: str | None = None
     domains: Sequence[str] = field(default=DEFAULT_DOMAINS)
     drain_timeout: float = DRAIN_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
 
     @property
     def scheme(self) -> str:
@@ -99,9 +108,37 @@ async def stop_gracefully(runner: web.AppRunner, timeout: float) -> None:
     await runner.cleanup()
 
 
+class _OneLineParseErrors(logging.Filter):
+    """A request aiohttp's parser refuses (bad Content-Length, a malformed header line,
+    a line too long) is the client's mistake, answered 400 by aiohttp: it is logged as
+    one line at INFO, not as an error with the parser's traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            detail = " ".join(str(exc.message).split())  # the parser's caret drawing
+            record.msg = f"{record.getMessage()}: {type(exc).__name__}: {detail}"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+# The logger of the gateway's HTTP connections (aiohttp's protocol errors).
+HTTP_LOG = logging.getLogger("objstore.gateway.http")
+HTTP_LOG.addFilter(_OneLineParseErrors())
+
+
 def make_runner(app: web.Application, drain_timeout: float = DRAIN_TIMEOUT) -> web.AppRunner:
-    """An AppRunner with the gateway's request limits."""
-    return web.AppRunner(app, shutdown_timeout=drain_timeout, **HANDLER_LIMITS)
+    """An AppRunner with the gateway's request limits and the app's idle timeout."""
+    return web.AppRunner(
+        app,
+        shutdown_timeout=drain_timeout,
+        keepalive_timeout=app.get(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT),
+        logger=HTTP_LOG,
+        **HANDLER_LIMITS,
+    )
 
 
 async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> None:
@@ -109,7 +146,13 @@ async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> Non
 
     store: Store = objstore.open(opts.store_path)
     try:
-        app = create_app(store, region=opts.region, domains=opts.domains)
+        app = create_app(
+            store,
+            region=opts.region,
+            domains=opts.domains,
+            body_timeout=opts.body_timeout,
+            idle_timeout=opts.idle_timeout,
+        )
         runner = make_runner(app, opts.drain_timeout)
         await runner.setup()
         sock = listening_socket(opts.host, opts.port, reuse_port=opts.workers > 1)
