@@ -84,6 +84,9 @@ _REQUEST_ID = web.RequestKey("objstore.request_id", str)
 _HOST_ID = web.RequestKey("objstore.host_id", str)
 _QUERY_SERVICES = ("iam", "sts")
 _FORM = "application/x-www-form-urlencoded"
+# Every path: aiohttp matches routes against the decoded path, where a key may hold any
+# character ("." would not match a newline, and such keys would be unreachable).
+_ANY_PATH = r"/{tail:[\s\S]*}"
 
 
 def create_app(
@@ -123,7 +126,7 @@ def create_app(
         app[IN_FLIGHT],
         body_timeout,
     )
-    app.router.add_route("*", "/{tail:.*}", gateway.dispatch, expect_handler=_expect_later)
+    app.router.add_route("*", _ANY_PATH, gateway.dispatch, expect_handler=_expect_later)
     app.on_response_prepare.append(_stamp)
     return app
 
