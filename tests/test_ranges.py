@@ -14,9 +14,29 @@ import objstore
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.memory import MemoryChunkStore
 from objstore.errors import InvalidArgument, InvalidRange
-from objstore.ns.ranges import resolve_range
+from objstore.ns.ranges import resolve_range, well_formed
 
 # -------------------------------------------------------------- pure rules
+
+
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.from_regex(r"bytes=[0-9]{0,3}-[0-9]{0,3}(,[0-9]-[0-9])?", fullmatch=True),
+    ),
+    st.integers(0, 2000),
+)
+def test_well_formed_is_what_resolve_range_does_not_call_malformed(spec: str, size: int) -> None:
+    """The gateway serves exactly the Range values the library takes (S3 ignores the
+    rest): well_formed(spec) iff resolve_range does not call spec malformed."""
+    try:
+        resolve_range(spec, size)
+        parsed = True
+    except InvalidRange:
+        parsed = True
+    except InvalidArgument:
+        parsed = False
+    assert well_formed(spec) == parsed
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from objstore.gateway.query.handler import error_response as query_error_respons
 from objstore.gateway.s3 import routing
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.handlers import HANDLERS
+from objstore.gateway.s3.headers import check_write_headers
 from objstore.gateway.s3.objects import error_headers
 from objstore.store import Store
 
@@ -262,6 +263,7 @@ class _Gateway:
         ):
             return await _query(service or "sts", request, body, client, request_id)
         op = routing.operation(request.method, bucket, key, request.query, request.headers)
+        check_write_headers(op, request.headers)
         s3 = S3Request(
             request=request,
             client=client,

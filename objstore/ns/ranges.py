@@ -24,6 +24,17 @@ def _number(digits: str) -> int:
 RangeSpec = tuple[int, int] | str | None
 
 
+def well_formed(spec: str) -> bool:
+    """Whether an HTTP ``Range`` value is one byte range S3 serves (``bytes=a-b`` with
+    ``a <= b``, ``bytes=a-``, ``bytes=-n``). S3 ignores any other value (a malformed or
+    multi-range header, ``a > b``) and sends the whole object, as HTTP allows."""
+    m = _RANGE.fullmatch(spec.strip(" \t"))
+    if not m or (not m.group(1) and not m.group(2)):
+        return False
+    a, b = m.group(1), m.group(2)
+    return not a or not b or _number(a) <= _number(b)
+
+
 def resolve_range(spec: RangeSpec, size: int) -> tuple[int, int] | None:
     """``(first, last)`` inclusive for ``spec`` over an object of ``size`` bytes.
 

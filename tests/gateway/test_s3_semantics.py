@@ -4,6 +4,9 @@ metadata bytes, repeated completions."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, served_store
+from tests.gateway.s3_support import Gateway, served_store, signed_request
 
 
 @pytest.fixture
@@ -56,3 +59,121 @@ def test_keys_of_any_character_round_trip(s3: Any) -> None:
     for key in ODD_KEYS:
         s3.delete_object(Bucket="sem", Key=key)
     assert s3.list_objects_v2(Bucket="sem")["KeyCount"] == 0
+
+
+def _raw(gw: Gateway, method: str, path: str, body: bytes = b"", extra: str = "") -> bytes:
+    """The whole answer to a root-signed request sent on a connection of its own."""
+    request = signed_request(
+        gw.url, gw.root_keys, method, path, body, extra=extra + "Connection: close\r\n"
+    )
+    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(request)
+        chunks = []
+        while piece := sock.recv(65536):
+            chunks.append(piece)
+    return b"".join(chunks)
+
+
+def test_range_that_s3_ignores_answers_the_whole_object(s3: Any) -> None:
+    """A malformed or multi-range Range, or one whose end is before its start, is
+    ignored (200, whole body), as S3; a satisfiable one is 206; one past the end 416."""
+    s3.put_object(Bucket="sem", Key="r", Body=b"0123456789")
+    for value in ("bytes=0-1,4-5", "bytes=abc", "bytes=5-3", "items=0-1", "bytes=--1"):
+        got = s3.get_object(Bucket="sem", Key="r", Range=value)
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 200, value
+        assert got["Body"].read() == b"0123456789"
+        assert "ContentRange" not in got
+    got = s3.get_object(Bucket="sem", Key="r", Range="bytes=2-4")
+    assert (got["ResponseMetadata"]["HTTPStatusCode"], got["Body"].read()) == (206, b"234")
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket="sem", Key="r", Range="bytes=20-30")
+    assert _code(err) == "InvalidRange"
+
+
+def test_head_with_range_is_206(s3: Any) -> None:
+    """HEAD with a valid Range answers 206 with Content-Range and the range's length;
+    an ignored Range answers 200; an unsatisfiable one 416."""
+    s3.put_object(Bucket="sem", Key="h", Body=b"0123456789")
+    got = s3.head_object(Bucket="sem", Key="h", Range="bytes=-3")
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert got["ContentRange"] == "bytes 7-9/10"
+    assert got["ContentLength"] == 3
+    got = s3.head_object(Bucket="sem", Key="h", Range="bytes=1-2,5-6")
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert got["ContentLength"] == 10
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket="sem", Key="h", Range="bytes=10-")
+    assert _status(err) == 416
+
+
+def test_delete_objects_needs_an_integrity_header(gw: Gateway, s3: Any) -> None:
+    """DeleteObjects without Content-MD5 or x-amz-checksum-* is InvalidRequest (S3's
+    "Missing required header"); a wrong Content-MD5 is BadDigest; a right one, or
+    boto3's own request (it always sends a checksum), deletes."""
+    s3.put_object(Bucket="sem", Key="d", Body=b"x")
+    doc = b"<Delete><Object><Key>d</Key></Object></Delete>"
+    answer = _raw(gw, "POST", "/sem?delete=", doc)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"<Code>InvalidRequest</Code>" in answer
+    assert b"Missing required header for this request: Content-MD5" in answer
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    answer = _raw(gw, "POST", "/sem?delete=", doc, f"Content-MD5: {wrong}\r\n")
+    assert b"<Code>BadDigest</Code>" in answer
+    assert s3.head_object(Bucket="sem", Key="d")["ContentLength"] == 1
+    right = base64.b64encode(hashlib.md5(doc).digest()).decode()
+    answer = _raw(gw, "POST", "/sem?delete=", doc, f"Content-MD5: {right}\r\n")
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b"<Deleted><Key>d</Key></Deleted>" in answer
+    s3.put_object(Bucket="sem", Key="e", Body=b"x")
+    out = s3.delete_objects(Bucket="sem", Delete={"Objects": [{"Key": "e"}]})
+    assert [d["Key"] for d in out["Deleted"]] == ["e"]
+
+
+def test_delete_objects_quiet_must_be_a_boolean(gw: Gateway, s3: Any) -> None:
+    """``<Quiet>maybe</Quiet>`` is MalformedXML and deletes nothing."""
+    s3.put_object(Bucket="sem", Key="q", Body=b"x")
+    doc = b"<Delete><Quiet>maybe</Quiet><Object><Key>q</Key></Object></Delete>"
+    md5 = base64.b64encode(hashlib.md5(doc).digest()).decode()
+    answer = _raw(gw, "POST", "/sem?delete=", doc, f"Content-MD5: {md5}\r\n")
+    assert b"<Code>MalformedXML</Code>" in answer
+    assert s3.head_object(Bucket="sem", Key="q")["ContentLength"] == 1
+
+
+def test_storage_class_and_canned_acl_are_checked(s3: Any) -> None:
+    """A storage class S3 does not know is InvalidStorageClass, an unknown canned ACL
+    InvalidArgument (nothing stored); known ones are accepted (objstore stores every
+    object as STANDARD and has no ACLs)."""
+    for params, code in (
+        ({"StorageClass": "BOGUS"}, "InvalidStorageClass"),
+        ({"ACL": "everyone-may"}, "InvalidArgument"),
+    ):
+        with pytest.raises(ClientError) as err:
+            s3.put_object(Bucket="sem", Key="sc", Body=b"x", **params)
+        assert (_code(err), _status(err)) == (code, 400)
+        with pytest.raises(ClientError) as err:
+            s3.create_multipart_upload(Bucket="sem", Key="sc", **params)
+        assert _code(err) == code
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket="sem", Key="sc")
+    assert _status(err) == 404
+    with pytest.raises(ClientError) as err:
+        s3.create_bucket(Bucket="sem-acl", ACL="bogus")  # type: ignore[arg-type]
+    assert _code(err) == "InvalidArgument"
+    s3.put_object(Bucket="sem", Key="sc", Body=b"x", StorageClass="STANDARD_IA", ACL="private")
+    s3.copy_object(
+        Bucket="sem", Key="sc2", CopySource="sem/sc", StorageClass="GLACIER_IR", ACL="public-read"
+    )
+    listed = s3.list_objects_v2(Bucket="sem")["Contents"]
+    assert [(o["Key"], o["StorageClass"]) for o in listed] == [
+        ("sc", "STANDARD"),
+        ("sc2", "STANDARD"),
+    ]
+
+
+def test_unknown_list_type_is_invalid_argument(gw: Gateway, s3: Any) -> None:
+    """``?list-type=3`` is InvalidArgument; ``list-type=2`` lists."""
+    answer = _raw(gw, "GET", "/sem?list-type=3")
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"<Code>InvalidArgument</Code>" in answer
+    assert _raw(gw, "GET", "/sem?list-type=2").startswith(b"HTTP/1.1 200")

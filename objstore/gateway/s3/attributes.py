@@ -6,13 +6,18 @@ checksums (``x-amz-checksum-*``, as headers or as trailers of a streaming upload
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from multidict import CIMultiDictProxy
 
+from objstore import checksums
+from objstore.blob.ingest import MD5
 from objstore.checksums import ALGORITHMS
+from objstore.errors import InvalidRequest
 from objstore.gateway.caller import RequestBody
+from objstore.ns.integrity import integrity
 
 # Library argument -> header, for the system headers S3 stores and returns.
 SYSTEM_HEADERS = {
@@ -94,9 +99,28 @@ def checksum_args(headers: CIMultiDictProxy[str], body: RequestBody) -> dict[str
     }
 
 
-def checksum_headers(checksums: Mapping[str, str], checksum_type: str | None) -> dict[str, str]:
+def check_whole_body(headers: CIMultiDictProxy[str], body: RequestBody, data: bytes) -> None:
+    """The integrity check of a request S3 wants one for (DeleteObjects): a
+    ``Content-MD5`` or an ``x-amz-checksum-*`` value (header or trailer), checked
+    against ``data``, the whole body, read.
+
+    Raises InvalidRequest (neither given, or a malformed value), InvalidDigest,
+    BadDigest."""
+    args = checksum_args(headers, body)
+    spec = integrity(args["checksum_algorithm"], args["checksums"], args["content_md5"])
+    if spec.content_md5 is None and spec.expected is None and spec.later is None:
+        raise InvalidRequest("Missing required header for this request: Content-MD5")
+    computed: dict[str, bytes] = {}
+    if spec.content_md5 is not None:
+        computed[MD5] = hashlib.md5(data, usedforsecurity=False).digest()
+    if spec.algorithm is not None:
+        computed[spec.algorithm] = checksums.digest(spec.algorithm, data)
+    spec.verify(computed)
+
+
+def checksum_headers(values: Mapping[str, str], checksum_type: str | None) -> dict[str, str]:
     """``x-amz-checksum-*`` (and ``x-amz-checksum-type``) of an answer."""
-    out = {checksum_header(a): v for a, v in checksums.items()}
+    out = {checksum_header(a): v for a, v in values.items()}
     if out and checksum_type:
         out["x-amz-checksum-type"] = checksum_type
     return out

@@ -17,7 +17,8 @@ from urllib.parse import unquote
 
 from multidict import CIMultiDictProxy
 
-from objstore.errors import InvalidArgument
+from objstore.errors import InvalidArgument, InvalidStorageClass
+from objstore.ns.ranges import well_formed
 
 META_PREFIX = "x-amz-meta-"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
@@ -57,6 +58,72 @@ def metadata_from(headers: CIMultiDictProxy[str]) -> dict[str, str]:
             meta = lower[len(META_PREFIX) :]
             out[meta] = f"{out[meta]},{value}" if meta in out else value
     return out
+
+
+def requested_range(headers: Mapping[str, str]) -> str | None:
+    """The ``Range`` of a GET/HEAD when it is one range S3 serves; None for no header
+    or one S3 ignores (malformed, several ranges), which answers the whole object."""
+    value = headers.get("Range")
+    return value if value is not None and well_formed(value) else None
+
+
+# Storage classes S3 knows (botocore's StorageClass enum). objstore has one class:
+# any of these is accepted and the object is stored and listed as STANDARD.
+STORAGE_CLASSES = frozenset(
+    {
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+        "FSX_OPENZFS",
+        "FSX_ONTAP",
+    }
+)
+# Canned ACLs S3 knows (``log-delivery-write`` is for buckets). objstore has no ACLs:
+# a canned ACL is accepted and has no effect (bucket policies decide access).
+CANNED_ACLS = frozenset(
+    {
+        "private",
+        "public-read",
+        "public-read-write",
+        "aws-exec-read",
+        "authenticated-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+        "log-delivery-write",
+    }
+)
+# Operations that take x-amz-storage-class / x-amz-acl.
+_STORAGE_CLASS_OPS = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
+_ACL_OPS = _STORAGE_CLASS_OPS | {"CreateBucket"}
+
+
+def check_write_headers(operation: str, headers: Mapping[str, str]) -> None:
+    """Refuse what S3 refuses in ``x-amz-storage-class`` and ``x-amz-acl``.
+
+    Raises InvalidStorageClass, InvalidArgument (an unknown canned ACL)."""
+    storage_class = headers.get("x-amz-storage-class")
+    if (
+        operation in _STORAGE_CLASS_OPS
+        and storage_class is not None
+        and storage_class not in STORAGE_CLASSES
+    ):
+        raise InvalidStorageClass(
+            "The storage class you specified is not valid",
+            StorageClassRequested=storage_class,
+        )
+    acl = headers.get("x-amz-acl")
+    if operation in _ACL_OPS and acl is not None and acl not in CANNED_ACLS:
+        raise InvalidArgument(
+            "The canned ACL you specified is not valid", ArgumentName="x-amz-acl", ArgumentValue=acl
+        )
 
 
 def http_date(when: datetime) -> str:

@@ -39,7 +39,12 @@ class _Text:
 async def list_objects(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
     text = _Text(s3)
-    v2 = s3.query.get("list-type") == "2"
+    list_type = s3.query.get("list-type")
+    if list_type not in (None, "2"):
+        raise InvalidArgument(
+            "Invalid List Type specified", ArgumentName="list-type", ArgumentValue=list_type
+        )
+    v2 = list_type == "2"
     prefix = s3.query.get("prefix", "")
     delimiter = s3.query.get("delimiter") or None
     max_keys = s3.int_param("max-keys", MAX_KEYS, high=MAX_KEYS)

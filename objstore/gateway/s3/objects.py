@@ -23,6 +23,7 @@ from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.ns import conditional
+from objstore.ns.ranges import resolve_range
 from objstore.types import DeleteError
 
 log = logging.getLogger("objstore.gateway")
@@ -59,7 +60,7 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         bucket,
         key,
         version_id=s3.query.get("versionId"),
-        range=s3.headers.get("Range"),
+        range=hdr.requested_range(s3.headers),
         checksum_mode=attrs.checksum_mode(s3.headers),
         **hdr.read_conditions(s3.headers),
     )
@@ -72,7 +73,7 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
             headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
         headers.update(overrides)
         status = 200
-        if s3.headers.get("Range") and opened.content_range is not None:
+        if opened.content_range is not None:
             status = 206
             headers["Content-Range"] = opened.content_range
         resp = web.StreamResponse(status=status, headers=headers)
@@ -112,7 +113,14 @@ async def head_object(s3: S3Request) -> web.StreamResponse:
     except NotModified:
         return web.Response(status=304, headers=_not_modified_headers(headers))
     headers.update(hdr.overrides(s3.query))
-    return web.Response(status=200, headers={**headers, "Content-Length": str(info.size)})
+    span = resolve_range(hdr.requested_range(s3.headers), info.size)
+    if span is None:
+        return web.Response(status=200, headers={**headers, "Content-Length": str(info.size)})
+    # A ranged HEAD answers as the ranged GET would, without the body (as S3).
+    first, last = span
+    headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
+    headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+    return web.Response(status=206, headers={**headers, "Content-Length": str(last - first + 1)})
 
 
 def _not_modified_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -131,8 +139,10 @@ async def delete_object(s3: S3Request) -> web.StreamResponse:
 
 async def delete_objects(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "Delete")
-    quiet = (xmldoc.child_text(doc, "Quiet") or "").strip().lower() == "true"
+    raw = await s3.body.read_all(MAX_XML_BODY)
+    attrs.check_whole_body(s3.headers, s3.body, raw)
+    doc = xmldoc.parse(raw, "Delete")
+    quiet = _xml_boolean(xmldoc.child_text(doc, "Quiet"), "Quiet")
     items: list[tuple[str, str | None]] = []
     for obj in xmldoc.children(doc, "Object"):
         key = xmldoc.child_text(obj, "Key")
@@ -162,6 +172,14 @@ async def delete_objects(s3: S3Request) -> web.StreamResponse:
                 if entry.delete_marker_version_id is not None:
                     xmldoc.sub(done, "DeleteMarkerVersionId", entry.delete_marker_version_id)
     return xml_response(xmldoc.render(out))
+
+
+def _xml_boolean(text: str | None, name: str) -> bool:
+    """An xs:boolean element (absent: false). Raises MalformedXML."""
+    value = (text or "false").strip()
+    if value not in ("true", "false", "1", "0"):
+        raise MalformedXML(f"{name} must be true or false")
+    return value in ("true", "1")
 
 
 async def copy_source(s3: S3Request) -> tuple[str, str, str | None]:
