@@ -22,6 +22,7 @@ DOOMED = b"K"  # K <chunk id>                      -> gc deleting the chunk: own
 SEGMENT = b"Q"  # Q <data id> <offset>              -> composite segment (sub id, offset, length)
 UPLOAD = b"U"  # U <bucket> 00 <ekey> <upload id>  -> multipart upload in progress
 PART = b"T"  # T <upload id> <part number>       -> uploaded part (its body, size, digests)
+COMPLETED = b"O"  # O <upload id>                  -> a completed upload's result, for a retry
 CONFIG = b"G"  # G <name>                          -> store settings fixed at creation
 
 # Identities (objstore/identity/): lower-case letters, so storage kinds keep the upper case.

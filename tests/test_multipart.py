@@ -572,3 +572,70 @@ def test_fsck_and_stats_understand_parts_and_composites(mstore: objstore.Store) 
     _collect(mstore)
     report = mstore.fsck()
     assert report.healthy, report.inconsistent
+
+
+def test_repeated_completion_answers_the_same_result(c: objstore.Client) -> None:
+    """Completing an upload again with the same parts (a client retrying a completion
+    whose answer it lost) answers the first completion's result, as S3 does; with
+    other parts, or once the object it made was replaced or deleted, NoSuchUpload."""
+    parts = [os.urandom(MIN), b"end"]
+    uid = c.create_multipart_upload(BUCKET, "k")
+    results = [c.upload_part(BUCKET, "k", uid, i + 1, p) for i, p in enumerate(parts)]
+    first = c.complete_multipart_upload(BUCKET, "k", uid, results)
+    plain = [(r.part_number, r.etag.strip('"')) for r in results]  # quotes do not matter
+    again = c.complete_multipart_upload(BUCKET, "k", uid, plain)
+    assert again == first
+    assert body(c, "k") == b"".join(parts)
+    assert c.list_multipart_uploads(BUCKET) == []
+    with pytest.raises(NoSuchUpload):
+        c.complete_multipart_upload(BUCKET, "k", uid, results[:1])  # other parts
+    with pytest.raises(NoSuchUpload):
+        c.complete_multipart_upload(BUCKET, "other", uid, results)  # another key
+    c.put_object(BUCKET, "k", b"replaced")
+    with pytest.raises(NoSuchUpload):
+        c.complete_multipart_upload(BUCKET, "k", uid, results)
+    with pytest.raises(NoSuchUpload):
+        c.abort_multipart_upload(BUCKET, "k", uid)  # only completion is answered again
+    assert body(c, "k") == b"replaced"
+
+
+def test_repeated_completion_in_a_versioned_bucket(c: objstore.Client) -> None:
+    """In a versioned bucket the retry names the version the completion made, even
+    after newer versions; once that version is deleted, NoSuchUpload."""
+    c.put_bucket_versioning(BUCKET, "Enabled")
+    uid = c.create_multipart_upload(BUCKET, "v")
+    parts = [c.upload_part(BUCKET, "v", uid, 1, b"only part")]
+    first = c.complete_multipart_upload(BUCKET, "v", uid, parts)
+    c.put_object(BUCKET, "v", b"newer")
+    assert c.complete_multipart_upload(BUCKET, "v", uid, parts) == first
+    assert first.version_id is not None
+    c.delete_object(BUCKET, "v", version_id=first.version_id)
+    with pytest.raises(NoSuchUpload):
+        c.complete_multipart_upload(BUCKET, "v", uid, parts)
+
+
+def test_completions_are_remembered_for_an_hour(tmp_path: Path) -> None:
+    """A completion is answered again for an hour; later completions forget the
+    records older than that (the store keeps no record forever)."""
+    from objstore import keyspace
+    from objstore.meta.scan import scan_prefix
+
+    now = [10**18]
+    with open_store(tmp_path / "s", limits=LIMITS, clock=lambda: now[0]) as s:
+        c = s.root
+        c.create_bucket(BUCKET)
+        uid = c.create_multipart_upload(BUCKET, "old")
+        parts = [c.upload_part(BUCKET, "old", uid, 1, b"x")]
+        first = c.complete_multipart_upload(BUCKET, "old", uid, parts)
+        now[0] += 3599 * 10**9
+        assert c.complete_multipart_upload(BUCKET, "old", uid, parts) == first
+        now[0] += 2 * 10**9
+        with pytest.raises(NoSuchUpload):
+            c.complete_multipart_upload(BUCKET, "old", uid, parts)
+        young = c.create_multipart_upload(BUCKET, "young")
+        c.complete_multipart_upload(
+            BUCKET, "young", young, [c.upload_part(BUCKET, "young", young, 1, b"y")]
+        )
+        with s.namespace.meta.begin() as txn:
+            remembered = [k[1:].hex() for k, _ in scan_prefix(txn, keyspace.COMPLETED)]
+        assert remembered == [young]

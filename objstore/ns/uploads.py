@@ -112,6 +112,41 @@ class UploadRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CompletionRecord:
+    """What a completion made, kept a while so that a client retrying a completion
+    whose answer it lost gets the same answer (S3 does) instead of NoSuchUpload."""
+
+    bucket: str
+    key: str
+    version_id: str
+    data_id: bytes
+    parts: bytes  # parts_digest() of the part list the completion was given
+    done_ns: int
+
+    def encode(self) -> bytes:
+        d = {
+            "b": self.bucket,
+            "k": self.key,
+            "v": self.version_id,
+            "d": self.data_id.hex(),
+            "p": self.parts.hex(),
+            "t": self.done_ns,
+        }
+        return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CompletionRecord:
+        d = json.loads(raw)
+        return cls(d["b"], d["k"], d["v"], bytes.fromhex(d["d"]), bytes.fromhex(d["p"]), d["t"])
+
+
+def parts_digest(listed: list[tuple[int, str]]) -> bytes:
+    """A digest of a completion's part list (ETags with or without their quotes)."""
+    text = "\n".join(f"{number} {etag.strip().strip(chr(34))}" for number, etag in listed)
+    return hashlib.sha256(text.encode()).digest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
 class PartRecord:
     """One uploaded part: the body holding its bytes and their digests."""
 

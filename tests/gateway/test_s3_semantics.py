@@ -177,3 +177,18 @@ def test_unknown_list_type_is_invalid_argument(gw: Gateway, s3: Any) -> None:
     assert answer.startswith(b"HTTP/1.1 400")
     assert b"<Code>InvalidArgument</Code>" in answer
     assert _raw(gw, "GET", "/sem?list-type=2").startswith(b"HTTP/1.1 200")
+
+
+def test_repeated_complete_multipart_upload_answers_again(s3: Any) -> None:
+    """CompleteMultipartUpload sent again (a retry whose answer was lost) answers 200
+    with the same ETag, as S3 (conformance D7)."""
+    uid = s3.create_multipart_upload(Bucket="sem", Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket="sem", Key="mp", UploadId=uid, PartNumber=1, Body=b"p" * 10)
+    done = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    first = s3.complete_multipart_upload(Bucket="sem", Key="mp", UploadId=uid, MultipartUpload=done)
+    again = s3.complete_multipart_upload(Bucket="sem", Key="mp", UploadId=uid, MultipartUpload=done)
+    assert again["ETag"] == first["ETag"]
+    assert s3.get_object(Bucket="sem", Key="mp")["Body"].read() == b"p" * 10
+    with pytest.raises(ClientError) as err:
+        s3.abort_multipart_upload(Bucket="sem", Key="mp", UploadId=uid)
+    assert _code(err) == "NoSuchUpload"
