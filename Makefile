@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway clean services services-stop conformance
+.PHONY: run test lint typecheck pytest bench bench-dev bench-micro bench-gateway bench-scaleout clean services services-stop conformance
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench-dev: $(STAMP)
 # The S3 gateway through boto3 beside moto server and the embedded API (also part of bench-dev).
 bench-gateway: $(STAMP)
 	$(BIN)/python -m bench gateway
+
+# Issue 9: objstore on PostgreSQL + Ceph RGW beside RGW alone and the local default (starts or
+# reuses `make services`; OBJSTORE_SERVICES shares a running instance).
+bench-scaleout: $(STAMP)
+	$(BIN)/python -m bench scaleout
 
 bench-micro: $(STAMP)
 	$(BIN)/pytest bench/test_micro.py --benchmark-enable --benchmark-autosave \

@@ -28,6 +28,7 @@ from bench import (
     bench_peers,
     bench_put,
     bench_rss,
+    bench_scaleout,
     bench_small,
 )
 from bench._load import CpuHog
@@ -89,11 +90,12 @@ BENCHMARKS: dict[str, Any] = {
         bench_small,
         bench_durability,
         bench_gateway,
+        bench_scaleout,
         _Iam,
     )
 }
 # Benchmarks that read the shared large source file (it must fit in the warm-up too).
-USES_SOURCE = {"put", "get", "dedup", "peers", "multipart", "durability", "gateway"}
+USES_SOURCE = {"put", "get", "dedup", "peers", "multipart", "durability", "gateway", "scaleout"}
 
 
 def parse(argv: list[str]) -> tuple[list[str], Config, argparse.Namespace]:

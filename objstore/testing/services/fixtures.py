@@ -174,6 +174,10 @@ class RgwBucket:
         """A boto3 S3 client for the endpoint (``config``: botocore Config options)."""
         config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
         config.setdefault("s3", {"addressing_style": "path"})
+        # botocore >= 1.36 adds CRC checksums to every request by default; radosgw 16.2
+        # predates them, so send and check them only where S3 requires them.
+        config.setdefault("request_checksum_calculation", "when_required")
+        config.setdefault("response_checksum_validation", "when_required")
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
