@@ -1,0 +1,626 @@
+"""Chunks on any S3-compatible object store (Ceph RGW, AWS S3, MinIO ...).
+
+Layout: one object per chunk, ``<prefix>/ab/<64 hex digits>`` (``ab`` = the
+first two hex digits: AWS partitions request rates by key prefix). Bad chunks
+go to ``<prefix>/quarantine/``. docs/scale-out.md ("Chunk store client") has
+the measurements behind one object per chunk rather than packs, and behind the
+client library: obstore (Rust's object_store), called from a thread pool; its
+calls release the GIL.
+
+Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
+
+- ``put`` is durable when it returns: S3 acknowledges a PUT only once the
+  object is stored (RGW: on every replica), so :meth:`sync` has nothing left
+  to do. A PUT is atomic: an interrupted upload leaves nothing under the
+  chunk's key, so nothing half-written is ever visible and there is nothing
+  to clean (:meth:`clean_tmp` returns 0: no multipart uploads are used).
+- Create-if-absent: ``If-None-Match: *``; a 412 means the bytes are there
+  already (content addressing: same key, same bytes). A backend that answers
+  the header with 501 / "not supported" is served HEAD-then-PUT from then on;
+  one that ignores it just overwrites the object with the same bytes.
+- Every read is verified against the chunk's BLAKE3 id; a mismatch is read
+  once more (a transfer spoiled in flight heals), and bytes that still do not
+  match are returned as stored so that the blob layer's own check reports
+  DataCorruption and quarantines the chunk (``set_aside``), exactly as for a
+  damaged file of :class:`~objstore.blob.files.FileChunkStore`. A damaged
+  object is never reported as a missing one.
+- Failures that may pass (5xx, 503 SlowDown, timeouts, refused or reset
+  connections) are retried with jittered exponential backoff for at most
+  ``retry_time`` seconds (:mod:`.retry`), then raised as ServiceUnavailable
+  or SlowDown; a refusal (403, a missing bucket ...) is an InternalError at
+  once. No exception of the client library leaves this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import obstore
+from obstore.exceptions import (
+    AlreadyExistsError,
+    BaseError,
+    NotFoundError,
+    NotSupportedError,
+    PermissionDeniedError,
+    PreconditionError,
+    UnauthenticatedError,
+)
+from obstore.store import S3Store
+
+from objstore.backends.retry import Backoff, Retryable
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, read_digest
+from objstore.errors import InternalError, InvalidArgument, NoSuchBucket, ObjstoreError
+
+T = TypeVar("T")
+
+#: User metadata holding the writer's clock at the PUT, in ns (see :meth:`S3ChunkStore.stat`).
+MTIME_META = "objstore-mtime-ns"
+QUARANTINE = "quarantine"
+_NS = 1_000_000_000
+_DELETE_BATCH = 1000  # S3's DeleteObjects limit
+_STATUS = re.compile(r"status(?: code)?: (\d{3})")
+_CODE = re.compile(r"<Code>([A-Za-z]+)</Code>")
+_THROTTLE_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
+)
+_URL_PARAMS = frozenset(
+    {
+        "endpoint",
+        "region",
+        "profile",
+        "concurrency",
+        "retry_time",
+        "connect_timeout",
+        "read_timeout",
+        "create",
+        "conditional_put",
+    }
+)
+
+
+def _status_code(exc: BaseException) -> tuple[int, str]:
+    """The HTTP status and S3 error code in a client error's message (0, "" if none)."""
+    text = str(exc)
+    status = _STATUS.search(text)
+    code = _CODE.search(text)
+    return (int(status.group(1)) if status else 0), (code.group(1) if code else "")
+
+
+def _translate(exc: BaseException, what: str) -> BaseException:
+    """The exception to raise for a client failure: Retryable, or a typed objstore error."""
+    if isinstance(exc, ObjstoreError | Retryable | ChunkMissing):
+        return exc
+    status, code = _status_code(exc)
+    if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
+        return InternalError(f"{what}: the chunk backend refused access ({status} {code})")
+    if isinstance(exc, FileNotFoundError | NotFoundError):
+        # Callers handle a missing *object*; here only a missing bucket is left.
+        return InternalError(f"{what}: the chunk backend answered {status} {code or 'Not Found'}")
+    if code in _THROTTLE_CODES or status == 429:
+        return Retryable(f"{status} {code}", throttled=True)
+    if status >= 500 or code == "RequestTimeout":
+        return Retryable(f"{status} {code}")
+    if status:
+        return InternalError(f"{what}: the chunk backend refused: {status} {code}")
+    if isinstance(exc, BaseError | OSError | TimeoutError):
+        # No HTTP answer at all: refused, reset or timed-out connections.
+        return Retryable(str(exc).split("\n", 1)[0])
+    return InternalError(f"{what}: unexpected failure of the chunk backend: {exc!r}")
+
+
+def _missing_bucket(exc: BaseException) -> bool:
+    return _status_code(exc)[1] == "NoSuchBucket"
+
+
+class S3ChunkStore:
+    """A :class:`~objstore.blob.chunkstore.ChunkStore` in an S3 bucket, under ``prefix``.
+
+    ``concurrency`` transfers run at once in the batch forms (``put_many``,
+    ``has_many``, ``delete_many``); every call is retried for at most
+    ``retry_time`` seconds. Credentials come from the usual places (the
+    ``AWS_*`` environment variables, the container/instance role, or the
+    named ``profile`` of the shared AWS files, read through boto3), never from
+    arguments that could end up in a URL or a log.
+
+    Raises NoSuchBucket when ``bucket`` does not exist (unless ``create``),
+    InternalError when the backend refuses access, ServiceUnavailable when it
+    cannot be reached within ``retry_time``.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        concurrency: int = 16,
+        retry_time: float = 30.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        create: bool = False,
+        conditional_put: bool = True,
+    ) -> None:
+        if not bucket:
+            raise InvalidArgument("an S3 chunk store needs a bucket")
+        if concurrency < 1:
+            raise InvalidArgument("concurrency must be at least 1")
+        if min(retry_time, connect_timeout, read_timeout) <= 0:
+            raise InvalidArgument("retry_time and the timeouts must be positive")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint = endpoint
+        self.region = region
+        self.profile = profile
+        self.concurrency = concurrency
+        self.backoff = Backoff(deadline=retry_time)
+        self._timeouts = (connect_timeout, read_timeout)
+        # False once the backend showed it does not know If-None-Match on PUT.
+        self._conditional = conditional_put
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._store_obj: S3Store | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._counter = 0
+        self._check_bucket(create)
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def from_url(cls, url: str) -> S3ChunkStore:
+        """Open ``s3://bucket/prefix?endpoint=http://host:port&region=...&concurrency=16``.
+
+        Other parameters: ``profile``, ``retry_time``, ``connect_timeout``,
+        ``read_timeout`` (seconds), ``create=1`` (make a missing bucket),
+        ``conditional_put=0`` (HEAD-then-PUT from the start). Raises
+        InvalidArgument for a malformed URL or one that carries credentials,
+        plus whatever the constructor raises.
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise InvalidArgument("a chunk store URL looks like s3://bucket/prefix?endpoint=...")
+        if "@" in parts.netloc:
+            raise InvalidArgument(
+                "credentials are never read from an s3:// URL: use the AWS_* environment "
+                "variables or a profile (?profile=name)"
+            )
+        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        unknown = sorted(set(params) - _URL_PARAMS)
+        if unknown:
+            raise InvalidArgument(f"unknown chunk store URL parameter(s): {', '.join(unknown)}")
+
+        def number(name: str, default: float) -> float:
+            try:
+                return float(params[name]) if name in params else default
+            except ValueError:
+                raise InvalidArgument(f"{name} must be a number") from None
+
+        def flag(name: str, default: bool) -> bool:
+            value = params.get(name)
+            return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+        endpoint = params.get("endpoint")
+        if endpoint is not None:
+            ep = urlsplit(endpoint)
+            if ep.scheme not in {"http", "https"} or not ep.netloc:
+                raise InvalidArgument("endpoint must be an http:// or https:// URL")
+            if "@" in ep.netloc:
+                raise InvalidArgument("credentials are never read from the endpoint URL")
+        return cls(
+            parts.netloc,
+            parts.path,
+            endpoint=endpoint,
+            region=params.get("region"),
+            profile=params.get("profile"),
+            concurrency=int(number("concurrency", 16)),
+            retry_time=number("retry_time", 30.0),
+            connect_timeout=number("connect_timeout", 5.0),
+            read_timeout=number("read_timeout", 30.0),
+            create=flag("create", False),
+            conditional_put=flag("conditional_put", True),
+        )
+
+    def __repr__(self) -> str:
+        # Credentials are never attributes of this object, so none can show here.
+        return (
+            f"S3ChunkStore(bucket={self.bucket!r}, prefix={self.prefix!r}, "
+            f"endpoint={self.endpoint!r}, region={self.region!r}, concurrency={self.concurrency})"
+        )
+
+    def _store(self) -> S3Store:
+        """The obstore client, made again in a forked child (its runtime is per process)."""
+        store = self._store_obj
+        if store is not None and self._pid == os.getpid():
+            return store
+        with self._lock:
+            if self._store_obj is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._pool = None
+                self._store_obj = self._make_store(self.prefix or None)
+            return self._store_obj
+
+    def _make_store(self, prefix: str | None) -> S3Store:
+        config: dict[str, Any] = {}
+        if self.endpoint is not None:
+            config["endpoint"] = self.endpoint
+            # Self-hosted endpoints (RGW, MinIO) address buckets by path.
+            config["virtual_hosted_style_request"] = False
+        if self.region is not None:
+            config["region"] = self.region
+        provider: Any = None
+        if self.profile is not None:
+            provider = _profile_credentials(self.profile)
+        client: dict[str, Any] = {
+            "allow_http": bool(self.endpoint and self.endpoint.startswith("http://")),
+            "connect_timeout": f"{int(self._timeouts[0] * 1000)}ms",
+            "timeout": f"{int(self._timeouts[1] * 1000)}ms",
+            # Callers' own threads (an upload's I/O threads) share the pool too.
+            "pool_max_idle_per_host": str(self.concurrency + 16),
+        }
+        try:
+            return S3Store(
+                self.bucket,
+                prefix=prefix,
+                config=config,  # type: ignore[arg-type]
+                client_options=client,  # type: ignore[arg-type]
+                # Retries are ours (bounded in time, typed at the end): obstore tries once.
+                retry_config={"max_retries": 0, "retry_timeout": timedelta(seconds=1)},
+                credential_provider=provider,
+            )
+        except BaseError as exc:
+            raise InvalidArgument(f"cannot configure the S3 client: {exc}") from None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        self._store()  # resets the pool in a forked child
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.concurrency, thread_name_prefix="objstore-s3chunks"
+                )
+            return self._pool
+
+    def _call(self, what: str, op: Callable[[S3Store], T]) -> T:
+        """``op(store)`` with retries; only typed objstore errors (or ChunkMissing) come out."""
+
+        def attempt() -> T:
+            try:
+                return op(self._store())
+            except Exception as exc:
+                raise _translate(exc, what) from exc
+
+        return self.backoff.run(what, attempt)
+
+    def _check_bucket(self, create: bool) -> None:
+        def probe(store: S3Store) -> bool:
+            try:
+                obstore.list_with_delimiter(store, "objstore-probe")
+            except BaseError as exc:
+                if _missing_bucket(exc):
+                    return False
+                raise
+            return True
+
+        if self._call(f"checking bucket {self.bucket}", probe):
+            return
+        if not create:
+            raise NoSuchBucket(
+                f"the chunk bucket {self.bucket!r} does not exist; create it, or pass create=1",
+                bucket=self.bucket,
+            )
+        self._create_bucket()
+
+    def _create_bucket(self) -> None:
+        """CreateBucket is no object operation, so obstore has none: boto3 does it."""
+        try:
+            import boto3  # type: ignore[import-untyped, unused-ignore]
+            from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+            from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+                BotoCoreError,
+                ClientError,
+            )
+        except ImportError:
+            raise InvalidArgument("create=1 needs boto3 (pip install boto3)") from None
+        session = boto3.session.Session(profile_name=self.profile)
+        s3 = session.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            config=Config(
+                region_name=self.region,
+                retries={"total_max_attempts": 1},
+                s3={"addressing_style": "path" if self.endpoint else "auto"},
+            ),
+        )
+        args: dict[str, Any] = {"Bucket": self.bucket}
+        region = s3.meta.region_name
+        if region and region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+
+        def make(_: S3Store) -> None:
+            try:
+                s3.create_bucket(**args)
+            except ClientError as exc:
+                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code == "BucketAlreadyOwnedByYou":
+                    return
+                if status >= 500:
+                    raise Retryable(f"{status} {code}") from exc
+                raise InternalError(f"creating bucket {self.bucket}: {status} {code}") from exc
+            except BotoCoreError as exc:
+                raise Retryable(str(exc)) from exc
+
+        self._call(f"creating bucket {self.bucket}", make)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    @staticmethod
+    def key(cid: ChunkId) -> str:
+        """The object key of a chunk, below the prefix."""
+        h = cid.hex()
+        return f"{h[:2]}/{h}"
+
+    @staticmethod
+    def _cid_of(key: str) -> ChunkId | None:
+        if len(key) != 67 or key[2] != "/" or key[:2] != key[3:5]:
+            return None  # not a chunk (the quarantine, a stranger's object)
+        try:
+            return ChunkId(bytes.fromhex(key[3:]))
+        except ValueError:
+            return None
+
+    # -- single chunks --------------------------------------------------------------------
+
+    def has(self, cid: ChunkId) -> bool:
+        """Whether the chunk is present. Raises ServiceUnavailable, InternalError."""
+        key = self.key(cid)
+
+        def head(store: S3Store) -> bool:
+            try:
+                obstore.head(store, key)
+            except FileNotFoundError:
+                return False
+            return True
+
+        return self._call(f"looking for chunk {cid.hex()}", head)
+
+    def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        """``(size, write time in ns)`` or None. Raises ServiceUnavailable, InternalError.
+
+        The time is the writer's own clock when it sent the PUT, kept in the
+        object's metadata. gc deletes an unreferenced chunk only when this time
+        is older than every live writer's floor, and a writer's floor is at or
+        before its start, which is before its PUT: so a chunk being written is
+        never taken for a crash leftover. S3's Last-Modified would not do on
+        its own: it has whole seconds (truncated, so up to 1 s *before* the
+        write) on the backend's clock. An object without that metadata (put
+        there by another tool) falls back to Last-Modified rounded *up* to the
+        end of its second, which can only make it look younger, never older.
+        """
+        key = self.key(cid)
+
+        def head(store: S3Store) -> tuple[int, int] | None:
+            try:
+                got = obstore.get(store, key, options={"head": True})
+            except FileNotFoundError:
+                return None
+            meta = got.meta
+            try:
+                mtime = int(got.attributes[MTIME_META])
+            except (KeyError, ValueError):
+                mtime = int(meta["last_modified"].timestamp()) * _NS + _NS - 1
+            return int(meta["size"]), mtime
+
+        return self._call(f"stat of chunk {cid.hex()}", head)
+
+    def get(self, cid: ChunkId) -> bytes:
+        """The chunk's bytes, checked against its id (see the module docstring).
+
+        Raises ChunkMissing, ServiceUnavailable, InternalError.
+        """
+        key = self.key(cid)
+
+        def fetch(store: S3Store) -> bytes:
+            try:
+                return bytes(obstore.get(store, key).bytes())
+            except FileNotFoundError as exc:
+                if _missing_bucket(exc):
+                    raise
+                raise ChunkMissing(cid.hex()) from None
+
+        what = f"reading chunk {cid.hex()}"
+        data = self._call(what, fetch)
+        if read_digest(data) != cid:
+            # Once more: a transfer spoiled in flight heals; bytes spoiled at rest stay
+            # wrong and go up as they are, for the blob layer to quarantine.
+            data = self._call(what, fetch)
+        return data
+
+    def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+        """Store a chunk unless present; durable on return (see the module docstring).
+
+        Raises ServiceUnavailable or SlowDown (the backend failed for
+        ``retry_time``), InternalError (it refused).
+
+        A chunk already there keeps its first write time. When that is a crash
+        leftover older than the gc floor, gc may delete it under this writer;
+        the writer's commit then sees gc's mark and fails with the retryable
+        ServiceUnavailable (docs/architecture.md, "The net under it") instead
+        of referencing a deleted chunk, and its retry writes the chunk afresh.
+        """
+        key = self.key(cid)
+        self._call(f"writing chunk {cid.hex()}", lambda store: self._put_once(store, key, data))
+
+    def _put_once(self, store: S3Store, key: str, data: bytes | bytearray | memoryview) -> None:
+        attributes: dict[str, str] = {MTIME_META: str(time.time_ns())}
+        if self._conditional:
+            try:
+                obstore.put(
+                    store, key, data, mode="create", attributes=attributes, use_multipart=False
+                )
+                return
+            except (AlreadyExistsError, PreconditionError):
+                return  # content-addressed: the same key holds the same bytes
+            except NotSupportedError:
+                self._conditional = False
+            except BaseError as exc:
+                status, code = _status_code(exc)
+                if status == 409:  # ConditionalRequestConflict: a racing PUT of the same key
+                    raise Retryable(f"{status} {code}") from exc
+                if status != 501 and code != "NotImplemented":
+                    raise
+                self._conditional = False  # the backend does not know If-None-Match
+        try:
+            obstore.head(store, key)
+            return
+        except FileNotFoundError:
+            pass
+        obstore.put(store, key, data, attributes=attributes, use_multipart=False)
+
+    def delete(self, cid: ChunkId) -> None:
+        """Remove a chunk if present. Raises ServiceUnavailable, InternalError."""
+        key = self.key(cid)
+        self._call(f"deleting chunk {cid.hex()}", lambda store: obstore.delete(store, key))
+
+    # -- batches --------------------------------------------------------------------------
+
+    def _each(self, fn: Callable[[T], Any], items: Iterable[T]) -> list[Any]:
+        """``fn`` over ``items`` on the pool, at most ``concurrency`` at once; results in
+        completion order. Every call finishes before the first error is raised."""
+        pool = self._executor()
+        running: set[Future[Any]] = set()
+        results: list[Any] = []
+        errors: list[BaseException] = []
+
+        def collect(done: Iterable[Future[Any]]) -> None:
+            for fut in done:
+                exc = fut.exception()
+                if exc is not None:
+                    errors.append(exc)
+                else:
+                    results.append(fut.result())
+
+        for item in items:
+            if len(running) >= self.concurrency:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                collect(done)
+            running.add(pool.submit(fn, item))
+        collect(wait(running).done)
+        if errors:
+            raise errors[0]
+        return results
+
+    def has_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        """The subset of ``cids`` that is present (HEADs, ``concurrency`` at once)."""
+        found = self._each(lambda c: c if self.has(c) else None, cids)
+        return {c for c in found if c is not None}
+
+    def put_many(self, items: Iterable[tuple[ChunkId, bytes | bytearray | memoryview]]) -> None:
+        """Store many chunks, ``concurrency`` PUTs at once; durable on return."""
+        self._each(lambda item: self.put(*item), items)
+
+    def delete_many(self, cids: Iterable[ChunkId]) -> None:
+        """Remove many chunks: DeleteObjects of up to 1000 keys, several at once."""
+        keys = [self.key(c) for c in cids]
+        batches = [keys[i : i + _DELETE_BATCH] for i in range(0, len(keys), _DELETE_BATCH)]
+        self._each(
+            lambda batch: self._call(
+                f"deleting {len(batch)} chunks", lambda store: obstore.delete(store, batch)
+            ),
+            batches,
+        )
+
+    def sync(self) -> None:
+        """Nothing to do: every ``put`` was durable when it returned."""
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def iter_ids(self) -> Iterator[ChunkId]:
+        """Every chunk id under the prefix, page by page; a failed page resumes where the
+        listing stopped. Raises ServiceUnavailable, InternalError."""
+        after: str | None = None
+        pages: Iterator[Any] | None = None
+
+        def page(store: S3Store) -> list[Any] | None:
+            nonlocal pages
+            if pages is None:
+                pages = iter(
+                    obstore.list(store, chunk_size=1000)
+                    if after is None
+                    else obstore.list(store, offset=after, chunk_size=1000)
+                )
+            try:
+                return list(next(pages))
+            except StopIteration:
+                return None
+            except BaseException:
+                pages = None  # start a new listing after the last key seen
+                raise
+
+        while True:
+            batch = self._call(f"listing chunks under {self.prefix!r}", page)
+            if batch is None:
+                return
+            for meta in batch:
+                after = str(meta["path"])
+                cid = self._cid_of(after)
+                if cid is not None:
+                    yield cid
+
+    def clean_tmp(self, older_than_ns: int) -> int:
+        """0: PUTs are atomic and no multipart uploads are used, so nothing is half-written."""
+        return 0
+
+    def set_aside(self, cid: ChunkId) -> bool:
+        """Copy the chunk to ``<prefix>/quarantine/<hex>.<ns>.<pid>.<n>``, then delete it.
+
+        Returns whether it was there. Raises ServiceUnavailable, InternalError.
+        """
+        key = self.key(cid)
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        aside = f"{QUARANTINE}/{cid.hex()}.{time.time_ns()}.{os.getpid()}.{n}"
+
+        def copy(store: S3Store) -> bool:
+            try:
+                obstore.copy(store, key, aside)
+            except FileNotFoundError as exc:
+                if _missing_bucket(exc):
+                    raise
+                return False
+            return True
+
+        if not self._call(f"quarantining chunk {cid.hex()}", copy):
+            return False
+        self.delete(cid)
+        return True
+
+    def close(self) -> None:
+        """Finish running transfers and drop the client."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._store_obj = None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def _profile_credentials(profile: str) -> Any:
+    """A credential provider reading the named profile of the shared AWS files (via boto3)."""
+    try:
+        import boto3
+        from obstore.auth.boto3 import Boto3CredentialProvider
+    except ImportError:
+        raise InvalidArgument("profile= needs boto3 (pip install boto3)") from None
+    try:
+        return Boto3CredentialProvider(boto3.session.Session(profile_name=profile))
+    except Exception as exc:
+        raise InvalidArgument(f"AWS profile {profile!r}: {exc}") from None

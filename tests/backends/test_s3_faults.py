@@ -1,0 +1,205 @@
+"""S3ChunkStore when the backend is slow, throttles, goes away or cuts uploads short.
+
+Faults come from a FaultProxy between the store and the server (RGW or moto), and on
+RGW from stopping and starting radosgw itself. Whatever happens, a call either succeeds
+(after retries) or raises a typed objstore error, and nothing half-written is ever
+visible under a chunk id.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import blake3
+import pytest
+
+from objstore.backends.s3 import S3ChunkStore
+from objstore.blob.chunkstore import ChunkId
+from objstore.errors import ServiceUnavailable, SlowDown
+from objstore.testing.proxy import FaultProxy
+from tests.backends.conftest import S3Target
+
+
+def cid_of(data: bytes) -> ChunkId:
+    return ChunkId(blake3.blake3(data).digest())
+
+
+@pytest.fixture
+def proxy(s3_target: S3Target) -> Iterator[FaultProxy]:
+    parts = urlsplit(s3_target.endpoint)
+    assert parts.hostname is not None and parts.port is not None
+    with FaultProxy(parts.hostname, parts.port) as p:
+        yield p
+
+
+def open_via(proxy: FaultProxy, bucket: str, retry_time: float, **params: object) -> S3ChunkStore:
+    extra = "".join(f"&{k}={v}" for k, v in params.items())
+    return S3ChunkStore.from_url(
+        f"s3://{bucket}/chunks?endpoint={proxy.url}&region=us-east-1"
+        f"&retry_time={retry_time}&connect_timeout=2&read_timeout=5{extra}"
+    )
+
+
+@pytest.fixture
+def direct(s3_env: S3Target, s3_bucket: str) -> Iterator[S3ChunkStore]:
+    """The same bucket without the proxy: what is really stored."""
+    store = S3ChunkStore(s3_bucket, "chunks", endpoint=s3_env.endpoint, region="us-east-1")
+    yield store
+    store.close()
+
+
+def assert_whole_or_absent(direct: S3ChunkStore, items: dict[ChunkId, bytes]) -> int:
+    """Every chunk is either absent or exactly its bytes; how many are present."""
+    present = direct.has_many(items)
+    for cid in present:
+        assert direct.get(cid) == items[cid]
+    assert set(direct.iter_ids()) == present
+    return len(present)
+
+
+def test_a_slow_backend_only_slows_calls_down(
+    proxy: FaultProxy, s3_env: S3Target, s3_bucket: str
+) -> None:
+    store = open_via(proxy, s3_bucket, 10, concurrency=8)
+    proxy.delay = 0.01
+    items = {cid_of(b): b for b in (os.urandom(100_000) for _ in range(12))}
+    store.put_many(items.items())
+    assert store.has_many(items) == set(items)
+    assert all(store.get(c) == b for c, b in items.items())
+    store.close()
+
+
+def test_an_outage_mid_batch_is_ridden_out_by_retries(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    store = open_via(proxy, s3_bucket, 20, concurrency=4)
+    items = {cid_of(b): b for b in (os.urandom(50_000) for _ in range(24))}
+    restart = threading.Timer(1.0, proxy.up)
+
+    def feed() -> Iterator[tuple[ChunkId, bytes]]:
+        for n, item in enumerate(items.items()):
+            if n == 8:  # a third of the way in: the backend goes away for a second
+                proxy.down()
+                restart.start()
+            yield item
+
+    try:
+        store.put_many(feed())
+    finally:
+        restart.join()
+    assert assert_whole_or_absent(direct, items) == len(items)
+    store.close()
+
+
+def test_an_outage_past_retry_time_is_service_unavailable(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    """Typed errors (never the client library's), and nothing half-written."""
+    store = open_via(proxy, s3_bucket, 0.5, concurrency=4)
+    data = os.urandom(10_000)
+    items = {cid_of(b): b for b in (os.urandom(50_000) for _ in range(16))}
+
+    def feed() -> Iterator[tuple[ChunkId, bytes]]:
+        for n, item in enumerate(items.items()):
+            if n == 6:
+                proxy.down()
+            yield item
+
+    with pytest.raises(ServiceUnavailable) as caught:
+        store.put_many(feed())
+    assert not isinstance(caught.value, SlowDown)
+    for call in (
+        lambda: store.put(cid_of(data), data),
+        lambda: store.get(cid_of(data)),
+        lambda: store.has(cid_of(data)),
+        lambda: store.stat(cid_of(data)),
+        lambda: store.delete_many([cid_of(data)]),
+        lambda: list(store.iter_ids()),
+    ):
+        with pytest.raises(ServiceUnavailable):
+            call()
+    assert 0 < assert_whole_or_absent(direct, items) < len(items)
+    proxy.up()
+    store.put_many(items.items())
+    assert assert_whole_or_absent(direct, items) == len(items)
+    store.close()
+
+
+def test_an_upload_cut_short_leaves_nothing(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    store = open_via(proxy, s3_bucket, 1.0)
+    data = os.urandom(1 << 20)
+    proxy.cut_after = 300_000  # every connection dies a third of the way into the body
+    with pytest.raises(ServiceUnavailable):
+        store.put(cid_of(data), data)
+    assert not direct.has(cid_of(data))
+    assert list(direct.iter_ids()) == []
+    proxy.cut_after = None
+    store.put(cid_of(data), data)
+    assert direct.get(cid_of(data)) == data
+    store.close()
+
+
+def test_throttling_is_retried_then_reported_as_slowdown(
+    proxy: FaultProxy, s3_env: S3Target, s3_bucket: str
+) -> None:
+    store = open_via(proxy, s3_bucket, 1.0)
+    data = os.urandom(20_000)
+    proxy.respond(b"PUT /", 503, "SlowDown")
+    with pytest.raises(SlowDown):
+        store.put(cid_of(data), data)
+    calm = threading.Timer(0.5, proxy.respond, args=(None,))
+    calm.start()
+    patient = open_via(proxy, s3_bucket, 15.0)
+    patient.put(cid_of(data), data)  # retried until the throttling stops
+    calm.join()
+    assert patient.get(cid_of(data)) == data
+    store.close()
+    patient.close()
+
+
+def test_a_backend_without_conditional_put_gets_head_then_put(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    """A 501 to If-None-Match is remembered; create-if-absent then works by HEAD first."""
+    store = open_via(proxy, s3_bucket, 5.0)
+    proxy.respond(b"if-none-match:", 501, "NotImplemented")
+    data = os.urandom(30_000)
+    store.put(cid_of(data), data)
+    first = direct.stat(cid_of(data))
+    store.put(cid_of(data), data)
+    assert direct.stat(cid_of(data)) == first
+    assert direct.get(cid_of(data)) == data
+    other = os.urandom(30_000)
+    store.put(cid_of(other), other)  # no If-None-Match any more: not answered by the proxy
+    assert direct.get(cid_of(other)) == other
+    store.close()
+
+
+@pytest.mark.slow
+def test_rgw_stopped_and_started_mid_batch(
+    s3_env: S3Target, s3_bucket: str, direct: S3ChunkStore
+) -> None:
+    """The real thing: radosgw itself goes away and comes back while chunks are written."""
+    if s3_env.stop is None or s3_env.start is None:
+        pytest.skip("needs the services harness's RGW (stop/start)")
+    store = S3ChunkStore(
+        s3_bucket, "chunks", endpoint=s3_env.endpoint, region="us-east-1", retry_time=60
+    )
+    items = {cid_of(b): b for b in (os.urandom(200_000) for _ in range(40))}
+    stop, start = s3_env.stop, s3_env.start
+
+    def feed() -> Iterator[tuple[ChunkId, bytes]]:
+        for n, item in enumerate(items.items()):
+            if n == 10:
+                stop()
+                threading.Timer(2.0, start).start()
+            yield item
+
+    store.put_many(feed())
+    assert assert_whole_or_absent(direct, items) == len(items)
+    store.close()
