@@ -6,7 +6,7 @@ timeout, a refused or reset connection) is tried again after
 clients that failed together do not come back together), until ``deadline``
 seconds have passed since the first try; then the caller gets a typed
 :class:`~objstore.errors.ServiceUnavailable` (or :class:`~objstore.errors.SlowDown`
-when the backend was throttling), never the client library's own exception.
+when the backend throttled on the way), never the client library's own exception.
 """
 
 from __future__ import annotations
@@ -44,20 +44,23 @@ class Backoff:
     def run(self, what: str, call: Callable[[], T]) -> T:
         """``call()``, retried while it raises :class:`Retryable` and time remains.
 
-        Raises SlowDown (the backend throttled until the end) or
+        Raises SlowDown (the backend throttled at least once) or
         ServiceUnavailable (it failed otherwise until the end); any other
         exception of ``call`` passes through at once.
         """
         end = time.monotonic() + self.deadline
         attempt = 0
+        throttled = False
         while True:
             try:
                 return call()
             except Retryable as exc:
+                throttled = throttled or exc.throttled
                 pause = self.delay(attempt)
                 attempt += 1
                 if time.monotonic() + pause >= end:
-                    cls = SlowDown if exc.throttled else ServiceUnavailable
+                    # Throttled at any point: the backend is up but overloaded, say so.
+                    cls = SlowDown if throttled else ServiceUnavailable
                     raise cls(
                         f"{what}: the chunk backend still failed after {attempt} tries in "
                         f"{self.deadline:g} s: {exc}",

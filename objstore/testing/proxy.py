@@ -30,7 +30,8 @@ class FaultProxy:
         self.target = (host, port)
         #: Seconds each forwarded piece (up to 64 KiB, either direction) is held back.
         self.delay = 0.0
-        #: Client-to-server bytes forwarded per connection before it is cut (None: no limit).
+        #: Client-to-server bytes a connection forwards in all before it is cut (None: no
+        #: limit); read at every piece, so it applies to open (pooled) connections too.
         self.cut_after: int | None = None
         self._up = True
         self._answer: tuple[bytes, bytes] | None = None
@@ -118,7 +119,7 @@ class FaultProxy:
                 continue
             with self._lock:
                 self._conns.update((client, server))
-            budget: list[int | None] = [self.cut_after]
+            budget = [0]  # client-to-server bytes forwarded on this connection
             ends = [2]  # directions still open; the last one to end closes both sockets
             for src, dst, limit in ((client, server, budget), (server, client, None)):
                 threading.Thread(
@@ -132,7 +133,7 @@ class FaultProxy:
         self,
         src: socket.socket,
         dst: socket.socket,
-        budget: list[int | None] | None,
+        budget: list[int] | None,
         ends: list[int],
     ) -> None:
         cut = False
@@ -147,14 +148,13 @@ class FaultProxy:
                 if answer is not None and answer[0] in data.lower():
                     self._answer_instead(src, dst, answer[1])
                     return
-                left = budget[0] if budget is not None else None
-                if left is not None and budget is not None:
-                    if len(data) >= left:
-                        dst.sendall(data[:left])
-                        budget[0] = 0
+                limit = self.cut_after if budget is not None else None
+                if limit is not None and budget is not None:
+                    if budget[0] + len(data) >= limit:
+                        dst.sendall(data[: max(0, limit - budget[0])])
                         cut = True
                         break
-                    budget[0] = left - len(data)
+                    budget[0] += len(data)
                 dst.sendall(data)
         except OSError:
             cut = True
