@@ -7,6 +7,7 @@
         proxy.up()
         proxy.cut_after = 100_000  # forward that many request bytes per connection, then cut it
         proxy.respond(b"if-none-match:", 501, "NotImplemented")  # answer matching requests itself
+        proxy.spoil_next = True    # flip a byte of the next answer (a body spoiled in flight)
 
 For fault tests of backends (a slow or restarting RGW, PostgreSQL ...). Threads, one pair
 per connection; it only ever listens on and connects to the addresses it is given.
@@ -33,6 +34,9 @@ class FaultProxy:
         #: Client-to-server bytes a connection forwards in all before it is cut (None: no
         #: limit); read at every piece, so it applies to open (pooled) connections too.
         self.cut_after: int | None = None
+        #: Spoil one byte of the next server-to-client piece of 1000 bytes or more (a bit
+        #: flipped in flight), then forward faithfully again.
+        self.spoil_next = False
         self._up = True
         self._answer: tuple[bytes, bytes] | None = None
         self._lock = threading.Lock()
@@ -148,6 +152,11 @@ class FaultProxy:
                 if answer is not None and answer[0] in data.lower():
                     self._answer_instead(src, dst, answer[1])
                     return
+                if budget is None and self.spoil_next and len(data) >= 1000:
+                    with self._lock:
+                        spoil, self.spoil_next = self.spoil_next, False
+                    if spoil:
+                        data = data[:-1] + bytes([data[-1] ^ 0xFF])
                 limit = self.cut_after if budget is not None else None
                 if limit is not None and budget is not None:
                     if budget[0] + len(data) >= limit:

@@ -144,6 +144,19 @@ def test_an_upload_cut_short_leaves_nothing(
     store.close()
 
 
+def test_a_body_spoiled_in_flight_is_read_again(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    """A read that does not match the chunk id is fetched once more before it is believed."""
+    store = open_via(proxy, s3_bucket, 5.0)
+    data = os.urandom(100_000)
+    store.put(cid_of(data), data)
+    proxy.spoil_next = True
+    assert store.get(cid_of(data)) == data
+    assert not proxy.spoil_next  # the first answer was spoiled indeed
+    store.close()
+
+
 def test_throttling_is_retried_then_reported_as_slowdown(
     proxy: FaultProxy, s3_env: S3Target, s3_bucket: str
 ) -> None:
