@@ -1,5 +1,5 @@
-"""Backends on existing distributed engines: chunks on S3-compatible stores (:mod:`.s3`).
+"""Backends on external engines (PostgreSQL, ...), each in its own module.
 
-Nothing is imported here: each backend pulls in its own client library
-(boto3, psycopg ...) only when its module is imported.
+Nothing is imported here: a backend's driver is loaded only by the code that
+opens that backend (``from objstore.backends.postgres import PostgresMetadataStore``).
 """

@@ -20,7 +20,7 @@ from objstore.backends.s3 import S3ChunkStore
 from objstore.blob.chunkstore import ChunkId
 from objstore.errors import ServiceUnavailable, SlowDown
 from objstore.testing.proxy import FaultProxy
-from tests.backends.conftest import S3Target
+from tests.backends.s3chunks.conftest import S3Target
 
 
 def cid_of(data: bytes) -> ChunkId:

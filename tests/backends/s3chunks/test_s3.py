@@ -14,7 +14,7 @@ from objstore.backends.s3 import MTIME_META, S3ChunkStore
 from objstore.blob.chunkstore import ChunkId, ChunkMissing
 from objstore.errors import DataCorruption, InvalidArgument, NoSuchBucket
 from objstore.meta.memory import MemoryMetadataStore
-from tests.backends.conftest import S3Target
+from tests.backends.s3chunks.conftest import S3Target
 
 
 def cid_of(data: bytes) -> ChunkId:
@@ -74,7 +74,7 @@ def test_missing_bucket_is_refused_unless_create(s3_env: S3Target) -> None:
         S3ChunkStore.from_url(url + "&create=1").close()  # an existing bucket is fine too
     finally:
         store.close()
-        from tests.backends.conftest import empty_bucket
+        from tests.backends.s3chunks.conftest import empty_bucket
 
         empty_bucket(s3_env.admin(), name)
 
