@@ -86,6 +86,25 @@ _URL_PARAMS = frozenset(
 )
 
 
+#: The process whose obstore runtime has run requests (set at the first call).
+_runtime_pid: int | None = None
+
+
+def _check_process() -> None:
+    """Fail fast in a child forked after obstore ran: its runtime's threads did not survive
+    the fork, and any request there hangs for ever (even through a new client)."""
+    global _runtime_pid
+    pid = os.getpid()
+    if _runtime_pid is None:
+        _runtime_pid = pid
+    elif _runtime_pid != pid:
+        raise InternalError(
+            "the S3 chunk store cannot be used in a process forked after it made requests "
+            "(its client's runtime does not survive fork): start workers with the 'spawn' "
+            "method, as objstore serve does"
+        )
+
+
 def _status_code(exc: BaseException) -> tuple[int, str]:
     """The HTTP status and S3 error code in a client error's message (0, "" if none)."""
     text = str(exc)
@@ -237,7 +256,7 @@ class S3ChunkStore:
         )
 
     def _store(self) -> S3Store:
-        """The obstore client, made again in a forked child (its runtime is per process)."""
+        """The obstore client (and the pool), made again in another process."""
         store = self._store_obj
         if store is not None and self._pid == os.getpid():
             return store
@@ -290,6 +309,8 @@ class S3ChunkStore:
 
     def _call(self, what: str, op: Callable[[S3Store], T]) -> T:
         """``op(store)`` with retries; only typed objstore errors (or ChunkMissing) come out."""
+
+        _check_process()
 
         def attempt() -> T:
             try:

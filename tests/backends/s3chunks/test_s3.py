@@ -15,6 +15,7 @@ from objstore.blob.chunkstore import ChunkId, ChunkMissing
 from objstore.errors import DataCorruption, InvalidArgument, NoSuchBucket
 from objstore.meta.memory import MemoryMetadataStore
 from tests.backends.s3chunks.conftest import S3Target
+from tests.test_fork import _in_child
 
 
 def cid_of(data: bytes) -> ChunkId:
@@ -233,3 +234,13 @@ def test_gc_and_fsck_over_s3(s3_url: str, s3_env: S3Target, s3_bucket: str) -> N
     finally:
         store.close()
         chunks.close()
+
+
+def test_a_forked_child_gets_a_typed_error_not_a_hang(chunks: S3ChunkStore, s3_url: str) -> None:
+    """obstore's runtime does not survive fork(): a child of a process that used the store
+    is refused at once (InternalError), through the old store and a new one alike."""
+    data = os.urandom(1000)
+    chunks.put(cid_of(data), data)
+    assert _in_child(lambda: chunks.get(cid_of(data))).startswith("InternalError: ")
+    assert _in_child(lambda: S3ChunkStore.from_url(s3_url)).startswith("InternalError: ")
+    assert chunks.get(cid_of(data)) == data  # the parent carries on
