@@ -72,6 +72,19 @@ def test_a_slow_backend_only_slows_calls_down(
     store.close()
 
 
+def test_a_backend_slower_than_the_timeout_is_service_unavailable(
+    proxy: FaultProxy, s3_env: S3Target, s3_bucket: str
+) -> None:
+    store = open_via(proxy, s3_bucket, 0.5, read_timeout=0.3)
+    proxy.delay = 1.0
+    data = os.urandom(1000)
+    with pytest.raises(ServiceUnavailable):
+        store.has(cid_of(data))
+    proxy.delay = 0.0
+    assert not store.has(cid_of(data))
+    store.close()
+
+
 def test_an_outage_mid_batch_is_ridden_out_by_retries(
     proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
 ) -> None:
