@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 import blake3
 import pytest
 
+import objstore
 from objstore.backends.s3 import S3ChunkStore
 from objstore.blob.chunkstore import ChunkId
-from objstore.errors import ServiceUnavailable, SlowDown
+from objstore.errors import NoSuchKey, ServiceUnavailable, SlowDown
+from objstore.meta.memory import MemoryMetadataStore
 from objstore.testing.proxy import FaultProxy
 from tests.backends.s3chunks.conftest import S3Target
 
@@ -243,3 +245,41 @@ def test_rgw_stopped_and_started_mid_batch(
             back.join()
     assert assert_whole_or_absent(store, items) == len(items)
     store.close()
+
+
+def test_a_store_over_a_failing_backend_loses_nothing_acknowledged(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    """Through the whole store: an upload the backend fails midway raises the typed error and
+    leaves no object; acknowledged objects read back; fsck is clean and gc frees the rest."""
+    chunks = open_via(proxy, s3_bucket, 0.5)
+    store = objstore.open(
+        None,
+        chunk_store=chunks,
+        metadata_store=MemoryMetadataStore(),
+        chunk_size=64 * 1024,
+        gc_interval=None,
+    )
+    try:
+        store.root.create_bucket("bkt")
+        kept = os.urandom(300 * 1024)
+        store.root.put_object("bkt", "kept", kept)
+
+        def body() -> Iterator[bytes]:
+            for n in range(16):
+                if n == 8:
+                    proxy.down()  # half way through the upload, the backend goes away
+                yield os.urandom(64 * 1024)
+
+        with pytest.raises(ServiceUnavailable):
+            store.root.put_object("bkt", "lost", body())
+        proxy.up()
+        with pytest.raises(NoSuchKey):
+            store.root.head_object("bkt", "lost")
+        assert store.root.get_object("bkt", "kept").read() == kept
+        assert store.fsck(verify_data=True).healthy
+        store.gc()
+        assert len(set(direct.iter_ids())) == 5  # the 5 chunks of "kept", nothing else
+    finally:
+        store.close()
+        chunks.close()
