@@ -39,6 +39,8 @@ class FaultProxy:
         self.spoil_next = False
         self._up = True
         self._answer: tuple[bytes, bytes] | None = None
+        #: How many more matching requests :meth:`respond` answers (None: no limit).
+        self.answers_left: int | None = None
         self._lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._listener = socket.create_server((listen_host, 0))
@@ -63,9 +65,17 @@ class FaultProxy:
         with self._lock:
             self._up = True
 
-    def respond(self, match: bytes | None, status: int = 503, code: str = "SlowDown") -> None:
+    def respond(
+        self,
+        match: bytes | None,
+        status: int = 503,
+        code: str = "SlowDown",
+        *,
+        times: int | None = None,
+    ) -> None:
         """Answer every request whose bytes contain ``match`` (case-insensitive) with an S3
-        error document of ``status``/``code`` instead of forwarding it; ``None`` stops that.
+        error document of ``status``/``code`` instead of forwarding it, ``times`` times at
+        most (None: until told otherwise); ``match=None`` stops that.
 
         The request is not forwarded (its server connection is reset), the rest of it is
         read and thrown away, and the connection is closed after the answer.
@@ -73,6 +83,7 @@ class FaultProxy:
         if match is None:
             self._answer = None
             return
+        self.answers_left = times
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
             f"<Message>injected by FaultProxy</Message></Error>"
@@ -149,7 +160,7 @@ class FaultProxy:
                 if self.delay:
                     time.sleep(self.delay)
                 answer = self._answer if budget is not None else None
-                if answer is not None and answer[0] in data.lower():
+                if answer is not None and answer[0] in data.lower() and self._take_answer():
                     self._answer_instead(src, dst, answer[1])
                     return
                 if budget is None and self.spoil_next and len(data) >= 1000:
@@ -182,6 +193,16 @@ class FaultProxy:
             for sock in (src, dst):
                 with contextlib.suppress(OSError):
                     sock.close()
+
+    def _take_answer(self) -> bool:
+        """Whether to answer one more matching request (counts ``times`` down)."""
+        with self._lock:
+            if self.answers_left is None:
+                return True
+            if self.answers_left <= 0:
+                return False
+            self.answers_left -= 1
+            return True
 
     def _answer_instead(self, client: socket.socket, server: socket.socket, reply: bytes) -> None:
         """Reset the server side, answer the client, drain what it still sends, close."""

@@ -172,6 +172,20 @@ def test_a_body_spoiled_in_flight_is_read_again(
     store.close()
 
 
+def test_a_listing_that_fails_midway_resumes_after_the_last_key(
+    proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    blobs = [i.to_bytes(4, "big") * 4 for i in range(1005)]
+    direct.put_many((cid_of(b), b) for b in blobs)
+    store = open_via(proxy, s3_bucket, 5.0)
+    # The second page's request fails once; the listing goes on after the last key it had.
+    proxy.respond(b"continuation-token=", 503, "ServiceUnavailable", times=1)
+    listed = list(store.iter_ids())
+    assert proxy.answers_left == 0  # the failure happened
+    assert sorted(listed) == sorted(cid_of(b) for b in blobs)
+    store.close()
+
+
 def test_throttling_is_retried_then_reported_as_slowdown(
     proxy: FaultProxy, s3_env: S3Target, s3_bucket: str
 ) -> None:
