@@ -1,0 +1,221 @@
+"""The two transaction kinds of the PostgreSQL metadata store, without the driver.
+
+A transaction runs statements through ``run(query, params, doing)`` (given by
+:mod:`objstore.backends.postgres`, which owns the connection and turns driver
+errors into objstore errors). Here: paged scans, and the write transaction's
+buffer (puts and deletes kept in memory, read back by ``get`` and scans, sent
+in one statement) and cache of what it read: it holds the store's writer lock,
+so nobody else changes a key it read until it ends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from objstore.backends.pg_sql import MAX_KEY_SIZE, Statements
+from objstore.errors import InternalError
+
+# Runs one statement in the transaction and returns its rows (raises objstore errors).
+Run = Callable[[str, tuple[object, ...], str], list[Any]]
+
+# Scans: the first page is small (most walks stop early), later ones grow while
+# the values stay small.
+_PAGE_FIRST = 32
+_PAGE_MAX = 2048
+_PAGE_GROW_BELOW = 4 << 20
+# A write transaction remembers at most this many keys it read.
+_SEEN_MAX = 1 << 16
+# One flush statement carries at most this much (a protocol message is < 1 GiB).
+_FLUSH_BYTES = 32 << 20
+_FLUSH_ROWS = 10_000
+
+
+def _key(key: object) -> bytes:
+    if not isinstance(key, bytes):
+        raise InternalError(f"metadata keys are bytes, not {type(key).__name__}")
+    if not 0 < len(key) <= MAX_KEY_SIZE:
+        raise InternalError(f"a metadata key has 1 to {MAX_KEY_SIZE} bytes, not {len(key)}")
+    return key
+
+
+def _bound(key: object) -> bytes:
+    if not isinstance(key, bytes):
+        raise InternalError(f"scan bounds are bytes, not {type(key).__name__}")
+    return key
+
+
+def _value(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise InternalError(f"metadata values are bytes, not {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A connection's row in ``<prefix>commits`` and the session that owns it."""
+
+    id: bytes
+    pid: int
+    started: str
+
+
+class PgRead:
+    """A read snapshot (and the read side of the write transaction)."""
+
+    def __init__(self, sql: Statements, run: Run) -> None:
+        self._sql = sql
+        self._run = run
+        self.live = True
+
+    def _query(self, query: str, params: tuple[object, ...], doing: str) -> list[Any]:
+        if not self.live:
+            raise InternalError("the metadata transaction has ended")
+        try:
+            return self._run(query, params, doing)
+        except BaseException:
+            # PostgreSQL has aborted the transaction: nothing more can run in it.
+            self.live = False
+            raise
+
+    def _fetch(self, key: bytes) -> bytes | None:
+        rows = self._query(self._sql.get, (key,), "reading")
+        return rows[0][0] if rows else None
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._fetch(_key(key))
+
+    def _before_page(self) -> None:
+        """Hook: a write transaction sends its buffer first."""
+
+    def _pages(
+        self, start: bytes, stop: bytes | None, reverse: bool
+    ) -> Iterator[list[tuple[bytes, bytes]]]:
+        sql = self._sql
+        lo, hi = _bound(start), None if stop is None else _bound(stop)
+        n = _PAGE_FIRST
+        while True:
+            self._before_page()
+            if reverse:
+                query = sql.scan_reverse_from if hi is None else sql.scan_reverse_range
+            else:
+                query = sql.scan_from if hi is None else sql.scan_range
+            params = (lo, n) if hi is None else (lo, hi, n)
+            rows = self._query(query, params, "scanning")
+            yield rows
+            if len(rows) < n:
+                return
+            if reverse:
+                hi = rows[-1][0]
+            else:
+                # The smallest key above the last one: no key lies between k and k + 00.
+                lo = rows[-1][0] + b"\x00"
+            if sum(len(v) for _, v in rows) < _PAGE_GROW_BELOW:
+                n = min(n * 4, _PAGE_MAX)
+
+    def scan(self, start: bytes, stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        for rows in self._pages(start, stop, False):
+            yield from rows
+
+    def scan_reverse(
+        self, start: bytes, stop: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        for rows in self._pages(start, stop, True):
+            yield from rows
+
+
+class PgWrite(PgRead):
+    """The write transaction: buffered writes, cached reads, under the writer lock."""
+
+    def __init__(self, sql: Statements, run: Run, slot: Slot) -> None:
+        super().__init__(sql, run)
+        self.slot = slot
+        self.token = os.urandom(16)
+        # Key -> new value, or None for deleted; not yet sent.
+        self.dirty: dict[bytes, bytes | None] = {}
+        # Key -> value (None: absent) as this transaction last knew it on the server.
+        self._seen: dict[bytes, bytes | None] = {}
+        self.wrote = False
+
+    def _remember(self, key: bytes, value: bytes | None) -> None:
+        if key in self._seen or len(self._seen) < _SEEN_MAX:
+            self._seen[key] = value
+
+    def get(self, key: bytes) -> bytes | None:
+        key = _key(key)
+        if key in self.dirty:
+            return self.dirty[key]
+        if key in self._seen:
+            return self._seen[key]
+        value = self._fetch(key)
+        self._remember(key, value)
+        return value
+
+    def put(self, key: bytes, value: bytes) -> None:
+        if not self.live:
+            raise InternalError("the metadata transaction has ended")
+        self.dirty[_key(key)] = _value(value)
+
+    def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
+        for key, value in items:
+            self.put(key, value)
+
+    def delete(self, key: bytes) -> bool:
+        existed = self.get(key) is not None
+        if existed:
+            self.dirty[key] = None
+        return existed
+
+    def _before_page(self) -> None:
+        if self.dirty:
+            self.flush()
+
+    def scan(self, start: bytes, stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        return self._merged(self._pages(start, stop, False))
+
+    def scan_reverse(
+        self, start: bytes, stop: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        return self._merged(self._pages(start, stop, True))
+
+    def _merged(self, pages: Iterator[list[tuple[bytes, bytes]]]) -> Iterator[tuple[bytes, bytes]]:
+        # Each page is read after the buffer was sent, so only what the caller
+        # changed while walking it differs from the server's rows.
+        for rows in pages:
+            for key, value in rows:
+                if key in self.dirty:
+                    changed = self.dirty[key]
+                    if changed is None:
+                        continue
+                    value = changed
+                else:
+                    self._remember(key, value)
+                yield key, value
+
+    def flush(self) -> None:
+        """Send the buffered writes (with this connection's commit token)."""
+        items, self.dirty = self.dirty, {}
+        batch: list[tuple[bytes, bytes | None]] = []
+        size = 0
+        for key, value in items.items():
+            batch.append((key, value))
+            size += len(key) + (0 if value is None else len(value))
+            if size >= _FLUSH_BYTES or len(batch) >= _FLUSH_ROWS:
+                self._send(batch)
+                batch, size = [], 0
+        if batch:
+            self._send(batch)
+        for key, value in items.items():
+            self._remember(key, value)
+
+    def _send(self, batch: list[tuple[bytes, bytes | None]]) -> None:
+        deleted = [k for k, v in batch if v is None]
+        keys = [k for k, v in batch if v is not None]
+        values = [v for _, v in batch if v is not None]
+        params = (deleted, keys, values, self.slot.id, self.token)
+        self._query(self._sql.flush, params, "writing")
+        self.wrote = True
