@@ -65,7 +65,9 @@ class Statements:
     terminate: str
 
     @classmethod
-    def build(cls, schema: str | None, prefix: str) -> Statements:
+    def build(cls, schema: str | None, prefix: str, writer_idle_ms: int = 0) -> Statements:
+        """The statements of the store ``<schema>.<prefix>*``; a writer idle between two
+        statements for ``writer_idle_ms`` (0: no limit) is ended by the server."""
         if prefix:
             check_name("table prefix", prefix, _MAX_PREFIX)
         qualify = "" if schema is None else quote_ident(check_name("schema", schema)) + "."
@@ -100,8 +102,12 @@ class Statements:
             # READ COMMITTED on purpose: every statement after the lock sees every commit
             # made before it was granted (REPEATABLE READ would keep the snapshot taken
             # while waiting for the lock, older than the previous writer's commit).
+            # The idle limit frees the lock of a writer whose process froze or vanished
+            # without closing its socket (the server would wait for it for ever).
             begin_write=(
-                f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({key})"
+                "BEGIN ISOLATION LEVEL READ COMMITTED; "
+                f"SET LOCAL idle_in_transaction_session_timeout = {int(writer_idle_ms)}; "
+                f"SELECT pg_advisory_xact_lock({key})"
             ),
             own_commit=f"SELECT token FROM {commits} WHERE slot = %b",
             # The old session of an in-doubt commit, if it still lives (a half-open socket).

@@ -33,7 +33,11 @@ SERIALIZABLE isolation with retries is not an option: a serialisation failure
 must be answered by re-running the transaction, and the protocol's ``with``
 block cannot be re-run. Writers in one process also queue on a local lock, so
 a process holds at most one connection waiting for ``K``. ``lock_timeout``
-(default 60 s) bounds the wait (then ServiceUnavailable, nothing written).
+(default 60 s) bounds the wait (then ServiceUnavailable, nothing written), and
+the server ends a write transaction idle for longer than that between two
+statements (``idle_in_transaction_session_timeout``), so a frozen process or a
+half-open socket cannot hold ``K`` for ever; that writer then fails, typed,
+with nothing written.
 
 A write transaction buffers its puts and deletes in memory (it reads its own
 writes from the buffer) and sends them in one statement before COMMIT, or
@@ -106,6 +110,8 @@ _GETCONN_SLICE = 1.0
 # SQLSTATE classes after which retrying later helps: connection exception,
 # transaction rollback, insufficient resources, operator intervention.
 _UNAVAILABLE_CLASSES = ("08", "40", "53", "57")
+# A writer ended by the server for sitting idle with the lock (see the module doc).
+_IDLE_IN_TRANSACTION = "25P03"
 _DISK_FULL = "53100"
 # libpq's words for a server that will not let this user in, however often asked.
 _REFUSED = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied")
@@ -154,7 +160,8 @@ class PostgresMetadataStore:
         if not 1 <= pool_min <= pool_max:
             raise InvalidArgument("the pool needs 1 <= pool_min <= pool_max")
         self._where = redacted({k: None if v is None else str(v) for k, v in params.items()})
-        self._sql = Statements.build(schema, table_prefix)
+        idle_ms = 0 if lock_timeout is None else max(1, round(lock_timeout * 1000))
+        self._sql = Statements.build(schema, table_prefix, writer_idle_ms=idle_ms)
         self._timeout = timeout
         self._lock_timeout = lock_timeout
         self._resolve_timeout = resolve_timeout
@@ -293,8 +300,10 @@ class PostgresMetadataStore:
             return InternalError(
                 f"the metadata database {self._where} refused the connection: {what}"
             )
-        if state[:2] in _UNAVAILABLE_CLASSES or (
-            isinstance(exc, psycopg.OperationalError) and not state
+        if (
+            state[:2] in _UNAVAILABLE_CLASSES
+            or state == _IDLE_IN_TRANSACTION
+            or (isinstance(exc, psycopg.OperationalError) and not state)
         ):
             return ServiceUnavailable(
                 f"the metadata database {self._where} is unavailable while {doing}: {what}"
@@ -358,6 +367,10 @@ class PostgresMetadataStore:
                 self._end(conn, "ROLLBACK")
                 if not broken or time.monotonic() >= deadline:
                     raise self._typed(exc, doing) from exc
+            except BaseException:
+                conn.close()  # interrupted mid-statement: the session's state is unknown
+                self._putconn(conn)
+                raise
             # The server dropped this connection (a restart, say) before anything was
             # read in it: another one serves as well.
             if not checked:
@@ -423,9 +436,11 @@ class PostgresMetadataStore:
             conn = self._start(self._sql.begin_write, "starting a write transaction")
             try:
                 txn = PgWrite(self._sql, self._runner(conn), self._slot(conn))
-            except psycopg.Error as exc:
+            except BaseException as exc:
                 self._end(conn, "ROLLBACK")
-                raise self._typed(exc, "starting a write transaction") from exc
+                if isinstance(exc, psycopg.Error):
+                    raise self._typed(exc, "starting a write transaction") from exc
+                raise
             try:
                 yield txn
                 if txn.dirty:
@@ -443,20 +458,30 @@ class PostgresMetadataStore:
         try:
             conn.execute("COMMIT", prepare=False)
         except psycopg.Error as exc:
-            broken = _broken(conn)
-            self._end(conn, "ROLLBACK")
-            if not broken:
-                # The server answered: PostgreSQL rolled the transaction back.
-                raise self._typed(exc, "committing") from exc
-            if not txn.wrote:
-                return  # nothing was written: the outcome does not matter
-            if self._committed(txn):
-                return
-            raise ServiceUnavailable(
-                f"the connection to {self._where} was lost during COMMIT and the "
-                "transaction was rolled back; nothing was written"
-            ) from exc
-        self._putconn(conn)
+            self._settle(conn, txn, exc)
+        except BaseException:
+            # Interrupted (Ctrl-C) with the COMMIT in flight: drop the connection.
+            conn.close()
+            self._putconn(conn)
+            raise
+        else:
+            self._putconn(conn)
+
+    def _settle(self, conn: Conn, txn: PgWrite, exc: psycopg.Error) -> None:
+        """After a failed COMMIT: return if it committed after all, else raise."""
+        broken = _broken(conn)
+        self._end(conn, "ROLLBACK")
+        if not broken:
+            # The server answered: PostgreSQL rolled the transaction back.
+            raise self._typed(exc, "committing") from exc
+        if not txn.wrote:
+            return  # nothing was written: the outcome does not matter
+        if self._committed(txn):
+            return
+        raise ServiceUnavailable(
+            f"the connection to {self._where} was lost during COMMIT and the "
+            "transaction was rolled back; nothing was written"
+        ) from exc
 
     def _committed(self, txn: PgWrite) -> bool:
         """Whether a transaction whose COMMIT got no answer committed (see the module doc)."""

@@ -261,6 +261,27 @@ def test_two_processes_share_one_store(meta: PostgresMetadataStore, postgres_dsn
 # ---- faults ----------------------------------------------------------------------------------
 
 
+def test_a_frozen_writer_loses_the_lock(postgres_dsn: str) -> None:
+    """A writer idle in its transaction for longer than lock_timeout is ended by the server:
+    other writers go on, and its own commit fails typed with nothing written."""
+    frozen = PostgresMetadataStore.from_url(postgres_dsn + "?lock_timeout=0.5")
+    other = PostgresMetadataStore.from_url(postgres_dsn + "?lock_timeout=30")
+    try:
+        with pytest.raises(ServiceUnavailable), frozen.begin_write() as txn:
+            txn.put(b"frozen", b"1")
+            # While this writer sits idle holding the lock, another store's writer waits
+            # until the server ends the idle session.
+            with other.begin_write() as txn2:
+                txn2.put(b"other", b"2")
+        assert _all(other) == [(b"other", b"2")]
+        with frozen.begin_write() as txn:
+            txn.put(b"later", b"3")
+        assert _all(frozen) == [(b"later", b"3"), (b"other", b"2")]
+    finally:
+        frozen.close()
+        other.close()
+
+
 def test_store_survives_a_server_restart(postgres_restartable: Any) -> None:
     """Transactions in flight fail typed and leave nothing; the open store works afterwards."""
     pg = postgres_restartable
