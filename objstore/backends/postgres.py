@@ -130,11 +130,13 @@ class PostgresMetadataStore:
     (``<schema>.<prefix>kv`` ...), so several stores can share a database. The pool
     holds ``pool_min`` to ``pool_max`` connections; ``timeout`` bounds the wait for
     one, ``lock_timeout`` (None: no limit) the wait for the writer lock, and
-    ``resolve_timeout`` the effort to learn a lost COMMIT's outcome.
+    ``resolve_timeout`` the effort to learn a lost COMMIT's outcome. ``create=False``
+    refuses to create the tables (a store that has data elsewhere must not start empty).
 
     Raises InvalidArgument for a bad conninfo or name, ServiceUnavailable when the
     server cannot be reached, StoreDamaged when the schema is newer than this code
-    knows or its version record is gone, InternalError otherwise.
+    knows, its version record is gone, or the tables are missing with ``create=False``,
+    InternalError otherwise.
     """
 
     max_key_size = MAX_KEY_SIZE
@@ -150,6 +152,7 @@ class PostgresMetadataStore:
         timeout: float = 10.0,
         lock_timeout: float | None = 60.0,
         resolve_timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
         try:
             params = conninfo_to_dict(conninfo)
@@ -174,7 +177,7 @@ class PostgresMetadataStore:
         connect: dict[str, Any] = {}
         if "connect_timeout" not in params:
             connect["connect_timeout"] = max(1, round(timeout))
-        self._bootstrap(conninfo, connect)
+        self._bootstrap(conninfo, connect, create)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             conninfo,
             min_size=pool_min,
@@ -189,7 +192,9 @@ class PostgresMetadataStore:
         self._pool.open(wait=False)
 
     @classmethod
-    def from_url(cls, url: str, *, resolve_timeout: float = 30.0) -> PostgresMetadataStore:
+    def from_url(
+        cls, url: str, *, create: bool = True, resolve_timeout: float = 30.0
+    ) -> PostgresMetadataStore:
         """Open the store a ``postgresql://`` URL names (options: :func:`.pg_sql.parse_url`)."""
         opts = parse_url(url)
         return cls(
@@ -201,6 +206,7 @@ class PostgresMetadataStore:
             timeout=opts.timeout,
             lock_timeout=opts.lock_timeout,
             resolve_timeout=resolve_timeout,
+            create=create,
         )
 
     def __repr__(self) -> str:
@@ -219,7 +225,7 @@ class PostgresMetadataStore:
             prepare=False,
         )
 
-    def _bootstrap(self, conninfo: str, connect: dict[str, Any]) -> None:
+    def _bootstrap(self, conninfo: str, connect: dict[str, Any], create: bool) -> None:
         """Check the schema version; create or migrate the tables when behind."""
         sql = self._sql
         known = len(sql.migrations())
@@ -227,7 +233,13 @@ class PostgresMetadataStore:
             with psycopg.connect(conninfo, autocommit=True, **connect) as conn:
                 self._configure(conn)
                 # Most opens find the schema current and need no lock (writers go on).
-                if self._schema_version(conn) != known:
+                version = self._schema_version(conn)
+                if version is None and not create:
+                    raise StoreDamaged(
+                        f"no objstore tables ({sql.kv}) at {self._where}, but this store "
+                        "holds data; refusing to open it as a new, empty store"
+                    )
+                if version != known:
                     conn.execute(sql.begin_write, prepare=False)
                     self._migrate(conn, self._schema_version(conn))
                     conn.execute("COMMIT")

@@ -24,6 +24,7 @@ from objstore.errors import (
 )
 from objstore.testing import MetadataStoreTests
 from tests.backends.pgproxy import CommitCutter
+from tests.conftest import CHUNK, open_store, read_all
 
 
 class TestPostgres(MetadataStoreTests):
@@ -149,6 +150,13 @@ def test_schema_version_is_recorded_and_a_newer_one_refused(postgres_dsn: str) -
         conn.execute("UPDATE objstore_schema SET version = 99")
     with pytest.raises(StoreDamaged, match="newer"):
         PostgresMetadataStore.from_url(postgres_dsn)
+
+
+def test_create_false_refuses_missing_tables(postgres_dsn: str) -> None:
+    with pytest.raises(StoreDamaged, match="new, empty store"):
+        PostgresMetadataStore.from_url(postgres_dsn, create=False)
+    PostgresMetadataStore.from_url(postgres_dsn).close()
+    PostgresMetadataStore.from_url(postgres_dsn, create=False).close()
 
 
 def test_prefixes_and_schemas_keep_stores_apart(postgres_dsn: str) -> None:
@@ -363,3 +371,28 @@ def test_an_unsettled_commit_says_so(postgres_dsn: str) -> None:
             assert _all(store) == []
         finally:
             store.close()
+
+
+# ---- a whole store on it ---------------------------------------------------------------------
+
+
+def test_a_store_runs_on_postgres_metadata(tmp_path: Path, postgres_dsn: str) -> None:
+    """Objects, versions, listing, multi-chunk bodies, deletes, gc and fsck over PostgreSQL
+    (the store's own suites pass with it too; this one stays as a quick guard)."""
+    data = bytes(range(256)) * (3 * CHUNK // 256) + b"tail"
+    meta = PostgresMetadataStore.from_url(postgres_dsn)
+    with open_store(tmp_path / "s", metadata_store=meta, gc_interval=None) as store:
+        root = store.root
+        root.create_bucket("bkt")
+        root.put_bucket_versioning("bkt", "Enabled")
+        root.put_object("bkt", "big", data)
+        root.put_object("bkt", "small", b"v1")
+        root.put_object("bkt", "small", b"v2")
+        assert read_all(root.get_object("bkt", "big")) == data
+        assert read_all(root.get_object("bkt", "small")) == b"v2"
+        assert [o.key for o in root.list_objects("bkt").contents] == ["big", "small"]
+        for version in root.list_object_versions("bkt").versions:
+            root.delete_object("bkt", version.key, version_id=version.version_id)
+        assert root.list_objects("bkt").contents == ()
+        assert store.gc().chunks_deleted > 0
+        assert store.fsck().healthy
