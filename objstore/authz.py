@@ -9,7 +9,7 @@ denies the call before anything changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -67,6 +67,11 @@ class AuthorizationRequest:
     context: Mapping[str, object]  # condition keys supplied by the operation
     operation: str  # e.g. "PutObject"
     resource_account: str | None = None  # the bucket owner's account, when known
+    # Context keys that cost a read to supply (the stored object's tags), as
+    # (key prefix, loader) pairs. Only an authorizer whose ``defers_context`` is true
+    # gets them here, and must call the loader whenever a policy it consults reads a
+    # key under the prefix; any other authorizer gets them loaded into ``context``.
+    deferred: tuple[tuple[str, Callable[[], Mapping[str, object]]], ...] = ()
 
 
 @runtime_checkable
@@ -78,6 +83,8 @@ class Authorizer(Protocol):
 
 class RootOnlyAuthorizer:
     """The default without IAM: the account root may do everything, nobody else anything."""
+
+    defers_context = True  # it reads no condition keys, so deferred ones are never loaded
 
     def authorize(self, request: AuthorizationRequest) -> bool:
         p = request.principal

@@ -37,6 +37,7 @@ from objstore.errors import (
 from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
+EXISTING_TAG = "s3:ExistingObjectTag/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +123,22 @@ class Engine:
             else:
                 owner = owners[bucket] = self.ns.bucket_owner(bucket)
         context = perm.context_for(params)
+        deferred: tuple[tuple[str, Callable[[], Mapping[str, object]]], ...] = ()
         if perm.existing_tags:
-            # Declared by the permission: the stored object's tags, read before deciding.
-            stored = self.ns.object_tags(
-                params[perm.bucket_param],
-                params[perm.key_param],
-                params.get(perm.version_param) if perm.version_param else None,
-            )
-            context.update(tag_context("s3:ExistingObjectTag/", stored.items()))
+            # Declared by the permission: the stored object's tags. Reading them costs a
+            # transaction, so an authorizer that can tell whether a policy reads them
+            # loads them only then; any other gets them read before deciding.
+            bucket, key = params[perm.bucket_param], params[perm.key_param]
+            version = params.get(perm.version_param) if perm.version_param else None
+
+            def existing_tags() -> Mapping[str, object]:
+                stored = self.ns.object_tags(bucket, key, version)
+                return tag_context(EXISTING_TAG, stored.items())
+
+            if getattr(self.authorizer, "defers_context", False):
+                deferred = ((EXISTING_TAG, existing_tags),)
+            else:
+                context.update(existing_tags())
         return AuthorizationRequest(
             principal=caller,
             action=perm.action_for(params),
@@ -137,6 +146,7 @@ class Engine:
             context=context,
             operation=op.name,
             resource_account=owner,
+            deferred=deferred,
         )
 
     def _allowed(self, req: AuthorizationRequest) -> bool:

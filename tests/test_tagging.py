@@ -209,6 +209,68 @@ def test_existing_object_tag_deny_in_a_bucket_policy() -> None:
         c.put_object(BUCKET, "secret", b"new")
 
 
+class _CountingTags:
+    """Counts the namespace's reads of an object's tags (what the engine calls for
+    s3:ExistingObjectTag), passing each through."""
+
+    def __init__(self, store: objstore.Store) -> None:
+        self.calls = 0
+        self._read = store.namespace.object_tags
+        store.namespace.object_tags = self  # type: ignore[method-assign]
+
+    def __call__(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
+        self.calls += 1
+        return self._read(bucket, key, version_id)
+
+
+def test_existing_tags_are_read_only_when_a_policy_reads_them() -> None:
+    """GET/HEAD read the object's tags for s3:ExistingObjectTag only when a policy
+    consulted for the request reads such a key: never for the root without a bucket
+    policy, nor for a user whose policies do not; always when one does (identity or
+    bucket policy), and the decision then depends on them."""
+    with _store() as s:
+        counted = _CountingTags(s)
+        s.root.get_object(BUCKET, "secret").close()
+        s.root.head_object(BUCKET, "public")
+        assert counted.calls == 0
+        plain = user_client(s, "plain", allow("s3:GetObject", f"{ARN}/*"))
+        plain.get_object(BUCKET, "secret").close()
+        plain.head_object(BUCKET, "public")
+        assert counted.calls == 0
+        tagged = user_client(
+            s,
+            "tagged",
+            allow(
+                "s3:GetObject",
+                f"{ARN}/*",
+                Condition={"StringEquals": {"s3:existingobjecttag/CLASS": "public"}},
+            ),
+        )
+        tagged.head_object(BUCKET, "public")
+        assert counted.calls == 1
+        with pytest.raises(AccessDenied):
+            tagged.get_object(BUCKET, "secret")
+        assert counted.calls == 2
+        s.root.put_bucket_policy(
+            BUCKET,
+            policy(
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"{ARN}/*",
+                    "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "secret"}},
+                }
+            ),
+        )
+        with pytest.raises(AccessDenied):
+            plain.get_object(BUCKET, "secret")
+        plain.get_object(BUCKET, "plain").close()
+        assert counted.calls == 4
+        s.root.get_object(BUCKET, "plain").close()
+        assert counted.calls == 5  # the bucket policy is consulted for the root too
+
+
 def test_request_object_tag_and_keys() -> None:
     with _store() as s:
         c = user_client(

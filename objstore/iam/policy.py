@@ -90,6 +90,12 @@ class Policy:
             uses_time=any(s.uses_time for s in parsed.statements),
         )
 
+    def reads_keys_under(self, prefix: str) -> bool:
+        """Whether a condition or policy variable reads a context key starting with
+        ``prefix`` (compared case-insensitively), e.g. ``s3:ExistingObjectTag/``."""
+        lower = prefix.lower()
+        return any(k.startswith(lower) for s in self.statements for k in s.context_keys)
+
     @property
     def uses_variables(self) -> bool:
         """Whether any resource uses a policy variable."""

@@ -59,6 +59,8 @@ class Statement:
     condition_or_none: ConditionBlock | None = field(init=False, repr=False, compare=False)
     # Whether a condition or variable reads aws:CurrentTime / aws:EpochTime.
     uses_time: bool = field(init=False, repr=False, compare=False)
+    # Every context key a condition or variable reads, lower-cased.
+    context_keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         matcher = self.resource
@@ -73,6 +75,7 @@ class Statement:
         object.__setattr__(self, "resource_dynamic", dynamic)
         object.__setattr__(self, "condition_or_none", condition)
         object.__setattr__(self, "uses_time", not _TIME_KEYS.isdisjoint(names))
+        object.__setattr__(self, "context_keys", frozenset(names))
 
     @property
     def is_allow(self) -> bool:

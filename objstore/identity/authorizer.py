@@ -59,7 +59,13 @@ def request_context(identity: Identity, now_s: float) -> dict[str, object]:
 
 
 class IamAuthorizer:
-    """Decides with the caller's IAM policies, boundary, session policy and bucket policy."""
+    """Decides with the caller's IAM policies, boundary, session policy and bucket policy.
+
+    Deferred context keys (``AuthorizationRequest.deferred``: the stored object's tags
+    for ``s3:ExistingObjectTag/*``) are loaded only when one of the policies consulted
+    reads a key under their prefix: a key no policy reads cannot change the decision."""
+
+    defers_context = True
 
     def __init__(
         self,
@@ -160,6 +166,13 @@ class IamAuthorizer:
         if owner is None and bucket is None:
             owner = self.account
         identity_policies = state.identity if state.exists else ()
+        if request.deferred:
+            consulted = (*identity_policies, *state.boundaries, *sessions)
+            if resource_policy is not None:
+                consulted = (*consulted, resource_policy)
+            for prefix, load in request.deferred:
+                if any(p.reads_keys_under(prefix) for p in consulted):
+                    ctx.update(load())
         now = None if self._real_clock else datetime.fromtimestamp(now_ns / 1e9, UTC)
         entries = context_entries(ctx)
 
