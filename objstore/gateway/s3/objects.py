@@ -17,9 +17,9 @@ from objstore.errors import (
     ObjstoreError,
     PreconditionFailed,
 )
+from objstore.gateway.s3 import as_sent, xmldoc
 from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
-from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.ns import conditional
@@ -76,7 +76,7 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         if opened.content_range is not None:
             status = 206
             headers["Content-Range"] = opened.content_range
-        resp = web.StreamResponse(status=status, headers=headers)
+        resp = as_sent.stream_response(status, headers)
         resp.content_length = opened.size
         await resp.prepare(s3.request)
         try:
@@ -115,12 +115,12 @@ async def head_object(s3: S3Request) -> web.StreamResponse:
     headers.update(hdr.overrides(s3.query))
     span = resolve_range(hdr.requested_range(s3.headers), info.size)
     if span is None:
-        return web.Response(status=200, headers={**headers, "Content-Length": str(info.size)})
+        return as_sent.response(200, {**headers, "Content-Length": str(info.size)})
     # A ranged HEAD answers as the ranged GET would, without the body (as S3).
     first, last = span
     headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
     headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
-    return web.Response(status=206, headers={**headers, "Content-Length": str(last - first + 1)})
+    return as_sent.response(206, {**headers, "Content-Length": str(last - first + 1)})
 
 
 def _not_modified_headers(headers: dict[str, str]) -> dict[str, str]:
