@@ -68,7 +68,9 @@ again once the server is back.
   returns normally), anything else means rolled back (ServiceUnavailable,
   nothing written). If the server stays away, InternalError with
   ``details["commit_outcome"] == "unknown"``: the caller must not assume the
-  write was lost.
+  write was lost. (Not ``pg_xact_status(xid)``: after a crash that loses the
+  transaction's WAL, its xid is handed out again and may report another
+  transaction's commit.)
 
 The password (from the URL, ``PGPASSWORD`` or a password file, as libpq reads
 them) never appears in ``repr``, errors or logs.
@@ -268,6 +270,13 @@ class PostgresMetadataStore:
                 f"this objstore knows ({known}): upgrade objstore",
                 schema_version=version,
             )
+        if version > 0:
+            found = conn.execute("SELECT to_regclass(%s)", (self._sql.kv,)).fetchone()
+            if found is None or found[0] is None:
+                raise StoreDamaged(
+                    f"the metadata table {self._sql.kv} at {self._where} is gone (its schema "
+                    "version is recorded); refusing to open the store"
+                )
         return version
 
     def _migrate(self, conn: Conn, version: int | None) -> None:

@@ -155,6 +155,12 @@ def test_schema_version_is_recorded_and_a_newer_one_refused(postgres_dsn: str) -
         conn.execute("UPDATE objstore_schema SET version = 99")
     with pytest.raises(StoreDamaged, match="newer"):
         PostgresMetadataStore.from_url(postgres_dsn)
+    # Tables dropped under a recorded version are damage, not a new store.
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE objstore_schema SET version = 1")
+        conn.execute("DROP TABLE objstore_kv")
+    with pytest.raises(StoreDamaged, match="gone"):
+        PostgresMetadataStore.from_url(postgres_dsn)
 
 
 def test_create_false_refuses_missing_tables(postgres_dsn: str) -> None:
