@@ -45,7 +45,9 @@ before a scan reads the next page. Since nobody else writes while it holds
 ``K``, what it has read stays true until it commits: it caches what it read,
 so ``get`` twice, or ``delete`` of a key it read or scanned, costs no round
 trip. Scans page with ``LIMIT`` (32 rows first, growing), prepared statements
-are used throughout.
+are used throughout, and a read (or an aborted write) ends without waiting: its
+ROLLBACK is sent and the connection kept aside until the next transaction
+takes it and reads the answer (about twice the read transactions per second).
 
 Failures
 --------
@@ -79,6 +81,7 @@ them) never appears in ``repr``, errors or logs.
 from __future__ import annotations
 
 import os
+import select
 import threading
 import time
 import weakref
@@ -87,6 +90,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
@@ -108,6 +112,9 @@ Conn = psycopg.Connection[tuple[Any, ...]]
 # (the next request starts a new one): how soon a store notices the server is back.
 _RECONNECT_GIVE_UP = 2.0
 _GETCONN_SLICE = 1.0
+# At most this many connections wait, checked out, for the answer to their closing
+# ROLLBACK (see PostgresMetadataStore._park).
+_PARK_MAX = 8
 
 # SQLSTATE classes after which retrying later helps: connection exception,
 # transaction rollback, insufficient resources, operator intervention.
@@ -176,6 +183,8 @@ class PostgresMetadataStore:
         # connection waiting for the database-wide writer lock.
         self._writer = threading.Lock()
         self._slots: weakref.WeakKeyDictionary[Conn, Slot] = weakref.WeakKeyDictionary()
+        self._parked: list[Conn] = []
+        self._park_lock = threading.Lock()
         connect: dict[str, Any] = {}
         if "connect_timeout" not in params:
             connect["connect_timeout"] = max(1, round(timeout))
@@ -372,6 +381,61 @@ class PostgresMetadataStore:
         finally:
             self._putconn(conn)
 
+    def _park(self, conn: Conn) -> None:
+        """End a transaction whose outcome nobody needs (a read, an abort) without a
+        round trip: send ROLLBACK and keep the connection; whoever takes it next reads
+        the answer first (by then usually there). The server ends the transaction, and
+        releases its snapshot or lock, as soon as the ROLLBACK arrives."""
+        if _broken(conn):
+            self._putconn(conn)
+            return
+        pg = conn.pgconn
+        try:
+            pg.send_query(b"ROLLBACK")
+            while pg.flush():
+                select.select([], [pg.socket], [], self._timeout)
+        except (psycopg.Error, OSError):
+            conn.close()
+            self._putconn(conn)
+            return
+        with self._park_lock:
+            self._parked.append(conn)
+            oldest = self._parked.pop(0) if len(self._parked) > _PARK_MAX else None
+        if oldest is not None and self._unpark(oldest):
+            self._putconn(oldest)
+
+    def _unpark(self, conn: Conn) -> bool:
+        """Read the answer to a parked connection's ROLLBACK; False (and the connection
+        dropped) when it is dead or does not answer within ``timeout``."""
+        pg = conn.pgconn
+        deadline = time.monotonic() + self._timeout
+        try:
+            pg.consume_input()
+            while pg.is_busy():
+                if time.monotonic() >= deadline:
+                    raise psycopg.OperationalError("no answer to ROLLBACK")
+                select.select([pg.socket], [], [], max(deadline - time.monotonic(), 0.0))
+                pg.consume_input()
+            while pg.get_result() is not None:
+                pass
+            if conn.info.transaction_status == pq.TransactionStatus.IDLE:
+                return True
+        except (psycopg.Error, OSError):
+            pass
+        conn.close()
+        self._putconn(conn)
+        return False
+
+    def _take(self, deadline: float, doing: str) -> Conn:
+        """A parked connection (its ROLLBACK answered), else one from the pool."""
+        while True:
+            with self._park_lock:
+                conn = self._parked.pop() if self._parked else None
+            if conn is None:
+                return self._getconn(deadline, doing)
+            if self._unpark(conn):
+                return conn
+
     def _start(self, begin: str, doing: str) -> Conn:
         """A connection with a transaction begun by ``begin`` (retried on a dead connection)."""
         self._check()
@@ -379,7 +443,7 @@ class PostgresMetadataStore:
         delay = 0.02
         checked = False
         while True:
-            conn = self._getconn(deadline, doing)
+            conn = self._take(deadline, doing)
             try:
                 conn.execute(begin, prepare=False)
                 return conn
@@ -435,7 +499,7 @@ class PostgresMetadataStore:
             yield txn
         finally:
             txn.live = False
-            self._end(conn, "ROLLBACK")
+            self._park(conn)
 
     @contextmanager
     def begin_write(self) -> Iterator[PgWrite]:
@@ -468,7 +532,7 @@ class PostgresMetadataStore:
                     txn.flush()
             except BaseException:
                 txn.live = False
-                self._end(conn, "ROLLBACK")
+                self._park(conn)
                 raise
             txn.live = False
             self._commit(conn, txn)
@@ -542,4 +606,8 @@ class PostgresMetadataStore:
             return
         self._closed = True
         if os.getpid() == self._pid:
+            with self._park_lock:
+                parked, self._parked = self._parked, []
+            for conn in parked:
+                conn.close()
             self._pool.close()
