@@ -188,6 +188,8 @@ class PostgresMetadataStore:
         connect: dict[str, Any] = {}
         if "connect_timeout" not in params:
             connect["connect_timeout"] = max(1, round(timeout))
+        # What operators see in pg_stat_activity unless the URL or PGAPPNAME says otherwise.
+        connect["fallback_application_name"] = "objstore"
         self._bootstrap(conninfo, connect, create)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             conninfo,
