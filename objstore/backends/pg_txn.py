@@ -26,8 +26,10 @@ Run = Callable[[str, tuple[object, ...], str], list[Any]]
 _PAGE_FIRST = 32
 _PAGE_MAX = 2048
 _PAGE_GROW_BELOW = 4 << 20
-# A write transaction remembers at most this many keys it read.
+# A write transaction remembers at most this many keys it read, and new ones only
+# while the values it holds stay under this many bytes.
 _SEEN_MAX = 1 << 16
+_SEEN_BYTES = 8 << 20
 # One flush statement carries at most this much (a protocol message is < 1 GiB).
 _FLUSH_BYTES = 32 << 20
 _FLUSH_ROWS = 10_000
@@ -139,11 +141,17 @@ class PgWrite(PgRead):
         self.dirty: dict[bytes, bytes | None] = {}
         # Key -> value (None: absent) as this transaction last knew it on the server.
         self._seen: dict[bytes, bytes | None] = {}
+        self._seen_bytes = 0
         self.wrote = False
 
     def _remember(self, key: bytes, value: bytes | None) -> None:
-        if key in self._seen or len(self._seen) < _SEEN_MAX:
-            self._seen[key] = value
+        # A key already remembered is always updated (a stale entry would lie).
+        if key in self._seen:
+            self._seen_bytes -= len(self._seen[key] or b"")
+        elif len(self._seen) >= _SEEN_MAX or self._seen_bytes >= _SEEN_BYTES:
+            return
+        self._seen[key] = value
+        self._seen_bytes += len(value or b"")
 
     def get(self, key: bytes) -> bytes | None:
         key = _key(key)

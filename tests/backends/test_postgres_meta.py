@@ -434,7 +434,8 @@ def test_buffered_writes_match_a_model(
     flush batches make every path run."""
     monkeypatch.setattr(pg_txn, "_PAGE_FIRST", 2)
     monkeypatch.setattr(pg_txn, "_PAGE_MAX", 3)
-    monkeypatch.setattr(pg_txn, "_SEEN_MAX", 3)
+    monkeypatch.setattr(pg_txn, "_SEEN_MAX", 4)
+    monkeypatch.setattr(pg_txn, "_SEEN_BYTES", 3)
     monkeypatch.setattr(pg_txn, "_FLUSH_ROWS", 2)
     committed: dict[bytes, bytes] = {}
 
