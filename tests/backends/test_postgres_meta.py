@@ -210,6 +210,23 @@ def test_url_options_and_a_repr_without_the_password(postgres_dsn: str) -> None:
         PostgresMetadataStore.from_url(postgres_dsn + "?table_prefix=bad;name")
 
 
+def test_password_from_the_environment(postgres_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq's PGPASSWORD serves a URL without a password (the pool's connections too)."""
+    password = psycopg.conninfo.conninfo_to_dict(postgres_dsn)["password"]
+    assert isinstance(password, str)
+    monkeypatch.setenv("PGPASSWORD", password)
+    bare = postgres_dsn.replace(f":{password}@", "@")
+    assert password not in bare
+    store = PostgresMetadataStore.from_url(bare)
+    try:
+        with store.begin_write() as txn:
+            txn.put(b"k", b"v")
+        assert _all(store) == [(b"k", b"v")]
+        assert password not in repr(store)
+    finally:
+        store.close()
+
+
 def test_wrong_password_is_typed_and_not_echoed(postgres_dsn: str) -> None:
     wrong = postgres_dsn.replace("@127.0.0.1", "x@127.0.0.1")
     password = psycopg.conninfo.conninfo_to_dict(wrong)["password"]
