@@ -5,7 +5,7 @@ first two hex digits: AWS partitions request rates by key prefix). Bad chunks
 go to ``<prefix>/quarantine/``. docs/scale-out.md ("Chunk store client") has
 the measurements behind one object per chunk rather than packs, and behind the
 client library: obstore (Rust's object_store), called from a thread pool; its
-calls release the GIL.
+calls release the GIL. :mod:`.s3_client` sets it up and translates its errors.
 
 Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 
@@ -34,12 +34,10 @@ Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,17 +45,22 @@ import obstore
 from obstore.exceptions import (
     AlreadyExistsError,
     BaseError,
-    NotFoundError,
     NotSupportedError,
-    PermissionDeniedError,
     PreconditionError,
-    UnauthenticatedError,
 )
 from obstore.store import S3Store
 
 from objstore.backends.retry import Backoff, Retryable
+from objstore.backends.s3_client import (
+    check_process,
+    create_bucket_op,
+    make_client,
+    missing_bucket,
+    status_code,
+    translate,
+)
 from objstore.blob.chunkstore import ChunkId, ChunkMissing, read_digest
-from objstore.errors import InternalError, InvalidArgument, NoSuchBucket, ObjstoreError
+from objstore.errors import InvalidArgument, NoSuchBucket
 
 T = TypeVar("T")
 
@@ -66,11 +69,6 @@ MTIME_META = "objstore-mtime-ns"
 QUARANTINE = "quarantine"
 _NS = 1_000_000_000
 _DELETE_BATCH = 1000  # S3's DeleteObjects limit
-_STATUS = re.compile(r"status(?: code)?: (\d{3})")
-_CODE = re.compile(r"<Code>([A-Za-z]+)</Code>")
-_THROTTLE_CODES = frozenset(
-    {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
-)
 _URL_PARAMS = frozenset(
     {
         "endpoint",
@@ -84,59 +82,6 @@ _URL_PARAMS = frozenset(
         "conditional_put",
     }
 )
-
-
-#: The process whose obstore runtime has run requests (set at the first call).
-_runtime_pid: int | None = None
-
-
-def _check_process() -> None:
-    """Fail fast in a child forked after obstore ran: its runtime's threads did not survive
-    the fork, and any request there hangs for ever (even through a new client)."""
-    global _runtime_pid
-    pid = os.getpid()
-    if _runtime_pid is None:
-        _runtime_pid = pid
-    elif _runtime_pid != pid:
-        raise InternalError(
-            "the S3 chunk store cannot be used in a process forked after it made requests "
-            "(its client's runtime does not survive fork): start workers with the 'spawn' "
-            "method, as objstore serve does"
-        )
-
-
-def _status_code(exc: BaseException) -> tuple[int, str]:
-    """The HTTP status and S3 error code in a client error's message (0, "" if none)."""
-    text = str(exc)
-    status = _STATUS.search(text)
-    code = _CODE.search(text)
-    return (int(status.group(1)) if status else 0), (code.group(1) if code else "")
-
-
-def _translate(exc: BaseException, what: str) -> BaseException:
-    """The exception to raise for a client failure: Retryable, or a typed objstore error."""
-    if isinstance(exc, ObjstoreError | Retryable | ChunkMissing):
-        return exc
-    status, code = _status_code(exc)
-    if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
-        return InternalError(f"{what}: the chunk backend refused access ({status} {code})")
-    if isinstance(exc, FileNotFoundError | NotFoundError):
-        # Callers handle a missing *object*; here only a missing bucket is left.
-        return InternalError(f"{what}: the chunk backend answered {status} {code or 'Not Found'}")
-    if code in _THROTTLE_CODES or status == 429:
-        return Retryable(f"{status} {code}", throttled=True)
-    if status >= 500 or code == "RequestTimeout":
-        return Retryable(f"{status} {code}")
-    if status:
-        return InternalError(f"{what}: the chunk backend refused: {status} {code}")
-    if isinstance(exc, BaseError | OSError | TimeoutError):
-        # No HTTP answer at all: refused, reset or timed-out connections.
-        return Retryable(str(exc).split("\n", 1)[0])
-    return InternalError(f"{what}: unexpected failure of the chunk backend: {exc!r}")
-
-
-def _missing_bucket(exc: BaseException) -> bool:
-    return _status_code(exc)[1] == "NoSuchBucket"
 
 
 class S3ChunkStore:
@@ -264,39 +209,18 @@ class S3ChunkStore:
             if self._store_obj is None or self._pid != os.getpid():
                 self._pid = os.getpid()
                 self._pool = None
-                self._store_obj = self._make_store(self.prefix or None)
+                self._store_obj = make_client(
+                    self.bucket,
+                    self.prefix or None,
+                    endpoint=self.endpoint,
+                    region=self.region,
+                    profile=self.profile,
+                    # Callers' own threads (an upload's I/O threads) share the pool too.
+                    pool=self.concurrency + 16,
+                    connect_timeout=self._timeouts[0],
+                    read_timeout=self._timeouts[1],
+                )
             return self._store_obj
-
-    def _make_store(self, prefix: str | None) -> S3Store:
-        config: dict[str, Any] = {}
-        if self.endpoint is not None:
-            config["endpoint"] = self.endpoint
-            # Self-hosted endpoints (RGW, MinIO) address buckets by path.
-            config["virtual_hosted_style_request"] = False
-        if self.region is not None:
-            config["region"] = self.region
-        provider: Any = None
-        if self.profile is not None:
-            provider = _profile_credentials(self.profile)
-        client: dict[str, Any] = {
-            "allow_http": bool(self.endpoint and self.endpoint.startswith("http://")),
-            "connect_timeout": f"{int(self._timeouts[0] * 1000)}ms",
-            "timeout": f"{int(self._timeouts[1] * 1000)}ms",
-            # Callers' own threads (an upload's I/O threads) share the pool too.
-            "pool_max_idle_per_host": str(self.concurrency + 16),
-        }
-        try:
-            return S3Store(
-                self.bucket,
-                prefix=prefix,
-                config=config,  # type: ignore[arg-type]
-                client_options=client,  # type: ignore[arg-type]
-                # Retries are ours (bounded in time, typed at the end): obstore tries once.
-                retry_config={"max_retries": 0, "retry_timeout": timedelta(seconds=1)},
-                credential_provider=provider,
-            )
-        except BaseError as exc:
-            raise InvalidArgument(f"cannot configure the S3 client: {exc}") from None
 
     def _executor(self) -> ThreadPoolExecutor:
         self._store()  # resets the pool in a forked child
@@ -310,13 +234,13 @@ class S3ChunkStore:
     def _call(self, what: str, op: Callable[[S3Store], T]) -> T:
         """``op(store)`` with retries; only typed objstore errors (or ChunkMissing) come out."""
 
-        _check_process()
+        check_process()
 
         def attempt() -> T:
             try:
                 return op(self._store())
             except Exception as exc:
-                raise _translate(exc, what) from exc
+                raise translate(exc, what) from exc
 
         return self.backoff.run(what, attempt)
 
@@ -325,7 +249,7 @@ class S3ChunkStore:
             try:
                 obstore.list_with_delimiter(store, "objstore-probe")
             except BaseError as exc:
-                if _missing_bucket(exc):
+                if missing_bucket(exc):
                     return False
                 raise
             return True
@@ -337,48 +261,9 @@ class S3ChunkStore:
                 f"the chunk bucket {self.bucket!r} does not exist; create it, or pass create=1",
                 bucket=self.bucket,
             )
-        self._create_bucket()
-
-    def _create_bucket(self) -> None:
-        """CreateBucket is no object operation, so obstore has none: boto3 does it."""
-        try:
-            import boto3  # type: ignore[import-untyped, unused-ignore]
-            from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-            from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-                BotoCoreError,
-                ClientError,
-            )
-        except ImportError:
-            raise InvalidArgument("create=1 needs boto3 (pip install boto3)") from None
-        session = boto3.session.Session(profile_name=self.profile)
-        s3 = session.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            config=Config(
-                region_name=self.region,
-                retries={"total_max_attempts": 1},
-                s3={"addressing_style": "path" if self.endpoint else "auto"},
-            ),
+        make = create_bucket_op(
+            self.bucket, endpoint=self.endpoint, region=self.region, profile=self.profile
         )
-        args: dict[str, Any] = {"Bucket": self.bucket}
-        region = s3.meta.region_name
-        if region and region != "us-east-1":
-            args["CreateBucketConfiguration"] = {"LocationConstraint": region}
-
-        def make(_: S3Store) -> None:
-            try:
-                s3.create_bucket(**args)
-            except ClientError as exc:
-                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-                code = str(exc.response.get("Error", {}).get("Code", ""))
-                if code == "BucketAlreadyOwnedByYou":
-                    return
-                if status >= 500:
-                    raise Retryable(f"{status} {code}") from exc
-                raise InternalError(f"creating bucket {self.bucket}: {status} {code}") from exc
-            except BotoCoreError as exc:
-                raise Retryable(str(exc)) from exc
-
         self._call(f"creating bucket {self.bucket}", make)
 
     # -- keys -----------------------------------------------------------------------------
@@ -453,7 +338,7 @@ class S3ChunkStore:
             try:
                 return bytes(obstore.get(store, key).bytes())
             except FileNotFoundError as exc:
-                if _missing_bucket(exc):
+                if missing_bucket(exc):
                     raise
                 raise ChunkMissing(cid.hex()) from None
 
@@ -493,7 +378,7 @@ class S3ChunkStore:
             except NotSupportedError:
                 self._conditional = False
             except BaseError as exc:
-                status, code = _status_code(exc)
+                status, code = status_code(exc)
                 if status == 409:  # ConditionalRequestConflict: a racing PUT of the same key
                     raise Retryable(f"{status} {code}") from exc
                 if status != 501 and code != "NotImplemented":
@@ -615,7 +500,7 @@ class S3ChunkStore:
             try:
                 obstore.copy(store, key, aside)
             except FileNotFoundError as exc:
-                if _missing_bucket(exc):
+                if missing_bucket(exc):
                     raise
                 return False
             return True
@@ -632,16 +517,3 @@ class S3ChunkStore:
             self._store_obj = None
         if pool is not None:
             pool.shutdown(wait=True)
-
-
-def _profile_credentials(profile: str) -> Any:
-    """A credential provider reading the named profile of the shared AWS files (via boto3)."""
-    try:
-        import boto3
-        from obstore.auth.boto3 import Boto3CredentialProvider
-    except ImportError:
-        raise InvalidArgument("profile= needs boto3 (pip install boto3)") from None
-    try:
-        return Boto3CredentialProvider(boto3.session.Session(profile_name=profile))
-    except Exception as exc:
-        raise InvalidArgument(f"AWS profile {profile!r}: {exc}") from None
