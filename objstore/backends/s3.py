@@ -14,10 +14,10 @@ Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
   to do. A PUT is atomic: an interrupted upload leaves nothing under the
   chunk's key, so nothing half-written is ever visible and there is nothing
   to clean (:meth:`clean_tmp` returns 0: no multipart uploads are used).
-- Create-if-absent: ``If-None-Match: *``; a 412 means the bytes are there
-  already (content addressing: same key, same bytes). A backend that answers
-  the header with 501 / "not supported" is served HEAD-then-PUT from then on;
-  one that ignores it just overwrites the object with the same bytes.
+- Create-if-absent: ``If-None-Match: *``; on a 412 the object there is read
+  and checked, and overwritten only when damaged. A backend that answers the
+  header with 501 / "not supported" is served GET-then-PUT from then on; one
+  that ignores it just overwrites the object with the same bytes.
 - Every read is verified against the chunk's BLAKE3 id; a mismatch is read
   once more (a transfer spoiled in flight heals), and bytes that still do not
   match are returned as stored so that the blob layer's own check reports
@@ -356,16 +356,25 @@ class S3ChunkStore:
         Raises ServiceUnavailable or SlowDown (the backend failed for
         ``retry_time``), InternalError (it refused).
 
-        A chunk already there keeps its first write time. When that is a crash
-        leftover older than the gc floor, gc may delete it under this writer;
-        the writer's commit then sees gc's mark and fails with the retryable
-        ServiceUnavailable (docs/architecture.md, "The net under it") instead
-        of referencing a deleted chunk, and its retry writes the chunk afresh.
+        A chunk already there is read back and checked: right, it stays as it
+        is; damaged, it is overwritten, so uploading the bytes again heals every
+        object that uses them (as the blob layer expects of a quarantined chunk
+        whose damaged copy could not be moved aside). A chunk that stays keeps
+        its first write time: if it is a crash leftover older than the gc floor,
+        gc may delete it under this writer, whose commit then sees gc's mark and
+        fails with the retryable ServiceUnavailable (docs/architecture.md, "The
+        net under it") instead of referencing a deleted chunk; its retry writes
+        the chunk afresh. Puts of stored chunks are rare: the blob layer writes
+        only chunks no committed reference vouches for.
         """
         key = self.key(cid)
-        self._call(f"writing chunk {cid.hex()}", lambda store: self._put_once(store, key, data))
+        self._call(
+            f"writing chunk {cid.hex()}", lambda store: self._put_once(store, cid, key, data)
+        )
 
-    def _put_once(self, store: S3Store, key: str, data: bytes | bytearray | memoryview) -> None:
+    def _put_once(
+        self, store: S3Store, cid: ChunkId, key: str, data: bytes | bytearray | memoryview
+    ) -> None:
         attributes: dict[str, str] = {MTIME_META: str(time.time_ns())}
         if self._conditional:
             try:
@@ -374,7 +383,7 @@ class S3ChunkStore:
                 )
                 return
             except (AlreadyExistsError, PreconditionError):
-                return  # content-addressed: the same key holds the same bytes
+                pass  # there already: checked below
             except NotSupportedError:
                 self._conditional = False
             except BaseError as exc:
@@ -384,12 +393,20 @@ class S3ChunkStore:
                 if status != 501 and code != "NotImplemented":
                     raise
                 self._conditional = False  # the backend does not know If-None-Match
+        if not self._holds(store, cid, key):
+            obstore.put(store, key, data, attributes=attributes, use_multipart=False)
+
+    @staticmethod
+    def _holds(store: S3Store, cid: ChunkId, key: str) -> bool:
+        """Whether ``key`` holds the chunk's bytes, whole and right (a PUT is atomic, so a
+        racing writer's object is either absent or whole here)."""
         try:
-            obstore.head(store, key)
-            return
-        except FileNotFoundError:
-            pass
-        obstore.put(store, key, data, attributes=attributes, use_multipart=False)
+            got = obstore.get(store, key).bytes()
+        except FileNotFoundError as exc:
+            if missing_bucket(exc):
+                raise
+            return False
+        return read_digest(memoryview(got)) == cid
 
     def delete(self, cid: ChunkId) -> None:
         """Remove a chunk if present. Raises ServiceUnavailable, InternalError."""

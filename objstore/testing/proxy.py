@@ -133,7 +133,15 @@ class FaultProxy:
                 self._reset(client)
                 continue
             with self._lock:
-                self._conns.update((client, server))
+                # Checked again with the connection registered under the same lock: a
+                # down() meanwhile either sees it (and resets it) or is seen here.
+                up = self._up
+                if up:
+                    self._conns.update((client, server))
+            if not up:
+                self._reset(client)
+                self._reset(server)
+                continue
             budget = [0]  # client-to-server bytes forwarded on this connection
             ends = [2]  # directions still open; the last one to end closes both sockets
             for src, dst, limit in ((client, server, budget), (server, client, None)):

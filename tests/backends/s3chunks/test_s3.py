@@ -128,6 +128,17 @@ def test_put_of_a_stored_chunk_keeps_the_first_copy(
     assert first is not None and head["Metadata"][MTIME_META] == str(first[1])
 
 
+def test_a_put_over_a_damaged_copy_heals_it(
+    chunks: S3ChunkStore, s3_env: S3Target, s3_bucket: str
+) -> None:
+    """Create-if-absent never keeps bytes that do not match their id: re-uploading heals."""
+    data = os.urandom(6000)
+    key = f"chunks/{chunks.key(cid_of(data))}"
+    s3_env.admin().put_object(Bucket=s3_bucket, Key=key, Body=os.urandom(6000))
+    chunks.put(cid_of(data), data)
+    assert chunks.get(cid_of(data)) == data
+
+
 def test_head_then_put_mode(s3_url: str) -> None:
     """conditional_put=0 (backends without If-None-Match) keeps the same semantics."""
     store = S3ChunkStore.from_url(s3_url + "&conditional_put=0")
