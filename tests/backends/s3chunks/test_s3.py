@@ -153,24 +153,6 @@ def test_head_then_put_mode(s3_url: str) -> None:
         store.close()
 
 
-def test_listing_and_batch_delete_past_one_page(
-    chunks: S3ChunkStore, s3_env: S3Target, s3_bucket: str
-) -> None:
-    """iter_ids pages past 1000 keys and skips what is no chunk; delete_many batches."""
-    blobs = [i.to_bytes(4, "big") * 8 for i in range(1010)]
-    ids = [cid_of(b) for b in blobs]
-    chunks.put_many(zip(ids, blobs, strict=True))
-    admin = s3_env.admin()
-    admin.put_object(Bucket=s3_bucket, Key="chunks/quarantine/abc", Body=b"x")
-    admin.put_object(Bucket=s3_bucket, Key="chunks/zz/not-a-chunk", Body=b"x")
-    admin.put_object(Bucket=s3_bucket, Key="elsewhere/ab/" + "ab" * 32, Body=b"x")
-    listed = list(chunks.iter_ids())
-    assert len(listed) == len(ids) and set(listed) == set(ids)
-    chunks.delete_many(ids[:1004])
-    assert set(chunks.iter_ids()) == set(ids[1004:])
-    assert chunks.has_many(ids[1000:]) == set(ids[1004:])
-
-
 def test_a_corrupted_object_is_corruption_and_is_quarantined(
     s3_url: str, s3_env: S3Target, s3_bucket: str
 ) -> None:

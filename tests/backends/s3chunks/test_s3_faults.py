@@ -172,17 +172,27 @@ def test_a_body_spoiled_in_flight_is_read_again(
     store.close()
 
 
-def test_a_listing_that_fails_midway_resumes_after_the_last_key(
+def test_listing_pages_resumes_and_batch_deletes(
     proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
 ) -> None:
-    blobs = [i.to_bytes(4, "big") * 4 for i in range(1005)]
-    direct.put_many((cid_of(b), b) for b in blobs)
+    """iter_ids pages past 1000 keys, skips what is no chunk, and resumes after the last key
+    when a page fails; delete_many deletes in batches of 1000."""
+    blobs = [i.to_bytes(4, "big") * 4 for i in range(1010)]
+    ids = [cid_of(b) for b in blobs]
+    direct.put_many(zip(ids, blobs, strict=True))
+    admin = s3_env.admin()
+    admin.put_object(Bucket=s3_bucket, Key="chunks/quarantine/abc", Body=b"x")
+    admin.put_object(Bucket=s3_bucket, Key="chunks/zz/not-a-chunk", Body=b"x")
+    admin.put_object(Bucket=s3_bucket, Key="elsewhere/ab/" + "ab" * 32, Body=b"x")
     store = open_via(proxy, s3_bucket, 5.0)
     # The second page's request fails once; the listing goes on after the last key it had.
     proxy.respond(b"continuation-token=", 503, "ServiceUnavailable", times=1)
     listed = list(store.iter_ids())
     assert proxy.answers_left == 0  # the failure happened
-    assert sorted(listed) == sorted(cid_of(b) for b in blobs)
+    assert sorted(listed) == sorted(ids)  # each chunk once, nothing else
+    store.delete_many(ids[:1004])
+    assert set(store.iter_ids()) == set(ids[1004:])
+    assert store.has_many(ids[1000:]) == set(ids[1004:])
     store.close()
 
 
