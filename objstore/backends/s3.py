@@ -417,7 +417,8 @@ class S3ChunkStore:
 
     def _each(self, fn: Callable[[T], Any], items: Iterable[T]) -> list[Any]:
         """``fn`` over ``items`` on the pool, at most ``concurrency`` at once; results in
-        completion order. Every call finishes before the first error is raised."""
+        completion order. After a failure no new call starts (each would only wait out
+        its own ``retry_time``); the running ones finish, then the first error is raised."""
         pool = self._executor()
         running: set[Future[Any]] = set()
         results: list[Any] = []
@@ -435,6 +436,8 @@ class S3ChunkStore:
             if len(running) >= self.concurrency:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 collect(done)
+            if errors:
+                break
             running.add(pool.submit(fn, item))
         collect(wait(running).done)
         if errors:

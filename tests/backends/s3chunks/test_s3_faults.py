@@ -117,15 +117,19 @@ def test_an_outage_past_retry_time_is_service_unavailable(
     data = os.urandom(10_000)
     items = {cid_of(b): b for b in (os.urandom(50_000) for _ in range(16))}
 
+    fed: list[ChunkId] = []
+
     def feed() -> Iterator[tuple[ChunkId, bytes]]:
         for n, item in enumerate(items.items()):
             if n == 6:
                 proxy.down()
+            fed.append(item[0])
             yield item
 
     with pytest.raises(ServiceUnavailable) as caught:
         store.put_many(feed())
     assert not isinstance(caught.value, SlowDown)
+    assert len(fed) < len(items)  # no new transfer started after the first failure
     for call in (
         lambda: store.put(cid_of(data), data),
         lambda: store.get(cid_of(data)),
