@@ -1,4 +1,4 @@
-"""Which S3 client for the chunk store: boto3 (thread pool) vs obstore, and S3ChunkStore itself.
+"""Which S3 client for the chunk store: boto3, obstore, urllib3 + own SigV4; S3ChunkStore itself.
 
     python -m bench.s3chunks_clients --endpoint http://127.0.0.1:7480 [--quick]
 
@@ -13,12 +13,15 @@ best of ``--reps`` alternated repetitions; compare figures of one run only
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import os
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import blake3
 
@@ -93,6 +96,77 @@ class ObstoreClient:
         self.o.head(self.s, key)
 
 
+class Urllib3Client:
+    """urllib3 with a SigV4 signer written here (AWS's documented algorithm, unsigned payload):
+    how lean a pure-Python client can be."""
+
+    name = "urllib3+sigv4"
+
+    def __init__(self, endpoint: str, region: str, bucket: str, pool: int) -> None:
+        import urllib3
+
+        self.http = urllib3.PoolManager(maxsize=pool + 8, block=False, retries=False)
+        self.endpoint = endpoint.rstrip("/")
+        self.host = endpoint.split("://", 1)[1].rstrip("/")
+        self.region = region
+        self.bucket = bucket
+        self.key_id = os.environ["AWS_ACCESS_KEY_ID"]
+        self.secret = os.environ["AWS_SECRET_ACCESS_KEY"].encode()
+
+    def _signed(self, method: str, key: str, extra: dict[str, str]) -> tuple[str, dict[str, str]]:
+        now = time.gmtime()
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", now)
+        day = amz_date[:8]
+        path = "/" + quote(self.bucket) + "/" + quote(key, safe="/~")
+        headers = {
+            "host": self.host,
+            "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+            "x-amz-date": amz_date,
+            **{k.lower(): v for k, v in extra.items()},
+        }
+        names = sorted(headers)
+        canonical = "\n".join(
+            [
+                method,
+                path,
+                "",
+                "".join(f"{n}:{headers[n].strip()}\n" for n in names),
+                ";".join(names),
+                "UNSIGNED-PAYLOAD",
+            ]
+        )
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+        )
+        k = hmac.new(b"AWS4" + self.secret, day.encode(), hashlib.sha256).digest()
+        for part in (self.region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self.key_id}/{scope}, "
+            f"SignedHeaders={';'.join(names)}, Signature={signature}"
+        )
+        del headers["host"]
+        return self.endpoint + path, headers
+
+    def _request(self, method: str, key: str, body: bytes | None = None, **extra: str) -> Any:
+        url, headers = self._signed(method, key, extra)
+        resp = self.http.request(method, url, body=body, headers=headers, preload_content=True)
+        if resp.status >= 300:
+            raise RuntimeError(f"{method} {key}: {resp.status} {resp.data[:200]!r}")
+        return resp
+
+    def put(self, key: str, data: bytes) -> None:
+        self._request("PUT", key, data, **{"If-None-Match": "*"})
+
+    def get(self, key: str) -> bytes:
+        return bytes(self._request("GET", key).data)
+
+    def head(self, key: str) -> None:
+        self._request("HEAD", key)
+
+
 class StoreClient:
     """S3ChunkStore itself (boto3 + retries + write time + BLAKE3 check on read)."""
 
@@ -135,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="fewer objects (a smoke run)")
-    ap.add_argument("--clients", default="boto3,obstore,S3ChunkStore")
+    ap.add_argument("--clients", default="boto3,obstore,urllib3+sigv4,S3ChunkStore")
     args = ap.parse_args(argv)
 
     import boto3
@@ -148,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     bucket = f"bench-s3chunks-{uuid.uuid4().hex[:10]}"
     admin.create_bucket(Bucket=bucket)
-    kinds = {c.name: c for c in (Boto3Client, ObstoreClient, StoreClient)}
+    kinds = {c.name: c for c in (Boto3Client, ObstoreClient, Urllib3Client, StoreClient)}
     chosen = [kinds[n] for n in args.clients.split(",")]
     big_n = 16 if args.quick else 48
     small_n = 200 if args.quick else 2000
