@@ -45,10 +45,12 @@ def run(
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    kwargs: dict[str, object] = {}
+    uid: int | None = None
+    gid: int | None = None
+    groups: list[int] | None = None
     if user is not None and user != current_user():
         entry = pwd.getpwnam(user)
-        kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        uid, gid, groups = entry.pw_uid, entry.pw_gid, []
         full_env["HOME"] = entry.pw_dir
         full_env["USER"] = full_env["LOGNAME"] = user
     try:
@@ -60,7 +62,9 @@ def run(
             text=True,
             timeout=timeout,
             cwd="/",  # a cwd the service user may not be able to enter would break it
-            **kwargs,  # type: ignore[call-overload]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
     except FileNotFoundError as exc:
         raise ServiceError(f"{argv[0]}: not installed ({exc})") from None
@@ -69,7 +73,6 @@ def run(
     if check and done.returncode != 0:
         out = (done.stderr.strip() or done.stdout.strip())[-2000:]
         raise ServiceError(f"{' '.join(argv)} exited {done.returncode}: {out}")
-    assert isinstance(done, subprocess.CompletedProcess)
     return done
 
 
