@@ -12,7 +12,7 @@ from bench._servers import Endpoint
 
 
 def test_run_callers_counts_every_call() -> None:
-    """Each thread calls back to back; requests, latencies and the window agree."""
+    """Threads call back to back (0, 1, 2 ... each); requests and latencies agree."""
     seen: list[tuple[int, int]] = []
     lock = threading.Lock()
 
@@ -22,7 +22,10 @@ def test_run_callers_counts_every_call() -> None:
 
     load = so.run_callers(call, 3, 0.05)
     assert load.requests == len(load.latencies) == len(seen) > 0
-    assert {t for t, _ in seen} == {0, 1, 2}
+    # A thread the scheduler starts after the window closed makes no call: that is allowed.
+    assert {t for t, _ in seen} <= {0, 1, 2}
+    for t in {t for t, _ in seen}:
+        assert sorted(i for u, i in seen if u == t) == list(range(sum(u == t for u, _ in seen)))
     assert load.seconds > 0 and load.rate > 0
 
 
