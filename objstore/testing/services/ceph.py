@@ -29,6 +29,7 @@ from objstore.testing.services._proc import (
     choose_port,
     http_answers,
     listening,
+    port_free,
     read_pid,
     run,
     terminate,
@@ -301,6 +302,10 @@ class CephCluster:
     def start(self) -> None:
         """Start what is not running (monitor, manager, OSD, radosgw), wait for S3."""
         mon_v2, mon_v1, rgw_port = self.ports()
+        if read_pid(self._pid_file(RGW_NAME)) is None and not port_free(rgw_port):
+            # Taken while radosgw was down. The monitor's ports are in its monmap and
+            # cannot move; radosgw's can (env.json then records the new one).
+            rgw_port = choose_port(avoid=[mon_v2, mon_v1])
         # Rewritten from the code's template: a cluster created by an older version of this
         # module gets the current settings (identity and ports are kept).
         self._write_conf(self.settings()["fsid"], mon_v2, mon_v1, rgw_port)
