@@ -115,6 +115,9 @@ _GETCONN_SLICE = 1.0
 # At most this many connections wait, checked out, for the answer to their closing
 # ROLLBACK (see PostgresMetadataStore._park).
 _PARK_MAX = 8
+# A connection parked longer goes back to the pool, whose idle and lifetime limits
+# then apply to it, instead of serving the next transaction.
+_PARK_FRESH = 30.0
 
 # SQLSTATE classes after which retrying later helps: connection exception,
 # transaction rollback, insufficient resources, operator intervention.
@@ -183,7 +186,7 @@ class PostgresMetadataStore:
         # connection waiting for the database-wide writer lock.
         self._writer = threading.Lock()
         self._slots: weakref.WeakKeyDictionary[Conn, Slot] = weakref.WeakKeyDictionary()
-        self._parked: list[Conn] = []
+        self._parked: list[tuple[Conn, float]] = []
         self._park_lock = threading.Lock()
         connect: dict[str, Any] = {}
         if "connect_timeout" not in params:
@@ -401,8 +404,8 @@ class PostgresMetadataStore:
             self._putconn(conn)
             return
         with self._park_lock:
-            self._parked.append(conn)
-            oldest = self._parked.pop(0) if len(self._parked) > _PARK_MAX else None
+            self._parked.append((conn, time.monotonic()))
+            oldest = self._parked.pop(0)[0] if len(self._parked) > _PARK_MAX else None
         if oldest is not None and self._unpark(oldest):
             self._putconn(oldest)
 
@@ -432,11 +435,14 @@ class PostgresMetadataStore:
         """A parked connection (its ROLLBACK answered), else one from the pool."""
         while True:
             with self._park_lock:
-                conn = self._parked.pop() if self._parked else None
+                conn, since = self._parked.pop() if self._parked else (None, 0.0)
             if conn is None:
                 return self._getconn(deadline, doing)
-            if self._unpark(conn):
+            if not self._unpark(conn):
+                continue
+            if time.monotonic() - since < _PARK_FRESH:
                 return conn
+            self._putconn(conn)
 
     def _start(self, begin: str, doing: str) -> Conn:
         """A connection with a transaction begun by ``begin`` (retried on a dead connection)."""
@@ -610,6 +616,6 @@ class PostgresMetadataStore:
         if os.getpid() == self._pid:
             with self._park_lock:
                 parked, self._parked = self._parked, []
-            for conn in parked:
+            for conn, _ in parked:
                 conn.close()
             self._pool.close()

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import objstore
 from objstore.backends import pg_txn
+from objstore.backends import postgres as postgres_mod
 from objstore.backends.pg_sql import parse_url
 from objstore.backends.postgres import PostgresMetadataStore
 from objstore.blob.files import FileChunkStore
@@ -138,6 +139,28 @@ def test_large_batches_are_split(meta: PostgresMetadataStore) -> None:
     with meta.begin() as r:
         assert len(list(r.scan(b"s", b"t"))) == 12_000
         assert sum(len(v) for _, v in r.scan(b"b", b"c")) == 40 << 20
+
+
+def test_parked_connections_are_reused_or_returned(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ended reads park their connection; stale parked ones go back to the pool. Either
+    way no connection leaks: a pool of 2 serves many transactions, some at once."""
+    store = PostgresMetadataStore.from_url(postgres_dsn + "?pool_max=2&timeout=5")
+    try:
+        for fresh in (30.0, 0.0):
+            monkeypatch.setattr(postgres_mod, "_PARK_FRESH", fresh)
+            for i in range(20):
+                with store.begin_write() as txn:
+                    txn.put(b"k", b"%d" % i)
+                with store.begin() as r, store.begin() as r2:
+                    assert r.get(b"k") == r2.get(b"k") == b"%d" % i
+                with pytest.raises(_Abort), store.begin_write() as txn:
+                    txn.put(b"k", b"lost")
+                    raise _Abort
+        assert _all(store) == [(b"k", b"19")]
+    finally:
+        store.close()
 
 
 # ---- schema, names, URLs ---------------------------------------------------------------------
