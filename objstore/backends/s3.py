@@ -33,6 +33,7 @@ Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -145,7 +146,7 @@ class S3ChunkStore:
 
         Other parameters: ``profile``, ``retry_time``, ``connect_timeout``,
         ``read_timeout`` (seconds), ``create=1`` (make a missing bucket),
-        ``conditional_put=0`` (HEAD-then-PUT from the start). Raises
+        ``conditional_put=0`` (GET-then-PUT from the start). Raises
         InvalidArgument for a malformed URL or one that carries credentials,
         plus whatever the constructor raises.
         """
@@ -164,9 +165,17 @@ class S3ChunkStore:
 
         def number(name: str, default: float) -> float:
             try:
-                return float(params[name]) if name in params else default
+                value = float(params[name]) if name in params else default
             except ValueError:
                 raise InvalidArgument(f"{name} must be a number") from None
+            if not math.isfinite(value):
+                raise InvalidArgument(f"{name} must be a finite number")
+            return value
+
+        try:
+            concurrency = int(params.get("concurrency", "16"))
+        except ValueError:
+            raise InvalidArgument("concurrency must be a whole number") from None
 
         def flag(name: str, default: bool) -> bool:
             value = params.get(name)
@@ -185,7 +194,7 @@ class S3ChunkStore:
             endpoint=endpoint,
             region=params.get("region"),
             profile=params.get("profile"),
-            concurrency=int(number("concurrency", 16)),
+            concurrency=concurrency,
             retry_time=number("retry_time", 30.0),
             connect_timeout=number("connect_timeout", 5.0),
             read_timeout=number("read_timeout", 30.0),

@@ -53,6 +53,10 @@ def test_from_url_reads_parameters_and_repr_shows_no_secret(
         "s3://bucket/p?aws_secret_access_key=x",
         "s3://bucket/p?concurrency=lots",
         "s3://bucket/p?concurrency=0",
+        "s3://bucket/p?concurrency=nan",
+        "s3://bucket/p?retry_time=nan",
+        "s3://bucket/p?read_timeout=inf",
+        "s3://bucket/p?connect_timeout=-1",
         "http://bucket/p",
         "s3:///p",
     ],
@@ -139,7 +143,7 @@ def test_a_put_over_a_damaged_copy_heals_it(
     assert chunks.get(cid_of(data)) == data
 
 
-def test_head_then_put_mode(s3_url: str) -> None:
+def test_get_then_put_mode(s3_url: str) -> None:
     """conditional_put=0 (backends without If-None-Match) keeps the same semantics."""
     store = S3ChunkStore.from_url(s3_url + "&conditional_put=0")
     try:

@@ -218,10 +218,10 @@ def test_throttling_is_retried_then_reported_as_slowdown(
     patient.close()
 
 
-def test_a_backend_without_conditional_put_gets_head_then_put(
+def test_a_backend_without_conditional_put_gets_get_then_put(
     proxy: FaultProxy, direct: S3ChunkStore, s3_env: S3Target, s3_bucket: str
 ) -> None:
-    """A 501 to If-None-Match is remembered; create-if-absent then works by HEAD first."""
+    """A 501 to If-None-Match is remembered; create-if-absent then reads the key first."""
     store = open_via(proxy, s3_bucket, 5.0)
     proxy.respond(b"if-none-match:", 501, "NotImplemented")
     data = os.urandom(30_000)
