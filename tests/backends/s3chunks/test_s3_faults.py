@@ -239,7 +239,7 @@ def test_a_backend_without_conditional_put_gets_get_then_put(
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_rgw_stopped_and_started_mid_batch(
-    request: pytest.FixtureRequest, s3_env: S3Target, how: str
+    request: pytest.FixtureRequest, s3_env: S3Target, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     """The real thing: radosgw itself goes away (SIGTERM, or SIGKILL mid-request) and comes
     back while chunks are written (a private radosgw of the services harness, on the shared
@@ -253,6 +253,8 @@ def test_rgw_stopped_and_started_mid_batch(
             raise
         pytest.skip("no rgw_restartable fixture (the services harness) in this checkout")
     bucket = gw.bucket
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", bucket.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", bucket.secret_key)
     store = S3ChunkStore(
         bucket.bucket, "chunks", endpoint=bucket.endpoint, region=bucket.region, retry_time=60
     )
