@@ -24,9 +24,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
+from typing import cast
 
 from objstore import keyspace
 from objstore.authz import Authorizer, Identity
+from objstore.backends import urls
 from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
@@ -37,6 +39,7 @@ from objstore.blob.store import BlobSettings, BlobStore, GcResult, GcSettings
 from objstore.client import Client
 from objstore.engine import AuditSink, Engine
 from objstore.errors import InvalidArgument, StoreClosed, storage_error
+from objstore.identity import storekey
 from objstore.identity.layer import IdentityLayer
 from objstore.meta import marker
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
@@ -83,7 +86,17 @@ class Store:
             isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()
         ):
             raise InvalidArgument("account_id must be 12 digits")
+        # First: a missing or wrong key must refuse before anything starts. Every node
+        # of a store seals with the same key (see objstore/identity/storekey.py).
+        key = storekey.resolve(
+            meta,
+            secret_key=secret_key,
+            path=path,
+            ephemeral=isinstance(meta, MemoryMetadataStore),
+        )
         self.path = path
+        # How the backends are named in reprs and messages (URLs redacted; set by open()).
+        self.backends = (f"<{type(meta).__name__}>", f"<{type(chunks).__name__}>")
         self._chunks = chunks
         self._meta = meta
         self.blobs = BlobStore(chunks, meta, settings or BlobSettings(), gc=gc, clock=clock)
@@ -93,8 +106,7 @@ class Store:
             meta,
             self.namespace,
             self.account_id,
-            path=path,
-            secret_key=secret_key,
+            secret_key=key,
             clock=clock,
             audit=audit,
         )
@@ -115,6 +127,10 @@ class Store:
         self._background = Background.start(self.blobs)
         self._pid = os.getpid()
         _LIVE.add(self)
+
+    def __repr__(self) -> str:
+        where = f"path={self.path!r}, " if self.path is not None else ""
+        return f"<objstore.Store {where}metadata={self.backends[0]}, chunks={self.backends[1]}>"
 
     def _forked(self) -> None:
         """In a forked child: refuse every further call (runs in the at-fork hook)."""
@@ -297,8 +313,10 @@ class Store:
 
 
 def open_store(
-    path: str | os.PathLike[str] | None,
+    path: str | os.PathLike[str] | None = None,
     *,
+    metadata: str | MetadataStore | None = None,
+    chunks: str | ChunkStore | None = None,
     authorizer: Authorizer | None = None,
     etag_mode: str = "md5",
     chunking: str = "fixed",
@@ -313,26 +331,48 @@ def open_store(
     secret_key: bytes | None = None,
     gc_interval: float | None = 300.0,
     lease_ttl: float = 600.0,
+    clock_skew: float | None = None,
     abort_incomplete_after: float | None = None,
+    create: bool = True,
 ) -> Store:
-    """Open (creating if needed) the store at ``path``; ``None`` keeps it in memory.
+    """Open (creating if needed) a store: at ``path``, on the backends named by
+    ``metadata`` / ``chunks``, or (neither) in memory.
 
-    ``chunk_store`` / ``metadata_store`` plug in other backends. IAM decides every
-    call unless ``authorizer`` is given. Credentials are sealed with ``secret_key``
-    (32 bytes, e.g. from a secrets manager) or else with ``path/identity.key``,
-    created with mode 0600 (pass ``secret_key`` with a persistent
-    ``metadata_store`` and no ``path``). ``gc_interval``: seconds between
-    background garbage collection passes (None: only on demand, :meth:`Store.gc`);
-    ``lease_ttl``: how long (seconds) a stalled upload or an idle open body stays
-    protected from gc (see ``docs/architecture.md``); ``clock`` (ns since the
-    epoch) also times leases. ``abort_incomplete_after`` (seconds) aborts
-    multipart uploads initiated longer ago (checked when uploads are created or
-    listed, and by :meth:`Store.gc`). Raises InvalidArgument for bad settings (of
-    the wrong type too) or a path that cannot hold a store, StoreDamaged when the
-    store's metadata is missing, truncated or another store's (it is never
-    reopened as an empty store), InsufficientStorage when the disk is full,
-    InternalError when the metadata cannot be opened otherwise.
+    ``metadata`` is a URL (``postgresql://user@host:5432/db``, ``lmdb:///dir``,
+    ``memory:``) or a MetadataStore; ``chunks`` a URL (``s3://bucket/prefix?endpoint=
+    http://host:port&region=...``, ``file:///dir``, ``memory:``) or a ChunkStore
+    (``metadata_store=`` / ``chunk_store=`` are the older names of the objects). What
+    they do not name lives under ``path`` (``path/meta``, ``path/chunks``); several
+    nodes share one store by opening the same two URLs, usually without a path.
+    Credentials come from the environment (``PG*``, ``AWS_*``), never from logs: a URL
+    is only ever shown redacted. See docs/scale-out.md.
+
+    Credentials are sealed with one key, the same on every node: ``secret_key`` (32
+    bytes), else ``path/identity.key``, else ``$OBJSTORE_SECRET_KEY`` (base64) or
+    ``$OBJSTORE_SECRET_KEY_FILE``, else a new ``path/identity.key`` (mode 0600); a store
+    with persistent metadata and no path refuses to open without one, and a key that
+    is not the store's is refused (``objstore/identity/storekey.py``).
+
+    ``gc_interval``: seconds between background garbage collection passes (None:
+    only on demand, :meth:`Store.gc`); ``lease_ttl``: how long (seconds) a stalled
+    upload or an idle open body stays protected from gc (see
+    ``docs/architecture.md``); ``clock_skew``: the largest difference (seconds)
+    between the clocks of the nodes sharing the store and the chunk store's
+    timestamps (default 0.05 for a store of its own, 1.0 over shared metadata);
+    ``clock`` (ns since the epoch) also times leases. ``abort_incomplete_after``
+    (seconds) aborts multipart uploads initiated longer ago (checked when uploads are
+    created or listed, and by :meth:`Store.gc`). ``create=False`` refuses to start a
+    new store (InvalidArgument when the backends hold none).
+
+    Raises InvalidArgument for bad settings (of the wrong type too), a malformed URL,
+    a missing or wrong secret key, or a path that cannot hold a store; StoreDamaged
+    when the store's metadata is missing, truncated or another store's, or empty
+    beside existing chunks (it is never reopened as an empty store);
+    InsufficientStorage when the disk is full; ServiceUnavailable when a backend
+    cannot be reached; InternalError when the metadata cannot be opened otherwise.
     """
+    meta_url, meta_obj = _backend_arg("metadata", metadata, metadata_store)
+    chunks_url, chunks_obj = _backend_arg("chunks", chunks, chunk_store)
     _check_options(
         path=path,
         authorizer=authorizer,
@@ -343,9 +383,23 @@ def open_store(
         limits=limits,
         clock=clock,
         audit=audit,
-        chunk_store=chunk_store,
-        metadata_store=metadata_store,
+        chunk_store=chunks_obj,
+        metadata_store=meta_obj,
     )
+    metadata_store = cast(MetadataStore | None, meta_obj)
+    chunk_store = cast(ChunkStore | None, chunks_obj)
+    shared = (meta_url is not None and meta_url.persistent) or (
+        metadata_store is not None and not isinstance(metadata_store, MemoryMetadataStore)
+    )
+    if shared and (
+        (chunks_url is not None and not chunks_url.persistent)
+        or (path is None and chunk_store is None and chunks_url is None)
+    ):
+        raise InvalidArgument(
+            "persistent metadata needs persistent chunks (chunks= a URL or a ChunkStore): "
+            "chunks kept in memory would vanish under the records that name them",
+            argument="chunks",
+        )
     try:
         settings = BlobSettings(
             chunking=chunking,
@@ -355,7 +409,11 @@ def open_store(
         )
         if isinstance(gc_interval, bool) or isinstance(lease_ttl, bool):
             raise ValueError("gc_interval and lease_ttl are numbers of seconds")
-        gc = GcSettings(lease_ttl=lease_ttl, interval=gc_interval)
+        if clock_skew is None:
+            clock_skew = 1.0 if shared else 0.05
+        elif isinstance(clock_skew, bool) or not isinstance(clock_skew, int | float):
+            raise ValueError("clock_skew is a number of seconds")
+        gc = GcSettings(lease_ttl=lease_ttl, interval=gc_interval, clock_skew=clock_skew)
         if abort_incomplete_after is not None:
             if (
                 not isinstance(abort_incomplete_after, int | float)
@@ -368,30 +426,44 @@ def open_store(
         raise InvalidArgument(str(exc)) from None
     opened: list[ChunkStore | MetadataStore] = []  # closed again if opening fails
     try:
-        if path is None:
-            chunks: ChunkStore = chunk_store or MemoryChunkStore()
-            meta: MetadataStore = metadata_store or MemoryMetadataStore()
-            where = None
-        else:
-            where = os.fspath(path)
+        where = None if path is None else os.fspath(path)
+        found = None
+        if where is not None:
             os.makedirs(where, exist_ok=True)
             found = marker.read_marker(where)
-            if chunk_store is None:
+        if chunk_store is None:
+            if chunks_url is not None:
+                chunk_store = urls.open_chunks(chunks_url)
+            elif where is not None:
                 chunk_store = FileChunkStore(os.path.join(where, "chunks"))
-                opened.append(chunk_store)
-            chunks = chunk_store
-            if metadata_store is None:
+            else:
+                chunk_store = MemoryChunkStore()
+            opened.append(chunk_store)
+        chunk_backend = chunk_store
+        if metadata_store is None:
+            if meta_url is not None:
+                metadata_store = urls.open_metadata(meta_url)
+            elif where is not None:
                 from objstore.meta.lmdb_store import LmdbMetadataStore
 
                 # A store that has a marker already exists: its metadata must too.
                 metadata_store = LmdbMetadataStore(
                     os.path.join(where, "meta"), create=found is None
                 )
-                opened.append(metadata_store)
-            meta = metadata_store
-            marker.establish(where, meta, found, has_chunks=lambda: _any(chunks.iter_ids()))
-        return Store(
-            chunks,
+            else:
+                metadata_store = MemoryMetadataStore()
+            opened.append(metadata_store)
+        meta = metadata_store
+        marker.establish(
+            where,
+            meta,
+            found,
+            has_chunks=lambda: _any(chunk_backend.iter_ids()),
+            where=where or _shown(meta_url, meta),
+            create=create,
+        )
+        store = Store(
+            chunk_backend,
             meta,
             path=where,
             authorizer=authorizer,
@@ -403,6 +475,8 @@ def open_store(
             secret_key=secret_key,
             gc=gc,
         )
+        store.backends = (_shown(meta_url, meta), _shown(chunks_url, chunk_backend))
+        return store
     except BaseException as exc:
         # A half-opened store must not keep its files open (LMDB allows one
         # environment per process and path).
@@ -414,6 +488,28 @@ def open_store(
                 raise storage_error(exc, f"to open a store at {path!r}") from None
             raise InvalidArgument(f"cannot open a store at {path!r}: {exc}") from None
         raise
+
+
+def _backend_arg(
+    role: urls.Role, value: object, older: object
+) -> tuple[urls.BackendUrl | None, object]:
+    """``metadata=`` / ``chunks=`` beside the older ``metadata_store=`` /
+    ``chunk_store=``: (the parsed URL, or None; the backend object given, or None)."""
+    if value is None:
+        return None, older
+    if older is not None:
+        name = "metadata_store" if role == "metadata" else "chunk_store"
+        raise InvalidArgument(f"give {role}= or {name}=, not both", argument=role)
+    if not isinstance(value, str):
+        return None, value
+    if role == "metadata":
+        return urls.parse_metadata_url(value), None
+    return urls.parse_chunks_url(value), None
+
+
+def _shown(url: urls.BackendUrl | None, backend: object) -> str:
+    """How a backend is named in messages and reprs (never with a secret)."""
+    return url.shown if url is not None else f"<{type(backend).__name__}>"
 
 
 def _any(items: Iterable[object]) -> bool:
@@ -464,6 +560,6 @@ def _check_options(
     if authorizer is not None and not callable(getattr(authorizer, "authorize", None)):
         raise bad("authorizer", "an Authorizer", authorizer)
     if chunk_store is not None and not isinstance(chunk_store, ChunkStore):
-        raise bad("chunk_store", "a ChunkStore", chunk_store)
+        raise bad("chunks", "a URL or a ChunkStore", chunk_store)
     if metadata_store is not None and not isinstance(metadata_store, MetadataStore):
-        raise bad("metadata_store", "a MetadataStore", metadata_store)
+        raise bad("metadata", "a URL or a MetadataStore", metadata_store)

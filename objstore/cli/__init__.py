@@ -1,7 +1,9 @@
 """The ``objstore`` command line.
 
 Every sub-command opens the store named by ``--store`` or ``$OBJSTORE_DIR``
-(default ``./.objstore-data``); only ``mb`` (and ``demo``/``bench``) create a missing one.
+(default ``./.objstore-data``), or by ``--metadata`` / ``--chunks`` URLs (or
+``$OBJSTORE_METADATA`` / ``$OBJSTORE_CHUNKS``) for a store on shared backends; only
+``mb`` (and ``demo``/``bench``) create a missing one.
 Errors print one line and exit non-zero. Keys and other names are printed escaped
 (see :mod:`objstore.cli.escape`).
 """
@@ -13,12 +15,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from objstore.cli.common import CliError
+from objstore.cli.common import CliError, add_backend_flags
 from objstore.cli.escape import shown
 from objstore.errors import ObjstoreError
 
 _EPILOG = """\
 Only 'mb' creates a store; other commands refuse a --store that holds none.
+
+A store on shared backends (several nodes, one store) is named by two URLs instead:
+  --metadata postgresql://user@host:5432/db | lmdb:///dir | memory:
+  --chunks   s3://bucket/prefix?endpoint=http://host:port&region=R | file:///dir | memory:
+Credentials come from the environment (PG*, AWS_*); the secret key that seals IAM
+credentials from $OBJSTORE_SECRET_KEY (base64) or $OBJSTORE_SECRET_KEY_FILE, the same on
+every node. With both URLs, --store is not used unless given.
 
 Keys, bucket names and metadata are printed as one line of inert text: a backslash
 is printed as \\\\, newline/CR/tab as \\n \\r \\t, and other control characters (and
@@ -39,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         "--store",
         help="store directory (default: $OBJSTORE_DIR or ./.objstore-data)",
     )
+    add_backend_flags(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     storage.register(sub)
     maint.register(sub)

@@ -15,7 +15,7 @@ import objstore
 from objstore.errors import InvalidArgument
 from objstore.store import Store
 
-__all__ = ["CliError", "is_store", "open_from", "split_path"]
+__all__ = ["CliError", "add_backend_flags", "is_store", "open_from", "split_path"]
 
 # What open() lays out in a store directory; a directory holding either is a store
 # (perhaps a damaged one, which open() itself must then refuse).
@@ -46,9 +46,46 @@ def check_can_create(path: str) -> None:
         )
 
 
+def add_backend_flags(parser: argparse.ArgumentParser, *, dest_prefix: str = "") -> None:
+    """``--metadata URL`` and ``--chunks URL`` (defaults: ``$OBJSTORE_METADATA``,
+    ``$OBJSTORE_CHUNKS``); a sub-command's own copies use ``dest_prefix`` and SUPPRESS
+    so that they only override the global ones when given."""
+    sub = bool(dest_prefix)
+    for name, forms in (
+        ("metadata", "postgresql://user@host:port/db, lmdb:///dir or memory:"),
+        ("chunks", "s3://bucket/prefix?endpoint=http://host:port, file:///dir or memory:"),
+    ):
+        parser.add_argument(
+            f"--{name}",
+            dest=f"{dest_prefix}{name}",
+            metavar="URL",
+            default=argparse.SUPPRESS if sub else None,
+            help=f"{name} backend: {forms} (default: $OBJSTORE_{name.upper()}, else the "
+            "--store directory)",
+        )
+
+
+def backends(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
+    """(path, metadata URL, chunks URL) the command line names. Without URLs the path is
+    ``--store`` (or its default); with both URLs it is ``--store`` only when given."""
+    metadata = getattr(args, "metadata", None) or os.environ.get("OBJSTORE_METADATA") or None
+    chunks = getattr(args, "chunks", None) or os.environ.get("OBJSTORE_CHUNKS") or None
+    path: str | None = args.store
+    if metadata is not None and chunks is not None:
+        path = getattr(args, "explicit_store", None)
+    return path, metadata, chunks
+
+
 def open_from(args: argparse.Namespace, *, create: bool = False) -> Store:
-    """Open the store named by ``--store``. Raises CliError when it does not exist
-    (unless ``create``), and what :func:`objstore.open` raises."""
+    """Open the store named by ``--store`` (or ``--metadata`` / ``--chunks``). Raises
+    CliError when it does not exist (unless ``create``), and what
+    :func:`objstore.open` raises."""
+    where, metadata, chunks = backends(args)
+    if metadata is not None or chunks is not None:
+        if create and where is not None:
+            check_can_create(where)
+        # The backends say whether a store is there: refuse to start one unless asked.
+        return objstore.open(where, metadata=metadata, chunks=chunks, create=create)
     path: str = args.store
     if create:
         check_can_create(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from objstore.cli.common import CliError, check_can_create
+from objstore.cli.common import CliError, add_backend_flags, backends, check_can_create
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -19,10 +19,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--port must be 0-65535")
     if args.body_timeout <= 0 or args.idle_timeout <= 0:
         raise CliError("--body-timeout and --idle-timeout must be positive")
-    store = getattr(args, "serve_store", None) or args.store
-    check_can_create(store)
+    if getattr(args, "serve_store", None):
+        args.store = args.explicit_store = args.serve_store
+    for name in ("metadata", "chunks"):
+        if getattr(args, f"serve_{name}", None):
+            setattr(args, name, getattr(args, f"serve_{name}"))
+    store, metadata, chunks = backends(args)
+    if store is not None:
+        check_can_create(store)
     opts = ServeOptions(
         store_path=store,
+        metadata=metadata,
+        chunks=chunks,
         host=args.host,
         port=args.port,
         region=args.region,
@@ -45,7 +53,9 @@ def register(sub: Any) -> None:
             "Serve the store as an S3 endpoint (IAM and STS at the same address). "
             "Requests are signed with the store's access keys (SigV4). SIGTERM or "
             "Ctrl-C stops accepting, finishes in-flight requests and exits. "
-            "A missing store is created."
+            "A missing store is created. Several 'objstore serve' processes on different "
+            "hosts given the same --metadata and --chunks URLs (and the same "
+            "$OBJSTORE_SECRET_KEY) serve one store."
         ),
     )
     p.add_argument(
@@ -54,6 +64,7 @@ def register(sub: Any) -> None:
         default=argparse.SUPPRESS,
         help="store directory (as the global --store)",
     )
+    add_backend_flags(p, dest_prefix="serve_")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=9000, help="port (default 9000; 0: a free one)")
     p.add_argument("--tls-cert", help="PEM certificate (chain): serve HTTPS")

@@ -52,7 +52,7 @@ BACKLOG = 1024
 class ServeOptions:
     """What ``objstore serve`` was asked for."""
 
-    store_path: str
+    store_path: str | None
     host: str = "127.0.0.1"
     port: int = 9000
     region: str = "us-east-1"
@@ -63,6 +63,9 @@ class ServeOptions:
     drain_timeout: float = DRAIN_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    # Backend URLs (see objstore.backends.urls); never in the repr: they may hold secrets.
+    metadata: str | None = field(default=None, repr=False)
+    chunks: str | None = field(default=None, repr=False)
 
     @property
     def scheme(self) -> str:
@@ -144,7 +147,7 @@ def make_runner(app: web.Application, drain_timeout: float = DRAIN_TIMEOUT) -> w
 async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> None:
     import objstore
 
-    store: Store = objstore.open(opts.store_path)
+    store: Store = objstore.open(opts.store_path, metadata=opts.metadata, chunks=opts.chunks)
     try:
         app = create_app(
             store,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,7 +11,7 @@ from objstore.authz import Identity
 from objstore.engine import AuditSink
 from objstore.identity.audit import AuditLog
 from objstore.identity.authorizer import IamAuthorizer
-from objstore.identity.crypto import SecretBox, load_or_create_key
+from objstore.identity.crypto import SecretBox
 from objstore.identity.repo import Repo
 from objstore.identity.service import IamService
 from objstore.meta.base import MetadataStore
@@ -28,14 +27,10 @@ class IdentityLayer:
         namespace: Namespace,
         account: str,
         *,
-        path: str | None,
-        secret_key: bytes | None,
+        secret_key: bytes,
         clock: Callable[[], int] = time.time_ns,
         audit: AuditSink | None = None,
     ) -> None:
-        if secret_key is None:
-            # In memory, a fresh key per open is enough: the records die with the store.
-            secret_key = load_or_create_key(path) if path else secrets.token_bytes(32)
         self.box = SecretBox(secret_key)
 
         self.repo = Repo(meta)

@@ -7,6 +7,12 @@ for another store's is refused (StoreDamaged) instead of opening as a new,
 empty store, whose first gc would delete every chunk file. A store created
 before the marker existed (metadata with chunk references, no marker) is
 adopted: both copies are written on its next open.
+
+A store without a path (its metadata and chunks on shared backends, opened by
+several nodes) has no file to keep: its identity lives in the metadata only,
+and the rule that protects it is the second one: metadata holding no records
+beside chunks that exist (a wrong or emptied database over a live bucket of
+chunks) is refused rather than started empty.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from objstore import keyspace
-from objstore.errors import StoreDamaged
+from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
 
 MARKER_NAME = "objstore.json"
@@ -86,45 +92,52 @@ def _holds_records(txn: ReadTxn) -> bool:
 
 
 def establish(
-    root: str,
+    root: str | None,
     meta: MetadataStore,
     marker: StoreIdentity | None,
     *,
     has_chunks: Callable[[], bool],
+    where: str | None = None,
+    create: bool = True,
 ) -> StoreIdentity:
-    """Check (or, for a new store, create) the identity of the store at ``root``.
+    """Check (or, for a new store, create) the identity of the store at ``root``
+    (None: a store without a directory, named ``where`` in messages).
 
     ``marker`` is what :func:`read_marker` found. ``meta`` must already be
     open (not created anew when the marker exists, see
     ``LmdbMetadataStore(create=...)``). Raises StoreDamaged when the metadata
     lacks the marker's identity, holds another store's, or is empty while
-    chunk files exist.
+    chunks exist; InvalidArgument when there is no store yet and not ``create``.
     """
+    where = root if where is None else where
     with meta.begin_write() as txn:
         raw = txn.get(_IDENTITY_KEY)
         inner = None if raw is None else StoreIdentity.decode(raw, "the metadata")
         if inner is None:
             if marker is not None:
                 raise StoreDamaged(
-                    f"the metadata of the store at {root} is missing or was replaced "
+                    f"the metadata of the store at {where} is missing or was replaced "
                     f"(it does not carry the identity {marker.store_id} of {MARKER_NAME}); "
                     "refusing to open it",
                     store_id=marker.store_id,
                 )
             if not _holds_records(txn) and has_chunks():
                 raise StoreDamaged(
-                    f"the store at {root} holds chunk files but no metadata; refusing to "
-                    "open it as a new, empty store (restore the meta/ directory)"
+                    f"the store at {where} holds chunks but no metadata; refusing to "
+                    "open it as a new, empty store (restore the metadata, or name the "
+                    "right one)"
                 )
+            if not create and not _holds_records(txn):
+                raise InvalidArgument(f"there is no store at {where} (nothing to open)")
             inner = StoreIdentity(uuid.uuid4().hex, FORMAT)
             txn.put(_IDENTITY_KEY, inner.encode())
         elif marker is not None and marker != inner:
             raise StoreDamaged(
-                f"the metadata at {root} belongs to store {inner.store_id}, "
+                f"the metadata at {where} belongs to store {inner.store_id}, "
                 f"not {marker.store_id} named by {MARKER_NAME}; refusing to open it",
                 store_id=marker.store_id,
             )
-    if marker is None:
+    if marker is None and root is not None:
         # After the commit: a crash in between leaves the metadata's copy, from
         # which the marker is written again on the next open.
         write_marker(root, inner)

@@ -13,7 +13,6 @@ import pytest
 import objstore
 from objstore.errors import (
     AccessDenied,
-    DataCorruption,
     InvalidArgument,
     InvalidClientTokenId,
     SignatureDoesNotMatch,
@@ -57,10 +56,19 @@ def test_secrets_are_sealed_and_the_key_file_is_private(tmp_path: Path) -> None:
     data = (tmp_path / "s" / "meta" / "data.mdb").read_bytes()
     assert key_id.encode() in data
     assert secret.encode() not in data
-    # Without the key the stored secrets do not open: authentication fails loudly.
+    # Without the key the store refuses to open (a new key would strand every stored
+    # credential), and writes no new key file; the key back, it opens again.
+    saved = key_file.read_bytes()
     key_file.unlink()
-    with objstore.open(tmp_path / "s") as s, pytest.raises(DataCorruption):
-        s.client(key_id, secret)
+    with pytest.raises(InvalidArgument, match="secret key is missing"):
+        objstore.open(tmp_path / "s")
+    assert not key_file.exists()
+    # Another key is not the store's either (the metadata keeps a check of its key).
+    with pytest.raises(InvalidArgument, match="not this store's"):
+        objstore.open(tmp_path / "s", secret_key=os.urandom(32))
+    key_file.write_bytes(saved)
+    with objstore.open(tmp_path / "s") as s:
+        assert s.client(key_id, secret).identity.name == "svc"
 
 
 def test_a_supplied_key_is_used_and_no_key_file_written(tmp_path: Path) -> None:

@@ -1,0 +1,244 @@
+"""Backend URLs (objstore/backends/urls.py): parsing, redaction, lazy construction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from objstore.backends import urls
+from objstore.backends.urls import parse_chunks_url, parse_metadata_url, redact
+from objstore.blob.files import FileChunkStore
+from objstore.errors import InvalidArgument, ObjstoreError
+from objstore.meta.lmdb_store import LmdbMetadataStore
+
+GOOD_METADATA = [
+    ("postgresql://objstore@127.0.0.1:5432/objstore", "postgresql", None),
+    ("postgres://u@db.example/store?sslmode=require", "postgres", None),
+    ("postgresql:///objstore", "postgresql", None),  # the local socket
+    ("lmdb:///var/lib/objstore/meta", "lmdb", "/var/lib/objstore/meta"),
+    ("lmdb://localhost/srv/meta", "lmdb", "/srv/meta"),
+    ("lmdb:rel/meta", "lmdb", "rel/meta"),
+    ("LMDB:///upper/case/scheme", "lmdb", "/upper/case/scheme"),
+    ("lmdb:///with%20space/%C3%A9", "lmdb", "/with space/\u00e9"),
+    ("memory:", "memory", None),
+    ("memory://", "memory", None),
+]
+
+GOOD_CHUNKS = [
+    ("s3://bucket/prefix?endpoint=http://127.0.0.1:7480&region=us-east-1", "s3", None),
+    ("s3://bucket", "s3", None),
+    ("s3://bucket/a/b/c/", "s3", None),
+    ("file:///srv/chunks", "file", "/srv/chunks"),
+    ("file:rel/chunks", "file", "rel/chunks"),
+    ("memory:", "memory", None),
+]
+
+BAD_METADATA = [
+    ("", "scheme"),
+    ("meta", "scheme"),
+    ("/abs/dir", "scheme"),
+    ("mysql://h/db", "scheme"),
+    ("s3://bucket", "scheme"),
+    ("file:///x", "scheme"),
+    ("postgresql://h:99999/db", "not a URL"),
+    ("postgresql://h:port/db", "not a URL"),
+    ("postgresql://h/db#frag", "fragment"),
+    ("postgresql://h/db/extra", "database name"),
+    ("postgresql://h/db?a=1&&b", "query"),
+    ("lmdb://otherhost/dir", "local directory"),
+    ("lmdb:///dir?map_size=1", "no parameters"),
+    ("lmdb://", "missing"),
+    ("lmdb:///a%00b", "NUL"),
+    ("lmdb:///%ff%fe", "UTF-8"),
+    ("memory:x", "nothing after"),
+    ("memory:?a=b", "nothing after"),
+    (" memory:", "whitespace"),
+    ("memory:\n", "whitespace"),
+    ("lmdb:///" + "a" * 9000, "longer than"),
+]
+
+BAD_CHUNKS = [
+    ("s3://", "bucket is missing"),
+    ("s3:///prefix", "bucket is missing"),
+    ("s3://AKIA:secret@bucket/p", "credentials"),
+    ("s3://bucket/p?endpoint=ftp://x", "endpoint"),
+    ("s3://bucket/p?endpoint=127.0.0.1:7480", "endpoint"),
+    ("file://host/dir", "local directory"),
+    ("postgresql://h/db", "scheme"),
+    ("lmdb:///x", "scheme"),
+]
+
+
+@pytest.mark.parametrize("url,scheme,path", GOOD_METADATA)
+def test_metadata_urls_parse(url: str, scheme: str, path: str | None) -> None:
+    spec = parse_metadata_url(url)
+    assert (spec.role, spec.scheme, spec.path) == ("metadata", scheme, path)
+    assert spec.persistent == (scheme != "memory")
+
+
+@pytest.mark.parametrize("url,scheme,path", GOOD_CHUNKS)
+def test_chunk_urls_parse(url: str, scheme: str, path: str | None) -> None:
+    spec = parse_chunks_url(url)
+    assert (spec.role, spec.scheme, spec.path) == ("chunks", scheme, path)
+
+
+@pytest.mark.parametrize("url,why", BAD_METADATA)
+def test_bad_metadata_urls_are_invalid_argument(url: str, why: str) -> None:
+    with pytest.raises(InvalidArgument, match=why) as err:
+        parse_metadata_url(url)
+    assert err.value.details["argument"] == "metadata"
+
+
+@pytest.mark.parametrize("url,why", BAD_CHUNKS)
+def test_bad_chunk_urls_are_invalid_argument(url: str, why: str) -> None:
+    with pytest.raises(InvalidArgument, match=why) as err:
+        parse_chunks_url(url)
+    assert "secret" not in err.value.message  # the s3 credentials case: never echoed
+
+
+@pytest.mark.parametrize("value", [None, 5, b"memory:", ["memory:"]])
+def test_a_url_that_is_not_text_is_invalid_argument(value: object) -> None:
+    with pytest.raises(InvalidArgument, match="URL string"):
+        parse_metadata_url(value)
+    with pytest.raises(InvalidArgument, match="URL string"):
+        parse_chunks_url(value)
+
+
+def test_redaction_of_passwords_query_secrets_and_fragments() -> None:
+    cases = {
+        "postgresql://u:pw%40x@h:5432/db": "postgresql://u:***@h:5432/db",
+        "postgresql://u@h/db?sslmode=require&password=hunter2": (
+            "postgresql://u@h/db?sslmode=require&password=***"
+        ),
+        "s3://b/p?endpoint=http://h:1&aws_secret_access_key=abc&X-Amz-Security-Token=t": (
+            "s3://b/p?endpoint=http://h:1&aws_secret_access_key=***&X-Amz-Security-Token=***"
+        ),
+        "postgresql://u:pw@h/db#anything": "postgresql://u:***@h/db#***",
+        "lmdb:///plain/dir": "lmdb:///plain/dir",
+        "file:rel/dir": "file:rel/dir",
+        "postgresql://h:notaport/db": "postgresql:<unparsable>",
+        "postgresql://[::1/db": "postgresql:<unparsable>",
+    }
+    for url, shown in cases.items():
+        assert redact(url) == shown
+    spec = parse_metadata_url("postgresql://u:pw%40x@h/db?password=hunter2")
+    assert "pw" not in repr(spec) and "hunter2" not in repr(spec) and "hunter2" not in str(spec)
+
+
+# Secrets that cannot be mistaken for any other part of the URL.
+_secret = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=24
+).map(lambda s: "Zq7" + s + "Wk")
+
+
+@given(password=_secret, user=st.from_regex(r"[a-z]{1,8}", fullmatch=True))
+def test_a_password_never_shows(password: str, user: str) -> None:
+    url = f"postgresql://{user}:{quote(password, safe='')}@db.example:5432/objstore"
+    spec = parse_metadata_url(url)
+    for text in (redact(url), spec.shown, repr(spec), str(spec)):
+        assert password not in text and quote(password, safe="") not in text
+    assert spec.scrub(f"failed: {url} ({password})") == f"failed: {spec.shown} (***)"
+
+
+@given(
+    name=st.sampled_from(["password", "sslpassword", "secret", "aws_session_token", "apikey"]),
+    value=_secret,
+)
+def test_a_secret_query_value_never_shows(name: str, value: str) -> None:
+    url = f"postgresql://u@h/db?sslmode=require&{name}={quote(value, safe='')}"
+    shown = redact(url)
+    assert value not in shown and quote(value, safe="") not in shown
+    assert shown.endswith(f"&{name}=***")
+    with pytest.raises(InvalidArgument) as err:
+        parse_chunks_url(url)  # a metadata URL where chunks belong: the message shows it
+    assert value not in err.value.message and quote(value, safe="") not in err.value.message
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=80))
+def test_any_text_parses_or_is_invalid_argument(text: str) -> None:
+    """Nothing but InvalidArgument ever escapes, and redact never raises."""
+    redact(text)
+    for parse in (parse_metadata_url, parse_chunks_url):
+        try:
+            spec = parse(text)
+        except InvalidArgument:
+            continue
+        assert spec.scheme in urls.METADATA_SCHEMES + urls.CHUNK_SCHEMES
+
+
+_dir = st.lists(
+    st.text(
+        alphabet=st.characters(
+            codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="/"
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "/" + "/".join(parts))
+
+
+@given(path=_dir, scheme=st.sampled_from(["lmdb", "file"]))
+def test_local_paths_round_trip(path: str, scheme: str) -> None:
+    url = f"{scheme}://{quote(path)}"
+    parse = parse_metadata_url if scheme == "lmdb" else parse_chunks_url
+    assert parse(url).path == path
+
+
+def test_local_backends_are_built(tmp_path: Path) -> None:
+    meta = urls.open_metadata(parse_metadata_url(f"lmdb://{tmp_path}/m"))
+    chunks = urls.open_chunks(parse_chunks_url(f"file://{tmp_path}/c"))
+    try:
+        assert isinstance(meta, LmdbMetadataStore) and isinstance(chunks, FileChunkStore)
+        assert (tmp_path / "m" / "data.mdb").exists() and (tmp_path / "c").is_dir()
+    finally:
+        meta.close()
+        chunks.close()
+
+
+def test_construction_errors_are_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a backend raises while opening leaves without the URL's secrets."""
+    spec = parse_metadata_url("postgresql://u:hunter2@h/db")
+
+    def failing(url: str) -> object:
+        raise ObjstoreError(f"could not connect with {url}")
+
+    monkeypatch.setattr(urls, "_from_url", lambda module, cls, url: failing(url))
+    with pytest.raises(ObjstoreError) as err:
+        urls.open_metadata(spec)
+    assert "hunter2" not in str(err.value) and "postgresql://u:***@h/db" in str(err.value)
+
+    def raising_value_error(url: str) -> object:
+        raise ValueError(f"bad option in {url}")
+
+    monkeypatch.setattr(urls, "_from_url", lambda module, cls, url: raising_value_error(url))
+    with pytest.raises(InvalidArgument) as bad:
+        urls.open_chunks(parse_chunks_url("s3://b/p?secret=hunter2"))
+    assert "hunter2" not in str(bad.value)
+
+
+def test_the_embedded_default_imports_no_client_library(tmp_path: Path) -> None:
+    """Opening the default store (and parsing every URL form) imports neither psycopg nor
+    an S3 client: backends are imported only when their scheme is opened."""
+    code = (
+        "import sys, objstore\n"
+        "from objstore.backends import urls\n"
+        f"s = objstore.open({str(tmp_path / 's')!r}); s.close()\n"
+        "urls.parse_metadata_url('postgresql://u@h/db')\n"
+        "urls.parse_chunks_url('s3://b/p?endpoint=http://h:1')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('psycopg', 'psycopg_pool', 'boto3', 'botocore', 'aioboto3', 'obstore')]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
