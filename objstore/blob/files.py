@@ -78,6 +78,9 @@ class FileChunkStore:
         self._lock = threading.Lock()
         self._counter = 0
         self._pid = os.getpid()
+        # In temporary and quarantine names: processes on other hosts sharing the
+        # directory (a network file system) have the same pids and thread ids.
+        self._tag = os.urandom(6).hex()
         # Written but not yet synced: chunk id -> its temporary file.
         self._pending: dict[ChunkId, str] = {}
         self._syncing: set[ChunkId] = set()  # pending chunks a running sync has taken
@@ -157,8 +160,10 @@ class FileChunkStore:
         with self._lock:
             self._counter += 1
             n = self._counter
-        tmp = os.path.join(self._tmp, f"{self._pid}.{threading.get_ident()}.{n}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        tmp = os.path.join(self._tmp, f"{self._pid}.{self._tag}.{threading.get_ident()}.{n}")
+        # O_EXCL: never write into a file someone else is writing (renamed under a chunk
+        # id, its bytes would be a mix).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             _write_all(fd, memoryview(data))
             if _sync_file_range is not None:
@@ -305,7 +310,8 @@ class FileChunkStore:
             self._counter += 1
             n = self._counter
         try:
-            os.rename(self._path(cid), os.path.join(aside, f"{cid.hex()}.{self._pid}.{n}"))
+            name = f"{cid.hex()}.{self._pid}.{self._tag}.{n}"
+            os.rename(self._path(cid), os.path.join(aside, name))
         except FileNotFoundError:
             return False
         return True

@@ -18,11 +18,11 @@ sharing one metadata store. The safety argument is in ``docs/architecture.md``
   below every live lease's protected gen, so after anything an active writer
   or reader might have seen; it deletes an unreferenced chunk *file* only if it
   is older than every live lease's floor. A lease whose heartbeat is older than
-  the ttl (or whose process is gone, on this host) is deleted before gc relies on
-  its absence, and a writer checks its lease still exists in the transaction that
-  commits its references: a crashed or stalled writer fails with the retryable
-  :class:`~objstore.errors.ServiceUnavailable` instead of referencing chunks gc
-  may have removed.
+  the ttl (or whose process is gone, on this host and in this pid namespace) is
+  deleted before gc relies on its absence, and a writer checks its lease still
+  exists in the transaction that commits its references: a crashed or stalled
+  writer fails with the retryable :class:`~objstore.errors.ServiceUnavailable`
+  instead of referencing chunks gc may have removed.
 """
 
 from __future__ import annotations
@@ -47,14 +47,25 @@ LEASE_REC = struct.Struct("<QQQqQ8s")  # created ns, heartbeat ns, gen, floor ns
 
 
 def _host_key() -> bytes:
-    """This machine and boot: a lease from another boot of this host is dead."""
-    boot = b""
+    """Who can check this process's pid: one kernel boot *and* one pid namespace.
+
+    gc deletes at once a lease whose process is gone, but only when the lease comes
+    from the same key, i.e. when ``kill(pid, 0)`` here asks about that very process.
+    A host name alone is not enough: containers on one machine share the kernel and
+    often the host name, while each has its own pids (a live node's pid is "gone" in
+    another namespace), and different machines may share a name. Without a boot id
+    and a namespace to go by, the key is random: the rule never applies, and dead
+    leases wait for their ttl.
+    """
     try:
         with open("/proc/sys/kernel/random/boot_id", "rb") as f:
             boot = f.read().strip()
+        pidns = os.readlink("/proc/self/ns/pid").encode()
     except OSError:
-        pass
-    return blake3.blake3(socket.gethostname().encode() + b"\0" + boot).digest()[:8]
+        return os.urandom(8)
+    if not boot or not pidns:
+        return os.urandom(8)
+    return blake3.blake3(socket.gethostname().encode() + b"\0" + boot + b"\0" + pidns).digest()[:8]
 
 
 HOST = _host_key()

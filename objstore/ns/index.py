@@ -32,7 +32,7 @@ from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.group import GroupCommitter
 from objstore.meta.scan import scan_prefix
 from objstore.ns import keys, stats, validation, versioning
-from objstore.ns.records import BucketRecord, VersionRecord
+from objstore.ns.records import BucketRecord, VersionRecord, decode_summary
 
 _SEQ_KEY = keyspace.COUNTER + b"seq"
 
@@ -99,6 +99,16 @@ class Index:
         seq = (int.from_bytes(raw, "big") if raw else 0) + 1
         txn.put(_SEQ_KEY, seq.to_bytes(8, "big"))
         return seq
+
+    def _stamp(self, txn: ReadTxn, bucket: str, ek: bytes) -> int:
+        """The time of a new version: now, but never before the key's latest object.
+
+        Nodes sharing a store have clocks that differ; a newer version that looked
+        older would answer If-Modified-Since with 304 and make sync tools skip it.
+        """
+        now = self.clock()
+        raw = txn.get(bucket_prefix(keyspace.LATEST, bucket) + ek)
+        return now if raw is None else max(now, decode_summary(raw)[2])
 
     def _newest(self, txn: ReadTxn, bucket: str, ek: bytes) -> VersionRecord | None:
         vbase = bucket_prefix(keyspace.VERSION, bucket) + ek

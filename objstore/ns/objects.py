@@ -184,11 +184,12 @@ class ObjectOps(Index):
         """
         cancel.commit_point()
         plan = versioning.put_plan(b.versioning)
+        mtime = self._stamp(txn, b.name, ek)
         if plan.replaces_null:
             self._remove_null(txn, b.name, ek)
         seq = self._next_seq(txn)
         vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
-        rec = replace(body, version_id=vid, seq=seq, mtime_ns=self.clock())
+        rec = replace(body, version_id=vid, seq=seq, mtime_ns=mtime)
         self._store_version(txn, b.name, ek, rec)
         stats.set_latest(txn, bucket_prefix(keyspace.LATEST, b.name) + ek, rec.summary())
         return rec
@@ -441,7 +442,7 @@ class ObjectOps(Index):
         seq = self._next_seq(txn)
         vid = versioning.NULL if plan.marker_is_null else versioning.new_version_id(seq)
         marker = VersionRecord(
-            key=key, version_id=vid, seq=seq, mtime_ns=self.clock(), is_marker=True
+            key=key, version_id=vid, seq=seq, mtime_ns=self._stamp(txn, bucket, ek), is_marker=True
         )
         self._store_version(txn, bucket, ek, marker)
         stats.set_latest(txn, bucket_prefix(keyspace.LATEST, bucket) + ek, None)
