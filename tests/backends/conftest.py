@@ -2,10 +2,10 @@
 
 ``local``: one LMDB environment and one chunk directory shared by processes of this
 machine (what works without services). ``distributed``: PostgreSQL + Ceph RGW from
-``make services`` (fixtures ``postgres_dsn`` and ``rgw``, objstore/testing/services),
-with the ``objstore.backends.postgres`` / ``.s3`` backends. Services that are missing
-skip the pair with the reason, except with ``CI=true``: then they fail (the fixtures'
-rule).
+``make services`` (objstore/testing/services: a fresh database and bucket per test
+module), with the ``objstore.backends.postgres`` / ``.s3`` backends. Services that are
+missing skip the pair with the reason, except with ``CI=true``: then they fail (the
+services fixtures' rule). Backend modules not there yet skip it.
 """
 
 from __future__ import annotations
@@ -13,44 +13,44 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from objstore.testing.services.fixtures import _fresh_bucket, _fresh_database
 from tests.backends.nodes import Backends
 
 PAIRS = ["local", "distributed"]
 
 
-def _distributed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backends:
+def _distributed(request: pytest.FixtureRequest, mp: pytest.MonkeyPatch) -> Iterator[Backends]:
     for module in ("objstore.backends.postgres", "objstore.backends.s3"):
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            # Code not there yet is no missing service: a skip, even in CI.
             pytest.skip(f"distributed pair: {module} cannot be imported ({exc})")
-    # These fixtures skip, or fail with CI=true, when the services are unavailable.
-    dsn = request.getfixturevalue("postgres_dsn")
-    rgw = request.getfixturevalue("rgw")
-    # The chunk store's credentials come from the environment, as in production
-    # (spawned nodes and `objstore serve` children inherit it).
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", rgw.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", rgw.secret_key)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", rgw.region)
-    chunks = f"s3://{rgw.bucket}/chunks?endpoint={rgw.endpoint}&region={rgw.region}"
-    return Backends("distributed", dsn, chunks, os.urandom(32))
+    pg = request.getfixturevalue("postgres_service")
+    rgw_info = request.getfixturevalue("rgw_service")
+    for dsn in _fresh_database(pg):
+        for rgw in _fresh_bucket(rgw_info, rgw_info.endpoint):
+            # The chunk store's credentials come from the environment, as in production
+            # (spawned nodes and `objstore serve` children inherit it).
+            mp.setenv("AWS_ACCESS_KEY_ID", rgw.access_key)
+            mp.setenv("AWS_SECRET_ACCESS_KEY", rgw.secret_key)
+            mp.setenv("AWS_DEFAULT_REGION", rgw.region)
+            chunks = f"s3://{rgw.bucket}/chunks?endpoint={rgw.endpoint}&region={rgw.region}"
+            yield Backends("distributed", dsn, chunks, os.urandom(32))
 
 
-@pytest.fixture(params=PAIRS)
+@pytest.fixture(scope="module", params=PAIRS)
 def backends(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backends]:
-    """A fresh, empty store's two URLs and key."""
-    monkeypatch.delenv("OBJSTORE_SECRET_KEY", raising=False)
-    monkeypatch.delenv("OBJSTORE_SECRET_KEY_FILE", raising=False)
-    if request.param == "local":
-        yield Backends(
-            "local", f"lmdb://{tmp_path}/meta", f"file://{tmp_path}/chunks", os.urandom(32)
-        )
-    else:
-        yield _distributed(request, monkeypatch)
+    """A fresh, empty store's two URLs and key (one per test module and pair)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("OBJSTORE_SECRET_KEY", raising=False)
+        mp.delenv("OBJSTORE_SECRET_KEY_FILE", raising=False)
+        if request.param == "local":
+            root = tmp_path_factory.mktemp("pair")
+            yield Backends("local", f"lmdb://{root}/meta", f"file://{root}/chunks", os.urandom(32))
+        else:
+            yield from _distributed(request, mp)

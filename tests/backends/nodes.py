@@ -198,7 +198,13 @@ class Node:
         self.proc = ctx.Process(target=node_main, args=(child, backends, options), daemon=True)
         self.proc.start()
         child.close()
+        self.pid = 0
+
+    def ready(self) -> Node:
+        """Wait until the node has opened the store (start several, then wait: they
+        start side by side)."""
         self.pid = self._result(START_TIMEOUT)
+        return self
 
     def send(self, op: str, *args: Any, **kwargs: Any) -> None:
         """Start ``op`` (collect it with :meth:`result`): several nodes then work at once."""
@@ -254,16 +260,21 @@ class ServeNode:
             text=True,
             env={**backends.env(), "PYTHONUNBUFFERED": "1"},
         )
+        self.output: list[str] = []
+        self.url = ""
+
+    def ready(self) -> ServeNode:
+        """Wait until it serves (start several, then wait: they start side by side)."""
         from tests.gateway.test_server import _wait_for
 
         assert self.proc.stdout is not None
-        self.output: list[str] = []
         line = _wait_for(self.proc.stdout, "objstore: serving ", self.output)
         self.url = line.split("serving ", 1)[1].strip()
         # Keep reading: a full pipe would block the server's next log line.
         self._drain = threading.Thread(target=self.output.extend, args=(self.proc.stdout,))
         self._drain.daemon = True
         self._drain.start()
+        return self
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -273,4 +284,5 @@ class ServeNode:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._drain.join(10)
+        if self.url:
+            self._drain.join(10)
