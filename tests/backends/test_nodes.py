@@ -48,7 +48,8 @@ def nodes(backends: Backends) -> Iterator[list[Node]]:
 @pytest.fixture
 def bucket(nodes: list[Node], request: pytest.FixtureRequest) -> str:
     """A bucket of the test's own, made through the first node."""
-    name = "n-" + request.node.name.split("[")[0].removeprefix("test_")[:40].replace("_", "-")
+    short = request.node.name.split("[")[0].removeprefix("test_")[:40].replace("_", "-")
+    name = f"n{os.urandom(3).hex()}-{short}"
     nodes[0]("call", "root.create_bucket", name)
     return name
 
@@ -107,12 +108,17 @@ def test_conditional_writes_race_across_nodes(nodes: list[Node], bucket: str) ->
         assert b("get", bucket, key) == bodies[got.index("ok")]
 
 
-def test_gc_across_nodes_keeps_every_acknowledged_object(nodes: list[Node], bucket: str) -> None:
+@pytest.mark.parametrize(
+    "seconds", [CHURN_SECONDS, pytest.param(15.0, marks=pytest.mark.slow, id="long")]
+)
+def test_gc_across_nodes_keeps_every_acknowledged_object(
+    nodes: list[Node], bucket: str, seconds: float
+) -> None:
     """Two nodes write, overwrite and delete objects made of shared contents (their
     chunks dedup across the nodes) while a third collects garbage in a loop; then every
     acknowledged object reads back intact through another node and fsck is clean."""
     w1, w2, collector = nodes
-    until = time.time() + CHURN_SECONDS
+    until = time.time() + seconds
     collector.send("gc_until", until)
     w1.send("churn", bucket, "one/", until, 5, 70_000)
     w2.send("churn", bucket, "two/", until, 5, 70_000)
