@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -253,3 +255,36 @@ def test_shared_content_written_through_two_nodes_is_stored_once(
         after = store.stats()
     assert after.objects == before.objects + 2
     assert after.stored_bytes - before.stored_bytes < len(body) * 1.01
+
+
+def test_if_none_match_races_between_two_servers(
+    served: tuple[list[ServeNode], tuple[str, str]],
+) -> None:
+    """The same race through HTTP: two clients, each on its own `objstore serve`, create
+    the same keys with If-None-Match: *; one 200 per key, the other 412 (or 409)."""
+    (a, b, _), root = served
+    clients = [s3(a.url, root), s3(b.url, root)]
+    clients[0].create_bucket(Bucket="race-bkt")
+    bodies = [os.urandom(200_000), os.urandom(200_000)]
+    start = threading.Barrier(2)
+
+    def run(i: int) -> list[str]:
+        start.wait()
+        out = []
+        for k in range(8):
+            try:
+                clients[i].put_object(
+                    Bucket="race-bkt", Key=f"k{k}", Body=bodies[i], IfNoneMatch="*"
+                )
+                out.append("ok")
+            except ClientError as exc:
+                out.append(str(exc.response["ResponseMetadata"]["HTTPStatusCode"]))
+        return out
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(run, range(2)))
+    for k in range(8):
+        got = [results[0][k], results[1][k]]
+        assert got.count("ok") == 1 and set(got) - {"ok"} <= {"412", "409"}, got
+        stored = clients[1].get_object(Bucket="race-bkt", Key=f"k{k}")["Body"].read()
+        assert stored == bodies[got.index("ok")]
