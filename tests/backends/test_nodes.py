@@ -94,7 +94,7 @@ def test_conditional_writes_race_across_nodes(nodes: list[Node], bucket: str) ->
     losers = {PreconditionFailed.code, ConditionalRequestConflict.code}
     for i, key in enumerate(keys):
         got = [outcomes[0][i], outcomes[1][i]]
-        assert sorted(got, key=lambda o: o != "ok")[0] == "ok" and got.count("ok") == 1, got
+        assert got.count("ok") == 1, got
         assert set(got) - {"ok"} <= losers
         assert a("get", bucket, key) == bodies[got.index("ok")]
     # If-Match: both start from the same ETag; one replaces it, the other must not.
@@ -126,7 +126,10 @@ def test_gc_across_nodes_keeps_every_acknowledged_object(
     w2.send("churn", bucket, "two/", until, 5, 70_000)
     one, two, collected = w1.result(), w2.result(), collector.result()
     assert one["rounds"] > 10 and two["rounds"] > 10 and collected["passes"] > 3
-    assert collected["bodies_dropped"] > 0  # it did collect while they wrote
+    # It did collect while they wrote. (No other handle may be open on the store
+    # meanwhile: a lease renewed only every 150 s would hold the horizon back; the
+    # `objstore serve` nodes of this module start after this test.)
+    assert collected["bodies_dropped"] > 0
     acked = {**one["acked"], **two["acked"]}
     for key, digest in acked.items():
         reader = w2 if key.startswith("one/") else w1  # not the node that wrote it
