@@ -127,6 +127,9 @@ class S3ChunkStore:
         self.region = region
         self.profile = profile
         self.concurrency = concurrency
+        #: Chunk transfers the blob layer keeps in flight through this store (its I/O
+        #: threads and read-ahead): a network store needs many to hide each request's latency.
+        self.io_concurrency = concurrency
         self.backoff = Backoff(deadline=retry_time)
         self._timeouts = (connect_timeout, read_timeout)
         # False once the backend showed it does not know If-None-Match on PUT.

@@ -49,7 +49,12 @@ class ChunkMissing(KeyError):
 
 @runtime_checkable
 class ChunkStore(Protocol):
-    """Where chunk bytes live."""
+    """Where chunk bytes live.
+
+    Optional: an ``io_concurrency`` attribute (int), how many chunk transfers the blob layer
+    should keep in flight through this store (I/O threads and read-ahead; default 2, right
+    for a local disk; a store across a network wants more).
+    """
 
     def has(self, cid: ChunkId) -> bool:
         """Whether the chunk is present."""

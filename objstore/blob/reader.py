@@ -266,7 +266,7 @@ class Reader:
         """This body's pieces from ``start_key`` on, read under ``owner``'s ticket."""
         ahead: deque[_Ahead] = deque()
         entries = self._entries(start_key)
-        depth = max(1, self.b.settings.read_ahead)
+        depth = max(1, self.b.read_depth)
         exhausted = False
         try:
             while True:
