@@ -614,31 +614,67 @@ def run_list(
 def run_concurrency(
     ctx: Context, work: Path, b: Backends, key: bytes, rows: list[tuple[str, str, str, str]]
 ) -> None:
-    """PUT/GET MB/s of objstore on PG + RGW against the chunk store's transfer concurrency."""
+    """PUT then GET MB/s of objstore on PG + RGW against the chunk store's ``concurrency``
+    (the chunk transfers in flight), alternated repetitions as for the other figures."""
     cfg = ctx.cfg
     size = min(cfg.size, 256 * MiB)
-    src = make_source_file(work / "concurrency.bin", size, seed=b"scaleout-concurrency")
-    for n in CONCURRENCY:
-        # A store of its own per setting (database and prefix): chunks recorded in one
-        # store's metadata would be deduplicated, not transferred, by the next.
-        store = open_distributed(b, b.new_database(), f"conc{n}", key, concurrency=n)
-        try:
-            ctx.settle()
-            put = size / put_file(store, f"c{n}", src)[0] / 1e6
-            ctx.settle()
-            t0 = time.perf_counter()
-            with store.root.get_object(BUCKET, f"c{n}") as body:
-                got = sum(len(piece) for piece in body)
-            get = size / (time.perf_counter() - t0) / 1e6
-            if got != size:
-                raise RuntimeError(f"concurrency {n}: GET returned {got} of {size} bytes")
-            store.root.delete_object(BUCKET, f"c{n}")
-        finally:
+    # A file per repetition and a store per setting (database and prefix): neither a
+    # repeated body nor chunks already in a shared database would be transferred again.
+    sources = [
+        make_source_file(work / f"concurrency-{rep}.bin", size, seed=f"conc-{rep}".encode())
+        for rep in range(cfg.reps)
+    ]
+    stores = {
+        n: open_distributed(b, b.new_database(), f"conc{n}", key, concurrency=n)
+        for n in CONCURRENCY
+    }
+    try:
+
+        def put(n: int) -> Callable[[int], float]:
+            return lambda rep: put_file(stores[n], f"c{rep}", sources[rep])[0]
+
+        def get(n: int) -> Callable[[int], float]:
+            def one(rep: int) -> float:
+                t0 = time.perf_counter()
+                with stores[n].root.get_object(BUCKET, f"c{rep}") as body:
+                    got = sum(len(piece) for piece in body)
+                seconds = time.perf_counter() - t0
+                if got != size:
+                    raise RuntimeError(f"concurrency {n}: GET returned {got} of {size} bytes")
+                return seconds
+
+            return one
+
+        rates: dict[str, dict[int, tuple[float, float]]] = {}
+        for op, fn in (("put", put), ("get", get)):
+            subjects = [(f"{op} x{n}", fn(n)) for n in CONCURRENCY]
+            runs = alternate(cfg.reps, size, subjects, before=ctx.settle)
+            rates[op] = {n: runs[f"{op} x{n}"].mb_s() for n in CONCURRENCY}
+            for n in CONCURRENCY:
+                med, best = rates[op][n]
+                ctx.emit(
+                    Figure(
+                        f"scaleout concurrency {n} {op}",
+                        med,
+                        "MB/s",
+                        best=best,
+                        note=notes(f"{size // MiB} MiB", runs[f"{op} x{n}"].load_note()),
+                    )
+                )
+        for n in CONCURRENCY:
+            rows.append(
+                (
+                    f"chunk transfers x{n}",
+                    f"put {rates['put'][n][0]:,.0f} get {rates['get'][n][0]:,.0f} MB/s",
+                    "",
+                    "INFO",
+                )
+            )
+    finally:
+        for store in stores.values():
             store.close()
-        ctx.emit(Figure(f"scaleout concurrency {n} put", put, "MB/s", note=f"{size // MiB} MiB"))
-        ctx.emit(Figure(f"scaleout concurrency {n} get", get, "MB/s", note=f"{size // MiB} MiB"))
-        rows.append((f"chunk transfers x{n}", f"put {put:,.0f} get {get:,.0f} MB/s", "", "INFO"))
-    src.unlink(missing_ok=True)
+        for src in sources:
+            src.unlink(missing_ok=True)
 
 
 def _node(

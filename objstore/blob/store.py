@@ -129,7 +129,7 @@ class BlobStore:
         # it wants in flight (``io_concurrency``) to hide its latency: with two, objstore
         # on Ceph RGW stayed at 0.7 x RGW's own throughput (docs/scale-out.md, "Measured").
         wanted = getattr(chunks, "io_concurrency", None)
-        workers = max(2, int(wanted)) if wanted else 2
+        workers = max(1, int(wanted)) if wanted else 2
         self.io = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="objstore-io")
         #: Chunks one reader fetches ahead (``settings.read_ahead``, raised to keep every
         #: I/O thread of such a store busy; ``read_ahead_bytes`` still bounds them all).
