@@ -41,11 +41,9 @@ def _distributed(request: pytest.FixtureRequest, mp: pytest.MonkeyPatch) -> Iter
             yield Backends("distributed", dsn, chunks, os.urandom(32))
 
 
-@pytest.fixture(scope="module", params=PAIRS)
-def backends(
+def _pair(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backends]:
-    """A fresh, empty store's two URLs and key (one per test module and pair)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("OBJSTORE_SECRET_KEY", raising=False)
         mp.delenv("OBJSTORE_SECRET_KEY_FILE", raising=False)
@@ -54,3 +52,19 @@ def backends(
             yield Backends("local", f"lmdb://{root}/meta", f"file://{root}/chunks", os.urandom(32))
         else:
             yield from _distributed(request, mp)
+
+
+@pytest.fixture(scope="module", params=PAIRS)
+def backends(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backends]:
+    """A fresh, empty store's two URLs and key (one per test module and pair)."""
+    yield from _pair(request, tmp_path_factory)
+
+
+@pytest.fixture(params=PAIRS)
+def fresh_backends(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backends]:
+    """The same, one per test."""
+    yield from _pair(request, tmp_path_factory)

@@ -117,7 +117,8 @@ def op_churn(
     retried = rounds = 0
     while time.time() < until:
         key = f"{prefix}{rounds % 7}"
-        body = content((rounds * 5 + len(prefix)) % shared, size) + prefix.encode()
+        # The same sequence of contents on every writer: the same chunks, at once.
+        body = content(rounds * 3 % shared, size)
         rounds += 1
         if rounds % 5 == 0:
             store.root.delete_object(bucket, key)
@@ -214,8 +215,12 @@ class Node:
         return self._result(timeout)
 
     def _result(self, timeout: float) -> Any:
-        if not self._conn.poll(timeout):
-            raise AssertionError(f"node {self.proc.pid} did not answer in {timeout} s")
+        deadline = time.monotonic() + timeout
+        while not self._conn.poll(0.2):
+            if not self.proc.is_alive():
+                raise NodeCrashed(f"node {self.proc.pid} died (exit code {self.proc.exitcode})")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"node {self.proc.pid} did not answer in {timeout} s")
         answer = self._conn.recv()
         if answer[0] == "ok":
             return answer[1]
