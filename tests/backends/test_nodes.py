@@ -266,9 +266,26 @@ def test_iam_changes_apply_on_every_node_at_the_next_request(
         on_c.get_object(Bucket="iam-bkt", Key="k")
     with pytest.raises(ClientError, match="AccessDenied"):
         temp.get_object(Bucket="iam-bkt", Key="k")
-    # A key deactivated on one node is refused by the others at once.
     iam.put_user_policy(UserName="alice", PolicyName="all", PolicyDocument=json.dumps(policy))
     assert on_b.get_object(Bucket="iam-bkt", Key="k")["Body"].read() == b"allowed"
+    # A bucket policy put through one node denies on another at the next request.
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": iam.get_user(UserName="alice")["User"]["Arn"]},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::iam-bkt/*",
+            }
+        ],
+    }
+    s3(a.url, root).put_bucket_policy(Bucket="iam-bkt", Policy=json.dumps(deny))
+    with pytest.raises(ClientError, match="AccessDenied"):
+        on_c.get_object(Bucket="iam-bkt", Key="k")
+    s3(c.url, root).delete_bucket_policy(Bucket="iam-bkt")
+    assert on_b.get_object(Bucket="iam-bkt", Key="k")["Body"].read() == b"allowed"
+    # A key deactivated on one node is refused by the others at once.
     s3(c.url, root, "iam").update_access_key(
         UserName="alice", AccessKeyId=alice[0], Status="Inactive"
     )
