@@ -107,6 +107,10 @@ rgw_dns_name = {host}
 rgw_enable_usage_log = false
 # No lifecycle rules are used; their threads delay a stop (they sleep 5 s between attempts).
 rgw_enable_lc_threads = false
+# Deleted objects' data is freed by radosgw's gc, after 2 h by default: benchmarks that write
+# and delete GiBs would fill the 20 GiB OSD (writes then hang). A minute is plenty here.
+rgw_gc_obj_min_wait = 60
+rgw_gc_processor_period = 60
 """
 
 
