@@ -344,6 +344,19 @@ class S3ChunkStore:
 
         Raises ChunkMissing, ServiceUnavailable, InternalError.
         """
+        return self._read(cid)[0]
+
+    def get_verified(self, cid: ChunkId) -> bytes | None:
+        """The chunk's bytes if they match its id, else None (read twice, as :meth:`get`):
+        the blob layer uses the check made here instead of hashing the bytes again.
+
+        Raises ChunkMissing, ServiceUnavailable, InternalError.
+        """
+        data, right = self._read(cid)
+        return data if right else None
+
+    def _read(self, cid: ChunkId) -> tuple[bytes, bool]:
+        """The bytes stored for ``cid`` and whether they match it."""
         key = self.key(cid)
 
         def fetch(store: S3Store) -> bytes:
@@ -356,11 +369,12 @@ class S3ChunkStore:
 
         what = f"reading chunk {cid.hex()}"
         data = self._call(what, fetch)
-        if read_digest(data) != cid:
-            # Once more: a transfer spoiled in flight heals; bytes spoiled at rest stay
-            # wrong and go up as they are, for the blob layer to quarantine.
-            data = self._call(what, fetch)
-        return data
+        if read_digest(data) == cid:
+            return data, True
+        # Once more: a transfer spoiled in flight heals; bytes spoiled at rest stay
+        # wrong and go up as they are, for the blob layer to quarantine.
+        data = self._call(what, fetch)
+        return data, read_digest(data) == cid
 
     def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
         """Store a chunk unless present; durable on return (see the module docstring).

@@ -54,6 +54,11 @@ class ChunkStore(Protocol):
     Optional: an ``io_concurrency`` attribute (int), how many chunk transfers the blob layer
     should keep in flight through this store (I/O threads and read-ahead; default 2, right
     for a local disk; a store across a network wants more).
+
+    Optional: a ``get_verified(cid) -> bytes | None`` method, for a store that hashes what
+    it reads anyway (to read again a transfer spoiled in flight): the chunk's bytes when
+    they match ``cid``, None when they still do not (raises :class:`ChunkMissing` as
+    ``get``). The blob layer then trusts that answer instead of hashing the bytes twice.
     """
 
     def has(self, cid: ChunkId) -> bool:

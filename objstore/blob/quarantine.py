@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
-from objstore.blob.chunkstore import ChunkId, ChunkMissing, read_digest
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkStore, read_digest
 from objstore.blob.records import FLAG_QUARANTINED, ChunkRec, get_chunk, get_doom
 from objstore.errors import DataCorruption, InternalError
 
@@ -28,12 +28,24 @@ def verified(data: bytes, cid: ChunkId, length: int | None) -> bool:
     return (length is None or len(data) == length) and read_digest(data) == cid
 
 
+def read_checked(chunks: ChunkStore, cid: ChunkId, length: int | None) -> bytes | None:
+    """The chunk's bytes when they match ``cid`` (and ``length``), else None; raises
+    ChunkMissing. Hashed once: by the chunk store when it checks its reads itself
+    (``get_verified``, see :class:`ChunkStore`), else here."""
+    get_verified = getattr(chunks, "get_verified", None)
+    if get_verified is None:
+        data = chunks.get(cid)
+        return data if verified(data, cid, length) else None
+    got: bytes | None = get_verified(cid)
+    return got if got is not None and (length is None or len(got) == length) else None
+
+
 def fetch_verified(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
     """A chunk's bytes, verified; raises DataCorruption (after quarantining it)
     or InternalError when gc collected it under a reader that lost its lease."""
     try:
-        data = blobs.chunks.get(cid)
-        if verified(data, cid, length):
+        data = read_checked(blobs.chunks, cid, length)
+        if data is not None:
             return data
     except ChunkMissing:
         pass
@@ -52,8 +64,8 @@ def _bad(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
         )
     # A concurrent upload may just have rewritten a quarantined chunk: look once more.
     try:
-        data = blobs.chunks.get(cid)
-        if verified(data, cid, length):
+        data = read_checked(blobs.chunks, cid, length)
+        if data is not None:
             return data
         what = "does not match its hash"
     except ChunkMissing:
@@ -75,8 +87,8 @@ def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
     # After the flag: an upload that rewrites the chunk saw the flag first, so
     # at worst this moves its fresh copy aside and the next read flags it again.
     try:
-        data = blobs.chunks.get(cid)
+        right = read_checked(blobs.chunks, cid, None) is not None
     except ChunkMissing:
         return
-    if not verified(data, cid, None):
+    if not right:
         blobs.chunks.set_aside(cid)

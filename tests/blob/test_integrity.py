@@ -12,12 +12,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import blake3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import objstore
 from objstore.blob.chunkstore import ChunkId
+from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.records import get_chunk
 from objstore.cli import main as cli_main
 from objstore.errors import DataCorruption
@@ -206,3 +208,44 @@ def test_stats_match_a_full_scan(ops: list[tuple[str, int, int]], seed: int) -> 
                 pass
         with s.blobs.meta.begin() as txn:
             assert s.stats() == stats.scan(txn)
+
+
+class _SelfCheckingChunks(MemoryChunkStore):
+    """A chunk store that checks its own reads (``get_verified``), as S3ChunkStore does;
+    ``bad`` chunks are the ones it finds damaged. Plain ``get`` is never the read path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bad: set[ChunkId] = set()
+        self.checked = 0
+
+    def get_verified(self, cid: ChunkId) -> bytes | None:
+        self.checked += 1
+        data = self.get(cid)
+        return None if cid in self.bad else data
+
+
+def test_a_store_checking_its_own_reads_is_trusted_and_its_bad_chunks_quarantined() -> None:
+    """Reads go through ``get_verified`` (the bytes are not hashed twice); a chunk it finds
+    damaged is DataCorruption, quarantined and set aside, and re-uploading heals it."""
+    chunks = _SelfCheckingChunks()
+    store = objstore.open(None, chunk_store=chunks, chunk_size=CHUNK, gc_interval=None)
+    try:
+        store.root.create_bucket("bkt")
+        data = os.urandom(4 * CHUNK)
+        store.root.put_object("bkt", "old", data)
+        assert store.root.get_object("bkt", "old").read() == data
+        assert chunks.checked == 4
+        victim = ChunkId(blake3.blake3(data[CHUNK : 2 * CHUNK]).digest())
+        chunks.bad.add(victim)
+        with pytest.raises(DataCorruption):
+            store.root.get_object("bkt", "old").read()
+        with store.blobs.meta.begin() as txn:
+            rec = get_chunk(txn, victim)
+            assert rec is not None and rec.quarantined
+        assert not chunks.has(victim)  # set aside
+        chunks.bad.clear()
+        store.root.put_object("bkt", "new", data)
+        assert store.root.get_object("bkt", "old").read() == data  # healed
+    finally:
+        store.close()

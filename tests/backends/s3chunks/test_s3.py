@@ -181,6 +181,9 @@ def test_a_corrupted_object_is_corruption_and_is_quarantined(
         admin.put_object(Bucket=s3_bucket, Key=victim, Body=bad)
         cid = ChunkId(bytes.fromhex(victim.rsplit("/", 1)[1]))
         assert chunks.get(cid) == bad  # as stored: the blob layer judges it
+        assert chunks.get_verified(cid) is None  # what the blob layer reads through
+        good = ChunkId(bytes.fromhex(sorted(o["Key"] for o in listing)[1].rsplit("/", 1)[1]))
+        assert chunks.get_verified(good) == chunks.get(good)
         with pytest.raises(DataCorruption):
             store.root.get_object("bkt", "k").read()
         with pytest.raises(ChunkMissing):
