@@ -23,7 +23,8 @@ Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
   match are returned as stored so that the blob layer's own check reports
   DataCorruption and quarantines the chunk (``set_aside``), exactly as for a
   damaged file of :class:`~objstore.blob.files.FileChunkStore`. A damaged
-  object is never reported as a missing one.
+  object is never reported as a missing one. The blob layer reads through
+  ``get_verified`` (None for such bytes), so each chunk is hashed once.
 - Failures that may pass (5xx, 503 SlowDown, timeouts, refused or reset
   connections) are retried with jittered exponential backoff for at most
   ``retry_time`` seconds (:mod:`.retry`), then raised as ServiceUnavailable
