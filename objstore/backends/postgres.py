@@ -265,10 +265,24 @@ class PostgresMetadataStore:
             raise self._typed(exc, "opening the store") from exc
 
     def _schema_version(self, conn: Conn) -> int | None:
-        """The recorded schema version (None: no tables yet); StoreDamaged when newer."""
-        table = self._sql.version_table
+        """The recorded schema version (None: no tables yet); StoreDamaged when newer,
+        or when the tables are there without it."""
+        sql = self._sql
+        table = sql.version_table
         found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
         if found is None or found[0] is None:
+            # The version record and the tables are created in one transaction: tables
+            # without it are a damaged store, never a new one (its first migration
+            # would fail on them, or a later one run over data it does not fit).
+            row = conn.execute(
+                "SELECT to_regclass(%s), to_regclass(%s)", (sql.kv, sql.commits)
+            ).fetchone()
+            left = [str(name) for name in row or () if name is not None]
+            if left:
+                raise StoreDamaged(
+                    f"the schema version table {table} at {self._where} is gone but "
+                    f"{', '.join(left)} exist; refusing to open the store"
+                )
             return None
         rows = conn.execute(f"SELECT version FROM {table}").fetchall()
         if len(rows) != 1:
@@ -277,7 +291,7 @@ class PostgresMetadataStore:
                 f"{len(rows)} rows; refusing to open the store"
             )
         version = int(rows[0][0])
-        known = len(self._sql.migrations())
+        known = len(sql.migrations())
         if version > known:
             raise StoreDamaged(
                 f"the metadata at {self._where} has schema version {version}, newer than "
@@ -285,10 +299,10 @@ class PostgresMetadataStore:
                 schema_version=version,
             )
         if version > 0:
-            found = conn.execute("SELECT to_regclass(%s)", (self._sql.kv,)).fetchone()
+            found = conn.execute("SELECT to_regclass(%s)", (sql.kv,)).fetchone()
             if found is None or found[0] is None:
                 raise StoreDamaged(
-                    f"the metadata table {self._sql.kv} at {self._where} is gone (its schema "
+                    f"the metadata table {sql.kv} at {self._where} is gone (its schema "
                     "version is recorded); refusing to open the store"
                 )
         return version

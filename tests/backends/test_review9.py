@@ -34,19 +34,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[MetadataStore]:
         made.close()
 
 
-def test_a_scan_sees_writes_made_before_another_scan_flushed(
-    store: MetadataStore, request: pytest.FixtureRequest
-) -> None:
+def test_a_scan_sees_writes_made_before_another_scan_flushed(store: MetadataStore) -> None:
     """Read-your-writes holds for a scan in progress when a second scan starts."""
-    if isinstance(store, PostgresMetadataStore):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="PgWrite._merged trusts self.dirty, which any other scan's page "
-                "flush empties: a scan that is still walking its page then yields the "
-                "values the server had before the flush and caches them in _seen",
-            )
-        )
     with store.begin_write() as txn:
         for i in range(5):
             txn.put(b"k%d" % i, b"old")
@@ -70,18 +59,8 @@ def test_a_scan_sees_writes_made_before_another_scan_flushed(
         ]
 
 
-def test_a_scan_sees_a_key_put_ahead_of_it(
-    store: MetadataStore, request: pytest.FixtureRequest
-) -> None:
+def test_a_scan_sees_a_key_put_ahead_of_it(store: MetadataStore) -> None:
     """A key put ahead of a scan's position, in a write transaction, is yielded (LMDB)."""
-    if isinstance(store, PostgresMetadataStore):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="PgWrite._merged only overlays the buffer on rows already fetched: "
-                "a key put inside the page being walked is not yielded",
-            )
-        )
     with store.begin_write() as txn:
         for i in range(0, 10, 2):
             txn.put(b"k%d" % i, b"v")
@@ -131,11 +110,6 @@ def test_a_missing_bucket_is_an_error_not_a_missing_chunk(
             getattr(chunks, call)(cid)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_schema_version returns None when the version table is gone, so _bootstrap "
-    "runs the first migration over the existing kv table: InternalError 'already exists'",
-)
 def test_a_lost_version_table_is_store_damaged(postgres_dsn: str) -> None:
     """The docstring: StoreDamaged when the version record is gone (never recreated empty)."""
     first = PostgresMetadataStore(postgres_dsn)
