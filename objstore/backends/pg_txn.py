@@ -11,6 +11,7 @@ so nobody else changes a key it read until it ends.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,9 @@ _PAGE_GROW_BELOW = 4 << 20
 # while the values it holds stay under this many bytes.
 _SEEN_MAX = 1 << 16
 _SEEN_BYTES = 8 << 20
+# Keys written since a scan last looked are merged into the sorted record one by one
+# up to this many, and by sorting beyond it.
+_INSORT_MAX = 64
 # One flush statement carries at most this much (a protocol message is < 1 GiB).
 _FLUSH_BYTES = 32 << 20
 _FLUSH_ROWS = 10_000
@@ -96,7 +100,8 @@ class PgRead:
 
     def _pages(
         self, start: bytes, stop: bytes | None, reverse: bool
-    ) -> Iterator[list[tuple[bytes, bytes]]]:
+    ) -> Iterator[tuple[list[tuple[bytes, bytes]], bool]]:
+        """Yield each page of rows, and whether it is the last one."""
         sql = self._sql
         lo, hi = _bound(start), None if stop is None else _bound(stop)
         n = _PAGE_FIRST
@@ -108,7 +113,7 @@ class PgRead:
                 query = sql.scan_from if hi is None else sql.scan_range
             params = (lo, n) if hi is None else (lo, hi, n)
             rows = self._query(query, params, "scanning")
-            yield rows
+            yield rows, len(rows) < n
             if len(rows) < n:
                 return
             if reverse:
@@ -120,13 +125,13 @@ class PgRead:
                 n = min(n * 4, _PAGE_MAX)
 
     def scan(self, start: bytes, stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
-        for rows in self._pages(start, stop, False):
+        for rows, _ in self._pages(start, stop, False):
             yield from rows
 
     def scan_reverse(
         self, start: bytes, stop: bytes | None = None
     ) -> Iterator[tuple[bytes, bytes]]:
-        for rows in self._pages(start, stop, True):
+        for rows, _ in self._pages(start, stop, True):
             yield from rows
 
 
@@ -139,12 +144,24 @@ class PgWrite(PgRead):
         self.token = os.urandom(16)
         # Key -> new value, or None for deleted; not yet sent.
         self.dirty: dict[bytes, bytes | None] = {}
-        # Key -> value (None: absent) as this transaction last knew it on the server.
+        # Key -> value (None: deleted) of everything this transaction wrote, sent or
+        # not. A flush does not clear it: a scan may hold rows it read before a write
+        # (and before another scan's flush), and this record is what corrects them.
+        self._written: dict[bytes, bytes | None] = {}
+        # The keys of _written in order (for scans), and those not yet placed in it.
+        self._order: list[bytes] = []
+        self._unplaced: list[bytes] = []
+        # Counts writes, so that a scan knows when what it found in _written is stale.
+        self._writes = 0
+        # Key -> value (None: absent) as this transaction read it from the server, for
+        # keys it has not written (those answer from _written).
         self._seen: dict[bytes, bytes | None] = {}
         self._seen_bytes = 0
         self.wrote = False
 
     def _remember(self, key: bytes, value: bytes | None) -> None:
+        if key in self._written:
+            return
         # A key already remembered is always updated (a stale entry would lie).
         if key in self._seen:
             self._seen_bytes -= len(self._seen[key] or b"")
@@ -153,10 +170,17 @@ class PgWrite(PgRead):
         self._seen[key] = value
         self._seen_bytes += len(value or b"")
 
+    def _write(self, key: bytes, value: bytes | None) -> None:
+        if key not in self._written:
+            self._unplaced.append(key)
+        self._written[key] = value
+        self.dirty[key] = value
+        self._writes += 1
+
     def get(self, key: bytes) -> bytes | None:
         key = _key(key)
-        if key in self.dirty:
-            return self.dirty[key]
+        if key in self._written:
+            return self._written[key]
         if key in self._seen:
             return self._seen[key]
         value = self._fetch(key)
@@ -166,7 +190,7 @@ class PgWrite(PgRead):
     def put(self, key: bytes, value: bytes) -> None:
         if not self.live:
             raise InternalError("the metadata transaction has ended")
-        self.dirty[_key(key)] = _value(value)
+        self._write(_key(key), _value(value))
 
     def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
         for key, value in items:
@@ -175,7 +199,7 @@ class PgWrite(PgRead):
     def delete(self, key: bytes) -> bool:
         existed = self.get(key) is not None
         if existed:
-            self.dirty[key] = None
+            self._write(key, None)
         return existed
 
     def _before_page(self) -> None:
@@ -183,25 +207,93 @@ class PgWrite(PgRead):
             self.flush()
 
     def scan(self, start: bytes, stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
-        return self._merged(self._pages(start, stop, False))
+        return self._merged(_bound(start), None if stop is None else _bound(stop), False)
 
     def scan_reverse(
         self, start: bytes, stop: bytes | None = None
     ) -> Iterator[tuple[bytes, bytes]]:
-        return self._merged(self._pages(start, stop, True))
+        return self._merged(_bound(start), None if stop is None else _bound(stop), True)
 
-    def _merged(self, pages: Iterator[list[tuple[bytes, bytes]]]) -> Iterator[tuple[bytes, bytes]]:
-        # Each page is read after the buffer was sent, so only what the caller
-        # changed while walking it differs from the server's rows.
-        for rows in pages:
-            for key, value in rows:
-                if key in self.dirty:
-                    changed = self.dirty[key]
-                    if changed is None:
-                        continue
-                    value = changed
+    def _placed(self) -> list[bytes]:
+        """The written keys in order (placing those written since the last call)."""
+        fresh = self._unplaced
+        if fresh:
+            self._unplaced = []
+            if len(fresh) <= _INSORT_MAX:
+                for key in fresh:
+                    insort(self._order, key)
+            else:
+                # Two sorted runs: the sort merges them in linear time.
+                self._order.extend(sorted(fresh))
+                self._order.sort()
+        return self._order
+
+    def _next_written(
+        self, last: bytes | None, start: bytes, stop: bytes | None, reverse: bool
+    ) -> bytes | None:
+        """The first key written with a value after ``last`` (or from the edge of the
+        range) in the scan's direction, within ``start <= key < stop``."""
+        order, written = self._placed(), self._written
+        if not reverse:
+            i = bisect_left(order, start) if last is None else bisect_right(order, last)
+            while i < len(order) and (stop is None or order[i] < stop):
+                if written[order[i]] is not None:
+                    return order[i]
+                i += 1
+            return None
+        if last is not None:
+            i = bisect_left(order, last) - 1
+        else:
+            i = (len(order) if stop is None else bisect_left(order, stop)) - 1
+        while i >= 0 and order[i] >= start:
+            if written[order[i]] is not None:
+                return order[i]
+            i -= 1
+        return None
+
+    def _merged(
+        self, start: bytes, stop: bytes | None, reverse: bool
+    ) -> Iterator[tuple[bytes, bytes]]:
+        # The cursor semantics of LMDB: each step yields the first key after the last
+        # one yielded, as the transaction stands *now*. A page is read after the buffer
+        # was sent, and nobody else writes while this transaction holds the writer lock,
+        # so a row is current unless this transaction wrote its key since (then
+        # _written has it), and the only keys missing from a page are those written
+        # since; a page that is not the last covers the keys up to its last row only
+        # (the next page is read after the next flush).
+        def after(a: bytes, b: bytes) -> bool:
+            return a < b if reverse else a > b
+
+        last: bytes | None = None
+        # The next written key and the write count it was found at: while nothing new
+        # is written, keys already skipped need not be skipped again.
+        ahead: bytes | None = None
+        ahead_at = -1
+        for rows, final in self._pages(start, stop, reverse):
+            i = 0
+            while True:
+                while i < len(rows) and last is not None and not after(rows[i][0], last):
+                    i += 1
+                if ahead_at != self._writes or (
+                    ahead is not None and last is not None and not after(ahead, last)
+                ):
+                    ahead, ahead_at = self._next_written(last, start, stop, reverse), self._writes
+                if i < len(rows) and (ahead is None or not after(rows[i][0], ahead)):
+                    key, value = rows[i]
+                    if key in self._written:
+                        changed = self._written[key]
+                        last = key
+                        if changed is None:
+                            continue
+                        value = changed
+                    else:
+                        self._remember(key, value)
+                elif ahead is not None and (i < len(rows) or final):
+                    key = ahead
+                    value = self._written[key] or b""  # ahead always has a value
                 else:
-                    self._remember(key, value)
+                    break
+                last = key
                 yield key, value
 
     def flush(self) -> None:
@@ -217,8 +309,6 @@ class PgWrite(PgRead):
                 batch, size = [], 0
         if batch:
             self._send(batch)
-        for key, value in items.items():
-            self._remember(key, value)
 
     def _send(self, batch: list[tuple[bytes, bytes | None]]) -> None:
         deleted = [k for k, v in batch if v is None]
