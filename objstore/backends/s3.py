@@ -71,6 +71,10 @@ MTIME_META = "objstore-mtime-ns"
 QUARANTINE = "quarantine"
 _NS = 1_000_000_000
 _DELETE_BATCH = 1000  # S3's DeleteObjects limit
+# How long a bucket seen to exist is trusted when a HEAD answers 404 (seconds): a HEAD
+# has no body, so a missing bucket and a missing chunk look alike; one probe per this
+# long keeps has_many of absent chunks at about one request per chunk.
+_BUCKET_TRUSTED = 1.0
 _URL_PARAMS = frozenset(
     {
         "endpoint",
@@ -140,6 +144,9 @@ class S3ChunkStore:
         self._store_obj: S3Store | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._counter = 0
+        # time.monotonic() when a HEAD's 404 last led to finding the bucket (the probe
+        # at open does not count: the first absent chunk after a pause checks again).
+        self._bucket_seen = float("-inf")
         self._check_bucket(create)
 
     # -- construction ---------------------------------------------------------------------
@@ -257,17 +264,26 @@ class S3ChunkStore:
 
         return self.backoff.run(what, attempt)
 
-    def _check_bucket(self, create: bool) -> None:
-        def probe(store: S3Store) -> bool:
-            try:
-                obstore.list_with_delimiter(store, "objstore-probe")
-            except BaseError as exc:
-                if missing_bucket(exc):
-                    return False
-                raise
-            return True
+    def _probe(self, store: S3Store) -> bool:
+        """Whether the bucket exists (one cheap LIST)."""
+        try:
+            obstore.list_with_delimiter(store, "objstore-probe")
+        except BaseError as exc:
+            if missing_bucket(exc):
+                return False
+            raise
+        return True
 
-        if self._call(f"checking bucket {self.bucket}", probe):
+    def _absent(self, store: S3Store) -> None:
+        """After a HEAD's bare 404: return if the chunk is absent, raise the probe's
+        NoSuchBucket (as get() does) if the bucket itself is gone, so that a lost bucket
+        is never reported as missing chunks."""
+        if time.monotonic() - self._bucket_seen >= _BUCKET_TRUSTED:
+            obstore.list_with_delimiter(store, "objstore-probe")
+            self._bucket_seen = time.monotonic()
+
+    def _check_bucket(self, create: bool) -> None:
+        if self._call(f"checking bucket {self.bucket}", self._probe):
             return
         if not create:
             raise NoSuchBucket(
@@ -306,6 +322,7 @@ class S3ChunkStore:
             try:
                 obstore.head(store, key)
             except FileNotFoundError:
+                self._absent(store)
                 return False
             return True
 
@@ -330,6 +347,7 @@ class S3ChunkStore:
             try:
                 got = obstore.get(store, key, options={"head": True})
             except FileNotFoundError:
+                self._absent(store)
                 return None
             meta = got.meta
             try:

@@ -93,11 +93,6 @@ def bucketless(
         admin.create_bucket(Bucket=bucket)  # the fixture's teardown empties and deletes it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HEAD answers a missing bucket with a bare 404, which has() / stat() take for a "
-    "missing chunk (get() and iter_ids() see NoSuchBucket and raise InternalError)",
-)
 @pytest.mark.parametrize("call", ["has", "stat", "has_many"])
 def test_a_missing_bucket_is_an_error_not_a_missing_chunk(
     bucketless: tuple[S3ChunkStore, ChunkId], call: str
