@@ -446,6 +446,19 @@ def test_a_store_runs_on_postgres_metadata(tmp_path: Path, postgres_dsn: str) ->
 
 _ALL = [b"a", b"a\x00", b"a\xff", b"b", b"ba", b"c", b"\x00", b"\xff", b"\xff\xff"]
 _KEYS = st.sampled_from(_ALL)
+# Steps between the items of a walk: writes anywhere (ahead of it, behind it, on the
+# key it stands on), another scan (which sends the buffer) left half-read, a get.
+_WALK_STEPS = st.lists(
+    st.one_of(
+        st.just(("next", b"", b"")),
+        st.just(("next", b"", b"")),
+        st.tuples(st.just("put"), _KEYS, st.binary(max_size=2)),
+        st.tuples(st.just("delete"), _KEYS, st.just(b"")),
+        st.tuples(st.just("get"), _KEYS, st.just(b"")),
+        st.tuples(st.sampled_from(["scan", "rscan"]), _KEYS, st.just(b"")),
+    ),
+    max_size=16,
+)
 _OPS = st.lists(
     st.one_of(
         st.tuples(st.just("put"), _KEYS, st.binary(max_size=3)),
@@ -454,6 +467,7 @@ _OPS = st.lists(
         st.tuples(st.sampled_from(["scan", "rscan"]), _KEYS, _KEYS),
         st.tuples(st.sampled_from(["walk-delete", "walk-ahead"]), _KEYS, st.binary(max_size=2)),
         st.tuples(st.just("abort"), st.just(b""), st.just(b"")),
+        st.tuples(st.sampled_from(["walk", "rwalk"]), st.tuples(_KEYS, _KEYS), _WALK_STEPS),
     ),
     max_size=30,
 )
@@ -474,7 +488,7 @@ def test_buffered_writes_match_a_model(
 
     @settings(max_examples=80, deadline=None)
     @given(st.lists(_OPS, min_size=1, max_size=3))
-    def run(transactions: list[list[tuple[str, bytes, bytes]]]) -> None:
+    def run(transactions: list[list[tuple[str, Any, Any]]]) -> None:
         for ops in transactions:
             model = dict(committed)
             aborted = False
@@ -516,6 +530,8 @@ def test_buffered_writes_match_a_model(
                                 txn.put(ahead[1], arg)
                                 model[ahead[1]] = arg
                         assert set(walked) >= {k for k in model if k >= key}
+                    elif op in ("walk", "rwalk"):
+                        _walk(txn, model, min(key), max(key), op == "rwalk", arg)
                     else:
                         aborted = True
                         raise _Abort
@@ -530,8 +546,86 @@ def test_buffered_writes_match_a_model(
     run()
 
 
+def test_walks_with_writes_between_items_match_a_model(
+    meta: PostgresMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scans read item by item with writes, gets and other (flushing) scans between the
+    items, forward and reverse, over a random starting set, agree with a model cursor."""
+    monkeypatch.setattr(pg_txn, "_PAGE_FIRST", 2)
+    monkeypatch.setattr(pg_txn, "_PAGE_MAX", 3)
+    monkeypatch.setattr(pg_txn, "_SEEN_MAX", 4)
+    monkeypatch.setattr(pg_txn, "_INSORT_MAX", 2)
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        st.dictionaries(_KEYS, st.binary(max_size=2)),
+        st.tuples(_KEYS, _KEYS),
+        st.booleans(),
+        _WALK_STEPS,
+    )
+    def run(
+        start: dict[bytes, bytes],
+        bounds: tuple[bytes, bytes],
+        reverse: bool,
+        steps: list[tuple[str, bytes, bytes]],
+    ) -> None:
+        with contextlib.suppress(_Abort), meta.begin_write() as txn:
+            for k in _ALL:
+                txn.delete(k)
+            txn.put_many(start.items())
+            model = dict(start)
+            _walk(txn, model, min(bounds), max(bounds) + b"\xff", reverse, steps)
+            assert {k: txn.get(k) for k in _ALL} == {k: model.get(k) for k in _ALL}
+            raise _Abort
+
+    run()
+
+
 class _Abort(Exception):
     pass
+
+
+def _walk(
+    txn: Any,
+    model: dict[bytes, bytes],
+    lo: bytes,
+    hi: bytes,
+    reverse: bool,
+    steps: list[tuple[str, bytes, bytes]],
+) -> None:
+    """A scan read item by item, with writes and other scans between the items, left
+    unfinished: each item is the first key past the last one in the scan's direction
+    *as the transaction stands then* (LMDB's cursor), with its current value."""
+    walk = txn.scan_reverse(lo, hi) if reverse else txn.scan(lo, hi)
+    last: bytes | None = None
+    ended = False
+    for step, key, value in steps:
+        if step == "next" and not ended:
+            ahead = sorted(
+                (
+                    k
+                    for k in model
+                    if lo <= k < hi and (last is None or (k < last if reverse else k > last))
+                ),
+                reverse=reverse,
+            )
+            got = next(walk, None)
+            assert got == ((ahead[0], model[ahead[0]]) if ahead else None)
+            ended = got is None
+            last = ahead[0] if ahead else last
+        elif step == "put":
+            txn.put(key, value)
+            model[key] = value
+        elif step == "delete":
+            assert txn.delete(key) == (key in model)
+            model.pop(key, None)
+        elif step == "get":
+            assert txn.get(key) == model.get(key)
+        elif step in ("scan", "rscan"):
+            other = txn.scan(key) if step == "scan" else txn.scan_reverse(b"", key)
+            want = sorted(k for k in model if (k >= key) == (step == "scan"))
+            got = next(other, None)
+            assert got == (None if not want else (w := want[0 if step == "scan" else -1], model[w]))
 
 
 def test_readers_never_see_half_a_transaction(meta: PostgresMetadataStore) -> None:
