@@ -249,27 +249,54 @@ class PostgresMetadataStore:
             with psycopg.connect(conninfo, autocommit=True, **connect) as conn:
                 self._configure(conn)
                 # Most opens find the schema current and need no lock (writers go on).
-                version = self._schema_version(conn)
-                if version is None and not create:
-                    raise StoreDamaged(
-                        f"no objstore tables ({sql.kv}) at {self._where}, but this store "
-                        "holds data; refusing to open it as a new, empty store"
-                    )
-                if version != known:
-                    conn.execute(sql.begin_write, prepare=False)
-                    self._migrate(conn, self._schema_version(conn))
-                    conn.execute("COMMIT")
+                if self._schema_version(conn, settled=False) != known:
+                    self._create_or_migrate(conn, create)
                 # Slots of connections gone long ago (an outcome is settled within seconds).
                 conn.execute(f"DELETE FROM {sql.commits} WHERE at < now() - interval '1 day'")
         except psycopg.Error as exc:
             raise self._typed(exc, "opening the store") from exc
 
-    def _schema_version(self, conn: Conn) -> int | None:
+    def _create_or_migrate(self, conn: Conn, create: bool) -> None:
+        """Under the writer lock, look again and create or migrate the tables.
+
+        The lock is taken at session level *before* the transaction begins: nodes opening
+        a fresh database at once then each start their transaction after the creator
+        committed, and a transaction start is where PostgreSQL refreshes the session's
+        catalog cache. (Taking the lock inside the transaction, as writers do, left the
+        losers a cached "no such table": their CREATE failed as a duplicate.)
+        """
+        sql = self._sql
+        conn.execute(f"SELECT pg_advisory_lock({sql.lock_key})")
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            try:
+                version = self._schema_version(conn, settled=True)
+                if version is None and not create:
+                    raise StoreDamaged(
+                        f"no objstore tables ({sql.kv}) at {self._where}, but this store "
+                        "holds data; refusing to open it as a new, empty store"
+                    )
+                if version != len(sql.migrations()):
+                    self._migrate(conn, version)
+            except BaseException:
+                with suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            with suppress(psycopg.Error):
+                conn.execute(f"SELECT pg_advisory_unlock({sql.lock_key})")
+
+    def _schema_version(self, conn: Conn, *, settled: bool) -> int | None:
         """The recorded schema version (None: no tables yet); StoreDamaged when newer,
-        or when the tables are there without it."""
+        or (``settled``: under the writer lock) when the tables are there without it."""
         sql = self._sql
         table = sql.version_table
         found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+        if (found is None or found[0] is None) and not settled:
+            # Without the lock a creator may commit between this look and the next:
+            # "no version table" decides nothing yet.
+            return None
         if found is None or found[0] is None:
             # The version record and the tables are created in one transaction: tables
             # without it are a damaged store, never a new one (its first migration

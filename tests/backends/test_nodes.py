@@ -51,19 +51,9 @@ def nodes(backends: Backends) -> Iterator[list[Node]]:
             node.close()
 
 
-def test_nodes_opening_an_empty_store_at_once_agree(
-    fresh_backends: Backends, request: pytest.FixtureRequest
-) -> None:
+def test_nodes_opening_an_empty_store_at_once_agree(fresh_backends: Backends) -> None:
     """Three nodes open backends that hold no store yet, at the same moment: one
     store comes out (one identity, one key check), and each sees the others' writes."""
-    if fresh_backends.name == "distributed":
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="PostgresMetadataStore's schema bootstrap races (DuplicateTable), "
-                "reported to the pgmeta helper",
-                strict=False,
-            )
-        )
     started = [Node(fresh_backends) for _ in range(3)]
     try:
         for node in started:

@@ -692,3 +692,39 @@ def test_postgres_restarted_mid_upload(tmp_path: Path, postgres_restartable: Any
         assert store.fsck().healthy
     finally:
         store.close()
+
+
+def _open_at_once(url: str, n: int) -> list[PostgresMetadataStore]:
+    """Open ``n`` stores of ``url`` from ``n`` threads released together."""
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+    opened: list[PostgresMetadataStore] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            opened.append(PostgresMetadataStore.from_url(url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    return opened
+
+
+def test_stores_opening_a_fresh_database_at_once_agree(postgres_dsn: str) -> None:
+    """Several nodes opening the same empty database at the same moment: one creates the
+    tables, the others find them (they failed with "relation ... already exists", or
+    called the half-seen schema damaged, before the creation lock came before the look)."""
+    for round_ in range(8):
+        opened = _open_at_once(f"{postgres_dsn}?table_prefix=fresh{round_}_", 4)
+        with opened[0].begin_write() as txn:
+            txn.put(b"k", b"from the first")
+        for store in opened:
+            with store.begin() as r:
+                assert r.get(b"k") == b"from the first"
+            store.close()
