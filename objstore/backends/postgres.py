@@ -94,6 +94,7 @@ from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
+from objstore.backends import pg_schema
 from objstore.backends.pg_sql import MAX_KEY_SIZE, Statements, parse_url, redacted, scrub
 from objstore.backends.pg_txn import PgRead, PgWrite, Slot
 from objstore.errors import (
@@ -128,6 +129,16 @@ _DISK_FULL = "53100"
 # libpq's words for a server that will not let this user in, however often asked.
 _REFUSED = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied")
 _LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _query(conn: Conn) -> pg_schema.Query:
+    """``conn`` as the plain query runner pg_schema works with (it imports no driver)."""
+
+    def run(statement: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        cur = conn.execute(statement, params or None)
+        return cur.fetchall() if cur.description is not None else []
+
+    return run
 
 
 def _broken(conn: Conn) -> bool:
@@ -249,7 +260,10 @@ class PostgresMetadataStore:
             with psycopg.connect(conninfo, autocommit=True, **connect) as conn:
                 self._configure(conn)
                 # Most opens find the schema current and need no lock (writers go on).
-                if self._schema_version(conn, settled=False) != known:
+                if (
+                    pg_schema.schema_version(_query(conn), self._sql, self._where, settled=False)
+                    != known
+                ):
                     self._create_or_migrate(conn, create)
                 # Slots of connections gone long ago (an outcome is settled within seconds).
                 conn.execute(f"DELETE FROM {sql.commits} WHERE at < now() - interval '1 day'")
@@ -270,14 +284,16 @@ class PostgresMetadataStore:
         try:
             conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             try:
-                version = self._schema_version(conn, settled=True)
+                version = pg_schema.schema_version(
+                    _query(conn), self._sql, self._where, settled=True
+                )
                 if version is None and not create:
                     raise StoreDamaged(
                         f"no objstore tables ({sql.kv}) at {self._where}, but this store "
                         "holds data; refusing to open it as a new, empty store"
                     )
                 if version != len(sql.migrations()):
-                    self._migrate(conn, version)
+                    pg_schema.migrate(_query(conn), self._sql, version)
             except BaseException:
                 with suppress(psycopg.Error):
                     conn.execute("ROLLBACK")
@@ -286,69 +302,6 @@ class PostgresMetadataStore:
         finally:
             with suppress(psycopg.Error):
                 conn.execute(f"SELECT pg_advisory_unlock({sql.lock_key})")
-
-    def _schema_version(self, conn: Conn, *, settled: bool) -> int | None:
-        """The recorded schema version (None: no tables yet); StoreDamaged when newer,
-        or (``settled``: under the writer lock) when the tables are there without it."""
-        sql = self._sql
-        table = sql.version_table
-        found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
-        if (found is None or found[0] is None) and not settled:
-            # Without the lock a creator may commit between this look and the next:
-            # "no version table" decides nothing yet.
-            return None
-        if found is None or found[0] is None:
-            # The version record and the tables are created in one transaction: tables
-            # without it are a damaged store, never a new one (its first migration
-            # would fail on them, or a later one run over data it does not fit).
-            row = conn.execute(
-                "SELECT to_regclass(%s), to_regclass(%s)", (sql.kv, sql.commits)
-            ).fetchone()
-            left = [str(name) for name in row or () if name is not None]
-            if left:
-                raise StoreDamaged(
-                    f"the schema version table {table} at {self._where} is gone but "
-                    f"{', '.join(left)} exist; refusing to open the store"
-                )
-            return None
-        rows = conn.execute(f"SELECT version FROM {table}").fetchall()
-        if len(rows) != 1:
-            raise StoreDamaged(
-                f"{table} at {self._where} should hold one schema version, not "
-                f"{len(rows)} rows; refusing to open the store"
-            )
-        version = int(rows[0][0])
-        known = len(sql.migrations())
-        if version > known:
-            raise StoreDamaged(
-                f"the metadata at {self._where} has schema version {version}, newer than "
-                f"this objstore knows ({known}): upgrade objstore",
-                schema_version=version,
-            )
-        if version > 0:
-            found = conn.execute("SELECT to_regclass(%s)", (sql.kv,)).fetchone()
-            if found is None or found[0] is None:
-                raise StoreDamaged(
-                    f"the metadata table {sql.kv} at {self._where} is gone (its schema "
-                    "version is recorded); refusing to open the store"
-                )
-        return version
-
-    def _migrate(self, conn: Conn, version: int | None) -> None:
-        """Bring the tables from ``version`` to the newest (in the caller's transaction)."""
-        sql = self._sql
-        migrations = sql.migrations()
-        if version is None:
-            schema = sql.kv.rpartition(".")[0]
-            if schema:
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            conn.execute(f"CREATE TABLE {sql.version_table} (version integer NOT NULL)")
-            conn.execute(f"INSERT INTO {sql.version_table} VALUES (0)")
-            version = 0
-        for statements in migrations[version:]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute(f"UPDATE {sql.version_table} SET version = %s", (len(migrations),))
 
     # ---------------------------------------------------------------- errors
 
