@@ -31,18 +31,15 @@ from objstore.errors import (
 )
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import prefix_end, scan_prefix
-from objstore.ns import conditional, keys, tags, uploads, validation
+from objstore.ns import completions, conditional, keys, tags, uploads, validation
 from objstore.ns.index import bucket_prefix, to_datetime
 from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts
 from objstore.ns.records import BucketRecord, VersionRecord
-from objstore.ns.uploads import CompletionRecord, PartRecord, UploadRecord
+from objstore.ns.uploads import PartRecord, UploadRecord
 from objstore.types import PartInfo, PutObjectResult, UploadInfo, UploadPartResult
 
 MAX_LIST = 1000
-# How long a completed upload's result is remembered for a repeated completion: clients
-# retry a completion whose answer was lost, and S3 answers the retry with the result.
-COMPLETION_MEMORY_NS = 3600 * 10**9
 
 
 def drop_upload(txn: WriteTxn, blobs: BlobStore, ukey: bytes, uid: bytes) -> None:
@@ -437,26 +434,10 @@ class MultipartOps(ObjectOps):
                 checksum_type=up.checksum_type if whole_sum else None,
             )
             rec = self._add_version(txn, b, ek, body)
-            self._remember_completion(txn, uid, b.name, rec, uploads.parts_digest(listed))
+            completions.remember(txn, uid, b.name, rec, uploads.parts_digest(listed), self.clock())
             return self._put_result(b, rec)
 
         return self.writer.run(complete)
-
-    def _remember_completion(
-        self, txn: WriteTxn, uid: bytes, bucket: str, rec: VersionRecord, parts: bytes
-    ) -> None:
-        """Keep what a completion made for :data:`COMPLETION_MEMORY_NS`, and forget the
-        completions older than that. Upload ids begin with their initiation time and a
-        completion follows its initiation, so the expired records are among the first
-        ones: the scan stops at the first upload initiated within the memory period."""
-        now = self.clock()
-        cutoff = now - COMPLETION_MEMORY_NS
-        end = keyspace.COMPLETED + max(cutoff, 0).to_bytes(8, "big")
-        for ckey, raw in list(txn.scan(keyspace.COMPLETED, end)):
-            if CompletionRecord.decode(raw).done_ns < cutoff:
-                txn.delete(ckey)
-        done = CompletionRecord(bucket, rec.key, rec.version_id, rec.data_id or b"", parts, now)
-        txn.put(keyspace.COMPLETED + uid, done.encode())
 
     def _completed(
         self,
@@ -468,17 +449,8 @@ class MultipartOps(ObjectOps):
     ) -> PutObjectResult | None:
         """The result of an earlier completion of ``upload_id`` with the same parts, while
         it is remembered and the version it made still exists unchanged; else None."""
-        uid = uploads.parse_upload_id(upload_id)
-        raw = None if uid is None else txn.get(keyspace.COMPLETED + uid)
-        if raw is None:
-            return None
-        done = CompletionRecord.decode(raw)
-        if (
-            done.bucket != b.name
-            or done.key != key
-            or done.parts != uploads.parts_digest(listed)
-            or self.clock() - done.done_ns > COMPLETION_MEMORY_NS
-        ):
+        done = completions.find(txn, b.name, key, upload_id, listed, self.clock())
+        if done is None:
             return None
         rec = self._version(txn, b.name, keys.encode_key(key), done.version_id)
         if rec is None or rec.is_marker or (rec.data_id or b"") != done.data_id:
