@@ -188,9 +188,14 @@ def _parse(url: object, role: Role, schemes: tuple[str, ...]) -> BackendUrl:
     if parts.fragment:
         raise _bad(role, shown, "a fragment (#...) means nothing here")
     try:
-        parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
         raise _bad(role, shown, "the query is not name=value pairs joined by &") from None
+    # The raw URL was checked above; percent-encoding can still smuggle control characters
+    # into a decoded value or path, which a client library may reject with a panic.
+    decoded = [unquote(parts.path), *(text for pair in pairs for text in pair)]
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for text in decoded for c in text):
+        raise _bad(role, shown, "a decoded value or path holds control characters")
     if scheme == "s3":
         if parts.username is not None or parts.password is not None:
             raise _bad(

@@ -242,3 +242,20 @@ def test_the_embedded_default_imports_no_client_library(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://bkt/pre?endpoint=http://127.0.0.1:1&region=a%0Ab",
+        "s3://bkt/pre?endpoint=http://127.0.0.1:1/%0A",
+        "s3://bkt/p%00x?endpoint=http://127.0.0.1:1",
+        "postgresql://u@h/db?application_name=a%0Db",
+    ],
+)
+def test_percent_encoded_control_characters_are_refused(url: str) -> None:
+    """A control character hidden by percent-encoding is InvalidArgument at parse time
+    (it reached obstore, which panicked: a BaseException, not an objstore error)."""
+    parse = parse_chunks_url if url.startswith("s3:") else parse_metadata_url
+    with pytest.raises(InvalidArgument, match="control characters"):
+        parse(url)
