@@ -8,6 +8,7 @@ server on a free loopback port. Outside CI a missing program skips loudly; in CI
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -195,18 +196,26 @@ def test_aws_cli_multi_gb_round_trip(endpoint: Endpoint, tmp_path: Path) -> None
     aws = [program("aws"), "--endpoint-url", endpoint.url]
     env = endpoint.aws_env(tmp_path)
     src = tmp_path / "large.bin"
-    block = os.urandom(1 << 20)
-    with src.open("wb") as f:
-        for i in range(2048):
-            # Every MiB differs, so deduplication cannot hide a misplaced part.
-            f.write(i.to_bytes(8, "big") + block[8:])
-    run([*aws, "s3", "mb", "s3://large"], env)
-    run([*aws, "s3", "cp", str(src), "s3://large/large.bin"], env)
     dst = tmp_path / "large.out"
-    run([*aws, "s3", "cp", "s3://large/large.bin", str(dst)], env)
-    assert dst.stat().st_size == src.stat().st_size
-    assert sha256_of(dst) == sha256_of(src)
-    head = endpoint.store.root.head_object("large", "large.bin")
+    block = os.urandom(1 << 20)
+    try:
+        with src.open("wb") as f:
+            for i in range(2048):
+                # Every MiB differs, so deduplication cannot hide a misplaced part.
+                f.write(i.to_bytes(8, "big") + block[8:])
+        run([*aws, "s3", "mb", "s3://large"], env)
+        run([*aws, "s3", "cp", str(src), "s3://large/large.bin"], env)
+        run([*aws, "s3", "cp", "s3://large/large.bin", str(dst)], env)
+        assert dst.stat().st_size == src.stat().st_size
+        assert sha256_of(dst) == sha256_of(src)
+        head = endpoint.store.root.head_object("large", "large.bin")
+    finally:
+        # 6 GiB (file, copy, chunks) must not stay on disk for the rest of the run.
+        src.unlink(missing_ok=True)
+        dst.unlink(missing_ok=True)
+        with contextlib.suppress(objstore.errors.NoSuchKey, objstore.errors.NoSuchBucket):
+            endpoint.store.root.delete_object("large", "large.bin")
+        endpoint.store.gc()
     assert head.size == 2048 << 20
     assert head.etag.endswith('-256"')  # 8 MiB parts, as the cli cuts them
 
