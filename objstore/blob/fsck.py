@@ -52,7 +52,10 @@ class FsckResult:
     inconsistencies: int  # exact count (``inconsistent`` lists at most 1000)
     chunks_checked: int
     bytes_verified: int
-    quarantined: tuple[str, ...]  # with repair: chunks now quarantined
+    # With repair: the missing and corrupt chunks, now flagged so that the next upload of
+    # their bytes writes them afresh (a corrupt one's file is also moved aside; a missing
+    # one has none to move, but dedup must stop trusting its record all the same).
+    quarantined: tuple[str, ...]
 
     @property
     def healthy(self) -> bool:
