@@ -29,7 +29,7 @@ from typing import cast
 from objstore import keyspace
 from objstore.authz import Authorizer, Identity
 from objstore.backends import urls
-from objstore.blob.chunkstore import ChunkStore
+from objstore.blob.chunkstore import ChunkOwner, ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
 from objstore.blob.gc import Background
@@ -454,7 +454,7 @@ def open_store(
                 metadata_store = MemoryMetadataStore()
             opened.append(metadata_store)
         meta = metadata_store
-        marker.establish(
+        ident = marker.establish(
             where,
             meta,
             found,
@@ -462,6 +462,16 @@ def open_store(
             where=where or _shown(meta_url, meta),
             create=create,
         )
+        if isinstance(chunk_backend, ChunkOwner):
+            marker.bind_chunks(
+                meta,
+                ident,
+                read_owner=chunk_backend.read_owner,
+                claim_owner=chunk_backend.claim_owner,
+                where=chunks_url.shown
+                if chunks_url is not None
+                else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),
+            )
         store = Store(
             chunk_backend,
             meta,

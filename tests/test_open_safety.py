@@ -23,6 +23,8 @@ import pytest
 
 import objstore
 from objstore import errors
+from objstore.blob.chunkstore import OWNER_NAME
+from objstore.blob.files import FileChunkStore
 from objstore.meta import marker
 from objstore.meta.lmdb_header import check_data_file
 
@@ -167,18 +169,23 @@ def test_lost_marker_is_written_again_from_the_metadata(populated: Path) -> None
 
 
 def test_store_made_before_the_marker_is_adopted(populated: Path) -> None:
-    """A store created before identities existed has neither copy: it opens and gets both."""
+    """A store created before identities existed has no copy of its identity and no
+    owner mark on its chunks: it opens and gets all of them."""
     os.unlink(populated / marker.MARKER_NAME)
+    os.unlink(populated / "chunks" / OWNER_NAME)
     env = lmdb.open(str(populated / "meta"))
     try:
         with env.begin(write=True) as txn:
-            txn.delete(b"Gstore")
+            assert txn.delete(b"Gstore")
+            assert txn.delete(b"Gchunks-owner")
     finally:
         env.close()
     before = _chunk_files(populated)
     assert _open_in_child(populated) == "OPENED"
     assert _chunk_files(populated) == before
-    assert marker.read_marker(str(populated)) is not None
+    ident = marker.read_marker(str(populated))
+    assert ident is not None
+    assert FileChunkStore(populated / "chunks").read_owner() == ident.store_id
 
 
 def test_unreadable_marker_is_refused(populated: Path) -> None:

@@ -2,10 +2,12 @@
 
 Layout: one object per chunk, ``<prefix>/ab/<64 hex digits>`` (``ab`` = the
 first two hex digits: AWS partitions request rates by key prefix). Bad chunks
-go to ``<prefix>/quarantine/``. docs/scale-out.md ("Chunk store client") has
-the measurements behind one object per chunk rather than packs, and behind the
-client library: obstore (Rust's object_store), called from a thread pool; its
-calls release the GIL. :mod:`.s3_client` sets it up and translates its errors.
+go to ``<prefix>/quarantine/``; ``<prefix>/objstore-owner.json`` names the store
+that owns the chunks (:class:`~objstore.blob.chunkstore.ChunkOwner`).
+docs/scale-out.md ("Chunk store client") has the measurements behind one object
+per chunk rather than packs, and behind the client library: obstore (Rust's
+object_store), called from a thread pool; its calls release the GIL.
+:mod:`.s3_client` sets it up and translates its errors.
 
 Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 
@@ -34,14 +36,12 @@ Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 import obstore
 from obstore.exceptions import (
@@ -52,6 +52,7 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store
 
+from objstore.backends import s3_url
 from objstore.backends.retry import Backoff, Retryable
 from objstore.backends.s3_client import (
     check_process,
@@ -61,8 +62,15 @@ from objstore.backends.s3_client import (
     status_code,
     translate,
 )
-from objstore.blob.chunkstore import ChunkId, ChunkMissing, read_digest
-from objstore.errors import InvalidArgument, NoSuchBucket
+from objstore.blob.chunkstore import (
+    OWNER_NAME,
+    ChunkId,
+    ChunkMissing,
+    decode_owner,
+    encode_owner,
+    read_digest,
+)
+from objstore.errors import InvalidArgument, NoSuchBucket, StoreDamaged
 
 T = TypeVar("T")
 
@@ -75,19 +83,6 @@ _DELETE_BATCH = 1000  # S3's DeleteObjects limit
 # has no body, so a missing bucket and a missing chunk look alike; one probe per this
 # long keeps has_many of absent chunks at about one request per chunk.
 _BUCKET_TRUSTED = 1.0
-_URL_PARAMS = frozenset(
-    {
-        "endpoint",
-        "region",
-        "profile",
-        "concurrency",
-        "retry_time",
-        "connect_timeout",
-        "read_timeout",
-        "create",
-        "conditional_put",
-    }
-)
 
 
 class S3ChunkStore:
@@ -120,14 +115,15 @@ class S3ChunkStore:
         create: bool = False,
         conditional_put: bool = True,
     ) -> None:
-        if not bucket:
-            raise InvalidArgument("an S3 chunk store needs a bucket")
+        s3_url.check_bucket(bucket)
+        if endpoint is not None:
+            s3_url.check_endpoint(endpoint)
         if concurrency < 1:
             raise InvalidArgument("concurrency must be at least 1")
         if min(retry_time, connect_timeout, read_timeout) <= 0:
             raise InvalidArgument("retry_time and the timeouts must be positive")
         self.bucket = bucket
-        self.prefix = prefix.strip("/")
+        self.prefix = s3_url.check_prefix(prefix)
         self.endpoint = endpoint
         self.region = region
         self.profile = profile
@@ -158,59 +154,22 @@ class S3ChunkStore:
         Other parameters: ``profile``, ``retry_time``, ``connect_timeout``,
         ``read_timeout`` (seconds), ``create=1`` (make a missing bucket),
         ``conditional_put=0`` (GET-then-PUT from the start). Raises
-        InvalidArgument for a malformed URL or one that carries credentials,
-        plus whatever the constructor raises.
+        InvalidArgument for a malformed URL (:mod:`.s3_url`) or one that carries
+        credentials, plus whatever the constructor raises.
         """
-        parts = urlsplit(url)
-        if parts.scheme != "s3" or not parts.netloc:
-            raise InvalidArgument("a chunk store URL looks like s3://bucket/prefix?endpoint=...")
-        if "@" in parts.netloc:
-            raise InvalidArgument(
-                "credentials are never read from an s3:// URL: use the AWS_* environment "
-                "variables or a profile (?profile=name)"
-            )
-        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = sorted(set(params) - _URL_PARAMS)
-        if unknown:
-            raise InvalidArgument(f"unknown chunk store URL parameter(s): {', '.join(unknown)}")
-
-        def number(name: str, default: float) -> float:
-            try:
-                value = float(params[name]) if name in params else default
-            except ValueError:
-                raise InvalidArgument(f"{name} must be a number") from None
-            if not math.isfinite(value):
-                raise InvalidArgument(f"{name} must be a finite number")
-            return value
-
-        try:
-            concurrency = int(params.get("concurrency", "16"))
-        except ValueError:
-            raise InvalidArgument("concurrency must be a whole number") from None
-
-        def flag(name: str, default: bool) -> bool:
-            value = params.get(name)
-            return default if value is None else value.lower() in {"1", "true", "yes", "on"}
-
-        endpoint = params.get("endpoint")
-        if endpoint is not None:
-            ep = urlsplit(endpoint)
-            if ep.scheme not in {"http", "https"} or not ep.netloc:
-                raise InvalidArgument("endpoint must be an http:// or https:// URL")
-            if "@" in ep.netloc:
-                raise InvalidArgument("credentials are never read from the endpoint URL")
+        o = s3_url.parse(url)
         return cls(
-            parts.netloc,
-            parts.path,
-            endpoint=endpoint,
-            region=params.get("region"),
-            profile=params.get("profile"),
-            concurrency=concurrency,
-            retry_time=number("retry_time", 30.0),
-            connect_timeout=number("connect_timeout", 5.0),
-            read_timeout=number("read_timeout", 30.0),
-            create=flag("create", False),
-            conditional_put=flag("conditional_put", True),
+            o.bucket,
+            o.prefix,
+            endpoint=o.endpoint,
+            region=o.region,
+            profile=o.profile,
+            concurrency=o.concurrency,
+            retry_time=o.retry_time,
+            connect_timeout=o.connect_timeout,
+            read_timeout=o.read_timeout,
+            create=o.create,
+            conditional_put=o.conditional_put,
         )
 
     def __repr__(self) -> str:
@@ -421,25 +380,78 @@ class S3ChunkStore:
         self, store: S3Store, cid: ChunkId, key: str, data: bytes | bytearray | memoryview
     ) -> None:
         attributes: dict[str, str] = {MTIME_META: str(time.time_ns())}
-        if self._conditional:
-            try:
-                obstore.put(
-                    store, key, data, mode="create", attributes=attributes, use_multipart=False
-                )
-                return
-            except (AlreadyExistsError, PreconditionError):
-                pass  # there already: checked below
-            except NotSupportedError:
-                self._conditional = False
-            except BaseError as exc:
-                status, code = status_code(exc)
-                if status == 409:  # ConditionalRequestConflict: a racing PUT of the same key
-                    raise Retryable(f"{status} {code}") from exc
-                if status != 501 and code != "NotImplemented":
-                    raise
-                self._conditional = False  # the backend does not know If-None-Match
+        if self._create(store, key, data, attributes):
+            return  # there already (checked below) or written now
         if not self._holds(store, cid, key):
             obstore.put(store, key, data, attributes=attributes, use_multipart=False)
+
+    def _create(
+        self,
+        store: S3Store,
+        key: str,
+        data: bytes | bytearray | memoryview,
+        attributes: dict[str, str],
+    ) -> bool:
+        """PUT ``key`` with ``If-None-Match: *``: True when it was written, False when
+        something was there already or the backend does not take the condition (then the
+        caller looks first)."""
+        if not self._conditional:
+            return False
+        try:
+            obstore.put(store, key, data, mode="create", attributes=attributes, use_multipart=False)
+            return True
+        except (AlreadyExistsError, PreconditionError):
+            return False
+        except NotSupportedError:
+            self._conditional = False
+        except BaseError as exc:
+            status, code = status_code(exc)
+            if status == 409:  # ConditionalRequestConflict: a racing PUT of the same key
+                raise Retryable(f"{status} {code}") from exc
+            if status != 501 and code != "NotImplemented":
+                raise
+            self._conditional = False  # the backend does not know If-None-Match
+        return False
+
+    # -- the owner mark -------------------------------------------------------------------
+
+    def _owner_where(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}{OWNER_NAME}"
+
+    def _fetch_owner(self, store: S3Store) -> bytes | None:
+        try:
+            return bytes(obstore.get(store, OWNER_NAME).bytes())
+        except FileNotFoundError as exc:
+            if missing_bucket(exc):
+                raise
+            return None
+
+    def read_owner(self) -> str | None:
+        """The store id in ``<prefix>/objstore-owner.json``, None when absent.
+
+        Raises StoreDamaged (unreadable), ServiceUnavailable, InternalError.
+        """
+        raw = self._call(f"reading {self._owner_where()}", self._fetch_owner)
+        return None if raw is None else decode_owner(raw, self._owner_where())
+
+    def claim_owner(self, store_id: str) -> str:
+        """Write ``<prefix>/objstore-owner.json`` unless it exists (``If-None-Match: *``;
+        look-then-PUT on a backend without it, where two first opens racing on one empty
+        prefix can both believe they won); the owner the prefix has afterwards.
+
+        Raises StoreDamaged, ServiceUnavailable, InternalError.
+        """
+        body = encode_owner(store_id)
+
+        def claim(store: S3Store) -> None:
+            if not self._create(store, OWNER_NAME, body, {}) and self._fetch_owner(store) is None:
+                obstore.put(store, OWNER_NAME, body, use_multipart=False)
+
+        self._call(f"writing {self._owner_where()}", claim)
+        owner = self.read_owner()
+        if owner is None:
+            raise StoreDamaged(f"{self._owner_where()} vanished while the store was being opened")
+        return owner
 
     @staticmethod
     def _holds(store: S3Store, cid: ChunkId, key: str) -> bool:

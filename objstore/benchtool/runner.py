@@ -30,6 +30,7 @@ from objstore.benchtool.phases import (
     put_phase,
 )
 from objstore.benchtool.target import Target, embedded
+from objstore.blob.chunkstore import OWNER_NAME
 
 __all__ = ["BenchReport", "chunk_bytes", "run"]
 
@@ -58,10 +59,13 @@ class BenchReport:
 
 
 def chunk_bytes(store_path: str) -> int:
-    """Bytes the chunk files of the store at ``store_path`` occupy (their sizes)."""
+    """Bytes the chunk files of the store at ``store_path`` occupy (their sizes; the
+    owner mark is not a chunk)."""
     total = 0
     for directory, _, files in os.walk(os.path.join(store_path, "chunks")):
         for name in files:
+            if name == OWNER_NAME:
+                continue
             with contextlib.suppress(FileNotFoundError):  # gc or a writer moved it
                 total += os.path.getsize(os.path.join(directory, name))
     return total

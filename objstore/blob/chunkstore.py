@@ -9,14 +9,21 @@ counts in the metadata store. Contract (checked by
   durable; a half-written chunk is never visible under its id.
 - ``get`` of an absent chunk raises :class:`ChunkMissing`.
 - ``delete`` of an absent chunk is not an error.
+
+A chunk store may also carry its owner's mark (:class:`ChunkOwner`): the id of
+the one store whose chunks it holds, so that two stores never share (and
+garbage-collect) one chunk location.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import NewType, Protocol, runtime_checkable
 
 import blake3
+
+from objstore.errors import StoreDamaged
 
 #: Raw 32-byte BLAKE3 digest of a chunk's bytes.
 ChunkId = NewType("ChunkId", bytes)
@@ -120,3 +127,42 @@ class ChunkStore(Protocol):
     def close(self) -> None:
         """Release resources."""
         ...
+
+
+#: Name of the owner mark inside a chunk store (a file, or an object under the prefix).
+OWNER_NAME = "objstore-owner.json"
+
+
+@runtime_checkable
+class ChunkOwner(Protocol):
+    """A chunk store that records which store owns it (every shipped backend does).
+
+    Opening a store claims its chunk store and refuses one claimed by another store:
+    each store's gc deletes the chunks its own metadata does not name, so two stores
+    sharing one chunk location would delete each other's data (``meta/marker.py``).
+    """
+
+    def read_owner(self) -> str | None:
+        """The owner's store id, or None when the chunk store carries no mark."""
+        ...
+
+    def claim_owner(self, store_id: str) -> str:
+        """Mark the chunk store as ``store_id``'s unless it is marked already
+        (create-if-absent, durable on return); the owner it has afterwards."""
+        ...
+
+
+def encode_owner(store_id: str) -> bytes:
+    """The owner mark's bytes."""
+    return json.dumps({"store_id": store_id}).encode()
+
+
+def decode_owner(raw: bytes, where: str) -> str:
+    """The store id in an owner mark; raises StoreDamaged when it is unreadable."""
+    try:
+        store_id = json.loads(raw)["store_id"]
+        if not isinstance(store_id, str) or not store_id:
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise StoreDamaged(f"the owner mark {where} is unreadable") from None
+    return store_id

@@ -27,8 +27,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from objstore.blob.chunkstore import ChunkId, ChunkMissing
-from objstore.errors import storage_error
+from objstore.blob.chunkstore import (
+    OWNER_NAME,
+    ChunkId,
+    ChunkMissing,
+    decode_owner,
+    encode_owner,
+)
+from objstore.errors import StoreDamaged, storage_error
 
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
@@ -106,6 +112,43 @@ class FileChunkStore:
                 changed.add(top)
             self._made.add(d)
         return d
+
+    def read_owner(self) -> str | None:
+        """The store id in ``<root>/objstore-owner.json``; None when there is no such file.
+        Raises StoreDamaged when it is unreadable."""
+        path = os.path.join(self.root, OWNER_NAME)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return None
+        return decode_owner(raw, path)
+
+    def claim_owner(self, store_id: str) -> str:
+        """Write ``<root>/objstore-owner.json`` unless it exists: a whole, synced temporary
+        file is hard-linked to the name, which fails if a racing claim got there first."""
+        path = os.path.join(self.root, OWNER_NAME)
+        tmp = os.path.join(self._tmp, f"owner.{self._tag}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(encode_owner(store_id))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            else:
+                _fsync_path(self.root)
+        except OSError as exc:
+            raise storage_error(exc, f"marking the chunk directory {self.root}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        owner = self.read_owner()
+        if owner is None:  # removed between the link and the look: nobody owns it now
+            raise StoreDamaged(f"{path} vanished while the store was being opened")
+        return owner
 
     def has(self, cid: ChunkId) -> bool:
         return cid in self._pending or os.path.exists(self._path(cid))

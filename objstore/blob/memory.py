@@ -16,7 +16,17 @@ class MemoryChunkStore:
         self._chunks: dict[ChunkId, bytes] = {}
         self._written: dict[ChunkId, int] = {}
         self.set_apart: dict[ChunkId, bytes] = {}
+        self._owner: str | None = None
         self._lock = threading.Lock()
+
+    def read_owner(self) -> str | None:
+        return self._owner
+
+    def claim_owner(self, store_id: str) -> str:
+        with self._lock:
+            if self._owner is None:
+                self._owner = store_id
+            return self._owner
 
     def has(self, cid: ChunkId) -> bool:
         return cid in self._chunks

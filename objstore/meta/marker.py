@@ -13,6 +13,16 @@ several nodes) has no file to keep: its identity lives in the metadata only,
 and the rule that protects it is the second one: metadata holding no records
 beside chunks that exist (a wrong or emptied database over a live bucket of
 chunks) is refused rather than started empty.
+
+The chunk store carries the owner's id too (:func:`bind_chunks`), because each
+store's gc deletes every chunk its own metadata does not name: two stores on
+one chunk location (two new databases on one empty prefix, a database reopened
+on another store's prefix) would delete each other's data. Opening claims an
+unmarked chunk store (create-if-absent, so of two first opens racing for one
+location exactly one wins) and records the claim in the metadata; a chunk store
+marked by another store is refused, and so is an unmarked one under metadata
+that recorded a claim (a mistyped prefix, or the mark removed), which would
+otherwise take writes that the right location never sees.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from objstore.meta.base import MetadataStore, ReadTxn
 MARKER_NAME = "objstore.json"
 FORMAT = 1
 _IDENTITY_KEY = keyspace.CONFIG + b"store"
+_CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the store id its chunk store was marked with
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +153,45 @@ def establish(
         # which the marker is written again on the next open.
         write_marker(root, inner)
     return inner
+
+
+def bind_chunks(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    *,
+    read_owner: Callable[[], str | None],
+    claim_owner: Callable[[str], str],
+    where: str,
+) -> None:
+    """Check that the chunk store (``where`` in messages) is this store's, claiming it
+    if no store has yet. Raises StoreDamaged when another store owns it, or when it
+    is unmarked although the metadata recorded that it was claimed."""
+    owner = read_owner()
+    if owner is None:
+        with meta.begin() as rtxn:
+            recorded = rtxn.get(_CHUNKS_KEY)
+        if recorded is not None:
+            raise StoreDamaged(
+                f"the chunk store {where} does not carry the mark of store {ident.store_id}, "
+                "which this store's metadata recorded when it claimed its chunk store: it is "
+                "another location (a mistyped prefix or directory?) or its mark was removed; "
+                "refusing to open it (if it truly is this store's chunk store, restore its "
+                f'objstore-owner.json holding {{"store_id": "{ident.store_id}"}})',
+                store_id=ident.store_id,
+            )
+        owner = claim_owner(ident.store_id)
+    if owner != ident.store_id:
+        raise StoreDamaged(
+            f"the chunk store {where} belongs to store {owner}, not to store "
+            f"{ident.store_id} whose metadata this is; two stores sharing one chunk store "
+            "would delete each other's chunks, so refusing to open it (give each store a "
+            "prefix or directory of its own)",
+            store_id=ident.store_id,
+        )
+    with meta.begin() as rtxn:
+        recorded = rtxn.get(_CHUNKS_KEY)
+    if recorded is None:
+        # After the claim: a crash in between leaves a mark whose owner is this store,
+        # recorded again on the next open.
+        with meta.begin_write() as txn:
+            txn.put(_CHUNKS_KEY, ident.store_id.encode())

@@ -10,7 +10,7 @@ from pathlib import Path
 import blake3
 import pytest
 
-from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkStore
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkOwner, ChunkStore
 
 
 def cid_of(data: bytes) -> ChunkId:
@@ -143,3 +143,38 @@ class ChunkStoreTests:
         chunks.sync()
         assert chunks.clean_tmp(2**62) >= 0
         assert chunks.get(cid_of(data)) == data
+
+    def test_owner_mark_is_claimed_once(self, chunks: ChunkStore) -> None:
+        """The owner mark: absent at first, set by the first claim only, never a chunk."""
+        if not isinstance(chunks, ChunkOwner):
+            pytest.skip(f"{type(chunks).__name__} keeps no owner mark (ChunkOwner is optional)")
+        assert chunks.read_owner() is None
+        assert chunks.claim_owner("first") == "first"
+        assert chunks.claim_owner("second") == "first"
+        assert chunks.read_owner() == "first"
+        data = os.urandom(1000)
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        assert list(chunks.iter_ids()) == [cid_of(data)]
+        assert chunks.clean_tmp(2**62) >= 0
+        assert chunks.read_owner() == "first"
+
+    def test_racing_claims_agree_on_one_owner(self, chunks: ChunkStore) -> None:
+        """Claims racing on an unmarked store: every claimant is told the same owner."""
+        if not isinstance(chunks, ChunkOwner):
+            pytest.skip(f"{type(chunks).__name__} keeps no owner mark (ChunkOwner is optional)")
+        owner = chunks
+        barrier = threading.Barrier(6)
+        told: list[str] = []
+
+        def claim(name: str) -> None:
+            barrier.wait()
+            told.append(owner.claim_owner(name))
+
+        threads = [threading.Thread(target=claim, args=(f"s{i}",)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(told) == 6 and len(set(told)) == 1
+        assert owner.read_owner() == told[0]

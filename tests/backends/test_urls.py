@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import objstore
 from objstore.backends import urls
 from objstore.backends.urls import parse_chunks_url, parse_metadata_url, redact
 from objstore.blob.files import FileChunkStore
@@ -259,3 +260,36 @@ def test_percent_encoded_control_characters_are_refused(url: str) -> None:
     parse = parse_chunks_url if url.startswith("s3:") else parse_metadata_url
     with pytest.raises(InvalidArgument, match="control characters"):
         parse(url)
+
+
+@pytest.mark.parametrize(
+    "url,why",
+    [
+        ("s3://bx1/../..?endpoint=http://127.0.0.1:1", "segment"),
+        ("s3://bx1/a//b?endpoint=http://127.0.0.1:1", "segment"),
+        ("s3://bx1/./a?endpoint=http://127.0.0.1:1", "segment"),
+        ("s3://Bad_Bucket!/p?endpoint=http://127.0.0.1:1", "cannot name an S3 bucket"),
+        ("s3://ab/p?endpoint=http://127.0.0.1:1", "cannot name an S3 bucket"),
+        ("s3://-bkt/p?endpoint=http://127.0.0.1:1", "cannot name an S3 bucket"),
+        ("s3://bkt/p?endpoint=http://127.0.0.1:1/some/path&create=1", "host\\[:port\\] only"),
+        ("s3://bkt/p?endpoint=http://127.0.0.1:1/?x=1", "host\\[:port\\] only"),
+        ("s3://bkt/p?endpoint=http://127.0.0.1:99999", "not a URL"),
+        ("s3://bkt/p?endpoint=http://:80", "http:// or https://"),
+    ],
+)
+def test_malformed_s3_parts_are_invalid_argument_before_any_request(url: str, why: str) -> None:
+    """Break-it review of issue 9, F3: these reached the S3 client and came back as
+    InternalError; ``objstore.open`` refuses them by name, opening nothing."""
+    with pytest.raises(InvalidArgument, match=why):
+        objstore.open(metadata="memory:", chunks=url)
+
+
+def test_s3_chunk_store_arguments_are_checked_as_the_url_is() -> None:
+    from objstore.backends.s3 import S3ChunkStore
+
+    with pytest.raises(InvalidArgument, match="cannot name an S3 bucket"):
+        S3ChunkStore("", endpoint="http://127.0.0.1:1")
+    with pytest.raises(InvalidArgument, match="segment"):
+        S3ChunkStore("bkt", "a/../b", endpoint="http://127.0.0.1:1")
+    with pytest.raises(InvalidArgument, match="host\\[:port\\] only"):
+        S3ChunkStore("bkt", endpoint="http://127.0.0.1:1/x")

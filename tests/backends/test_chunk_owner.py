@@ -1,0 +1,166 @@
+"""One chunk location, one store (break-it review of issue 9, F1: data loss).
+
+Each store's gc deletes the chunks its own metadata does not name, so two stores
+sharing a chunk location deleted each other's data: two new databases opened on one
+empty prefix, or a database reopened on another store's prefix. A mistyped prefix
+also took acknowledged writes the right location never saw. The chunk store now
+carries its owner's id (``objstore-owner.json``), claimed create-if-absent at the
+first open; every test below failed before it (the second store opened).
+
+Runs on both pairs: LMDB + chunk files, and PostgreSQL + Ceph RGW.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+import objstore
+from objstore.backends import urls
+from objstore.blob.chunkstore import ChunkOwner
+from objstore.errors import StoreDamaged
+from objstore.testing.services.fixtures import _fresh_database
+from tests.backends.nodes import Backends
+
+B = "owned"
+DATA = os.urandom(3 << 20)  # several chunks, none inlined
+
+
+@pytest.fixture
+def new_metadata(
+    fresh_backends: Backends, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """Makes the URL of another fresh, empty metadata store of the pair's kind."""
+    with ExitStack() as stack:
+
+        def make() -> str:
+            if fresh_backends.name == "local":
+                return f"lmdb://{tmp_path}/meta-{os.urandom(4).hex()}"
+            databases = _fresh_database(request.getfixturevalue("postgres_service"))
+            url = next(databases)
+            stack.callback(_drain, databases)  # drops the database
+            return url
+
+        yield make
+
+
+def _drain(gen: Iterator[object]) -> None:
+    for _ in gen:
+        pass
+
+
+def _other_chunks(pair: Backends) -> str:
+    """The pair's chunk URL with another directory or prefix."""
+    if pair.name == "local":
+        return pair.chunks + "-other"
+    return pair.chunks.replace("/chunks?", "/chunks-other?", 1)
+
+
+def _open(metadata: str, chunks: str, key: bytes) -> objstore.Store:
+    return objstore.open(metadata=metadata, chunks=chunks, secret_key=key)
+
+
+def _owner(chunks: str) -> str | None:
+    store = urls.open_chunks(urls.parse_chunks_url(chunks))
+    try:
+        assert isinstance(store, ChunkOwner)
+        return store.read_owner()
+    finally:
+        store.close()
+
+
+def _fill(s: objstore.Store, key: str = "k") -> None:
+    s.root.create_bucket(B)
+    s.root.put_object(B, key, DATA)
+
+
+def test_a_second_new_store_on_a_claimed_location_is_refused(
+    fresh_backends: Backends, new_metadata: Callable[[], str]
+) -> None:
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as first:
+        # Before the first store wrote a chunk, only the owner mark tells them apart.
+        with pytest.raises(StoreDamaged, match="belongs to store"):
+            _open(new_metadata(), pair.chunks, os.urandom(32))
+        _fill(first)
+    # After, the older rule (empty metadata beside chunks) may answer first.
+    with pytest.raises(StoreDamaged, match=r"belongs to store|holds chunks but no metadata"):
+        _open(new_metadata(), pair.chunks, os.urandom(32))
+    with _open(pair.metadata, pair.chunks, pair.key) as first:
+        first.gc()
+        assert first.root.get_object(B, "k").read() == DATA
+        assert first.fsck().healthy
+
+
+def test_a_store_reopened_on_an_unmarked_location_is_refused(
+    fresh_backends: Backends,
+) -> None:
+    """A mistyped prefix or directory: refused before anything is written there."""
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as s:
+        _fill(s)
+    wrong = _other_chunks(pair)
+    with pytest.raises(StoreDamaged, match="does not carry the mark"):
+        _open(pair.metadata, wrong, pair.key)
+    assert _owner(wrong) is None
+    with _open(pair.metadata, pair.chunks, pair.key) as s:
+        assert s.root.get_object(B, "k").read() == DATA
+
+
+def test_a_store_reopened_on_another_stores_location_is_refused(
+    fresh_backends: Backends, new_metadata: Callable[[], str]
+) -> None:
+    pair = fresh_backends
+    other_meta, other_chunks, other_key = new_metadata(), _other_chunks(pair), os.urandom(32)
+    with _open(pair.metadata, pair.chunks, pair.key) as a:
+        _fill(a, "from-a")
+    with _open(other_meta, other_chunks, other_key) as b:
+        _fill(b, "from-b")
+    with pytest.raises(StoreDamaged, match="belongs to store"):
+        _open(pair.metadata, other_chunks, pair.key)
+    with _open(other_meta, other_chunks, other_key) as b:
+        b.gc()
+        assert b.root.get_object(B, "from-b").read() == DATA
+    with _open(pair.metadata, pair.chunks, pair.key) as a:
+        assert a.root.get_object(B, "from-a").read() == DATA
+
+
+def test_first_opens_racing_for_one_location_leave_one_owner(
+    fresh_backends: Backends, new_metadata: Callable[[], str]
+) -> None:
+    pair = fresh_backends
+    metas = [pair.metadata, *(new_metadata() for _ in range(3))]
+    keys = [pair.key, *(os.urandom(32) for _ in range(3))]
+    barrier = threading.Barrier(len(metas))
+    outcome: dict[int, objstore.Store | Exception] = {}
+
+    def racer(i: int) -> None:
+        barrier.wait()
+        try:
+            outcome[i] = _open(metas[i], pair.chunks, keys[i])
+        except Exception as exc:  # the outcome is the test's subject
+            outcome[i] = exc
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(len(metas))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    opened = {i: s for i, s in outcome.items() if isinstance(s, objstore.Store)}
+    refused = [e for e in outcome.values() if not isinstance(e, objstore.Store)]
+    try:
+        assert len(opened) == 1, outcome
+        assert all(isinstance(e, StoreDamaged) for e in refused), refused
+        assert len(refused) == len(metas) - 1
+        (winner,) = opened.values()
+        _fill(winner)
+        winner.gc()
+        assert winner.root.get_object(B, "k").read() == DATA
+    finally:
+        for s in opened.values():
+            s.close()
