@@ -19,6 +19,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--port must be 0-65535")
     if args.body_timeout <= 0 or args.idle_timeout <= 0:
         raise CliError("--body-timeout and --idle-timeout must be positive")
+    if not (args.gc_interval >= 0 and args.lease_ttl > 0):  # also refuses NaN
+        raise CliError("--gc-interval must be >= 0 and --lease-ttl positive")
     if getattr(args, "serve_store", None):
         args.store = args.explicit_store = args.serve_store
     for name in ("metadata", "chunks"):
@@ -40,6 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         domains=tuple(args.domain) if args.domain else ("localhost", "s3.localhost"),
         body_timeout=args.body_timeout,
         idle_timeout=args.idle_timeout,
+        gc_interval=args.gc_interval or None,
+        lease_ttl=args.lease_ttl,
     )
     return serve(opts)
 
@@ -93,5 +97,18 @@ def register(sub: Any) -> None:
         type=float,
         default=75.0,
         help="seconds a connection may wait for a complete request head (default 75)",
+    )
+    p.add_argument(
+        "--gc-interval",
+        type=float,
+        default=300.0,
+        help="seconds between background garbage collection passes; 0: none, run "
+        "'objstore gc' yourself (default 300; every node may run it, see docs/scale-out.md)",
+    )
+    p.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=600.0,
+        help="seconds a stalled upload or an idle open body stays protected from gc (default 600)",
     )
     p.set_defaults(func=cmd_serve)

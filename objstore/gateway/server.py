@@ -63,6 +63,10 @@ class ServeOptions:
     drain_timeout: float = DRAIN_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    # Background gc (seconds between passes; None: only on demand) and the lease of an
+    # upload or idle body (objstore.open's gc_interval and lease_ttl).
+    gc_interval: float | None = 300.0
+    lease_ttl: float = 600.0
     # Backend URLs (see objstore.backends.urls); never in the repr: they may hold secrets.
     metadata: str | None = field(default=None, repr=False)
     chunks: str | None = field(default=None, repr=False)
@@ -147,7 +151,13 @@ def make_runner(app: web.Application, drain_timeout: float = DRAIN_TIMEOUT) -> w
 async def _serve_worker(opts: ServeOptions, ready: Callable[[int], None]) -> None:
     import objstore
 
-    store: Store = objstore.open(opts.store_path, metadata=opts.metadata, chunks=opts.chunks)
+    store: Store = objstore.open(
+        opts.store_path,
+        metadata=opts.metadata,
+        chunks=opts.chunks,
+        gc_interval=opts.gc_interval,
+        lease_ttl=opts.lease_ttl,
+    )
     try:
         app = create_app(
             store,

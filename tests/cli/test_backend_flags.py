@@ -101,3 +101,20 @@ def test_serve_takes_the_flags_too(env: list[str], monkeypatch: pytest.MonkeyPat
     assert main([*env, "serve", "--metadata", "postgresql://u:pw@h/db"]) == 0
     assert got[1].metadata == "postgresql://u:pw@h/db" and got[1].chunks == env[3]
     assert "pw@" not in repr(got[1]) and "lmdb" not in repr(got[1])
+
+
+def test_serve_takes_gc_settings(env: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nodes of a shared store choose their background gc (0: none) and lease length."""
+    from objstore.gateway import server
+
+    got: list[server.ServeOptions] = []
+    monkeypatch.setattr(server, "serve", lambda opts: got.append(opts) or 0)
+    assert main(["serve", *env, "--port", "0"]) == 0
+    assert (got[0].gc_interval, got[0].lease_ttl) == (300.0, 600.0)
+    assert main(["serve", *env, "--gc-interval", "0", "--lease-ttl", "120"]) == 0
+    assert (got[1].gc_interval, got[1].lease_ttl) == (None, 120.0)
+    assert main(["serve", *env, "--gc-interval", "30"]) == 0
+    assert got[2].gc_interval == 30.0
+    for bad in (["--gc-interval", "-1"], ["--lease-ttl", "0"], ["--gc-interval", "nan"]):
+        assert main(["serve", *env, *bad]) == 1
+    assert len(got) == 3
