@@ -21,6 +21,7 @@ KIND_PREFIX = {
     "policy": keyspace.IAM_POLICY,
 }
 ROOT_RECORD = "root"  # a <root>: the account root's access keys, login profile, MFA
+PASSWORD_POLICY_RECORD = "password-policy"  # the account password policy (IAM_ACCOUNT)
 
 
 def to_datetime(ns: int | None) -> datetime | None:

@@ -23,14 +23,13 @@ from objstore.errors import (
     NoSuchEntity,
 )
 from objstore.identity import passwords, repo, totp
-from objstore.identity.base import ROOT_RECORD, ServiceBase, when
+from objstore.identity.base import PASSWORD_POLICY_RECORD, ROOT_RECORD, ServiceBase, when
 from objstore.identity.names import check_name, check_str
 from objstore.identity.repo import Record
 from objstore.identity.results import LoginProfile, MFADevice, VirtualMFADevice
 from objstore.meta.base import ReadTxn, WriteTxn
 
 MAX_MFA_DEVICES = 8
-_POLICY = "password-policy"
 ROOT_NAME = "<root_account>"
 # Console sessions last 12 hours.
 SIGN_IN_SESSION_S = 12 * 3600
@@ -47,7 +46,7 @@ class CredentialOps(ServiceBase):
         return self.need(txn, "user", user), keyspace.IAM_USER, user
 
     def password_policy(self, txn: ReadTxn) -> passwords.PasswordPolicy | None:
-        raw = repo.get(txn, keyspace.IAM_ACCOUNT, _POLICY)
+        raw = repo.get(txn, keyspace.IAM_ACCOUNT, PASSWORD_POLICY_RECORD)
         return None if raw is None else passwords.PasswordPolicy(**raw)
 
     # ------------------------------------------------------ password policy
@@ -56,7 +55,7 @@ class CredentialOps(ServiceBase):
         """Replace the whole policy. Raises ValidationError."""
         policy = passwords.PasswordPolicy.from_update(**fields)
         with self.repo.write() as txn:
-            repo.put(txn, keyspace.IAM_ACCOUNT, _POLICY, dataclasses.asdict(policy))
+            repo.put(txn, keyspace.IAM_ACCOUNT, PASSWORD_POLICY_RECORD, dataclasses.asdict(policy))
 
     def get_account_password_policy(self) -> passwords.PasswordPolicy:
         """Raises NoSuchEntity when the account has none."""
@@ -68,9 +67,9 @@ class CredentialOps(ServiceBase):
 
     def delete_account_password_policy(self) -> None:
         with self.repo.write() as txn:
-            if repo.get(txn, keyspace.IAM_ACCOUNT, _POLICY) is None:
+            if repo.get(txn, keyspace.IAM_ACCOUNT, PASSWORD_POLICY_RECORD) is None:
                 raise NoSuchEntity("The account has no password policy.")
-            repo.delete(txn, keyspace.IAM_ACCOUNT, _POLICY)
+            repo.delete(txn, keyspace.IAM_ACCOUNT, PASSWORD_POLICY_RECORD)
 
     # -------------------------------------------------------- login profile
 

@@ -17,6 +17,7 @@ from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy
 from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import Principal, PrincipalType
 from objstore.identity import repo
+from objstore.identity.base import PASSWORD_POLICY_RECORD
 from objstore.identity.repo import Record
 from objstore.meta.base import ReadTxn
 
@@ -79,6 +80,16 @@ def boundary_of(txn: ReadTxn, account: str, rec: Record) -> tuple[Policy, ...]:
 
 
 _EMPTY_BOUNDARY = Policy.from_json('{"Version":"2012-10-17","Statement":[]}', kind="boundary")
+# What the password policy's AllowUsersToChangePassword grants every IAM user, as AWS words
+# it: iam:ChangePassword on the user's own ARN and iam:GetAccountPasswordPolicy, "applied at
+# the account level" rather than attached. The same statements as AWS's managed policy.
+_SELF_SERVICE_PASSWORD = "IAMUserChangePassword"
+
+
+def users_may_change_password(txn: ReadTxn) -> bool:
+    """Whether the account password policy sets AllowUsersToChangePassword."""
+    found = repo.get(txn, keyspace.IAM_ACCOUNT, PASSWORD_POLICY_RECORD)
+    return bool(found and found.get("allow_users_to_change_password"))
 
 
 def user_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -> PrincipalPolicies:
@@ -90,6 +101,10 @@ def user_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -
         grec = repo.get(txn, keyspace.IAM_GROUP, group)
         if grec is not None:
             policies += entity_policies(txn, account, grec)
+    if users_may_change_password(txn):
+        # An identity policy like any other: an explicit Deny, a permissions boundary or a
+        # session policy still limits it.
+        policies.append(managed_policy(_SELF_SERVICE_PASSWORD))
     return PrincipalPolicies(principal, tuple(policies), boundary_of(txn, account, rec), True)
 
 

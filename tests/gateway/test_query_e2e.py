@@ -231,3 +231,29 @@ def test_authentication_failures_answer_in_the_query_error_form(gw: Gateway, ser
     with pytest.raises(ClientError) as unknown:
         call(("AKIA" + "Z" * 16, secret))
     assert _code(unknown) == "InvalidClientTokenId"
+
+
+OLD_PASSWORD = "Correct-horse-1!"
+NEW_PASSWORD = "Another-pass-9!"
+
+
+def test_users_change_their_own_password_when_the_account_allows_it(gw: Gateway, iam: Any) -> None:
+    keys = gw.user_keys("pat")
+    iam.create_login_profile(UserName="pat", Password=OLD_PASSWORD)
+    pat = gw.client(keys, service="iam")
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=False)
+    with pytest.raises(ClientError) as denied:
+        pat.change_password(OldPassword=OLD_PASSWORD, NewPassword=NEW_PASSWORD)
+    assert _code(denied) == "AccessDenied"
+    with pytest.raises(ClientError) as denied:
+        pat.get_account_password_policy()
+    assert _code(denied) == "AccessDenied"
+
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=True)
+    got = pat.get_account_password_policy()["PasswordPolicy"]
+    assert (got["AllowUsersToChangePassword"], got["MinimumPasswordLength"]) == (True, 8)
+    pat.change_password(OldPassword=OLD_PASSWORD, NewPassword=NEW_PASSWORD)
+    gw.store.sign_in("pat", NEW_PASSWORD)
+    with pytest.raises(ClientError) as denied:
+        pat.list_users()
+    assert _code(denied) == "AccessDenied"
