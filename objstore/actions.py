@@ -23,6 +23,9 @@ IAM_KEY_OWNER = "iam-key-owner"  # the user (or root) owning the access_key_id p
 IAM_MFA = "iam-mfa"  # arn:aws:iam::ACCOUNT:mfa/NAME
 IAM_OIDC = "iam-oidc"  # arn:aws:iam::ACCOUNT:oidc-provider/HOST
 IAM_ARN = "iam-arn"  # the parameter itself is the resource's ARN
+# The condition keys of IAM requests that set or remove tags.
+IAM_REQUEST_TAG = "aws:RequestTag/"
+IAM_TAG_KEYS = "aws:TagKeys"
 IAM_RESOURCES = frozenset(
     {IAM_USER, IAM_GROUP, IAM_ROLE, IAM_POLICY, IAM_KEY_OWNER, IAM_MFA, IAM_OIDC, IAM_ARN}
 )
@@ -44,9 +47,13 @@ class Permission:
     context_map: str | None = None
     # (condition key, parameter name): values the operation supplies to conditions.
     context: tuple[tuple[str, str], ...] = ()
-    # The parameter holding the tags the request sets: s3:RequestObjectTag/<key> and
-    # s3:RequestObjectTagKeys.
+    # The parameter holding the tags the request sets, and the condition keys they are
+    # given as: s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys (IAM: aws:RequestTag/
+    # and aws:TagKeys).
     request_tags: str | None = None
+    tag_condition_keys: tuple[str, str] = ("s3:RequestObjectTag/", "s3:RequestObjectTagKeys")
+    # The parameter holding the tag keys the request removes (IAM's Untag*: aws:TagKeys).
+    removed_tag_keys: str | None = None
     # The engine reads the tags of the object (bucket/key/version parameters) before it
     # asks, for s3:ExistingObjectTag/<key>.
     existing_tags: bool = False
@@ -83,18 +90,24 @@ class Permission:
         if self.request_tags:
             pairs = tag_pairs(params.get(self.request_tags))
             if pairs:
-                ctx.update(tag_context("s3:RequestObjectTag/", pairs))
-                ctx["s3:RequestObjectTagKeys"] = [k for k, _ in pairs]
+                prefix, keys = self.tag_condition_keys
+                ctx.update(tag_context(prefix, pairs))
+                ctx[keys] = [k for k, _ in pairs]
+        if self.removed_tag_keys:
+            removed = params.get(self.removed_tag_keys)
+            if isinstance(removed, list | tuple) and removed:
+                ctx[IAM_TAG_KEYS] = [k for k in removed if isinstance(k, str)]
         return ctx
 
 
 def tag_pairs(tags: object) -> list[tuple[str, str]]:
-    """The (key, value) string pairs of a tag mapping or pair list (anything else: none;
-    the namespace rejects malformed tags after authorization)."""
+    """The (key, value) string pairs of a tag mapping, pair list or IAM's list of
+    ``{"Key", "Value"}`` (anything else: none; the call rejects malformed tags after
+    authorization)."""
     if isinstance(tags, Mapping):
         items: list[object] = list(tags.items())
     elif isinstance(tags, list | tuple):
-        items = list(tags)
+        items = [(t.get("Key"), t.get("Value", "")) if isinstance(t, Mapping) else t for t in tags]
     else:
         return []
     return [
@@ -362,6 +375,8 @@ def _iam(
     context: tuple[tuple[str, str], ...] = (),
     action: str | None = None,
     facade: str = "iam",
+    request_tags: str | None = None,
+    removed_tag_keys: str | None = None,
 ) -> Operation:
     """An IAM (or STS) operation: action ``iam:<name>`` on one resource."""
     return Operation(
@@ -369,7 +384,13 @@ def _iam(
         method,
         (
             Permission(
-                action or f"{facade}:{name}", resource, name_param=name_param, context=context
+                action or f"{facade}:{name}",
+                resource,
+                name_param=name_param,
+                context=context,
+                request_tags=request_tags,
+                tag_condition_keys=(IAM_REQUEST_TAG, IAM_TAG_KEYS),
+                removed_tag_keys=removed_tag_keys,
             ),
         ),
         caller_param="caller" if caller else None,
@@ -397,9 +418,19 @@ def _entity_policy_ops(kind: str, resource: str) -> tuple[Operation, ...]:
     )
 
 
+def _entity_tag_ops(kind: str, resource: str) -> tuple[Operation, ...]:
+    """Tag/Untag/List tags of users and roles, with aws:RequestTag/* and aws:TagKeys."""
+    k, p = kind.capitalize(), f"{kind}_name"
+    return (
+        _iam(f"Tag{k}", f"tag_{kind}", resource, p, request_tags="tags"),
+        _iam(f"Untag{k}", f"untag_{kind}", resource, p, removed_tag_keys="tag_keys"),
+        _iam(f"List{k}Tags", f"list_{kind}_tags", resource, p),
+    )
+
+
 _U, _G, _R, _P = ("user_name", "group_name", "role_name", "policy_arn")
 IAM_OPERATIONS: tuple[Operation, ...] = (
-    _iam("CreateUser", "create_user", IAM_USER, _U, context=_NEW_BOUNDARY),
+    _iam("CreateUser", "create_user", IAM_USER, _U, context=_NEW_BOUNDARY, request_tags="tags"),
     _iam("GetUser", "get_user", IAM_USER, _U, caller=True),
     _iam("ListUsers", "list_users", ANY),
     _iam("DeleteUser", "delete_user", IAM_USER, _U),
@@ -410,7 +441,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("AddUserToGroup", "add_user_to_group", IAM_GROUP, _G),
     _iam("RemoveUserFromGroup", "remove_user_from_group", IAM_GROUP, _G),
     _iam("ListGroupsForUser", "list_groups_for_user", IAM_USER, _U, caller=True),
-    _iam("CreateRole", "create_role", IAM_ROLE, _R, context=_NEW_BOUNDARY),
+    _iam("CreateRole", "create_role", IAM_ROLE, _R, context=_NEW_BOUNDARY, request_tags="tags"),
     _iam("GetRole", "get_role", IAM_ROLE, _R),
     _iam("ListRoles", "list_roles", ANY),
     _iam("DeleteRole", "delete_role", IAM_ROLE, _R),
@@ -424,6 +455,8 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("ListPolicyVersions", "list_policy_versions", IAM_POLICY, _P),
     _iam("DeletePolicyVersion", "delete_policy_version", IAM_POLICY, _P),
     _iam("SetDefaultPolicyVersion", "set_default_policy_version", IAM_POLICY, _P),
+    *_entity_tag_ops("user", IAM_USER),
+    *_entity_tag_ops("role", IAM_ROLE),
     *_entity_policy_ops("user", IAM_USER),
     *_entity_policy_ops("group", IAM_GROUP),
     *_entity_policy_ops("role", IAM_ROLE),

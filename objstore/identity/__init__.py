@@ -22,6 +22,7 @@ from objstore.identity.results import (
     ManagedPolicy,
     PolicyVersion,
     Role,
+    Tag,
     User,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "ManagedPolicy",
     "PolicyVersion",
     "Role",
+    "Tag",
     "User",
 ]

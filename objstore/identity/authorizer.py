@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from objstore import keyspace
@@ -80,7 +80,10 @@ class IamAuthorizer:
         self._bucket_created = bucket_created
         self._clock = clock
         self._real_clock = clock is time.time_ns
-        self._principals: dict[tuple[str, str], tuple[int, PrincipalPolicies]] = {}
+        # (ARN, user id) -> (generation, the identity's own tags, policies).
+        self._principals: dict[
+            tuple[str, str], tuple[int, Mapping[str, str], PrincipalPolicies]
+        ] = {}
         self._bucket_policies: dict[str, tuple[bytes, bytes, Policy | None]] = {}
         # Told of each use of a long-term key (the service records last-used dates).
         self.key_used: Callable[[str, str], None] | None = None
@@ -89,17 +92,15 @@ class IamAuthorizer:
         """The caller's policies as of ``generation`` (loaded at most once per generation)."""
         cache_key = (identity.arn, identity.user_id or "")
         found = self._principals.get(cache_key)
-        if (
-            found is not None
-            and found[0] == generation
-            and found[1].principal.tags == (identity.tags)
-        ):
-            return found[1]
+        # The identity's tags (session tags) are part of the key: the principal tags are
+        # built from them and the records of this generation.
+        if found is not None and found[0] == generation and found[1] == identity.tags:
+            return found[2]
         with self.meta.begin() as txn:
             loaded = gather.load(txn, self.account, identity)
         if len(self._principals) >= _CACHE_LIMIT:
             self._principals.clear()
-        self._principals[cache_key] = (generation, loaded)
+        self._principals[cache_key] = (generation, dict(identity.tags), loaded)
         return loaded
 
     def bucket_policy(

@@ -20,6 +20,7 @@ from objstore.identity.results import (
     ManagedPolicy,
     PolicyVersion,
     Role,
+    Tag,
     User,
 )
 
@@ -64,6 +65,22 @@ class IamClient(CredentialCalls):
     def delete_user(self, user_name: str) -> None:
         """Raises NoSuchEntity, DeleteConflict (groups, policies, keys, MFA, password left)."""
         self._call("DeleteUser", user_name=user_name)
+
+    def tag_user(self, user_name: str, tags: Tags) -> None:
+        """Add tags (a mapping, or AWS's list of ``{"Key", "Value"}``); a key already on the
+        user, in any case, is replaced. Raises NoSuchEntity, InvalidInput (duplicate or
+        ``aws:`` keys), ValidationError (lengths, characters), LimitExceeded (50 tags)."""
+        self._call("TagUser", user_name=user_name, tags=tags)
+
+    def untag_user(self, user_name: str, tag_keys: Sequence[str]) -> None:
+        """Remove tags by key (case-insensitive; absent keys are ignored). Raises
+        NoSuchEntity, InvalidInput, ValidationError (1-50 keys)."""
+        self._call("UntagUser", user_name=user_name, tag_keys=tag_keys)
+
+    def list_user_tags(self, user_name: str) -> list[Tag]:
+        """The user's tags, by key. Raises NoSuchEntity."""
+        result: list[Tag] = self._call("ListUserTags", user_name=user_name)
+        return result
 
     # ---------------------------------------------------------------- groups
 
@@ -137,6 +154,21 @@ class IamClient(CredentialCalls):
     def delete_role(self, role_name: str) -> None:
         """Raises NoSuchEntity, DeleteConflict (policies left)."""
         self._call("DeleteRole", role_name=role_name)
+
+    def tag_role(self, role_name: str, tags: Tags) -> None:
+        """As :meth:`tag_user`, for a role. Raises NoSuchEntity, InvalidInput,
+        ValidationError, LimitExceeded."""
+        self._call("TagRole", role_name=role_name, tags=tags)
+
+    def untag_role(self, role_name: str, tag_keys: Sequence[str]) -> None:
+        """As :meth:`untag_user`, for a role. Raises NoSuchEntity, InvalidInput,
+        ValidationError."""
+        self._call("UntagRole", role_name=role_name, tag_keys=tag_keys)
+
+    def list_role_tags(self, role_name: str) -> list[Tag]:
+        """The role's tags, by key. Raises NoSuchEntity."""
+        result: list[Tag] = self._call("ListRoleTags", role_name=role_name)
+        return result
 
     def update_assume_role_policy(self, role_name: str, policy_document: str) -> None:
         """Replace a role's trust policy. Raises NoSuchEntity, MalformedPolicyDocument."""

@@ -8,6 +8,7 @@ plans stay warm across reloads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from objstore import keyspace
@@ -18,6 +19,7 @@ from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import Principal, PrincipalType
 from objstore.identity import repo
 from objstore.identity.base import PASSWORD_POLICY_RECORD
+from objstore.identity.names import overlay_tags
 from objstore.identity.repo import Record
 from objstore.meta.base import ReadTxn
 
@@ -92,8 +94,9 @@ def users_may_change_password(txn: ReadTxn) -> bool:
     return bool(found and found.get("allow_users_to_change_password"))
 
 
-def user_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -> PrincipalPolicies:
-    rec = repo.get(txn, keyspace.IAM_USER, name)
+def user_policies(
+    txn: ReadTxn, account: str, rec: Record | None, principal: Principal
+) -> PrincipalPolicies:
     if rec is None:
         return PrincipalPolicies(principal, (), (), False)
     policies = entity_policies(txn, account, rec)
@@ -108,8 +111,9 @@ def user_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -
     return PrincipalPolicies(principal, tuple(policies), boundary_of(txn, account, rec), True)
 
 
-def role_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -> PrincipalPolicies:
-    rec = repo.get(txn, keyspace.IAM_ROLE, name)
+def role_policies(
+    txn: ReadTxn, account: str, rec: Record | None, principal: Principal
+) -> PrincipalPolicies:
     if rec is None:
         return PrincipalPolicies(principal, (), (), False)
     return PrincipalPolicies(
@@ -120,9 +124,11 @@ def role_policies(txn: ReadTxn, account: str, name: str, principal: Principal) -
     )
 
 
-def principal_of(identity: Identity) -> Principal:
-    """The policy engine's view of a caller."""
+def principal_of(identity: Identity, tags: Mapping[str, str] | None = None) -> Principal:
+    """The policy engine's view of a caller (with ``tags`` as its principal tags when given,
+    else the identity's own)."""
     kind = identity.kind
+    principal_tags = dict(identity.tags if tags is None else tags)
     if kind == "anonymous":
         return Principal.anonymous()
     if kind == "service":
@@ -136,7 +142,7 @@ def principal_of(identity: Identity) -> Principal:
             account=identity.account,
             user_id=identity.user_id,
             username=identity.name,
-            tags=dict(identity.tags),
+            tags=principal_tags,
         )
     if kind in ("assumed-role", "role"):
         return Principal(
@@ -146,21 +152,35 @@ def principal_of(identity: Identity) -> Principal:
             user_id=identity.user_id,
             session_name=identity.name,
             role_arn=identity.role_arn or (identity.arn if kind == "role" else None),
-            tags=dict(identity.tags),
+            tags=principal_tags,
         )
-    return Principal.from_arn(identity.arn, user_id=identity.user_id, tags=identity.tags)
+    return Principal.from_arn(identity.arn, user_id=identity.user_id, tags=principal_tags)
 
 
 def load(txn: ReadTxn, account: str, identity: Identity) -> PrincipalPolicies:
-    """The policies in force for ``identity`` (a caller of this store's account)."""
-    principal = principal_of(identity)
+    """The policies in force for ``identity`` (a caller of this store's account).
+
+    Principal tags (``aws:PrincipalTag/*``) are read from the records with the policies, so
+    a tag change applies from the next request like a policy change: an IAM user's are its
+    tags; a role session's, its role's tags overridden by its session tags of the same key.
+    """
     if identity.account != account or identity.kind == "root":
-        return PrincipalPolicies(principal, (), (), identity.kind == "root")
+        return PrincipalPolicies(principal_of(identity), (), (), identity.kind == "root")
     if identity.kind == "user" and identity.name:
-        return user_policies(txn, account, identity.name, principal)
+        rec = repo.get(txn, keyspace.IAM_USER, identity.name)
+        if rec is not None and identity.user_id is not None and rec["id"] != identity.user_id:
+            # Another user now has the name (the caller's was renamed or deleted, and its
+            # session or client outlived that): nothing of the new one's applies.
+            rec = None
+        tags = None if rec is None else rec.get("tags", {})
+        return user_policies(txn, account, rec, principal_of(identity, tags))
+    principal = principal_of(identity)
     role = principal.role_name
     if identity.kind in ("assumed-role", "role") and role:
-        return role_policies(txn, account, role, principal)
+        rec = repo.get(txn, keyspace.IAM_ROLE, role)
+        if rec is not None and rec.get("tags"):
+            principal = principal_of(identity, overlay_tags(rec["tags"], identity.tags))
+        return role_policies(txn, account, rec, principal)
     return PrincipalPolicies(principal, (), (), False)
 
 

@@ -3,9 +3,11 @@
 Names: users and roles 1-64 characters of ``[A-Za-z0-9+=,.@_-]``; groups, policies and
 inline policies 1-128; virtual MFA devices 1-226. Paths: ``/`` or ``/a/b/`` of printable
 ASCII, at most 512. Tags: at most 50, keys 1-128 and values 0-256 characters of letters,
-digits, spaces and ``_.:/=+-@``; keys may not start with ``aws:``. Violations raise
-ValidationError (AWS's code for a parameter outside its constraints); a value of the
-wrong type raises InvalidInput.
+digits, spaces and ``_.:/=+-@``; keys may not start with ``aws:`` and are unique on one
+entity case-insensitively (a new ``Team`` replaces ``team``). Violations of a parameter's
+constraints (lengths, characters) raise ValidationError, as AWS's request validation does;
+a duplicate or reserved key and a value of the wrong type raise InvalidInput; more than 50
+tags on one entity, LimitExceeded.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from objstore.errors import InvalidInput, LimitExceeded, ValidationError
 
 _NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _PATH = re.compile(r"/(?:[\x21-\x7e]*/)?")
-_TAG = re.compile(r"[\w\s.:/=+\-@]*")
+# AWS: [\p{L}\p{Z}\p{N}_.:/=+\-@]. \s also matches control characters (tab, newline ...)
+# that are not separators (\p{Z}): those are excluded.
+_TAG = re.compile(r"(?:(?![\t\n\r\f\v\x1c-\x1f\x85])[\w\s.:/=+\-@])*")
 MAX_TAGS = 50
+_DESCRIPTION = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]*")
 
 
 def check_str(value: object, what: str) -> str:
@@ -61,21 +66,83 @@ def check_tags(tags: object) -> dict[str, str]:
     out: dict[str, str] = {}
     lowered: set[str] = set()
     for key, value in tags.items():
-        if not isinstance(key, str) or not isinstance(value, str):
+        check_tag_key(key)
+        if not isinstance(value, str):
             raise InvalidInput("tag keys and values must be str")
-        if not 1 <= len(key) <= 128 or not _TAG.fullmatch(key) or len(value) > 256:
-            raise ValidationError(f"tag {key!r}: keys 1-128, values 0-256 characters")
+        if len(value) > 256:
+            raise ValidationError(f"tag {key!r}: values are 0-256 characters")
         if not _TAG.fullmatch(value):
             raise ValidationError(f"tag {key!r}: value has characters tags may not hold")
         if key.lower().startswith("aws:"):
             raise InvalidInput(f"tag {key!r}: the aws: prefix is reserved")
         if key.lower() in lowered:
-            raise InvalidInput(f"tag {key!r} is given twice (tag keys are case-insensitive)")
+            raise InvalidInput(
+                f"Duplicate tag keys found: {key!r}. Please note that tag keys are "
+                "case insensitive."
+            )
         lowered.add(key.lower())
         out[key] = value
     if len(out) > MAX_TAGS:
         raise LimitExceeded(f"at most {MAX_TAGS} tags per entity")
     return out
+
+
+def check_tag_key(key: object) -> str:
+    """One tag key: 1-128 characters tags may hold. Raises InvalidInput, ValidationError."""
+    if not isinstance(key, str):
+        raise InvalidInput("tag keys and values must be str")
+    if not 1 <= len(key) <= 128 or not _TAG.fullmatch(key):
+        raise ValidationError(
+            f"tag key {key!r}: 1-128 characters of letters, digits, spaces and _.:/=+-@"
+        )
+    return key
+
+
+def check_tag_keys(keys: object) -> list[str]:
+    """The keys of an untag call: a list of 1-50 tag keys. Raises InvalidInput,
+    ValidationError."""
+    if isinstance(keys, str) or not isinstance(keys, list | tuple):
+        raise InvalidInput("tag_keys must be a list of tag keys")
+    if not 1 <= len(keys) <= MAX_TAGS:
+        raise ValidationError(f"tag_keys must hold 1-{MAX_TAGS} keys, not {len(keys)}")
+    return [check_tag_key(key) for key in keys]
+
+
+def merge_tags(existing: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
+    """``existing`` with ``new`` added; a new tag replaces the one whose key differs only in
+    case (the new spelling stands). Raises LimitExceeded past 50 tags."""
+    out = overlay_tags(existing, new)
+    if len(out) > MAX_TAGS:
+        raise LimitExceeded(
+            f"The number of tags has reached the maximum limit: at most {MAX_TAGS} per entity"
+        )
+    return out
+
+
+def overlay_tags(base: Mapping[str, str], over: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with ``over`` on top: a key of ``over`` replaces the key of ``base`` that
+    differs only in case (tag keys of one entity, or a role's and its session's)."""
+    replaced = {key.lower() for key in over}
+    out = {k: v for k, v in base.items() if k.lower() not in replaced}
+    out.update(over)
+    return out
+
+
+def without_tags(existing: Mapping[str, str], keys: list[str]) -> dict[str, str]:
+    """``existing`` without ``keys`` (case-insensitive; absent keys are no error, as AWS)."""
+    gone = {key.lower() for key in keys}
+    return {k: v for k, v in existing.items() if k.lower() not in gone}
+
+
+def check_description(value: object, what: str = "description") -> str:
+    """A role description: at most 1,000 characters of printable Latin-1 (and tab/newline),
+    as AWS. Raises InvalidInput, ValidationError."""
+    text = check_str(value, what)
+    if len(text) > 1000 or not _DESCRIPTION.fullmatch(text):
+        raise ValidationError(
+            f"{what} must be at most 1000 printable characters (tab and newline allowed)"
+        )
+    return text
 
 
 def check_int(value: object, what: str, low: int, high: int) -> int:

@@ -51,6 +51,14 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """One tag of a user or role (``list_user_tags``, ``list_role_tags``)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class ManagedPolicy:
     policy_name: str
     policy_id: str  # "ANPA..."

@@ -47,12 +47,13 @@ from objstore.identity.repo import Repo
 from objstore.identity.report import ReportOps
 from objstore.identity.results import AuditRecord
 from objstore.identity.sessions import SessionSealer
+from objstore.identity.tagging import TagOps
 
 BUCKET_POLICY_MAX = 20 * 1024
 _KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
 
 
-class IamService(EntityOps, KeyOps, ReportOps):
+class IamService(EntityOps, TagOps, KeyOps, ReportOps):
     """Every IAM operation of one store's account."""
 
     def __init__(

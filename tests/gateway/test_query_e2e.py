@@ -257,3 +257,49 @@ def test_users_change_their_own_password_when_the_account_allows_it(gw: Gateway,
     with pytest.raises(ClientError) as denied:
         pat.list_users()
     assert _code(denied) == "AccessDenied"
+
+
+def test_user_and_role_tags_with_boto3(gw: Gateway, iam: Any) -> None:
+    """Tag/Untag/List*Tags as boto3 sends them; a tag change reaches aws:PrincipalTag."""
+    gw.store.root.create_bucket("tagged")
+    gw.store.root.put_object("tagged", "k", b"v")
+    keys = gw.user_keys(
+        "pat",
+        policy(
+            allow(
+                "s3:GetObject",
+                "arn:aws:s3:::tagged/*",
+                Condition={"StringEquals": {"aws:PrincipalTag/team": "blue"}},
+            )
+        ),
+    )
+    s3 = gw.client(keys)
+    with pytest.raises(ClientError) as denied:
+        s3.get_object(Bucket="tagged", Key="k")
+    assert _code(denied) == "AccessDenied"
+    iam.tag_user(UserName="pat", Tags=[{"Key": "team", "Value": "blue"}])
+    assert s3.get_object(Bucket="tagged", Key="k")["Body"].read() == b"v"
+    iam.tag_user(UserName="pat", Tags=[{"Key": f"k{i}", "Value": str(i)} for i in range(3)])
+    pages = iam.get_paginator("list_user_tags").paginate(
+        UserName="pat", PaginationConfig={"PageSize": 2}
+    )
+    listed = [(t["Key"], t["Value"]) for page in pages for t in page["Tags"]]
+    assert listed == [("k0", "0"), ("k1", "1"), ("k2", "2"), ("team", "blue")]
+    iam.untag_user(UserName="pat", TagKeys=["TEAM", "k0"])
+    assert [t["Key"] for t in iam.list_user_tags(UserName="pat")["Tags"]] == ["k1", "k2"]
+    with pytest.raises(ClientError) as denied:
+        s3.get_object(Bucket="tagged", Key="k")
+    assert _code(denied) == "AccessDenied"
+
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    iam.tag_role(RoleName="r", Tags=[{"Key": "tier", "Value": "gold"}])
+    assert iam.list_role_tags(RoleName="r")["Tags"] == [{"Key": "tier", "Value": "gold"}]
+    assert iam.get_role(RoleName="r")["Role"]["Tags"] == [{"Key": "tier", "Value": "gold"}]
+    iam.untag_role(RoleName="r", TagKeys=["tier"])
+    assert iam.list_role_tags(RoleName="r")["Tags"] == []
+    with pytest.raises(iam.exceptions.LimitExceededException):
+        iam.tag_role(RoleName="r", Tags=[{"Key": f"k{i}", "Value": ""} for i in range(51)])
+    with pytest.raises(iam.exceptions.InvalidInputException):
+        iam.tag_role(RoleName="r", Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.list_role_tags(RoleName="nobody")

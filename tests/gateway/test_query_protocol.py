@@ -73,7 +73,9 @@ def _raw(q: Query, service: str, operation: str, form: list[tuple[str, str]]) ->
 
 
 def test_unknown_and_missing_actions(q: Query) -> None:
-    unknown = _raw(q, "iam", "ListUsers", [("Action", "TagUser"), ("Version", "2010-05-08")])
+    unknown = _raw(
+        q, "iam", "ListUsers", [("Action", "CreateSAMLProvider"), ("Version", "2010-05-08")]
+    )
     assert (unknown.status, unknown.code) == (400, "InvalidAction")
     assert unknown.parsed["Error"]["Type"] == "Sender"
     assert b'xmlns="https://iam.amazonaws.com/doc/2010-05-08/"' in unknown.body

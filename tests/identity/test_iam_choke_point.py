@@ -134,6 +134,8 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
         "action_names": lambda: ["s3:GetObject"],
         "policy_source_arn": lambda: target_arn,
         "policy_input_list": lambda: [DOC],
+        "tags": lambda: {"team": "blue"},
+        "tag_keys": lambda: ["team"],
     }
     values["_loose"] = lambda: loose.arn
     values.update(values_extra)

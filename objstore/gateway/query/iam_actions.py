@@ -28,6 +28,7 @@ from objstore.gateway.query.shapes import (
     PASSWORD_POLICY,
     POLICY_VERSION,
     ROLE,
+    TAG,
     TAG_LIST,
     USER,
     VIRTUAL_MFA_DEVICE,
@@ -121,6 +122,26 @@ def _entity_rows(entity: str, name: Param) -> list[Action]:
     ]
 
 
+def _tag_rows(entity: str, name: Param) -> list[Action]:
+    """TagUser/UntagUser/ListUserTags and the role counterparts."""
+    return [
+        Action(
+            f"Tag{entity}", f"tag_{entity.lower()}", (name, param("Tags", TAG_LIST, required=True))
+        ),
+        Action(
+            f"Untag{entity}",
+            f"untag_{entity.lower()}",
+            (name, param("TagKeys", STRINGS, required=True)),
+        ),
+        Action(
+            f"List{entity}Tags",
+            f"list_{entity.lower()}_tags",
+            (name,),
+            page=Page("Tags", TAG, key=_by_name("key")),
+        ),
+    ]
+
+
 _ROWS: list[Action] = [
     # ----------------------------------------------------------------- users
     Action(
@@ -137,6 +158,7 @@ _ROWS: list[Action] = [
     Action("GetUser", "get_user", (param("UserName"),), result=_one("User", USER)),
     Action("ListUsers", "list_users", (_PATH_PREFIX,), page=_USERS),
     Action("DeleteUser", "delete_user", (_USER_NAME,)),
+    *_tag_rows("User", _USER_NAME),
     # ---------------------------------------------------------------- groups
     Action("CreateGroup", "create_group", (_GROUP_NAME, _PATH), result=_one("Group", GROUP)),
     Action(
@@ -175,6 +197,7 @@ _ROWS: list[Action] = [
     ),
     Action("DeleteRole", "delete_role", (_ROLE_NAME,)),
     Action("UpdateAssumeRolePolicy", "update_assume_role_policy", (_ROLE_NAME, _POLICY_DOCUMENT)),
+    *_tag_rows("Role", _ROLE_NAME),
     # -------------------------------------------------------------- policies
     Action(
         "CreatePolicy",

@@ -46,6 +46,8 @@ BOUNDARY = Struct(
     )
 )
 
+TAG = Struct((field("Key", "key"), field("Value", "value")))
+
 USER = Struct(
     (
         field("Path", "path"),

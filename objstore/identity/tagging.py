@@ -1,0 +1,58 @@
+"""Tags on users and roles: add, remove, list.
+
+Tags live in the entity's record (``tags``, a key -> value object). Keys are unique per
+entity case-insensitively, as AWS's: tagging ``Team`` replaces ``team``. Every change is an
+IAM write, so it bumps the generation counter and the caller's ``aws:PrincipalTag/*`` keys
+(read from the record with its policies, see ``gather.py``) change from the next request on.
+"""
+
+from __future__ import annotations
+
+from objstore.identity import repo
+from objstore.identity.base import KIND_PREFIX, ServiceBase
+from objstore.identity.names import check_str, check_tag_keys, check_tags, merge_tags, without_tags
+from objstore.identity.results import Tag
+
+
+class TagOps(ServiceBase):
+    """The TagUser/UntagUser/ListUserTags calls and their role counterparts."""
+
+    def tag(self, kind: str, name: str, tags: object) -> None:
+        name = check_str(name, f"{kind}_name")
+        new = check_tags(tags)
+        with self.repo.write() as txn:
+            rec = self.need(txn, kind, name)
+            rec["tags"] = merge_tags(rec.get("tags", {}), new)
+            repo.put(txn, KIND_PREFIX[kind], name, rec)
+
+    def untag(self, kind: str, name: str, tag_keys: object) -> None:
+        name = check_str(name, f"{kind}_name")
+        keys = check_tag_keys(tag_keys)
+        with self.repo.write() as txn:
+            rec = self.need(txn, kind, name)
+            rec["tags"] = without_tags(rec.get("tags", {}), keys)
+            repo.put(txn, KIND_PREFIX[kind], name, rec)
+
+    def list_tags(self, kind: str, name: str) -> list[Tag]:
+        name = check_str(name, f"{kind}_name")
+        with self.repo.read() as txn:
+            rec = self.need(txn, kind, name)
+        return [Tag(k, v) for k, v in sorted(rec.get("tags", {}).items())]
+
+    def tag_user(self, user_name: str, tags: object) -> None:
+        self.tag("user", user_name, tags)
+
+    def untag_user(self, user_name: str, tag_keys: object) -> None:
+        self.untag("user", user_name, tag_keys)
+
+    def list_user_tags(self, user_name: str) -> list[Tag]:
+        return self.list_tags("user", user_name)
+
+    def tag_role(self, role_name: str, tags: object) -> None:
+        self.tag("role", role_name, tags)
+
+    def untag_role(self, role_name: str, tag_keys: object) -> None:
+        self.untag("role", role_name, tag_keys)
+
+    def list_role_tags(self, role_name: str) -> list[Tag]:
+        return self.list_tags("role", role_name)

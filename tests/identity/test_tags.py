@@ -1,0 +1,310 @@
+"""Tags on users and roles: tag/untag/list with AWS's rules and limits, persisted, and fed to
+``aws:PrincipalTag/*`` from the next request; ``aws:RequestTag/*`` and ``aws:TagKeys`` on
+the tagging calls themselves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import objstore
+from objstore.errors import (
+    AccessDenied,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    ValidationError,
+)
+from objstore.identity import Tag
+from tests.identity.helpers import allow, policy, user_client
+
+B = "tagged"
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+class Entity:
+    """The user or role calls of one kind, so each test runs for both."""
+
+    def __init__(self, store: objstore.Store, kind: str) -> None:
+        self.iam = store.root.iam
+        self.kind = kind
+
+    def create(self, name: str, **kw: Any) -> Any:
+        if self.kind == "user":
+            return self.iam.create_user(name, **kw)
+        return self.iam.create_role(name, TRUST, **kw)
+
+    def get(self, name: str) -> Any:
+        return getattr(self.iam, f"get_{self.kind}")(name)
+
+    def tag(self, name: str, tags: Any) -> None:
+        getattr(self.iam, f"tag_{self.kind}")(name, tags)
+
+    def untag(self, name: str, keys: Any) -> None:
+        getattr(self.iam, f"untag_{self.kind}")(name, keys)
+
+    def tags(self, name: str) -> list[Tag]:
+        result: list[Tag] = getattr(self.iam, f"list_{self.kind}_tags")(name)
+        return result
+
+
+@pytest.fixture(params=["user", "role"])
+def entity(request: pytest.FixtureRequest, store: objstore.Store) -> Entity:
+    return Entity(store, request.param)
+
+
+def test_tag_list_untag(entity: Entity) -> None:
+    entity.create("e", tags={"team": "blue"})
+    entity.tag("e", [{"Key": "env", "Value": "prod"}, {"Key": "cost", "Value": ""}])
+    assert entity.tags("e") == [Tag("cost", ""), Tag("env", "prod"), Tag("team", "blue")]
+    assert dict(entity.get("e").tags) == {"cost": "", "env": "prod", "team": "blue"}
+    # Keys are unique case-insensitively: a new spelling replaces the old tag.
+    entity.tag("e", {"TEAM": "red"})
+    assert entity.tags("e") == [Tag("TEAM", "red"), Tag("cost", ""), Tag("env", "prod")]
+    # Removing is case-insensitive too, and a key the entity lacks is no error.
+    entity.untag("e", ["team", "ENV", "absent"])
+    assert entity.tags("e") == [Tag("cost", "")]
+    entity.tag("e", {})
+    assert entity.tags("e") == [Tag("cost", "")]
+
+
+def test_limits_and_errors_change_nothing(entity: Entity) -> None:
+    entity.create("e")
+    fifty = {f"k{i:02d}": "v" for i in range(50)}
+    entity.tag("e", fifty)
+    with pytest.raises(LimitExceeded):
+        entity.tag("e", {"one-more": "v"})
+    entity.tag("e", {"K00": "replaced"})  # a replacement keeps the count at 50
+    before = entity.tags("e")
+    assert len(before) == 50
+    bad: list[tuple[Any, type[Exception]]] = [
+        ({"x" * 129: "v"}, ValidationError),
+        ({"": "v"}, ValidationError),
+        ({"k": "v" * 257}, ValidationError),
+        ({"a*b": "v"}, ValidationError),
+        ({"tab\there": "v"}, ValidationError),
+        ({"k": "new\nline"}, ValidationError),
+        ({"aws:team": "v"}, InvalidInput),
+        ([{"Key": "dup", "Value": "1"}, {"Key": "DUP", "Value": "2"}], InvalidInput),
+        ({"k": 1}, InvalidInput),
+        ("team=blue", InvalidInput),
+    ]
+    for tags, error in bad:
+        with pytest.raises(error):
+            entity.tag("e", tags)
+    for keys, error in [
+        ([], ValidationError),
+        ([f"k{i}" for i in range(51)], ValidationError),
+        (["x" * 129], ValidationError),
+        ("k00", InvalidInput),
+        ([7], InvalidInput),
+    ]:
+        with pytest.raises(error):
+            entity.untag("e", keys)
+    assert entity.tags("e") == before
+    for call in (lambda: entity.tag("nobody", {"k": "v"}), lambda: entity.untag("nobody", ["k"])):
+        with pytest.raises(NoSuchEntity):
+            call()
+    with pytest.raises(NoSuchEntity):
+        entity.tags("nobody")
+
+
+def test_unicode_letters_digits_and_spaces_are_allowed(entity: Entity) -> None:
+    entity.create("e", tags={"Équipe data": "Zürich 2 _.:/=+-@"})
+    assert entity.tags("e") == [Tag("Équipe data", "Zürich 2 _.:/=+-@")]
+
+
+def test_tags_survive_reopen(tmp_path: Path) -> None:
+    with objstore.open(tmp_path / "s") as s:
+        s.root.iam.create_user("u")
+        s.root.iam.create_role("r", TRUST)
+        s.root.iam.tag_user("u", {"team": "blue"})
+        s.root.iam.tag_role("r", {"tier": "gold", "x": "y"})
+        s.root.iam.untag_role("r", ["X"])
+    with objstore.open(tmp_path / "s") as s:
+        assert s.root.iam.list_user_tags("U") == [Tag("team", "blue")]
+        assert s.root.iam.list_role_tags("r") == [Tag("tier", "gold")]
+
+
+def _team_policy(team: str) -> str:
+    return policy(
+        allow(
+            "s3:GetObject",
+            f"arn:aws:s3:::{B}/*",
+            Condition={"StringEquals": {"aws:PrincipalTag/team": team}},
+        )
+    )
+
+
+def test_user_tags_feed_principal_tag_from_the_next_request(store: objstore.Store) -> None:
+    store.root.create_bucket(B)
+    store.root.put_object(B, "k", b"v")
+    client = user_client(store, "pat")  # built before any tag exists
+    iam = store.root.iam
+    iam.put_user_policy("pat", "p", _team_policy("blue"))
+    with pytest.raises(AccessDenied):
+        client.get_object(B, "k")
+    generation = store.identity.repo.generation()
+    iam.tag_user("pat", {"team": "blue"})
+    assert store.identity.repo.generation() > generation  # what invalidates the caches
+    assert client.get_object(B, "k").read() == b"v"
+    iam.tag_user("pat", {"Team": "red"})
+    with pytest.raises(AccessDenied):
+        client.get_object(B, "k")
+    iam.tag_user("pat", {"team": "blue"})
+    client.get_object(B, "k").close()
+    iam.untag_user("pat", ["TEAM"])
+    with pytest.raises(AccessDenied):
+        client.get_object(B, "k")
+
+
+def test_role_tags_and_session_tags_feed_principal_tag(store: objstore.Store) -> None:
+    """A role session's principal tags: its role's tags, a session tag of the same key wins."""
+    store.root.create_bucket(B)
+    store.root.put_object(B, "k", b"v")
+    iam = store.root.iam
+    role = iam.create_role("worker", TRUST)
+    iam.put_role_policy("worker", "p", _team_policy("blue"))
+
+    def session(tags: dict[str, str] | None = None) -> objstore.Client:
+        creds = store.root.sts.assume_role(role.arn, "sess", tags=tags)
+        return store.client(creds.access_key_id, creds.secret_access_key, creds.session_token)
+
+    plain, red = session(), session({"Team": "red"})
+    with pytest.raises(AccessDenied):
+        plain.get_object(B, "k")
+    iam.tag_role("worker", {"team": "blue"})
+    plain.get_object(B, "k").close()  # the role's tag, from the next request
+    with pytest.raises(AccessDenied):
+        red.get_object(B, "k")  # the session's tag overrides the role's
+    session({"team": "blue"}).get_object(B, "k").close()
+    iam.untag_role("worker", ["team"])
+    with pytest.raises(AccessDenied):
+        plain.get_object(B, "k")
+
+
+def test_the_simulator_sees_current_tags(store: objstore.Store) -> None:
+    iam = store.root.iam
+    arn = iam.create_user("pat").arn
+    iam.put_user_policy("pat", "p", _team_policy("blue"))
+
+    def decision() -> str:
+        [result] = iam.simulate_principal_policy(
+            arn, ["s3:GetObject"], resource_arns=[f"arn:aws:s3:::{B}/k"]
+        )
+        return result.eval_decision
+
+    assert decision() == "implicitDeny"
+    iam.tag_user("pat", {"team": "blue"})
+    assert decision() == "allowed"
+
+
+def test_request_tag_and_tag_keys_conditions(store: objstore.Store) -> None:
+    """Only the tag ``team`` may be set, and only to blue or green; only it may be removed."""
+    iam = store.root.iam
+    iam.create_user("target")
+    iam.create_role("r", TRUST)
+    admin = user_client(
+        store,
+        "tagger",
+        allow(
+            ["iam:TagUser", "iam:TagRole", "iam:CreateUser"],
+            Condition={
+                "StringEquals": {"aws:RequestTag/team": ["blue", "green"]},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+            },
+        ),
+        allow(
+            ["iam:UntagUser", "iam:UntagRole"],
+            Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}},
+        ),
+    )
+    admin.iam.tag_user("target", {"team": "blue"})
+    admin.iam.tag_role("r", [{"Key": "team", "Value": "green"}])
+    admin.iam.create_user("born-tagged", tags={"team": "green"})
+    for tags in ({"team": "red"}, {"team": "blue", "env": "prod"}, {"env": "prod"}):
+        with pytest.raises(AccessDenied):
+            admin.iam.tag_user("target", tags)
+        with pytest.raises(AccessDenied):
+            admin.iam.create_user("never", tags=tags)
+    with pytest.raises(AccessDenied):
+        admin.iam.create_user("untagged")  # no aws:RequestTag/team: StringEquals is false
+    with pytest.raises(AccessDenied):
+        admin.iam.untag_user("target", ["team", "env"])
+    admin.iam.untag_user("target", ["team"])
+    admin.iam.untag_role("r", ["team"])
+    assert iam.list_user_tags("target") == []
+    assert iam.list_role_tags("r") == []
+    assert iam.list_user_tags("born-tagged") == [Tag("team", "green")]
+
+
+_KEYS = st.sampled_from(["team", "Team", "TEAM", "env", "Env", "cost", "owner"])
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("tag"), st.dictionaries(_KEYS, st.sampled_from(["", "a", "b"]))),
+        st.tuples(st.just("untag"), st.lists(_KEYS, min_size=1, max_size=3)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=_OPS)
+def test_tags_follow_a_case_insensitive_model(ops: list[tuple[str, Any]]) -> None:
+    """Against a model keyed by the lower-cased key holding (spelling, value)."""
+    with objstore.open(None) as s:
+        iam = s.root.iam
+        iam.create_user("u")
+        model: dict[str, tuple[str, str]] = {}
+        for op, arg in ops:
+            lowered = [k.lower() for k in arg]
+            if op == "tag" and len(set(lowered)) < len(lowered):
+                with pytest.raises(InvalidInput):
+                    iam.tag_user("u", arg)
+                continue
+            if op == "tag":
+                iam.tag_user("u", arg)
+                model.update({k.lower(): (k, v) for k, v in arg.items()})
+            else:
+                iam.untag_user("u", arg)
+                for key in lowered:
+                    model.pop(key, None)
+            expected = [Tag(k, v) for k, v in sorted(model.values())]
+            assert iam.list_user_tags("u") == expected  # listed by key
+
+
+def test_a_session_of_a_deleted_user_gets_nothing_of_a_new_user_of_its_name(
+    store: objstore.Store,
+) -> None:
+    """Policies (and tags) are found by name, but belong to the user id the session was
+    issued to: a user re-created under the name is another principal."""
+    store.root.create_bucket(B)
+    iam = store.root.iam
+    iam.create_user("pat")
+    iam.create_login_profile("pat", "Correct-horse-1!")
+    old = store.sign_in("pat", "Correct-horse-1!")
+    iam.delete_login_profile("pat")
+    iam.delete_user("pat")
+    iam.create_user("PAT", tags={"team": "blue"})
+    iam.put_user_policy("PAT", "p", policy(allow("s3:PutObject")))
+    with pytest.raises(AccessDenied):
+        old.put_object(B, "k", b"v")
+    fresh = user_client(store, "other")
+    iam.put_user_policy("other", "p", policy(allow("s3:PutObject")))
+    fresh.put_object(B, "k", b"v")
