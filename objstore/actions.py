@@ -57,6 +57,10 @@ class Permission:
     # The engine reads the tags of the object (bucket/key/version parameters) before it
     # asks, for s3:ExistingObjectTag/<key>.
     existing_tags: bool = False
+    # IAM renames (UpdateUser, UpdateGroup): the parameter naming the entity updated; the
+    # resource is its ARN after the update (new name from ``name_param``, path from
+    # ``new_path``, each defaulting to the current one).
+    renames: str | None = None
     # Asked only when this parameter is set (PutObject asks s3:PutObjectTagging too
     # when it carries tags, as AWS).
     only_with: str | None = None
@@ -428,16 +432,34 @@ def _entity_tag_ops(kind: str, resource: str) -> tuple[Operation, ...]:
     )
 
 
+def _update(kind: str, resource: str) -> Operation:
+    """UpdateUser/UpdateGroup: iam:Update<Kind> on the entity's ARN before and after."""
+    k, p = kind.capitalize(), f"{kind}_name"
+    action = f"iam:Update{k}"
+    return Operation(
+        f"Update{k}",
+        f"update_{kind}",
+        (
+            Permission(action, resource, name_param=p),
+            Permission(action, resource, name_param=f"new_{p}", renames=p),
+        ),
+        target="identity",
+        facade="iam",
+    )
+
+
 _U, _G, _R, _P = ("user_name", "group_name", "role_name", "policy_arn")
 IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("CreateUser", "create_user", IAM_USER, _U, context=_NEW_BOUNDARY, request_tags="tags"),
     _iam("GetUser", "get_user", IAM_USER, _U, caller=True),
     _iam("ListUsers", "list_users", ANY),
     _iam("DeleteUser", "delete_user", IAM_USER, _U),
+    _update("user", IAM_USER),
     _iam("CreateGroup", "create_group", IAM_GROUP, _G),
     _iam("GetGroup", "get_group", IAM_GROUP, _G),
     _iam("ListGroups", "list_groups", ANY),
     _iam("DeleteGroup", "delete_group", IAM_GROUP, _G),
+    _update("group", IAM_GROUP),
     _iam("AddUserToGroup", "add_user_to_group", IAM_GROUP, _G),
     _iam("RemoveUserFromGroup", "remove_user_from_group", IAM_GROUP, _G),
     _iam("ListGroupsForUser", "list_groups_for_user", IAM_USER, _U, caller=True),
@@ -445,6 +467,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("GetRole", "get_role", IAM_ROLE, _R),
     _iam("ListRoles", "list_roles", ANY),
     _iam("DeleteRole", "delete_role", IAM_ROLE, _R),
+    _iam("UpdateRole", "update_role", IAM_ROLE, _R),
     _iam("UpdateAssumeRolePolicy", "update_assume_role_policy", IAM_ROLE, _R),
     _iam("CreatePolicy", "create_policy", IAM_POLICY, "policy_name"),
     _iam("GetPolicy", "get_policy", IAM_POLICY, _P),

@@ -10,6 +10,7 @@ from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, to_datetime, when
 from objstore.identity.ids import IdKind, new_id
 from objstore.identity.names import (
+    check_description,
     check_int,
     check_name,
     check_path,
@@ -234,7 +235,7 @@ class EntityOps(PolicyOps):
         duration = check_int(max_session_duration, "max_session_duration", 3600, 43200)
         trust = check_trust(assume_role_policy_document)
         tag_map = check_tags(tags)
-        description = check_str(description, "description")
+        description = check_description(description)
         with self.repo.write() as txn:
             self._new(txn, "role", name)
             rec: Record = {

@@ -82,6 +82,18 @@ class IamClient(CredentialCalls):
         result: list[Tag] = self._call("ListUserTags", user_name=user_name)
         return result
 
+    def update_user(
+        self, user_name: str, *, new_user_name: str | None = None, new_path: str | None = None
+    ) -> None:
+        """Rename or move a user. It keeps its id, groups, policies, boundary, access keys,
+        MFA devices and password; its ARN changes (clients and sessions built for the old
+        ARN are refused: build new ones). Needs ``iam:UpdateUser`` on the old and the new
+        ARN. Raises NoSuchEntity, EntityAlreadyExists (a name taken, case-insensitively),
+        ValidationError."""
+        self._call(
+            "UpdateUser", user_name=user_name, new_user_name=new_user_name, new_path=new_path
+        )
+
     # ---------------------------------------------------------------- groups
 
     def create_group(self, group_name: str, *, path: str = "/") -> Group:
@@ -101,6 +113,16 @@ class IamClient(CredentialCalls):
     def delete_group(self, group_name: str) -> None:
         """Raises NoSuchEntity, DeleteConflict (members or policies left)."""
         self._call("DeleteGroup", group_name=group_name)
+
+    def update_group(
+        self, group_name: str, *, new_group_name: str | None = None, new_path: str | None = None
+    ) -> None:
+        """Rename or move a group; it keeps its id, members and policies. Needs
+        ``iam:UpdateGroup`` on the old and the new ARN. Raises NoSuchEntity,
+        EntityAlreadyExists, ValidationError."""
+        self._call(
+            "UpdateGroup", group_name=group_name, new_group_name=new_group_name, new_path=new_path
+        )
 
     def add_user_to_group(self, group_name: str, user_name: str) -> None:
         """Raises NoSuchEntity, LimitExceeded (10 groups per user)."""
@@ -169,6 +191,23 @@ class IamClient(CredentialCalls):
         """The role's tags, by key. Raises NoSuchEntity."""
         result: list[Tag] = self._call("ListRoleTags", role_name=role_name)
         return result
+
+    def update_role(
+        self,
+        role_name: str,
+        *,
+        description: str | None = None,
+        max_session_duration: int | None = None,
+    ) -> None:
+        """Change what is given (None: unchanged): the description (at most 1,000
+        characters) and the longest session AssumeRole grants (3,600-43,200 s). Raises
+        NoSuchEntity, ValidationError, InvalidInput."""
+        self._call(
+            "UpdateRole",
+            role_name=role_name,
+            description=description,
+            max_session_duration=max_session_duration,
+        )
 
     def update_assume_role_policy(self, role_name: str, policy_document: str) -> None:
         """Replace a role's trust policy. Raises NoSuchEntity, MalformedPolicyDocument."""

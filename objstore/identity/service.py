@@ -48,12 +48,13 @@ from objstore.identity.report import ReportOps
 from objstore.identity.results import AuditRecord
 from objstore.identity.sessions import SessionSealer
 from objstore.identity.tagging import TagOps
+from objstore.identity.updates import UpdateOps
 
 BUCKET_POLICY_MAX = 20 * 1024
 _KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
 
 
-class IamService(EntityOps, TagOps, KeyOps, ReportOps):
+class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
     """Every IAM operation of one store's account."""
 
     def __init__(
@@ -77,6 +78,8 @@ class IamService(EntityOps, TagOps, KeyOps, ReportOps):
     def resource_arn(self, perm: Permission, params: Mapping[str, Any], caller: Identity) -> str:
         """The ARN a permission of an IAM operation names, for these arguments."""
         kind = perm.resource
+        if perm.renames is not None and kind in _KIND_OF:
+            return self._arn_after_update(_KIND_OF[kind], perm, params)
         value = params.get(perm.name_param) if perm.name_param else None
         if kind == IAM_POLICY:
             if isinstance(params.get("policy_arn"), str):
@@ -107,6 +110,19 @@ class IamService(EntityOps, TagOps, KeyOps, ReportOps):
         if rec is not None:
             return self.entity_arn(entity, rec)
         return self.arn(entity, _path(params), name)
+
+    def _arn_after_update(self, entity: str, perm: Permission, params: Mapping[str, Any]) -> str:
+        """The ARN an entity renamed or moved by UpdateUser/UpdateGroup will have: its new
+        name and path, each defaulting to the current one (AWS asks for the permission on
+        both the source and the target)."""
+        current = str(params.get(str(perm.renames)))
+        with self.repo.read() as txn:
+            rec = repo.get(txn, KIND_PREFIX[entity], current)
+        new_name = params.get(perm.name_param) if perm.name_param else None
+        new_path = params.get("new_path")
+        name = str(new_name) if new_name is not None else rec["name"] if rec else current
+        path = str(new_path) if new_path is not None else rec["path"] if rec else "/"
+        return self.arn(entity, path, name)
 
     def check_caller(self, caller: Identity, op: Operation) -> None:
         """Before each call: the caller's long-term key is still active, its session

@@ -303,3 +303,37 @@ def test_user_and_role_tags_with_boto3(gw: Gateway, iam: Any) -> None:
         iam.tag_role(RoleName="r", Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.list_role_tags(RoleName="nobody")
+
+
+def test_update_user_group_and_role_with_boto3(gw: Gateway, iam: Any) -> None:
+    """A renamed user's keys keep working through the gateway (it authenticates each request
+    afresh), as the new name; groups follow; UpdateRole changes what GetRole shows."""
+    keys = gw.user_keys("pat", policy(allow("iam:GetUser")))
+    iam.create_group(GroupName="devs")
+    iam.add_user_to_group(GroupName="devs", UserName="pat")
+    pat = gw.client(keys, service="iam")
+    user_id = pat.get_user()["User"]["UserId"]
+    iam.update_user(UserName="pat", NewUserName="robin", NewPath="/eng/")
+    me = pat.get_user()["User"]
+    assert (me["UserName"], me["UserId"], me["Path"]) == ("robin", user_id, "/eng/")
+    iam.create_user(UserName="taken")
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.update_user(UserName="robin", NewUserName="TAKEN")
+    iam.update_group(GroupName="devs", NewGroupName="builders")
+    groups = iam.list_groups_for_user(UserName="robin")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["builders"]
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_group(GroupName="devs")
+
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    assert (
+        iam.update_role(RoleName="r", Description="svc", MaxSessionDuration=7200)[
+            "ResponseMetadata"
+        ]["HTTPStatusCode"]
+        == 200
+    )
+    role = iam.get_role(RoleName="r")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == ("svc", 7200)
+    with pytest.raises(ClientError) as bad:
+        iam.update_role(RoleName="r", MaxSessionDuration=100000)
+    assert _code(bad) == "ValidationError"

@@ -158,6 +158,7 @@ _ROWS: list[Action] = [
     Action("GetUser", "get_user", (param("UserName"),), result=_one("User", USER)),
     Action("ListUsers", "list_users", (_PATH_PREFIX,), page=_USERS),
     Action("DeleteUser", "delete_user", (_USER_NAME,)),
+    Action("UpdateUser", "update_user", (_USER_NAME, param("NewUserName"), param("NewPath"))),
     *_tag_rows("User", _USER_NAME),
     # ---------------------------------------------------------------- groups
     Action("CreateGroup", "create_group", (_GROUP_NAME, _PATH), result=_one("Group", GROUP)),
@@ -170,6 +171,7 @@ _ROWS: list[Action] = [
     ),
     Action("ListGroups", "list_groups", (_PATH_PREFIX,), page=_GROUPS),
     Action("DeleteGroup", "delete_group", (_GROUP_NAME,)),
+    Action("UpdateGroup", "update_group", (_GROUP_NAME, param("NewGroupName"), param("NewPath"))),
     Action("AddUserToGroup", "add_user_to_group", (_GROUP_NAME, _USER_NAME)),
     Action("RemoveUserFromGroup", "remove_user_from_group", (_GROUP_NAME, _USER_NAME)),
     Action("ListGroupsForUser", "list_groups_for_user", (param("UserName"),), page=_GROUPS),
@@ -196,6 +198,12 @@ _ROWS: list[Action] = [
         page=Page("Roles", ROLE, key=_by_name("role_name")),
     ),
     Action("DeleteRole", "delete_role", (_ROLE_NAME,)),
+    Action(
+        "UpdateRole",
+        "update_role",
+        (_ROLE_NAME, param("Description"), param("MaxSessionDuration", INTEGER)),
+        result=(),  # AWS answers an empty UpdateRoleResult
+    ),
     Action("UpdateAssumeRolePolicy", "update_assume_role_policy", (_ROLE_NAME, _POLICY_DOCUMENT)),
     *_tag_rows("Role", _ROLE_NAME),
     # -------------------------------------------------------------- policies
