@@ -357,7 +357,11 @@ OPERATIONS: dict[str, Operation] = {
                 Permission(
                     "s3:ListBucketVersions",
                     BUCKET,
-                    context=(("s3:prefix", "prefix"), ("s3:max-keys", "max_keys")),
+                    context=(
+                        ("s3:prefix", "prefix"),
+                        ("s3:delimiter", "delimiter"),
+                        ("s3:max-keys", "max_keys"),
+                    ),
                 ),
             ),
         ),

@@ -39,11 +39,11 @@ from objstore.types import (
     DeleteError,
     DeleteResult,
     ListObjectsResult,
+    ListUploadsResult,
     ListVersionsResult,
     ObjectInfo,
     PartInfo,
     PutObjectResult,
-    UploadInfo,
     UploadPartResult,
 )
 
@@ -417,14 +417,16 @@ class AsyncClient:
         bucket: str,
         *,
         prefix: str = "",
+        delimiter: str | None = None,
         key_marker: str | None = None,
         upload_id_marker: str | None = None,
         max_uploads: int = 1000,
-    ) -> list[UploadInfo]:
-        result: list[UploadInfo] = await self._run(
+    ) -> ListUploadsResult:
+        result: ListUploadsResult = await self._run(
             "list_multipart_uploads",
             bucket,
             prefix=prefix,
+            delimiter=delimiter,
             key_marker=key_marker,
             upload_id_marker=upload_id_marker,
             max_uploads=max_uploads,
@@ -504,6 +506,7 @@ class AsyncClient:
         bucket: str,
         *,
         prefix: str = "",
+        delimiter: str | None = None,
         key_marker: str | None = None,
         version_id_marker: str | None = None,
         max_keys: int = 1000,
@@ -512,6 +515,7 @@ class AsyncClient:
             "list_object_versions",
             bucket,
             prefix=prefix,
+            delimiter=delimiter,
             key_marker=key_marker,
             version_id_marker=version_id_marker,
             max_keys=max_keys,

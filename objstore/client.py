@@ -474,11 +474,16 @@ class Client(MultipartCalls):
         bucket: str,
         *,
         prefix: str = "",
+        delimiter: str | None = None,
         key_marker: str | None = None,
         version_id_marker: str | None = None,
         max_keys: int = 1000,
     ) -> ListVersionsResult:
-        """One page of versions and delete markers: by key, newest first.
+        """One page of versions and delete markers: by key, newest first. With a
+        ``delimiter``, the keys after ``prefix`` that contain it are rolled up into
+        ``common_prefixes`` (each counts once toward ``max_keys``). When
+        ``is_truncated``, pass ``next_key_marker`` and ``next_version_id_marker``
+        (None after a common prefix) for the next page.
 
         Raises NoSuchBucket, InvalidArgument.
         """
@@ -486,6 +491,7 @@ class Client(MultipartCalls):
             "ListObjectVersions",
             bucket=bucket,
             prefix=prefix,
+            delimiter=delimiter,
             key_marker=key_marker,
             version_id_marker=version_id_marker,
             max_keys=max_keys,

@@ -14,7 +14,7 @@ from typing import Any
 from objstore.ns import tags as tag_rules
 from objstore.ns import uploads
 from objstore.ns.integrity import Supplied
-from objstore.types import PartInfo, PutObjectResult, UploadInfo, UploadPartResult
+from objstore.types import ListUploadsResult, PartInfo, PutObjectResult, UploadPartResult
 
 
 class MultipartCalls:
@@ -214,18 +214,25 @@ class MultipartCalls:
         bucket: str,
         *,
         prefix: str = "",
+        delimiter: str | None = None,
         key_marker: str | None = None,
         upload_id_marker: str | None = None,
         max_uploads: int = 1000,
-    ) -> list[UploadInfo]:
-        """Uploads in progress, by key then initiation time, after the markers.
+    ) -> ListUploadsResult:
+        """One page of uploads in progress, by key then initiation time, after the
+        markers (ListMultipartUploads). With a ``delimiter``, the keys after ``prefix``
+        that contain it are rolled up into ``common_prefixes`` (each counts once
+        toward ``max_uploads``). The result is a sequence of UploadInfo; when
+        ``is_truncated``, pass its ``next_key_marker`` and ``next_upload_id_marker``
+        (None after a common prefix) for the next page.
 
         Raises NoSuchBucket, InvalidArgument.
         """
-        result: list[UploadInfo] = self._call(
+        result: ListUploadsResult = self._call(
             "ListMultipartUploads",
             bucket=bucket,
             prefix=prefix,
+            delimiter=delimiter,
             key_marker=key_marker,
             upload_id_marker=upload_id_marker,
             max_uploads=max_uploads,

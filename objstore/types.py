@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +169,32 @@ class UploadInfo:
     key: str
     upload_id: str
     initiated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListUploadsResult(Sequence[UploadInfo]):
+    """A page of ``list_multipart_uploads``.
+
+    It is a sequence of its :class:`UploadInfo` items (by key, then initiation),
+    as the plain list that earlier versions returned, and carries the page's
+    common prefixes (with a delimiter) and the markers of the next page.
+    """
+
+    uploads: tuple[UploadInfo, ...]
+    common_prefixes: tuple[str, ...] = ()
+    is_truncated: bool = False
+    next_key_marker: str | None = None
+    next_upload_id_marker: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.uploads)
+
+    def __iter__(self) -> Iterator[UploadInfo]:
+        return iter(self.uploads)
+
+    @overload
+    def __getitem__(self, index: int) -> UploadInfo: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[UploadInfo, ...]: ...
+    def __getitem__(self, index: int | slice) -> UploadInfo | tuple[UploadInfo, ...]:
+        return self.uploads[index]

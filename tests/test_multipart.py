@@ -86,7 +86,7 @@ def test_round_trip_etag_and_head(c: objstore.Client) -> None:
     )
     assert body(c, "k") == b"".join(parts)
     # The upload is gone once completed.
-    assert c.list_multipart_uploads(BUCKET) == []
+    assert not c.list_multipart_uploads(BUCKET).uploads
     with pytest.raises(NoSuchUpload):
         c.list_parts(BUCKET, "k", uid)
     listing = c.list_objects(BUCKET).contents
@@ -256,7 +256,7 @@ def test_abort_during_part_upload_stores_nothing(c: objstore.Client) -> None:
 
     with pytest.raises(NoSuchUpload):
         c.upload_part(BUCKET, "k", uid, 1, pieces())
-    assert c.list_multipart_uploads(BUCKET) == []
+    assert not c.list_multipart_uploads(BUCKET).uploads
 
 
 # --------------------------------------------------------- preconditions, versioning
@@ -547,7 +547,7 @@ def test_deleting_a_bucket_aborts_its_uploads(mstore: objstore.Store) -> None:
     c.upload_part(BUCKET, "k", uid, 1, os.urandom(MIN))
     c.delete_bucket(BUCKET)
     c.create_bucket(BUCKET)
-    assert c.list_multipart_uploads(BUCKET) == []
+    assert not c.list_multipart_uploads(BUCKET).uploads
     with pytest.raises(NoSuchUpload):
         c.upload_part(BUCKET, "k", uid, 2, b"x")
     _collect(mstore)
@@ -586,7 +586,7 @@ def test_repeated_completion_answers_the_same_result(c: objstore.Client) -> None
     again = c.complete_multipart_upload(BUCKET, "k", uid, plain)
     assert again == first
     assert body(c, "k") == b"".join(parts)
-    assert c.list_multipart_uploads(BUCKET) == []
+    assert not c.list_multipart_uploads(BUCKET).uploads
     with pytest.raises(NoSuchUpload):
         c.complete_multipart_upload(BUCKET, "k", uid, results[:1])  # other parts
     with pytest.raises(NoSuchUpload):

@@ -174,6 +174,73 @@ def list_page(
         start = restart
 
 
+def grouped_page(
+    scan: Scan,
+    *,
+    base: bytes,
+    suffix: int,
+    long_key_of: Callable[[bytes], str],
+    prefix: str,
+    delimiter: str | None,
+    max_items: int,
+    after_key: str | None,
+    passed: Callable[[bytes], bool] | None,
+) -> Page:
+    """One page over an index of several entries per key (versions, uploads).
+
+    Raw keys are ``base + ekey + suffix`` bytes, in (key, suffix) order. The
+    markers of ListObjectVersions and ListMultipartUploads are positions: keys
+    before ``after_key`` are skipped, and so are the entries of ``after_key``
+    itself for which ``passed(value)`` holds (all of them when ``passed`` is
+    None). With a delimiter, the keys under a common prefix count once, as the
+    prefix; a prefix is returned only when it sorts after ``after_key`` (as
+    ListObjects' marker), so a page that ended on a common prefix resumes past
+    everything under it when that prefix is the next key marker.
+    """
+    if max_items == 0:
+        return Page([], [], False, None)
+    start, stop = keys.prefix_bound(prefix)
+    if after_key is not None:
+        enc = keys.encode_key(after_key)
+        start = max(start, keys.long_group(enc) if keys.is_long(enc) else enc[:-2])
+    entries: list[tuple[str, bytes]] = []
+    prefixes: list[str] = []
+    last: tuple[str, bool] | None = None
+    done: str | None = None  # the last common prefix met: its keys and those before it are done
+    plen = len(prefix)
+    while True:
+        restart: bytes | None = None
+        for key, _ek, value in ordered(scan, base, start, stop, long_key_of, suffix=suffix):
+            if not key.startswith(prefix):
+                continue
+            if done is not None and (key <= done or key.startswith(done)):
+                continue
+            if after_key is not None and (
+                key < after_key or (key == after_key and (passed is None or passed(value)))
+            ):
+                continue
+            if delimiter:
+                i = key.find(delimiter, plen)
+                if i >= 0:
+                    cp = key[: i + len(delimiter)]
+                    if after_key is None or cp > after_key:
+                        if len(entries) + len(prefixes) == max_items:
+                            return Page(entries, prefixes, True, last)
+                        prefixes.append(cp)
+                        last = (cp, True)
+                    # Jump over every key under this common prefix.
+                    done = cp
+                    restart = _resume_point(cp, True)
+                    break
+            if len(entries) + len(prefixes) == max_items:
+                return Page(entries, prefixes, True, last)
+            entries.append((key, value))
+            last = (key, False)
+        if restart is None:
+            return Page(entries, prefixes, False, last)
+        start = restart
+
+
 def check_max_keys(max_keys: object) -> int:
     """max_keys is an int in 0..1000 (S3 caps larger values at 1000)."""
     if type(max_keys) is not int or max_keys < 0:

@@ -81,27 +81,29 @@ class ListOps(Index):
         bucket: str,
         *,
         prefix: str = "",
+        delimiter: str | None = None,
         key_marker: str | None = None,
         version_id_marker: str | None = None,
         max_keys: int = 1000,
     ) -> ListVersionsResult:
-        """One page of ListObjectVersions: by key, newest first. Raises NoSuchBucket,
+        """One page of ListObjectVersions: by key, newest first; with a delimiter, the
+        keys under a common prefix count once, as the prefix. Raises NoSuchBucket,
         InvalidArgument (a version_id_marker without key_marker, or a bad one)."""
         max_keys = listing.check_max_keys(max_keys)
         validation.check_text(prefix, "prefix")
+        if delimiter is not None:
+            validation.check_text(delimiter, "delimiter")
         if key_marker is not None:
             validation.check_text(key_marker, "key_marker")
         if version_id_marker is not None and not key_marker:
             raise InvalidArgument("version_id_marker requires key_marker")
+        delimiter = delimiter or None
         base = bucket_prefix(keyspace.VERSION, bucket)
         versions: list[ObjectVersion] = []
         markers: list[DeleteMarkerEntry] = []
-        truncated = False
-        last: VersionRecord | None = None
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
             # Resume position: (key, seq) in (key ascending, seq descending) order.
-            after_key: str | None = key_marker or None
             after_seq: int | None = None
             if key_marker and version_id_marker is not None:
                 # A version id carries its sequence, so a page resumes even when the
@@ -113,55 +115,46 @@ class ListOps(Index):
                     # last page (a client deleting what it lists) leaves no sequence to
                     # resume at, so the listing goes on with the next key.
                     after_seq = None if rec is None else rec.seq
-            start, stop = keys.prefix_bound(prefix)
-            if after_key is not None:
-                enc = keys.encode_key(after_key)
-                start = max(start, keys.long_group(enc) if keys.is_long(enc) else enc[:-2])
-
-            prev_key: str | None = None
-            for key, _ek, value in listing.ordered(
+            seq = after_seq
+            page = listing.grouped_page(
                 lambda s: scan_prefix(txn, base, s),
-                base,
-                start,
-                stop,
-                lambda v: VersionRecord.decode(v).key,
+                base=base,
                 suffix=8,
-            ):
-                if not key.startswith(prefix):
-                    continue
+                long_key_of=lambda v: VersionRecord.decode(v).key,
+                prefix=prefix,
+                delimiter=delimiter,
+                max_items=max_keys,
+                after_key=key_marker or None,
+                passed=None if seq is None else lambda v: VersionRecord.decode(v).seq >= seq,
+            )
+            prev_key: str | None = None
+            last: VersionRecord | None = None
+            for key, value in page.entries:
                 rec = VersionRecord.decode(value)
-                if after_key is not None:
-                    if key < after_key:
-                        continue
-                    if key == after_key and (after_seq is None or rec.seq >= after_seq):
-                        continue
-                if len(versions) + len(markers) == max_keys:
-                    truncated = max_keys > 0  # max_keys=0: an empty, untruncated page
-                    break
                 is_latest = key != prev_key and self._is_newest(txn, bucket, rec)
                 prev_key = key
+                mtime = to_datetime(rec.mtime_ns)
                 if rec.is_marker:
-                    markers.append(
-                        DeleteMarkerEntry(key, rec.version_id, is_latest, to_datetime(rec.mtime_ns))
-                    )
+                    markers.append(DeleteMarkerEntry(key, rec.version_id, is_latest, mtime))
                 else:
                     versions.append(
-                        ObjectVersion(
-                            key,
-                            rec.version_id,
-                            is_latest,
-                            rec.size,
-                            rec.etag,
-                            to_datetime(rec.mtime_ns),
-                        )
+                        ObjectVersion(key, rec.version_id, is_latest, rec.size, rec.etag, mtime)
                     )
                 last = rec
+        next_key: str | None = None
+        next_vid: str | None = None
+        if page.is_truncated and page.last is not None:
+            next_key = page.last[0]
+            # A page that ended on a common prefix resumes after all of it: no version.
+            if not page.last[1] and last is not None:
+                next_vid = last.version_id
         return ListVersionsResult(
             versions=tuple(versions),
             delete_markers=tuple(markers),
-            is_truncated=truncated,
-            next_key_marker=last.key if truncated and last else None,
-            next_version_id_marker=last.version_id if truncated and last else None,
+            is_truncated=page.is_truncated,
+            next_key_marker=next_key,
+            next_version_id_marker=next_vid,
+            common_prefixes=tuple(page.common_prefixes),
         )
 
     def _is_newest(self, txn: ReadTxn, bucket: str, rec: VersionRecord) -> bool:

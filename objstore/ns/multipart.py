@@ -30,14 +30,17 @@ from objstore.errors import (
     NoSuchUpload,
 )
 from objstore.meta.base import ReadTxn, WriteTxn
-from objstore.meta.scan import prefix_end, scan_prefix
+from objstore.meta.scan import scan_prefix
 from objstore.ns import completions, conditional, keys, tags, uploads, validation
-from objstore.ns.index import bucket_prefix, to_datetime
+from objstore.ns.index import bucket_prefix
 from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts
 from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.ns.uploads import PartRecord, UploadRecord
-from objstore.types import PartInfo, PutObjectResult, UploadInfo, UploadPartResult
+from objstore.types import (
+    PutObjectResult,
+    UploadPartResult,
+)
 
 MAX_LIST = 1000
 
@@ -469,91 +472,6 @@ class MultipartOps(ObjectOps):
 
         self.writer.run(abort)
 
-    def list_parts(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        *,
-        max_parts: int = MAX_LIST,
-        part_number_marker: int = 0,
-    ) -> list[PartInfo]:
-        """Up to ``max_parts`` (at most 1000) parts numbered above the marker, ascending.
-
-        Raises NoSuchBucket, NoSuchUpload, InvalidArgument.
-        """
-        validation.check_key(key)
-        limit = _count(max_parts, "max_parts")
-        marker = _count(part_number_marker, "part_number_marker")
-        out: list[PartInfo] = []
-        with self.meta.begin() as txn:
-            self._bucket(txn, bucket)
-            uid, _ = self._upload(txn, bucket, key, upload_id)
-            if limit == 0 or marker >= self.limits.max_parts:
-                return out
-            start = keyspace.PART + uid + uploads.part_key_suffix(marker + 1)
-            for k, v in scan_prefix(txn, keyspace.PART + uid, start):
-                part = PartRecord.decode(v)
-                number = int.from_bytes(k[-2:], "big")
-                out.append(
-                    PartInfo(
-                        number,
-                        part.etag(),
-                        part.size,
-                        to_datetime(part.mtime_ns),
-                        part.checksums(),
-                    )
-                )
-                if len(out) >= limit:
-                    break
-        return out
-
-    def list_multipart_uploads(
-        self,
-        bucket: str,
-        *,
-        prefix: str = "",
-        key_marker: str | None = None,
-        upload_id_marker: str | None = None,
-        max_uploads: int = MAX_LIST,
-    ) -> list[UploadInfo]:
-        """Uploads in progress, by key then initiation time, after the markers.
-
-        Raises NoSuchBucket, InvalidArgument.
-        """
-        if not isinstance(prefix, str):
-            raise InvalidArgument("prefix must be a string")
-        limit = _count(max_uploads, "max_uploads")
-        self.expire_uploads(bucket)
-        base = bucket_prefix(keyspace.UPLOAD, bucket)
-        lo, hi = keys.prefix_bound(prefix)
-        start = base + lo
-        if key_marker is not None:
-            validation.check_key(key_marker)
-            mk = base + keys.encode_key(key_marker)
-            if upload_id_marker is not None:
-                uid = uploads.parse_upload_id(upload_id_marker)
-                if uid is None:
-                    raise InvalidArgument("invalid upload_id_marker", upload_id=upload_id_marker)
-                after = mk + uid + b"\x00"  # this key's uploads initiated later
-            else:
-                after = scan_end(mk)  # past every upload of the marker key
-            start = max(start, after)
-        out: list[UploadInfo] = []
-        with self.meta.begin() as txn:
-            self._bucket(txn, bucket)
-            if limit == 0:
-                return out
-            for k, v in txn.scan(start, base + hi):
-                up = UploadRecord.decode(v)
-                if not up.key.startswith(prefix):
-                    continue
-                uid = k[-16:]
-                out.append(UploadInfo(up.key, uid.hex(), to_datetime(uploads.initiated_ns(uid))))
-                if len(out) >= limit:
-                    break
-        return out
-
     def expire_uploads(self, bucket: str | None = None) -> int:
         """Abort uploads older than ``Limits.abort_incomplete_after`` (in ``bucket``,
         or everywhere); returns how many. A no-op when the setting is None."""
@@ -576,15 +494,3 @@ class MultipartOps(ObjectOps):
             return n
 
         return self.writer.run(expire)
-
-
-def scan_end(prefix: bytes) -> bytes:
-    end = prefix_end(prefix)
-    assert end is not None  # upload keys start with a letter
-    return end
-
-
-def _count(value: object, name: str) -> int:
-    if type(value) is not int or value < 0:
-        raise InvalidArgument(f"{name} must be a non-negative integer")
-    return min(value, MAX_LIST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterator
 
 import pytest
@@ -121,3 +122,71 @@ def test_max_keys_must_be_a_non_negative_int(value: object) -> None:
     with pytest.raises(InvalidArgument):
         listing.check_max_keys(value)
     assert listing.check_max_keys(5000) == 1000
+
+
+def _at_or_before(n: int, value: bytes) -> bool:
+    return value[-1] <= n
+
+
+def _grouped_index(entries: list[tuple[str, int]]) -> listing.Scan:
+    """BASE + encoding + 1-byte entry number -> key + number (several entries a key)."""
+    rows = sorted(
+        (BASE + keys.encode_key(k) + bytes((n,)), k.encode() + bytes((n,))) for k, n in entries
+    )
+    raw = [r[0] for r in rows]
+
+    def scan(start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        yield from rows[bisect.bisect_left(raw, start) :]
+
+    return scan
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(_key, st.integers(0, 2)), min_size=0, max_size=30, unique=True),
+    st.sampled_from(["", "a", "a/", "L" * 398]),
+    st.sampled_from([None, "/", "b"]),
+    st.integers(min_value=1, max_value=7),
+)
+def test_grouped_pages_resume_at_their_markers(
+    entries: list[tuple[str, int]], prefix: str, delimiter: str | None, size: int
+) -> None:
+    """Pages over several entries per key, resumed at (key, entry) or at a common prefix,
+    give every entry once, in (key, entry) order, with each common prefix once."""
+    scan = _grouped_index(entries)
+    got: list[str] = []
+    after_key: str | None = None
+    after_n: int | None = None
+    for _ in range(10_000):
+        page = listing.grouped_page(
+            scan,
+            base=BASE,
+            suffix=1,
+            long_key_of=lambda v: v[:-1].decode(),
+            prefix=prefix,
+            delimiter=delimiter,
+            max_items=size,
+            after_key=after_key,
+            passed=None if after_n is None else functools.partial(_at_or_before, after_n),
+        )
+        assert len(page.entries) + len(page.common_prefixes) <= size
+        got += [f"{k}#{v[-1]}" for k, v in page.entries]
+        got += [f"PRE:{p}" for p in page.common_prefixes]
+        if not page.is_truncated:
+            break
+        assert page.last is not None
+        after_key, is_prefix = page.last
+        after_n = None if is_prefix else page.entries[-1][1][-1]
+    else:
+        raise AssertionError("pagination did not end")
+    want: list[str] = []
+    for k in _model([k for k, _ in entries], prefix, delimiter):
+        want += (
+            [k] if k.startswith("PRE:") else [f"{k}#{n}" for kk, n in sorted(entries) if kk == k]
+        )
+    assert [g for g in got if not g.startswith("PRE:")] == [
+        w for w in want if not w.startswith("PRE:")
+    ]
+    assert sorted(g for g in got if g.startswith("PRE:")) == sorted(
+        w for w in want if w.startswith("PRE:")
+    )

@@ -37,5 +37,5 @@ HANDLERS: dict[str, Handler] = {
     "CompleteMultipartUpload": multipart.complete_multipart_upload,
     "AbortMultipartUpload": multipart.abort_multipart_upload,
     "ListParts": multipart.list_parts,
-    "ListMultipartUploads": multipart.list_multipart_uploads,
+    "ListMultipartUploads": listing.list_multipart_uploads,
 }

@@ -1,4 +1,5 @@
-"""Listings: ListObjects (v1 and v2) and ListObjectVersions, with ``encoding-type=url``."""
+"""Listings: ListObjects (v1 and v2), ListObjectVersions and ListMultipartUploads, with
+``delimiter`` and ``encoding-type=url``."""
 
 from __future__ import annotations
 
@@ -34,6 +35,25 @@ class _Text:
     def header(self, doc: ET.Element) -> None:
         if self.encoded:
             xmldoc.sub(doc, "EncodingType", "url")
+
+
+def _markers(
+    doc: ET.Element,
+    text: _Text,
+    name: str,
+    given: tuple[str | None, str | None],
+    truncated: bool,
+    following: tuple[str | None, str | None],
+) -> None:
+    """``KeyMarker``/``<name>Marker`` as asked, and on a truncated page the next ones
+    (only ``NextKeyMarker`` when the page ended on a common prefix)."""
+    xmldoc.sub(doc, "KeyMarker", text(given[0] or ""))
+    xmldoc.sub(doc, f"{name}Marker", given[1] or "")
+    if truncated:
+        if following[0] is not None:
+            xmldoc.sub(doc, "NextKeyMarker", text(following[0]))
+        if following[1] is not None:
+            xmldoc.sub(doc, f"Next{name}Marker", following[1])
 
 
 async def list_objects(s3: S3Request) -> web.StreamResponse:
@@ -106,12 +126,14 @@ async def list_object_versions(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
     text = _Text(s3)
     prefix = s3.query.get("prefix", "")
+    delimiter = s3.query.get("delimiter") or None
     key_marker = s3.query.get("key-marker") or None
     vid_marker = s3.query.get("version-id-marker") or None
     max_keys = s3.int_param("max-keys", MAX_KEYS, high=MAX_KEYS)
     page = await s3.client.list_object_versions(
         bucket,
         prefix=prefix,
+        delimiter=delimiter,
         key_marker=key_marker,
         version_id_marker=vid_marker if key_marker else None,
         max_keys=max_keys,
@@ -119,14 +141,17 @@ async def list_object_versions(s3: S3Request) -> web.StreamResponse:
     doc = xmldoc.root("ListVersionsResult")
     xmldoc.sub(doc, "Name", bucket)
     xmldoc.sub(doc, "Prefix", text(prefix))
-    xmldoc.sub(doc, "KeyMarker", text(key_marker or ""))
-    xmldoc.sub(doc, "VersionIdMarker", vid_marker or "")
-    if page.is_truncated:
-        if page.next_key_marker is not None:
-            xmldoc.sub(doc, "NextKeyMarker", text(page.next_key_marker))
-        if page.next_version_id_marker is not None:
-            xmldoc.sub(doc, "NextVersionIdMarker", page.next_version_id_marker)
+    _markers(
+        doc,
+        text,
+        "VersionId",
+        (key_marker, vid_marker),
+        page.is_truncated,
+        (page.next_key_marker, page.next_version_id_marker),
+    )
     xmldoc.sub(doc, "MaxKeys", max_keys)
+    if delimiter is not None:
+        xmldoc.sub(doc, "Delimiter", text(delimiter))
     text.header(doc)
     xmldoc.sub(doc, "IsTruncated", page.is_truncated)
     entries: list[ObjectVersion | DeleteMarkerEntry] = [*page.versions, *page.delete_markers]
@@ -152,6 +177,52 @@ async def list_object_versions(s3: S3Request) -> web.StreamResponse:
             xmldoc.sub(m, "IsLatest", entry.is_latest)
             xmldoc.sub(m, "LastModified", xmldoc.timestamp(entry.last_modified))
             owner(m, s3.account)
+    for cp in page.common_prefixes:
+        xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
+    return xml_response(xmldoc.render(doc))
+
+
+async def list_multipart_uploads(s3: S3Request) -> web.StreamResponse:
+    bucket = s3.need_bucket()
+    text = _Text(s3)
+    prefix = s3.query.get("prefix", "")
+    delimiter = s3.query.get("delimiter") or None
+    key_marker = s3.query.get("key-marker") or None
+    id_marker = s3.query.get("upload-id-marker") or None
+    max_uploads = s3.int_param("max-uploads", MAX_KEYS, high=MAX_KEYS)
+    page = await s3.client.list_multipart_uploads(
+        bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        key_marker=key_marker,
+        # S3 ignores an upload id marker without a key marker.
+        upload_id_marker=id_marker if key_marker else None,
+        max_uploads=max_uploads,
+    )
+    doc = xmldoc.root("ListMultipartUploadsResult")
+    xmldoc.sub(doc, "Bucket", bucket)
+    _markers(
+        doc,
+        text,
+        "UploadId",
+        (key_marker, id_marker),
+        page.is_truncated,
+        (page.next_key_marker, page.next_upload_id_marker),
+    )
+    if delimiter is not None:
+        xmldoc.sub(doc, "Delimiter", text(delimiter))
+    xmldoc.sub(doc, "Prefix", text(prefix))
+    xmldoc.sub(doc, "MaxUploads", max_uploads)
+    text.header(doc)
+    xmldoc.sub(doc, "IsTruncated", page.is_truncated)
+    for up in page.uploads:
+        u = xmldoc.sub(doc, "Upload")
+        xmldoc.sub(u, "Key", text(up.key))
+        xmldoc.sub(u, "UploadId", up.upload_id)
+        owner(u, s3.account, "Initiator")
+        owner(u, s3.account)
+        xmldoc.sub(u, "StorageClass", "STANDARD")
+        xmldoc.sub(u, "Initiated", xmldoc.timestamp(up.initiated))
     for cp in page.common_prefixes:
         xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
     return xml_response(xmldoc.render(doc))

@@ -1,5 +1,5 @@
-"""Multipart uploads: create, upload part (and part copy), complete, abort, list parts,
-list uploads."""
+"""Multipart uploads: create, upload part (and part copy), complete, abort, list parts
+(ListMultipartUploads is with the other listings, in :mod:`.listing`)."""
 
 from __future__ import annotations
 
@@ -190,49 +190,4 @@ async def list_parts(s3: S3Request) -> web.StreamResponse:
         xmldoc.sub(p, "Size", part.size)
         for algorithm, value in part.checksums.items():
             xmldoc.sub(p, f"Checksum{algorithm}", value)
-    return xml_response(xmldoc.render(doc))
-
-
-async def list_multipart_uploads(s3: S3Request) -> web.StreamResponse:
-    bucket = s3.need_bucket()
-    prefix = s3.query.get("prefix", "")
-    key_marker = s3.query.get("key-marker") or None
-    id_marker = s3.query.get("upload-id-marker") or None
-    max_uploads = s3.int_param("max-uploads", PAGE, high=PAGE)
-    uploads = await s3.client.list_multipart_uploads(
-        bucket,
-        prefix=prefix,
-        key_marker=key_marker,
-        upload_id_marker=id_marker if key_marker else None,
-        max_uploads=min(max_uploads + 1, PAGE),
-    )
-    truncated = len(uploads) > max_uploads
-    if max_uploads == PAGE and len(uploads) == PAGE:
-        more = await s3.client.list_multipart_uploads(
-            bucket,
-            prefix=prefix,
-            key_marker=uploads[-1].key,
-            upload_id_marker=uploads[-1].upload_id,
-            max_uploads=1,
-        )
-        truncated = bool(more)
-    uploads = uploads[:max_uploads]
-    doc = xmldoc.root("ListMultipartUploadsResult")
-    xmldoc.sub(doc, "Bucket", bucket)
-    xmldoc.sub(doc, "KeyMarker", key_marker or "")
-    xmldoc.sub(doc, "UploadIdMarker", id_marker or "")
-    if truncated and uploads:
-        xmldoc.sub(doc, "NextKeyMarker", uploads[-1].key)
-        xmldoc.sub(doc, "NextUploadIdMarker", uploads[-1].upload_id)
-    xmldoc.sub(doc, "Prefix", prefix)
-    xmldoc.sub(doc, "MaxUploads", max_uploads)
-    xmldoc.sub(doc, "IsTruncated", truncated)
-    for up in uploads:
-        u = xmldoc.sub(doc, "Upload")
-        xmldoc.sub(u, "Key", up.key)
-        xmldoc.sub(u, "UploadId", up.upload_id)
-        owner(u, s3.account, "Initiator")
-        owner(u, s3.account)
-        xmldoc.sub(u, "StorageClass", "STANDARD")
-        xmldoc.sub(u, "Initiated", xmldoc.timestamp(up.initiated))
     return xml_response(xmldoc.render(doc))
