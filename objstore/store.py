@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import time
 import weakref
@@ -29,7 +30,7 @@ from typing import cast
 from objstore import keyspace
 from objstore.authz import Authorizer, Identity
 from objstore.backends import urls
-from objstore.blob.chunkstore import ChunkOwner, ChunkStore
+from objstore.blob.chunkstore import ChunkId, ChunkOwner, ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
 from objstore.blob.gc import Background
@@ -391,9 +392,10 @@ def open_store(
     shared = (meta_url is not None and meta_url.persistent) or (
         metadata_store is not None and not isinstance(metadata_store, MemoryMetadataStore)
     )
-    if shared and (
-        (chunks_url is not None and not chunks_url.persistent)
-        or (path is None and chunk_store is None and chunks_url is None)
+    # With a path and no metadata= the metadata is LMDB under it: persistent too.
+    persistent_meta = shared or (path is not None and meta_url is None and metadata_store is None)
+    if (persistent_meta and chunks_url is not None and not chunks_url.persistent) or (
+        shared and path is None and chunk_store is None and chunks_url is None
     ):
         raise InvalidArgument(
             "persistent metadata needs persistent chunks (chunks= a URL or a ChunkStore): "
@@ -468,6 +470,10 @@ def open_store(
                 ident,
                 read_owner=chunk_backend.read_owner,
                 claim_owner=chunk_backend.claim_owner,
+                present=lambda ids: cast(
+                    set[bytes], chunk_backend.has_many(ChunkId(i) for i in ids)
+                ),
+                some_chunks=lambda n: list(itertools.islice(chunk_backend.iter_ids(), n)),
                 where=chunks_url.shown
                 if chunks_url is not None
                 else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),

@@ -6,17 +6,19 @@ wrong one, racing first opens) are in tests/backends/test_chunk_owner.py.
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
+import blake3
 import lmdb
 import pytest
 
 import objstore
-from objstore.blob.chunkstore import OWNER_NAME
+from objstore.blob.chunkstore import OWNER_NAME, ChunkId
 from objstore.blob.files import FileChunkStore
 from objstore.blob.memory import MemoryChunkStore
-from objstore.errors import StoreDamaged
+from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta import marker
 from objstore.meta.memory import MemoryMetadataStore
 
@@ -101,3 +103,115 @@ def test_a_chunk_directory_of_another_local_store_is_refused(tmp_path: Path) -> 
     with objstore.open(tmp_path / "b") as b:
         b.gc()
         assert b.root.get_object("bkt", "k").read() == DATA
+
+
+def _make_legacy(root: Path) -> None:
+    """Turn the store at ``root`` into one made before chunk stores were marked."""
+    (root / "chunks" / OWNER_NAME).unlink()
+    env = lmdb.open(str(root / "meta"))
+    try:
+        with env.begin(write=True) as txn:
+            assert txn.delete(b"Gchunks-owner")
+    finally:
+        env.close()
+
+
+def _legacy_pair(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root, seed in ((a, 1), (b, 2)):
+        with objstore.open(root, chunk_size=64 * 1024) as s:
+            s.root.create_bucket("bkt")
+            s.root.put_object("bkt", "k", random.Random(seed).randbytes(1 << 20))
+        _make_legacy(root)
+    return a, b
+
+
+def test_adoption_refuses_another_legacy_stores_location(tmp_path: Path) -> None:
+    """Break-it review H1: an unmarked location was claimed by whichever old store opened
+    it first, and that store's gc deleted the other's chunks."""
+    a, b = _legacy_pair(tmp_path)
+    before = sorted(p.name for p in (b / "chunks").rglob("*") if len(p.name) == 64)
+    with pytest.raises(StoreDamaged, match=r"not this store's|another store's"):
+        objstore.open(a, chunk_store=FileChunkStore(b / "chunks"))
+    assert FileChunkStore(b / "chunks").read_owner() is None
+    assert sorted(p.name for p in (b / "chunks").rglob("*") if len(p.name) == 64) == before
+    for root, seed in ((a, 1), (b, 2)):  # each adopts its own location
+        with objstore.open(root) as s:
+            s.gc()
+            assert s.root.get_object("bkt", "k").read() == random.Random(seed).randbytes(1 << 20)
+
+
+def test_adoption_refuses_an_empty_wrong_location(tmp_path: Path) -> None:
+    a, _ = _legacy_pair(tmp_path)
+    wrong = tmp_path / "typo"
+    with pytest.raises(StoreDamaged, match="lacks most of the chunks"):
+        objstore.open(a, chunk_store=FileChunkStore(wrong))
+    assert FileChunkStore(wrong).read_owner() is None
+
+
+def test_a_legacy_store_with_a_few_leftovers_is_adopted(tmp_path: Path) -> None:
+    """Adoption tolerates what a healthy old store may hold: a crashed upload's chunks."""
+    a, _ = _legacy_pair(tmp_path)
+    stray = FileChunkStore(a / "chunks")
+    for i in range(2):
+        data = f"leftover {i}".encode()
+        stray.put(ChunkId(blake3.blake3(data).digest()), data)
+    stray.sync()
+    with objstore.open(a) as s:
+        assert s.root.get_object("bkt", "k").read() == random.Random(1).randbytes(1 << 20)
+    assert FileChunkStore(a / "chunks").read_owner() is not None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["nested", "directory", "huge", "empty"],
+)
+def test_a_damaged_mark_is_store_damaged(tmp_path: Path, damage: str) -> None:
+    """Break-it review M3: deep JSON raised RecursionError, a directory InvalidArgument."""
+    root = tmp_path / "s"
+    _populated(root)
+    mark = root / "chunks" / OWNER_NAME
+    mark.unlink()
+    if damage == "nested":
+        mark.write_text("[" * 3000 + "]" * 3000)
+    elif damage == "directory":
+        mark.mkdir()
+    elif damage == "huge":
+        mark.write_bytes(b" " * (1 << 20) + b'{"store_id": "x"}')
+    else:
+        mark.write_bytes(b"")
+    with pytest.raises(StoreDamaged, match="owner mark"):
+        objstore.open(root)
+
+
+def test_stray_entries_in_the_chunk_directory_do_not_break_gc_or_fsck(tmp_path: Path) -> None:
+    """Break-it review M4: a stray file or directory made gc and fsck raise raw OSError or
+    ValueError; another store nested inside made them fail for good."""
+    root = tmp_path / "s"
+    _populated(root)
+    chunks = root / "chunks"
+    (chunks / "zz").write_text("a file with a two-letter name")
+    top = next(p for p in chunks.iterdir() if len(p.name) == 2 and p.is_dir())
+    (top / "stray").write_text("not a directory of chunks")
+    mid = next(p for p in top.iterdir() if p.is_dir())
+    (mid / ("g" * 64)).write_text("64 characters, not hex")
+    (chunks / "tmp" / "subdir").mkdir()
+    (chunks / "ab").mkdir(exist_ok=True)
+    with objstore.open(chunks / "ab" / "inner") as inner:  # another store nested inside
+        inner.root.create_bucket("inner")
+        inner.root.put_object("inner", "k", DATA[::-1])
+    with objstore.open(root, lease_ttl=0.001) as s:
+        s.gc()
+        assert s.fsck().healthy
+        assert s.root.get_object("bkt", "k").read() == DATA
+    assert (chunks / "zz").exists() and (chunks / "tmp" / "subdir").is_dir()
+    with objstore.open(chunks / "ab" / "inner") as inner:
+        assert inner.root.get_object("inner", "k").read() == DATA[::-1]
+
+
+def test_persistent_metadata_under_a_path_refuses_memory_chunks(tmp_path: Path) -> None:
+    """Break-it review M2: the URL form refused it, the path form did not, and every
+    acknowledged write vanished with the process."""
+    with pytest.raises(InvalidArgument, match="persistent chunks"):
+        objstore.open(tmp_path / "s", chunks="memory:")
+    assert not (tmp_path / "s" / "meta").exists() or not any((tmp_path / "s" / "meta").iterdir())

@@ -52,7 +52,7 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store
 
-from objstore.backends import s3_url
+from objstore.backends import s3_owner, s3_url
 from objstore.backends.retry import Backoff, Retryable
 from objstore.backends.s3_client import (
     check_process,
@@ -391,11 +391,14 @@ class S3ChunkStore:
         key: str,
         data: bytes | bytearray | memoryview,
         attributes: dict[str, str],
+        *,
+        always: bool = False,
     ) -> bool:
         """PUT ``key`` with ``If-None-Match: *``: True when it was written, False when
         something was there already or the backend does not take the condition (then the
-        caller looks first)."""
-        if not self._conditional:
+        caller looks first). ``always``: try the condition even when ``conditional_put=0``
+        chose look-then-PUT for chunks (falling back only when the backend refuses it)."""
+        if not (self._conditional or always):
             return False
         try:
             obstore.put(store, key, data, mode="create", attributes=attributes, use_multipart=False)
@@ -418,20 +421,12 @@ class S3ChunkStore:
     def _owner_where(self) -> str:
         return f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}{OWNER_NAME}"
 
-    def _fetch_owner(self, store: S3Store) -> bytes | None:
-        try:
-            return bytes(obstore.get(store, OWNER_NAME).bytes())
-        except FileNotFoundError as exc:
-            if missing_bucket(exc):
-                raise
-            return None
-
     def read_owner(self) -> str | None:
         """The store id in ``<prefix>/objstore-owner.json``, None when absent.
 
         Raises StoreDamaged (unreadable), ServiceUnavailable, InternalError.
         """
-        raw = self._call(f"reading {self._owner_where()}", self._fetch_owner)
+        raw = self._call(f"reading {self._owner_where()}", s3_owner.fetch)
         return None if raw is None else decode_owner(raw, self._owner_where())
 
     def claim_owner(self, store_id: str) -> str:
@@ -443,11 +438,12 @@ class S3ChunkStore:
         """
         body = encode_owner(store_id)
 
-        def claim(store: S3Store) -> None:
-            if not self._create(store, OWNER_NAME, body, {}) and self._fetch_owner(store) is None:
-                obstore.put(store, OWNER_NAME, body, use_multipart=False)
-
-        self._call(f"writing {self._owner_where()}", claim)
+        self._call(
+            f"writing {self._owner_where()}",
+            lambda store: s3_owner.claim(
+                store, body, lambda st: self._create(st, OWNER_NAME, body, {}, always=True)
+            ),
+        )
         owner = self.read_owner()
         if owner is None:
             raise StoreDamaged(f"{self._owner_where()} vanished while the store was being opened")

@@ -116,7 +116,13 @@ def parse(url: str) -> S3Options:
             "credentials are never read from an s3:// URL: use the AWS_* environment "
             "variables or a profile (?profile=name)"
         )
-    params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    if parts.fragment or url.endswith("#"):
+        raise InvalidArgument("a chunk store URL takes no #fragment")
+    query = parse_qs(parts.query)
+    repeated = sorted(k for k, v in query.items() if len(v) > 1)
+    if repeated:
+        raise InvalidArgument(f"chunk store URL parameter(s) given twice: {', '.join(repeated)}")
+    params = {k: v[0] for k, v in query.items()}
     unknown = sorted(set(params) - PARAMS)
     if unknown:
         raise InvalidArgument(f"unknown chunk store URL parameter(s): {', '.join(unknown)}")

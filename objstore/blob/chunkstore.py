@@ -131,6 +131,8 @@ class ChunkStore(Protocol):
 
 #: Name of the owner mark inside a chunk store (a file, or an object under the prefix).
 OWNER_NAME = "objstore-owner.json"
+#: A mark is a few dozen bytes; anything longer than this is damage, not read further.
+MAX_OWNER_BYTES = 4096
 
 
 @runtime_checkable
@@ -160,9 +162,11 @@ def encode_owner(store_id: str) -> bytes:
 def decode_owner(raw: bytes, where: str) -> str:
     """The store id in an owner mark; raises StoreDamaged when it is unreadable."""
     try:
+        if len(raw) > MAX_OWNER_BYTES:
+            raise ValueError
         store_id = json.loads(raw)["store_id"]
         if not isinstance(store_id, str) or not store_id:
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise StoreDamaged(f"the owner mark {where} is unreadable") from None
     return store_id

@@ -23,11 +23,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from objstore.blob.chunkstore import (
+    MAX_OWNER_BYTES,
     OWNER_NAME,
     ChunkId,
     ChunkMissing,
@@ -64,6 +66,19 @@ class _SyncTicket:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.failed = False
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _subdirs(parent: str, width: int) -> list[str]:
+    """The directories directly in ``parent`` whose names are ``width`` hex digits, sorted."""
+    with os.scandir(parent) as entries:
+        return sorted(
+            e.path
+            for e in entries
+            if len(e.name) == width and _HEX.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
+        )
 
 
 def _write_all(fd: int, view: memoryview) -> None:
@@ -119,9 +134,11 @@ class FileChunkStore:
         path = os.path.join(self.root, OWNER_NAME)
         try:
             with open(path, "rb") as f:
-                raw = f.read()
+                raw = f.read(MAX_OWNER_BYTES + 1)
         except FileNotFoundError:
             return None
+        except OSError as exc:  # a directory, a symlink loop, no permission ...
+            raise StoreDamaged(f"the owner mark {path} cannot be read: {exc.strerror}") from None
         return decode_owner(raw, path)
 
     def claim_owner(self, store_id: str) -> str:
@@ -309,13 +326,16 @@ class FileChunkStore:
             fut.result()
 
     def iter_ids(self) -> Iterator[ChunkId]:
+        """Every chunk file's id. Anything else in the tree (a stray file, a directory
+        or name that is not a chunk's, another store's directory nested inside) is
+        skipped, never an error: gc and fsck walk this."""
         pending = set(self._pending)
-        for top in sorted(os.listdir(self.root)):
-            if len(top) != 2:
-                continue
-            for mid in sorted(os.listdir(os.path.join(self.root, top))):
-                for name in sorted(os.listdir(os.path.join(self.root, top, mid))):
-                    if len(name) == 64:
+        for top in _subdirs(self.root, 2):
+            for mid in _subdirs(top, 2):
+                with os.scandir(mid) as entries:
+                    names = sorted(e.name for e in entries if e.is_file(follow_symlinks=False))
+                for name in names:
+                    if len(name) == 64 and _HEX.fullmatch(name):
                         cid = ChunkId(bytes.fromhex(name))
                         pending.discard(cid)
                         yield cid
@@ -336,10 +356,10 @@ class FileChunkStore:
         mine = set(self._pending.values())  # written here, waiting for this process's sync
         with os.scandir(self._tmp) as entries:
             for entry in entries:
-                if entry.path in mine:
-                    continue
+                if entry.path in mine or not entry.is_file(follow_symlinks=False):
+                    continue  # only this store's own temporary files are removed
                 try:
-                    if entry.stat().st_mtime_ns < older_than_ns:
+                    if entry.stat(follow_symlinks=False).st_mtime_ns < older_than_ns:
                         os.unlink(entry.path)
                         removed += 1
                 except FileNotFoundError:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from objstore import keyspace
 from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
+from objstore.meta.scan import scan_prefix
 
 MARKER_NAME = "objstore.json"
 FORMAT = 1
@@ -61,7 +62,7 @@ class StoreIdentity:
             ident = StoreIdentity(d["store_id"], d["format"])
             if not isinstance(ident.store_id, str) or type(ident.format) is not int:
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise StoreDamaged(f"the store identity in {where} is unreadable") from None
         if ident.format > FORMAT:
             raise StoreDamaged(
@@ -76,9 +77,11 @@ def read_marker(root: str) -> StoreIdentity | None:
     path = os.path.join(root, MARKER_NAME)
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(1 << 16)
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a directory, a symlink loop, no permission ...
+        raise StoreDamaged(f"the store identity {path} cannot be read: {exc.strerror}") from None
     return StoreIdentity.decode(raw, path)
 
 
@@ -155,21 +158,32 @@ def establish(
     return inner
 
 
+#: How many chunk ids, of the metadata's and of the location's, adoption compares.
+ADOPTION_SAMPLE = 16
+
+
 def bind_chunks(
     meta: MetadataStore,
     ident: StoreIdentity,
     *,
     read_owner: Callable[[], str | None],
     claim_owner: Callable[[str], str],
+    present: Callable[[list[bytes]], set[bytes]],
+    some_chunks: Callable[[int], list[bytes]],
     where: str,
 ) -> None:
     """Check that the chunk store (``where`` in messages) is this store's, claiming it
-    if no store has yet. Raises StoreDamaged when another store owns it, or when it
-    is unmarked although the metadata recorded that it was claimed."""
+    if no store has yet. Raises StoreDamaged when another store owns it, when it is
+    unmarked although the metadata recorded that it was claimed, or when an unmarked
+    location does not look like this store's (see :func:`_check_adoption`).
+
+    ``present(ids)``: the subset of chunk ids the chunk store holds; ``some_chunks(n)``:
+    up to ``n`` ids it holds."""
     owner = read_owner()
     if owner is None:
         with meta.begin() as rtxn:
             recorded = rtxn.get(_CHUNKS_KEY)
+            referenced = [k[len(keyspace.CHUNKREF) :] for k, _ in _first_refs(rtxn)]
         if recorded is not None:
             raise StoreDamaged(
                 f"the chunk store {where} does not carry the mark of store {ident.store_id}, "
@@ -179,6 +193,7 @@ def bind_chunks(
                 f'objstore-owner.json holding {{"store_id": "{ident.store_id}"}})',
                 store_id=ident.store_id,
             )
+        _check_adoption(meta, ident, referenced, present, some_chunks, where)
         owner = claim_owner(ident.store_id)
     if owner != ident.store_id:
         raise StoreDamaged(
@@ -195,3 +210,48 @@ def bind_chunks(
         # recorded again on the next open.
         with meta.begin_write() as txn:
             txn.put(_CHUNKS_KEY, ident.store_id.encode())
+
+
+def _first_refs(txn: ReadTxn) -> list[tuple[bytes, bytes]]:
+    out: list[tuple[bytes, bytes]] = []
+    for item in scan_prefix(txn, keyspace.CHUNKREF):
+        out.append(item)
+        if len(out) == ADOPTION_SAMPLE:
+            break
+    return out
+
+
+def _check_adoption(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    referenced: list[bytes],
+    present: Callable[[list[bytes]], set[bytes]],
+    some_chunks: Callable[[int], list[bytes]],
+    where: str,
+) -> None:
+    """Before claiming an unmarked location for metadata that may already name chunks (a
+    store made before the mark existed, or one opened before with a chunk store that
+    keeps no mark): the location must look like this store's. Chunk ids are hashes, so
+    the first ids in key order are a random sample of each side. Most of the metadata's
+    sample must be in the location (else it is the wrong one: a mistyped prefix), and
+    most of the location's sample must be named by the metadata (else it is another
+    store's, whose chunks this store's gc would delete). "Most", not "all": a healthy
+    store can miss a damaged chunk, or hold a crashed upload's leftovers."""
+    if referenced and 2 * len(present(referenced)) < len(referenced):
+        raise StoreDamaged(
+            f"the chunk store {where} lacks most of the chunks the metadata of store "
+            f"{ident.store_id} names (checked {len(referenced)}): it is not this store's "
+            "chunk store (a mistyped prefix or directory?); refusing to claim it",
+            store_id=ident.store_id,
+        )
+    found = some_chunks(ADOPTION_SAMPLE)
+    if found:
+        with meta.begin() as rtxn:
+            named = sum(rtxn.get(keyspace.CHUNKREF + cid) is not None for cid in found)
+        if 2 * named < len(found):
+            raise StoreDamaged(
+                f"the chunk store {where} holds chunks the metadata of store "
+                f"{ident.store_id} does not name (checked {len(found)}): it is another "
+                "store's, whose chunks this store's gc would delete; refusing to claim it",
+                store_id=ident.store_id,
+            )

@@ -18,17 +18,20 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import obstore
 import pytest
 
 import objstore
 from objstore.backends import urls
-from objstore.blob.chunkstore import ChunkOwner
+from objstore.backends.s3 import S3ChunkStore
+from objstore.blob.chunkstore import OWNER_NAME, ChunkOwner
 from objstore.errors import StoreDamaged
 from objstore.testing.services.fixtures import _fresh_database
 from tests.backends.nodes import Backends
 
 B = "owned"
 DATA = os.urandom(3 << 20)  # several chunks, none inlined
+OTHER = os.urandom(3 << 20)
 
 
 @pytest.fixture
@@ -74,9 +77,9 @@ def _owner(chunks: str) -> str | None:
         store.close()
 
 
-def _fill(s: objstore.Store, key: str = "k") -> None:
+def _fill(s: objstore.Store, key: str = "k", data: bytes = DATA) -> None:
     s.root.create_bucket(B)
-    s.root.put_object(B, key, DATA)
+    s.root.put_object(B, key, data)
 
 
 def test_a_second_new_store_on_a_claimed_location_is_refused(
@@ -130,10 +133,18 @@ def test_a_store_reopened_on_another_stores_location_is_refused(
         assert a.root.get_object(B, "from-a").read() == DATA
 
 
+@pytest.mark.parametrize("lookup", ["", "&conditional_put=0"])
 def test_first_opens_racing_for_one_location_leave_one_owner(
-    fresh_backends: Backends, new_metadata: Callable[[], str]
+    fresh_backends: Backends, new_metadata: Callable[[], str], lookup: str
 ) -> None:
+    """``conditional_put=0`` (look-then-PUT for chunks) must not weaken the claim, which
+    still uses If-None-Match where the backend has it (break-it review H2: two of five
+    racing stores opened, and their gcs deleted each other's objects)."""
     pair = fresh_backends
+    if lookup:
+        if pair.name == "local":
+            pytest.skip("conditional_put is a parameter of s3:// chunk stores only")
+        pair = Backends(pair.name, pair.metadata, pair.chunks + lookup, pair.key)
     metas = [pair.metadata, *(new_metadata() for _ in range(3))]
     keys = [pair.key, *(os.urandom(32) for _ in range(3))]
     barrier = threading.Barrier(len(metas))
@@ -164,3 +175,46 @@ def test_first_opens_racing_for_one_location_leave_one_owner(
     finally:
         for s in opened.values():
             s.close()
+
+
+def _forget_the_claim(metadata: str, chunks: str) -> None:
+    """Make a store look made before chunk stores were marked: no mark, no record."""
+    store = urls.open_chunks(urls.parse_chunks_url(chunks))
+    try:
+        if isinstance(store, S3ChunkStore):
+            store._call("test: deleting the mark", lambda st: obstore.delete(st, OWNER_NAME))
+        else:
+            (Path(store.root) / OWNER_NAME).unlink()  # type: ignore[attr-defined]
+        assert isinstance(store, ChunkOwner) and store.read_owner() is None
+    finally:
+        store.close()
+    meta = urls.open_metadata(urls.parse_metadata_url(metadata))
+    try:
+        with meta.begin_write() as txn:
+            assert txn.delete(b"Gchunks-owner")
+    finally:
+        meta.close()
+
+
+def test_adoption_refuses_another_old_stores_location(
+    fresh_backends: Backends, new_metadata: Callable[[], str]
+) -> None:
+    """Break-it review H1: a store made before the mark claimed any unmarked location,
+    another old store's too, and its gc deleted that store's chunks."""
+    pair = fresh_backends
+    other_meta, other_chunks, other_key = new_metadata(), _other_chunks(pair), os.urandom(32)
+    with _open(pair.metadata, pair.chunks, pair.key) as a:
+        _fill(a, "from-a")
+    with _open(other_meta, other_chunks, other_key) as b:
+        _fill(b, "from-b", OTHER)  # other bytes: no chunk is shared by deduplication
+    _forget_the_claim(pair.metadata, pair.chunks)
+    _forget_the_claim(other_meta, other_chunks)
+    with pytest.raises(StoreDamaged, match=r"not this store's|another store's"):
+        _open(pair.metadata, other_chunks, pair.key)
+    assert _owner(other_chunks) is None
+    with _open(other_meta, other_chunks, other_key) as b:
+        b.gc()
+        assert b.root.get_object(B, "from-b").read() == OTHER
+    with _open(pair.metadata, pair.chunks, pair.key) as a:
+        assert a.root.get_object(B, "from-a").read() == DATA
+    assert _owner(pair.chunks) is not None

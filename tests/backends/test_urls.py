@@ -275,6 +275,8 @@ def test_percent_encoded_control_characters_are_refused(url: str) -> None:
         ("s3://bkt/p?endpoint=http://127.0.0.1:1/?x=1", "host\\[:port\\] only"),
         ("s3://bkt/p?endpoint=http://127.0.0.1:99999", "not a URL"),
         ("s3://bkt/p?endpoint=http://:80", "http:// or https://"),
+        ("s3://bkt/p?endpoint=http://127.0.0.1:1&endpoint=http://127.0.0.1:2", "twice"),
+        ("s3://bkt/p?endpoint=http://127.0.0.1:1&region=a&region=b", "twice"),
     ],
 )
 def test_malformed_s3_parts_are_invalid_argument_before_any_request(url: str, why: str) -> None:
@@ -293,3 +295,10 @@ def test_s3_chunk_store_arguments_are_checked_as_the_url_is() -> None:
         S3ChunkStore("bkt", "a/../b", endpoint="http://127.0.0.1:1")
     with pytest.raises(InvalidArgument, match="host\\[:port\\] only"):
         S3ChunkStore("bkt", endpoint="http://127.0.0.1:1/x")
+    # Break-it review L2: from_url dropped a fragment, and with it the rest of the URL.
+    for url in (
+        "s3://bkt/h#f?endpoint=http://127.0.0.1:1",
+        "s3://bkt/h?endpoint=http://127.0.0.1:1#",
+    ):
+        with pytest.raises(InvalidArgument, match="fragment"):
+            S3ChunkStore.from_url(url)
