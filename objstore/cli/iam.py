@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from objstore.cli.common import CliError, open_from
@@ -53,7 +54,7 @@ def _line(value: object) -> str:
 def _print(result: object) -> None:
     if result is None:
         return
-    if isinstance(result, list | tuple):
+    if isinstance(result, Sequence) and not isinstance(result, str):  # a list, or a Page
         for item in result:
             print(_line(item))
     elif isinstance(result, str):

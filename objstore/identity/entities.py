@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from objstore import keyspace
 from objstore.authz import Identity
 from objstore.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
@@ -17,11 +20,13 @@ from objstore.identity.names import (
     check_str,
     check_tags,
 )
+from objstore.identity.paging import check_max_items, page, position_of
 from objstore.identity.policies import PolicyOps, check_document
 from objstore.identity.repo import Record
-from objstore.identity.results import Group, GroupDetail, Role, User
+from objstore.identity.results import Group, GroupDetail, Page, Role, User
 from objstore.meta.base import ReadTxn, WriteTxn
 
+T = TypeVar("T")
 MAX_GROUPS_PER_USER = 10
 TRUST_POLICY_MAX = 2048
 
@@ -61,6 +66,22 @@ class EntityOps(PolicyOps):
             dict(rec.get("tags", {})),
             rec.get("boundary"),
         )
+
+    def _listed(
+        self,
+        prefix: bytes,
+        path_prefix: object,
+        marker: object,
+        max_items: object,
+        result: Callable[[Record], T],
+    ) -> Page[T]:
+        """A page of the entities under ``prefix`` whose path starts with ``path_prefix``."""
+        wanted = check_str(path_prefix, "path_prefix")
+        limit = check_max_items(max_items)
+        after = position_of(marker)
+        with self.repo.read() as txn:
+            walk = repo.scan_after(txn, prefix, after)
+            return page(walk, limit, lambda r: str(r["path"]).startswith(wanted), result)
 
     def _new(self, txn: ReadTxn, kind: str, name: str) -> None:
         if repo.get(txn, KIND_PREFIX[kind], name) is not None:
@@ -107,11 +128,10 @@ class EntityOps(PolicyOps):
         with self.repo.read() as txn:
             return self.user_result(self.need(txn, "user", name))
 
-    def list_users(self, path_prefix: str = "/") -> list[User]:
-        prefix = check_str(path_prefix, "path_prefix")
-        with self.repo.read() as txn:
-            recs = [r for r in repo.scan(txn, keyspace.IAM_USER) if r["path"].startswith(prefix)]
-        return [self.user_result(r) for r in recs]
+    def list_users(
+        self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
+    ) -> Page[User]:
+        return self._listed(keyspace.IAM_USER, path_prefix, marker, max_items, self.user_result)
 
     def delete_user(self, user_name: str) -> None:
         name = check_str(user_name, "user_name")
@@ -163,11 +183,10 @@ class EntityOps(PolicyOps):
             users = tuple(self.user_result(self.need(txn, "user", m)) for m in rec["members"])
         return GroupDetail(self.group_result(rec), users)
 
-    def list_groups(self, path_prefix: str = "/") -> list[Group]:
-        prefix = check_str(path_prefix, "path_prefix")
-        with self.repo.read() as txn:
-            recs = [r for r in repo.scan(txn, keyspace.IAM_GROUP) if r["path"].startswith(prefix)]
-        return [self.group_result(r) for r in recs]
+    def list_groups(
+        self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
+    ) -> Page[Group]:
+        return self._listed(keyspace.IAM_GROUP, path_prefix, marker, max_items, self.group_result)
 
     def delete_group(self, group_name: str) -> None:
         name = check_str(group_name, "group_name")
@@ -261,11 +280,10 @@ class EntityOps(PolicyOps):
         with self.repo.read() as txn:
             return self.role_result(self.need(txn, "role", name))
 
-    def list_roles(self, path_prefix: str = "/") -> list[Role]:
-        prefix = check_str(path_prefix, "path_prefix")
-        with self.repo.read() as txn:
-            recs = [r for r in repo.scan(txn, keyspace.IAM_ROLE) if r["path"].startswith(prefix)]
-        return [self.role_result(r) for r in recs]
+    def list_roles(
+        self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
+    ) -> Page[Role]:
+        return self._listed(keyspace.IAM_ROLE, path_prefix, marker, max_items, self.role_result)
 
     def delete_role(self, role_name: str) -> None:
         name = check_str(role_name, "role_name")

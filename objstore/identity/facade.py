@@ -18,6 +18,7 @@ from objstore.identity.results import (
     GroupDetail,
     InlinePolicy,
     ManagedPolicy,
+    Page,
     PolicyVersion,
     Role,
     Tag,
@@ -58,8 +59,15 @@ class IamClient(CredentialCalls):
         result: User = self._call("GetUser", user_name=user_name)
         return result
 
-    def list_users(self, *, path_prefix: str = "/") -> list[User]:
-        result: list[User] = self._call("ListUsers", path_prefix=path_prefix)
+    def list_users(
+        self, *, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
+    ) -> Page[User]:
+        """The users whose path starts with ``path_prefix``, by name (case-insensitive
+        order): all, or ``max_items`` (1-1000) from ``marker`` (see :class:`Page`). Raises
+        ValidationError (max_items, a marker this store did not give)."""
+        result: Page[User] = self._call(
+            "ListUsers", path_prefix=path_prefix, marker=marker, max_items=max_items
+        )
         return result
 
     def delete_user(self, user_name: str) -> None:
@@ -106,8 +114,15 @@ class IamClient(CredentialCalls):
         result: GroupDetail = self._call("GetGroup", group_name=group_name)
         return result
 
-    def list_groups(self, *, path_prefix: str = "/") -> list[Group]:
-        result: list[Group] = self._call("ListGroups", path_prefix=path_prefix)
+    def list_groups(
+        self, *, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
+    ) -> Page[Group]:
+        """The groups whose path starts with ``path_prefix``, by name (case-insensitive
+        order): all, or ``max_items`` (1-1000) from ``marker`` (see :class:`Page`). Raises
+        ValidationError (max_items, a marker this store did not give)."""
+        result: Page[Group] = self._call(
+            "ListGroups", path_prefix=path_prefix, marker=marker, max_items=max_items
+        )
         return result
 
     def delete_group(self, group_name: str) -> None:
@@ -169,8 +184,15 @@ class IamClient(CredentialCalls):
         result: Role = self._call("GetRole", role_name=role_name)
         return result
 
-    def list_roles(self, *, path_prefix: str = "/") -> list[Role]:
-        result: list[Role] = self._call("ListRoles", path_prefix=path_prefix)
+    def list_roles(
+        self, *, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
+    ) -> Page[Role]:
+        """The roles whose path starts with ``path_prefix``, by name (case-insensitive
+        order): all, or ``max_items`` (1-1000) from ``marker`` (see :class:`Page`). Raises
+        ValidationError (max_items, a marker this store did not give)."""
+        result: Page[Role] = self._call(
+            "ListRoles", path_prefix=path_prefix, marker=marker, max_items=max_items
+        )
         return result
 
     def delete_role(self, role_name: str) -> None:
@@ -233,10 +255,25 @@ class IamClient(CredentialCalls):
         result: ManagedPolicy = self._call("GetPolicy", policy_arn=policy_arn)
         return result
 
-    def list_policies(self, *, scope: str = "All", path_prefix: str = "/") -> list[ManagedPolicy]:
-        """``scope``: "All", "AWS" (shipped AWS managed policies) or "Local"."""
-        result: list[ManagedPolicy] = self._call(
-            "ListPolicies", scope=scope, path_prefix=path_prefix
+    def list_policies(
+        self,
+        *,
+        scope: str = "All",
+        path_prefix: str = "/",
+        only_attached: bool = False,
+        marker: str | None = None,
+        max_items: int | None = None,
+    ) -> Page[ManagedPolicy]:
+        """``scope``: "All", "AWS" (shipped AWS managed policies, listed first) or "Local";
+        ``only_attached``: those attached to a user, group or role. Paged as
+        :meth:`list_users`. Raises ValidationError."""
+        result: Page[ManagedPolicy] = self._call(
+            "ListPolicies",
+            scope=scope,
+            path_prefix=path_prefix,
+            only_attached=only_attached,
+            marker=marker,
+            max_items=max_items,
         )
         return result
 

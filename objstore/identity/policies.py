@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from objstore import keyspace
-from objstore.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from objstore.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    LimitExceeded,
+    NoSuchEntity,
+    ValidationError,
+)
 from objstore.iam.evaluate import as_policy
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy, managed_policy_arns
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase, when
 from objstore.identity.ids import IdKind, new_id
 from objstore.identity.names import check_name, check_path, check_str
+from objstore.identity.paging import check_max_items, page, position_of
 from objstore.identity.repo import Record
-from objstore.identity.results import AttachedPolicy, InlinePolicy, ManagedPolicy, PolicyVersion
+from objstore.identity.results import (
+    AttachedPolicy,
+    InlinePolicy,
+    ManagedPolicy,
+    Page,
+    PolicyVersion,
+)
 from objstore.meta.base import ReadTxn, WriteTxn
 
 MANAGED_MAX = 6144
@@ -107,18 +120,42 @@ class PolicyOps(ServiceBase):
         return ManagedPolicy(name, "ANPA" + name.upper()[:17], policy_arn, "/", "v1", 0, 0, True,
                              epoch, epoch)  # fmt: skip
 
-    def list_policies(self, scope: str = "All", path_prefix: str = "/") -> list[ManagedPolicy]:
-        """``scope``: "All", "AWS" (the shipped AWS managed policies) or "Local"."""
+    def list_policies(
+        self,
+        scope: str = "All",
+        path_prefix: str = "/",
+        only_attached: bool = False,
+        marker: str | None = None,
+        max_items: int | None = None,
+    ) -> Page[ManagedPolicy]:
+        """``scope``: "All", "AWS" (the shipped AWS managed policies, listed first) or
+        "Local". Raises ValidationError, InvalidInput."""
         scope = check_str(scope, "scope")
+        if scope not in ("All", "AWS", "Local"):
+            raise ValidationError(f"scope must be All, AWS or Local, not {scope!r}")
         prefix = check_str(path_prefix, "path_prefix")
-        out: list[ManagedPolicy] = []
+        limit = check_max_items(max_items)
+        after = position_of(marker)
+
+        def keep(p: ManagedPolicy) -> bool:
+            return p.path.startswith(prefix) and (not only_attached or p.attachment_count > 0)
+
+        with self.repo.read() as txn:
+            return page(self._policy_walk(txn, scope, after), limit, keep, lambda p: p)
+
+    def _policy_walk(
+        self, txn: ReadTxn, scope: str, after: bytes | None
+    ) -> Iterator[tuple[bytes, ManagedPolicy]]:
+        """AWS managed policies (positions ``a`` + ARN), then this account's (``l`` + key)."""
         if scope in ("All", "AWS"):
-            out += [self._aws_managed(arn) for arn in managed_policy_arns()]
+            for arn in managed_policy_arns():
+                position = b"a" + arn.encode()
+                if after is None or position > after:
+                    yield position, self._aws_managed(arn)
         if scope in ("All", "Local"):
-            with self.repo.read() as txn:
-                recs = list(repo.scan(txn, keyspace.IAM_POLICY))
-            out += [self.policy_result(r) for r in recs if r["path"].startswith(prefix)]
-        return out
+            local = after[1:] if after is not None and after.startswith(b"l") else None
+            for key, rec in repo.scan_after(txn, keyspace.IAM_POLICY, local):
+                yield b"l" + key, self.policy_result(rec)
 
     def delete_policy(self, policy_arn: str) -> None:
         with self.repo.write() as txn:

@@ -58,6 +58,15 @@ def scan(txn: ReadTxn, prefix: bytes) -> Iterator[Record]:
         yield decode(raw)
 
 
+def scan_after(txn: ReadTxn, prefix: bytes, after: bytes | None) -> Iterator[tuple[bytes, Record]]:
+    """``(name key, record)`` under ``prefix`` in key order, from just after the name key
+    ``after`` (None: from the first)."""
+    # Name keys hold no NUL, so ``after + NUL`` is the next possible key.
+    start = None if after is None else prefix + after + b"\x00"
+    for k, raw in scan_prefix(txn, prefix, start):
+        yield k[len(prefix) :], decode(raw)
+
+
 def generation(txn: ReadTxn) -> int:
     raw = txn.get(GENERATION_KEY)
     return 0 if raw is None else int.from_bytes(raw, "big")

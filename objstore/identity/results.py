@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar, overload
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Page(Sequence[T]):
+    """One page of a list call (``list_users``, ``list_groups``, ``list_roles``,
+    ``list_policies``): a sequence of its items, with AWS's paging. ``is_truncated``: more
+    follow; pass ``marker`` as the next call's ``marker`` to get them. Without ``max_items``
+    a page holds everything. Equal to a list or tuple of the same items."""
+
+    items: tuple[T, ...]
+    is_truncated: bool = False
+    marker: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Page):
+            return (self.items, self.is_truncated, self.marker) == (
+                other.items,
+                other.is_truncated,
+                other.marker,
+            )
+        if isinstance(other, list | tuple):
+            return list(self.items) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence semantics: unhashable
 
 
 @dataclass(frozen=True, slots=True)

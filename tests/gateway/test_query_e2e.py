@@ -337,3 +337,31 @@ def test_update_user_group_and_role_with_boto3(gw: Gateway, iam: Any) -> None:
     with pytest.raises(ClientError) as bad:
         iam.update_role(RoleName="r", MaxSessionDuration=100000)
     assert _code(bad) == "ValidationError"
+
+
+def test_list_paging_with_boto3(gw: Gateway, iam: Any) -> None:
+    """MaxItems/Marker/IsTruncated from the library's own paging; boto3's paginators."""
+    for name in ("b", "A", "c"):
+        iam.create_user(UserName=name)
+        iam.create_group(GroupName=name, Path="/g/")
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+        iam.create_policy(PolicyName=name, PolicyDocument=policy(allow("s3:GetObject")))
+    first = iam.list_users(MaxItems=2)
+    assert ([u["UserName"] for u in first["Users"]], first["IsTruncated"]) == (["A", "b"], True)
+    rest = iam.list_users(MaxItems=2, Marker=first["Marker"])
+    assert ([u["UserName"] for u in rest["Users"]], rest["IsTruncated"]) == (["c"], False)
+    assert "Marker" not in rest
+    for op, key, name, kw in (
+        ("list_groups", "Groups", "GroupName", {"PathPrefix": "/g/"}),
+        ("list_roles", "Roles", "RoleName", {}),
+        ("list_policies", "Policies", "PolicyName", {"Scope": "Local"}),
+    ):
+        pages = iam.get_paginator(op).paginate(PaginationConfig={"PageSize": 1}, **kw)
+        assert [item[name] for page in pages for item in page[key]] == ["A", "b", "c"], op
+    everything = iam.list_policies()  # AWS managed first, then the account's
+    local = [p["PolicyName"] for p in everything["Policies"] if ":aws:policy/" not in p["Arn"]]
+    assert (local, everything["IsTruncated"]) == (["A", "b", "c"], False)
+    assert everything["Policies"][-1]["PolicyName"] == "c"
+    with pytest.raises(ClientError) as bad:
+        iam.list_users(Marker="nonsense")
+    assert _code(bad) == "ValidationError"

@@ -1,15 +1,14 @@
 """The IAM Query actions: one row per action, each calling one method of ``client.iam``.
 
 Parameters follow AWS's IAM API (2010-05-08); where AWS's default differs from the
-library's (``SetAsDefault`` of CreatePolicyVersion is false), AWS's is passed, since Query
-clients expect AWS. Two additions: ``OnlyAttached`` of ListPolicies is applied here over
-the library's list, and CreateOpenIDConnectProvider takes objstore's ``Jwks`` (the
-provider's public keys as JSON), which objstore needs because it never fetches keys.
+library's (``SetAsDefault`` of CreatePolicyVersion is false, ``MaxItems`` is 100), AWS's
+is passed, since Query clients expect AWS. One addition: CreateOpenIDConnectProvider takes
+objstore's ``Jwks`` (the provider's public keys as JSON), which objstore needs because it
+never fetches keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from objstore.gateway.query.form import BOOLEAN, INTEGER, JSON_OBJECT, STRINGS
@@ -66,12 +65,6 @@ def _by_name(attr: str) -> Any:
     return key
 
 
-def _only_attached(values: Mapping[str, Any], policies: Any) -> Any:
-    if values.get("OnlyAttached"):
-        return [p for p in policies if p.attachment_count > 0]
-    return policies
-
-
 def _inline(entity: str) -> tuple[Field, ...]:
     return (
         field(f"{entity}Name", "entity_name"),
@@ -82,6 +75,9 @@ def _inline(entity: str) -> tuple[Field, ...]:
 
 _USERS = Page("Users", USER, key=_by_name("user_name"))
 _GROUPS = Page("Groups", GROUP, key=_by_name("group_name"))
+# The lists the library pages itself (marker, max_items).
+_ALL_USERS = Page("Users", USER, native=True)
+_ALL_GROUPS = Page("Groups", GROUP, native=True)
 _ATTACHED = Page("AttachedPolicies", ATTACHED_POLICY, key=_by_name("policy_arn"))
 _NAMES = Page("PolicyNames", TEXT, key=str)
 _EVALUATIONS = Page("EvaluationResults", EVALUATION_RESULT)
@@ -156,7 +152,7 @@ _ROWS: list[Action] = [
         result=_one("User", USER),
     ),
     Action("GetUser", "get_user", (param("UserName"),), result=_one("User", USER)),
-    Action("ListUsers", "list_users", (_PATH_PREFIX,), page=_USERS),
+    Action("ListUsers", "list_users", (_PATH_PREFIX,), page=_ALL_USERS),
     Action("DeleteUser", "delete_user", (_USER_NAME,)),
     Action("UpdateUser", "update_user", (_USER_NAME, param("NewUserName"), param("NewPath"))),
     *_tag_rows("User", _USER_NAME),
@@ -169,7 +165,7 @@ _ROWS: list[Action] = [
         result=(field("Group", "group", GROUP),),
         page=Page("Users", USER, items=lambda detail: detail.users, key=_by_name("user_name")),
     ),
-    Action("ListGroups", "list_groups", (_PATH_PREFIX,), page=_GROUPS),
+    Action("ListGroups", "list_groups", (_PATH_PREFIX,), page=_ALL_GROUPS),
     Action("DeleteGroup", "delete_group", (_GROUP_NAME,)),
     Action("UpdateGroup", "update_group", (_GROUP_NAME, param("NewGroupName"), param("NewPath"))),
     Action("AddUserToGroup", "add_user_to_group", (_GROUP_NAME, _USER_NAME)),
@@ -195,7 +191,7 @@ _ROWS: list[Action] = [
         "ListRoles",
         "list_roles",
         (_PATH_PREFIX,),
-        page=Page("Roles", ROLE, key=_by_name("role_name")),
+        page=Page("Roles", ROLE, native=True),
     ),
     Action("DeleteRole", "delete_role", (_ROLE_NAME,)),
     Action(
@@ -217,9 +213,8 @@ _ROWS: list[Action] = [
     Action(
         "ListPolicies",
         "list_policies",
-        (param("Scope"), _PATH_PREFIX, param("OnlyAttached", BOOLEAN, arg=None)),
-        page=Page("Policies", MANAGED_POLICY, key=_by_name("arn")),
-        view=_only_attached,
+        (param("Scope"), _PATH_PREFIX, param("OnlyAttached", BOOLEAN)),
+        page=Page("Policies", MANAGED_POLICY, native=True),
     ),
     Action("DeletePolicy", "delete_policy", (_POLICY_ARN,)),
     Action(

@@ -82,12 +82,15 @@ class Page:
 
     ``key`` orders the items and makes markers point at an item (a page stays right when
     entries are added or removed between requests); without one, markers are positions.
+    ``native``: the library call pages itself (``marker`` and ``max_items`` arguments, a
+    :class:`~objstore.identity.results.Page` back), the gateway only writes the page.
     """
 
     name: str
     item: OutShape
     items: Callable[[Any], Sequence[Any]] = lambda value: value
     key: Callable[[Any], str] | None = None
+    native: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,12 @@ class Action:
     def all_params(self) -> tuple[Param, ...]:
         if self.page is None:
             return self.params
+        if self.page.native:
+            return (
+                *self.params,
+                Param("MaxItems", INTEGER, "max_items", False, DEFAULT_MAX_ITEMS),
+                Param("Marker", TEXT, "marker", False, MISSING),
+            )
         return (
             *self.params,
             Param("MaxItems", INTEGER, None, False, MISSING),
@@ -157,6 +166,12 @@ def render_result(action: Action, values: Mapping[str, Any], result: Any) -> lis
 
 
 def _write_page(out: list[str], page: Page, value: Any, values: Mapping[str, Any]) -> None:
+    if page.native:
+        Members(page.item).write(out, page.name, list(value))
+        BOOLEAN.write(out, "IsTruncated", value.is_truncated)
+        if value.is_truncated:
+            TEXT_OUT.write(out, "Marker", value.marker)
+        return
     limit = values.get("MaxItems", DEFAULT_MAX_ITEMS)
     if not 1 <= limit <= MAX_ITEMS:
         raise ValidationError(f"MaxItems must be between 1 and {MAX_ITEMS}")
