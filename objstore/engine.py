@@ -17,6 +17,8 @@ from typing import Any
 from objstore.actions import (
     BUCKET,
     IAM_RESOURCES,
+    IAM_ROLE,
+    IAM_USER,
     OBJECT,
     OPERATIONS,
     Operation,
@@ -38,6 +40,7 @@ from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
 EXISTING_TAG = "s3:ExistingObjectTag/"
+RESOURCE_TAG = "aws:ResourceTag/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ AuditSink = Callable[[AuditEvent], None]
 ArnResolver = Callable[[Permission, Mapping[str, Any], Identity], str]
 # Re-checks a caller's credentials (still active, not expired) before each call.
 Authenticator = Callable[[Identity, Operation], None]
+# The tags of the IAM user or role an ARN names (empty for no such entity).
+ResourceTags = Callable[[str], Mapping[str, str]]
 
 
 def _log_sink(event: AuditEvent) -> None:
@@ -84,6 +89,7 @@ class Engine:
         targets: Mapping[str, object] | None = None,
         resolve_arn: ArnResolver | None = None,
         authenticate: Authenticator | None = None,
+        resource_tags: ResourceTags | None = None,
     ) -> None:
         self.ns = ns
         self.authorizer = authorizer
@@ -95,6 +101,7 @@ class Engine:
         self.targets: dict[str, object] = {"ns": ns, **(targets or {})}
         self.resolve_arn = resolve_arn
         self.authenticate = authenticate
+        self.resource_tags = resource_tags
         self.closed_reason = "the store is closed"
 
     def _request(
@@ -106,11 +113,19 @@ class Engine:
         owners: dict[str, str | None] | None = None,
     ) -> AuthorizationRequest:
         owner = None
+        loaders: list[tuple[str, Callable[[], Mapping[str, object]]]] = []
         if perm.resource in IAM_RESOURCES:
             if self.resolve_arn is None:
                 raise AccessDenied("this store has no identity layer")
             resource = self.resolve_arn(perm, params, caller)
             owner = self.account
+            if perm.resource in (IAM_USER, IAM_ROLE) and self.resource_tags is not None:
+                # aws:ResourceTag/* of the user or role acted on (a read: loaded like
+                # an object's tags, below).
+                read_tags, arn = self.resource_tags, resource
+                loaders.append(
+                    (RESOURCE_TAG, lambda: tag_context(RESOURCE_TAG, read_tags(arn).items()))
+                )
         else:
             resource = perm.resource_for(params)
         if perm.resource not in IAM_RESOURCES and perm.resource != "*":
@@ -125,9 +140,7 @@ class Engine:
         context = perm.context_for(params)
         deferred: tuple[tuple[str, Callable[[], Mapping[str, object]]], ...] = ()
         if perm.existing_tags:
-            # Declared by the permission: the stored object's tags. Reading them costs a
-            # transaction, so an authorizer that can tell whether a policy reads them
-            # loads them only then; any other gets them read before deciding.
+            # Declared by the permission: the stored object's tags.
             bucket, key = params[perm.bucket_param], params[perm.key_param]
             version = params.get(perm.version_param) if perm.version_param else None
 
@@ -135,10 +148,15 @@ class Engine:
                 stored = self.ns.object_tags(bucket, key, version)
                 return tag_context(EXISTING_TAG, stored.items())
 
+            loaders.append((EXISTING_TAG, existing_tags))
+        if loaders:
+            # Tags cost a transaction to read, so an authorizer that can tell whether a
+            # policy reads them loads them only then; any other gets them read first.
             if getattr(self.authorizer, "defers_context", False):
-                deferred = ((EXISTING_TAG, existing_tags),)
+                deferred = tuple(loaders)
             else:
-                context.update(existing_tags())
+                for _prefix, load in loaders:
+                    context.update(load())
         return AuthorizationRequest(
             principal=caller,
             action=perm.action_for(params),

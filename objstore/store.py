@@ -118,6 +118,7 @@ class Store:
             account=self.account_id,
             targets={"identity": self.identity.service},
             resolve_arn=self.identity.service.resource_arn,
+            resource_tags=self.identity.service.resource_tags,
             # The IAM authorizer re-checks credentials in its own read; another
             # authorizer gets the check from the engine.
             authenticate=None if authorizer is None else self.identity.service.check_caller,

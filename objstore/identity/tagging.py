@@ -39,6 +39,19 @@ class TagOps(ServiceBase):
             rec = self.need(txn, kind, name)
         return [Tag(k, v) for k, v in sorted(rec.get("tags", {}).items())]
 
+    def resource_tags(self, arn: str) -> dict[str, str]:
+        """The tags of the user or role ``arn`` names (``aws:ResourceTag/*`` of IAM calls on
+        it); empty when it names none (not yet created, or another path)."""
+        head = f"arn:aws:iam::{self.account}:"
+        kind = arn[len(head) :].split("/", 1)[0] if arn.startswith(head) else ""
+        if kind not in ("user", "role"):
+            return {}
+        with self.repo.read() as txn:
+            rec = repo.get(txn, KIND_PREFIX[kind], arn.rsplit("/", 1)[-1])
+        if rec is None or self.entity_arn(kind, rec) != arn:
+            return {}
+        return dict(rec.get("tags", {}))
+
     def tag_user(self, user_name: str, tags: object) -> None:
         self.tag("user", user_name, tags)
 

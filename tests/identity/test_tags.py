@@ -308,3 +308,34 @@ def test_a_session_of_a_deleted_user_gets_nothing_of_a_new_user_of_its_name(
     fresh = user_client(store, "other")
     iam.put_user_policy("other", "p", policy(allow("s3:PutObject")))
     fresh.put_object(B, "k", b"v")
+
+
+def test_resource_tags_of_users_and_roles_feed_iam_calls_on_them(store: objstore.Store) -> None:
+    """aws:ResourceTag/* of the user or role an IAM call acts on (ABAC on IAM entities)."""
+    iam = store.root.iam
+    iam.create_user("blue-user", tags={"team": "blue"})
+    iam.create_user("red-user", tags={"team": "red"})
+    iam.create_role("blue-role", TRUST, tags={"Team": "blue"})
+    iam.create_role("bare-role", TRUST)
+    admin = user_client(
+        store,
+        "admin",
+        allow(
+            ["iam:GetUser", "iam:GetRole", "iam:TagUser"],
+            Condition={"StringEquals": {"aws:ResourceTag/team": "blue"}},
+        ),
+    )
+    assert admin.iam.get_user("blue-user").user_name == "blue-user"
+    assert admin.iam.get_role("blue-role").role_name == "blue-role"  # keys: any case
+    for call in (lambda: admin.iam.get_user("red-user"), lambda: admin.iam.get_role("bare-role")):
+        with pytest.raises(AccessDenied):
+            call()
+    with pytest.raises(AccessDenied):
+        admin.iam.get_user("nobody")  # no such user: no tags, so no grant (and no leak)
+    # Re-tagging itself away is allowed once (the tag is read before the call) ...
+    admin.iam.tag_user("blue-user", {"team": "red"})
+    # ... and the next call sees the new tag.
+    with pytest.raises(AccessDenied):
+        admin.iam.get_user("blue-user")
+    iam.tag_user("red-user", {"team": "blue"})
+    admin.iam.get_user("red-user")
