@@ -5,11 +5,22 @@ was stored but granted nothing)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 import objstore
 from objstore.errors import AccessDenied
 from tests.identity.helpers import allow, deny, policy
+
+
+@pytest.fixture
+def store() -> Iterator[objstore.Store]:
+    """In memory only: the grant does not depend on the backend, and each password set
+    costs a memory-hard hash."""
+    with objstore.open(None) as s:
+        yield s
+
 
 OLD = "Correct-horse-1!"
 NEW = "Another-pass-9!"
