@@ -73,7 +73,6 @@ def _inline(entity: str) -> tuple[Field, ...]:
     )
 
 
-_USERS = Page("Users", USER, key=_by_name("user_name"))
 _GROUPS = Page("Groups", GROUP, key=_by_name("group_name"))
 # The lists the library pages itself (marker, max_items).
 _ALL_USERS = Page("Users", USER, native=True)
