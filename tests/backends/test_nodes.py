@@ -275,6 +275,24 @@ def test_iam_changes_apply_on_every_node_at_the_next_request(
         on_c.get_object(Bucket="iam-bkt", Key="k")
     s3(c.url, root).delete_bucket_policy(Bucket="iam-bkt")
     assert on_b.get_object(Bucket="iam-bkt", Key="k")["Body"].read() == b"allowed"
+    # A tag set on one node reaches aws:PrincipalTag on another at the next request, for the
+    # long-term key and the session made from it alike.
+    frozen = {
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/frozen": "yes"}},
+    }
+    policy["Statement"].append(frozen)
+    iam.put_user_policy(UserName="alice", PolicyName="all", PolicyDocument=json.dumps(policy))
+    assert on_b.get_object(Bucket="iam-bkt", Key="k")["Body"].read() == b"allowed"
+    iam.tag_user(UserName="alice", Tags=[{"Key": "frozen", "Value": "yes"}])
+    with pytest.raises(ClientError, match="AccessDenied"):
+        on_b.get_object(Bucket="iam-bkt", Key="k")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        temp.get_object(Bucket="iam-bkt", Key="k")
+    s3(c.url, root, "iam").untag_user(UserName="alice", TagKeys=["frozen"])
+    assert on_b.get_object(Bucket="iam-bkt", Key="k")["Body"].read() == b"allowed"
     # A key deactivated on one node is refused by the others at once.
     s3(c.url, root, "iam").update_access_key(
         UserName="alice", AccessKeyId=alice[0], Status="Inactive"
