@@ -38,11 +38,23 @@ LAST_USED_EVERY_S = 60.0
 
 
 @functools.lru_cache(maxsize=1024)
-def _key_state(raw: bytes) -> tuple[bool, str | None]:
-    """(active, owner) of a stored key record: parsed once per distinct record content
-    (the decision is re-made from the current record at every request)."""
+def _key_state(raw: bytes) -> tuple[bool, str | None, str]:
+    """(active, owner, key id) of a stored key record: parsed once per distinct record
+    content (the decision is re-made from the current record at every request)."""
     rec = repo.decode(raw)
-    return rec["status"] == "Active", rec["user"]
+    return rec["status"] == "Active", rec["user"], rec["id"]
+
+
+def key_record(txn: ReadTxn, access_key_id: str) -> Record | None:
+    """The record of the access key ``access_key_id``, spelled exactly (None: no such key).
+
+    Key ids are case-sensitive, as AWS's. Their records are keyed by the lower-cased id like
+    every identity record (stores written so stay readable), so an id typed in another case
+    finds a record that is not its own: it is an unknown key, never a secret sealed under
+    another spelling (that would fail to open, as corruption).
+    """
+    rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
+    return rec if rec is not None and rec.get("id") == access_key_id else None
 
 
 def check_key_record(txn: ReadTxn, identity: Identity) -> None:
@@ -52,6 +64,7 @@ def check_key_record(txn: ReadTxn, identity: Identity) -> None:
     state = None if raw is None else _key_state(raw)
     if (
         state is None
+        or state[2] != identity.access_key_id
         or not state[0]
         or (identity.kind == "root") != (state[1] is None)
         or (state[1] is not None and state[1] != identity.name)
@@ -72,7 +85,7 @@ class KeyOps(ServiceBase):
 
     def _key(self, txn: ReadTxn, user: str | None, access_key_id: object) -> Record:
         key_id = check_str(access_key_id, "access_key_id")
-        rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+        rec = key_record(txn, key_id)
         owner = None if rec is None else rec["user"]
         if rec is None or (owner or "").lower() != (user or "").lower():
             raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
@@ -137,7 +150,7 @@ class KeyOps(ServiceBase):
     def get_access_key_last_used(self, access_key_id: str) -> AccessKeyLastUsed:
         key_id = check_str(access_key_id, "access_key_id")
         with self.repo.read() as txn:
-            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+            rec = key_record(txn, key_id)
         if rec is None:
             raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
         used = rec.get("last_used")
@@ -151,7 +164,7 @@ class KeyOps(ServiceBase):
     def key_owner(self, access_key_id: str) -> str | None:
         """The user name owning a key (None: the root, or no such key)."""
         with self.repo.read() as txn:
-            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
+            rec = key_record(txn, access_key_id)
         return None if rec is None else rec["user"]
 
     # -------------------------------------------------------- authentication
@@ -198,7 +211,7 @@ class KeyOps(ServiceBase):
         if not isinstance(access_key_id, str):
             raise InvalidClientTokenId("The security token included in the request is invalid.")
         with self.repo.read() as txn:
-            rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
+            rec = key_record(txn, access_key_id)
             if rec is None or rec["status"] != "Active":
                 raise InvalidClientTokenId("The security token included in the request is invalid.")
             stored = self.box.open(base64.b64decode(rec["secret"]), access_key_id.encode())
@@ -239,7 +252,7 @@ class KeyOps(ServiceBase):
             self._write_used(txn, key_id, service)
 
     def _write_used(self, txn: WriteTxn, key_id: str, service: str) -> None:
-        rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, key_id)
+        rec = key_record(txn, key_id)
         if rec is not None:
             rec["last_used"] = self.clock()
             rec["last_service"] = service
