@@ -120,8 +120,11 @@ class Store:
             resolve_arn=self.identity.service.resource_arn,
             resource_tags=self.identity.service.resource_tags,
             # The IAM authorizer re-checks credentials in its own read; another
-            # authorizer gets the check from the engine.
-            authenticate=None if authorizer is None else self.identity.service.check_caller,
+            # authorizer gets the check from the engine. Both get AWS's fixed rules
+            # (what GetSessionToken credentials and the root may call).
+            authenticate=self.identity.service.check_scope
+            if authorizer is None
+            else self.identity.service.check_caller,
         )
         self.root = Client(self.engine, Identity.root(self.account_id))
         self._closed = False

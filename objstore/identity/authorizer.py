@@ -22,6 +22,7 @@ from objstore.iam.policy import Policy
 from objstore.identity import gather, repo
 from objstore.identity.gather import PrincipalPolicies
 from objstore.identity.keys import check_key_record
+from objstore.identity.session_rules import check_bound
 from objstore.meta.base import MetadataStore
 from objstore.ns.index import bucket_key
 
@@ -132,7 +133,8 @@ class IamAuthorizer:
 
     def decide(self, request: AuthorizationRequest) -> Decision | bool:
         """Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
-        authorizer re-checks them in its own read, sparing the engine a second one)."""
+        authorizer re-checks them in its own read, sparing the engine a second one): an
+        inactive or deleted key, temporary credentials of a user or role deleted since."""
         identity = request.principal
         action = request.action
         now_ns = self._clock()
@@ -141,6 +143,8 @@ class IamAuthorizer:
         bucket = bucket_of(request.resource)
         trust = None
         with self.meta.begin() as txn:
+            # Temporary credentials hold for the entity they were issued to, not its name.
+            check_bound(txn, identity)
             if identity.access_key_id is not None and identity.token_issued_at is None:
                 check_key_record(txn, identity)
                 if self.key_used is not None:

@@ -36,7 +36,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.simulate import EvaluationResult, simulate
-from objstore.identity import gather, oidc, repo
+from objstore.identity import gather, oidc, repo, session_rules
 from objstore.identity.audit import AuditLog
 from objstore.identity.base import KIND_PREFIX
 from objstore.identity.crypto import SecretBox
@@ -125,15 +125,36 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
         return self.arn(entity, path, name)
 
     def check_caller(self, caller: Identity, op: Operation) -> None:
-        """Before each call: the caller's long-term key is still active, its session
-        (sign-in, temporary credentials) not expired.
+        """Before each call, for an authorizer other than IAM's: the caller's long-term key
+        is still active, its session (sign-in, temporary credentials) not expired and its
+        user or role still the one it was issued to; then :meth:`check_scope`.
 
-        Raises InvalidClientTokenId for a deactivated or deleted key, ExpiredToken.
+        Raises InvalidClientTokenId for a deactivated or deleted key or a deleted user or
+        role, ExpiredToken, AccessDenied.
         """
-        if caller.expires_at is not None and self.clock() // 1_000_000_000 >= caller.expires_at:
-            raise ExpiredToken("The security token included in the request is expired")
+        self.check_session(caller)
         if caller.access_key_id is not None and caller.token_issued_at is None:
             self.check_key(caller, op.permissions[0].action.split(":", 1)[0])
+        session_rules.check_scope(caller, op)
+
+    def check_scope(self, caller: Identity, op: Operation) -> None:
+        """Before each call, with IAM's authorizer (which re-checks credentials itself):
+        what the caller may not call whatever the policies say (``session_rules.py``).
+        Raises AccessDenied, and for IAM and STS calls, what :meth:`check_session` raises
+        (an expired or orphaned session is told so before it is told what it may not do).
+        """
+        if op.target == "identity" and caller.token_issued_at is not None:
+            self.check_session(caller)
+        session_rules.check_scope(caller, op)
+
+    def check_session(self, caller: Identity) -> None:
+        """Temporary credentials: not expired, and their user or role still the one they
+        were issued to. Raises ExpiredToken, InvalidClientTokenId."""
+        if caller.expires_at is not None and self.clock() // 1_000_000_000 >= caller.expires_at:
+            raise ExpiredToken("The security token included in the request is expired")
+        if caller.token_issued_at is not None:
+            with self.repo.read() as txn:
+                session_rules.check_bound(txn, caller)
 
     # ------------------------------------------------------- bucket policies
 

@@ -12,12 +12,21 @@ from __future__ import annotations
 import re
 
 from objstore.authz import Identity
-from objstore.errors import AccessDenied, InvalidAuthenticationCode, ValidationError
+from objstore.errors import (
+    AccessDenied,
+    ExpiredToken,
+    InvalidAuthenticationCode,
+    InvalidClientTokenId,
+    NoSuchEntity,
+    ValidationError,
+)
 from objstore.iam.evaluate import as_policy
 from objstore.identity.base import when
 from objstore.identity.credentials import CredentialOps
+from objstore.identity.keys import check_key_record
 from objstore.identity.names import check_int, check_str, check_tags
 from objstore.identity.results import CallerIdentity, Credentials
+from objstore.identity.session_rules import check_bound
 from objstore.identity.sessions import CHAINED_MAX_SECONDS, SessionClaims, SessionSealer
 
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
@@ -41,18 +50,37 @@ class StsOps(CredentialOps):
         """When a call presents an MFA code: check it against the caller's device (it is then
         used up) and return the time of the check; None when none is presented.
 
-        Raises InvalidAuthenticationCode.
+        Only an IAM user or the root has MFA devices: the device must be the calling user's
+        own (AWS). A role session, or any other caller, has none, so whatever it presents
+        is refused without looking at any device (never the root's: its codes are neither
+        used up nor counted toward its lockout). The caller's credentials are re-checked
+        first, so expired or orphaned ones touch no device either.
+
+        Raises InvalidAuthenticationCode, ExpiredToken, InvalidClientTokenId.
         """
         if serial_number is None and token_code is None:
             return None
-        user = self.caller_user(caller, None) if caller.kind in ("user", "root") else None
+        refused = InvalidAuthenticationCode("The MFA code is not valid (or was already used).")
+        if caller.kind not in ("user", "root") or caller.account != self.account:
+            raise refused
+        if caller.expires_at is not None and self._now() >= caller.expires_at:
+            raise ExpiredToken("The security token included in the request is expired")
+        user = self.caller_user(caller, None)
         with self.repo.meta.begin_write() as txn:
-            holder, _, _ = self._holder(txn, user)
+            check_bound(txn, caller)
+            if caller.access_key_id is not None and caller.token_issued_at is None:
+                check_key_record(txn, caller)
+            try:
+                holder, _, _ = self._holder(txn, user)
+            except NoSuchEntity:  # a long-term key's user deleted since
+                raise InvalidClientTokenId(
+                    "The security token included in the request is invalid."
+                ) from None
             ok = False
             if serial_number in (holder.get("mfa") or []):
                 ok = bool(self.check_mfa(txn, {"mfa": [serial_number]}, token_code))
         if not ok:
-            raise InvalidAuthenticationCode("The MFA code is not valid (or was already used).")
+            raise refused
         return self._now()
 
     def assume_role(
@@ -68,8 +96,11 @@ class StsOps(CredentialOps):
         mfa_present: bool | None = None,
         mfa_age: int | None = None,
     ) -> Credentials:
-        """Raises NoSuchEntity, ValidationError (duration, name, chaining over an hour),
-        MalformedPolicyDocument, LimitExceeded (session policy size)."""
+        """Raises AccessDenied (the root), NoSuchEntity, ValidationError (duration, name,
+        chaining over an hour), MalformedPolicyDocument, LimitExceeded (session policy
+        size)."""
+        if caller.kind == "root":  # also when an authorizer other than IAM's allowed it
+            raise AccessDenied("Roles may not be assumed by root accounts.")
         arn = check_str(role_arn, "role_arn")
         name = check_str(role_session_name, "role_session_name")
         if not _SESSION_NAME.fullmatch(name):
@@ -152,7 +183,7 @@ class StsOps(CredentialOps):
         opened = self.sealer.open(
             session_token, access_key_id, self._now(), secret_access_key=secret_access_key
         )
-        return self._session_identity(access_key_id, opened.claims)
+        return self._bound_identity(access_key_id, opened.claims)
 
     def session_signing_secret(
         self, access_key_id: str, session_token: str
@@ -160,7 +191,15 @@ class StsOps(CredentialOps):
         """The secret sealed in a session token and the caller it stands for, for a gateway
         verifying request signatures. Raises InvalidClientTokenId, ExpiredToken."""
         opened = self.sealer.open(session_token, access_key_id, self._now())
-        return opened.secret_access_key, self._session_identity(access_key_id, opened.claims)
+        return opened.secret_access_key, self._bound_identity(access_key_id, opened.claims)
+
+    def _bound_identity(self, access_key_id: str, claims: SessionClaims) -> Identity:
+        """The session's caller, if the user or role it was issued to is still the one of
+        its name (else InvalidClientTokenId, as for a deleted access key)."""
+        identity = self._session_identity(access_key_id, claims)
+        with self.repo.read() as txn:
+            check_bound(txn, identity)
+        return identity
 
     def _session_identity(self, access_key_id: str, c: SessionClaims) -> Identity:
         common = {
