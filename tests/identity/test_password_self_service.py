@@ -124,7 +124,11 @@ def test_roles_get_nothing_from_it(store: objstore.Store) -> None:
         }
     )
     role = iam.create_role("r", trust)
-    creds = store.root.sts.assume_role(role.arn, "sess")
+    iam.create_user("assumer")
+    iam.put_user_policy("assumer", "p", policy(allow("sts:AssumeRole", role.arn)))
+    key = iam.create_access_key("assumer")
+    assumer = store.client(key.access_key_id, key.secret_access_key)
+    creds = assumer.sts.assume_role(role.arn, "sess")  # the root may not assume roles
     session = store.client(creds.access_key_id, creds.secret_access_key, creds.session_token)
     with pytest.raises(AccessDenied):
         session.iam.get_account_password_policy()

@@ -181,9 +181,10 @@ def test_role_tags_and_session_tags_feed_principal_tag(store: objstore.Store) ->
     iam = store.root.iam
     role = iam.create_role("worker", TRUST)
     iam.put_role_policy("worker", "p", _team_policy("blue"))
+    assumer = user_client(store, "assumer", allow("sts:AssumeRole", role.arn))  # not the root
 
     def session(tags: dict[str, str] | None = None) -> objstore.Client:
-        creds = store.root.sts.assume_role(role.arn, "sess", tags=tags)
+        creds = assumer.sts.assume_role(role.arn, "sess", tags=tags)
         return store.client(creds.access_key_id, creds.secret_access_key, creds.session_token)
 
     plain, red = session(), session({"Team": "red"})

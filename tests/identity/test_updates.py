@@ -166,12 +166,13 @@ def test_a_renamed_group_keeps_its_id_members_and_policies(store: objstore.Store
 def test_update_role(store: objstore.Store) -> None:
     iam = store.root.iam
     role = iam.create_role("worker", TRUST, description="first")
+    assumer = user_client(store, "assumer", allow("sts:AssumeRole", role.arn))  # not the root
     with pytest.raises(ValidationError):
-        store.root.sts.assume_role(role.arn, "sess", duration_seconds=7200)
+        assumer.sts.assume_role(role.arn, "sess", duration_seconds=7200)
     iam.update_role("worker", max_session_duration=7200)
     got = iam.get_role("worker")
     assert (got.description, got.max_session_duration) == ("first", 7200)
-    store.root.sts.assume_role(role.arn, "sess", duration_seconds=7200)
+    assumer.sts.assume_role(role.arn, "sess", duration_seconds=7200)
     iam.update_role("worker", description="second\tline\n")
     got = iam.get_role("worker")
     assert (got.description, got.max_session_duration) == ("second\tline\n", 7200)
