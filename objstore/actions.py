@@ -452,6 +452,13 @@ def _update(kind: str, resource: str) -> Operation:
     )
 
 
+# What AssumeRole tells the role's trust policy.
+_ASSUME = (
+    ("sts:ExternalId", "external_id"),
+    ("sts:RoleSessionName", "role_session_name"),
+    ("aws:MultiFactorAuthPresent", "mfa_present"),
+    ("aws:MultiFactorAuthAge", "mfa_age"),
+)
 _U, _G, _R, _P = ("user_name", "group_name", "role_name", "policy_arn")
 IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("CreateUser", "create_user", IAM_USER, _U, context=_NEW_BOUNDARY, request_tags="tags"),
@@ -526,22 +533,30 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("SimulatePrincipalPolicy", "simulate_principal_policy", IAM_ARN, "policy_source_arn"),
     _iam("SimulateCustomPolicy", "simulate_custom_policy", ANY),
     # STS. GetCallerIdentity and GetSessionToken need no permission (as in AWS); AssumeRole
-    # is decided with the role's trust policy as the resource policy of the role's ARN.
+    # (and sts:TagSession) is decided with the role's trust policy as the resource policy
+    # of the role's ARN.
     _iam("GetCallerIdentity", "get_caller_identity", ANY, caller=True, facade="sts"),
     _iam("GetSessionToken", "get_session_token", ANY, caller=True, facade="sts"),
-    _iam(
+    Operation(
         "AssumeRole",
         "assume_role",
-        IAM_ARN,
-        "role_arn",
-        caller=True,
-        facade="sts",
-        context=(
-            ("sts:ExternalId", "external_id"),
-            ("sts:RoleSessionName", "role_session_name"),
-            ("aws:MultiFactorAuthPresent", "mfa_present"),
-            ("aws:MultiFactorAuthAge", "mfa_age"),
+        (
+            Permission("sts:AssumeRole", IAM_ARN, name_param="role_arn", context=_ASSUME),
+            # Session tags need sts:TagSession as well, decided like sts:AssumeRole (the
+            # role's trust policy), with the tags as aws:RequestTag/<key> and aws:TagKeys.
+            Permission(
+                "sts:TagSession",
+                IAM_ARN,
+                name_param="role_arn",
+                context=_ASSUME,
+                request_tags="tags",
+                tag_condition_keys=(IAM_REQUEST_TAG, IAM_TAG_KEYS),
+                only_with="tags",
+            ),
         ),
+        caller_param="caller",
+        target="identity",
+        facade="sts",
     ),
     Operation(
         "AssumeRoleWithWebIdentity",

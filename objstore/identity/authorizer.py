@@ -158,7 +158,7 @@ class IamAuthorizer:
                 raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
                 if raw is not None:
                     bucket_raw = txn.get(bucket_key(bucket))
-            if action.lower().startswith("sts:assumerole"):
+            if action.lower().startswith("sts:assumerole") or action.lower() == "sts:tagsession":
                 trust = gather.trust_policy(txn, self.account, request.resource)
         state = self.policies_for(identity, generation)
         resource_policy = trust if bucket is None else self.bucket_policy(bucket, raw, bucket_raw)
@@ -197,10 +197,11 @@ class IamAuthorizer:
 
         if trust is None:
             return run(identity_policies, owner)
-        # A role is assumed only if its trust policy names the caller: directly (then no
-        # identity policy is needed), or by account / "*" / role, and then the caller's own
-        # policies must allow sts:AssumeRole too. The first is the same-account rule without
-        # identity policies, the second the cross-account rule.
+        # A role is assumed (and its session tagged: sts:TagSession) only if its trust
+        # policy names the caller: directly (then no identity policy is needed), or by
+        # account / "*" / role, and then the caller's own policies must allow the action
+        # too. The first is the same-account rule without identity policies, the second
+        # the cross-account rule.
         direct = run((), owner)
         if direct.allowed:
             return direct

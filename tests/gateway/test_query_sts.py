@@ -98,6 +98,17 @@ def test_assume_role_with_session_policy_tags_and_external_id(store: objstore.St
         worker.put_object("bkt", "k2", b"x")
 
 
+def test_assume_role_tags_need_tag_session_in_the_trust_policy(store: objstore.Store) -> None:
+    only_assume = json.loads(trust(store.account_id))
+    only_assume["Statement"][0]["Action"] = "sts:AssumeRole"
+    role = store.root.iam.create_role("plain", json.dumps(only_assume))
+    q = Query(user(store, "alice", allow(["sts:AssumeRole", "sts:TagSession"], role.arn)))
+    tags = [{"Key": "team", "Value": "admin"}]
+    refused = q.sts_error("AssumeRole", RoleArn=role.arn, RoleSessionName="s1", Tags=tags)
+    assert (refused.code, refused.status) == ("AccessDenied", 403)
+    assert q.sts("AssumeRole", RoleArn=role.arn, RoleSessionName="s1")["Credentials"]
+
+
 def test_assume_role_with_mfa(store: objstore.Store) -> None:
     iam = store.root.iam
     role = iam.create_role(

@@ -5,6 +5,8 @@ role; MFA codes presented by a caller are checked against that caller's own devi
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import objstore
@@ -255,3 +257,96 @@ def test_an_orphaned_user_session_touches_no_mfa_device(
     with pytest.raises(InvalidClientTokenId):
         old.sts.assume_role(role.arn, "s", serial_number=serial, token_code=code)
     store.sign_in("dev", "Passw0rd!Passw0rd", mfa_code=code)
+
+
+# ------------------------------------------------------------- session tags: sts:TagSession
+
+
+def _trust_actions(principal: object, *actions: str, **condition: object) -> str:
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "sts:AssumeRole",
+    }
+    rest: dict[str, object] = {"Effect": "Allow", "Principal": principal, "Action": list(actions)}
+    if condition:
+        rest["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement, rest]})
+
+
+def _team_reader(store: objstore.Store, role_trust: str) -> str:
+    """A role whose policy reads bucket B only for sessions tagged team=admin; its ARN."""
+    role = store.root.iam.create_role("reader", role_trust, tags={"team": "guest"})
+    store.root.iam.put_role_policy(
+        "reader",
+        "p",
+        policy(
+            allow(
+                "s3:GetObject",
+                f"arn:aws:s3:::{B}/*",
+                Condition={"StringEquals": {"aws:PrincipalTag/team": "admin"}},
+            )
+        ),
+    )
+    return role.arn
+
+
+def test_session_tags_need_tag_session_in_the_trust_policy(store: objstore.Store) -> None:
+    alice = user_client(store, "alice", allow(["sts:AssumeRole", "sts:TagSession"]))
+    arn = _team_reader(store, trust({"AWS": alice.identity.arn}))  # sts:AssumeRole only
+    with pytest.raises(AccessDenied, match="sts:TagSession"):
+        alice.sts.assume_role(arn, "s1", tags={"team": "admin"})
+    with pytest.raises(AccessDenied, match="sts:TagSession"):
+        alice.sts.assume_role(arn, "s1", tags=[{"Key": "team", "Value": "admin"}])
+    untagged = session(store, alice.sts.assume_role(arn, "s2", tags={}))
+    with pytest.raises(AccessDenied):
+        untagged.get_object(B, "k")  # the role's own tag: guest
+    store.root.iam.update_assume_role_policy(
+        "reader", _trust_actions({"AWS": alice.identity.arn}, "sts:TagSession")
+    )
+    tagged = session(store, alice.sts.assume_role(arn, "s3", tags={"team": "admin"}))
+    assert tagged.get_object(B, "k").read() == b"v"
+
+
+def test_trust_naming_the_account_needs_tag_session_in_the_callers_policies(
+    store: objstore.Store,
+) -> None:
+    arn = _team_reader(store, _trust_actions({"AWS": store.account_id}, "sts:TagSession"))
+    plain = user_client(store, "plain", allow("sts:AssumeRole"))
+    plain.sts.assume_role(arn, "s0")
+    with pytest.raises(AccessDenied, match="sts:TagSession"):
+        plain.sts.assume_role(arn, "s1", tags={"team": "admin"})
+    tagger = user_client(store, "tagger", allow(["sts:AssumeRole", "sts:TagSession"]))
+    tagged = session(store, tagger.sts.assume_role(arn, "s1", tags={"team": "admin"}))
+    tagged.get_object(B, "k").close()
+
+
+def test_request_tag_conditions_of_the_trust_policy(store: objstore.Store) -> None:
+    alice = user_client(store, "alice")
+    role_trust = _trust_actions(
+        {"AWS": alice.identity.arn},
+        "sts:TagSession",
+        StringEquals={"aws:RequestTag/team": "guest"},
+        **{"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}},
+    )
+    arn = _team_reader(store, role_trust)
+    with pytest.raises(AccessDenied):
+        alice.sts.assume_role(arn, "s1", tags={"team": "admin"})
+    with pytest.raises(AccessDenied):  # a key the trust policy does not list
+        alice.sts.assume_role(arn, "s1", tags={"team": "guest", "level": "9"})
+    guest = session(store, alice.sts.assume_role(arn, "s1", tags={"team": "guest"}))
+    with pytest.raises(AccessDenied):
+        guest.get_object(B, "k")
+
+
+def test_a_role_session_tags_its_chained_session_only_if_allowed(store: objstore.Store) -> None:
+    alice = user_client(store, "alice")
+    first = store.root.iam.create_role("first", trust({"AWS": alice.identity.arn}))
+    store.root.iam.put_role_policy("first", "p", policy(allow("sts:AssumeRole")))
+    first_session = session(store, alice.sts.assume_role(first.arn, "s0"))
+    arn = _team_reader(store, trust({"AWS": first.arn}))
+    with pytest.raises(AccessDenied, match="sts:TagSession"):
+        first_session.sts.assume_role(arn, "s1", tags={"team": "admin"})
+    chained = session(store, first_session.sts.assume_role(arn, "s1"))
+    with pytest.raises(AccessDenied):
+        chained.get_object(B, "k")

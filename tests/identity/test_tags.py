@@ -31,7 +31,7 @@ TRUST = json.dumps(
             {
                 "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
-                "Action": "sts:AssumeRole",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
             }
         ],
     }
@@ -181,7 +181,8 @@ def test_role_tags_and_session_tags_feed_principal_tag(store: objstore.Store) ->
     iam = store.root.iam
     role = iam.create_role("worker", TRUST)
     iam.put_role_policy("worker", "p", _team_policy("blue"))
-    assumer = user_client(store, "assumer", allow("sts:AssumeRole", role.arn))  # not the root
+    # Not the root (it may not assume roles); session tags need sts:TagSession too.
+    assumer = user_client(store, "assumer", allow(["sts:AssumeRole", "sts:TagSession"], role.arn))
 
     def session(tags: dict[str, str] | None = None) -> objstore.Client:
         creds = assumer.sts.assume_role(role.arn, "sess", tags=tags)
