@@ -212,16 +212,23 @@ class Client(MultipartCalls):
         if_modified_since: datetime | None = None,
         if_unmodified_since: datetime | None = None,
         checksum_mode: bool = False,
+        part_number: int | None = None,
     ) -> ObjectBody:
-        """Open an object (or a byte range of it) for streaming.
+        """Open an object (or a byte range or a part of it) for streaming.
 
         ``range`` is ``(first, last)`` inclusive or ``"bytes=a-b"``,
-        ``"bytes=a-"``, ``"bytes=-n"``. With ``checksum_mode`` the body carries
-        the object's stored S3 checksum (``checksums``; never for a range).
-        Raises NoSuchBucket, NoSuchKey (with
-        ``.delete_marker``), NoSuchVersion, MethodNotAllowed (a delete marker's
-        version id), InvalidRange, PreconditionFailed, NotModified, and while
-        reading DataCorruption.
+        ``"bytes=a-"``, ``"bytes=-n"``. ``part_number`` (1-10,000) reads part N of
+        a multipart object, in the order of its parts (``parts_count`` of them,
+        ``content_range`` says where); the whole object is part 1 of an object
+        from a single PUT. With ``checksum_mode`` the body carries the object's
+        stored S3 checksum (``checksums``; never for a range or one part of
+        several). Raises NoSuchBucket, NoSuchKey (with ``.delete_marker``),
+        NoSuchVersion, MethodNotAllowed (a delete marker's version id),
+        InvalidRange, InvalidPartNumber (beyond the part count), InvalidArgument
+        (a part number outside 1-10,000), InvalidRequest (both ``range`` and
+        ``part_number``; part N of a multipart object completed before objstore
+        recorded part sizes, when it has several parts), PreconditionFailed,
+        NotModified, and while reading DataCorruption.
         """
         result: ObjectBody = self._call(
             "GetObject",
@@ -234,6 +241,7 @@ class Client(MultipartCalls):
             if_modified_since=if_modified_since,
             if_unmodified_since=if_unmodified_since,
             checksum_mode=checksum_mode,
+            part_number=part_number,
         )
         return result
 
@@ -244,15 +252,18 @@ class Client(MultipartCalls):
         *,
         version_id: str | None = None,
         checksum_mode: bool = False,
+        part_number: int | None = None,
     ) -> ObjectInfo:
-        """An object's attributes (its S3 checksum with ``checksum_mode``). Raises as
-        :meth:`get_object` (no range, no body)."""
+        """An object's attributes (its S3 checksum with ``checksum_mode``); with
+        ``part_number``, also the part's ``content_range`` and ``content_length``.
+        Raises as :meth:`get_object` (no range, no body)."""
         result: ObjectInfo = self._call(
             "HeadObject",
             bucket=bucket,
             key=key,
             version_id=version_id,
             checksum_mode=checksum_mode,
+            part_number=part_number,
         )
         return result
 

@@ -37,6 +37,7 @@ catching I/O failures::
     │   ├── MissingContentLength         411
     │   ├── PreconditionFailed           412
     │   ├── InvalidRange                 416
+    │   ├── InvalidPartNumber            416  (a GET/HEAD partNumber beyond the parts)
     │   └── RequestCancelled             499  (the caller cancelled; nothing was kept)
     └── ServerError                      500
         ├── InternalError
@@ -383,6 +384,12 @@ class MissingContentLength(ClientError):
 
 class InvalidRange(ClientError):
     """The requested range is not satisfiable."""
+
+    http_status = 416
+
+
+class InvalidPartNumber(ClientError):
+    """The requested partnumber is not satisfiable."""
 
     http_status = 416
 

@@ -52,6 +52,10 @@ class ObjectInfo:
     expires: str | None = None  # as stored: the HTTP date (or text) given at upload
     tag_count: int = 0
     parts_count: int = 0  # parts of a multipart object; 0 for a single PUT
+    # With ``head_object(part_number=N)``: the part's bytes (``bytes first-last/size``;
+    # None for an empty part) and length, as a GET of that part would answer.
+    content_range: str | None = None
+    content_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

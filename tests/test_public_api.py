@@ -34,6 +34,7 @@ def test_all_is_exact() -> None:
         "serve",
         "checksums",
         "client_multipart",
+        "aio_multipart",
         "backends",
     }
     assert set(objstore.__all__) == public - modules

@@ -31,7 +31,7 @@ from objstore.errors import (
 )
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
-from objstore.ns import completions, conditional, keys, tags, uploads, validation
+from objstore.ns import completions, conditional, keys, ranges, tags, uploads, validation
 from objstore.ns.index import bucket_prefix
 from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts
@@ -431,6 +431,7 @@ class MultipartOps(ObjectOps):
                 metadata=up.metadata,
                 data_id=data_id,
                 parts=len(chosen),
+                part_sizes=ranges.part_runs(p.size for p in chosen),
                 tags=up.tags,
                 headers=up.headers,
                 checksums=whole_sum,

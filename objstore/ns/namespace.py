@@ -4,7 +4,7 @@ Every method is one S3 operation carried out in (at most) one write
 transaction; the pure rules live in :mod:`.versioning`, :mod:`.listing`,
 :mod:`.conditional`, :mod:`.ranges`, :mod:`.validation` and :mod:`.uploads`,
 the shared index helpers in :mod:`.index`, and the operations in
-:mod:`.buckets`, :mod:`.objects`, :mod:`.tagging`, :mod:`.multipart`,
+:mod:`.buckets`, :mod:`.objects`, :mod:`.copying`, :mod:`.tagging`, :mod:`.multipart`,
 :mod:`.upload_lists` and :mod:`.lists`.
 Nothing here knows who the caller is: the engine has already decided that.
 """
@@ -12,6 +12,7 @@ Nothing here knows who the caller is: the engine has already decided that.
 from __future__ import annotations
 
 from objstore.ns.buckets import BucketOps
+from objstore.ns.copying import CopyOps
 from objstore.ns.index import Limits
 from objstore.ns.lists import ListOps
 from objstore.ns.objects import ObjectOps, range_attempts
@@ -21,5 +22,5 @@ from objstore.ns.upload_lists import UploadListOps
 __all__ = ["Limits", "Namespace", "range_attempts"]
 
 
-class Namespace(BucketOps, UploadListOps, TaggingOps, ObjectOps, ListOps):
+class Namespace(BucketOps, UploadListOps, TaggingOps, CopyOps, ObjectOps, ListOps):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

@@ -16,8 +16,6 @@ from objstore.errors import (
     DataCorruption,
     InternalError,
     InvalidArgument,
-    InvalidRequest,
-    MethodNotAllowed,
     NoSuchKey,
     ObjstoreError,
     StoreClosed,
@@ -26,7 +24,7 @@ from objstore.meta.base import WriteTxn
 from objstore.ns import conditional, keys, stats, tags, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
 from objstore.ns.integrity import integrity
-from objstore.ns.ranges import RangeSpec, resolve_range
+from objstore.ns.ranges import RangeSpec, read_span
 from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.types import (
     DeletedObject,
@@ -244,13 +242,26 @@ class ObjectOps(Index):
         *,
         version_id: str | None = None,
         checksum_mode: bool = False,
+        part_number: int | None = None,
     ) -> ObjectInfo:
-        """Raises NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed, InvalidArgument."""
+        """Raises NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed, InvalidArgument,
+        and with ``part_number`` the errors of :func:`.ranges.part_span`."""
         validation.check_key(key)
         with self.meta.begin() as txn:
             b = self._bucket(txn, bucket)
             rec = self._resolve(txn, bucket, key, version_id)
-        return self._info(bucket, b, rec, checksum_mode=checksum_mode)
+        info = self._info(bucket, b, rec, checksum_mode=checksum_mode)
+        if part_number is None:
+            return info
+        span = read_span(None, part_number, size=rec.size, parts=rec.parts, runs=rec.part_sizes)
+        assert span is not None  # a part is always a span, maybe an empty one
+        first, last = span
+        if rec.parts > 1:  # one part of several: no checksum, as for a range
+            info = replace(info, checksums={}, checksum_type=None)
+        part = f"bytes {first}-{last}/{rec.size}"
+        return replace(
+            info, content_length=last - first + 1, content_range=None if last < first else part
+        )
 
     def _info(
         self, bucket: str, b: BucketRecord, rec: VersionRecord, *, checksum_mode: bool = False
@@ -304,8 +315,10 @@ class ObjectOps(Index):
         if_modified_since: datetime | None = None,
         if_unmodified_since: datetime | None = None,
         checksum_mode: bool = False,
+        part_number: int | None = None,
     ) -> ObjectBody:
-        """Open an object for reading (see Client.get_object for the errors)."""
+        """Open an object (a range or a part of it) for reading (see Client.get_object
+        for the errors)."""
         validation.check_key(key)
         gone: bytes | None = None  # the data id found missing on the previous attempt
         for _attempt in range_attempts():
@@ -327,10 +340,12 @@ class ObjectOps(Index):
                 if_modified_since=if_modified_since,
                 if_unmodified_since=if_unmodified_since,
             )
-            span = resolve_range(range, rec.size)
+            span = read_span(
+                range, part_number, size=rec.size, parts=rec.parts, runs=rec.part_sizes
+            )
             first, last = span if span is not None else (0, rec.size - 1)
-            if span is not None:
-                # A checksum describes the whole object, never a range of it (as S3).
+            if span is not None and (part_number is None or rec.parts > 1):
+                # A checksum describes the whole object, never a range or part of it (as S3).
                 info = replace(info, checksums={}, checksum_type=None)
             try:
                 # Opens the read (a missing body surfaces now); no chunk is read yet.
@@ -345,7 +360,9 @@ class ObjectOps(Index):
                 version_id=info.version_id,
                 size=0 if rec.size == 0 else last - first + 1,
                 object_size=rec.size,
-                content_range=None if span is None else f"bytes {first}-{last}/{rec.size}",
+                content_range=(
+                    None if span is None or last < first else f"bytes {first}-{last}/{rec.size}"
+                ),
                 etag=rec.etag,
                 last_modified=info.last_modified,
                 content_type=rec.content_type,
@@ -401,7 +418,7 @@ class ObjectOps(Index):
         raise InternalError(f"deleted while being read after {what}; retry", key=rec.key)
 
     def _pieces(self, rec: VersionRecord, first: int, last: int) -> Iterator[bytes]:
-        if rec.size == 0:
+        if rec.size == 0 or last < first:  # an empty object, or an empty last part
             return iter(())
         if rec.inline is not None:
             return iter((rec.inline[first : last + 1],))
@@ -483,102 +500,6 @@ class ObjectOps(Index):
                         continue
                 out.append(DeleteError(key, vid, err.code, err.message))
         return out
-
-    def copy_object(
-        self,
-        src_bucket: str,
-        src_key: str,
-        bucket: str,
-        key: str,
-        *,
-        src_version_id: str | None = None,
-        metadata_directive: str = "COPY",
-        metadata: dict[str, str] | None = None,
-        content_type: str | None = None,
-        if_match: str | None = None,
-        if_none_match: str | None = None,
-        tagging_directive: str = "COPY",
-        tagging: object = None,
-        cache_control: str | None = None,
-        content_disposition: str | None = None,
-        content_encoding: str | None = None,
-        content_language: str | None = None,
-        expires: object = None,
-    ) -> PutObjectResult:
-        """Copy by reference: no chunk bytes move. See Client.copy_object for errors."""
-        validation.check_key(src_key)
-        validation.check_key(key)
-        if metadata_directive not in ("COPY", "REPLACE"):
-            raise InvalidArgument("metadata_directive must be 'COPY' or 'REPLACE'")
-        if tagging_directive not in ("COPY", "REPLACE"):
-            raise InvalidArgument("tagging_directive must be 'COPY' or 'REPLACE'")
-        new_meta = validation.check_metadata(metadata)
-        ctype = validation.check_content_type(content_type)
-        new_tags = tags.check_tags(tagging)
-        new_headers = validation.check_headers(
-            {
-                "cache_control": cache_control,
-                "content_disposition": content_disposition,
-                "content_encoding": content_encoding,
-                "content_language": content_language,
-                "expires": expires,
-            }
-        )
-        ek = keys.encode_key(key)
-        src_ek = keys.encode_key(src_key)
-        with self.meta.begin_write() as txn:
-            self._bucket(txn, src_bucket)
-            b = self._bucket(txn, bucket)
-            try:
-                src = self._resolve(txn, src_bucket, src_key, src_version_id)
-            except MethodNotAllowed:
-                raise InvalidRequest(
-                    "the source of a copy may not be a delete marker", key=src_key
-                ) from None
-            if src.size > self.limits.max_copy_size:
-                raise InvalidRequest(
-                    f"copy source is larger than {self.limits.max_copy_size} bytes"
-                )
-            same = (src_bucket, src_ek) == (bucket, ek)
-            if (
-                same
-                and metadata_directive == "COPY"
-                and (b.versioning is None or src_version_id is None)
-            ):
-                raise InvalidRequest(
-                    "copying an object onto itself without changing its metadata is not allowed"
-                )
-            if if_match is not None or if_none_match is not None:
-                conditional.check_write(
-                    self._current_etag(txn, bucket, ek),
-                    if_match=if_match,
-                    if_none_match=if_none_match,
-                )
-            if metadata_directive == "COPY":
-                new_meta, ctype = dict(src.metadata), src.content_type
-                new_headers = dict(src.headers)
-            if tagging_directive == "COPY":
-                new_tags = dict(src.tags)
-            if src.data_id is not None:
-                try:
-                    self.blobs.add_ref(txn, src.data_id)  # before a same-key replace releases it
-                except DataGone:
-                    # The source version is current in this very transaction, so its
-                    # body record cannot have been deleted concurrently: it is lost.
-                    raise DataCorruption(
-                        f"the data of {src_key!r} ({src.data_id.hex()}) is missing", key=src_key
-                    ) from None
-            # Same bytes, ETag and checksums; new key and (maybe) metadata and tags.
-            body = replace(
-                src,
-                key=key,
-                content_type=ctype,
-                metadata=new_meta,
-                headers=new_headers,
-                tags=new_tags,
-            )
-            rec = self._add_version(txn, b, ek, body)
-        return self._put_result(b, rec)
 
 
 def range_attempts() -> Iterator[int]:

@@ -2,7 +2,7 @@
 
 A version record starts with a fixed header so listing can read size, time
 and ETag without decoding the rest; the variable tail is JSON. Fields added
-later (tags, additional checksums, system headers) are optional tail entries,
+later (tags, additional checksums, system headers, part sizes) are optional tail entries,
 so records written before them decode with empty defaults.
 """
 
@@ -42,6 +42,10 @@ class VersionRecord:
     checksum_type: str | None = None
     # System metadata (validation.SYSTEM_HEADERS names, e.g. "cache_control") -> value.
     headers: dict[str, str] = field(default_factory=dict)
+    # A multipart object's part sizes, run-length encoded: ((size, count), ...) in part
+    # order. Empty for single PUTs, and for multipart objects completed before they
+    # were recorded (GET by part number then knows only the count).
+    part_sizes: tuple[tuple[int, int], ...] = ()
 
     def encode(self) -> bytes:
         tail: dict[str, Any] = {"k": self.key}
@@ -63,6 +67,8 @@ class VersionRecord:
                 tail["y"] = self.checksum_type
             if self.headers:
                 tail["h"] = self.headers
+            if self.part_sizes:
+                tail["q"] = self.part_sizes
         tail_b = json.dumps(tail, separators=(",", ":"), ensure_ascii=False).encode()
         etag_b = self.etag.encode()
         vid_b = self.version_id.encode()
@@ -101,6 +107,7 @@ class VersionRecord:
             checksums=tail.get("x", {}),
             checksum_type=tail.get("y"),
             headers=tail.get("h", {}),
+            part_sizes=tuple((size, count) for size, count in tail.get("q", ())),
         )
 
     def summary(self) -> bytes:

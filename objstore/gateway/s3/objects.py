@@ -1,4 +1,4 @@
-"""Object operations: PUT, GET (ranges, conditions, ``response-*``), HEAD, DELETE,
+"""Object operations: PUT, GET (ranges, parts, conditions, ``response-*``), HEAD, DELETE,
 DeleteObjects and CopyObject (with its source preconditions)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from aiohttp import web
 from objstore.errors import (
     DataCorruption,
     InvalidArgument,
+    InvalidRequest,
     MalformedXML,
     NotModified,
     ObjstoreError,
@@ -54,20 +55,21 @@ async def put_object(s3: S3Request) -> web.StreamResponse:
 async def get_object(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
     overrides = hdr.overrides(s3.query)
-    if s3.query.get("partNumber"):
-        raise InvalidArgument("GetObject by partNumber is not supported", ArgumentName="partNumber")
+    part_number = _part_number(s3)
     body = await s3.client.get_object(
         bucket,
         key,
         version_id=s3.query.get("versionId"),
         range=hdr.requested_range(s3.headers),
         checksum_mode=attrs.checksum_mode(s3.headers),
+        part_number=part_number,
         **hdr.read_conditions(s3.headers),
     )
     try:
         opened = cast(hdr.OpenObject, body)
         headers = hdr.object_headers(opened)
         headers.update(attrs.object_attribute_headers(cast(attrs.Attributes, body)))
+        headers.update(_parts_count(part_number, opened.parts_count))
         if opened.content_range is not None:
             # A range's checksum is not the object's: S3 sends none for it.
             headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
@@ -100,20 +102,31 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
 
 async def head_object(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
+    part_number = _part_number(s3)
+    requested = hdr.requested_range(s3.headers)
+    if part_number is not None and requested is not None:
+        raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
     info = await s3.client.head_object(
         bucket,
         key,
         version_id=s3.query.get("versionId"),
         checksum_mode=attrs.checksum_mode(s3.headers),
+        part_number=part_number,
     )
     headers = hdr.object_headers(info)
     headers.update(attrs.object_attribute_headers(info))
+    headers.update(_parts_count(part_number, info.parts_count))
     try:
         conditional.check_read(info.etag, info.last_modified, **hdr.read_conditions(s3.headers))
     except NotModified:
         return web.Response(status=304, headers=_not_modified_headers(headers))
     headers.update(hdr.overrides(s3.query))
-    span = resolve_range(hdr.requested_range(s3.headers), info.size)
+    if info.content_length is not None:  # one part: answered as its GET would be
+        if info.content_range is None:  # an empty part
+            return as_sent.response(200, {**headers, "Content-Length": "0"})
+        headers["Content-Range"] = info.content_range
+        return as_sent.response(206, {**headers, "Content-Length": str(info.content_length)})
+    span = resolve_range(requested, info.size)
     if span is None:
         return as_sent.response(200, {**headers, "Content-Length": str(info.size)})
     # A ranged HEAD answers as the ranged GET would, without the body (as S3).
@@ -121,6 +134,20 @@ async def head_object(s3: S3Request) -> web.StreamResponse:
     headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
     headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
     return as_sent.response(206, {**headers, "Content-Length": str(last - first + 1)})
+
+
+def _part_number(s3: S3Request) -> int | None:
+    """``partNumber`` of a GET or HEAD (the library checks its range), or None."""
+    if s3.query.get("partNumber") is None:
+        return None
+    return s3.int_param("partNumber", 0)
+
+
+def _parts_count(part_number: int | None, parts_count: int) -> dict[str, str]:
+    """S3 gives a multipart object's part count only to a request by part number."""
+    if part_number is None or parts_count == 0:
+        return {}
+    return {"x-amz-mp-parts-count": str(parts_count)}
 
 
 def _not_modified_headers(headers: dict[str, str]) -> dict[str, str]:
