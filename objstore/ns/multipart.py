@@ -1,4 +1,5 @@
-"""Multipart uploads: create, upload (and copy) parts, complete, abort, list.
+"""Multipart uploads: create, upload (and copy) parts, complete, abort (the listings are in
+:mod:`.upload_lists`).
 
 Each part is stored as an ordinary data record (a plain body, or for a
 ranged copy a composite naming the source's bytes) held by its part record.
@@ -37,12 +38,7 @@ from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts
 from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.ns.uploads import PartRecord, UploadRecord
-from objstore.types import (
-    PutObjectResult,
-    UploadPartResult,
-)
-
-MAX_LIST = 1000
+from objstore.types import PutObjectResult, UploadPartResult
 
 
 def drop_upload(txn: WriteTxn, blobs: BlobStore, ukey: bytes, uid: bytes) -> None:
