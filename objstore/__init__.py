@@ -23,15 +23,20 @@ from objstore.ns.namespace import Limits
 from objstore.store import Store
 from objstore.store import open_store as open
 from objstore.types import (
+    AccessControlPolicy,
     BucketInfo,
     DeletedObject,
     DeleteError,
     DeleteMarkerEntry,
     DeleteResult,
+    Grant,
     ListObjectsResult,
     ListUploadsResult,
     ListVersionsResult,
+    ObjectAttributes,
     ObjectInfo,
+    ObjectPart,
+    ObjectParts,
     ObjectSummary,
     ObjectVersion,
     PartInfo,
@@ -41,6 +46,7 @@ from objstore.types import (
 )
 
 __all__ = [
+    "AccessControlPolicy",
     "AuthorizationRequest",
     "Authorizer",
     "BucketInfo",
@@ -50,6 +56,7 @@ __all__ = [
     "DeleteResult",
     "DeletedObject",
     "DenyAllAuthorizer",
+    "Grant",
     "IamAuthorizer",
     "IamClient",
     "Identity",
@@ -57,8 +64,11 @@ __all__ = [
     "ListObjectsResult",
     "ListUploadsResult",
     "ListVersionsResult",
+    "ObjectAttributes",
     "ObjectBody",
     "ObjectInfo",
+    "ObjectPart",
+    "ObjectParts",
     "ObjectSummary",
     "ObjectVersion",
     "PartInfo",

@@ -215,6 +215,22 @@ def _tagging(name: str, verb: str, *, request_tags: str | None = None) -> Operat
     )
 
 
+def _object_perm(action: str, versioned: str) -> Permission:
+    """s3:<action> on an object, s3:<versioned> for a version; s3:ExistingObjectTag/* apply."""
+    return Permission(
+        f"s3:{action}",
+        OBJECT,
+        versioned_action=f"s3:{versioned}",
+        version_param="version_id",
+        existing_tags=True,
+    )
+
+
+def _bucket_op(name: str, method: str, *, action: str | None = None) -> Operation:
+    """An operation on a bucket's own settings: s3:<name> (or ``action``) on the bucket."""
+    return Operation(name, method, (Permission(action or f"s3:{name}", BUCKET),))
+
+
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
@@ -227,7 +243,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "CreateBucket",
             "create_bucket",
-            (Permission("s3:CreateBucket", BUCKET),),
+            (
+                Permission("s3:CreateBucket", BUCKET),
+                # Setting object ownership at creation also needs its own action, as AWS.
+                Permission("s3:PutBucketOwnershipControls", BUCKET, only_with="object_ownership"),
+            ),
             owner_param="owner",
         ),
         Operation("HeadBucket", "head_bucket", (_LIST_BUCKET,)),
@@ -295,6 +315,33 @@ OPERATIONS: dict[str, Operation] = {
             ),
         ),
         Operation("CreateMultipartUpload", "create_multipart_upload", _PUT_TAGGED),
+        Operation(
+            "GetObjectAttributes",
+            "get_object_attributes",
+            (_object_perm("GetObjectAttributes", "GetObjectVersionAttributes"),),
+            not_found_requires=_LIST_BUCKET,
+        ),
+        Operation(
+            "GetObjectAcl",
+            "get_object_acl",
+            (_object_perm("GetObjectAcl", "GetObjectVersionAcl"),),
+            not_found_requires=_LIST_BUCKET,
+        ),
+        Operation(
+            "PutObjectAcl",
+            "put_object_acl",
+            (_object_perm("PutObjectAcl", "PutObjectVersionAcl"),),
+        ),
+        _bucket_op("GetBucketAcl", "get_bucket_acl"),
+        _bucket_op("PutBucketAcl", "put_bucket_acl"),
+        _bucket_op("GetBucketOwnershipControls", "get_bucket_ownership_controls"),
+        _bucket_op("PutBucketOwnershipControls", "put_bucket_ownership_controls"),
+        # AWS has no action of its own for deleting them: s3:PutBucketOwnershipControls.
+        _bucket_op(
+            "DeleteBucketOwnershipControls",
+            "delete_bucket_ownership_controls",
+            action="s3:PutBucketOwnershipControls",
+        ),
         _tagging("PutObjectTagging", "Put", request_tags="tags"),
         _tagging("GetObjectTagging", "Get"),
         _tagging("DeleteObjectTagging", "Delete"),

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from objstore import transfer
+from objstore.aio_access import AsyncAccessCalls
 from objstore.aio_multipart import AsyncMultipartCalls, listed_items
 from objstore.aiobridge import AsyncObjectBody, bridge_pool, bridged, in_pool, in_thread
 from objstore.body import ObjectBody
@@ -46,8 +47,8 @@ from objstore.types import (
 )
 
 
-class AsyncClient(AsyncMultipartCalls):
-    """Same methods as :class:`Client`, as coroutines; same errors."""
+class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
+    """Same methods as :class:`Client`, as coroutines; same errors (more in the mix-ins)."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -78,8 +79,8 @@ class AsyncClient(AsyncMultipartCalls):
     async def delete_bucket_policy(self, bucket: str) -> None:
         await self._run("delete_bucket_policy", bucket)
 
-    async def create_bucket(self, bucket: str) -> None:
-        await self._run("create_bucket", bucket)
+    async def create_bucket(self, bucket: str, *, object_ownership: str | None = None) -> None:
+        await self._run("create_bucket", bucket, object_ownership=object_ownership)
 
     async def head_bucket(self, bucket: str) -> BucketInfo:
         result: BucketInfo = await self._run("head_bucket", bucket)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from objstore import transfer
 from objstore.authz import Identity
 from objstore.body import ObjectBody
+from objstore.client_access import AccessCalls
 from objstore.client_multipart import MultipartCalls, copy_metadata
 from objstore.errors import InvalidArgument
 from objstore.identity.facade import IamClient
@@ -29,6 +30,7 @@ from objstore.types import (
     DeleteResult,
     ListObjectsResult,
     ListVersionsResult,
+    ObjectAttributes,
     ObjectInfo,
     PutObjectResult,
 )
@@ -40,7 +42,7 @@ MAX_DELETE_KEYS = 1000
 MAX_BATCH_PUT = 10_000
 
 
-class Client(MultipartCalls):
+class Client(MultipartCalls, AccessCalls):
     """Storage operations performed as one identity."""
 
     def __init__(self, engine: Engine, identity: Identity) -> None:
@@ -68,12 +70,15 @@ class Client(MultipartCalls):
 
     # ---------------------------------------------------------------- buckets
 
-    def create_bucket(self, bucket: str) -> None:
-        """Create a bucket.
+    def create_bucket(self, bucket: str, *, object_ownership: str | None = None) -> None:
+        """Create a bucket. Its object ownership is ``BucketOwnerEnforced`` (ACLs
+        disabled, S3's default); naming it in ``object_ownership`` is also authorized
+        as ``s3:PutBucketOwnershipControls``, as AWS.
 
-        Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists.
+        Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists,
+        NotImplemented / InvalidArgument (another ``object_ownership``).
         """
-        self._call("CreateBucket", bucket=bucket)
+        self._call("CreateBucket", bucket=bucket, object_ownership=object_ownership)
 
     def head_bucket(self, bucket: str) -> BucketInfo:
         """Raises NoSuchBucket."""
@@ -264,6 +269,45 @@ class Client(MultipartCalls):
             version_id=version_id,
             checksum_mode=checksum_mode,
             part_number=part_number,
+        )
+        return result
+
+    def get_object_attributes(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        object_attributes: Iterable[str],
+        version_id: str | None = None,
+        max_parts: int | None = None,
+        part_number_marker: int | None = None,
+    ) -> ObjectAttributes:
+        """Some attributes of an object (or one version) without its body, as S3's
+        GetObjectAttributes: ``object_attributes`` names them ("ETag", "Checksum",
+        "ObjectParts", "StorageClass", "ObjectSize"); the others are None in the result.
+
+        ``Checksum`` is the stored additional checksum (None without one);
+        ``ObjectParts`` (None for a single PUT) has the parts count of a multipart
+        object but no per-part sizes or checksums: the store keeps the count only.
+        Authorized as ``s3:GetObjectAttributes`` (``s3:GetObjectVersionAttributes``
+        with ``version_id``). Raises NoSuchBucket, NoSuchKey (``.delete_marker``),
+        NoSuchVersion, MethodNotAllowed (a delete marker's version id),
+        InvalidArgument (an unknown attribute, none, a negative count).
+        """
+        result: ObjectAttributes = self._call(
+            "GetObjectAttributes",
+            bucket=bucket,
+            key=key,
+            # A one-shot iterable is read once here; the namespace checks the names.
+            object_attributes=(
+                list(object_attributes)
+                if isinstance(object_attributes, Iterable)
+                and not isinstance(object_attributes, str)
+                else object_attributes
+            ),
+            version_id=version_id,
+            max_parts=max_parts,
+            part_number_marker=part_number_marker,
         )
         return result
 

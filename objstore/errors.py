@@ -11,7 +11,7 @@ catching I/O failures::
     ├── ClientError
     │   ├── NotFound (LookupError)       404
     │   │   ├── NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload,
-    │   │   ├── NoSuchBucketPolicy, NoSuchEntity
+    │   │   ├── NoSuchBucketPolicy, NoSuchEntity, OwnershipControlsNotFoundError
     │   ├── Conflict                     409
     │   │   ├── BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
     │   │   ├── ConditionalRequestConflict, EntityAlreadyExists, DeleteConflict,
@@ -22,7 +22,8 @@ catching I/O failures::
     │   │   ├── InvalidTag,
     │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
     │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError, MalformedXML,
-    │   │   ├── InvalidURI, InvalidLocationConstraint,
+    │   │   ├── InvalidURI, InvalidLocationConstraint, AccessControlListNotSupported,
+    │   │   ├── InvalidBucketAclWithObjectOwnership, MalformedACLError,
     │   │   ├── PasswordPolicyViolation, MalformedPolicy, PolicyNotAttachable,
     │   │   ├── InvalidIdentityToken, ExpiredTokenException  (STS web identity)
     │   │   ├── AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
@@ -129,6 +130,10 @@ class NoSuchBucketPolicy(NotFound):
 
 class NoSuchEntity(NotFound):
     """The IAM entity (user, group, role, policy ...) does not exist."""
+
+
+class OwnershipControlsNotFoundError(NotFound):
+    """The bucket has no object ownership controls (they were deleted)."""
 
 
 # --- 409 -------------------------------------------------------------------
@@ -275,6 +280,19 @@ class InvalidURI(BadRequest):
 
 class InvalidLocationConstraint(BadRequest):
     """The location constraint is not this endpoint's region."""
+
+
+class AccessControlListNotSupported(BadRequest):
+    """The bucket does not allow ACLs (object ownership ``BucketOwnerEnforced``): only the
+    bucket owner's full control may be set, as S3 answers since ACLs were disabled."""
+
+
+class InvalidBucketAclWithObjectOwnership(BadRequest):
+    """A new bucket's ACL grants someone else than its owner while ACLs are disabled."""
+
+
+class MalformedACLError(BadRequest):
+    """The ACL given is not well-formed or does not validate against S3's schema."""
 
 
 class MalformedPolicy(BadRequest):

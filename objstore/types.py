@@ -202,3 +202,66 @@ class ListUploadsResult(Sequence[UploadInfo]):
     def __getitem__(self, index: slice) -> tuple[UploadInfo, ...]: ...
     def __getitem__(self, index: int | slice) -> UploadInfo | tuple[UploadInfo, ...]:
         return self.uploads[index]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One grant of an access control list: who (a canonical user id) may do what."""
+
+    grantee_id: str
+    permission: str = "FULL_CONTROL"
+    grantee_type: str = "CanonicalUser"
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessControlPolicy:
+    """A bucket's or an object's ACL (``get_bucket_acl``, ``get_object_acl``). ACLs are
+    disabled (object ownership ``BucketOwnerEnforced``), so it is always the owner's
+    full control."""
+
+    owner_id: str
+    owner_display_name: str
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPart:
+    """One part of a multipart object (``get_object_attributes``)."""
+
+    part_number: int
+    size: int
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectParts:
+    """The parts of a multipart object, a page of them (``get_object_attributes``).
+
+    ``parts`` is empty when the store does not know the parts one by one (see
+    :meth:`objstore.client.Client.get_object_attributes`); ``total_parts_count`` is
+    always known."""
+
+    total_parts_count: int
+    part_number_marker: int
+    next_part_number_marker: int | None
+    max_parts: int
+    is_truncated: bool
+    parts: tuple[ObjectPart, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectAttributes:
+    """What ``get_object_attributes`` reports: the attributes asked for (others None).
+
+    ``etag`` is unquoted, as S3's GetObjectAttributes gives it; ``object_parts`` is None
+    for an object stored by a single PUT (or when not asked for)."""
+
+    version_id: str | None
+    last_modified: datetime
+    etag: str | None = None
+    checksums: dict[str, str] | None = None
+    checksum_type: str | None = None
+    object_parts: ObjectParts | None = None
+    storage_class: str | None = None
+    object_size: int | None = None

@@ -15,7 +15,13 @@ from conftest import BUCKET, open_store
 
 import objstore
 from objstore.actions import COMPOSITE_METHODS, OPERATIONS, operation_for_method
-from objstore.errors import AccessDenied, NoSuchBucket, NoSuchBucketPolicy, NoSuchKey
+from objstore.errors import (
+    AccessDenied,
+    NoSuchBucket,
+    NoSuchBucketPolicy,
+    NoSuchKey,
+    OwnershipControlsNotFoundError,
+)
 
 ACCOUNT = "000000000000"
 # The storage operations (methods of Client); IAM and STS operations have their own walk
@@ -50,12 +56,16 @@ PARAM_VALUES: dict[str, Callable[[], Any]] = {
     "src_key": lambda: OBJ,
     "policy": lambda: BUCKET_POLICY,
     "tags": lambda: {"colour": "red"},
+    "object_attributes": lambda: ["ETag", "ObjectSize"],
+    "object_ownership": lambda: "BucketOwnerEnforced",
 }
 # Where the generic values would not succeed.
 OVERRIDES: dict[str, dict[str, Any]] = {
     "CreateBucket": {"bucket": NEW_BUCKET},
     "DeleteBucket": {"bucket": EMPTY_BUCKET},
     "CopyObject": {"key": "copy"},
+    "PutBucketAcl": {"acl": "bucket-owner-full-control"},
+    "PutObjectAcl": {"acl": "bucket-owner-full-control"},
 }
 
 
@@ -113,6 +123,8 @@ def snapshot(store: objstore.Store) -> Snapshot:
     out: list[Any] = []
     for b in ns.list_buckets(owner=store.account_id):
         out.append((b.name, b.creation_date, ns.get_bucket_versioning(b.name)))
+        with contextlib.suppress(OwnershipControlsNotFoundError):
+            out.append(("ownership", ns.get_bucket_ownership_controls(b.name)))
         with contextlib.suppress(NoSuchBucketPolicy):
             out.append(("policy", store.identity.service.get_bucket_policy(b.name)))
         page = ns.list_object_versions(b.name)
@@ -267,6 +279,14 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "PutObjectTagging": [("s3:PutObjectTagging", OBJ_ARN)],
     "GetObjectTagging": [("s3:GetObjectTagging", OBJ_ARN)],
     "DeleteObjectTagging": [("s3:DeleteObjectTagging", OBJ_ARN)],
+    "GetObjectAttributes": [("s3:GetObjectAttributes", OBJ_ARN)],
+    "GetObjectAcl": [("s3:GetObjectAcl", OBJ_ARN)],
+    "PutObjectAcl": [("s3:PutObjectAcl", OBJ_ARN)],
+    "GetBucketAcl": [("s3:GetBucketAcl", BUCKET_ARN)],
+    "PutBucketAcl": [("s3:PutBucketAcl", BUCKET_ARN)],
+    "GetBucketOwnershipControls": [("s3:GetBucketOwnershipControls", BUCKET_ARN)],
+    "PutBucketOwnershipControls": [("s3:PutBucketOwnershipControls", BUCKET_ARN)],
+    "DeleteBucketOwnershipControls": [("s3:PutBucketOwnershipControls", BUCKET_ARN)],
 }
 
 
@@ -335,11 +355,14 @@ def test_version_specific_actions_and_context() -> None:
     assert plain.action == "s3:GetObject" and "s3:VersionId" not in plain.context
 
 
-def test_version_specific_tagging_actions() -> None:
+def test_version_specific_tagging_acl_and_attribute_actions() -> None:
     for op, action in (
         ("PutObjectTagging", "s3:PutObjectVersionTagging"),
         ("GetObjectTagging", "s3:GetObjectVersionTagging"),
         ("DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),
+        ("GetObjectAttributes", "s3:GetObjectVersionAttributes"),
+        ("GetObjectAcl", "s3:GetObjectVersionAcl"),
+        ("PutObjectAcl", "s3:PutObjectVersionAcl"),
     ):
         (req,) = _asked(op, version_id="VID")
         assert req.action == action
@@ -364,8 +387,22 @@ def test_writes_with_tags_also_ask_put_object_tagging() -> None:
     assert [r.action for r in _asked("PutObject")] == ["s3:PutObject"]
 
 
+def test_create_bucket_naming_its_object_ownership_also_asks_for_it() -> None:
+    """As AWS: x-amz-object-ownership on CreateBucket needs s3:PutBucketOwnershipControls."""
+    asked = _asked("CreateBucket", versions=False, object_ownership="BucketOwnerEnforced")
+    assert [r.action for r in asked] == ["s3:CreateBucket", "s3:PutBucketOwnershipControls"]
+
+
 def test_reads_of_tagged_objects_supply_existing_tags() -> None:
-    for op in ("GetObject", "HeadObject", "GetObjectTagging", "DeleteObjectTagging"):
+    for op in (
+        "GetObject",
+        "HeadObject",
+        "GetObjectTagging",
+        "DeleteObjectTagging",
+        "GetObjectAttributes",
+        "GetObjectAcl",
+        "PutObjectAcl",
+    ):
         (req,) = _asked(op, versions=False)
         assert req.context["s3:ExistingObjectTag/t"] == "1", op
     (put_tags,) = _asked("PutObjectTagging", versions=False)
@@ -475,3 +512,27 @@ def test_missing_bucket_is_404_for_a_refused_caller(who: str) -> None:
         with pytest.raises(AccessDenied):
             client.create_bucket("brand-new-bucket")
         assert [b.name for b in s.root.list_buckets()] == sorted([BUCKET, EMPTY_BUCKET])
+
+
+@pytest.mark.parametrize(
+    ("action", "call"),
+    [
+        (
+            "s3:GetObjectAttributes",
+            lambda c: c.get_object_attributes(BUCKET, "absent", object_attributes=["ETag"]),
+        ),
+        ("s3:GetObjectAcl", lambda c: c.get_object_acl(BUCKET, "absent")),
+    ],
+)
+def test_attribute_and_acl_reads_of_a_missing_key_need_list_bucket(
+    action: str, call: Callable[[objstore.Client], Any]
+) -> None:
+    """As GetObject: 403 for a missing key without s3:ListBucket, 404 with it."""
+    with open_store(None, authorizer=AllowActions(action)) as s:
+        populate(s)
+        with pytest.raises(AccessDenied):
+            call(s.client_for(USER))
+    with open_store(None, authorizer=AllowActions(action, "s3:ListBucket")) as s:
+        populate(s)
+        with pytest.raises(NoSuchKey):
+            call(s.client_for(USER))

@@ -35,6 +35,8 @@ def test_all_is_exact() -> None:
         "checksums",
         "client_multipart",
         "aio_multipart",
+        "client_access",
+        "aio_access",
         "backends",
     }
     assert set(objstore.__all__) == public - modules

@@ -263,7 +263,7 @@ class _Gateway:
         ):
             return await _query(service or "sts", request, body, client, request_id)
         op = routing.operation(request.method, bucket, key, request.query, request.headers)
-        check_write_headers(op, request.headers)
+        check_write_headers(op, request.headers, caller.identity.account)
         s3 = S3Request(
             request=request,
             client=client,

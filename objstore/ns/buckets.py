@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from objstore import keyspace
 from objstore.errors import (
     BucketAlreadyExists,
@@ -9,7 +11,7 @@ from objstore.errors import (
     BucketNotEmpty,
 )
 from objstore.meta.scan import scan_prefix
-from objstore.ns import validation, versioning
+from objstore.ns import acl, validation, versioning
 from objstore.ns.index import Index, bucket_key, bucket_prefix, to_datetime
 from objstore.ns.multipart import drop_bucket_uploads
 from objstore.ns.records import BucketRecord
@@ -21,9 +23,14 @@ class BucketOps(Index):
 
     # ------------------------------------------------------------------ buckets
 
-    def create_bucket(self, bucket: str, *, owner: str) -> None:
-        """Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists."""
+    def create_bucket(
+        self, bucket: str, *, owner: str, object_ownership: str | None = None
+    ) -> None:
+        """Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists,
+        NotImplemented / InvalidArgument (``object_ownership``, see :mod:`.acl`)."""
         validation.check_bucket_name(bucket)
+        if object_ownership is not None:
+            acl.check_ownership(object_ownership)
         with self.meta.begin_write() as txn:
             raw = txn.get(bucket_key(bucket))
             if raw is not None:
@@ -72,7 +79,7 @@ class BucketOps(Index):
         with self.meta.begin_write() as txn:
             b = self._bucket(txn, bucket)
             new = versioning.check_transition(b.versioning, status)
-            txn.put(bucket_key(bucket), BucketRecord(bucket, b.owner, b.created_ns, new).encode())
+            txn.put(bucket_key(bucket), replace(b, versioning=new).encode())
 
     def get_bucket_versioning(self, bucket: str) -> str | None:
         """None while versioning was never enabled. Raises NoSuchBucket."""

@@ -5,12 +5,15 @@ transaction; the pure rules live in :mod:`.versioning`, :mod:`.listing`,
 :mod:`.conditional`, :mod:`.ranges`, :mod:`.validation` and :mod:`.uploads`,
 the shared index helpers in :mod:`.index`, and the operations in
 :mod:`.buckets`, :mod:`.objects`, :mod:`.copying`, :mod:`.tagging`, :mod:`.multipart`,
-:mod:`.upload_lists` and :mod:`.lists`.
+:mod:`.upload_lists`, :mod:`.lists`, :mod:`.access` (ACLs, object ownership) and
+:mod:`.attributes`.
 Nothing here knows who the caller is: the engine has already decided that.
 """
 
 from __future__ import annotations
 
+from objstore.ns.access import AccessOps
+from objstore.ns.attributes import AttributeOps
 from objstore.ns.buckets import BucketOps
 from objstore.ns.copying import CopyOps
 from objstore.ns.index import Limits
@@ -22,5 +25,7 @@ from objstore.ns.upload_lists import UploadListOps
 __all__ = ["Limits", "Namespace", "range_attempts"]
 
 
-class Namespace(BucketOps, UploadListOps, TaggingOps, CopyOps, ObjectOps, ListOps):
+class Namespace(
+    BucketOps, UploadListOps, TaggingOps, CopyOps, ObjectOps, ListOps, AccessOps, AttributeOps
+):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

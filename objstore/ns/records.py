@@ -126,21 +126,34 @@ def decode_summary(raw: bytes) -> tuple[int, int, int, str, str]:
     return seq, size, mtime, raw[p : p + le].decode(), raw[p + le : p + le + lk].decode()
 
 
+# A bucket's object ownership when nothing else was set (S3's default since April 2023).
+DEFAULT_OWNERSHIP = "BucketOwnerEnforced"
+
+
 @dataclass(frozen=True, slots=True)
 class BucketRecord:
-    """A bucket: its owner, creation time and versioning state."""
+    """A bucket: its owner, creation time, versioning state and object ownership."""
 
     name: str
     owner: str
     created_ns: int
     versioning: str | None = None  # None (never enabled), "Enabled", "Suspended"
+    # Object ownership controls; None once deleted (DeleteBucketOwnershipControls).
+    ownership: str | None = DEFAULT_OWNERSHIP
 
     def encode(self) -> bytes:
-        return json.dumps(
-            {"o": self.owner, "c": self.created_ns, "v": self.versioning}, separators=(",", ":")
-        ).encode()
+        d: dict[str, Any] = {"o": self.owner, "c": self.created_ns, "v": self.versioning}
+        if self.ownership != DEFAULT_OWNERSHIP:
+            d["w"] = self.ownership  # records written before it have the default
+        return json.dumps(d, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, name: str, raw: bytes) -> BucketRecord:
         d = json.loads(raw)
-        return cls(name=name, owner=d["o"], created_ns=d["c"], versioning=d["v"])
+        return cls(
+            name=name,
+            owner=d["o"],
+            created_ns=d["c"],
+            versioning=d["v"],
+            ownership=d.get("w", DEFAULT_OWNERSHIP),
+        )

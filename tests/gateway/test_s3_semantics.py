@@ -142,8 +142,9 @@ def test_delete_objects_quiet_must_be_a_boolean(gw: Gateway, s3: Any) -> None:
 
 def test_storage_class_and_canned_acl_are_checked(s3: Any) -> None:
     """A storage class S3 does not know is InvalidStorageClass, an unknown canned ACL
-    InvalidArgument (nothing stored); known ones are accepted (objstore stores every
-    object as STANDARD and has no ACLs)."""
+    InvalidArgument (nothing stored); known storage classes are accepted (objstore
+    stores every object as STANDARD), and of the canned ACLs only the owner's full
+    control (ACLs disabled: tests/gateway/test_s3_access.py)."""
     for params, code in (
         ({"StorageClass": "BOGUS"}, "InvalidStorageClass"),
         ({"ACL": "everyone-may"}, "InvalidArgument"),
@@ -160,9 +161,19 @@ def test_storage_class_and_canned_acl_are_checked(s3: Any) -> None:
     with pytest.raises(ClientError) as err:
         s3.create_bucket(Bucket="sem-acl", ACL="bogus")  # type: ignore[arg-type]
     assert _code(err) == "InvalidArgument"
-    s3.put_object(Bucket="sem", Key="sc", Body=b"x", StorageClass="STANDARD_IA", ACL="private")
+    s3.put_object(
+        Bucket="sem",
+        Key="sc",
+        Body=b"x",
+        StorageClass="STANDARD_IA",
+        ACL="private",
+    )
     s3.copy_object(
-        Bucket="sem", Key="sc2", CopySource="sem/sc", StorageClass="GLACIER_IR", ACL="public-read"
+        Bucket="sem",
+        Key="sc2",
+        CopySource="sem/sc",
+        StorageClass="GLACIER_IR",
+        ACL="bucket-owner-full-control",
     )
     listed = s3.list_objects_v2(Bucket="sem")["Contents"]
     assert [(o["Key"], o["StorageClass"]) for o in listed] == [

@@ -40,7 +40,9 @@ async def create_bucket(s3: S3Request) -> web.StreamResponse:
                 LocationConstraint=constraint,
             )
     try:
-        await s3.client.create_bucket(bucket)
+        await s3.client.create_bucket(
+            bucket, object_ownership=s3.headers.get("x-amz-object-ownership")
+        )
     except BucketAlreadyOwnedByYou:
         # us-east-1 answers success to an owner re-creating a bucket (legacy S3 behaviour
         # clients rely on); other regions answer 409.

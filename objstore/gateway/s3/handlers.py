@@ -6,7 +6,15 @@ routes there and its handler here.
 
 from __future__ import annotations
 
-from objstore.gateway.s3 import buckets, listing, multipart, objects, tagging
+from objstore.gateway.s3 import (
+    access,
+    buckets,
+    listing,
+    multipart,
+    object_attributes,
+    objects,
+    tagging,
+)
 from objstore.gateway.s3.context import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -38,4 +46,12 @@ HANDLERS: dict[str, Handler] = {
     "AbortMultipartUpload": multipart.abort_multipart_upload,
     "ListParts": multipart.list_parts,
     "ListMultipartUploads": listing.list_multipart_uploads,
+    "GetObjectAttributes": object_attributes.get_object_attributes,
+    "GetBucketAcl": access.get_bucket_acl,
+    "PutBucketAcl": access.put_bucket_acl,
+    "GetObjectAcl": access.get_object_acl,
+    "PutObjectAcl": access.put_object_acl,
+    "GetBucketOwnershipControls": access.get_bucket_ownership_controls,
+    "PutBucketOwnershipControls": access.put_bucket_ownership_controls,
+    "DeleteBucketOwnershipControls": access.delete_bucket_ownership_controls,
 }

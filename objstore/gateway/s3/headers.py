@@ -18,7 +18,9 @@ from urllib.parse import unquote
 from multidict import CIMultiDictProxy
 
 from objstore.errors import InvalidArgument, InvalidStorageClass
+from objstore.ns import acl
 from objstore.ns.ranges import well_formed
+from objstore.types import Grant
 
 META_PREFIX = "x-amz-meta-"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
@@ -88,29 +90,19 @@ STORAGE_CLASSES = frozenset(
         "FSX_ONTAP",
     }
 )
-# Canned ACLs S3 knows (``log-delivery-write`` is for buckets). objstore has no ACLs:
-# a canned ACL is accepted and has no effect (bucket policies decide access).
-CANNED_ACLS = frozenset(
-    {
-        "private",
-        "public-read",
-        "public-read-write",
-        "aws-exec-read",
-        "authenticated-read",
-        "bucket-owner-read",
-        "bucket-owner-full-control",
-        "log-delivery-write",
-    }
-)
-# Operations that take x-amz-storage-class / x-amz-acl.
+# Operations that take x-amz-storage-class / x-amz-acl and x-amz-grant-*.
 _STORAGE_CLASS_OPS = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
 _ACL_OPS = _STORAGE_CLASS_OPS | {"CreateBucket"}
 
 
-def check_write_headers(operation: str, headers: Mapping[str, str]) -> None:
-    """Refuse what S3 refuses in ``x-amz-storage-class`` and ``x-amz-acl``.
+def check_write_headers(operation: str, headers: CIMultiDictProxy[str], owner: str) -> None:
+    """Refuse what S3 refuses in ``x-amz-storage-class`` and, ACLs being disabled, in
+    ``x-amz-acl`` and ``x-amz-grant-*`` (only the owner's full control; ``owner`` is the
+    caller's account, the owner of what it creates).
 
-    Raises InvalidStorageClass, InvalidArgument (an unknown canned ACL)."""
+    Raises InvalidStorageClass, InvalidArgument (an unknown canned ACL, a malformed
+    grant), AccessControlListNotSupported, InvalidBucketAclWithObjectOwnership
+    (CreateBucket)."""
     storage_class = headers.get("x-amz-storage-class")
     if (
         operation in _STORAGE_CLASS_OPS
@@ -121,11 +113,25 @@ def check_write_headers(operation: str, headers: Mapping[str, str]) -> None:
             "The storage class you specified is not valid",
             StorageClassRequested=storage_class,
         )
-    acl = headers.get("x-amz-acl")
-    if operation in _ACL_OPS and acl is not None and acl not in CANNED_ACLS:
-        raise InvalidArgument(
-            "The canned ACL you specified is not valid", ArgumentName="x-amz-acl", ArgumentValue=acl
-        )
+    if operation not in _ACL_OPS:
+        return
+    new_bucket = operation == "CreateBucket"
+    canned = headers.get("x-amz-acl")
+    if canned is not None:
+        acl.check_canned(canned, new_bucket=new_bucket)
+    grants = grant_headers(headers)
+    if grants:
+        acl.check_grants(grants, owner, new_bucket=new_bucket)
+
+
+def grant_headers(headers: CIMultiDictProxy[str]) -> list[Grant]:
+    """The grants of a request's ``x-amz-grant-*`` headers. Raises InvalidArgument."""
+    return [
+        grant
+        for header in acl.GRANT_HEADERS
+        for value in headers.getall(header, [])
+        for grant in acl.parse_grant_header(header, value)
+    ]
 
 
 def http_date(when: datetime) -> str:
