@@ -82,10 +82,12 @@ def signed_request(
     path: str,
     body: bytes = b"",
     extra: str = "",
+    headers: dict[str, str] | None = None,
 ) -> bytes:
     """A complete SigV4-signed HTTP/1.1 request (head and body) for a raw socket;
-    ``extra`` is more header lines (unsigned), each ending in CRLF."""
-    request = AWSRequest(method=method, url=f"{url}{path}", data=body)
+    ``headers`` are signed with it, ``extra`` is more header lines (unsigned), each
+    ending in CRLF."""
+    request = AWSRequest(method=method, url=f"{url}{path}", data=body, headers=headers)
     S3SigV4Auth(Credentials(*keys), "s3", "us-east-1").add_auth(request)
     netloc = url.split("://", 1)[1]
     head = f"{method} {path} HTTP/1.1\r\nHost: {netloc}\r\nContent-Length: {len(body)}\r\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, served_store
+from tests.gateway.s3_support import Gateway, served_store, signed_request
 
 ATTRS = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
 ENFORCED = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
@@ -275,3 +276,74 @@ def test_object_attributes_of_a_multipart_object(s3: Any) -> None:
     assert parts["TotalPartsCount"] == 3
     assert (parts["MaxParts"], parts["PartNumberMarker"], parts["IsTruncated"]) == (2, 1, False)
     assert "Parts" not in parts
+
+
+def _raw(gw: Gateway, method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
+    """The whole answer to a root-signed request on a connection of its own (keyword
+    arguments: signed headers, ``_`` for ``-``)."""
+    signed = {k.replace("_", "-"): v for k, v in headers.items()}
+    request = signed_request(
+        gw.url, gw.root_keys, method, path, body, "Connection: close\r\n", signed
+    )
+    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(request)
+        chunks = []
+        while piece := sock.recv(65536):
+            chunks.append(piece)
+    return b"".join(chunks)
+
+
+def test_documents_on_the_wire(gw: Gateway, s3: Any) -> None:
+    """The XML S3 writes (root, element names, unquoted ETag) and malformed requests
+    refused with S3's codes."""
+    answer = _raw(gw, "GET", "/bkt/k?attributes=", x_amz_object_attributes="ETag, ObjectSize")
+    assert answer.startswith(b"HTTP/1.1 200")
+    etag = hashlib.md5(b"hello").hexdigest().encode()
+    assert b"<GetObjectAttributesResponse" in answer
+    assert b"<ETag>" + etag + b"</ETag>" in answer and b"<ObjectSize>5</ObjectSize>" in answer
+    assert b"<StorageClass>" not in answer and b"Last-Modified: " in answer
+    bad_count = _raw(
+        gw,
+        "GET",
+        "/bkt/k?attributes=",
+        x_amz_object_attributes="ObjectParts",
+        x_amz_max_parts="many",
+    )
+    assert bad_count.startswith(b"HTTP/1.1 400") and b"<Code>InvalidArgument</Code>" in bad_count
+    acl = _raw(gw, "GET", "/bkt?acl=")
+    assert b'xsi:type="CanonicalUser"' in acl and b"<Permission>FULL_CONTROL</Permission>" in acl
+    for body in (
+        b"<AccessControlPolicy><Owner>",
+        b"<Other/>",
+        b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>",
+    ):
+        refused = _raw(gw, "PUT", "/bkt?acl=", body)
+        assert refused.startswith(b"HTTP/1.1 400"), body
+        assert b"<Code>MalformedACLError</Code>" in refused, body
+    both = _raw(gw, "PUT", "/bkt?acl=", _raw_policy(gw), x_amz_acl="private")
+    assert b"<Code>MalformedACLError</Code>" in both
+    assert _raw(gw, "PUT", "/bkt?acl=", _raw_policy(gw)).startswith(b"HTTP/1.1 200")
+    rule = b"<Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule>"
+    for rules, code in ((rule * 2, b"MalformedXML"), (b"", b"MalformedXML"), (rule, None)):
+        got = _raw(
+            gw,
+            "PUT",
+            "/bkt?ownershipControls=",
+            b"<OwnershipControls>" + rules + b"</OwnershipControls>",
+        )
+        if code is None:
+            assert got.startswith(b"HTTP/1.1 200")
+        else:
+            assert b"<Code>" + code + b"</Code>" in got
+
+
+def _raw_policy(gw: Gateway) -> bytes:
+    account = gw.store.account_id
+    return (
+        '<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Owner><ID>{account}</ID></Owner><AccessControlList><Grant>"
+        '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:type="CanonicalUser"><ID>{account}</ID></Grantee>'
+        "<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>"
+    ).encode()

@@ -58,7 +58,9 @@ def attributes_document(attrs: ObjectAttributes) -> bytes:
 
 
 async def get_object_attributes(s3: S3Request) -> web.StreamResponse:
-    names = [n.strip() for n in s3.headers.get("x-amz-object-attributes", "").split(",")]
+    # One header with a comma-separated list, or the header repeated (HTTP folds them).
+    listed = ",".join(s3.headers.getall("x-amz-object-attributes", []))
+    names = [n.strip() for n in listed.split(",")]
     attrs = await s3.client.get_object_attributes(
         s3.need_bucket(),
         s3.need_key(),
