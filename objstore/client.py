@@ -288,7 +288,8 @@ class Client(MultipartCalls, AccessCalls):
 
         ``Checksum`` is the stored additional checksum (None without one);
         ``ObjectParts`` (None for a single PUT) has the parts count of a multipart
-        object but no per-part sizes or checksums: the store keeps the count only.
+        object and a page of its parts' sizes (after ``part_number_marker``, at most
+        ``max_parts``, default and cap 1000), without per-part checksums (not kept).
         Authorized as ``s3:GetObjectAttributes`` (``s3:GetObjectVersionAttributes``
         with ``version_id``). Raises NoSuchBucket, NoSuchKey (``.delete_marker``),
         NoSuchVersion, MethodNotAllowed (a delete marker's version id),

@@ -238,9 +238,9 @@ class ObjectPart:
 class ObjectParts:
     """The parts of a multipart object, a page of them (``get_object_attributes``).
 
-    ``parts`` is empty when the store does not know the parts one by one (see
-    :meth:`objstore.client.Client.get_object_attributes`); ``total_parts_count`` is
-    always known."""
+    ``parts`` carry sizes but no checksums (not kept per part), and are empty for an
+    object completed before part sizes were recorded; ``total_parts_count`` is always
+    known."""
 
     total_parts_count: int
     part_number_marker: int

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import BUCKET
@@ -28,7 +29,8 @@ from objstore.errors import (
 )
 from objstore.errors import NotImplemented as NotImplementedByObjstore
 from objstore.ns import acl
-from objstore.ns.records import BucketRecord
+from objstore.ns.attributes import part_page
+from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.types import AccessControlPolicy, Grant
 
 
@@ -274,6 +276,14 @@ def test_attributes_of_a_multipart_object(root: objstore.Client) -> None:
         next_part_number_marker=None,
         max_parts=2,
         is_truncated=False,
+        parts=(objstore.ObjectPart(2, part), objstore.ObjectPart(3, 7)),
+    )
+    first = root.get_object_attributes(BUCKET, "mp", object_attributes=ALL, max_parts=1)
+    assert first.object_parts is not None
+    assert first.object_parts.parts == (objstore.ObjectPart(1, part),)
+    assert (first.object_parts.is_truncated, first.object_parts.next_part_number_marker) == (
+        True,
+        1,
     )
     capped = root.get_object_attributes(
         BUCKET, "mp", object_attributes=["ObjectParts"], max_parts=5000
@@ -302,3 +312,37 @@ def test_async_twins() -> None:
             assert await c.get_bucket_ownership_controls(BUCKET) == "BucketOwnerEnforced"
 
     asyncio.run(main())
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 10**9), st.integers(1, 50)), max_size=5),
+    st.integers(0, 300),
+    st.integers(0, 60),
+)
+def test_part_pages_follow_the_part_list(
+    runs: list[tuple[int, int]], marker: int, limit: int
+) -> None:
+    """A page of parts is the slice of the expanded part list after the marker."""
+    sizes = [size for size, count in runs for _ in range(count)]
+    expected = [(n, size) for n, size in enumerate(sizes, 1) if n > marker][:limit]
+    page, more = part_page(runs, marker, limit)
+    assert [(p.part_number, p.size) for p in page] == expected
+    assert more == (len([n for n in range(1, len(sizes) + 1) if n > marker]) > limit)
+
+
+def test_parts_of_objects_completed_before_part_sizes_were_kept(
+    root: objstore.Client, store: objstore.Store
+) -> None:
+    """A record without part sizes (written before they were recorded) gives the count."""
+    part = 5 * 1024 * 1024
+    up = root.create_multipart_upload(BUCKET, "old")
+    done = [root.upload_part(BUCKET, "old", up, n, b"z" * part) for n in (1, 2)]
+    root.complete_multipart_upload(BUCKET, "old", up, done)
+    with store.namespace.meta.begin_write() as txn:
+        for key, raw in list(txn.scan(b"V", b"W")):
+            rec = VersionRecord.decode(raw)
+            if rec.key == "old":
+                txn.put(key, replace(rec, part_sizes=()).encode())
+    got = root.get_object_attributes(BUCKET, "old", object_attributes=["ObjectParts"])
+    assert got.object_parts is not None
+    assert (got.object_parts.total_parts_count, got.object_parts.parts) == (2, ())

@@ -2,9 +2,11 @@
 
 Everything comes from the version record: ETag, size, the stored additional checksum
 and its type, the storage class (objstore has one, ``STANDARD``) and, for an object a
-multipart upload made, its parts count. The record keeps the count of parts only, not
-each part's size and checksum, so ``ObjectParts`` lists no ``Part`` (S3 lists them only
-for objects with additional checksums; it too gives just the count otherwise).
+multipart upload made, its parts: their count and sizes (numbered 1..count in the
+object's order). The record keeps no per-part checksum, so the parts carry none (S3
+lists parts only for objects with additional checksums, with theirs; objstore lists
+every multipart object's part sizes, as RGW). An object completed before part sizes
+were recorded gives only its parts count.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 from objstore.errors import InvalidArgument
 from objstore.ns import validation
 from objstore.ns.index import Index, to_datetime
-from objstore.types import ObjectAttributes, ObjectParts
+from objstore.types import ObjectAttributes, ObjectPart, ObjectParts
 
 ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 MAX_PARTS = 1000
@@ -42,6 +44,26 @@ def check_attributes(names: object) -> frozenset[str]:
             ArgumentName="x-amz-object-attributes",
         )
     return asked
+
+
+def part_page(
+    runs: Iterable[tuple[int, int]], marker: int, limit: int
+) -> tuple[tuple[ObjectPart, ...], bool]:
+    """The parts numbered above ``marker``, at most ``limit``, from the object's part
+    sizes as ``((size, count), ...)`` runs in part order (parts are numbered 1..count);
+    and whether more follow."""
+    page: list[ObjectPart] = []
+    first = 1
+    for size, count in runs:
+        last = first + count - 1
+        number = max(first, marker + 1)
+        while number <= last:
+            if len(page) == limit:
+                return tuple(page), True
+            page.append(ObjectPart(number, size))
+            number += 1
+        first = last + 1
+    return tuple(page), False
 
 
 def _count(value: object, name: str, default: int) -> int:
@@ -80,12 +102,16 @@ class AttributeOps(Index):
             rec = self._resolve(txn, bucket, key, version_id)
         parts = None
         if "ObjectParts" in asked and rec.parts:
+            # Objects completed before part sizes were recorded have only their count.
+            known = sum(count for _, count in rec.part_sizes) == rec.parts
+            listed, more = part_page(rec.part_sizes, marker, limit) if known else ((), False)
             parts = ObjectParts(
                 total_parts_count=rec.parts,
                 part_number_marker=marker,
-                next_part_number_marker=None,
+                next_part_number_marker=listed[-1].part_number if more else None,
                 max_parts=limit,
-                is_truncated=False,
+                is_truncated=more,
+                parts=listed,
             )
         checksummed = "Checksum" in asked and bool(rec.checksums)
         return ObjectAttributes(
