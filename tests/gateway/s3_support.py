@@ -3,6 +3,7 @@ SigV4 authenticator) and boto3 clients for its keys."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,3 +94,25 @@ def signed_request(
     head = f"{method} {path} HTTP/1.1\r\nHost: {netloc}\r\nContent-Length: {len(body)}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()) + extra
     return head.encode() + b"\r\n" + body
+
+
+def raw_answer(
+    gw: Gateway,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    extra: str = "",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """The whole answer to a root-signed request sent on a connection of its own
+    (``headers`` signed, ``extra`` header lines not)."""
+    request = signed_request(
+        gw.url, gw.root_keys, method, path, body, extra + "Connection: close\r\n", headers
+    )
+    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(request)
+        chunks = []
+        while piece := sock.recv(65536):
+            chunks.append(piece)
+    return b"".join(chunks)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, served_store, signed_request
+from tests.gateway.s3_support import Gateway, raw_answer, served_store
 
 ATTRS = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
 ENFORCED = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
@@ -287,16 +286,7 @@ def _raw(gw: Gateway, method: str, path: str, body: bytes = b"", **headers: str)
     """The whole answer to a root-signed request on a connection of its own (keyword
     arguments: signed headers, ``_`` for ``-``)."""
     signed = {k.replace("_", "-"): v for k, v in headers.items()}
-    request = signed_request(
-        gw.url, gw.root_keys, method, path, body, "Connection: close\r\n", signed
-    )
-    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall(request)
-        chunks = []
-        while piece := sock.recv(65536):
-            chunks.append(piece)
-    return b"".join(chunks)
+    return raw_answer(gw, method, path, body, headers=signed)
 
 
 def test_documents_on_the_wire(gw: Gateway, s3: Any) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, served_store, signed_request
+from tests.gateway.s3_support import Gateway, raw_answer, served_store
 
 
 @pytest.fixture
@@ -63,16 +62,7 @@ def test_keys_of_any_character_round_trip(s3: Any) -> None:
 
 def _raw(gw: Gateway, method: str, path: str, body: bytes = b"", extra: str = "") -> bytes:
     """The whole answer to a root-signed request sent on a connection of its own."""
-    request = signed_request(
-        gw.url, gw.root_keys, method, path, body, extra=extra + "Connection: close\r\n"
-    )
-    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall(request)
-        chunks = []
-        while piece := sock.recv(65536):
-            chunks.append(piece)
-    return b"".join(chunks)
+    return raw_answer(gw, method, path, body, extra)
 
 
 def test_range_that_s3_ignores_answers_the_whole_object(s3: Any) -> None:
