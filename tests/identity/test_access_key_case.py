@@ -11,6 +11,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import objstore
 from objstore.errors import InvalidClientTokenId, NoSuchEntity
@@ -38,6 +40,28 @@ def test_another_case_is_an_unknown_key_for_the_library(store: objstore.Store) -
             store.identity.signing_credentials(other, None)
     # The exact spelling still works (the records stay keyed as before).
     assert store.client(key.access_key_id, key.secret_access_key).identity.name == "u"
+
+
+@pytest.fixture(scope="module")
+def keyed() -> tuple[objstore.Store, str, str]:
+    s = objstore.open(None)
+    s.root.iam.create_user("u")
+    key = s.root.iam.create_access_key("u")
+    return s, key.access_key_id, key.secret_access_key
+
+
+@settings(max_examples=50, deadline=None)
+@given(flips=st.lists(st.booleans(), min_size=20, max_size=20))
+def test_every_respelling_but_the_exact_one_is_unknown(
+    keyed: tuple[objstore.Store, str, str], flips: list[bool]
+) -> None:
+    s, key_id, secret = keyed
+    spelled = "".join(c.swapcase() if f else c for c, f in zip(key_id, flips, strict=True))
+    if spelled == key_id:  # digits do not change case
+        assert s.client(spelled, secret).identity.name == "u"
+    else:
+        with pytest.raises(InvalidClientTokenId):
+            s.client(spelled, secret)
 
 
 def test_another_case_names_no_key_in_iam_calls(store: objstore.Store) -> None:
