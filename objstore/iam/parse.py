@@ -5,7 +5,9 @@
 (``Statement[2].Action[0]``) and, when the problem has a place, its line and column:
 
 1. the input is text (or UTF-8 bytes) and not empty;
-2. its size, whitespace not counted, is within the limit of its kind (:data:`SIZE_LIMITS`);
+2. its length, whitespace included, is at most :data:`MAX_DOCUMENT_CHARS` (AWS's cap on a
+   policy document parameter), then its size, whitespace not counted, is within the limit
+   of its kind (:data:`SIZE_LIMITS`);
 3. every character is in the allowed set (IAM's ``\\t \\n \\r U+0020-U+00FF`` for identity,
    trust, boundary and session policies; any character but control characters for
    resource policies, whose S3 keys may be any Unicode);
@@ -38,6 +40,7 @@ from objstore.iam.statement import Position, Statement
 __all__ = [
     "DEFAULT_VERSION",
     "KINDS",
+    "MAX_DOCUMENT_CHARS",
     "SIZE_LIMITS",
     "VERSIONS",
     "Kind",
@@ -58,6 +61,10 @@ SIZE_LIMITS: Mapping[Kind, int] = {
     "boundary": 6144,
     "session": 2048,
 }
+# The longest document text accepted, whitespace included (the IAM API's PolicyDocument
+# length constraint): without it a document padded with megabytes of whitespace would be
+# within every size limit above and stored whole.
+MAX_DOCUMENT_CHARS = 131_072
 VERSIONS = ("2012-10-17", "2008-10-17")
 # AWS treats a policy without Version as the original language: variables are literal.
 DEFAULT_VERSION = "2008-10-17"
@@ -151,6 +158,13 @@ class _Compiler:
             text = _json.decode(data)
         except JsonError as exc:
             raise _malformed(exc.message, None, None) from None
+        if len(text) > MAX_DOCUMENT_CHARS:
+            raise _malformed(
+                f"the policy document has {len(text)} characters (whitespace included); "
+                f"at most {MAX_DOCUMENT_CHARS} are allowed",
+                None,
+                None,
+            )
         if not text.strip(_WHITESPACE):
             raise _malformed("the policy document is empty", None, None)
         size = _size(text)

@@ -7,8 +7,16 @@ from typing import TypeVar
 
 from objstore import keyspace
 from objstore.authz import Identity
-from objstore.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from objstore.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    NoSuchEntity,
+)
 from objstore.iam.evaluate import as_policy
+from objstore.iam.matchers import ActionMatcher
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, to_datetime, when
 from objstore.identity.ids import IdKind, new_id
@@ -29,6 +37,7 @@ from objstore.meta.base import ReadTxn, WriteTxn
 T = TypeVar("T")
 MAX_GROUPS_PER_USER = 10
 TRUST_POLICY_MAX = 2048
+ROOT_SIGN_IN_NAME = "root"  # store.sign_in("root", ...) is the account root
 
 
 class EntityOps(PolicyOps):
@@ -96,7 +105,7 @@ class EntityOps(PolicyOps):
         tags: object = None,
         permissions_boundary: str | None = None,
     ) -> User:
-        name = check_name(user_name, "user_name", 64)
+        name = check_user_name(user_name)
         path = check_path(path)
         tag_map = check_tags(tags)
         with self.repo.write() as txn:
@@ -304,11 +313,50 @@ class EntityOps(PolicyOps):
             repo.put(txn, keyspace.IAM_ROLE, name, rec)
 
 
+def check_user_name(value: object) -> str:
+    """A name a new (or renamed) IAM user may take. Raises InvalidInput, ValidationError.
+
+    ``root`` (in any case) is refused: ``store.sign_in("root", ...)`` is the account root's
+    sign-in, so an IAM user of that name could never sign in by name, and ``Root`` (names
+    are case-insensitive) would sign in as the user while ``root`` means the account.
+    """
+    name = check_name(value, "user_name", 64)
+    if name.lower() == ROOT_SIGN_IN_NAME:
+        raise InvalidInput(
+            f"the user name {name!r} is reserved: it names the account root at sign-in"
+        )
+    return name
+
+
+# What a trust policy may grant: assuming the role and what comes with it. Anything else
+# (s3:GetObject, iam:*, a bare "*") is refused, as IAM refuses it.
+TRUST_ACTIONS = (
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:setcontext",
+)
+
+
 def check_trust(document: object) -> str:
-    """A role trust policy: valid, with a Principal, at most 2,048 characters."""
+    """A role trust policy: valid, with a Principal, at most 2,048 characters, and only
+    STS role-assumption actions. Raises MalformedPolicyDocument, LimitExceeded."""
     text = check_document(document, "assume_role_policy_document")
     policy = as_policy(text, "trust", "assume_role_policy_document")
     check_size(policy.size, TRUST_POLICY_MAX, "trust policy")
+    for statement in policy.statements:
+        element = "NotAction" if statement.action.negated else "Action"
+        for pattern in statement.action.patterns:
+            service = pattern.partition(":")[0]
+            glob = ActionMatcher.compile([pattern], negated=False)
+            if service.lower() != "sts" or not any(glob.listed(a) for a in TRUST_ACTIONS):
+                raise MalformedPolicyDocument(
+                    "AssumeRole policy may only specify STS AssumeRole actions "
+                    f"(Statement[{statement.index}].{element}: {pattern!r})",
+                    element=f"Statement[{statement.index}].{element}",
+                )
     return text
 
 

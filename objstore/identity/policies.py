@@ -15,6 +15,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy, managed_policy_arns
+from objstore.iam.parse import MAX_DOCUMENT_CHARS
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase, when
 from objstore.identity.ids import IdKind, new_id
@@ -38,10 +39,15 @@ INLINE_MAX = {"user": 2048, "group": 5120, "role": 10240}
 
 
 def check_document(document: object, what: str) -> str:
-    """Policy text from a str (or a mapping, dumped as JSON). Raises InvalidInput."""
-    if isinstance(document, Mapping):
-        return json.dumps(document)
-    return check_str(document, what)
+    """Policy text from a str (or a mapping, dumped as JSON). Raises InvalidInput, and
+    ValidationError for text over the API's 131,072 characters (whitespace included)."""
+    text = json.dumps(document) if isinstance(document, Mapping) else check_str(document, what)
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise ValidationError(
+            f"{what} has {len(text)} characters; it must have at most {MAX_DOCUMENT_CHARS} "
+            "(whitespace included)"
+        )
+    return text
 
 
 def _size_check(size: int, limit: int, what: str) -> None:

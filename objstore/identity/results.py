@@ -145,7 +145,8 @@ class AccessKey:
 
     user_name: str | None  # None for the account root's keys
     access_key_id: str  # "AKIA..."
-    secret_access_key: str
+    # Secrets stay out of reprs (logs, tracebacks, assertion messages); read the attribute.
+    secret_access_key: str = field(repr=False)
     status: str  # "Active" | "Inactive"
     create_date: datetime
 
@@ -191,8 +192,8 @@ class VirtualMFADevice:
     """A new virtual MFA device: the seed is shown only here."""
 
     serial_number: str  # its ARN, arn:aws:iam::ACCOUNT:mfa/NAME
-    base32_string_seed: str
-    qr_code_uri: str  # otpauth://totp/...
+    base32_string_seed: str = field(repr=False)
+    qr_code_uri: str = field(repr=False)  # otpauth://totp/...?secret=SEED: the seed again
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +215,8 @@ class Credentials:
     """Temporary credentials: pass all three to ``store.client``."""
 
     access_key_id: str  # "ASIA..."
-    secret_access_key: str
-    session_token: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)  # carries the sealed secret
     expiration: datetime
 
 

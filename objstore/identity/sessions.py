@@ -143,8 +143,8 @@ class SessionCredentials:
     """An access key id, its secret and the session token that carries the claims."""
 
     access_key_id: str
-    secret_access_key: str
-    session_token: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
     claims: SessionClaims
 
     @property

@@ -9,6 +9,7 @@ import pytest
 
 from objstore.errors import InvalidInput, MalformedPolicyDocument
 from objstore.iam.context import RequestContext
+from objstore.iam.parse import MAX_DOCUMENT_CHARS
 from objstore.iam.policy import SIZE_LIMITS, Policy
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
@@ -425,6 +426,25 @@ def test_size_limit_per_kind(kind: str) -> None:
     over = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     error = bad(over, kind)
     assert f"at most {limit}" in error.message
+
+
+@pytest.mark.parametrize("kind", list(SIZE_LIMITS))
+def test_raw_length_is_capped_whitespace_included(kind: str) -> None:
+    """Regression (review of issue 7): a small document padded with megabytes of
+    whitespace was within every whitespace-free limit and stored whole. The text is
+    capped at 131,072 characters, whitespace included, as AWS caps PolicyDocument."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": "sts:AssumeRole"}
+    if kind in ("resource", "trust"):
+        statement["Principal"] = "*"
+    if kind != "trust":
+        statement["Resource"] = "*"
+    text = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    at_cap = " " * (MAX_DOCUMENT_CHARS - len(text)) + text
+    assert Policy.from_json(at_cap, kind=kind).size < 200  # type: ignore[arg-type]
+    for over in (" " + at_cap, " " * 10_000_000 + text):
+        error = bad(over, kind)
+        assert f"has {len(over)} characters" in error.message
+        assert f"at most {MAX_DOCUMENT_CHARS}" in error.message
 
 
 def test_resource_policy_allows_unicode() -> None:

@@ -222,3 +222,119 @@ def test_a_deleted_user_releases_its_boundary(iam: objstore.IamClient) -> None:
     iam.delete_user("u")
     assert iam.get_policy(boundary.arn).permissions_boundary_usage_count == 0
     iam.delete_policy(boundary.arn)
+
+
+# --- break-it review of issue 7 (low findings) ------------------------------------------
+
+
+def _trust(action: object, principal: object = "*", key: str = "Action") -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, key: action}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["s3:GetObject", "*", "iam:*", ["sts:AssumeRole", "s3:*"], "sts:GetCallerIdentity"],
+)
+def test_trust_policy_allows_only_role_assumption_actions(
+    iam: objstore.IamClient, action: object
+) -> None:
+    """Regression: a trust policy granting s3:GetObject was accepted; IAM refuses any
+    action but STS's role-assumption ones, at create and at update."""
+    with pytest.raises(MalformedPolicyDocument, match="only specify STS AssumeRole actions"):
+        iam.create_role("r", _trust(action))
+    iam.create_role("ok", _trust("sts:AssumeRole"))
+    with pytest.raises(MalformedPolicyDocument):
+        iam.update_assume_role_policy("ok", _trust(action))
+    with pytest.raises(MalformedPolicyDocument):
+        iam.update_assume_role_policy("ok", _trust(action, key="NotAction"))
+    assert json.loads(iam.get_role("ok").assume_role_policy_document)["Statement"][0]["Action"] == (
+        "sts:AssumeRole"
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "sts:AssumeRole",
+        "STS:assumeRoleWithWebIdentity",
+        "sts:AssumeRoleWithSAML",
+        ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"],
+        "sts:*",
+        "sts:Assume*",
+    ],
+)
+def test_trust_policy_role_assumption_actions_are_accepted(
+    iam: objstore.IamClient, action: object
+) -> None:
+    assert iam.create_role("r", _trust(action)).role_name == "r"
+
+
+def test_policy_document_text_is_capped_at_131072_characters(iam: objstore.IamClient) -> None:
+    """Regression: a 10 MB document, all whitespace but a small policy, was stored whole.
+    AWS caps PolicyDocument at 131,072 characters, whitespace included (ValidationError)."""
+    iam.create_user("u")
+    padded = " " * 10_000_000 + DOC
+    at_cap = " " * (131_072 - len(DOC)) + DOC
+    calls = [
+        lambda text: iam.create_policy("p", text),
+        lambda text: iam.put_user_policy("u", "inline", text),
+        lambda text: iam.create_role("r", " " * (len(text) - len(DOC)) + _trust("sts:AssumeRole")),
+    ]
+    for call in calls:
+        with pytest.raises(ValidationError, match="at most 131072"):
+            call(padded)
+        with pytest.raises(ValidationError):
+            call(" " + at_cap)
+    arn = iam.create_policy("p", at_cap).arn
+    assert len(iam.get_policy_version(arn, "v1").document) == 131_072
+    root = objstore.open(None).root
+    root.create_bucket("bkt")
+    bucket_doc = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+            ],
+        }
+    )
+    with pytest.raises(MalformedPolicy):
+        root.put_bucket_policy("bkt", " " * 10_000_000 + bucket_doc)
+
+
+@pytest.mark.parametrize("name", ["root", "Root", "ROOT"])
+def test_user_named_root_is_refused(iam: objstore.IamClient, name: str) -> None:
+    """Regression: an IAM user named root could be created but never sign in, because
+    sign_in("root") is the account root's sign-in (and "Root" signed in as the user)."""
+    with pytest.raises(InvalidInput, match="reserved"):
+        iam.create_user(name)
+    assert iam.list_users() == []
+    iam.create_role(name, _trust("sts:AssumeRole"))  # only user names are reserved
+    iam.create_user("rooted")
+
+
+def test_secrets_are_kept_out_of_reprs() -> None:
+    """Regression: AccessKey, Credentials and VirtualMFADevice reprs carried the secret
+    access key, session token and MFA seed (into logs and tracebacks)."""
+    store = objstore.open(None)
+    iam = store.root.iam
+    iam.create_user("u")
+    iam.put_user_policy("u", "p", policy(allow("sts:GetSessionToken")))
+    key = iam.create_access_key("u")
+    device = iam.create_virtual_mfa_device("dev")
+    creds = store.client(key.access_key_id, key.secret_access_key).sts.get_session_token()
+    secrets = {
+        key: [key.secret_access_key],
+        creds: [creds.secret_access_key, creds.session_token],
+        device: [device.base32_string_seed, device.qr_code_uri],
+    }
+    for result, values in secrets.items():
+        text = repr(result)
+        assert all(value and value not in text for value in values), text
+    assert key.access_key_id in repr(key) and creds.access_key_id in repr(creds)
+    assert device.serial_number in repr(device)
+    assert device.base32_string_seed in device.qr_code_uri
