@@ -37,4 +37,4 @@ IAM_OIDC = b"o"  # o <provider host/path>            -> OpenID Connect provider
 IAM_ACCOUNT = b"a"  # a <name>                       -> root's credentials, password policy, report
 IAM_GENERATION = b"e"  # e                           -> 8-byte counter every IAM write bumps
 AUDIT = b"z"  # z <time ns 8> <random 4>             -> one audit event (JSON)
-BUCKET_POLICY = b"q"  # q <bucket>                   -> the bucket's policy and its creation stamp
+BUCKET_POLICY = b"q"  # q <bucket>                   -> policy, creation stamp, principal ids

@@ -95,7 +95,8 @@ def invoke(client: objstore.Client, op_name: str, **extra: Any) -> Any:
     return result
 
 
-# Grants nothing to the callers below (it names another user).
+# Grants nothing to the callers below (it names another user, created by populate: a
+# bucket policy may only name users that exist).
 BUCKET_POLICY = (
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": '
     f'"arn:aws:iam::{ACCOUNT}:user/nobody"}}, "Action": "s3:GetObject", '
@@ -106,6 +107,7 @@ BUCKET_POLICY = (
 def populate(store: objstore.Store) -> None:
     root = store.root
     root.create_bucket(BUCKET)
+    root.iam.create_user("nobody")
     root.put_bucket_policy(BUCKET, BUCKET_POLICY)
     root.create_bucket(EMPTY_BUCKET)
     root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"}, tagging={"t": "1"})

@@ -8,6 +8,8 @@ element accepts it, so a decision only looks at statements that can apply.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from objstore.errors import InvalidInput
@@ -114,6 +116,39 @@ class Policy:
                 memo.clear()
             memo[action_lower] = found
         return found
+
+    @property
+    def principal_arns(self) -> frozenset[str]:
+        """The IAM user and role ARNs its Principal / NotPrincipal elements name, as written
+        (what :meth:`bind_principals` binds)."""
+        return frozenset(
+            arn
+            for s in self.statements
+            if s.principal is not None
+            for arn in s.principal.entity_arns
+        )
+
+    def bind_principals(self, account: str, ids: Mapping[str, str]) -> Policy:
+        """This policy with the user and role ARNs of ``account`` in its Principal elements
+        bound to the unique ids ``ids`` maps them to (see ``PrincipalElement.bind``): a user
+        or role deleted and created again is not the one the policy named. An ARN of
+        ``account`` missing from ``ids`` names nobody. A new Policy; this one is unchanged."""
+        statements = tuple(
+            s
+            if s.principal is None or not s.principal.entity_arns
+            else dataclasses.replace(s, principal=s.principal.bind(account, ids))
+            for s in self.statements
+        )
+        return Policy(
+            kind=self.kind,
+            version=self.version,
+            id=self.id,
+            statements=statements,
+            source=self.source,
+            name=self.name,
+            size=self.size,
+            uses_time=self.uses_time,
+        )
 
     def statement_by_sid(self, sid: str) -> Statement | None:
         """The statement with this Sid, or None."""

@@ -28,10 +28,19 @@ through its account.
 Wildcards other than a bare ``"*"`` are not allowed in principal values (AWS rejects them).
 Principal ARNs compare exactly; a role is matched by account and name, because a session ARN
 carries no role path and role names are unique in an account whatever their path.
+
+**Bound principals.** AWS turns the ARN of an IAM user or role in a resource or trust policy
+into that entity's unique id when the policy is saved, so a user or role deleted and created
+again under the same name is not granted by the old policy. The store does the lookup (this
+module does no I/O) and :meth:`PrincipalElement.bind` applies it: the user and role ARNs of
+the bound account are replaced by the unique ids they stood for (``AIDA...``, ``AROA...``),
+matched against the caller's ``user_id`` (for a role session, the part before the colon).
+An ARN of that account left out of the binding names nobody.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Mapping
@@ -113,6 +122,8 @@ class Principal:
     # Derived once: the role's (account, lower-cased name) for role matching, and the
     # context keys this principal supplies.
     _role_key: tuple[str, str] | None = field(init=False, repr=False, compare=False)
+    # The unique id of the user or role behind the caller (bound principals match on it).
+    _entity_id: str | None = field(init=False, repr=False, compare=False)
     _context: Mapping[str, object] = field(init=False, repr=False, compare=False, hash=False)
     # Derived data other modules compute once per principal (evaluate keeps the context
     # entries here); never part of equality.
@@ -120,6 +131,7 @@ class Principal:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_role_key", _role_key_of(self))
+        object.__setattr__(self, "_entity_id", _entity_id_of(self))
         object.__setattr__(self, "_context", MappingProxyType(_context_of(self)))
         object.__setattr__(self, "_memo", {})
 
@@ -257,6 +269,17 @@ def _role_key_of(p: Principal) -> tuple[str, str] | None:
     return None
 
 
+def _entity_id_of(p: Principal) -> str | None:
+    """The user's id, or the role's id of a role (session): ``AROA...:session`` -> ``AROA...``."""
+    if p.user_id is None:
+        return None
+    if p.type is PrincipalType.USER:
+        return p.user_id
+    if p.type in (PrincipalType.ROLE, PrincipalType.ASSUMED_ROLE):
+        return p.user_id.partition(":")[0]
+    return None
+
+
 def _context_of(p: Principal) -> dict[str, object]:
     """The aws:* keys AWS puts in every request of this caller."""
     values: dict[str, object] = {}
@@ -351,6 +374,10 @@ class PrincipalElement:
     services: frozenset[str] = frozenset()
     federated: frozenset[str] = frozenset()
     canonical: frozenset[str] = frozenset()
+    # IAM user and role ARNs as written (what a store binds to unique ids, see bind()).
+    entity_arns: frozenset[str] = frozenset()
+    # Unique ids of the users and roles a bound element names (AIDA..., AROA...).
+    entity_ids: frozenset[str] = frozenset()
 
     @staticmethod
     def compile(raw: object) -> PrincipalElement:
@@ -375,13 +402,15 @@ class PrincipalElement:
         services: set[str] = set()
         federated: set[str] = set()
         canonical: set[str] = set()
+        entities: set[str] = set()
         for kind, value in raw.items():
             if kind == "AWS":
                 for item in _values(value, "AWS"):
                     if item == "*":
                         everyone = True
                         continue
-                    _add_aws(item, accounts, arns, roles)
+                    if _add_aws(item, accounts, arns, roles):
+                        entities.add(item)
             elif kind == "Service":
                 for item in _values(value, "Service"):
                     if not _SERVICE.fullmatch(item):
@@ -412,7 +441,37 @@ class PrincipalElement:
             frozenset(services),
             frozenset(federated),
             frozenset(canonical),
+            frozenset(entities),
         )
+
+    def bind(self, account: str, ids: Mapping[str, str]) -> PrincipalElement:
+        """This element with the user and role ARNs of ``account`` replaced by the unique
+        ids ``ids`` maps them to (an ARN absent from ``ids`` then names nobody); ARNs of
+        other accounts are kept as they are."""
+        own: dict[str, tuple[PrincipalType, str | None]] = {}
+        for arn in self.entity_arns:
+            parsed = _parse_identity_arn(arn)
+            if parsed is not None and parsed[1] == account:
+                own[arn] = (parsed[0], parsed[2])
+        if not own:
+            return self
+        users = {arn for arn, (ptype, _) in own.items() if ptype is PrincipalType.USER}
+        roles = {
+            (account, (name or "").lower())
+            for ptype, name in own.values()
+            if ptype is PrincipalType.ROLE
+        }
+        bound = frozenset(ids[arn] for arn in own if arn in ids)
+        return dataclasses.replace(
+            self,
+            arns=self.arns - users,
+            roles=self.roles - roles,
+            entity_ids=self.entity_ids | bound,
+        )
+
+    def _names_entity(self, p: Principal) -> bool:
+        """Whether a bound id of this element is the caller's user or role."""
+        return p._entity_id is not None and p._entity_id in self.entity_ids
 
     def grant(self, p: Principal) -> Grant:
         """The strongest way any listed value names ``p`` (NONE when none does).
@@ -429,6 +488,9 @@ class PrincipalElement:
         else:
             if p.arn in self.arns:
                 return Grant.DIRECT
+            is_user = t is PrincipalType.USER
+            if is_user and self.entity_ids and self._names_entity(p):
+                return Grant.DIRECT
             if p.canonical_user is not None and p.canonical_user.lower() in self.canonical:
                 return Grant.DIRECT
             in_account = p.account is not None and p.account in self.accounts
@@ -436,7 +498,9 @@ class PrincipalElement:
                 return Grant.DIRECT
             if self.everyone:
                 return Grant.EVERYONE
-            if p._role_key is not None and p._role_key in self.roles:
+            if (p._role_key is not None and p._role_key in self.roles) or (
+                not is_user and self.entity_ids and self._names_entity(p)
+            ):
                 # Naming the role (not the session) leaves boundary and session policy in force.
                 return Grant.ROLE
             return Grant.ACCOUNT if in_account else Grant.NONE
@@ -471,7 +535,11 @@ class PrincipalElement:
             return False
         if t is PrincipalType.ROOT:
             return True
-        role_listed = p._role_key is not None and p._role_key in self.roles
+        if t is PrincipalType.USER:
+            return p.arn in self.arns or self._names_entity(p)
+        role_listed = (p._role_key is not None and p._role_key in self.roles) or (
+            self._names_entity(p)
+        )
         if t is PrincipalType.ROLE:
             return role_listed
         if t is PrincipalType.ASSUMED_ROLE:
@@ -484,11 +552,13 @@ def _add_aws(
     accounts: set[str],
     arns: set[str],
     roles: set[tuple[str, str]],
-) -> None:
-    """Sort one ``AWS`` principal value into its set; raise ValueError if it is invalid."""
+) -> bool:
+    """Sort one ``AWS`` principal value into its set; raise ValueError if it is invalid.
+
+    True for an IAM user or role ARN (a value a store binds to a unique id)."""
     if _ACCOUNT.fullmatch(item):
         accounts.add(item)
-        return
+        return False
     if "*" in item or "?" in item:
         raise ValueError(
             f"invalid principal {item!r}: wildcards are not allowed in principal ARNs "
@@ -508,3 +578,4 @@ def _add_aws(
         roles.add((account, name.lower()))
     else:
         arns.add(item)
+    return ptype in (PrincipalType.USER, PrincipalType.ROLE)

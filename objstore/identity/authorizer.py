@@ -19,7 +19,7 @@ from objstore.authz import AuthorizationRequest, Identity
 from objstore.errors import ExpiredToken, MalformedPolicyDocument, NoSuchBucket
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
-from objstore.identity import gather, repo
+from objstore.identity import bindings, gather, repo
 from objstore.identity.gather import PrincipalPolicies
 from objstore.identity.keys import check_key_record
 from objstore.identity.session_rules import check_bound
@@ -121,7 +121,11 @@ class IamAuthorizer:
         record = json.loads(raw)
         policy: Policy | None
         try:
-            policy = gather.parsed(record["policy"], "BucketPolicy", "resource")
+            policy = bindings.bound(
+                gather.parsed(record["policy"], "BucketPolicy", "resource"),
+                self.account,
+                record.get("principals"),
+            )
             if self._bucket_created(bucket).isoformat() != record["created"]:
                 policy = None
         except (MalformedPolicyDocument, NoSuchBucket):

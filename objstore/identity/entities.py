@@ -17,7 +17,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.matchers import ActionMatcher
-from objstore.identity import repo
+from objstore.identity import bindings, repo
 from objstore.identity.base import KIND_PREFIX, to_datetime, when
 from objstore.identity.ids import IdKind, new_id
 from objstore.identity.names import (
@@ -266,12 +266,16 @@ class EntityOps(PolicyOps):
         description = check_description(description)
         with self.repo.write() as txn:
             self._new(txn, "role", name)
+            # The role itself does not exist yet: naming it in its own trust policy is an
+            # invalid principal, as in AWS.
+            principals = trust_binding(txn, self.account, trust)
             rec: Record = {
                 "name": name,
                 "id": new_id(IdKind.ROLE),
                 "path": path,
                 "created": self.clock(),
                 "trust": trust,
+                "trust_principals": principals,
                 "max_session": duration,
                 "description": description,
                 "tags": tag_map,
@@ -310,6 +314,7 @@ class EntityOps(PolicyOps):
         with self.repo.write() as txn:
             rec = self.need(txn, "role", name)
             rec["trust"] = trust
+            rec["trust_principals"] = trust_binding(txn, self.account, trust)
             repo.put(txn, keyspace.IAM_ROLE, name, rec)
 
 
@@ -358,6 +363,12 @@ def check_trust(document: object) -> str:
                     element=f"Statement[{statement.index}].{element}",
                 )
     return text
+
+
+def trust_binding(txn: ReadTxn, account: str, trust: str) -> dict[str, str]:
+    """The unique ids of the users and roles a trust policy names (see bindings.py).
+    Raises MalformedPolicyDocument (Invalid principal in policy)."""
+    return bindings.resolve(txn, account, as_policy(trust, "trust", "trust policy"))
 
 
 def check_size(size: int, limit: int, what: str) -> None:

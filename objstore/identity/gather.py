@@ -17,7 +17,7 @@ from objstore.errors import NoSuchEntity
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy
 from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import Principal, PrincipalType
-from objstore.identity import repo
+from objstore.identity import bindings, repo
 from objstore.identity.base import PASSWORD_POLICY_RECORD
 from objstore.identity.names import overlay_tags
 from objstore.identity.repo import Record
@@ -192,4 +192,6 @@ def trust_policy(txn: ReadTxn, account: str, role_arn: str) -> Policy | None:
     rec = repo.get(txn, keyspace.IAM_ROLE, role_arn.rsplit("/", 1)[-1])
     if rec is None or f"{head[:-1]}{rec['path']}{rec['name']}" != role_arn:
         return None
-    return parsed(rec["trust"], "TrustPolicy", "trust")
+    return bindings.bound(
+        parsed(rec["trust"], "TrustPolicy", "trust"), account, rec.get("trust_principals")
+    )

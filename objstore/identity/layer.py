@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from objstore.authz import Identity
 from objstore.engine import AuditSink
+from objstore.identity import bindings
 from objstore.identity.audit import AuditLog
 from objstore.identity.authorizer import IamAuthorizer
 from objstore.identity.crypto import SecretBox
@@ -34,6 +35,7 @@ class IdentityLayer:
         self.box = SecretBox(secret_key)
 
         self.repo = Repo(meta)
+        bindings.bind_legacy(self.repo, account)
         self.audit = AuditLog(meta, audit)
         self.service = IamService(
             self.repo,

@@ -36,7 +36,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.simulate import EvaluationResult, simulate
-from objstore.identity import gather, oidc, repo, session_rules
+from objstore.identity import bindings, gather, oidc, repo, session_rules
 from objstore.identity.audit import AuditLog
 from objstore.identity.base import KIND_PREFIX
 from objstore.identity.crypto import SecretBox
@@ -172,9 +172,15 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
             raise MalformedPolicy(exc.message) from None
         if parsed.size > BUCKET_POLICY_MAX:
             raise MalformedPolicy(f"a bucket policy is at most {BUCKET_POLICY_MAX} characters")
-        record = json.dumps({"policy": text, "created": created}).encode()
         with self.repo.write() as txn:
-            txn.put(keyspace.BUCKET_POLICY + bucket.encode(), record)
+            # Bound in the transaction that stores it: the users and roles named are the
+            # ones that exist when the policy is saved (see bindings.py).
+            try:
+                principals = bindings.resolve(txn, self.account, parsed)
+            except MalformedPolicyDocument as exc:
+                raise MalformedPolicy(exc.message, **exc.details) from None
+            record = {"policy": text, "created": created, "principals": principals}
+            txn.put(keyspace.BUCKET_POLICY + bucket.encode(), json.dumps(record).encode())
 
     def _bucket_record(self, bucket: str) -> tuple[str, bytes] | None:
         created = self.bucket_created(bucket).isoformat()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from objstore.errors import InvalidInput
+from objstore.iam.evaluate import evaluate
+from objstore.iam.policy import Policy
 from objstore.iam.principal import (
     Grant,
     Principal,
@@ -227,3 +229,71 @@ def test_not_principal_with_boundary_never_exempts_iam_identities() -> None:
     element = _el({"AWS": [ALICE, ROOT]})
     assert not element.excludes(as_principal(ALICE), has_boundary=True)
     assert element.excludes(as_principal(ROOT), has_boundary=True)
+
+
+# --- bound principals (a user or role named by its unique id; review of issue 7) --------
+
+ALICE_ID = "AIDAALICE0000000000001"
+OTHER_ALICE_ID = "AIDAALICE0000000000002"
+READER_ID = "AROAREADER000000000001"
+BOB_B = f"arn:aws:iam::{B}:user/bob"
+
+
+def _alice(user_id: str | None) -> Principal:
+    return Principal.from_arn(ALICE, user_id=user_id)
+
+
+def _session(user_id: str | None) -> Principal:
+    return Principal.from_arn(SESSION, user_id=user_id, role_arn=ROLE)
+
+
+def test_bound_user_is_named_by_its_id_only() -> None:
+    element = PrincipalElement.compile({"AWS": [ALICE, ROLE, BOB_B]})
+    assert element.entity_arns == frozenset({ALICE, ROLE, BOB_B})
+    assert element.grant(_alice(OTHER_ALICE_ID)) is Grant.DIRECT  # unbound: by ARN
+    bound = element.bind(A, {ALICE: ALICE_ID, ROLE: READER_ID})
+    assert bound.grant(_alice(ALICE_ID)) is Grant.DIRECT
+    assert bound.grant(_alice(OTHER_ALICE_ID)) is Grant.NONE
+    assert bound.grant(_alice(None)) is Grant.NONE
+    assert bound.grant(_session(f"{READER_ID}:sess1")) is Grant.ROLE
+    assert bound.grant(_session("AROAOTHERREADER000001:sess1")) is Grant.NONE
+    # Another account's ARN is not this store's to bind: still matched by ARN.
+    assert bound.grant(Principal.from_arn(BOB_B, user_id="AIDAX")) is Grant.DIRECT
+    # The binding is applied to a copy.
+    assert element.grant(_alice(OTHER_ALICE_ID)) is Grant.DIRECT
+
+
+def test_arn_left_out_of_a_binding_names_nobody() -> None:
+    bound = PrincipalElement.compile({"AWS": [ALICE, ROLE, A]}).bind(A, {})
+    assert bound.grant(_alice(ALICE_ID)) is Grant.ACCOUNT
+    assert bound.grant(_session(f"{READER_ID}:sess1")) is Grant.ACCOUNT
+    assert PrincipalElement.compile({"AWS": ALICE}).bind(A, {}).grant(_alice(ALICE_ID)) is (
+        Grant.NONE
+    )
+
+
+def test_bound_not_principal_exempts_only_the_bound_entity() -> None:
+    element = PrincipalElement.compile({"AWS": [ALICE, A, ROLE, SESSION]})
+    bound = element.bind(A, {ALICE: ALICE_ID, ROLE: READER_ID})
+    assert bound.excludes(_alice(ALICE_ID), has_boundary=False)
+    assert not bound.excludes(_alice(OTHER_ALICE_ID), has_boundary=False)
+    assert bound.excludes(_session(f"{READER_ID}:sess1"), has_boundary=False)
+    assert not bound.excludes(_session("AROAOTHERREADER000001:sess1"), has_boundary=False)
+
+
+def test_policy_bind_principals_keeps_the_document() -> None:
+    text = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'
+        + ALICE
+        + '"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}'
+    )
+    policy = Policy.from_json(text, kind="resource")
+    assert policy.principal_arns == frozenset({ALICE})
+    bound = policy.bind_principals(A, {ALICE: ALICE_ID})
+    assert bound.source == text and bound is not policy
+    for who, allowed in ((_alice(ALICE_ID), True), (_alice(OTHER_ALICE_ID), False)):
+        decision = evaluate(who, "s3:GetObject", "arn:aws:s3:::b/k", resource_policy=bound)
+        assert decision.allowed is allowed
+    assert evaluate(
+        _alice(OTHER_ALICE_ID), "s3:GetObject", "arn:aws:s3:::b/k", resource_policy=policy
+    ).allowed

@@ -1,0 +1,127 @@
+"""Principal ARNs of stored bucket and trust policies, bound to the unique ids they named.
+
+AWS resolves the ARN of an IAM user or role in a resource or trust policy to the entity's
+unique id when the policy is saved: "The policy no longer applies, even if you recreate the
+user or role". The store does the same. :func:`resolve` looks each user and role ARN of this
+account up when a bucket policy or trust policy is saved (one that names no existing user or
+role is refused: "Invalid principal in policy") and the ``{arn: unique id}`` binding is kept
+beside the document (bucket policy record ``principals``, role record ``trust_principals``);
+:func:`bound` applies it to the parsed policy before the (I/O-free) engine decides, so only
+the caller whose ``aws:userid`` is the bound id is named. ARNs of other accounts, accounts,
+``"*"``, services and providers are not bound. The document is returned as written.
+
+Stores written before bindings existed: :func:`bind_legacy` runs once when a store is opened
+(a marker record says it has run) and binds every stored bucket and trust policy to the
+users and roles existing then; an ARN naming nobody at that moment names nobody from then on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from objstore import keyspace
+from objstore.errors import MalformedPolicyDocument
+from objstore.iam.policy import Kind, Policy
+from objstore.identity import repo
+from objstore.meta.base import ReadTxn
+from objstore.meta.scan import scan_prefix
+
+_ENTITY_PREFIX = {"user": keyspace.IAM_USER, "role": keyspace.IAM_ROLE}
+_MIGRATED = keyspace.IAM_ACCOUNT + b"principal-bindings"
+_BOUND: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[Policy, Policy]] = {}
+_BOUND_LIMIT = 8192
+
+
+def _lookup(txn: ReadTxn, account: str, arn: str) -> str | None:
+    """The unique id of the user or role ``arn`` names exactly (path and all), or None."""
+    head = f"arn:aws:iam::{account}:"
+    if not arn.startswith(head):
+        return None
+    kind, _, rest = arn[len(head) :].partition("/")
+    prefix = _ENTITY_PREFIX.get(kind)
+    if prefix is None:
+        return None
+    rec = repo.get(txn, prefix, rest.rsplit("/", 1)[-1])
+    if rec is None or f"{kind}{rec['path']}{rec['name']}" != f"{kind}/{rest}":
+        return None
+    found: str = rec["id"]
+    return found
+
+
+def _own(policy: Policy, account: str) -> list[str]:
+    return sorted(a for a in policy.principal_arns if a.split(":", 5)[4] == account)
+
+
+def resolve(txn: ReadTxn, account: str, policy: Policy) -> dict[str, str]:
+    """``{arn: unique id}`` for each user and role ARN of ``account`` the policy names.
+
+    Raises MalformedPolicyDocument ("Invalid principal in policy") for one that names no
+    existing user or role of this account (callers saving a bucket policy re-raise it as
+    S3's MalformedPolicy).
+    """
+    out: dict[str, str] = {}
+    for arn in _own(policy, account):
+        found = _lookup(txn, account, arn)
+        if found is None:
+            raise MalformedPolicyDocument(
+                f'Invalid principal in policy: "AWS":"{arn}" (no such user or role)',
+                principal=arn,
+            )
+        out[arn] = found
+    return out
+
+
+def bound(policy: Policy, account: str, ids: Mapping[str, str] | None) -> Policy:
+    """``policy`` with its user and role ARNs of ``account`` bound to ``ids`` (memoised, so
+    the engine's per-policy plans stay warm). ``None`` (no binding stored) binds nothing."""
+    if ids is None or not policy.principal_arns:
+        return policy
+    memo_key = (id(policy), account, tuple(sorted(ids.items())))
+    found = _BOUND.get(memo_key)
+    # The source policy is kept in the entry: its id() is only unique while it lives.
+    if found is not None and found[0] is policy:
+        return found[1]
+    result = policy.bind_principals(account, ids)
+    if len(_BOUND) >= _BOUND_LIMIT:
+        _BOUND.clear()
+    _BOUND[memo_key] = (policy, result)
+    return result
+
+
+def _parse(text: str, kind: Kind) -> Policy | None:
+    try:
+        return Policy.from_json(text, kind=kind)
+    except MalformedPolicyDocument:
+        return None
+
+
+def _legacy_binding(txn: ReadTxn, account: str, text: str, kind: Kind) -> dict[str, str]:
+    """A binding to the entities that exist now; ARNs naming nobody are left out."""
+    policy = _parse(text, kind)
+    if policy is None:
+        return {}
+    found = {arn: _lookup(txn, account, arn) for arn in _own(policy, account)}
+    return {arn: uid for arn, uid in found.items() if uid is not None}
+
+
+def bind_legacy(repository: repo.Repo, account: str) -> None:
+    """Bind the policies a store saved before bindings existed (once per store)."""
+    with repository.read() as txn:
+        if txn.get(_MIGRATED) is not None:
+            return
+    with repository.meta.begin_write() as txn:
+        if txn.get(_MIGRATED) is not None:
+            return
+        for key, raw in list(scan_prefix(txn, keyspace.BUCKET_POLICY)):
+            record = json.loads(raw)
+            if "principals" not in record:
+                record["principals"] = _legacy_binding(txn, account, record["policy"], "resource")
+                txn.put(key, json.dumps(record).encode())
+        for rec in list(repo.scan(txn, keyspace.IAM_ROLE)):
+            if "trust_principals" not in rec:
+                rec["trust_principals"] = _legacy_binding(txn, account, rec["trust"], "trust")
+                repo.put(txn, keyspace.IAM_ROLE, rec["name"], rec)
+        txn.put(_MIGRATED, b"1")
+        # Every process's authorizer reloads what it compiled before the binding.
+        txn.put(repo.GENERATION_KEY, (repo.generation(txn) + 1).to_bytes(8, "big"))
