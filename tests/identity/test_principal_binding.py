@@ -105,12 +105,13 @@ def test_trust_policy_does_not_trust_a_recreated_user(store: objstore.Store) -> 
     assert impostor.sts.assume_role(role_arn(store, "r"), "s2").access_key_id.startswith("ASIA")
 
 
-def _session(store: objstore.Store, role: str) -> objstore.Client:
-    """A client acting as a session of ``role`` (trusted by the account, full S3 and STS)."""
+def _session(store: objstore.Store, role: str, assumer: objstore.Client) -> objstore.Client:
+    """A client acting as a session of ``role`` (trusted by the account, may assume roles),
+    made by ``assumer`` (a user allowed sts:AssumeRole: root may not assume roles)."""
     iam = store.root.iam
     iam.create_role(role, trust({"AWS": store.account_id}))
     iam.put_role_policy(role, "p", policy(allow(["sts:AssumeRole", "s3:ListBucket"])))
-    creds = store.root.sts.assume_role(role_arn(store, role), "sess")
+    creds = assumer.sts.assume_role(role_arn(store, role), "sess")
     return store.client(creds.access_key_id, creds.secret_access_key, creds.session_token)
 
 
@@ -123,13 +124,14 @@ def test_role_principals_are_bound_to_the_role_id(store: objstore.Store) -> None
     """A bucket policy and a trust policy naming a role grant its sessions, and stop when
     the role is deleted and created again under the same name."""
     iam = store.root.iam
-    first = _session(store, "worker")
+    assumer = user_client(store, "assumer", allow("sts:AssumeRole"))
+    first = _session(store, "worker", assumer)
     store.root.put_bucket_policy(B, bucket_policy({"AWS": role_arn(store, "worker")}))
     iam.create_role("target", trust({"AWS": role_arn(store, "worker")}))
     assert first.get_object(B, "k").read() == b"data"
     assert first.sts.assume_role(role_arn(store, "target"), "chain").session_token
     _drop_role(store, "worker")
-    second = _session(store, "worker")
+    second = _session(store, "worker", assumer)
     with pytest.raises(AccessDenied):
         second.get_object(B, "k")
     with pytest.raises(AccessDenied):
