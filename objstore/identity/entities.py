@@ -10,7 +10,6 @@ from objstore.authz import Identity
 from objstore.errors import (
     DeleteConflict,
     EntityAlreadyExists,
-    InvalidInput,
     LimitExceeded,
     MalformedPolicyDocument,
     NoSuchEntity,
@@ -27,6 +26,7 @@ from objstore.identity.names import (
     check_path,
     check_str,
     check_tags,
+    check_user_name,
 )
 from objstore.identity.paging import check_max_items, page, position_of
 from objstore.identity.policies import PolicyOps, check_document
@@ -37,7 +37,6 @@ from objstore.meta.base import ReadTxn, WriteTxn
 T = TypeVar("T")
 MAX_GROUPS_PER_USER = 10
 TRUST_POLICY_MAX = 2048
-ROOT_SIGN_IN_NAME = "root"  # store.sign_in("root", ...) is the account root
 
 
 class EntityOps(PolicyOps):
@@ -316,21 +315,6 @@ class EntityOps(PolicyOps):
             rec["trust"] = trust
             rec["trust_principals"] = trust_binding(txn, self.account, trust)
             repo.put(txn, keyspace.IAM_ROLE, name, rec)
-
-
-def check_user_name(value: object) -> str:
-    """A name a new (or renamed) IAM user may take. Raises InvalidInput, ValidationError.
-
-    ``root`` (in any case) is refused: ``store.sign_in("root", ...)`` is the account root's
-    sign-in, so an IAM user of that name could never sign in by name, and ``Root`` (names
-    are case-insensitive) would sign in as the user while ``root`` means the account.
-    """
-    name = check_name(value, "user_name", 64)
-    if name.lower() == ROOT_SIGN_IN_NAME:
-        raise InvalidInput(
-            f"the user name {name!r} is reserved: it names the account root at sign-in"
-        )
-    return name
 
 
 # What a trust policy may grant: assuming the role and what comes with it. Anything else

@@ -43,6 +43,24 @@ def check_name(value: object, what: str, max_len: int) -> str:
     return name
 
 
+# store.sign_in("root", ...) is the account root's sign-in: no IAM user may be called so.
+ROOT_SIGN_IN_NAME = "root"
+
+
+def check_user_name(value: object, what: str = "user_name") -> str:
+    """A name a new or renamed IAM user may take. Raises InvalidInput, ValidationError.
+
+    ``root`` (in any case) is refused (InvalidInput): ``store.sign_in("root", ...)`` is the
+    account root's sign-in, so an IAM user of that name could never sign in by name, and
+    ``Root`` (names are case-insensitive) would sign in as the user while ``root`` means
+    the account.
+    """
+    name = check_name(value, what, 64)
+    if name.lower() == ROOT_SIGN_IN_NAME:
+        raise InvalidInput(f"the user name {name!r} is reserved: it names the account root")
+    return name
+
+
 def check_path(value: object, what: str = "path") -> str:
     path = check_str(value, what)
     if len(path) > 512 or not _PATH.fullmatch(path):

@@ -3,9 +3,12 @@
 A user or group keeps its id across a rename; everything that names it follows: group
 memberships both ways, access keys and MFA devices (whose records name their user), and the
 record itself moves to the key of its new name. Attached and inline policies and the
-permissions boundary live in the record, so they follow with it. Whatever named the old
-ARN elsewhere (policies naming it as a principal or resource, STS sessions and clients
-built for it) is not rewritten: as in AWS, such references stop matching.
+permissions boundary live in the record, so they follow with it. Bucket and trust policies
+naming a user as a Principal are bound to its unique id (``bindings.py``), so they keep
+naming it under its new name, as AWS updates them (their text still shows the old ARN).
+Whatever else named the old ARN (policies naming it as a Resource or in a condition, STS
+sessions and clients built for it) is not rewritten: as in AWS, such references stop
+matching.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from objstore.identity.names import (
     check_name,
     check_path,
     check_str,
+    check_user_name,
 )
 from objstore.identity.repo import Record
 from objstore.meta.base import WriteTxn
@@ -41,7 +45,12 @@ class UpdateOps(ServiceBase):
         name) when the name changed. Raises NoSuchEntity, EntityAlreadyExists,
         ValidationError, InvalidInput."""
         current = check_str(name, f"{kind}_name")
-        wanted = None if new_name is None else check_name(new_name, f"new_{kind}_name", max_len)
+        if new_name is None:
+            wanted = None
+        elif kind == "user":
+            wanted = check_user_name(new_name, "new_user_name")
+        else:
+            wanted = check_name(new_name, f"new_{kind}_name", max_len)
         path = None if new_path is None else check_path(new_path, "new_path")
         rec = self.need(txn, kind, current)
         old = rec["name"]

@@ -17,7 +17,7 @@ import pytest
 
 import objstore
 from objstore import keyspace
-from objstore.errors import AccessDenied, MalformedPolicy, MalformedPolicyDocument
+from objstore.errors import AccessDenied, InvalidInput, MalformedPolicy, MalformedPolicyDocument
 from objstore.meta.scan import scan_prefix
 
 from .helpers import allow, policy, user_client
@@ -269,3 +269,26 @@ def test_legacy_policies_keep_granting_the_users_they_named(tmp_path: Path) -> N
         alice = s.client(key.access_key_id, key.secret_access_key)
         assert alice.get_object(B, "k").read() == b"data"
         assert alice.sts.assume_role(role_arn(s, "r"), "s1").session_token
+
+
+def test_a_renamed_user_stays_named_and_its_old_name_is_not(store: objstore.Store) -> None:
+    """AWS updates resource and trust policies naming a renamed user; bound to its id, the
+    policy keeps naming it, and a new user under the old name is not named."""
+    iam = store.root.iam
+    alice = user_client(store, "alice", allow("sts:AssumeRole"))
+    store.root.put_bucket_policy(B, bucket_policy({"AWS": user_arn(store, "alice")}))
+    iam.create_role("r", trust({"AWS": user_arn(store, "alice")}))
+    assert alice.get_object(B, "k").read() == b"data"
+    iam.update_user("alice", new_user_name="alicia")
+    fresh = iam.create_access_key("alicia")
+    alicia = store.client(fresh.access_key_id, fresh.secret_access_key)
+    assert alicia.get_object(B, "k").read() == b"data"
+    assert alicia.sts.assume_role(role_arn(store, "r"), "s1").session_token
+    newcomer = user_client(store, "alice", allow("sts:AssumeRole"))
+    with pytest.raises(AccessDenied):
+        newcomer.get_object(B, "k")
+    with pytest.raises(AccessDenied):
+        newcomer.sts.assume_role(role_arn(store, "r"), "s1")
+    with pytest.raises(InvalidInput, match="reserved"):
+        iam.update_user("alicia", new_user_name="Root")
+    assert iam.get_user("alicia").user_name == "alicia"
