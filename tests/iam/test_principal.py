@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from objstore.errors import InvalidInput
 from objstore.iam.evaluate import evaluate
@@ -14,6 +16,14 @@ from objstore.iam.principal import (
     PrincipalType,
     as_principal,
 )
+
+from .cases.model import ACCOUNT_A as M_ACCOUNT_A
+from .cases.model import ALICE as M_ALICE
+from .cases.model import BOB as M_BOB
+from .cases.model import DAVE_B as M_DAVE_B
+from .cases.model import ROLE as M_ROLE
+from .cases.model import SESSION as M_SESSION
+from .strategies import principal_elements
 
 A = "111122223333"
 B = "444455556666"
@@ -297,3 +307,56 @@ def test_policy_bind_principals_keeps_the_document() -> None:
     assert evaluate(
         _alice(OTHER_ALICE_ID), "s3:GetObject", "arn:aws:s3:::b/k", resource_policy=policy
     ).allowed
+
+
+# Property: a bound element names a caller exactly as the unbound element would with the
+# own-account user/role ARNs kept only where the binding holds the caller's current id.
+_TRUE_IDS = {M_ALICE: "AIDAALICE", M_BOB: "AIDABOB", M_ROLE: "AROAREADER"}
+
+
+def _caller(which: str, recreated: bool) -> tuple[Principal, str | None]:
+    """(caller, the ARN of the user/role it is) with its true or a fresh unique id."""
+    suffix = "2" if recreated else ""
+    if which == "alice":
+        return Principal.from_arn(M_ALICE, user_id="AIDAALICE" + suffix), M_ALICE
+    if which == "bob":
+        return Principal.from_arn(M_BOB, user_id="AIDABOB" + suffix), M_BOB
+    if which == "session":
+        user_id = f"AROAREADER{suffix}:sess1"
+        return Principal.from_arn(M_SESSION, user_id=user_id, role_arn=M_ROLE), M_ROLE
+    if which == "dave":
+        return Principal.from_arn(M_DAVE_B, user_id="AIDADAVE"), None
+    return Principal.from_arn(f"arn:aws:iam::{M_ACCOUNT_A}:root"), None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=principal_elements(),
+    bound_arns=st.sets(st.sampled_from(sorted(_TRUE_IDS))),
+    which=st.sampled_from(["alice", "bob", "session", "dave", "root"]),
+    recreated=st.booleans(),
+)
+def test_binding_matches_the_model(
+    raw: object, bound_arns: set[str], which: str, recreated: bool
+) -> None:
+    caller, entity = _caller(which, recreated)
+    bound = PrincipalElement.compile(raw).bind(M_ACCOUNT_A, {a: _TRUE_IDS[a] for a in bound_arns})
+
+    def kept(value: str) -> bool:
+        if value not in _TRUE_IDS:
+            return True
+        return value in bound_arns and not (value == entity and recreated)
+
+    model_raw = raw
+    if isinstance(raw, dict) and "AWS" in raw:
+        values = raw["AWS"] if isinstance(raw["AWS"], list) else [raw["AWS"]]
+        model_raw = {**raw, "AWS": [v for v in values if kept(v)]}
+        if not model_raw["AWS"]:
+            del model_raw["AWS"]
+    if not model_raw:
+        assert bound.grant(caller) is Grant.NONE
+        assert not bound.excludes(caller, has_boundary=False)
+        return
+    model = PrincipalElement.compile(model_raw)
+    assert bound.grant(caller) is model.grant(caller)
+    assert bound.excludes(caller, has_boundary=False) is model.excludes(caller, has_boundary=False)
