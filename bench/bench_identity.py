@@ -57,6 +57,10 @@ def setup(store: objstore.Store) -> objstore.Client:
     root.create_bucket(BUCKET)
     iam = root.iam
     iam.create_user("bench")
+    for j in range(4):
+        # Other users the bucket policy names: a policy may name only principals that exist
+        # (AWS binds them to their unique ids when it is saved).
+        iam.create_user(f"nobody{j}")
     for i in range(5):
         arn = iam.create_policy(f"p{i}", _policy(_statements(i))).arn
         iam.attach_user_policy("bench", arn)
