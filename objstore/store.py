@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import os
 import time
 import weakref
@@ -30,7 +29,7 @@ from typing import cast
 from objstore import keyspace
 from objstore.authz import Authorizer, Identity
 from objstore.backends import urls
-from objstore.blob.chunkstore import ChunkId, ChunkOwner, ChunkStore
+from objstore.blob.chunkstore import ChunkOwner, ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
 from objstore.blob.gc import Background
@@ -474,10 +473,7 @@ def open_store(
                 ident,
                 read_owner=chunk_backend.read_owner,
                 claim_owner=chunk_backend.claim_owner,
-                present=lambda ids: cast(
-                    set[bytes], chunk_backend.has_many(ChunkId(i) for i in ids)
-                ),
-                some_chunks=lambda n: list(itertools.islice(chunk_backend.iter_ids(), n)),
+                structural=chunks_url is None and chunks_obj is None and where is not None,
                 where=chunks_url.shown
                 if chunks_url is not None
                 else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),

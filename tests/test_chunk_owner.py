@@ -127,15 +127,17 @@ def _legacy_pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_adoption_refuses_another_legacy_stores_location(tmp_path: Path) -> None:
-    """Break-it review H1: an unmarked location was claimed by whichever old store opened
-    it first, and that store's gc deleted the other's chunks."""
+    """Break-it reviews: an unmarked location was claimed by whichever old store opened it
+    first (later: by one whose 16-id sample matched, steerable through deduplication), and
+    that store's gc deleted the other's chunks. An explicitly named location of an old
+    store is now claimed only once the user wrote the mark."""
     a, b = _legacy_pair(tmp_path)
     before = sorted(p.name for p in (b / "chunks").rglob("*") if len(p.name) == 64)
-    with pytest.raises(StoreDamaged, match=r"not this store's|another store's"):
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
         objstore.open(a, chunk_store=FileChunkStore(b / "chunks"))
     assert FileChunkStore(b / "chunks").read_owner() is None
     assert sorted(p.name for p in (b / "chunks").rglob("*") if len(p.name) == 64) == before
-    for root, seed in ((a, 1), (b, 2)):  # each adopts its own location
+    for root, seed in ((a, 1), (b, 2)):  # each adopts its own path/chunks
         with objstore.open(root) as s:
             s.gc()
             assert s.root.get_object("bkt", "k").read() == random.Random(seed).randbytes(1 << 20)
@@ -144,13 +146,14 @@ def test_adoption_refuses_another_legacy_stores_location(tmp_path: Path) -> None
 def test_adoption_refuses_an_empty_wrong_location(tmp_path: Path) -> None:
     a, _ = _legacy_pair(tmp_path)
     wrong = tmp_path / "typo"
-    with pytest.raises(StoreDamaged, match="lacks most of the chunks"):
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
         objstore.open(a, chunk_store=FileChunkStore(wrong))
     assert FileChunkStore(wrong).read_owner() is None
 
 
 def test_a_legacy_store_with_a_few_leftovers_is_adopted(tmp_path: Path) -> None:
-    """Adoption tolerates what a healthy old store may hold: a crashed upload's chunks."""
+    """The store's own path/chunks is adopted whatever it holds (a crashed upload's
+    chunks too): objstore.json binds it to the store."""
     a, _ = _legacy_pair(tmp_path)
     stray = FileChunkStore(a / "chunks")
     for i in range(2):

@@ -22,7 +22,9 @@ unmarked chunk store (create-if-absent, so of two first opens racing for one
 location exactly one wins) and records the claim in the metadata; a chunk store
 marked by another store is refused, and so is an unmarked one under metadata
 that recorded a claim (a mistyped prefix, or the mark removed), which would
-otherwise take writes that the right location never sees.
+otherwise take writes that the right location never sees. A store made before
+the mark existed adopts its own ``path/chunks``; a location it names by URL it
+claims only once the user has written the mark.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from dataclasses import dataclass
 from objstore import keyspace
 from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
-from objstore.meta.scan import scan_prefix
 
 MARKER_NAME = "objstore.json"
 FORMAT = 1
@@ -158,42 +159,51 @@ def establish(
     return inner
 
 
-#: How many chunk ids, of the metadata's and of the location's, adoption compares.
-ADOPTION_SAMPLE = 16
-
-
 def bind_chunks(
     meta: MetadataStore,
     ident: StoreIdentity,
     *,
     read_owner: Callable[[], str | None],
     claim_owner: Callable[[str], str],
-    present: Callable[[list[bytes]], set[bytes]],
-    some_chunks: Callable[[int], list[bytes]],
+    structural: bool,
     where: str,
 ) -> None:
     """Check that the chunk store (``where`` in messages) is this store's, claiming it
     if no store has yet. Raises StoreDamaged when another store owns it, when it is
-    unmarked although the metadata recorded that it was claimed, or when an unmarked
-    location does not look like this store's (see :func:`_check_adoption`).
+    unmarked although the metadata recorded that it was claimed, or when it is unmarked
+    and the metadata already holds records but never claimed a chunk store (a store
+    made before the mark existed) and the location was named explicitly.
 
-    ``present(ids)``: the subset of chunk ids the chunk store holds; ``some_chunks(n)``:
-    up to ``n`` ids it holds."""
+    ``structural``: the chunk store is the one inside the store's own directory
+    (``path/chunks``), bound to it by ``objstore.json``: such a location is adopted
+    without question. A location named by URL or object is not: nothing can tell an old
+    store's own prefix from another old store's (contents may overlap through
+    deduplication, and any sample can be steered), so the user confirms it by writing
+    the mark, as the message says."""
     owner = read_owner()
     if owner is None:
         with meta.begin() as rtxn:
             recorded = rtxn.get(_CHUNKS_KEY)
-            referenced = [k[len(keyspace.CHUNKREF) :] for k, _ in _first_refs(rtxn)]
+            populated = _holds_records(rtxn)
+        mark = f'objstore-owner.json holding {{"store_id": "{ident.store_id}"}}'
         if recorded is not None:
             raise StoreDamaged(
                 f"the chunk store {where} does not carry the mark of store {ident.store_id}, "
                 "which this store's metadata recorded when it claimed its chunk store: it is "
                 "another location (a mistyped prefix or directory?) or its mark was removed; "
                 "refusing to open it (if it truly is this store's chunk store, restore its "
-                f'objstore-owner.json holding {{"store_id": "{ident.store_id}"}})',
+                f"{mark})",
                 store_id=ident.store_id,
             )
-        _check_adoption(meta, ident, referenced, present, some_chunks, where)
+        if populated and not structural:
+            raise StoreDamaged(
+                f"the metadata of store {ident.store_id} holds data but never claimed a "
+                f"chunk store, and {where} carries no owner mark: objstore cannot tell "
+                "whether it is this store's chunk store or another's (whose chunks this "
+                "store's gc would delete); refusing to claim it. If it is this store's, "
+                f"write its {mark} and open again",
+                store_id=ident.store_id,
+            )
         owner = claim_owner(ident.store_id)
     if owner != ident.store_id:
         raise StoreDamaged(
@@ -210,48 +220,3 @@ def bind_chunks(
         # recorded again on the next open.
         with meta.begin_write() as txn:
             txn.put(_CHUNKS_KEY, ident.store_id.encode())
-
-
-def _first_refs(txn: ReadTxn) -> list[tuple[bytes, bytes]]:
-    out: list[tuple[bytes, bytes]] = []
-    for item in scan_prefix(txn, keyspace.CHUNKREF):
-        out.append(item)
-        if len(out) == ADOPTION_SAMPLE:
-            break
-    return out
-
-
-def _check_adoption(
-    meta: MetadataStore,
-    ident: StoreIdentity,
-    referenced: list[bytes],
-    present: Callable[[list[bytes]], set[bytes]],
-    some_chunks: Callable[[int], list[bytes]],
-    where: str,
-) -> None:
-    """Before claiming an unmarked location for metadata that may already name chunks (a
-    store made before the mark existed, or one opened before with a chunk store that
-    keeps no mark): the location must look like this store's. Chunk ids are hashes, so
-    the first ids in key order are a random sample of each side. Most of the metadata's
-    sample must be in the location (else it is the wrong one: a mistyped prefix), and
-    most of the location's sample must be named by the metadata (else it is another
-    store's, whose chunks this store's gc would delete). "Most", not "all": a healthy
-    store can miss a damaged chunk, or hold a crashed upload's leftovers."""
-    if referenced and 2 * len(present(referenced)) < len(referenced):
-        raise StoreDamaged(
-            f"the chunk store {where} lacks most of the chunks the metadata of store "
-            f"{ident.store_id} names (checked {len(referenced)}): it is not this store's "
-            "chunk store (a mistyped prefix or directory?); refusing to claim it",
-            store_id=ident.store_id,
-        )
-    found = some_chunks(ADOPTION_SAMPLE)
-    if found:
-        with meta.begin() as rtxn:
-            named = sum(rtxn.get(keyspace.CHUNKREF + cid) is not None for cid in found)
-        if 2 * named < len(found):
-            raise StoreDamaged(
-                f"the chunk store {where} holds chunks the metadata of store "
-                f"{ident.store_id} does not name (checked {len(found)}): it is another "
-                "store's, whose chunks this store's gc would delete; refusing to claim it",
-                store_id=ident.store_id,
-            )

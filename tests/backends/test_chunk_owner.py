@@ -201,22 +201,39 @@ def _forget_the_claim(metadata: str, chunks: str) -> None:
 def test_adoption_refuses_another_old_stores_location(
     fresh_backends: Backends, new_metadata: Callable[[], str]
 ) -> None:
-    """Break-it review H1: a store made before the mark claimed any unmarked location,
-    another old store's too, and its gc deleted that store's chunks."""
+    """Break-it reviews: a store made before the mark claimed any unmarked location
+    (later: any whose 16-id sample looked like its own, which deduplicated content can
+    steer), another old store's too, and its gc deleted that store's chunks. An old store
+    now claims a location named by URL only once the user wrote the mark by hand."""
     pair = fresh_backends
     other_meta, other_chunks, other_key = new_metadata(), _other_chunks(pair), os.urandom(32)
     with _open(pair.metadata, pair.chunks, pair.key) as a:
         _fill(a, "from-a")
     with _open(other_meta, other_chunks, other_key) as b:
-        _fill(b, "from-b", OTHER)  # other bytes: no chunk is shared by deduplication
+        _fill(b, "from-a", DATA)  # the same object: every chunk of A is in B's location
+        b.root.put_object(B, "from-b", OTHER)
+    a_id, b_id = _owner(pair.chunks), _owner(other_chunks)
+    assert a_id is not None and b_id is not None
     _forget_the_claim(pair.metadata, pair.chunks)
     _forget_the_claim(other_meta, other_chunks)
-    with pytest.raises(StoreDamaged, match=r"not this store's|another store's"):
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store") as caught:
         _open(pair.metadata, other_chunks, pair.key)
+    assert a_id in str(caught.value)
     assert _owner(other_chunks) is None
+    # The documented way to accept a location: write its mark.
+    _write_mark(other_chunks, b_id)
+    _write_mark(pair.chunks, a_id)
     with _open(other_meta, other_chunks, other_key) as b:
         b.gc()
         assert b.root.get_object(B, "from-b").read() == OTHER
     with _open(pair.metadata, pair.chunks, pair.key) as a:
         assert a.root.get_object(B, "from-a").read() == DATA
-    assert _owner(pair.chunks) is not None
+
+
+def _write_mark(chunks: str, store_id: str) -> None:
+    store = urls.open_chunks(urls.parse_chunks_url(chunks))
+    try:
+        assert isinstance(store, ChunkOwner)
+        assert store.claim_owner(store_id) == store_id
+    finally:
+        store.close()
