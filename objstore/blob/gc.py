@@ -176,6 +176,19 @@ class _Pass:
 
     def doom(self, h: Horizon, cids: list[ChunkId], *, orphans: bool) -> None:
         """Delete ``cids`` (re-checked) by the K protocol: mark, unlink, mark done."""
+        with self.b.unlinking_lock:
+            # Ids another thread of this handle is deleting are its (doom below would
+            # skip them anyway); the rest are registered before they are marked, so that
+            # take_over never unlinks beside this call.
+            cids = [c for c in dict.fromkeys(cids) if c not in self.b.unlinking]
+            self.b.unlinking.update(cids)
+        try:
+            self._doom(h, cids, orphans=orphans)
+        finally:
+            with self.b.unlinking_lock:
+                self.b.unlinking.difference_update(cids)
+
+    def _doom(self, h: Horizon, cids: list[ChunkId], *, orphans: bool) -> None:
         doomed: list[ChunkId] = []
         freed = 0
         with self.meta.begin_write() as txn:
@@ -216,27 +229,38 @@ class _Pass:
                     txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(owner, done))
 
     def take_over(self, h: Horizon) -> None:
-        """Finish dooms whose owning gc died between its mark and its done mark."""
+        """Finish dooms whose owning gc died between its mark and its done mark, and this
+        handle's own that no thread of it is still at: an unlink that failed (the chunk
+        store unreachable) left them, and writers of those bytes wait on them until a
+        deletion finishes (break-it review of issue 9, M2)."""
         for rows in self._batches(keyspace.DOOMED):
             orphaned = [
                 ChunkId(k[1:])
                 for k, v in rows
-                if DOOM_REC.unpack(v)[1] == 0 and DOOM_REC.unpack(v)[0] not in h.live
+                if DOOM_REC.unpack(v)[1] == 0
+                and (DOOM_REC.unpack(v)[0] not in h.live or DOOM_REC.unpack(v)[0] == h.own)
             ]
             if not orphaned:
                 continue
-            mine = []
-            with self.meta.begin_write() as txn:
-                for cid in orphaned:
-                    doom = get_doom(txn, cid)
-                    if doom is None or doom[1] != 0:
-                        continue
-                    if txn.get(keyspace.LEASE + doom[0]) is not None:
-                        continue
-                    txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(h.own, 0))
-                    mine.append(cid)
-            if mine:
-                self.unlink(h.own, mine)
+            with self.b.unlinking_lock:
+                orphaned = [c for c in orphaned if c not in self.b.unlinking]
+                self.b.unlinking.update(orphaned)
+            try:
+                mine = []
+                with self.meta.begin_write() as txn:
+                    for cid in orphaned:
+                        doom = get_doom(txn, cid)
+                        if doom is None or doom[1] != 0:
+                            continue
+                        if doom[0] != h.own and txn.get(keyspace.LEASE + doom[0]) is not None:
+                            continue
+                        txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(h.own, 0))
+                        mine.append(cid)
+                if mine:
+                    self.unlink(h.own, mine)
+            finally:
+                with self.b.unlinking_lock:
+                    self.b.unlinking.difference_update(orphaned)
 
     def sweep_orphans(self, h: Horizon) -> None:
         """Chunk files no record names, older than every live lease's floor."""

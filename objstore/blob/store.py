@@ -30,7 +30,7 @@ import blake3
 
 from objstore import keyspace
 from objstore.blob.chunker import Chunker, make_chunker
-from objstore.blob.chunkstore import ChunkStore
+from objstore.blob.chunkstore import ChunkId, ChunkStore
 from objstore.blob.gc import DEFAULT_BATCH, GcResult, collect
 from objstore.blob.ingest import (
     Ingested,
@@ -135,6 +135,11 @@ class BlobStore:
         #: I/O thread of such a store busy; ``read_ahead_bytes`` still bounds them all).
         self.read_depth = max(settings.read_ahead, workers) if wanted else settings.read_ahead
         self.read_budget = ReadAheadBudget(settings.read_ahead_bytes)
+        #: Chunks this handle is deleting right now (under ``unlinking_lock``): gc takes over
+        #: this handle's own unfinished deletions (a failed upload's cleanup whose unlink
+        #: failed) only when no thread of it is still at them.
+        self.unlinking: set[ChunkId] = set()
+        self.unlinking_lock = threading.Lock()
         # Enough reused window buffers for one streaming upload's ring, plus one.
         self.buffers = BufferPool(settings.window_size, keep=4)
 
