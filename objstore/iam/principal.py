@@ -35,7 +35,8 @@ again under the same name is not granted by the old policy. The store does the l
 module does no I/O) and :meth:`PrincipalElement.bind` applies it: the user and role ARNs of
 the bound account are replaced by the unique ids they stood for (``AIDA...``, ``AROA...``),
 matched against the caller's ``user_id`` (for a role session, the part before the colon).
-An ARN of that account left out of the binding names nobody.
+An ARN of that account left out of the binding names nobody. A unique id written as an
+``AWS`` principal (what a store shows once the named entity is gone) names that id alone.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ __all__ = [
 ]
 
 _ACCOUNT = re.compile(r"[0-9]{12}")
+# The unique id of an IAM user or role as this store makes them (``identity/ids.py``): what
+# a stored policy shows for a Principal whose user or role was deleted, so saving it back
+# names that id alone (the entity while it exists, nobody after).
+UNIQUE_ID = re.compile(r"(?:AIDA|AROA)[A-Z0-9]{17}")
 _PARTITION = r"aws(?:-[a-z0-9]+)*"
 # IAM identity ARNs a caller can have (or a policy can name).
 _IAM_ARN = re.compile(
@@ -376,7 +381,8 @@ class PrincipalElement:
     canonical: frozenset[str] = frozenset()
     # IAM user and role ARNs as written (what a store binds to unique ids, see bind()).
     entity_arns: frozenset[str] = frozenset()
-    # Unique ids of the users and roles a bound element names (AIDA..., AROA...).
+    # Unique ids of the users and roles a bound element names (AIDA..., AROA...), and the
+    # ones written as such.
     entity_ids: frozenset[str] = frozenset()
 
     @staticmethod
@@ -403,11 +409,15 @@ class PrincipalElement:
         federated: set[str] = set()
         canonical: set[str] = set()
         entities: set[str] = set()
+        unique_ids: set[str] = set()
         for kind, value in raw.items():
             if kind == "AWS":
                 for item in _values(value, "AWS"):
                     if item == "*":
                         everyone = True
+                        continue
+                    if UNIQUE_ID.fullmatch(item):
+                        unique_ids.add(item)
                         continue
                     if _add_aws(item, accounts, arns, roles):
                         entities.add(item)
@@ -442,6 +452,7 @@ class PrincipalElement:
             frozenset(federated),
             frozenset(canonical),
             frozenset(entities),
+            frozenset(unique_ids),
         )
 
     def bind(self, account: str, ids: Mapping[str, str]) -> PrincipalElement:

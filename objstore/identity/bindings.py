@@ -8,7 +8,13 @@ role is refused: "Invalid principal in policy") and the ``{arn: unique id}`` bin
 beside the document (bucket policy record ``principals``, role record ``trust_principals``);
 :func:`bound` applies it to the parsed policy before the (I/O-free) engine decides, so only
 the caller whose ``aws:userid`` is the bound id is named. ARNs of other accounts, accounts,
-``"*"``, services and providers are not bound. The document is returned as written.
+``"*"``, services and providers are not bound.
+
+What a policy shows (:func:`render`, as AWS): each bound ARN as the current ARN of the entity
+it was bound to (so a rename shows the new name), or as its unique id when that entity is
+gone; a unique id written in the policy likewise. Saving the shown text back therefore
+names the same entity, or nobody, never a new one of the old name; a unique id is accepted
+as a Principal (``principal.UNIQUE_ID``) and names that id alone.
 
 Stores written before bindings existed: :func:`bind_legacy` runs once when a store is opened
 (a marker record says it has run) and binds every stored bucket and trust policy to the
@@ -23,6 +29,7 @@ from collections.abc import Mapping
 from objstore import keyspace
 from objstore.errors import MalformedPolicyDocument
 from objstore.iam.policy import Kind, Policy
+from objstore.iam.principal import UNIQUE_ID
 from objstore.identity import repo
 from objstore.meta.base import ReadTxn
 from objstore.meta.scan import scan_prefix
@@ -47,6 +54,58 @@ def _lookup(txn: ReadTxn, account: str, arn: str) -> str | None:
         return None
     found: str = rec["id"]
     return found
+
+
+def _current_arns(txn: ReadTxn, account: str) -> dict[str, str]:
+    """``{unique id: current ARN}`` of every user and role of the account."""
+    return {
+        rec["id"]: f"arn:aws:iam::{account}:{kind}{rec['path']}{rec['name']}"
+        for kind, prefix in _ENTITY_PREFIX.items()
+        for rec in repo.scan(txn, prefix)
+    }
+
+
+def render(txn: ReadTxn, account: str, text: str, ids: Mapping[str, str] | None) -> str:
+    """The stored policy ``text`` as shown to callers (see the module docstring).
+
+    The text as written when every principal still names what it was bound to; otherwise
+    the document re-serialised with the ``AWS`` principal values rewritten.
+    """
+    current: dict[str, str] | None = None  # built only when an entity moved or went
+
+    def shown(value: object) -> object:
+        nonlocal current
+        if not isinstance(value, str):
+            return value
+        if UNIQUE_ID.fullmatch(value):
+            uid = value
+        elif ids is not None and value in ids:
+            uid = ids[value]
+            if _lookup(txn, account, value) == uid:
+                return value  # the common case: no scan
+        else:
+            return value
+        if current is None:
+            current = _current_arns(txn, account)
+        return current.get(uid, uid)
+
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return text
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    changed = False
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for element in ("Principal", "NotPrincipal"):
+            named = statement.get(element) if isinstance(statement, dict) else None
+            if not isinstance(named, dict) or "AWS" not in named:
+                continue
+            before = named["AWS"]
+            after = [shown(v) for v in before] if isinstance(before, list) else shown(before)
+            if after != before:
+                named["AWS"] = after
+                changed = True
+    return json.dumps(doc) if changed else text
 
 
 def _own(policy: Policy, account: str) -> list[str]:

@@ -61,14 +61,19 @@ class EntityOps(PolicyOps):
             rec["name"], rec["id"], self.entity_arn("group", rec), rec["path"], when(rec["created"])
         )
 
-    def role_result(self, rec: Record) -> Role:
+    def role_result(self, rec: Record, txn: ReadTxn | None = None) -> Role:
+        """The role as shown; with ``txn``, its trust policy's bound principals rendered as
+        they now stand (see bindings.render)."""
+        trust = rec["trust"]
+        if txn is not None:
+            trust = bindings.render(txn, self.account, trust, rec.get("trust_principals"))
         return Role(
             rec["name"],
             rec["id"],
             self.entity_arn("role", rec),
             rec["path"],
             when(rec["created"]),
-            rec["trust"],
+            trust,
             rec["max_session"],
             rec.get("description", ""),
             dict(rec.get("tags", {})),
@@ -81,15 +86,21 @@ class EntityOps(PolicyOps):
         path_prefix: object,
         marker: object,
         max_items: object,
-        result: Callable[[Record], T],
+        result: Callable[[Record, ReadTxn], T],
     ) -> Page[T]:
-        """A page of the entities under ``prefix`` whose path starts with ``path_prefix``."""
+        """A page of the entities under ``prefix`` whose path starts with ``path_prefix``
+        (``result`` makes each one's result, in the transaction that read it)."""
         wanted = check_str(path_prefix, "path_prefix")
         limit = check_max_items(max_items)
         after = position_of(marker)
         with self.repo.read() as txn:
             walk = repo.scan_after(txn, prefix, after)
-            return page(walk, limit, lambda r: str(r["path"]).startswith(wanted), result)
+            return page(
+                walk,
+                limit,
+                lambda r: str(r["path"]).startswith(wanted),
+                lambda r: result(r, txn),
+            )
 
     def _new(self, txn: ReadTxn, kind: str, name: str) -> None:
         if repo.get(txn, KIND_PREFIX[kind], name) is not None:
@@ -139,7 +150,9 @@ class EntityOps(PolicyOps):
     def list_users(
         self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
     ) -> Page[User]:
-        return self._listed(keyspace.IAM_USER, path_prefix, marker, max_items, self.user_result)
+        return self._listed(
+            keyspace.IAM_USER, path_prefix, marker, max_items, lambda r, _: self.user_result(r)
+        )
 
     def delete_user(self, user_name: str) -> None:
         name = check_str(user_name, "user_name")
@@ -194,7 +207,9 @@ class EntityOps(PolicyOps):
     def list_groups(
         self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
     ) -> Page[Group]:
-        return self._listed(keyspace.IAM_GROUP, path_prefix, marker, max_items, self.group_result)
+        return self._listed(
+            keyspace.IAM_GROUP, path_prefix, marker, max_items, lambda r, _: self.group_result(r)
+        )
 
     def delete_group(self, group_name: str) -> None:
         name = check_str(group_name, "group_name")
@@ -290,7 +305,7 @@ class EntityOps(PolicyOps):
     def get_role(self, role_name: str) -> Role:
         name = check_str(role_name, "role_name")
         with self.repo.read() as txn:
-            return self.role_result(self.need(txn, "role", name))
+            return self.role_result(self.need(txn, "role", name), txn)
 
     def list_roles(
         self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None

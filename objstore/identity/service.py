@@ -182,20 +182,22 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
             record = {"policy": text, "created": created, "principals": principals}
             txn.put(keyspace.BUCKET_POLICY + bucket.encode(), json.dumps(record).encode())
 
-    def _bucket_record(self, bucket: str) -> tuple[str, bytes] | None:
+    def _shown_policy(self, bucket: str) -> str | None:
+        """The bucket's policy as shown (bound principals rendered, see bindings.render)."""
         created = self.bucket_created(bucket).isoformat()
         with self.repo.read() as txn:
             raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
-        if raw is None or json.loads(raw)["created"] != created:
-            return None  # none, or one a deleted bucket of the same name left behind
-        return json.loads(raw)["policy"], raw
+            if raw is None or json.loads(raw)["created"] != created:
+                return None  # none, or one a deleted bucket of the same name left behind
+            record = json.loads(raw)
+            return bindings.render(txn, self.account, record["policy"], record.get("principals"))
 
     def get_bucket_policy(self, bucket: str) -> str:
         """Raises NoSuchBucket, NoSuchBucketPolicy."""
-        found = self._bucket_record(bucket)
+        found = self._shown_policy(bucket)
         if found is None:
             raise NoSuchBucketPolicy("The bucket policy does not exist", bucket=bucket)
-        return found[0]
+        return found
 
     def delete_bucket_policy(self, bucket: str) -> None:
         """Raises NoSuchBucket. Deleting an absent policy is not an error (as S3)."""

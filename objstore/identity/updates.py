@@ -5,7 +5,7 @@ memberships both ways, access keys and MFA devices (whose records name their use
 record itself moves to the key of its new name. Attached and inline policies and the
 permissions boundary live in the record, so they follow with it. Bucket and trust policies
 naming a user as a Principal are bound to its unique id (``bindings.py``), so they keep
-naming it under its new name, as AWS updates them (their text still shows the old ARN).
+naming it under its new name and show its new ARN, as AWS updates them (bindings.render).
 Whatever else named the old ARN (policies naming it as a Resource or in a condition, STS
 sessions and clients built for it) is not rewritten: as in AWS, such references stop
 matching.

@@ -84,9 +84,7 @@ def test_bucket_policy_does_not_grant_a_recreated_user(store: objstore.Store) ->
     impostor = user_client(store, "alice")
     with pytest.raises(AccessDenied):
         impostor.get_object(B, "k")
-    # The document reads back as written (AWS would show the deleted user's id instead).
-    assert store.root.get_bucket_policy(B) == text
-    # Saving it again binds the ARN to the alice that exists now.
+    # Naming alice anew binds the ARN to the alice that exists now.
     store.root.put_bucket_policy(B, text)
     assert impostor.get_object(B, "k").read() == b"data"
 
@@ -292,3 +290,111 @@ def test_a_renamed_user_stays_named_and_its_old_name_is_not(store: objstore.Stor
     with pytest.raises(InvalidInput, match="reserved"):
         iam.update_user("alicia", new_user_name="Root")
     assert iam.get_user("alicia").user_name == "alicia"
+
+
+# --- what a bound policy shows, and saving it back (break-it review 7b, H4) ----------------
+
+
+def _aws_principal(text: str) -> object:
+    return json.loads(text)["Statement"][0]["Principal"]["AWS"]
+
+
+def test_a_policy_shows_the_renamed_user_and_a_round_trip_keeps_naming_it(
+    store: objstore.Store,
+) -> None:
+    """AWS shows a renamed user's new ARN; saving the shown text back names the renamed
+    user, never a new user of the old name."""
+    iam = store.root.iam
+    user_client(store, "alice")
+    store.root.put_bucket_policy(B, bucket_policy({"AWS": user_arn(store, "alice")}))
+    iam.create_role("r", trust({"AWS": [user_arn(store, "alice"), store.account_id]}))
+    iam.update_user("alice", new_user_name="bob", new_path="/team/")
+    newcomer = user_client(store, "alice", allow("sts:AssumeRole"))
+    bob_arn = f"arn:aws:iam::{store.account_id}:user/team/bob"
+    shown = store.root.get_bucket_policy(B)
+    assert _aws_principal(shown) == bob_arn
+    shown_trust = iam.get_role("r").assume_role_policy_document
+    assert _aws_principal(shown_trust) == [bob_arn, store.account_id]
+    assert [r.assume_role_policy_document for r in iam.list_roles()] == [shown_trust]
+    store.root.put_bucket_policy(B, shown)
+    iam.update_assume_role_policy("r", shown_trust)
+    with pytest.raises(AccessDenied):
+        newcomer.get_object(B, "k")
+    fresh = iam.create_access_key("bob")
+    bob = store.client(fresh.access_key_id, fresh.secret_access_key)
+    assert bob.get_object(B, "k").read() == b"data"
+    # Saved back, the text names bob as written: it shows as it was saved.
+    assert store.root.get_bucket_policy(B) == shown
+    assert iam.get_role("r").assume_role_policy_document == shown_trust
+
+
+def test_a_deleted_users_id_is_shown_and_a_round_trip_grants_nobody_new(
+    store: objstore.Store,
+) -> None:
+    """AWS shows a deleted user's unique id; saving it back is not an error and grants
+    nobody, in particular not a new user of the same name."""
+    iam = store.root.iam
+    user_client(store, "carol")
+    carol_id = iam.get_user("carol").user_id
+    store.root.put_bucket_policy(B, bucket_policy({"AWS": user_arn(store, "carol")}))
+    iam.create_role("r", trust({"AWS": user_arn(store, "carol")}))
+    drop_user(store, "carol")
+    impostor = user_client(store, "carol", allow("sts:AssumeRole"))
+    shown = store.root.get_bucket_policy(B)
+    shown_trust = iam.get_role("r").assume_role_policy_document
+    assert _aws_principal(shown) == carol_id
+    assert _aws_principal(shown_trust) == carol_id
+    store.root.put_bucket_policy(B, shown)
+    iam.update_assume_role_policy("r", shown_trust)
+    with pytest.raises(AccessDenied):
+        impostor.get_object(B, "k")
+    with pytest.raises(AccessDenied):
+        impostor.sts.assume_role(role_arn(store, "r"), "s1")
+    assert _aws_principal(store.root.get_bucket_policy(B)) == carol_id
+
+
+def test_a_deleted_roles_id_is_shown_and_a_round_trip_grants_nobody_new(
+    store: objstore.Store,
+) -> None:
+    iam = store.root.iam
+    assumer = user_client(store, "assumer", allow("sts:AssumeRole"))
+    _session(store, "worker", assumer)
+    worker_id = iam.get_role("worker").role_id
+    store.root.put_bucket_policy(B, bucket_policy({"AWS": role_arn(store, "worker")}))
+    iam.create_role("target", trust({"AWS": role_arn(store, "worker")}))
+    _drop_role(store, "worker")
+    second = _session(store, "worker", assumer)
+    shown = store.root.get_bucket_policy(B)
+    shown_trust = iam.get_role("target").assume_role_policy_document
+    assert _aws_principal(shown) == worker_id
+    assert _aws_principal(shown_trust) == worker_id
+    store.root.put_bucket_policy(B, shown)
+    iam.update_assume_role_policy("target", shown_trust)
+    with pytest.raises(AccessDenied):
+        second.get_object(B, "k")
+    with pytest.raises(AccessDenied):
+        second.sts.assume_role(role_arn(store, "target"), "chain")
+
+
+def test_a_unique_id_principal_names_that_entity_while_it_exists(store: objstore.Store) -> None:
+    """A unique id as an AWS principal names the user or role with that id (and shows as
+    its current ARN), and a malformed id is still an invalid principal."""
+    iam = store.root.iam
+    dave = user_client(store, "dave", allow("sts:AssumeRole"))
+    other = user_client(store, "other", allow("sts:AssumeRole"))
+    dave_id = iam.get_user("dave").user_id
+    store.root.put_bucket_policy(B, bucket_policy({"AWS": dave_id}))
+    iam.create_role("r", trust({"AWS": [dave_id]}))
+    assert dave.get_object(B, "k").read() == b"data"
+    assert dave.sts.assume_role(role_arn(store, "r"), "s1").session_token
+    with pytest.raises(AccessDenied):
+        other.get_object(B, "k")
+    with pytest.raises(AccessDenied):
+        other.sts.assume_role(role_arn(store, "r"), "s1")
+    assert _aws_principal(store.root.get_bucket_policy(B)) == user_arn(store, "dave")
+    assert _aws_principal(iam.get_role("r").assume_role_policy_document) == [
+        user_arn(store, "dave")
+    ]
+    for bad in (dave_id.lower(), dave_id[:-1], "AKIA" + dave_id[4:], dave_id + "*"):
+        with pytest.raises(MalformedPolicy):
+            store.root.put_bucket_policy(B, bucket_policy({"AWS": bad}))
