@@ -281,3 +281,21 @@ def test_permissions_boundaries(q: Query, store: objstore.Store, entity: str) ->
     q.iam(f"Delete{entity}PermissionsBoundary", **{f"{entity}Name": "e"})
     assert "PermissionsBoundary" not in q.iam(f"Get{entity}", **{f"{entity}Name": "e"})[entity]
     assert getattr(iam, f"get_{entity.lower()}")("e").permissions_boundary is None
+
+
+def test_get_role_shows_a_deleted_trusted_users_id_and_takes_it_back(
+    q: Query, store: objstore.Store
+) -> None:
+    """GetRole shows a trusted user that was deleted by its unique id (as AWS); the document
+    read over the wire can be saved back, and names nobody new (break-it review 7b, H4)."""
+    iam = store.root.iam
+    carol = iam.create_user("carol")
+    trust = TRUST.replace("arn:aws:iam::000000000000:root", carol.arn)
+    q.iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=trust)
+    iam.delete_user("carol")
+    iam.create_user("carol")
+    shown = unquote(q.iam("GetRole", RoleName="r")["Role"]["AssumeRolePolicyDocument"])
+    assert carol.arn not in shown
+    assert carol.user_id in shown
+    q.iam("UpdateAssumeRolePolicy", RoleName="r", PolicyDocument=shown)
+    assert unquote(q.iam("GetRole", RoleName="r")["Role"]["AssumeRolePolicyDocument"]) == shown

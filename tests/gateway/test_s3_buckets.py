@@ -237,3 +237,27 @@ def test_virtual_hosted_addressing(gw: Gateway) -> None:
     assert sent == [f"http://127.0.0.1:{port}/deep/key.txt"]
     assert path_style.get_object(Bucket="vhb", Key="deep/key.txt")["Body"].read() == b"virtual"
     assert virtual.get_object(Bucket="vhb", Key="deep/key.txt")["Body"].read() == b"virtual"
+
+
+def test_get_bucket_policy_shows_a_renamed_users_new_arn(gw: Gateway, s3: Any) -> None:
+    """GetBucketPolicy shows the current ARN of a renamed user it names (as AWS), so putting
+    back what was read keeps naming that user (break-it review 7b, H4)."""
+    iam = gw.store.root.iam
+    dave = iam.create_user("dave")
+    s3.create_bucket(Bucket="ren")
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": dave.arn},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::ren/*",
+    }
+    s3.put_bucket_policy(
+        Bucket="ren", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    iam.update_user("dave", new_user_name="erin")
+    shown = s3.get_bucket_policy(Bucket="ren")["Policy"]
+    erin_arn = iam.get_user("erin").arn
+    assert json.loads(shown)["Statement"][0]["Principal"] == {"AWS": erin_arn}
+    iam.create_user("dave")
+    s3.put_bucket_policy(Bucket="ren", Policy=shown)
+    assert s3.get_bucket_policy(Bucket="ren")["Policy"] == shown
