@@ -291,6 +291,26 @@ def test_bound_not_principal_exempts_only_the_bound_entity() -> None:
     assert not bound.excludes(_session("AROAOTHERREADER000001:sess1"), has_boundary=False)
 
 
+def test_a_unique_id_names_that_entity_alone() -> None:
+    """What a store shows for a deleted user or role (review 7b, H4): a unique id as an AWS
+    principal names the caller with that id, bound or not, and nobody else."""
+    user_id, role_id = "AIDAALICE000000000001", "AROAREADER00000000001"
+    element = PrincipalElement.compile({"AWS": [user_id, role_id]})
+    assert element.entity_arns == frozenset()
+    assert element.grant(_alice(user_id)) is Grant.DIRECT
+    assert element.grant(_alice(OTHER_ALICE_ID)) is Grant.NONE
+    assert element.grant(_alice(None)) is Grant.NONE
+    assert element.grant(_session(f"{role_id}:sess1")) is Grant.ROLE
+    assert element.grant(_session(f"{READER_ID}:sess1")) is Grant.NONE
+    assert element.bind(A, {}).grant(_alice(user_id)) is Grant.DIRECT
+    assert element.excludes(_alice(user_id), has_boundary=False) is (
+        PrincipalElement.compile({"AWS": [ALICE]}).excludes(_alice(user_id), has_boundary=False)
+    )
+    for bad in (user_id.lower(), user_id[:-1], user_id + "A", "AGPA" + user_id[4:]):
+        with pytest.raises(ValueError):
+            PrincipalElement.compile({"AWS": bad})
+
+
 def test_policy_bind_principals_keeps_the_document() -> None:
     text = (
         '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'
