@@ -483,6 +483,31 @@ def _entity_tag_ops(kind: str, resource: str) -> tuple[Operation, ...]:
     )
 
 
+def _create(kind: str, resource: str) -> Operation:
+    """CreateUser/CreateRole: iam:Create<Kind> on the new entity's ARN, and iam:Tag<Kind> on
+    it as well when the request sets tags (as AWS: creating with tags is tagging), each with
+    the tags as aws:RequestTag/* and aws:TagKeys."""
+    k, p = kind.capitalize(), f"{kind}_name"
+    return Operation(
+        f"Create{k}",
+        f"create_{kind}",
+        tuple(
+            Permission(
+                f"iam:{verb}{k}",
+                resource,
+                name_param=p,
+                context=context,
+                request_tags="tags",
+                tag_condition_keys=(IAM_REQUEST_TAG, IAM_TAG_KEYS),
+                only_with=only_with,
+            )
+            for verb, context, only_with in (("Create", _NEW_BOUNDARY, None), ("Tag", (), "tags"))
+        ),
+        target="identity",
+        facade="iam",
+    )
+
+
 def _update(kind: str, resource: str) -> Operation:
     """UpdateUser/UpdateGroup: iam:Update<Kind> on the entity's ARN before and after."""
     k, p = kind.capitalize(), f"{kind}_name"
@@ -508,7 +533,7 @@ _ASSUME = (
 )
 _U, _G, _R, _P = ("user_name", "group_name", "role_name", "policy_arn")
 IAM_OPERATIONS: tuple[Operation, ...] = (
-    _iam("CreateUser", "create_user", IAM_USER, _U, context=_NEW_BOUNDARY, request_tags="tags"),
+    _create("user", IAM_USER),
     _iam("GetUser", "get_user", IAM_USER, _U, caller=True),
     _iam("ListUsers", "list_users", ANY),
     _iam("DeleteUser", "delete_user", IAM_USER, _U),
@@ -521,7 +546,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("AddUserToGroup", "add_user_to_group", IAM_GROUP, _G),
     _iam("RemoveUserFromGroup", "remove_user_from_group", IAM_GROUP, _G),
     _iam("ListGroupsForUser", "list_groups_for_user", IAM_USER, _U, caller=True),
-    _iam("CreateRole", "create_role", IAM_ROLE, _R, context=_NEW_BOUNDARY, request_tags="tags"),
+    _create("role", IAM_ROLE),
     _iam("GetRole", "get_role", IAM_ROLE, _R),
     _iam("ListRoles", "list_roles", ANY),
     _iam("DeleteRole", "delete_role", IAM_ROLE, _R),

@@ -21,7 +21,7 @@ from objstore.errors import (
     ValidationError,
 )
 from objstore.identity import Tag
-from tests.identity.helpers import allow, policy, user_client
+from tests.identity.helpers import allow, deny, policy, user_client
 
 B = "tagged"
 TRUST = json.dumps(
@@ -42,6 +42,7 @@ class Entity:
     """The user or role calls of one kind, so each test runs for both."""
 
     def __init__(self, store: objstore.Store, kind: str) -> None:
+        self.store = store
         self.iam = store.root.iam
         self.kind = kind
 
@@ -341,3 +342,44 @@ def test_resource_tags_of_users_and_roles_feed_iam_calls_on_them(store: objstore
         admin.iam.get_user("blue-user")
     iam.tag_user("red-user", {"team": "blue"})
     admin.iam.get_user("red-user")
+
+
+def test_creating_with_tags_also_needs_the_tagging_permission(entity: Entity) -> None:
+    """CreateUser/CreateRole with tags ask iam:TagUser/iam:TagRole too (as AWS), on the new
+    entity's ARN, with aws:RequestTag/* and aws:TagKeys; without tags they do not."""
+    k = entity.kind.capitalize()
+    create = f"iam:Create{k}"
+    tag = f"iam:Tag{k}"
+    arn = f"arn:aws:iam::000000000000:{entity.kind}"
+    cases = {
+        # Create only: tags need Tag<Kind> as well.
+        "c1": (allow(create),),
+        # An explicit Deny of Tag<Kind> wins over iam:*.
+        "c2": (allow("iam:*"), deny(tag)),
+        # Tag<Kind> only on entities named ok*, and only for team=blue.
+        "c3": (
+            allow(create),
+            allow(tag, f"{arn}/ok*", Condition={"StringEquals": {"aws:RequestTag/team": "blue"}}),
+        ),
+    }
+    clients = {
+        name: user_client(entity.store, name, *statements) for name, statements in cases.items()
+    }
+
+    def make(client: objstore.Client, name: str, **kw: Any) -> Any:
+        if entity.kind == "user":
+            return client.iam.create_user(name, **kw)
+        return client.iam.create_role(name, TRUST, **kw)
+
+    for i, client in enumerate(clients.values()):
+        with pytest.raises(AccessDenied):
+            make(client, f"no{i}", tags={"team": "blue"})
+        with pytest.raises(NoSuchEntity):
+            entity.get(f"no{i}")  # nothing was created
+    for i, client in enumerate(clients.values()):
+        make(client, f"bare{i}")  # no tags: the create permission alone
+    c3 = clients["c3"]
+    with pytest.raises(AccessDenied):
+        make(c3, "ok-red", tags={"team": "red"})
+    make(c3, "ok-blue", tags={"team": "blue"})
+    assert entity.tags("ok-blue") == [Tag("team", "blue")]
