@@ -61,6 +61,10 @@ class Permission:
     # resource is its ARN after the update (new name from ``name_param``, path from
     # ``new_path``, each defaulting to the current one).
     renames: str | None = None
+    # The engine reads the tags of the user or role the resource names, for
+    # aws:ResourceTag/<key> and iam:ResourceTag/<key> (always for IAM_USER and IAM_ROLE
+    # resources; set for others naming one, such as sts:AssumeRole's role ARN).
+    entity_tags: bool = False
     # Asked only when this parameter is set (PutObject asks s3:PutObjectTagging too
     # when it carries tags, as AWS).
     only_with: str | None = None
@@ -613,7 +617,9 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "AssumeRole",
         "assume_role",
         (
-            Permission("sts:AssumeRole", IAM_ARN, name_param="role_arn", context=_ASSUME),
+            Permission(
+                "sts:AssumeRole", IAM_ARN, name_param="role_arn", context=_ASSUME, entity_tags=True
+            ),
             # Session tags need sts:TagSession as well, decided like sts:AssumeRole (the
             # role's trust policy), with the tags as aws:RequestTag/<key> and aws:TagKeys.
             Permission(
@@ -624,6 +630,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
                 request_tags="tags",
                 tag_condition_keys=(IAM_REQUEST_TAG, IAM_TAG_KEYS),
                 only_with="tags",
+                entity_tags=True,
             ),
         ),
         caller_param="caller",
@@ -640,6 +647,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
                 name_param="role_arn",
                 context=(("sts:RoleSessionName", "role_session_name"),),
                 context_map="web_identity_keys",
+                entity_tags=True,
             ),
         ),
         caller_param="caller",

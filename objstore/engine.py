@@ -40,7 +40,8 @@ from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
 EXISTING_TAG = "s3:ExistingObjectTag/"
-RESOURCE_TAG = "aws:ResourceTag/"
+# The tags of an IAM user or role, under both keys AWS documents for them.
+RESOURCE_TAG_PREFIXES = ("aws:ResourceTag/", "iam:ResourceTag/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +120,11 @@ class Engine:
                 raise AccessDenied("this store has no identity layer")
             resource = self.resolve_arn(perm, params, caller)
             owner = self.account
-            if perm.resource in (IAM_USER, IAM_ROLE) and self.resource_tags is not None:
-                # aws:ResourceTag/* of the user or role acted on (a read: loaded like
-                # an object's tags, below).
-                read_tags, arn = self.resource_tags, resource
-                loaders.append(
-                    (RESOURCE_TAG, lambda: tag_context(RESOURCE_TAG, read_tags(arn).items()))
-                )
+            entity = perm.entity_tags or perm.resource in (IAM_USER, IAM_ROLE)
+            if entity and self.resource_tags is not None:
+                # aws:ResourceTag/* and iam:ResourceTag/* of the user or role acted on (a
+                # read: loaded like an object's tags, below).
+                loaders.extend(_entity_tag_loaders(self.resource_tags, resource))
         else:
             resource = perm.resource_for(params)
         if perm.resource not in IAM_RESOURCES and perm.resource != "*":
@@ -279,6 +278,24 @@ class Engine:
         if op.partial:
             return getattr(self.ns, op.method)(**params, denied=denied)
         return getattr(self.ns, op.method)(**params)
+
+
+def _entity_tag_loaders(
+    read_tags: ResourceTags, arn: str
+) -> list[tuple[str, Callable[[], Mapping[str, object]]]]:
+    """Loaders of the tags of the user or role ``arn`` under each of its prefixes; the
+    tags are read once, by whichever a policy needs first."""
+    cache: list[Mapping[str, str]] = []
+
+    def tags() -> Mapping[str, str]:
+        if not cache:
+            cache.append(read_tags(arn))
+        return cache[0]
+
+    def loader(prefix: str) -> Callable[[], Mapping[str, object]]:
+        return lambda: tag_context(prefix, tags().items())
+
+    return [(prefix, loader(prefix)) for prefix in RESOURCE_TAG_PREFIXES]
 
 
 def _missing_bucket(

@@ -383,3 +383,77 @@ def test_creating_with_tags_also_needs_the_tagging_permission(entity: Entity) ->
         make(c3, "ok-red", tags={"team": "red"})
     make(c3, "ok-blue", tags={"team": "blue"})
     assert entity.tags("ok-blue") == [Tag("team", "blue")]
+
+
+def test_iam_resource_tag_is_the_entity_tags(store: objstore.Store) -> None:
+    """iam:ResourceTag/* carries the same values as aws:ResourceTag/* for users and roles."""
+    iam = store.root.iam
+    iam.create_user("vip", tags={"Protected": "true"})
+    iam.create_user("plain")
+    iam.create_role("prot", TRUST, tags={"protected": "true"})
+    guard = {"StringEquals": {"iam:ResourceTag/protected": "true"}}
+    op = user_client(
+        store,
+        "op",
+        allow("iam:*"),
+        deny(
+            ["iam:CreateAccessKey", "iam:AttachUserPolicy", "iam:UpdateAssumeRolePolicy"],
+            Condition=guard,
+        ),
+    )
+    with pytest.raises(AccessDenied):
+        op.iam.create_access_key("vip")
+    with pytest.raises(AccessDenied):
+        op.iam.attach_user_policy("vip", "arn:aws:iam::aws:policy/IAMFullAccess")
+    with pytest.raises(AccessDenied):
+        op.iam.update_assume_role_policy("prot", TRUST)
+    op.iam.create_access_key("plain")
+    reader = user_client(
+        store,
+        "reader",
+        allow(
+            ["iam:GetUser", "iam:GetRole"],
+            Condition={"StringEquals": {"IAM:RESOURCETAG/Protected": "true"}},
+        ),
+    )
+    assert reader.iam.get_user("vip").user_name == "vip"
+    assert reader.iam.get_role("prot").role_name == "prot"
+    with pytest.raises(AccessDenied):
+        reader.iam.get_user("plain")
+
+
+@pytest.mark.parametrize("prefix", ["aws:ResourceTag/", "iam:ResourceTag/"])
+def test_assume_role_sees_the_role_tags(store: objstore.Store, prefix: str) -> None:
+    """sts:AssumeRole is asked with the role's tags as aws:ResourceTag/* and
+    iam:ResourceTag/*, for the caller's policies and for the trust policy."""
+    iam = store.root.iam
+    iam.create_role("prot", TRUST, tags={"protected": "true"})
+    iam.create_role("dev", TRUST, tags={"team": "dev"})
+    arn = "arn:aws:iam::000000000000:role/"
+    guarded = user_client(
+        store,
+        "guarded",
+        allow("sts:AssumeRole"),
+        deny("sts:AssumeRole", Condition={"StringEquals": {f"{prefix}protected": "true"}}),
+    )
+    with pytest.raises(AccessDenied):
+        guarded.sts.assume_role(arn + "prot", "s1")
+    guarded.sts.assume_role(arn + "dev", "s1")
+    abac = user_client(
+        store,
+        "abac",
+        allow("sts:AssumeRole", Condition={"StringEquals": {f"{prefix}team": "dev"}}),
+    )
+    abac.sts.assume_role(arn + "dev", "s1")
+    with pytest.raises(AccessDenied):
+        abac.sts.assume_role(arn + "prot", "s1")
+    # The trust policy sees them too: it names the user directly, only for dev-tagged roles.
+    bare = user_client(store, "bare")
+    trusting = json.loads(TRUST)
+    trusting["Statement"][0]["Principal"] = {"AWS": "arn:aws:iam::000000000000:user/bare"}
+    trusting["Statement"][0]["Condition"] = {"StringEquals": {f"{prefix}team": "dev"}}
+    iam.update_assume_role_policy("dev", json.dumps(trusting))
+    iam.update_assume_role_policy("prot", json.dumps(trusting))
+    bare.sts.assume_role(arn + "dev", "s1")
+    with pytest.raises(AccessDenied):
+        bare.sts.assume_role(arn + "prot", "s1")

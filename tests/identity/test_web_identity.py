@@ -108,3 +108,20 @@ def test_provider_management(store: objstore.Store) -> None:
     anonymous = store.client_for(objstore.Identity.anonymous())
     with pytest.raises(InvalidIdentityToken):
         anonymous.sts.assume_role_with_web_identity(role_arn(store), "w", token())
+
+
+def test_the_trust_policy_sees_the_role_tags(store: objstore.Store) -> None:
+    """AssumeRoleWithWebIdentity is asked with the role's tags as aws:ResourceTag/* and
+    iam:ResourceTag/*, as AssumeRole."""
+    iam = store.root.iam
+    trust = json.loads(iam.get_role("web").assume_role_policy_document)
+    anonymous = store.client_for(objstore.Identity.anonymous())
+    for key in ("aws:ResourceTag/web", "iam:ResourceTag/web"):
+        trust["Statement"][0]["Condition"]["StringEquals"][key] = "yes"
+        iam.update_assume_role_policy("web", json.dumps(trust))
+        iam.untag_role("web", ["web"])
+        with pytest.raises(AccessDenied):
+            anonymous.sts.assume_role_with_web_identity(role_arn(store), "w1", token())
+        iam.tag_role("web", {"web": "yes"})
+        anonymous.sts.assume_role_with_web_identity(role_arn(store), "w1", token())
+        del trust["Statement"][0]["Condition"]["StringEquals"][key]
