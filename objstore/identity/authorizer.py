@@ -208,7 +208,10 @@ class IamAuthorizer:
         # the cross-account rule.
         direct = run((), owner)
         if direct.allowed:
-            return direct
+            # An explicit Deny in the caller's own policies still wins (AWS: a deny in any
+            # policy consulted), even when the trust policy alone would suffice.
+            own = run(identity_policies, owner)
+            return own if own.effect == "explicitDeny" else direct
         return run(
             identity_policies, _OTHER_ACCOUNT if self.account != _OTHER_ACCOUNT else "1" * 12
         )

@@ -457,3 +457,24 @@ def test_assume_role_sees_the_role_tags(store: objstore.Store, prefix: str) -> N
     bare.sts.assume_role(arn + "dev", "s1")
     with pytest.raises(AccessDenied):
         bare.sts.assume_role(arn + "prot", "s1")
+
+
+def test_an_identity_deny_of_assume_role_holds_when_the_trust_names_the_caller(
+    store: objstore.Store,
+) -> None:
+    """A trust policy naming the user directly needs no identity Allow, but the user's own
+    explicit Deny (here on the role's tags) still refuses, as in AWS."""
+    iam = store.root.iam
+    arn = "arn:aws:iam::000000000000:role/"
+    user = user_client(
+        store,
+        "u",
+        deny("sts:AssumeRole", Condition={"StringEquals": {"aws:ResourceTag/protected": "true"}}),
+    )
+    trust = json.loads(TRUST)
+    trust["Statement"][0]["Principal"] = {"AWS": "arn:aws:iam::000000000000:user/u"}
+    iam.create_role("prot", json.dumps(trust), tags={"protected": "true"})
+    iam.create_role("open", json.dumps(trust))
+    user.sts.assume_role(arn + "open", "s1")
+    with pytest.raises(AccessDenied):
+        user.sts.assume_role(arn + "prot", "s1")
