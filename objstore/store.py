@@ -473,7 +473,7 @@ def open_store(
                 ident,
                 read_owner=chunk_backend.read_owner,
                 claim_owner=chunk_backend.claim_owner,
-                structural=chunks_url is None and chunks_obj is None and where is not None,
+                structural=_own_chunk_dir(where, meta_url, meta_obj, chunks_url, chunks_obj),
                 where=chunks_url.shown
                 if chunks_url is not None
                 else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),
@@ -526,6 +526,24 @@ def _backend_arg(
 def _shown(url: urls.BackendUrl | None, backend: object) -> str:
     """How a backend is named in messages and reprs (never with a secret)."""
     return url.shown if url is not None else f"<{type(backend).__name__}>"
+
+
+def _own_chunk_dir(
+    where: str | None,
+    meta_url: urls.BackendUrl | None,
+    meta_obj: object,
+    chunks_url: urls.BackendUrl | None,
+    chunks_obj: object,
+) -> bool:
+    """Whether the chunks are the store directory's own ``path/chunks`` beside its own
+    LMDB metadata: a real directory (a symlink may lead to another store's chunks), no
+    ``chunks=`` and no ``metadata=`` (metadata elsewhere may belong to a store whose
+    chunks are elsewhere too). Only such a location is adopted unmarked by an old store."""
+    if where is None or chunks_url is not None or chunks_obj is not None:
+        return False
+    if meta_url is not None or meta_obj is not None:
+        return False
+    return not os.path.islink(os.path.join(where, "chunks"))
 
 
 def _any(items: Iterable[object]) -> bool:

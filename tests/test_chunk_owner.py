@@ -218,3 +218,31 @@ def test_persistent_metadata_under_a_path_refuses_memory_chunks(tmp_path: Path) 
     with pytest.raises(InvalidArgument, match="persistent chunks"):
         objstore.open(tmp_path / "s", chunks="memory:")
     assert not (tmp_path / "s" / "meta").exists() or not any((tmp_path / "s" / "meta").iterdir())
+
+
+def test_a_symlinked_chunk_directory_is_not_adopted_unmarked(tmp_path: Path) -> None:
+    """Fourth break-it review, H1: an old store whose ``chunks`` was a symlink to another
+    old store's adopted those chunks as its own ``path/chunks``, and its gc deleted the
+    other's data."""
+    a, b = _legacy_pair(tmp_path)
+    before = sorted(p.name for p in (b / "chunks").rglob("*") if len(p.name) == 64)
+    shutil.rmtree(a / "chunks")
+    (a / "chunks").symlink_to(b / "chunks", target_is_directory=True)
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
+        objstore.open(a)
+    assert FileChunkStore(b / "chunks").read_owner() is None
+    assert sorted(p.name for p in (b / "chunks").rglob("*") if len(p.name) == 64) == before
+    with objstore.open(b) as s:
+        s.gc()
+        assert s.root.get_object("bkt", "k").read() == random.Random(2).randbytes(1 << 20)
+
+
+def test_metadata_named_elsewhere_does_not_adopt_a_new_directory(tmp_path: Path) -> None:
+    """Fourth break-it review, M1: an old store's metadata opened with a new path and no
+    ``chunks=`` adopted the empty ``path/chunks``, and later the real location was refused."""
+    a, _ = _legacy_pair(tmp_path)
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
+        objstore.open(tmp_path / "new", metadata=f"lmdb://{a}/meta")
+    assert FileChunkStore(tmp_path / "new" / "chunks").read_owner() is None
+    with objstore.open(a) as s:
+        assert s.root.get_object("bkt", "k").read() == random.Random(1).randbytes(1 << 20)
