@@ -431,7 +431,8 @@ def open_store(
         raise InvalidArgument(str(exc)) from None
     opened: list[ChunkStore | MetadataStore] = []  # closed again if opening fails
     try:
-        where = None if path is None else os.fspath(path)
+        # Absolute: the store must not follow a later chdir of its host program.
+        where = None if path is None else os.path.abspath(os.fspath(path))
         found = None
         if where is not None:
             os.makedirs(where, exist_ok=True)
@@ -536,14 +537,14 @@ def _own_chunk_dir(
     chunks_obj: object,
 ) -> bool:
     """Whether the chunks are the store directory's own ``path/chunks`` beside its own
-    LMDB metadata: a real directory (a symlink may lead to another store's chunks), no
+    LMDB metadata: real directories (a symlink may lead to another store's), no
     ``chunks=`` and no ``metadata=`` (metadata elsewhere may belong to a store whose
     chunks are elsewhere too). Only such a location is adopted unmarked by an old store."""
     if where is None or chunks_url is not None or chunks_obj is not None:
         return False
     if meta_url is not None or meta_obj is not None:
         return False
-    return not os.path.islink(os.path.join(where, "chunks"))
+    return not any(os.path.islink(os.path.join(where, d)) for d in ("chunks", "meta"))
 
 
 def _any(items: Iterable[object]) -> bool:

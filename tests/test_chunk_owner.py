@@ -246,3 +246,53 @@ def test_metadata_named_elsewhere_does_not_adopt_a_new_directory(tmp_path: Path)
     assert FileChunkStore(tmp_path / "new" / "chunks").read_owner() is None
     with objstore.open(a) as s:
         assert s.root.get_object("bkt", "k").read() == random.Random(1).randbytes(1 << 20)
+
+
+def test_a_relative_path_stays_where_it_was_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fifth break-it review: with a relative path, a chdir of the host program after
+    opening pointed gc at another directory's chunks, and deleted them."""
+    (tmp_path / "a").mkdir()
+    other = tmp_path / "b" / "s"
+    with objstore.open(other) as b:
+        b.root.create_bucket("bkt")
+        b.root.put_object("bkt", "k", DATA)
+    monkeypatch.chdir(tmp_path / "a")
+    with objstore.open("s") as s:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "mine", DATA[::-1])
+        monkeypatch.chdir(tmp_path / "b")
+        s.gc()
+        assert s.root.get_object("bkt", "mine").read() == DATA[::-1]
+    with objstore.open(other) as b:
+        assert b.root.get_object("bkt", "k").read() == DATA
+
+
+def test_a_symlinked_tmp_is_never_cleaned_through(tmp_path: Path) -> None:
+    """Fifth break-it review: chunks/tmp symlinked into another store's chunk tree let the
+    temporary-file clean-up delete that store's old chunk files."""
+    victim = FileChunkStore(tmp_path / "victim")
+    data = b"an old chunk of another store"
+    cid = ChunkId(blake3.blake3(data).digest())
+    victim.put(cid, data)
+    victim.sync()
+    h = cid.hex()
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "tmp").symlink_to(tmp_path / "victim" / h[:2] / h[2:4], target_is_directory=True)
+    assert FileChunkStore(own).clean_tmp(2**62) == 0
+    assert victim.get(cid) == data
+
+
+def test_a_symlinked_meta_directory_does_not_adopt(tmp_path: Path) -> None:
+    """Fifth break-it review: a new directory whose ``meta`` was a symlink to an old store's
+    metadata adopted an empty ``chunks`` and locked the real store out."""
+    _, b = _legacy_pair(tmp_path)
+    x = tmp_path / "x"
+    x.mkdir()
+    (x / "meta").symlink_to(b / "meta", target_is_directory=True)
+    with pytest.raises(StoreDamaged):
+        objstore.open(x)
+    with objstore.open(b) as s:
+        assert s.root.get_object("bkt", "k").read() == random.Random(2).randbytes(1 << 20)

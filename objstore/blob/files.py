@@ -91,7 +91,9 @@ class FileChunkStore:
     """A directory of chunk files."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = os.fspath(root)
+        # Absolute: a relative root would follow the process's working directory, and a
+        # chdir after opening would point gc at another directory's chunks.
+        self.root = os.path.abspath(os.fspath(root))
         os.makedirs(self.root, exist_ok=True)
         self._tmp = os.path.join(self.root, "tmp")
         os.makedirs(self._tmp, exist_ok=True)
@@ -354,6 +356,8 @@ class FileChunkStore:
     def clean_tmp(self, older_than_ns: int) -> int:
         removed = 0
         mine = set(self._pending.values())  # written here, waiting for this process's sync
+        if os.path.islink(self._tmp):
+            return 0  # not this store's own directory: never delete through it
         with os.scandir(self._tmp) as entries:
             for entry in entries:
                 if entry.path in mine or not entry.is_file(follow_symlinks=False):
