@@ -94,11 +94,10 @@ from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from objstore.backends import pg_schema
+from objstore.backends import pg_errors, pg_schema
 from objstore.backends.pg_sql import MAX_KEY_SIZE, Statements, parse_url, redacted, scrub
 from objstore.backends.pg_txn import PgRead, PgWrite, Slot
 from objstore.errors import (
-    InsufficientStorage,
     InternalError,
     InvalidArgument,
     ObjstoreError,
@@ -119,16 +118,6 @@ _PARK_MAX = 8
 # A connection parked longer goes back to the pool, whose idle and lifetime limits
 # then apply to it, instead of serving the next transaction.
 _PARK_FRESH = 30.0
-
-# SQLSTATE classes after which retrying later helps: connection exception,
-# transaction rollback, insufficient resources, operator intervention.
-_UNAVAILABLE_CLASSES = ("08", "40", "53", "57")
-# A writer ended by the server for sitting idle with the lock (see the module doc).
-_IDLE_IN_TRANSACTION = "25P03"
-_DISK_FULL = "53100"
-# libpq's words for a server that will not let this user in, however often asked.
-_REFUSED = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied")
-_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _query(conn: Conn) -> pg_schema.Query:
@@ -307,37 +296,7 @@ class PostgresMetadataStore:
 
     def _typed(self, exc: BaseException, doing: str) -> ObjstoreError:
         """The objstore error for a driver or pool failure while ``doing``."""
-        if isinstance(exc, PoolClosed):
-            return StoreClosed("the metadata store is closed")
-        if isinstance(exc, PoolTimeout):
-            return ServiceUnavailable(
-                f"no connection to the metadata database {self._where} within "
-                f"{self._timeout:g} s while {doing}"
-            )
-        state = getattr(exc, "sqlstate", None) or ""
-        # First line only: libpq adds hints and the statement's position.
-        what = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if state == _DISK_FULL:
-            return InsufficientStorage(f"the metadata database {self._where} is full: {what}")
-        if state == _LOCK_NOT_AVAILABLE:
-            return ServiceUnavailable(
-                f"another writer held the metadata write lock at {self._where} for longer "
-                f"than lock_timeout while {doing}; nothing was written"
-            )
-        if isinstance(exc, psycopg.OperationalError) and any(m in what for m in _REFUSED):
-            # Retrying does not help: the configuration is wrong (libpq gives no SQLSTATE).
-            return InternalError(
-                f"the metadata database {self._where} refused the connection: {what}"
-            )
-        if (
-            state[:2] in _UNAVAILABLE_CLASSES
-            or state == _IDLE_IN_TRANSACTION
-            or (isinstance(exc, psycopg.OperationalError) and not state)
-        ):
-            return ServiceUnavailable(
-                f"the metadata database {self._where} is unavailable while {doing}: {what}"
-            )
-        return InternalError(f"metadata database error at {self._where} while {doing}: {what}")
+        return pg_errors.typed(exc, self._where, self._timeout, doing)
 
     # ---------------------------------------------------------- connections
 
