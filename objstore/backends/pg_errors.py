@@ -19,7 +19,7 @@ from objstore.errors import (
 # SQLSTATE classes after which retrying later helps: connection exception,
 # transaction rollback, insufficient resources, operator intervention.
 _UNAVAILABLE_CLASSES = ("08", "40", "53", "57")
-# A writer ended by the server for sitting idle with the lock (see the module doc).
+# A writer ended by the server for sitting idle with the lock (postgres.py module docstring).
 _IDLE_IN_TRANSACTION = "25P03"
 _DISK_FULL = "53100"
 # libpq's words for a server that will not let this user in, however often asked.
