@@ -1,7 +1,8 @@
 """S3 error documents: an objstore error as the HTTP answer S3 would give.
 
 ``<Error><Code/><Message/><Resource/><RequestId/><HostId/></Error>`` with the error's
-``.http_status``, plus the facts S3 adds for some codes (``BucketName``, ``Key``,
+``.http_status`` (or S3's own status for a code whose class is shared with IAM and STS:
+:func:`s3_status`), plus the facts S3 adds for some codes (``BucketName``, ``Key``,
 ``Condition``, SignatureDoesNotMatch's canonical request and string to sign ...). A HEAD
 answer carries no body. Anything that is not an :class:`ObjstoreError` is logged here and
 answered as ``InternalError``, never with a traceback.
@@ -30,6 +31,15 @@ _DETAIL_ELEMENTS = {
 }
 # Details that are never shown (internal facts, or carried in headers instead).
 _HIDDEN = frozenset({"delete_marker", "etag", "last_modified"})
+# Where S3's REST API answers a code with another status than the error class carries
+# (the class's status is what IAM and STS answer: the library's classes are shared).
+# S3 documents ExpiredToken as 400 Bad Request; the Query APIs answer it 403.
+_S3_STATUS = {"ExpiredToken": 400}
+
+
+def s3_status(exc: ObjstoreError) -> int:
+    """The HTTP status S3's REST API answers ``exc`` with."""
+    return _S3_STATUS.get(exc.code, exc.http_status)
 
 
 def error_document(exc: ObjstoreError, *, resource: str, request_id: str, host_id: str) -> bytes:
@@ -75,8 +85,8 @@ def error_response(
     request_id: str,
     host_id: str,
 ) -> web.Response:
-    """The answer for ``exc`` (no body for HEAD, as S3)."""
-    status = exc.http_status
+    """The answer for ``exc`` (no body for HEAD, as S3), with S3's status for it."""
+    status = s3_status(exc)
     if status == 304 or method == "HEAD":
         return web.Response(status=status, headers=headers)
     body = error_document(exc, resource=resource, request_id=request_id, host_id=host_id)
