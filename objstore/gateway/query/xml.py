@@ -12,12 +12,13 @@ object; a field whose value is None is left out, as AWS leaves out absent member
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
+
+from objstore.gateway import xmltext
 
 __all__ = [
     "BLOB",
@@ -38,14 +39,9 @@ __all__ = [
     "write_fields",
 ]
 
-# Characters XML 1.0 cannot carry at all; replaced so a stray one cannot break the document.
-_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-
-
-def escape(text: str) -> str:
-    """Element text: markup escaped, carriage returns kept (a parser would fold them)."""
-    return _NOT_XML.sub("\ufffd", text).translate(_ESCAPES)
+# Element text goes through the gateway's one escaping path (S3's answers use it too):
+# markup escaped, carriage returns kept, characters XML 1.0 cannot carry as U+FFFD.
+escape = xmltext.escape
 
 
 def iso8601(when: datetime) -> str:

@@ -1,14 +1,24 @@
 """Listings: ListObjects (v1 and v2), ListObjectVersions and ListMultipartUploads, with
-``delimiter`` and ``encoding-type=url``."""
+``delimiter`` and ``encoding-type=url``.
+
+Keys may hold characters XML 1.0 cannot carry at all (U+0001 ...). S3 writes them as
+character references no XML parser accepts, so the client cannot read the page. Here a
+page holding such a name (key, prefix, delimiter, marker) is written URL-encoded, as if
+``encoding-type=url`` had been asked, and says so with ``<EncodingType>url</EncodingType>``
+(the element that tells clients to decode; botocore, the Java and Go SDKs read it). Pages
+without such names are written as before.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from urllib.parse import quote
 
 from aiohttp import web
 
 from objstore.errors import InvalidArgument
+from objstore.gateway import xmltext
 from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.buckets import owner, xml_response
 from objstore.gateway.s3.context import S3Request
@@ -18,23 +28,43 @@ MAX_KEYS = 1000
 
 
 class _Text:
-    """Names as the listing shows them: URL-encoded when ``encoding-type=url`` asked
-    (keys may hold characters XML 1.0 cannot carry)."""
+    """Names as the listing shows them: URL-encoded when ``encoded``; otherwise as they
+    are, noting whether one cannot be written in XML."""
 
-    def __init__(self, s3: S3Request) -> None:
-        enc = s3.query.get("encoding-type")
-        if enc is not None and enc.lower() != "url":
-            raise InvalidArgument(
-                "Invalid Encoding Method specified in Request", ArgumentName="encoding-type"
-            )
-        self.encoded = enc is not None
+    def __init__(self, encoded: bool) -> None:
+        self.encoded = encoded
+        self.unrepresentable = False
 
     def __call__(self, value: str) -> str:
-        return quote(value, safe="/") if self.encoded else value
+        if self.encoded:
+            return quote(value, safe="/")
+        if not xmltext.representable(value):
+            self.unrepresentable = True
+        return value
 
     def header(self, doc: ET.Element) -> None:
         if self.encoded:
             xmldoc.sub(doc, "EncodingType", "url")
+
+
+def _url_encoding_asked(s3: S3Request) -> bool:
+    """Whether ``encoding-type=url`` was asked. Raises InvalidArgument (another value)."""
+    enc = s3.query.get("encoding-type")
+    if enc is not None and enc.lower() != "url":
+        raise InvalidArgument(
+            "Invalid Encoding Method specified in Request", ArgumentName="encoding-type"
+        )
+    return enc is not None
+
+
+def _page(s3: S3Request, build: Callable[[_Text], ET.Element]) -> web.StreamResponse:
+    """The page ``build`` writes: URL-encoded when asked, or when a name in it is one XML
+    cannot carry (then rebuilt encoded: never a document a client cannot parse)."""
+    text = _Text(_url_encoding_asked(s3))
+    doc = build(text)
+    if text.unrepresentable:
+        doc = build(_Text(True))
+    return xml_response(xmldoc.render(doc))
 
 
 def _markers(
@@ -58,7 +88,7 @@ def _markers(
 
 async def list_objects(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    text = _Text(s3)
+    _url_encoding_asked(s3)  # another encoding is refused before anything is listed
     list_type = s3.query.get("list-type")
     if list_type not in (None, "2"):
         raise InvalidArgument(
@@ -82,49 +112,53 @@ async def list_objects(s3: S3Request) -> web.StreamResponse:
         continuation_token=token,
         start_after=after,
     )
-    doc = xmldoc.root("ListBucketResult")
-    xmldoc.sub(doc, "Name", bucket)
-    xmldoc.sub(doc, "Prefix", text(prefix))
-    if v2:
-        if token is not None:
-            xmldoc.sub(doc, "ContinuationToken", token)
-        if page.next_continuation_token is not None:
-            xmldoc.sub(doc, "NextContinuationToken", page.next_continuation_token)
-        if after is not None:
-            xmldoc.sub(doc, "StartAfter", text(after))
-        xmldoc.sub(doc, "KeyCount", page.key_count)
-    else:
-        xmldoc.sub(doc, "Marker", text(after or ""))
-        if page.is_truncated and delimiter is not None:
-            # S3 gives NextMarker only with a delimiter; clients use the last key otherwise.
-            last = max(
-                [c.key for c in page.contents[-1:]] + list(page.common_prefixes[-1:]),
-                key=lambda name: name.encode("utf-8"),
-            )
-            xmldoc.sub(doc, "NextMarker", text(last))
-    xmldoc.sub(doc, "MaxKeys", max_keys)
-    if delimiter is not None:
-        xmldoc.sub(doc, "Delimiter", text(delimiter))
-    text.header(doc)
-    xmldoc.sub(doc, "IsTruncated", page.is_truncated)
-    fetch_owner = not v2 or s3.query.get("fetch-owner", "").lower() == "true"
-    for obj in page.contents:
-        c = xmldoc.sub(doc, "Contents")
-        xmldoc.sub(c, "Key", text(obj.key))
-        xmldoc.sub(c, "LastModified", xmldoc.timestamp(obj.last_modified))
-        xmldoc.sub(c, "ETag", obj.etag)
-        xmldoc.sub(c, "Size", obj.size)
-        if fetch_owner:
-            owner(c, s3.account)
-        xmldoc.sub(c, "StorageClass", obj.storage_class)
-    for cp in page.common_prefixes:
-        xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
-    return xml_response(xmldoc.render(doc))
+
+    def build(text: _Text) -> ET.Element:
+        doc = xmldoc.root("ListBucketResult")
+        xmldoc.sub(doc, "Name", bucket)
+        xmldoc.sub(doc, "Prefix", text(prefix))
+        if v2:
+            if token is not None:
+                xmldoc.sub(doc, "ContinuationToken", token)
+            if page.next_continuation_token is not None:
+                xmldoc.sub(doc, "NextContinuationToken", page.next_continuation_token)
+            if after is not None:
+                xmldoc.sub(doc, "StartAfter", text(after))
+            xmldoc.sub(doc, "KeyCount", page.key_count)
+        else:
+            xmldoc.sub(doc, "Marker", text(after or ""))
+            if page.is_truncated and delimiter is not None:
+                # S3 gives NextMarker only with a delimiter; clients use the last key otherwise.
+                last = max(
+                    [c.key for c in page.contents[-1:]] + list(page.common_prefixes[-1:]),
+                    key=lambda name: name.encode("utf-8"),
+                )
+                xmldoc.sub(doc, "NextMarker", text(last))
+        xmldoc.sub(doc, "MaxKeys", max_keys)
+        if delimiter is not None:
+            xmldoc.sub(doc, "Delimiter", text(delimiter))
+        text.header(doc)
+        xmldoc.sub(doc, "IsTruncated", page.is_truncated)
+        fetch_owner = not v2 or s3.query.get("fetch-owner", "").lower() == "true"
+        for obj in page.contents:
+            c = xmldoc.sub(doc, "Contents")
+            xmldoc.sub(c, "Key", text(obj.key))
+            xmldoc.sub(c, "LastModified", xmldoc.timestamp(obj.last_modified))
+            xmldoc.sub(c, "ETag", obj.etag)
+            xmldoc.sub(c, "Size", obj.size)
+            if fetch_owner:
+                owner(c, s3.account)
+            xmldoc.sub(c, "StorageClass", obj.storage_class)
+        for cp in page.common_prefixes:
+            xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
+        return doc
+
+    return _page(s3, build)
 
 
 async def list_object_versions(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    text = _Text(s3)
+    _url_encoding_asked(s3)  # another encoding is refused before anything is listed
     prefix = s3.query.get("prefix", "")
     delimiter = s3.query.get("delimiter") or None
     key_marker = s3.query.get("key-marker") or None
@@ -138,53 +172,57 @@ async def list_object_versions(s3: S3Request) -> web.StreamResponse:
         version_id_marker=vid_marker if key_marker else None,
         max_keys=max_keys,
     )
-    doc = xmldoc.root("ListVersionsResult")
-    xmldoc.sub(doc, "Name", bucket)
-    xmldoc.sub(doc, "Prefix", text(prefix))
-    _markers(
-        doc,
-        text,
-        "VersionId",
-        (key_marker, vid_marker),
-        page.is_truncated,
-        (page.next_key_marker, page.next_version_id_marker),
-    )
-    xmldoc.sub(doc, "MaxKeys", max_keys)
-    if delimiter is not None:
-        xmldoc.sub(doc, "Delimiter", text(delimiter))
-    text.header(doc)
-    xmldoc.sub(doc, "IsTruncated", page.is_truncated)
-    entries: list[ObjectVersion | DeleteMarkerEntry] = [*page.versions, *page.delete_markers]
-    # One stream in S3's order: by key, then newest first.
-    entries.sort(
-        key=lambda e: (e.key.encode("utf-8"), not e.is_latest, -e.last_modified.timestamp())
-    )
-    for entry in entries:
-        if isinstance(entry, ObjectVersion):
-            v = xmldoc.sub(doc, "Version")
-            xmldoc.sub(v, "Key", text(entry.key))
-            xmldoc.sub(v, "VersionId", entry.version_id)
-            xmldoc.sub(v, "IsLatest", entry.is_latest)
-            xmldoc.sub(v, "LastModified", xmldoc.timestamp(entry.last_modified))
-            xmldoc.sub(v, "ETag", entry.etag)
-            xmldoc.sub(v, "Size", entry.size)
-            owner(v, s3.account)
-            xmldoc.sub(v, "StorageClass", "STANDARD")
-        else:
-            m = xmldoc.sub(doc, "DeleteMarker")
-            xmldoc.sub(m, "Key", text(entry.key))
-            xmldoc.sub(m, "VersionId", entry.version_id)
-            xmldoc.sub(m, "IsLatest", entry.is_latest)
-            xmldoc.sub(m, "LastModified", xmldoc.timestamp(entry.last_modified))
-            owner(m, s3.account)
-    for cp in page.common_prefixes:
-        xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
-    return xml_response(xmldoc.render(doc))
+
+    def build(text: _Text) -> ET.Element:
+        doc = xmldoc.root("ListVersionsResult")
+        xmldoc.sub(doc, "Name", bucket)
+        xmldoc.sub(doc, "Prefix", text(prefix))
+        _markers(
+            doc,
+            text,
+            "VersionId",
+            (key_marker, vid_marker),
+            page.is_truncated,
+            (page.next_key_marker, page.next_version_id_marker),
+        )
+        xmldoc.sub(doc, "MaxKeys", max_keys)
+        if delimiter is not None:
+            xmldoc.sub(doc, "Delimiter", text(delimiter))
+        text.header(doc)
+        xmldoc.sub(doc, "IsTruncated", page.is_truncated)
+        entries: list[ObjectVersion | DeleteMarkerEntry] = [*page.versions, *page.delete_markers]
+        # One stream in S3's order: by key, then newest first.
+        entries.sort(
+            key=lambda e: (e.key.encode("utf-8"), not e.is_latest, -e.last_modified.timestamp())
+        )
+        for entry in entries:
+            if isinstance(entry, ObjectVersion):
+                v = xmldoc.sub(doc, "Version")
+                xmldoc.sub(v, "Key", text(entry.key))
+                xmldoc.sub(v, "VersionId", entry.version_id)
+                xmldoc.sub(v, "IsLatest", entry.is_latest)
+                xmldoc.sub(v, "LastModified", xmldoc.timestamp(entry.last_modified))
+                xmldoc.sub(v, "ETag", entry.etag)
+                xmldoc.sub(v, "Size", entry.size)
+                owner(v, s3.account)
+                xmldoc.sub(v, "StorageClass", "STANDARD")
+            else:
+                m = xmldoc.sub(doc, "DeleteMarker")
+                xmldoc.sub(m, "Key", text(entry.key))
+                xmldoc.sub(m, "VersionId", entry.version_id)
+                xmldoc.sub(m, "IsLatest", entry.is_latest)
+                xmldoc.sub(m, "LastModified", xmldoc.timestamp(entry.last_modified))
+                owner(m, s3.account)
+        for cp in page.common_prefixes:
+            xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
+        return doc
+
+    return _page(s3, build)
 
 
 async def list_multipart_uploads(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    text = _Text(s3)
+    _url_encoding_asked(s3)  # another encoding is refused before anything is listed
     prefix = s3.query.get("prefix", "")
     delimiter = s3.query.get("delimiter") or None
     key_marker = s3.query.get("key-marker") or None
@@ -199,30 +237,34 @@ async def list_multipart_uploads(s3: S3Request) -> web.StreamResponse:
         upload_id_marker=id_marker if key_marker else None,
         max_uploads=max_uploads,
     )
-    doc = xmldoc.root("ListMultipartUploadsResult")
-    xmldoc.sub(doc, "Bucket", bucket)
-    _markers(
-        doc,
-        text,
-        "UploadId",
-        (key_marker, id_marker),
-        page.is_truncated,
-        (page.next_key_marker, page.next_upload_id_marker),
-    )
-    if delimiter is not None:
-        xmldoc.sub(doc, "Delimiter", text(delimiter))
-    xmldoc.sub(doc, "Prefix", text(prefix))
-    xmldoc.sub(doc, "MaxUploads", max_uploads)
-    text.header(doc)
-    xmldoc.sub(doc, "IsTruncated", page.is_truncated)
-    for up in page.uploads:
-        u = xmldoc.sub(doc, "Upload")
-        xmldoc.sub(u, "Key", text(up.key))
-        xmldoc.sub(u, "UploadId", up.upload_id)
-        owner(u, s3.account, "Initiator")
-        owner(u, s3.account)
-        xmldoc.sub(u, "StorageClass", "STANDARD")
-        xmldoc.sub(u, "Initiated", xmldoc.timestamp(up.initiated))
-    for cp in page.common_prefixes:
-        xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
-    return xml_response(xmldoc.render(doc))
+
+    def build(text: _Text) -> ET.Element:
+        doc = xmldoc.root("ListMultipartUploadsResult")
+        xmldoc.sub(doc, "Bucket", bucket)
+        _markers(
+            doc,
+            text,
+            "UploadId",
+            (key_marker, id_marker),
+            page.is_truncated,
+            (page.next_key_marker, page.next_upload_id_marker),
+        )
+        if delimiter is not None:
+            xmldoc.sub(doc, "Delimiter", text(delimiter))
+        xmldoc.sub(doc, "Prefix", text(prefix))
+        xmldoc.sub(doc, "MaxUploads", max_uploads)
+        text.header(doc)
+        xmldoc.sub(doc, "IsTruncated", page.is_truncated)
+        for up in page.uploads:
+            u = xmldoc.sub(doc, "Upload")
+            xmldoc.sub(u, "Key", text(up.key))
+            xmldoc.sub(u, "UploadId", up.upload_id)
+            owner(u, s3.account, "Initiator")
+            owner(u, s3.account)
+            xmldoc.sub(u, "StorageClass", "STANDARD")
+            xmldoc.sub(u, "Initiated", xmldoc.timestamp(up.initiated))
+        for cp in page.common_prefixes:
+            xmldoc.sub(xmldoc.sub(doc, "CommonPrefixes"), "Prefix", text(cp))
+        return doc
+
+    return _page(s3, build)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -137,7 +138,9 @@ async def complete_multipart_upload(s3: S3Request) -> web.StreamResponse:
         or None,
     )
     out = xmldoc.root("CompleteMultipartUploadResult")
-    xmldoc.sub(out, "Location", f"{s3.request.scheme}://{s3.request.host}/{bucket}/{key}")
+    # A URL: the key in it is percent-encoded (it may hold any character, '?' and '#' too).
+    location = f"{s3.request.scheme}://{s3.request.host}/{bucket}/{quote(key, safe='/~')}"
+    xmldoc.sub(out, "Location", location)
     xmldoc.sub(out, "Bucket", bucket)
     xmldoc.sub(out, "Key", key)
     xmldoc.sub(out, "ETag", result.etag)

@@ -1,9 +1,12 @@
 """S3's XML: rendering answers and parsing (untrusted) request bodies.
 
-Answers are built as ElementTree elements (escaping is ElementTree's job) in S3's
-namespace. Request bodies are parsed with ``defusedxml`` only: no DTDs, no entity
-expansion, no external entities; anything else than a well-formed document is
-``MalformedXML``. Element names are compared without their namespace, as S3 accepts
+Answers are built as ElementTree elements in S3's namespace and written by
+:func:`render` through the gateway's one escaping path (:mod:`objstore.gateway.xmltext`:
+never a character XML 1.0 cannot carry, carriage returns kept). Request bodies are parsed
+with ``defusedxml`` only: no DTDs, no entity expansion, no external entities; anything
+else than a well-formed document is ``MalformedXML``. Characters XML cannot carry (in keys
+a client may PUT) are accepted raw or as character references and read back exactly
+(``xmltext.shield``). Element names are compared without their namespace, as S3 accepts
 bodies with or without it.
 """
 
@@ -16,6 +19,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from objstore.errors import MalformedXML
+from objstore.gateway import xmltext
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -40,8 +44,29 @@ def sub(parent: ET.Element, tag: str, text: str | int | bool | None = None) -> E
 
 
 def render(elem: ET.Element) -> bytes:
-    """The document as UTF-8 bytes, with its XML declaration."""
-    return _DECLARATION + ET.tostring(elem, encoding="unicode").encode("utf-8")
+    """The document as UTF-8 bytes, with its XML declaration (always well-formed: see
+    :func:`objstore.gateway.xmltext.escape`)."""
+    out: list[str] = []
+    _write(elem, out)
+    return _DECLARATION + "".join(out).encode("utf-8")
+
+
+def _write(elem: ET.Element, out: list[str]) -> None:
+    # ElementTree's own writer copies characters XML cannot carry and raw CRs as they are.
+    out.append(f"<{elem.tag}")
+    for name, value in elem.attrib.items():
+        out.append(f' {name}="{xmltext.attribute(value)}"')
+    if not elem.text and len(elem) == 0:
+        out.append(" />")
+    else:
+        out.append(">")
+        if elem.text:
+            out.append(xmltext.escape(elem.text))
+        for child in elem:
+            _write(child, out)
+        out.append(f"</{elem.tag}>")
+    if elem.tail:
+        out.append(xmltext.escape(elem.tail))
 
 
 def timestamp(when: datetime) -> str:
@@ -60,8 +85,18 @@ def parse(body: bytes, expected_root: str) -> ET.Element:
 
     Raises MalformedXML (not well-formed, a DTD or entity, another root element).
     """
+    source: str | bytes = body
+    marker = None
     try:
-        elem = SafeET.fromstring(body)
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass  # left to the parser (another declared encoding, or not text at all)
+    else:
+        shielded, marker = xmltext.shield(text.removeprefix("\ufeff"))
+        if marker is not None:
+            source = shielded
+    try:
+        elem = SafeET.fromstring(source)
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
         raise MalformedXML(
             "The XML you provided was not well-formed or did not validate against our "
@@ -69,6 +104,12 @@ def parse(body: bytes, expected_root: str) -> ET.Element:
         ) from exc
     if local(elem.tag) != expected_root:
         raise MalformedXML(f"the document's root element must be {expected_root}")
+    if marker is not None:
+        for node in elem.iter():
+            if node.text:
+                node.text = xmltext.unshield(node.text, marker)
+            if node.tail:
+                node.tail = xmltext.unshield(node.tail, marker)
     return elem
 
 
