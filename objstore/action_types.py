@@ -67,6 +67,14 @@ class Permission:
     # Asked only when this parameter is set (PutObject asks s3:PutObjectTagging too
     # when it carries tags, as AWS).
     only_with: str | None = None
+    # An optional permission (with ``only_with``) does not refuse the call when denied:
+    # the call goes on with that parameter turned off, and the namespace refuses what
+    # needed it (s3:BypassGovernanceRetention: only a version under GOVERNANCE
+    # retention needs it).
+    optional: bool = False
+    # The request's Object Lock values are given as the s3:object-lock-* condition keys
+    # (the engine computes them: the remaining days need its clock).
+    lock_context: bool = False
 
     def applies(self, params: Mapping[str, Any]) -> bool:
         return self.only_with is None or bool(params.get(self.only_with))

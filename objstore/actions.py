@@ -75,8 +75,29 @@ _GET_SOURCE = Permission(
 # Writing an object that may carry tags (PutObject, CreateMultipartUpload, CopyObject):
 # s3:PutObject, and s3:PutObjectTagging as well when the request sets tags.
 _PUT_TAGGED = (
-    Permission("s3:PutObject", OBJECT, request_tags="tagging"),
+    Permission("s3:PutObject", OBJECT, request_tags="tagging", lock_context=True),
     Permission("s3:PutObjectTagging", OBJECT, request_tags="tagging", only_with="tagging"),
+)
+# Writes that may set Object Lock on the new version (PutObject, CopyObject,
+# CreateMultipartUpload) also need the lock's own actions, as AWS: s3:PutObjectRetention
+# for a retention, s3:PutObjectLegalHold for a legal hold.
+_PUT_LOCKED = (
+    Permission("s3:PutObjectRetention", OBJECT, only_with="object_lock_mode", lock_context=True),
+    Permission(
+        "s3:PutObjectLegalHold",
+        OBJECT,
+        only_with="object_lock_legal_hold_status",
+        lock_context=True,
+    ),
+)
+# Bypassing a GOVERNANCE retention (x-amz-bypass-governance-retention): optional, so a
+# caller without it still deletes (or changes) what no GOVERNANCE retention protects.
+_BYPASS = Permission(
+    "s3:BypassGovernanceRetention",
+    OBJECT,
+    only_with="bypass_governance_retention",
+    optional=True,
+    lock_context=True,
 )
 
 
@@ -131,6 +152,11 @@ OPERATIONS: dict[str, Operation] = {
                 Permission("s3:CreateBucket", BUCKET),
                 # Setting object ownership at creation also needs its own action, as AWS.
                 Permission("s3:PutBucketOwnershipControls", BUCKET, only_with="object_ownership"),
+                # A bucket with Object Lock also needs these, as AWS (it is versioned too).
+                Permission(
+                    "s3:PutBucketObjectLockConfiguration", BUCKET, only_with="object_lock_enabled"
+                ),
+                Permission("s3:PutBucketVersioning", BUCKET, only_with="object_lock_enabled"),
             ),
             owner_param="owner",
         ),
@@ -146,7 +172,7 @@ OPERATIONS: dict[str, Operation] = {
             "get_bucket_versioning",
             (Permission("s3:GetBucketVersioning", BUCKET),),
         ),
-        Operation("PutObject", "put_object", _PUT_TAGGED),
+        Operation("PutObject", "put_object", _PUT_TAGGED + _PUT_LOCKED),
         Operation("GetObject", "get_object", (_GET,), not_found_requires=_LIST_BUCKET),
         Operation("HeadObject", "head_object", (_GET,), not_found_requires=_LIST_BUCKET),
         Operation(
@@ -159,6 +185,7 @@ OPERATIONS: dict[str, Operation] = {
                     versioned_action="s3:DeleteObjectVersion",
                     version_param="version_id",
                 ),
+                _BYPASS,
             ),
         ),
         Operation(
@@ -171,6 +198,7 @@ OPERATIONS: dict[str, Operation] = {
                     versioned_action="s3:DeleteObjectVersion",
                     version_param="version_id",
                 ),
+                _BYPASS,
             ),
             per_item=("key", "version_id"),
             partial=True,
@@ -194,11 +222,13 @@ OPERATIONS: dict[str, Operation] = {
                         ("s3:x-amz-metadata-directive", "metadata_directive"),
                     ),
                     request_tags="tagging",
+                    lock_context=True,
                 ),
                 _PUT_TAGGED[1],
+                *_PUT_LOCKED,
             ),
         ),
-        Operation("CreateMultipartUpload", "create_multipart_upload", _PUT_TAGGED),
+        Operation("CreateMultipartUpload", "create_multipart_upload", _PUT_TAGGED + _PUT_LOCKED),
         Operation(
             "GetObjectAttributes",
             "get_object_attributes",
@@ -225,6 +255,47 @@ OPERATIONS: dict[str, Operation] = {
             "DeleteBucketOwnershipControls",
             "delete_bucket_ownership_controls",
             action="s3:PutBucketOwnershipControls",
+        ),
+        _bucket_op(
+            "PutObjectLockConfiguration",
+            "put_object_lock_configuration",
+            action="s3:PutBucketObjectLockConfiguration",
+        ),
+        _bucket_op(
+            "GetObjectLockConfiguration",
+            "get_object_lock_configuration",
+            action="s3:GetBucketObjectLockConfiguration",
+        ),
+        Operation(
+            "PutObjectRetention",
+            "put_object_retention",
+            (
+                Permission(
+                    "s3:PutObjectRetention", OBJECT, version_param="version_id", lock_context=True
+                ),
+                _BYPASS,
+            ),
+        ),
+        Operation(
+            "GetObjectRetention",
+            "get_object_retention",
+            (Permission("s3:GetObjectRetention", OBJECT, version_param="version_id"),),
+            not_found_requires=_LIST_BUCKET,
+        ),
+        Operation(
+            "PutObjectLegalHold",
+            "put_object_legal_hold",
+            (
+                Permission(
+                    "s3:PutObjectLegalHold", OBJECT, version_param="version_id", lock_context=True
+                ),
+            ),
+        ),
+        Operation(
+            "GetObjectLegalHold",
+            "get_object_legal_hold",
+            (Permission("s3:GetObjectLegalHold", OBJECT, version_param="version_id"),),
+            not_found_requires=_LIST_BUCKET,
         ),
         _tagging("PutObjectTagging", "Put", request_tags="tags"),
         _tagging("GetObjectTagging", "Get"),

@@ -26,6 +26,7 @@ from typing import Any
 
 from objstore import transfer
 from objstore.aio_access import AsyncAccessCalls
+from objstore.aio_locking import AsyncLockCalls
 from objstore.aio_multipart import AsyncMultipartCalls, listed_items
 from objstore.aiobridge import AsyncObjectBody, bridge_pool, bridged, in_pool, in_thread
 from objstore.body import ObjectBody
@@ -47,7 +48,7 @@ from objstore.types import (
 )
 
 
-class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
+class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
     """Same methods as :class:`Client`, as coroutines; same errors (more in the mix-ins)."""
 
     def __init__(self, client: Client) -> None:
@@ -79,8 +80,19 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
     async def delete_bucket_policy(self, bucket: str) -> None:
         await self._run("delete_bucket_policy", bucket)
 
-    async def create_bucket(self, bucket: str, *, object_ownership: str | None = None) -> None:
-        await self._run("create_bucket", bucket, object_ownership=object_ownership)
+    async def create_bucket(
+        self,
+        bucket: str,
+        *,
+        object_ownership: str | None = None,
+        object_lock_enabled: bool = False,
+    ) -> None:
+        await self._run(
+            "create_bucket",
+            bucket,
+            object_ownership=object_ownership,
+            object_lock_enabled=object_lock_enabled,
+        )
 
     async def head_bucket(self, bucket: str) -> BucketInfo:
         result: BucketInfo = await self._run("head_bucket", bucket)
@@ -120,6 +132,9 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: datetime | str | None = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | str | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> PutObjectResult:
         """As :meth:`Client.put_object`; ``body`` may also be an async iterable of
         bytes or an ``aiofiles`` file, streamed from the loop to the worker thread.
@@ -143,6 +158,9 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
             content_encoding=content_encoding,
             content_language=content_language,
             expires=expires,
+            object_lock_mode=object_lock_mode,
+            object_lock_retain_until_date=object_lock_retain_until_date,
+            object_lock_legal_hold_status=object_lock_legal_hold_status,
         )
         return result
 
@@ -201,18 +219,34 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
         return result
 
     async def delete_object(
-        self, bucket: str, key: str, *, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        bypass_governance_retention: bool = False,
     ) -> DeleteResult:
-        result: DeleteResult = await self._run("delete_object", bucket, key, version_id=version_id)
+        result: DeleteResult = await self._run(
+            "delete_object",
+            bucket,
+            key,
+            version_id=version_id,
+            bypass_governance_retention=bypass_governance_retention,
+        )
         return result
 
     async def delete_objects(
         self,
         bucket: str,
         keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
+        *,
+        bypass_governance_retention: bool = False,
     ) -> list[DeletedObject | DeleteError]:
         result: list[DeletedObject | DeleteError] = await self._run(
-            "delete_objects", bucket, listed_items(keys)
+            "delete_objects",
+            bucket,
+            listed_items(keys),
+            bypass_governance_retention=bypass_governance_retention,
         )
         return result
 
@@ -236,6 +270,9 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: datetime | str | None = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | str | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> PutObjectResult:
         result: PutObjectResult = await self._run(
             "copy_object",
@@ -256,6 +293,9 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls):
             content_encoding=content_encoding,
             content_language=content_language,
             expires=expires,
+            object_lock_mode=object_lock_mode,
+            object_lock_retain_until_date=object_lock_retain_until_date,
+            object_lock_legal_hold_status=object_lock_legal_hold_status,
         )
         return result
 

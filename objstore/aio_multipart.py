@@ -35,6 +35,9 @@ class AsyncMultipartCalls:
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: datetime | str | None = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | str | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> str:
         result: str = await self._run(
             "create_multipart_upload",
@@ -50,6 +53,9 @@ class AsyncMultipartCalls:
             content_encoding=content_encoding,
             content_language=content_language,
             expires=expires,
+            object_lock_mode=object_lock_mode,
+            object_lock_retain_until_date=object_lock_retain_until_date,
+            object_lock_legal_hold_status=object_lock_legal_hold_status,
         )
         return result
 

@@ -38,6 +38,9 @@ class ObjectBody:
         "expires",
         "tag_count",
         "parts_count",
+        "object_lock_mode",
+        "object_lock_retain_until_date",
+        "object_lock_legal_hold_status",
     )
 
     def __init__(
@@ -64,6 +67,9 @@ class ObjectBody:
         expires: str | None = None,
         tag_count: int = 0,
         parts_count: int = 0,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> None:
         self._pieces = pieces
         # Unread tail of the current piece: (piece, offset), so small reads
@@ -91,6 +97,9 @@ class ObjectBody:
         self.expires = expires
         self.tag_count = tag_count
         self.parts_count = parts_count
+        self.object_lock_mode = object_lock_mode
+        self.object_lock_retain_until_date = object_lock_retain_until_date
+        self.object_lock_legal_hold_status = object_lock_legal_hold_status
 
     def _take_buffered(self) -> bytes:
         out = self._buf[self._pos :] if self._pos else self._buf

@@ -7,16 +7,16 @@ authorizes it and runs it. Every method may also raise
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from objstore import transfer
 from objstore.authz import Identity
 from objstore.body import ObjectBody
 from objstore.client_access import AccessCalls
+from objstore.client_locking import LockCalls
 from objstore.client_multipart import MultipartCalls, copy_metadata
+from objstore.client_transfers import TransferCalls
 from objstore.errors import InvalidArgument
 from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
@@ -42,7 +42,7 @@ MAX_DELETE_KEYS = 1000
 MAX_BATCH_PUT = 10_000
 
 
-class Client(MultipartCalls, AccessCalls):
+class Client(MultipartCalls, AccessCalls, LockCalls, TransferCalls):
     """Storage operations performed as one identity."""
 
     def __init__(self, engine: Engine, identity: Identity) -> None:
@@ -70,15 +70,28 @@ class Client(MultipartCalls, AccessCalls):
 
     # ---------------------------------------------------------------- buckets
 
-    def create_bucket(self, bucket: str, *, object_ownership: str | None = None) -> None:
+    def create_bucket(
+        self,
+        bucket: str,
+        *,
+        object_ownership: str | None = None,
+        object_lock_enabled: bool = False,
+    ) -> None:
         """Create a bucket. Its object ownership is ``BucketOwnerEnforced`` (ACLs
         disabled, S3's default); naming it in ``object_ownership`` is also authorized
-        as ``s3:PutBucketOwnershipControls``, as AWS.
+        as ``s3:PutBucketOwnershipControls``, as AWS. ``object_lock_enabled``: Object
+        Lock and versioning enabled for good (also authorized as
+        ``s3:PutBucketObjectLockConfiguration`` and ``s3:PutBucketVersioning``).
 
         Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists,
         NotImplemented / InvalidArgument (another ``object_ownership``).
         """
-        self._call("CreateBucket", bucket=bucket, object_ownership=object_ownership)
+        self._call(
+            "CreateBucket",
+            bucket=bucket,
+            object_ownership=object_ownership,
+            object_lock_enabled=object_lock_enabled,
+        )
 
     def head_bucket(self, bucket: str) -> BucketInfo:
         """Raises NoSuchBucket."""
@@ -95,7 +108,8 @@ class Client(MultipartCalls, AccessCalls):
         return result
 
     def put_bucket_versioning(self, bucket: str, status: str) -> None:
-        """Set versioning to "Enabled" or "Suspended". Raises NoSuchBucket, InvalidArgument."""
+        """Set versioning to "Enabled" or "Suspended". Raises NoSuchBucket, InvalidArgument,
+        InvalidBucketState (a bucket with Object Lock stays Enabled)."""
         self._call("PutBucketVersioning", bucket=bucket, status=status)
 
     def get_bucket_versioning(self, bucket: str) -> str | None:
@@ -138,6 +152,9 @@ class Client(MultipartCalls, AccessCalls):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: datetime | str | None = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | str | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> PutObjectResult:
         """Store ``body`` (bytes-like, a binary file, or an iterable of bytes-like pieces).
 
@@ -150,6 +167,11 @@ class Client(MultipartCalls, AccessCalls):
         it once the body has ended, for HTTP trailers) and ``content_md5``
         (base64) are verified before the commit. The system headers
         (``cache_control`` ... ``expires``) are stored and returned as S3 does.
+        ``object_lock_*``: the version's retention ("GOVERNANCE"/"COMPLIANCE" until a
+        future date, both or neither) and legal hold ("ON"/"OFF"), in a bucket with
+        Object Lock (also authorized as ``s3:PutObjectRetention`` /
+        ``s3:PutObjectLegalHold``); a version without a retention gets the bucket's
+        default one. A locked version needs ``content_md5`` or a checksum, as in S3.
 
         Raises NoSuchBucket, KeyTooLongError, MetadataTooLarge, EntityTooLarge
         (over the single-PUT limit, checked up front from ``content_length``),
@@ -158,7 +180,8 @@ class Client(MultipartCalls, AccessCalls):
         ConditionalRequestConflict (a concurrent write won), InvalidArgument,
         InvalidTag / BadRequest (tags), BadDigest (a checksum or Content-MD5
         mismatch: nothing is stored), InvalidDigest (malformed Content-MD5),
-        InvalidRequest (malformed checksum value or algorithm).
+        InvalidRequest (malformed checksum value or algorithm; Object Lock: a bucket
+        without it, no Content-MD5 or checksum).
         """
         result: PutObjectResult = self._call(
             "PutObject",
@@ -179,6 +202,9 @@ class Client(MultipartCalls, AccessCalls):
             content_encoding=content_encoding,
             content_language=content_language,
             expires=expires,
+            object_lock_mode=object_lock_mode,
+            object_lock_retain_until_date=object_lock_retain_until_date,
+            object_lock_legal_hold_status=object_lock_legal_hold_status,
         )
         return result
 
@@ -313,14 +339,25 @@ class Client(MultipartCalls, AccessCalls):
         return result
 
     def delete_object(
-        self, bucket: str, key: str, *, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        bypass_governance_retention: bool = False,
     ) -> DeleteResult:
         """Delete per the bucket's versioning state, or one version for good.
 
-        Raises NoSuchBucket, InvalidArgument (malformed version id).
+        Raises NoSuchBucket, InvalidArgument (malformed version id), AccessDenied (a
+        version under a legal hold or a retention in force; GOVERNANCE yields to
+        ``bypass_governance_retention`` with ``s3:BypassGovernanceRetention``).
         """
         result: DeleteResult = self._call(
-            "DeleteObject", bucket=bucket, key=key, version_id=version_id
+            "DeleteObject",
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            bypass_governance_retention=bypass_governance_retention,
         )
         return result
 
@@ -328,15 +365,21 @@ class Client(MultipartCalls, AccessCalls):
         self,
         bucket: str,
         keys: Iterable[str | tuple[str, str | None] | Mapping[str, str]],
+        *,
+        bypass_governance_retention: bool = False,
     ) -> list[DeletedObject | DeleteError]:
         """Delete up to 1000 keys; each is a key, ``(key, version_id)`` or
         ``{"Key": ..., "VersionId": ...}``. Per-key failures (AccessDenied
-        included) come back as DeleteError entries. Raises NoSuchBucket,
-        InvalidArgument (too many keys or a malformed entry).
+        included, Object Lock's as in :meth:`delete_object`) come back as
+        DeleteError entries. Raises NoSuchBucket, InvalidArgument (too many keys
+        or a malformed entry).
         """
         items = _delete_items(keys)
         result: list[DeletedObject | DeleteError] = self._call(
-            "DeleteObjects", bucket=bucket, items=items
+            "DeleteObjects",
+            bucket=bucket,
+            items=items,
+            bypass_governance_retention=bypass_governance_retention,
         )
         return result
 
@@ -360,12 +403,16 @@ class Client(MultipartCalls, AccessCalls):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: datetime | str | None = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | str | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> PutObjectResult:
         """Copy an object without moving its bytes (they are shared).
 
         The copy keeps the source's checksums; its metadata, content type and
         system headers with ``metadata_directive="COPY"`` (else the ones
-        given), its tags with ``tagging_directive="COPY"`` (else ``tagging``).
+        given), its tags with ``tagging_directive="COPY"`` (else ``tagging``), and
+        the Object Lock given (as :meth:`put_object`; never the source's).
         Raises the source's NoSuchBucket / NoSuchKey / NoSuchVersion,
         InvalidRequest (copy onto itself unchanged, source a delete marker,
         source over 5 GB), PreconditionFailed, InvalidArgument, InvalidTag.
@@ -389,6 +436,9 @@ class Client(MultipartCalls, AccessCalls):
             content_encoding=content_encoding,
             content_language=content_language,
             expires=expires,
+            object_lock_mode=object_lock_mode,
+            object_lock_retain_until_date=object_lock_retain_until_date,
+            object_lock_legal_hold_status=object_lock_legal_hold_status,
         )
         return result
 
@@ -432,71 +482,6 @@ class Client(MultipartCalls, AccessCalls):
             "DeleteObjectTagging", bucket=bucket, key=key, version_id=version_id
         )
         return result
-
-    # -------------------------------------------------------------- transfers
-
-    def upload_file(
-        self,
-        path: str | os.PathLike[str],
-        bucket: str,
-        key: str,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        content_type: str | None = None,
-        part_size: int | None = None,
-        concurrency: int | None = None,
-        callback: Callable[[int], object] | None = None,
-    ) -> PutObjectResult:
-        """Upload a local file: one PUT below 16 MiB, else a multipart upload of
-        ``part_size`` parts (default 16 MiB, grown to fit 10,000 parts) sent by
-        ``concurrency`` threads (default 4). ``callback(n)`` gets the bytes sent
-        since its previous call, as boto3's ``Callback``. A failed multipart
-        upload is aborted. Each step is authorized as its own operation.
-
-        Raises what :meth:`put_object` and the multipart calls raise, and
-        InvalidArgument (the file cannot be read, bad ``part_size`` or
-        ``concurrency``).
-        """
-        return transfer.upload_file(
-            self,
-            path,
-            bucket,
-            key,
-            metadata=metadata,
-            content_type=content_type,
-            part_size=part_size,
-            concurrency=concurrency,
-            callback=callback,
-        )
-
-    def download_file(
-        self,
-        bucket: str,
-        key: str,
-        path: str | os.PathLike[str],
-        *,
-        version_id: str | None = None,
-        concurrency: int | None = None,
-        callback: Callable[[int], object] | None = None,
-    ) -> ObjectInfo:
-        """Download an object (or one version) to ``path``; returns what was fetched.
-
-        Written to a temporary file beside ``path`` and renamed over it when
-        whole: a failure leaves no partial file. Objects over 16 MiB come as
-        parallel ranged GETs pinned to one version and ETag. ``callback(n)`` as
-        in :meth:`upload_file`. Raises what :meth:`get_object` raises
-        (PreconditionFailed if the object changes meanwhile), InvalidArgument
-        (``path`` is a directory or cannot be written).
-        """
-        return transfer.download_file(
-            self,
-            bucket,
-            key,
-            path,
-            version_id=version_id,
-            concurrency=concurrency,
-            callback=callback,
-        )
 
     # ---------------------------------------------------------------- listing
 

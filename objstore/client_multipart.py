@@ -38,6 +38,9 @@ class MultipartCalls:
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: datetime | str | None = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: datetime | str | None = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> str:
         """Start a multipart upload; returns its upload id.
 
@@ -46,7 +49,8 @@ class MultipartCalls:
         checksum, and the object a ``checksum_type`` one: "COMPOSITE" (the
         checksum of the part checksums, ``-N``; CRC32, CRC32C, SHA1, SHA256) or
         "FULL_OBJECT" (of the whole object; CRC32, CRC32C, CRC64NVME). Default:
-        FULL_OBJECT for CRC64NVME, else COMPOSITE.
+        FULL_OBJECT for CRC64NVME, else COMPOSITE. ``object_lock_*``: the object's
+        Object Lock, as in :meth:`Client.put_object`.
         Raises NoSuchBucket, KeyTooLongError, MetadataTooLarge, InvalidArgument,
         InvalidTag / BadRequest, InvalidRequest (algorithm or type).
         """
@@ -64,6 +68,9 @@ class MultipartCalls:
             content_encoding=content_encoding,
             content_language=content_language,
             expires=expires,
+            object_lock_mode=object_lock_mode,
+            object_lock_retain_until_date=object_lock_retain_until_date,
+            object_lock_legal_hold_status=object_lock_legal_hold_status,
         )
         return result
 

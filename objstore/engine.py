@@ -36,6 +36,7 @@ from objstore.errors import (
     ObjstoreError,
     StoreClosed,
 )
+from objstore.ns import locking
 from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
@@ -137,6 +138,8 @@ class Engine:
             else:
                 owner = owners[bucket] = self.ns.bucket_owner(bucket)
         context = perm.context_for(params)
+        if perm.lock_context:
+            context.update(locking.condition_values(params, self.ns.clock()))
         deferred: tuple[tuple[str, Callable[[], Mapping[str, object]]], ...] = ()
         if perm.existing_tags:
             # Declared by the permission: the stored object's tags.
@@ -205,6 +208,9 @@ class Engine:
                 resources.append(req.resource)
                 actions.append(req.action)
                 if not self._allowed(req):
+                    if perm.optional and perm.only_with is not None:
+                        params = {**params, perm.only_with: False}
+                        continue
                     missing = _missing_bucket(op, perm, params, req)
                     if missing is not None:
                         raise missing
@@ -262,19 +268,28 @@ class Engine:
         actions: list[str],
     ) -> Any:
         denied: dict[int, ObjstoreError] = {}
+        withheld: dict[int, set[str]] = {}
         owners: dict[str, str | None] = {}
         for i, entry in enumerate(params["items"]):
             item = {**params, **dict(zip(op.per_item, entry, strict=False))}
             for perm in op.permissions:
+                if not perm.applies(item):
+                    continue
                 req = self._request(caller, op, perm, item, owners)
                 resources.append(req.resource)
                 actions.append(req.action)
                 if not self._allowed(req):
+                    if perm.optional and perm.only_with is not None:
+                        # This item goes on without what the permission enables.
+                        withheld.setdefault(i, set()).add(perm.only_with)
+                        continue
                     exc = self._denied(caller, req)
                     if not op.partial:
                         raise exc
                     denied[i] = exc
                     break
+        if withheld:
+            params = {**params, "withheld": withheld}
         if op.partial:
             return getattr(self.ns, op.method)(**params, denied=denied)
         return getattr(self.ns, op.method)(**params)

@@ -136,6 +136,14 @@ class OwnershipControlsNotFoundError(NotFound):
     """The bucket has no object ownership controls (they were deleted)."""
 
 
+class ObjectLockConfigurationNotFoundError(NotFound):
+    """The bucket has no Object Lock configuration (Object Lock is not enabled on it)."""
+
+
+class NoSuchObjectLockConfiguration(NotFound):
+    """The object version has no retention (or no legal hold) to report."""
+
+
 # --- 409 -------------------------------------------------------------------
 
 
@@ -175,6 +183,11 @@ class LimitExceeded(Conflict):
 
 class EntityTemporarilyUnmodifiable(Conflict):
     """The IAM entity cannot be changed right now (e.g. an MFA device being enabled)."""
+
+
+class InvalidBucketState(Conflict):
+    """The bucket's state forbids the request: Object Lock on a bucket without versioning
+    enabled, or suspending versioning on a bucket with Object Lock."""
 
 
 # --- 400 -------------------------------------------------------------------
@@ -293,6 +306,10 @@ class InvalidBucketAclWithObjectOwnership(BadRequest):
 
 class MalformedACLError(BadRequest):
     """The ACL given is not well-formed or does not validate against S3's schema."""
+
+
+class InvalidRetentionPeriod(BadRequest):
+    """A default retention period of Object Lock is not a positive number of days or years."""
 
 
 class MalformedPolicy(BadRequest):

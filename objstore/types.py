@@ -56,6 +56,11 @@ class ObjectInfo:
     # None for an empty part) and length, as a GET of that part would answer.
     content_range: str | None = None
     content_length: int | None = None
+    # Object Lock of this version: retention mode and date (UTC), legal hold "ON"/"OFF"
+    # (None when never set).
+    object_lock_mode: str | None = None
+    object_lock_retain_until_date: datetime | None = None
+    object_lock_legal_hold_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,3 +270,25 @@ class ObjectAttributes:
     object_parts: ObjectParts | None = None
     storage_class: str | None = None
     object_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLockRetention:
+    """The retention of an object version (``get_object_retention``,
+    ``put_object_retention``): ``"GOVERNANCE"`` or ``"COMPLIANCE"`` until a UTC date
+    (a naive datetime is taken as UTC)."""
+
+    mode: str
+    retain_until_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLockConfiguration:
+    """A bucket's Object Lock configuration (``get_object_lock_configuration``,
+    ``put_object_lock_configuration``): enabled, and optionally a default retention for
+    new versions, ``mode`` for ``days`` or ``years`` (exactly one of them)."""
+
+    object_lock_enabled: str = "Enabled"
+    mode: str | None = None
+    days: int | None = None
+    years: int | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ STORAGE = sorted(name for name, op in OPERATIONS.items() if op.facade == "client
 USER = objstore.Identity(arn=f"arn:aws:iam::{ACCOUNT}:user/alice", account=ACCOUNT, kind="user")
 EMPTY_BUCKET = "empty-bucket"
 NEW_BUCKET = "new-bucket"
+LOCKED = "locked-bucket"  # with Object Lock, holding OBJ
 OBJ = "obj"
 
 
@@ -58,6 +60,8 @@ PARAM_VALUES: dict[str, Callable[[], Any]] = {
     "tags": lambda: {"colour": "red"},
     "object_attributes": lambda: ["ETag", "ObjectSize"],
     "object_ownership": lambda: "BucketOwnerEnforced",
+    "retention": lambda: objstore.ObjectLockRetention("GOVERNANCE", datetime(2100, 1, 1)),
+    "legal_hold": lambda: "OFF",
 }
 # Where the generic values would not succeed.
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -66,6 +70,12 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "CopyObject": {"key": "copy"},
     "PutBucketAcl": {"acl": "bucket-owner-full-control"},
     "PutObjectAcl": {"acl": "bucket-owner-full-control"},
+    "PutObjectLockConfiguration": {"bucket": LOCKED},
+    "GetObjectLockConfiguration": {"bucket": LOCKED},
+    "PutObjectRetention": {"bucket": LOCKED},
+    "GetObjectRetention": {"bucket": LOCKED},
+    "PutObjectLegalHold": {"bucket": LOCKED},
+    "GetObjectLegalHold": {"bucket": LOCKED},
 }
 
 
@@ -114,6 +124,16 @@ def populate(store: objstore.Store) -> None:
     root.put_object(BUCKET, "other", b"x" * 200_000)
     UPLOAD["id"] = root.create_multipart_upload(BUCKET, OBJ)
     UPLOAD["part"] = root.upload_part(BUCKET, OBJ, UPLOAD["id"], 1, b"part one")
+    root.create_bucket(LOCKED, object_lock_enabled=True)
+    root.put_object(
+        LOCKED,
+        OBJ,
+        b"locked",
+        checksum_algorithm="CRC32",
+        object_lock_mode="GOVERNANCE",
+        object_lock_retain_until_date=datetime(2100, 1, 1),
+        object_lock_legal_hold_status="OFF",
+    )
 
 
 Snapshot = tuple[Any, ...]
@@ -244,7 +264,11 @@ def declared(op_name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
         for entry in entries:
             entry = (entry, None) if isinstance(entry, str) else entry
             item = {**args, **dict(zip(op.per_item, entry, strict=False))}
-            out += [(p.action_for(item), p.resource_for(item)) for p in op.permissions]
+            out += [
+                (p.action_for(item), p.resource_for(item))
+                for p in op.permissions
+                if p.applies(item)
+            ]
         return out
     return [(p.action_for(args), p.resource_for(args)) for p in op.permissions if p.applies(args)]
 
@@ -252,6 +276,7 @@ def declared(op_name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
 # Independent of the table: what S3 / IAM name for each operation.
 OBJ_ARN = f"arn:aws:s3:::{BUCKET}/{OBJ}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+LOCKED_ARN = f"arn:aws:s3:::{LOCKED}"
 EXPECTED: dict[str, list[tuple[str, str]]] = {
     "ListBuckets": [("s3:ListAllMyBuckets", "*")],
     "CreateBucket": [("s3:CreateBucket", f"arn:aws:s3:::{NEW_BUCKET}")],
@@ -289,6 +314,12 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "GetBucketOwnershipControls": [("s3:GetBucketOwnershipControls", BUCKET_ARN)],
     "PutBucketOwnershipControls": [("s3:PutBucketOwnershipControls", BUCKET_ARN)],
     "DeleteBucketOwnershipControls": [("s3:PutBucketOwnershipControls", BUCKET_ARN)],
+    "PutObjectLockConfiguration": [("s3:PutBucketObjectLockConfiguration", LOCKED_ARN)],
+    "GetObjectLockConfiguration": [("s3:GetBucketObjectLockConfiguration", LOCKED_ARN)],
+    "PutObjectRetention": [("s3:PutObjectRetention", f"{LOCKED_ARN}/{OBJ}")],
+    "GetObjectRetention": [("s3:GetObjectRetention", f"{LOCKED_ARN}/{OBJ}")],
+    "PutObjectLegalHold": [("s3:PutObjectLegalHold", f"{LOCKED_ARN}/{OBJ}")],
+    "GetObjectLegalHold": [("s3:GetObjectLegalHold", f"{LOCKED_ARN}/{OBJ}")],
 }
 
 
@@ -513,7 +544,7 @@ def test_missing_bucket_is_404_for_a_refused_caller(who: str) -> None:
         # Creating a bucket is not answered NoSuchBucket: it is refused.
         with pytest.raises(AccessDenied):
             client.create_bucket("brand-new-bucket")
-        assert [b.name for b in s.root.list_buckets()] == sorted([BUCKET, EMPTY_BUCKET])
+        assert [b.name for b in s.root.list_buckets()] == sorted([BUCKET, EMPTY_BUCKET, LOCKED])
 
 
 @pytest.mark.parametrize(

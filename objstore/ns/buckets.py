@@ -9,6 +9,8 @@ from objstore.errors import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    InvalidArgument,
+    InvalidBucketState,
 )
 from objstore.meta.scan import scan_prefix
 from objstore.ns import acl, validation, versioning
@@ -24,11 +26,20 @@ class BucketOps(Index):
     # ------------------------------------------------------------------ buckets
 
     def create_bucket(
-        self, bucket: str, *, owner: str, object_ownership: str | None = None
+        self,
+        bucket: str,
+        *,
+        owner: str,
+        object_ownership: str | None = None,
+        object_lock_enabled: bool = False,
     ) -> None:
         """Raises InvalidBucketName, BucketAlreadyOwnedByYou, BucketAlreadyExists,
-        NotImplemented / InvalidArgument (``object_ownership``, see :mod:`.acl`)."""
+        NotImplemented / InvalidArgument (``object_ownership``, see :mod:`.acl`).
+        With ``object_lock_enabled`` the bucket has Object Lock and versioning enabled,
+        both for good."""
         validation.check_bucket_name(bucket)
+        if not isinstance(object_lock_enabled, bool):
+            raise InvalidArgument("object_lock_enabled must be True or False")
         if object_ownership is not None:
             acl.check_ownership(object_ownership)
         with self.meta.begin_write() as txn:
@@ -37,7 +48,10 @@ class BucketOps(Index):
                 if BucketRecord.decode(bucket, raw).owner == owner:
                     raise BucketAlreadyOwnedByYou(f"you already own {bucket!r}", bucket=bucket)
                 raise BucketAlreadyExists(f"bucket {bucket!r} is taken", bucket=bucket)
-            txn.put(bucket_key(bucket), BucketRecord(bucket, owner, self.clock()).encode())
+            rec = BucketRecord(bucket, owner, self.clock())
+            if object_lock_enabled:
+                rec = replace(rec, versioning=versioning.ENABLED, object_lock=True)
+            txn.put(bucket_key(bucket), rec.encode())
 
     def head_bucket(self, bucket: str) -> BucketInfo:
         """Raises NoSuchBucket."""
@@ -75,10 +89,17 @@ class BucketOps(Index):
         return out
 
     def put_bucket_versioning(self, bucket: str, status: str) -> None:
-        """Raises NoSuchBucket, InvalidArgument (status not Enabled/Suspended)."""
+        """Raises NoSuchBucket, InvalidArgument (status not Enabled/Suspended),
+        InvalidBucketState (suspending a bucket with Object Lock)."""
         with self.meta.begin_write() as txn:
             b = self._bucket(txn, bucket)
             new = versioning.check_transition(b.versioning, status)
+            if b.object_lock and new != versioning.ENABLED:
+                raise InvalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the "
+                    "versioning state cannot be changed.",
+                    bucket=bucket,
+                )
             txn.put(bucket_key(bucket), replace(b, versioning=new).encode())
 
     def get_bucket_versioning(self, bucket: str) -> str | None:

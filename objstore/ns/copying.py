@@ -1,8 +1,8 @@
 """CopyObject: a new key (or version) sharing the source's bytes, by reference.
 
 No chunk moves: the copy names the source's body (one more reference) with the
-source's ETag, checksums and part sizes, and the metadata and tags the
-directives choose.
+source's ETag, checksums and part sizes, the metadata and tags the directives
+choose, and the Object Lock the request asks for (never the source's).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class CopyOps(ObjectOps):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: object = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: object = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> PutObjectResult:
         """Copy by reference: no chunk bytes move. See Client.copy_object for errors."""
         validation.check_key(src_key)
@@ -64,6 +67,14 @@ class CopyOps(ObjectOps):
         with self.meta.begin_write() as txn:
             self._bucket(txn, src_bucket)
             b = self._bucket(txn, bucket)
+            # The copy's lock is the request's (and the bucket's default), never the
+            # source's: S3 does not copy retention or legal hold.
+            lock = self._lock_asked(
+                b,
+                object_lock_mode,
+                object_lock_retain_until_date,
+                object_lock_legal_hold_status,
+            )
             try:
                 src = self._resolve(txn, src_bucket, src_key, src_version_id)
             except MethodNotAllowed:
@@ -111,6 +122,7 @@ class CopyOps(ObjectOps):
                 metadata=new_meta,
                 headers=new_headers,
                 tags=new_tags,
+                lock=lock,
             )
             rec = self._add_version(txn, b, ek, body)
         return self._put_result(b, rec)

@@ -31,7 +31,8 @@ from objstore.errors import (
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.group import GroupCommitter
 from objstore.meta.scan import scan_prefix
-from objstore.ns import keys, stats, validation, versioning
+from objstore.ns import keys, locking, stats, validation, versioning
+from objstore.ns.locking import Lock
 from objstore.ns.records import BucketRecord, VersionRecord, decode_summary
 
 _SEQ_KEY = keyspace.COUNTER + b"seq"
@@ -165,6 +166,13 @@ class Index:
             )
         return rec
 
+    def _lock_asked(self, b: BucketRecord, mode: object, until: object, hold: object) -> Lock:
+        """The Object Lock a write asks for (``x-amz-object-lock-*``), checked against the
+        bucket and the clock (:func:`.locking.requested`)."""
+        return locking.requested(
+            mode, until, hold, now_ns=self.clock(), bucket_locked=b.object_lock
+        )
+
     def _public_vid(self, b: BucketRecord, rec: VersionRecord) -> str | None:
         # Buckets that never had versioning report no version ids, as S3 does.
         return None if b.versioning is None else rec.version_id
@@ -176,7 +184,13 @@ class Index:
         if rec.version_id == versioning.NULL:
             txn.put(bucket_prefix(keyspace.NULLVER, bucket) + ek, rec.seq.to_bytes(8, "big"))
 
-    def _remove_version(self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord) -> None:
+    def _remove_version(
+        self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord, *, bypass: bool = False
+    ) -> None:
+        """Remove one version for good. Every path that removes a version comes here, so
+        Object Lock is enforced here, before anything is written: a retention in force
+        or a legal hold refuses (AccessDenied; ``bypass`` lifts GOVERNANCE only)."""
+        locking.check_removable(rec.lock, self.clock(), bypass=bypass)
         if txn.delete(bucket_prefix(keyspace.VERSION, bucket) + ek + versioning.inv_seq(rec.seq)):
             stats.version_added(txn, rec, -1)
         if rec.version_id == versioning.NULL:
@@ -184,10 +198,12 @@ class Index:
         if rec.data_id is not None:
             self.blobs.release(txn, rec.data_id)
 
-    def _remove_null(self, txn: WriteTxn, bucket: str, ek: bytes) -> VersionRecord | None:
+    def _remove_null(
+        self, txn: WriteTxn, bucket: str, ek: bytes, *, bypass: bool = False
+    ) -> VersionRecord | None:
         rec = self._version(txn, bucket, ek, versioning.NULL)
         if rec is not None:
-            self._remove_version(txn, bucket, ek, rec)
+            self._remove_version(txn, bucket, ek, rec, bypass=bypass)
         return rec
 
     def _refresh_latest(self, txn: WriteTxn, bucket: str, ek: bytes) -> None:

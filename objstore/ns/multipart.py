@@ -32,7 +32,15 @@ from objstore.errors import (
 )
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
-from objstore.ns import completions, conditional, keys, ranges, tags, uploads, validation
+from objstore.ns import (
+    completions,
+    conditional,
+    keys,
+    ranges,
+    tags,
+    uploads,
+    validation,
+)
 from objstore.ns.index import bucket_prefix
 from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts
@@ -115,9 +123,13 @@ class MultipartOps(ObjectOps):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: object = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: object = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> str:
         """Start an upload; returns its id. Raises NoSuchBucket, KeyTooLongError,
-        MetadataTooLarge, InvalidArgument, InvalidTag / BadRequest, InvalidRequest."""
+        MetadataTooLarge, InvalidArgument, InvalidTag / BadRequest, InvalidRequest
+        (also: lock parameters in a bucket without Object Lock)."""
         validation.check_key(key)
         alg = (
             None
@@ -145,9 +157,15 @@ class MultipartOps(ObjectOps):
         self.expire_uploads(bucket)
 
         def create(txn: WriteTxn) -> bytes:
-            self._bucket(txn, bucket)
+            b = self._bucket(txn, bucket)
+            lock = self._lock_asked(
+                b,
+                object_lock_mode,
+                object_lock_retain_until_date,
+                object_lock_legal_hold_status,
+            )
             uid = uploads.new_upload_id(self.clock())
-            txn.put(self._upload_key(bucket, ek, uid), record.encode())
+            txn.put(self._upload_key(bucket, ek, uid), replace(record, lock=lock).encode())
             return uid
 
         return self.writer.run(create).hex()
@@ -432,6 +450,7 @@ class MultipartOps(ObjectOps):
                 headers=up.headers,
                 checksums=whole_sum,
                 checksum_type=up.checksum_type if whole_sum else None,
+                lock=up.lock,
             )
             rec = self._add_version(txn, b, ek, body)
             completions.remember(txn, uid, b.name, rec, uploads.parts_digest(listed), self.clock())

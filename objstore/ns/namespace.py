@@ -5,8 +5,8 @@ transaction; the pure rules live in :mod:`.versioning`, :mod:`.listing`,
 :mod:`.conditional`, :mod:`.ranges`, :mod:`.validation` and :mod:`.uploads`,
 the shared index helpers in :mod:`.index`, and the operations in
 :mod:`.buckets`, :mod:`.objects`, :mod:`.copying`, :mod:`.tagging`, :mod:`.multipart`,
-:mod:`.upload_lists`, :mod:`.lists`, :mod:`.access` (ACLs, object ownership) and
-:mod:`.attributes`.
+:mod:`.upload_lists`, :mod:`.lists`, :mod:`.access` (ACLs, object ownership),
+:mod:`.attributes` and :mod:`.lock_ops` (Object Lock; its rules in :mod:`.locking`).
 Nothing here knows who the caller is: the engine has already decided that.
 """
 
@@ -18,6 +18,7 @@ from objstore.ns.buckets import BucketOps
 from objstore.ns.copying import CopyOps
 from objstore.ns.index import Limits
 from objstore.ns.lists import ListOps
+from objstore.ns.lock_ops import LockOps
 from objstore.ns.objects import ObjectOps, range_attempts
 from objstore.ns.tagging import TaggingOps
 from objstore.ns.upload_lists import UploadListOps
@@ -26,6 +27,14 @@ __all__ = ["Limits", "Namespace", "range_attempts"]
 
 
 class Namespace(
-    BucketOps, UploadListOps, TaggingOps, CopyOps, ObjectOps, ListOps, AccessOps, AttributeOps
+    BucketOps,
+    UploadListOps,
+    TaggingOps,
+    CopyOps,
+    ObjectOps,
+    ListOps,
+    AccessOps,
+    AttributeOps,
+    LockOps,
 ):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime
@@ -16,14 +16,15 @@ from objstore.errors import (
     DataCorruption,
     InternalError,
     InvalidArgument,
+    InvalidRequest,
     NoSuchKey,
     ObjstoreError,
     StoreClosed,
 )
 from objstore.meta.base import WriteTxn
-from objstore.ns import conditional, keys, stats, tags, validation, versioning
+from objstore.ns import conditional, keys, locking, stats, tags, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
-from objstore.ns.integrity import integrity
+from objstore.ns.integrity import Integrity, integrity
 from objstore.ns.ranges import RangeSpec, read_span
 from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.types import (
@@ -60,6 +61,9 @@ class ObjectOps(Index):
         content_encoding: str | None = None,
         content_language: str | None = None,
         expires: object = None,
+        object_lock_mode: str | None = None,
+        object_lock_retain_until_date: object = None,
+        object_lock_legal_hold_status: str | None = None,
     ) -> PutObjectResult:
         """Store an object. See :meth:`objstore.client.Client.put_object` for the errors."""
         validation.check_key(key)
@@ -82,7 +86,15 @@ class ObjectOps(Index):
         check = integrity(checksum_algorithm, checksums, content_md5)
         ek = keys.encode_key(key)
         with self.meta.begin() as txn:
-            self._bucket(txn, bucket)
+            b = self._bucket(txn, bucket)
+            extra["lock"] = self._lock_asked(
+                b,
+                object_lock_mode,
+                object_lock_retain_until_date,
+                object_lock_legal_hold_status,
+            )
+            if not extra["lock"].empty or b.default_retention is not None:
+                require_integrity(check)
             if if_match is not None or if_none_match is not None:
                 conditional.check_write(
                     self._current_etag(txn, bucket, ek),
@@ -187,7 +199,13 @@ class ObjectOps(Index):
             self._remove_null(txn, b.name, ek)
         seq = self._next_seq(txn)
         vid = versioning.NULL if plan.null_version else versioning.new_version_id(seq)
-        rec = replace(body, version_id=vid, seq=seq, mtime_ns=mtime)
+        lock = body.lock
+        if b.default_retention is not None and lock.mode is None:
+            # A version asking for no retention gets the bucket's default (S3 counts it
+            # from the version's creation).
+            default = locking.default_lock(b.default_retention, mtime)
+            lock = replace(default, legal_hold=lock.legal_hold)
+        rec = replace(body, version_id=vid, seq=seq, mtime_ns=mtime, lock=lock)
         self._store_version(txn, b.name, ek, rec)
         stats.set_latest(txn, bucket_prefix(keyspace.LATEST, b.name) + ek, rec.summary())
         return rec
@@ -267,6 +285,7 @@ class ObjectOps(Index):
         self, bucket: str, b: BucketRecord, rec: VersionRecord, *, checksum_mode: bool = False
     ) -> ObjectInfo:
         h = rec.headers
+        lock = rec.lock
         return ObjectInfo(
             bucket=bucket,
             key=rec.key,
@@ -287,6 +306,11 @@ class ObjectOps(Index):
             expires=h.get("expires"),
             tag_count=len(rec.tags),
             parts_count=rec.parts,
+            object_lock_mode=lock.mode,
+            object_lock_retain_until_date=(
+                None if lock.until_ms is None else locking.from_ms(lock.until_ms)
+            ),
+            object_lock_legal_hold_status=locking.hold_status(lock.legal_hold),
         )
 
     def object_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
@@ -377,6 +401,9 @@ class ObjectOps(Index):
                 expires=info.expires,
                 tag_count=info.tag_count,
                 parts_count=info.parts_count,
+                object_lock_mode=info.object_lock_mode,
+                object_lock_retain_until_date=info.object_lock_retain_until_date,
+                object_lock_legal_hold_status=info.object_lock_legal_hold_status,
             )
         raise NoSuchKey(f"key {key!r} was deleted while being opened", key=key)
 
@@ -426,20 +453,34 @@ class ObjectOps(Index):
         return self.blobs.read(rec.data_id, first, last)
 
     def delete_object(
-        self, bucket: str, key: str, *, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        bypass_governance_retention: bool = False,
     ) -> DeleteResult:
-        """Delete per the bucket's versioning state. Raises NoSuchBucket, InvalidArgument."""
+        """Delete per the bucket's versioning state. Raises NoSuchBucket, InvalidArgument,
+        AccessDenied (a version Object Lock protects)."""
         validation.check_key(key)
 
         def delete(txn: WriteTxn) -> DeleteResult:
-            return self._delete(txn, self._bucket(txn, bucket), key, version_id)
+            b = self._bucket(txn, bucket)
+            return self._delete(txn, b, key, version_id, bypass=bypass_governance_retention)
 
         return self.writer.run(delete)
 
     def _delete(
-        self, txn: WriteTxn, b: BucketRecord, key: str, version_id: str | None
+        self,
+        txn: WriteTxn,
+        b: BucketRecord,
+        key: str,
+        version_id: str | None,
+        *,
+        bypass: bool = False,
     ) -> DeleteResult:
-        """One delete inside ``txn``; validates before it writes anything."""
+        """One delete inside ``txn``; validates before it writes anything (Object Lock:
+        :meth:`_remove_version`)."""
         bucket = b.name
         ek = keys.encode_key(key)
         if version_id is not None:
@@ -447,12 +488,12 @@ class ObjectOps(Index):
             if rec is None:
                 # S3 answers success for a version that is already gone.
                 return DeleteResult(version_id, False)
-            self._remove_version(txn, bucket, ek, rec)
+            self._remove_version(txn, bucket, ek, rec, bypass=bypass)
             self._refresh_latest(txn, bucket, ek)
             return DeleteResult(version_id, rec.is_marker)
         plan = versioning.delete_plan(b.versioning)
         if plan.remove_null:
-            self._remove_null(txn, bucket, ek)
+            self._remove_null(txn, bucket, ek, bypass=bypass)
         if not plan.add_marker:
             self._refresh_latest(txn, bucket, ek)
             return DeleteResult(None, False)
@@ -471,10 +512,14 @@ class ObjectOps(Index):
         items: Sequence[tuple[str, str | None]],
         *,
         denied: dict[int, ObjstoreError] | None = None,
+        bypass_governance_retention: bool = False,
+        withheld: Mapping[int, Collection[str]] | None = None,
     ) -> list[DeletedObject | DeleteError]:
         """Delete each ``(key, version_id)`` in one durable commit; failures
         become DeleteError entries. ``denied`` maps item positions the engine
-        refused to the error to report. Raises NoSuchBucket.
+        refused to the error to report; ``withheld`` the positions whose optional
+        permissions it refused to the parameters they would have enabled (an item
+        without s3:BypassGovernanceRetention does not bypass). Raises NoSuchBucket.
         """
         out: list[DeletedObject | DeleteError] = []
         with self.meta.begin_write() as txn:
@@ -484,7 +529,10 @@ class ObjectOps(Index):
                 if err is None:
                     try:
                         validation.check_key(key)
-                        r = self._delete(txn, b, key, vid)
+                        bypass = bypass_governance_retention and (
+                            "bypass_governance_retention" not in (withheld or {}).get(i, ())
+                        )
+                        r = self._delete(txn, b, key, vid, bypass=bypass)
                     except ObjstoreError as exc:
                         err = exc
                     else:
@@ -500,6 +548,17 @@ class ObjectOps(Index):
                         continue
                 out.append(DeleteError(key, vid, err.code, err.message))
         return out
+
+
+def require_integrity(check: Integrity) -> None:
+    """S3 wants an integrity value on a write that locks its version (lock parameters, or
+    a bucket default retention): Content-MD5 or an additional checksum (a value, a
+    trailer, or an algorithm to compute). Raises InvalidRequest."""
+    if check.content_md5 is None and check.algorithm is None and not check.expected:
+        raise InvalidRequest(
+            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests "
+            "with Object Lock parameters"
+        )
 
 
 def range_attempts() -> Iterator[int]:

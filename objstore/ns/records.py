@@ -2,8 +2,8 @@
 
 A version record starts with a fixed header so listing can read size, time
 and ETag without decoding the rest; the variable tail is JSON. Fields added
-later (tags, additional checksums, system headers, part sizes) are optional tail entries,
-so records written before them decode with empty defaults.
+later (tags, additional checksums, system headers, part sizes, Object Lock) are optional
+tail entries, so records written before them decode with empty defaults.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import json
 import struct
 from dataclasses import dataclass, field
 from typing import Any
+
+from objstore.ns.locking import NO_LOCK, DefaultRetention, Lock
 
 _HDR = struct.Struct("<BQQqHHI")  # flags, seq, size, mtime_ns, len etag, len vid, len tail
 _SUM = struct.Struct("<QQqHH")  # seq, size, mtime_ns, len etag, len key
@@ -46,6 +48,8 @@ class VersionRecord:
     # order. Empty for single PUTs, and for multipart objects completed before they
     # were recorded (GET by part number then knows only the count).
     part_sizes: tuple[tuple[int, int], ...] = ()
+    # Object Lock: retention and legal hold (:mod:`.locking`); records before it have none.
+    lock: Lock = NO_LOCK
 
     def encode(self) -> bytes:
         tail: dict[str, Any] = {"k": self.key}
@@ -69,6 +73,7 @@ class VersionRecord:
                 tail["h"] = self.headers
             if self.part_sizes:
                 tail["q"] = self.part_sizes
+            encode_lock(tail, self.lock)
         tail_b = json.dumps(tail, separators=(",", ":"), ensure_ascii=False).encode()
         etag_b = self.etag.encode()
         vid_b = self.version_id.encode()
@@ -108,6 +113,7 @@ class VersionRecord:
             checksum_type=tail.get("y"),
             headers=tail.get("h", {}),
             part_sizes=tuple((size, count) for size, count in tail.get("q", ())),
+            lock=decode_lock(tail),
         )
 
     def summary(self) -> bytes:
@@ -117,6 +123,24 @@ class VersionRecord:
         return (
             _SUM.pack(self.seq, self.size, self.mtime_ns, len(etag_b), len(key_b)) + etag_b + key_b
         )
+
+
+def encode_lock(tail: dict[str, Any], lock: Lock) -> None:
+    """Add a version's (or an upload's) lock to its JSON tail; nothing when it has none."""
+    if lock.mode is not None:
+        tail["lr"] = [lock.mode, lock.until_ms]
+    if lock.legal_hold is not None:
+        tail["lh"] = lock.legal_hold
+
+
+def decode_lock(tail: dict[str, Any]) -> Lock:
+    """The lock of a JSON tail (:data:`NO_LOCK` for records written before Object Lock)."""
+    retention = tail.get("lr")
+    hold = tail.get("lh")
+    if retention is None and hold is None:
+        return NO_LOCK
+    mode, until = retention if retention is not None else (None, None)
+    return Lock(mode, until, hold)
 
 
 def decode_summary(raw: bytes) -> tuple[int, int, int, str, str]:
@@ -140,11 +164,17 @@ class BucketRecord:
     versioning: str | None = None  # None (never enabled), "Enabled", "Suspended"
     # Object ownership controls; None once deleted (DeleteBucketOwnershipControls).
     ownership: str | None = DEFAULT_OWNERSHIP
+    # Object Lock: enabled (for good), and the default retention of new versions.
+    object_lock: bool = False
+    default_retention: DefaultRetention | None = None
 
     def encode(self) -> bytes:
         d: dict[str, Any] = {"o": self.owner, "c": self.created_ns, "v": self.versioning}
         if self.ownership != DEFAULT_OWNERSHIP:
             d["w"] = self.ownership  # records written before it have the default
+        if self.object_lock:
+            rule = self.default_retention
+            d["lk"] = {} if rule is None else {"m": rule.mode, "d": rule.days, "y": rule.years}
         return json.dumps(d, separators=(",", ":")).encode()
 
     @classmethod
@@ -156,4 +186,10 @@ class BucketRecord:
             created_ns=d["c"],
             versioning=d["v"],
             ownership=d.get("w", DEFAULT_OWNERSHIP),
+            object_lock="lk" in d,
+            default_retention=(
+                DefaultRetention(d["lk"]["m"], d["lk"].get("d"), d["lk"].get("y"))
+                if d.get("lk")
+                else None
+            ),
         )

@@ -32,6 +32,7 @@ import re
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import blake3
 
@@ -45,6 +46,8 @@ from objstore.errors import (
     InvalidRange,
     InvalidRequest,
 )
+from objstore.ns.locking import NO_LOCK, Lock
+from objstore.ns.records import decode_lock, encode_lock
 
 _PART = struct.Struct("<16sQqB16s32s")  # data id, size, mtime_ns, has md5, md5, blake3
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -81,9 +84,11 @@ class UploadRecord:
     headers: dict[str, str] = field(default_factory=dict)
     checksum_algorithm: str | None = None
     checksum_type: str | None = None
+    # The Object Lock the object gets (x-amz-object-lock-* of the initiation).
+    lock: Lock = NO_LOCK
 
     def encode(self) -> bytes:
-        d: dict[str, object] = {"k": self.key}
+        d: dict[str, Any] = {"k": self.key}
         if self.metadata:
             d["m"] = self.metadata
         if self.content_type is not None:
@@ -95,6 +100,7 @@ class UploadRecord:
         if self.checksum_algorithm is not None:
             d["a"] = self.checksum_algorithm
             d["y"] = self.checksum_type
+        encode_lock(d, self.lock)
         return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
@@ -108,6 +114,7 @@ class UploadRecord:
             headers=d.get("h", {}),
             checksum_algorithm=d.get("a"),
             checksum_type=d.get("y"),
+            lock=decode_lock(d),
         )
 
 

@@ -6,7 +6,12 @@ import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
-from objstore.errors import BucketAlreadyOwnedByYou, InvalidLocationConstraint, MalformedXML
+from objstore.errors import (
+    BucketAlreadyOwnedByYou,
+    InvalidArgument,
+    InvalidLocationConstraint,
+    MalformedXML,
+)
 from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.context import MAX_POLICY_BODY, MAX_XML_BODY, S3Request
 
@@ -39,9 +44,17 @@ async def create_bucket(s3: S3Request) -> web.StreamResponse:
                 f"The specified location-constraint is not valid for this endpoint ({s3.region})",
                 LocationConstraint=constraint,
             )
+    lock = (s3.headers.get("x-amz-bucket-object-lock-enabled") or "false").strip().lower()
+    if lock not in ("true", "false"):
+        raise InvalidArgument(
+            "x-amz-bucket-object-lock-enabled must be true or false",
+            ArgumentName="x-amz-bucket-object-lock-enabled",
+        )
     try:
         await s3.client.create_bucket(
-            bucket, object_ownership=s3.headers.get("x-amz-object-ownership")
+            bucket,
+            object_ownership=s3.headers.get("x-amz-object-ownership"),
+            object_lock_enabled=lock == "true",
         )
     except BucketAlreadyOwnedByYou:
         # us-east-1 answers success to an owner re-creating a bucket (legacy S3 behaviour

@@ -10,6 +10,7 @@ from objstore.gateway.s3 import (
     access,
     buckets,
     listing,
+    locking,
     multipart,
     object_attributes,
     objects,
@@ -54,4 +55,10 @@ HANDLERS: dict[str, Handler] = {
     "GetBucketOwnershipControls": access.get_bucket_ownership_controls,
     "PutBucketOwnershipControls": access.put_bucket_ownership_controls,
     "DeleteBucketOwnershipControls": access.delete_bucket_ownership_controls,
+    "PutObjectLockConfiguration": locking.put_object_lock_configuration,
+    "GetObjectLockConfiguration": locking.get_object_lock_configuration,
+    "PutObjectRetention": locking.put_object_retention,
+    "GetObjectRetention": locking.get_object_retention,
+    "PutObjectLegalHold": locking.put_object_legal_hold,
+    "GetObjectLegalHold": locking.get_object_legal_hold,
 }

@@ -12,7 +12,7 @@ from objstore.checksums import ALGORITHMS
 from objstore.errors import InvalidArgument, InvalidRequest, MalformedXML
 from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
-from objstore.gateway.s3 import xmldoc
+from objstore.gateway.s3 import locking, xmldoc
 from objstore.gateway.s3.buckets import owner, xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.objects import copy_source
@@ -54,6 +54,7 @@ async def create_multipart_upload(s3: S3Request) -> web.StreamResponse:
         checksum_type=_upper(s3.headers.get("x-amz-checksum-type")),
         tagging=s3.headers.get("x-amz-tagging"),
         **attrs.system_args(s3.headers),
+        **locking.lock_args(s3.headers),
     )
     doc = xmldoc.root("InitiateMultipartUploadResult")
     xmldoc.sub(doc, "Bucket", bucket)

@@ -21,6 +21,7 @@ from objstore.errors import (
 from objstore.gateway.s3 import as_sent, xmldoc
 from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
+from objstore.gateway.s3 import locking as lock
 from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.ns import conditional
@@ -46,6 +47,7 @@ async def put_object(s3: S3Request) -> web.StreamResponse:
         tagging=s3.headers.get("x-amz-tagging"),
         **attrs.checksum_args(s3.headers, s3.body),
         **attrs.system_args(s3.headers),
+        **lock.lock_args(s3.headers),
     )
     headers = {"ETag": result.etag, **hdr.written_version_header(result.version_id)}
     headers.update(attrs.checksum_headers(result.checksums, result.checksum_type))
@@ -69,6 +71,7 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         opened = cast(hdr.OpenObject, body)
         headers = hdr.object_headers(opened)
         headers.update(attrs.object_attribute_headers(cast(attrs.Attributes, body)))
+        headers.update(lock.lock_headers(cast(lock.Locked, body)))
         headers.update(_parts_count(part_number, opened.parts_count))
         if opened.content_range is not None:
             # A range's checksum is not the object's: S3 sends none for it.
@@ -115,6 +118,7 @@ async def head_object(s3: S3Request) -> web.StreamResponse:
     )
     headers = hdr.object_headers(info)
     headers.update(attrs.object_attribute_headers(info))
+    headers.update(lock.lock_headers(info))
     headers.update(_parts_count(part_number, info.parts_count))
     try:
         conditional.check_read(info.etag, info.last_modified, **hdr.read_conditions(s3.headers))
@@ -156,7 +160,10 @@ def _not_modified_headers(headers: dict[str, str]) -> dict[str, str]:
 
 async def delete_object(s3: S3Request) -> web.StreamResponse:
     result = await s3.client.delete_object(
-        s3.need_bucket(), s3.need_key(), version_id=s3.query.get("versionId")
+        s3.need_bucket(),
+        s3.need_key(),
+        version_id=s3.query.get("versionId"),
+        bypass_governance_retention=lock.bypass(s3.headers),
     )
     headers = hdr.version_header(result.version_id)
     if result.delete_marker:
@@ -179,7 +186,9 @@ async def delete_objects(s3: S3Request) -> web.StreamResponse:
         items.append((key, vid.strip() if vid else None))
     if not items or len(items) > MAX_DELETE_KEYS:
         raise MalformedXML(f"a Delete names 1 to {MAX_DELETE_KEYS} objects")
-    results = await s3.client.delete_objects(bucket, items)
+    results = await s3.client.delete_objects(
+        bucket, items, bypass_governance_retention=lock.bypass(s3.headers)
+    )
     out = xmldoc.root("DeleteResult")
     for entry in results:
         if isinstance(entry, DeleteError):
@@ -252,6 +261,7 @@ async def copy_object(s3: S3Request) -> web.StreamResponse:
         tagging_directive=(s3.headers.get("x-amz-tagging-directive") or "COPY").upper(),
         tagging=s3.headers.get("x-amz-tagging"),
         **(attrs.system_args(s3.headers) if replace else {}),
+        **lock.lock_args(s3.headers),
     )
     doc = xmldoc.root("CopyObjectResult")
     xmldoc.sub(doc, "ETag", result.etag)
