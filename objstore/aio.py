@@ -28,7 +28,14 @@ from objstore import transfer
 from objstore.aio_access import AsyncAccessCalls
 from objstore.aio_locking import AsyncLockCalls
 from objstore.aio_multipart import AsyncMultipartCalls, listed_items
-from objstore.aiobridge import AsyncObjectBody, bridge_pool, bridged, in_pool, in_thread
+from objstore.aiobridge import (
+    AsyncObjectBody,
+    bridge_pool,
+    bridged,
+    in_pool,
+    in_thread,
+    open_body,
+)
 from objstore.body import ObjectBody
 from objstore.client import Client
 from objstore.identity.facade import IamClient
@@ -50,6 +57,11 @@ from objstore.types import (
 
 class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
     """Same methods as :class:`Client`, as coroutines; same errors (more in the mix-ins)."""
+
+    #: ``get_object`` reads a body of at most this many bytes whole in the call that
+    #: opens it, so reading it needs no further thread hop (a failure is still raised
+    #: by the read that meets it).
+    PRELOAD_BYTES = 256 * 1024
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -184,8 +196,10 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
         checksum_mode: bool = False,
         part_number: int | None = None,
     ) -> AsyncObjectBody:
-        body: ObjectBody = await self._run(
-            "get_object",
+        body: ObjectBody = await in_thread(
+            open_body,
+            self._client.get_object,
+            self.PRELOAD_BYTES,
             bucket,
             key,
             version_id=version_id,
@@ -197,7 +211,7 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
             checksum_mode=checksum_mode,
             part_number=part_number,
         )
-        return AsyncObjectBody(body)
+        return AsyncObjectBody(body, preloaded=body.size <= self.PRELOAD_BYTES)
 
     async def head_object(
         self,

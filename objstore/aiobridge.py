@@ -71,16 +71,21 @@ async def in_pool(pool: Executor | None, fn: Callable[..., Any], *args: Any, **k
 
 
 class AsyncObjectBody:
-    """An :class:`ObjectBody` read from the event loop (each read is one thread hop)."""
+    """An :class:`ObjectBody` read from the event loop: each read is one thread hop, or
+    none for a body :func:`open_body` read whole when it was opened."""
 
-    def __init__(self, body: ObjectBody) -> None:
+    def __init__(self, body: ObjectBody, *, preloaded: bool = False) -> None:
         self._body = body
         self._it = iter(body)
+        # Everything is in memory: reads run on the loop (they never block).
+        self._local = preloaded
         for name in ObjectBody.ATTRIBUTES:
             setattr(self, name, getattr(body, name))
 
     async def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all when ``n`` < 0). May raise DataCorruption."""
+        if self._local:
+            return self._body.read(n)
         return await asyncio.to_thread(self._body.read, n)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -89,13 +94,19 @@ class AsyncObjectBody:
     async def _chunks(self) -> AsyncIterator[bytes]:
         done = object()
         while True:
-            piece = await asyncio.to_thread(next, self._it, done)
+            if self._local:
+                piece = next(self._it, done)
+            else:
+                piece = await asyncio.to_thread(next, self._it, done)
             if piece is done:
                 return
             assert isinstance(piece, bytes)
             yield piece
 
     async def close(self) -> None:
+        if self._local or self._body.closed:  # nothing left to release in a thread
+            self._body.close()
+            return
         await asyncio.to_thread(self._body.close)
 
     async def __aenter__(self) -> AsyncObjectBody:
@@ -108,6 +119,22 @@ class AsyncObjectBody:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def open_body(
+    open_fn: Callable[..., ObjectBody], limit: int, *args: Any, **kwargs: Any
+) -> ObjectBody:
+    """``open_fn(*args, **kwargs)``, read whole (:meth:`ObjectBody.preload`) when it is at
+    most ``limit`` bytes: a small GET is then one worker-thread hop, not three (open,
+    read, close). For :func:`in_thread`."""
+    body = open_fn(*args, **kwargs)
+    if body.size <= limit:
+        try:
+            body.preload()
+        except BaseException:
+            body.close()
+            raise
+    return body
 
 
 _END = object()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
+
+from objstore.errors import RequestCancelled
 
 
 class ObjectBody:
@@ -137,6 +139,32 @@ class ObjectBody:
             want -= take
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def preload(self) -> None:
+        """Read the rest of the body into memory now and release what it holds, so that
+        later reads and iteration do no I/O (the asyncio API does this for small bodies
+        in the call that opens them). A failure while reading is kept and raised where
+        reading would have met it, after the pieces read before it.
+        """
+        got: list[bytes] = []
+        error: Exception | None = None
+        try:
+            for piece in self._pieces:
+                got.append(piece)
+        except RequestCancelled:
+            raise
+        except Exception as exc:  # raised later, by the read that reaches it
+            error = exc
+        finally:
+            close = getattr(self._pieces, "close", None)
+            if close is not None:
+                close()
+        self._pieces = replay(got, error)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the body was closed (or read to its end, which closes it)."""
+        return self._closed
+
     def readinto(self, target: bytearray | memoryview) -> int:
         """Fill ``target`` from the stream; return the number of bytes written."""
         data = self.read(len(target))
@@ -164,3 +192,10 @@ class ObjectBody:
 
     def __repr__(self) -> str:
         return f"<ObjectBody {self.bucket}/{self.key} {self.size} bytes>"
+
+
+def replay(pieces: Iterable[bytes], error: BaseException | None) -> Iterator[bytes]:
+    """``pieces`` read already, then ``error`` (if any) raised where it was met."""
+    yield from pieces
+    if error is not None:
+        raise error

@@ -11,7 +11,7 @@ import pytest
 import objstore
 from objstore import aio
 from objstore.client import Client
-from objstore.errors import NoSuchKey
+from objstore.errors import DataCorruption, NoSuchKey
 
 
 def test_async_client_has_every_public_client_method() -> None:
@@ -61,3 +61,70 @@ def test_concurrent_puts_from_the_loop(tmp_path: Path) -> None:
 
     assert asyncio.run(main()) == [f"k{i:02d}" for i in range(20)]
     assert isinstance(objstore.open(None).root, Client)
+
+
+def _no_threads(*args: object, **kwargs: object) -> object:
+    raise AssertionError("a preloaded body read in a worker thread")
+
+
+@pytest.mark.parametrize("size", [0, 5, 100_000, aio.AsyncClient.PRELOAD_BYTES])
+def test_small_body_is_read_in_the_call_that_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """A body of at most PRELOAD_BYTES is read whole by get_object's own thread hop:
+    reading, iterating and closing it then need no thread; a larger one streams."""
+    data = bytes(range(256)) * (size // 256) + b"t" * (size % 256)
+
+    async def main() -> None:
+        async with aio.open(tmp_path / "s", chunk_size=64 * 1024) as store:
+            await store.root.create_bucket("bkt")
+            await store.root.put_object("bkt", "small", data)
+            await store.root.put_object("bkt", "large", data + b"!")
+            body = await store.root.get_object("bkt", "small")
+            large = await store.root.get_object("bkt", "large")
+            with monkeypatch.context() as m:
+                m.setattr(asyncio, "to_thread", _no_threads)
+                assert body.size == size
+                assert b"".join([piece async for piece in body]) == data
+                assert await body.read() == b""
+                await body.close()
+                again = await store.root.get_object("bkt", "small")
+                assert await again.read(4) == data[:4]
+                assert await again.read() == data[4:]
+                await again.close()
+                if size == aio.AsyncClient.PRELOAD_BYTES:
+                    with pytest.raises(AssertionError, match="worker thread"):
+                        await large.read(1)
+            assert b"".join([piece async for piece in large]) == data + b"!"
+            await large.close()
+
+    asyncio.run(main())
+
+
+def test_preloaded_body_raises_corruption_where_a_read_meets_it(tmp_path: Path) -> None:
+    """Preloading changes where the bytes are read, not what reading returns: the pieces
+    before a damaged chunk come first, then DataCorruption (not at get_object)."""
+    chunk = 64 * 1024
+    data = b"".join(bytes([i]) * chunk for i in range(3))
+
+    async def main() -> None:
+        async with aio.open(tmp_path / "s", chunk_size=chunk) as store:
+            await store.root.create_bucket("bkt")
+            await store.root.put_object("bkt", "k", data)
+            chunks = [p for p in (tmp_path / "s" / "chunks").rglob("*") if p.is_file()]
+            damaged = next(p for p in chunks if p.read_bytes() == bytes([1]) * chunk)
+            damaged.write_bytes(bytes([9]) * chunk)
+            body = await store.root.get_object("bkt", "k")  # opening still succeeds
+            got: list[bytes] = []
+            with pytest.raises(DataCorruption):
+                async for piece in body:
+                    got.append(piece)
+            assert b"".join(got) == data[:chunk]
+            await body.close()
+            body = await store.root.get_object("bkt", "k")
+            assert await body.read(10) == data[:10]
+            with pytest.raises(DataCorruption):
+                await body.read()
+            await body.close()
+
+    asyncio.run(main())

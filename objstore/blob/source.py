@@ -80,7 +80,7 @@ class _StreamWindows:
 
     def _buffer(self, i: int) -> bytearray:
         while len(self._bufs) <= i:
-            self._bufs.append(self._pool.take())
+            self._bufs.append(self._pool.take(self._size))
         return self._bufs[i]
 
     def close(self) -> None:
@@ -100,7 +100,7 @@ class _StreamWindows:
         if self.on_reuse is not None:
             self.on_reuse(self._index)
         buf = self._buffer(self._index)
-        view = memoryview(buf)
+        view = memoryview(buf)[: self._size]  # a pooled buffer may be larger
         n = len(carry)
         view[:n] = carry
         while n < self._size and not self._eof:
@@ -182,11 +182,14 @@ class BufferPool:
         self._free: list[bytearray] = []
         self._lock = threading.Lock()
 
-    def take(self) -> bytearray:
+    def take(self, want: int | None = None) -> bytearray:
+        """A buffer of at least ``want`` bytes (at most the pool's size; default: that
+        size): a free pooled one, else a new one of just ``want`` bytes (a small body's
+        window need not cost a 16 MiB allocation when every pooled buffer is taken)."""
         with self._lock:
             if self._free:
                 return self._free.pop()
-        return bytearray(self.size)
+        return bytearray(self.size if want is None else min(want, self.size))
 
     def give(self, buf: bytearray) -> None:
         with self._lock:

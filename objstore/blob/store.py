@@ -175,7 +175,15 @@ class BlobStore:
                 max_size=max_size,
             )
         limit = max_size if content_length is None else content_length
-        windows = windows_for(body, self.settings.window_size, self.buffers)
+        window = self.settings.window_size
+        if content_length is not None:
+            # A body declared smaller than a window gets a window of its size and a byte
+            # more (to see a body running over it): when every pooled buffer is taken, a
+            # new one then costs what the body needs, not 16 MiB of zero-filling and page
+            # faults (~2 ms, more than the rest of a 4 KiB PUT). The extra byte, when it
+            # comes, is refused before any chunk is cut.
+            window = min(window, content_length + 1)
+        windows = windows_for(body, window, self.buffers)
         try:
             first = windows.next(0)
             small = windows.exhausted() and len(first) <= self.settings.inline_threshold

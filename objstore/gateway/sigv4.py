@@ -422,22 +422,25 @@ def _amz_timestamp(text: str) -> float | None:
     return when.timestamp()
 
 
+def _no_date() -> AccessDenied:
+    return AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
+
+
 def _header_date(hmap: dict[str, list[str]]) -> tuple[str, float]:
     """The signed timestamp: ``x-amz-date``, else the HTTP ``Date`` header."""
-    missing = AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
     amz = hmap.get("x-amz-date")
     if amz:
         stamp = _amz_timestamp(amz[0].strip())
         if stamp is None:
-            raise missing
+            raise _no_date()
         return amz[0].strip(), stamp
     date = hmap.get("date")
     if not date:
-        raise missing
+        raise _no_date()
     try:
         parsed = parsedate_to_datetime(date[0])
     except (TypeError, ValueError, IndexError):
-        raise missing from None
+        raise _no_date() from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     parsed = parsed.astimezone(UTC)

@@ -8,8 +8,11 @@ import os
 
 import blake3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import objstore
+from objstore.blob.source import BufferPool
 from objstore.errors import IncompleteBody, InvalidArgument
 from objstore.store import Store
 
@@ -99,3 +102,69 @@ def test_bad_body_types() -> None:
             with pytest.raises(InvalidArgument):
                 store.root.put_object("ingest", "k", bad)
         assert store.root.list_objects("ingest").key_count == 0
+
+
+def test_buffer_pool_lends_a_free_buffer_or_makes_one_of_the_size_asked() -> None:
+    pool = BufferPool(1 * MiB, keep=1)
+    small = pool.take(100)
+    assert len(small) == 100
+    pool.give(small)  # not the pool's size: dropped
+    assert len(pool.take()) == 1 * MiB
+    pool.give(bytearray(1 * MiB))
+    assert len(pool.take(100)) == 1 * MiB  # a free pooled buffer serves any size
+    assert len(pool.take(5 * MiB)) == 1 * MiB  # never more than the pool's size
+
+
+def test_small_declared_body_takes_no_window_sized_buffer() -> None:
+    """With every pooled window taken, a small streamed PUT with a content length makes
+    a buffer of its own size, not a 16 MiB window (which the pool would then keep)."""
+    with objstore.open(None) as store:
+        store.root.create_bucket("ingest")
+        pool = store.blobs.buffers
+        while pool._free:  # as when other uploads hold every pooled buffer
+            pool.take()
+        for size in (10, 4096, 300_000):
+            data = os.urandom(size)
+            store.root.put_object("ingest", "k", io.BytesIO(data), content_length=size)
+            assert store.root.get_object("ingest", "k").read() == data
+        assert pool._free == []
+        store.root.put_object("ingest", "k", io.BytesIO(b"x" * 5000))  # no length declared
+        assert [len(b) for b in pool._free] == [pool.size]
+
+
+_AROUND = [0, 1, 1023, 1024, 1025, 4096, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 200_000]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    declared=st.sampled_from(_AROUND),
+    delta=st.integers(-2, 2),
+    kind=st.sampled_from(["bytes", "file", "pieces"]),
+    pool_free=st.booleans(),
+)
+def test_declared_length_decides_like_the_body_arrives(
+    declared: int, delta: int, kind: str, pool_free: bool
+) -> None:
+    """Whatever window the declared length picks: a body of exactly that length is
+    stored whole; one shorter or longer is IncompleteBody and leaves nothing."""
+    size = max(0, declared + delta)
+    data = os.urandom(size)
+    body: object = {
+        "bytes": data,
+        "file": io.BytesIO(data),
+        "pieces": _pieces(data, 777) if data else [],
+    }[kind]
+    with objstore.open(None, chunk_size=64 * 1024, inline_threshold=1024) as store:
+        store.root.create_bucket("ingest")
+        if not pool_free:
+            while store.blobs.buffers._free:
+                store.blobs.buffers.take()
+        if size == declared:
+            r = store.root.put_object("ingest", "k", body, content_length=declared)
+            assert r.etag == f'"{hashlib.md5(data).hexdigest()}"'
+            assert store.root.get_object("ingest", "k").read() == data
+        else:
+            with pytest.raises(IncompleteBody):
+                store.root.put_object("ingest", "k", body, content_length=declared)
+            assert store.root.list_objects("ingest").key_count == 0
+            assert not _chunk_ids(store)

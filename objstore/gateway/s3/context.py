@@ -10,6 +10,7 @@ from multidict import CIMultiDictProxy, MultiDictProxy
 
 from objstore.aio import AsyncClient
 from objstore.errors import InvalidArgument, InvalidRequest
+from objstore.gateway.body import ContinuedBody
 from objstore.gateway.caller import RequestBody
 
 # Largest XML (or JSON policy) body a handler reads whole; S3's own documents stay far
@@ -39,6 +40,15 @@ class S3Request:
     @property
     def headers(self) -> CIMultiDictProxy[str]:
         return self.request.headers
+
+    async def upload_body(self) -> object:
+        """The body as an upload call should read it: its bytes when it has wholly
+        arrived already (:meth:`ContinuedBody.arrived`: one thread hop), else ``body``."""
+        if isinstance(self.body, ContinuedBody):
+            arrived = await self.body.arrived()
+            if arrived is not None:
+                return arrived
+        return self.body
 
     def need_bucket(self) -> str:
         if self.bucket is None:  # routing never sends a service request here

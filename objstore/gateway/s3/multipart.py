@@ -74,7 +74,7 @@ async def upload_part(s3: S3Request) -> web.StreamResponse:
         key,
         _upload_id(s3),
         _part_number(s3),
-        s3.body,
+        await s3.upload_body(),
         content_length=s3.body.length,
         **attrs.checksum_args(s3.headers, s3.body),
     )

@@ -38,7 +38,7 @@ async def put_object(s3: S3Request) -> web.StreamResponse:
     result = await s3.client.put_object(
         bucket,
         key,
-        s3.body,
+        await s3.upload_body(),
         metadata=hdr.metadata_from(s3.headers),
         content_type=s3.headers.get("Content-Type"),
         if_match=s3.headers.get("If-Match"),
