@@ -209,3 +209,37 @@ def test_deletes_respect_the_lock(s3: Any) -> None:
         BypassGovernanceRetention=True,
     )
     assert out["Errors"][0]["Code"] == "AccessDenied"  # a legal hold is never bypassed
+
+
+def test_bypass_without_its_permission_bypasses_nothing(gw: Gateway, s3: Any) -> None:
+    """A user refused s3:BypassGovernanceRetention who sends the header deletes what no
+    GOVERNANCE retention protects, and nothing that one does."""
+    policy = (
+        '{"Version": "2012-10-17", "Statement": ['
+        '{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},'
+        '{"Effect": "Deny", "Action": "s3:BypassGovernanceRetention", "Resource": "*"}]}'
+    )
+    user = gw.client(gw.user_keys("nobypass", policy))
+    kept = s3.put_object(
+        Bucket="lock",
+        Key="kept",
+        Body=b"x",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=UNTIL,
+    )["VersionId"]
+    free = s3.put_object(Bucket="lock", Key="free", Body=b"x")["VersionId"]
+    with pytest.raises(ClientError) as err:
+        user.delete_object(
+            Bucket="lock", Key="kept", VersionId=kept, BypassGovernanceRetention=True
+        )
+    assert _error(err) == (403, "AccessDenied")
+    out = user.delete_objects(
+        Bucket="lock",
+        Delete={
+            "Objects": [{"Key": "kept", "VersionId": kept}, {"Key": "free", "VersionId": free}]
+        },
+        BypassGovernanceRetention=True,
+    )
+    assert [e["Key"] for e in out["Errors"]] == ["kept"]
+    assert [d["Key"] for d in out["Deleted"]] == ["free"]
+    s3.delete_object(Bucket="lock", Key="kept", VersionId=kept, BypassGovernanceRetention=True)
