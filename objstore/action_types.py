@@ -179,3 +179,8 @@ class Operation:
     caller_param: str | None = None  # filled with the calling Identity ("user_name=None": me)
     target: str = "ns"  # who runs it: the namespace, or "identity" (IAM, STS, bucket policy)
     facade: str = "client"  # the class whose method it is: "client", "iam" or "sts"
+    # Parts of the result only some callers may see: (permission, attribute names). The
+    # engine asks the permission only when the result has one of them set, and clears
+    # them when it is refused (GET/HEAD show a version's Object Lock only to callers
+    # allowed s3:GetObjectRetention / s3:GetObjectLegalHold, as AWS).
+    reveals: tuple[tuple[Permission, tuple[str, ...]], ...] = ()

@@ -90,6 +90,17 @@ _PUT_LOCKED = (
         lock_context=True,
     ),
 )
+# GET and HEAD show a version's Object Lock only to callers allowed to read it, as AWS.
+_LOCK_FIELDS = (
+    (
+        Permission("s3:GetObjectRetention", OBJECT, version_param="version_id"),
+        ("object_lock_mode", "object_lock_retain_until_date"),
+    ),
+    (
+        Permission("s3:GetObjectLegalHold", OBJECT, version_param="version_id"),
+        ("object_lock_legal_hold_status",),
+    ),
+)
 # Bypassing a GOVERNANCE retention (x-amz-bypass-governance-retention): optional, so a
 # caller without it still deletes (or changes) what no GOVERNANCE retention protects.
 _BYPASS = Permission(
@@ -173,8 +184,20 @@ OPERATIONS: dict[str, Operation] = {
             (Permission("s3:GetBucketVersioning", BUCKET),),
         ),
         Operation("PutObject", "put_object", _PUT_TAGGED + _PUT_LOCKED),
-        Operation("GetObject", "get_object", (_GET,), not_found_requires=_LIST_BUCKET),
-        Operation("HeadObject", "head_object", (_GET,), not_found_requires=_LIST_BUCKET),
+        Operation(
+            "GetObject",
+            "get_object",
+            (_GET,),
+            not_found_requires=_LIST_BUCKET,
+            reveals=_LOCK_FIELDS,
+        ),
+        Operation(
+            "HeadObject",
+            "head_object",
+            (_GET,),
+            not_found_requires=_LIST_BUCKET,
+            reveals=_LOCK_FIELDS,
+        ),
         Operation(
             "DeleteObject",
             "delete_object",

@@ -8,6 +8,7 @@ below this module knows who the caller is.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -221,7 +222,7 @@ class Engine:
             if op.caller_param:
                 params = {**params, op.caller_param: caller}
             try:
-                return getattr(self.targets[op.target], op.method)(**params)
+                result = getattr(self.targets[op.target], op.method)(**params)
             except (NoSuchKey, NoSuchVersion) as exc:
                 need = op.not_found_requires
                 hidden = (
@@ -233,6 +234,20 @@ class Engine:
                     # Without ListBucket a caller must not learn what does not exist.
                     raise AccessDenied("access denied") from None
                 raise
+            try:
+                for perm, names in op.reveals:
+                    if any(getattr(result, name, None) is not None for name in names):
+                        req = self._request(caller, op, perm, params)
+                        resources.append(req.resource)
+                        actions.append(req.action)
+                        if not self._allowed(req):
+                            result = _withheld(result, names)
+            except BaseException:
+                close = getattr(result, "close", None)
+                if close is not None:  # an opened body is not left open
+                    close()
+                raise
+            return result
         except ObjstoreError as exc:
             outcome = exc.code
             # Credentials refused (by the authenticator or an authorizer that re-checks them).
@@ -293,6 +308,17 @@ class Engine:
         if op.partial:
             return getattr(self.ns, op.method)(**params, denied=denied)
         return getattr(self.ns, op.method)(**params)
+
+
+def _withheld(result: Any, names: tuple[str, ...]) -> Any:
+    """``result`` without the attributes ``names`` (None): a frozen dataclass is copied,
+    an open body (a plain object) changed in place."""
+    cleared = dict.fromkeys(names)
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.replace(result, **cleared)
+    for name, value in cleared.items():
+        setattr(result, name, value)
+    return result
 
 
 def _entity_tag_loaders(

@@ -649,3 +649,34 @@ def test_lock_rules_match_a_model(steps: list[tuple[Any, ...]]) -> None:
                 info = root.head_object(LOCKED, "k", version_id=vid)
                 assert info.object_lock_mode == model.mode
                 assert info.object_lock_retain_until_date == model.until
+
+
+def test_reads_show_the_lock_only_to_callers_allowed_to_read_it(s: objstore.Store) -> None:
+    """As AWS: GET and HEAD give a version's retention only to callers allowed
+    s3:GetObjectRetention, and its legal hold only with s3:GetObjectLegalHold."""
+    s.root.put_object(
+        LOCKED,
+        "k",
+        b"x",
+        object_lock_mode="GOVERNANCE",
+        object_lock_retain_until_date=END,
+        object_lock_legal_hold_status="ON",
+        **CRC,
+    )
+    reader = _user(s, "reader", [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+    info = reader.head_object(LOCKED, "k")
+    assert (info.object_lock_mode, info.object_lock_retain_until_date) == (None, None)
+    assert info.object_lock_legal_hold_status is None
+    holds = _user(
+        s,
+        "holds",
+        [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectLegalHold"], "Resource": "*"}],
+    )
+    with holds.get_object(LOCKED, "k") as body:
+        assert body.object_lock_legal_hold_status == "ON"
+        assert body.object_lock_mode is None
+        assert body.read() == b"x"
+    full = _user(s, "full", [ALLOW_ALL])
+    info = full.head_object(LOCKED, "k")
+    assert (info.object_lock_mode, info.object_lock_retain_until_date) == ("GOVERNANCE", END)
+    assert info.object_lock_legal_hold_status == "ON"
