@@ -237,8 +237,13 @@ def test_copies_and_multipart_uploads_take_the_lock_asked(s: objstore.Store, clo
         object_lock_mode="COMPLIANCE",
         object_lock_retain_until_date=clock.now + DAY,
     )
-    part = root.upload_part(LOCKED, "mp", upload, 1, b"abc")
+    with pytest.raises(InvalidRequest, match="Content-MD5"):
+        root.upload_part(LOCKED, "mp", upload, 1, b"abc")  # a part of a locked object
+    part = root.upload_part(LOCKED, "mp", upload, 1, b"abc", **CRC)
+    # A part copied from a small (inline) source brings its own MD5.
+    root.upload_part_copy(LOCKED, "mp", upload, 2, LOCKED, "src")
     vid = root.complete_multipart_upload(LOCKED, "mp", upload, [(1, part.etag)]).version_id
+    assert root.head_object(LOCKED, "mp").size == 3
     assert root.get_object_retention(LOCKED, "mp").mode == "COMPLIANCE"
     with pytest.raises(AccessDenied):
         root.delete_object(LOCKED, "mp", version_id=vid, bypass_governance_retention=True)

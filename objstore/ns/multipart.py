@@ -11,6 +11,7 @@ appears atomically. Records and the pure rules are in :mod:`.uploads`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from dataclasses import replace
@@ -43,7 +44,7 @@ from objstore.ns import (
 )
 from objstore.ns.index import bucket_prefix
 from objstore.ns.integrity import integrity
-from objstore.ns.objects import ObjectOps, range_attempts
+from objstore.ns.objects import ObjectOps, range_attempts, require_integrity
 from objstore.ns.records import BucketRecord, VersionRecord
 from objstore.ns.uploads import PartRecord, UploadRecord
 from objstore.types import PutObjectResult, UploadPartResult
@@ -187,18 +188,22 @@ class MultipartOps(ObjectOps):
 
         Raises NoSuchBucket, NoSuchUpload, InvalidArgument (part number outside
         1-10,000), EntityTooLarge (over 5 GiB), IncompleteBody, BadDigest,
-        InvalidDigest, InvalidRequest.
+        InvalidDigest, InvalidRequest (also: no Content-MD5 or checksum for an object
+        Object Lock will protect, as S3).
         """
         validation.check_key(key)
         number = uploads.check_part_number(part_number, self.limits.max_parts)
         if content_length is not None and (type(content_length) is not int or content_length < 0):
             raise InvalidArgument("content_length must be a non-negative integer")
         with self.meta.begin() as txn:
-            self._bucket(txn, bucket)
+            b = self._bucket(txn, bucket)
             _, up = self._upload(txn, bucket, key, upload_id)
         check = integrity(
             checksum_algorithm, checksums, content_md5, required=up.checksum_algorithm
         )
+        if not up.lock.empty or b.default_retention is not None:
+            # As for PutObject: the parts of an object Object Lock will protect.
+            require_integrity(check)
         with self.blobs.stored(
             body,
             content_length=content_length,
@@ -256,7 +261,16 @@ class MultipartOps(ObjectOps):
                 )
             if src.data_id is None or length == 0:  # inline or empty: stored as a part
                 data = (src.inline or b"")[first : first + length]
-                return self.upload_part(bucket, key, upload_id, number, data)
+                # Its MD5 goes along: a part of a locked object needs one (S3's rule).
+                data_md5 = hashlib.md5(data, usedforsecurity=False).digest()
+                return self.upload_part(
+                    bucket,
+                    key,
+                    upload_id,
+                    number,
+                    data,
+                    content_md5=base64.b64encode(data_md5).decode(),
+                )
             whole = first == 0 and length == src.size
             alg = up.checksum_algorithm
             digests = (
