@@ -91,7 +91,7 @@ class VersionRecord:
         p += le
         vid = raw[p : p + lv].decode()
         p += lv
-        tail = json.loads(raw[p : p + lt])
+        tail = json.loads(raw[p : p + lt].decode())  # str: json skips sniffing the encoding
         p += lt
         data_id = tail.get("d")
         return cls(
@@ -179,8 +179,15 @@ class BucketRecord:
 
     @classmethod
     def decode(cls, name: str, raw: bytes) -> BucketRecord:
-        d = json.loads(raw)
-        return cls(
+        # Every request decodes its bucket's record (twice: the engine asks for the owner);
+        # the result is immutable and a pure function of (name, raw), so it is kept.
+        if type(raw) is not bytes:
+            raw = bytes(raw)  # a backend's memoryview: hashable only as bytes
+        found = _DECODED.get((name, raw))
+        if found is not None:
+            return found
+        d = json.loads(raw.decode())
+        rec = cls(
             name=name,
             owner=d["o"],
             created_ns=d["c"],
@@ -193,3 +200,11 @@ class BucketRecord:
                 else None
             ),
         )
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[(name, raw)] = rec
+        return rec
+
+
+_DECODED: dict[tuple[str, bytes], BucketRecord] = {}
+_DECODED_MAX = 1024

@@ -1,0 +1,207 @@
+"""The LMDB backend's per-snapshot read cache (objstore/meta/lmdb_store.py).
+
+Read transactions that see the same LMDB snapshot share what they read, so a
+hot record is read from LMDB once per commit instead of once per request
+(each py-lmdb call releases the GIL, which costs a thread hand-off whenever
+other threads wait). These tests hold it to the one thing that matters: every
+reader still sees exactly its own snapshot.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from objstore.meta import lmdb_store
+from objstore.meta.lmdb_store import LmdbMetadataStore
+
+
+@pytest.fixture
+def meta(tmp_path: Path) -> Iterator[LmdbMetadataStore]:
+    store = LmdbMetadataStore(tmp_path / "meta", map_size=1 << 30)
+    yield store
+    store.close()
+
+
+class _Counting:
+    """Wraps a py-lmdb transaction and counts the calls that reach LMDB."""
+
+    def __init__(self, txn: Any, calls: list[str]) -> None:
+        self._txn = txn
+        self._calls = calls
+
+    def get(self, key: bytes) -> Any:
+        self._calls.append("get")
+        return self._txn.get(key)
+
+    def cursor(self) -> Any:
+        self._calls.append("cursor")
+        return self._txn.cursor()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._txn, name)
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = lmdb_store._LmdbTxn.__init__
+
+    def wrapped(self: Any, txn: Any, cache: Any = None) -> None:
+        real(self, _Counting(txn, calls), cache)
+
+    monkeypatch.setattr(lmdb_store._LmdbTxn, "__init__", wrapped)
+    return calls
+
+
+def test_a_warm_snapshot_is_read_without_lmdb(
+    meta: LmdbMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request on an unchanged store makes no LMDB call for what the first
+    read (gets, absent keys and the first item of scans alike)."""
+    with meta.begin_write() as txn:
+        txn.put(b"Bbkt", b"bucket")
+        txn.put(b"Vbkt\x00k\x00\x00\x02", b"v-old")
+        txn.put(b"Vbkt\x00k\x00\x00\x01", b"v-new")
+    calls = _count_calls(monkeypatch)
+
+    def request() -> tuple[Any, ...]:
+        with meta.begin() as r:
+            newest = next(iter(r.scan(b"Vbkt\x00k\x00\x00", b"Vbkt\x00k\x00\x01")))
+            last = next(iter(r.scan_reverse(b"V", b"W")))
+            return r.get(b"Bbkt"), r.get(b"Pbkt"), newest, last
+
+    first = request()
+    assert calls  # the first request reads LMDB
+    calls.clear()
+    assert (
+        request()
+        == first
+        == (
+            b"bucket",
+            None,
+            (b"Vbkt\x00k\x00\x00\x01", b"v-new"),
+            (b"Vbkt\x00k\x00\x00\x02", b"v-old"),
+        )
+    )
+    assert calls == []
+    with meta.begin_write() as txn:
+        txn.put(b"Bbkt", b"bucket-2")
+    calls.clear()
+    assert request()[0] == b"bucket-2"  # a commit starts a new snapshot: read again
+    assert "get" in calls
+
+
+def test_a_commit_in_another_process_is_seen(meta: LmdbMetadataStore, tmp_path: Path) -> None:
+    """The snapshot id is LMDB's, shared by every process: another process's commit
+    makes the next read transaction here read again."""
+    with meta.begin_write() as txn:
+        txn.put(b"k", b"v1")
+    with meta.begin() as r:
+        assert r.get(b"k") == b"v1"
+        assert next(iter(r.scan(b"k")))[1] == b"v1"
+    script = (
+        "import lmdb, sys\n"
+        "env = lmdb.open(sys.argv[1], subdir=True, map_size=1 << 30, max_dbs=0)\n"
+        "with env.begin(write=True) as t:\n"
+        "    t.put(b'k', b'v2')\n"
+        "env.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "meta")], check=True)
+    with meta.begin() as r:
+        assert r.get(b"k") == b"v2"
+        assert next(iter(r.scan(b"k")))[1] == b"v2"
+
+
+def test_the_cache_is_bounded(meta: LmdbMetadataStore) -> None:
+    """Reading many records in one snapshot never holds more than the bounds."""
+    with meta.begin_write() as txn:
+        for i in range(lmdb_store._CACHE_ENTRIES + 500):
+            txn.put(b"k%06d" % i, b"x" * 100)
+        txn.put(b"big", b"y" * (lmdb_store._CACHE_VALUE_MAX + 1))
+    with meta.begin() as r:
+        for i in range(lmdb_store._CACHE_ENTRIES + 500):
+            assert r.get(b"k%06d" % i) == b"x" * 100
+        assert r.get(b"big") == b"y" * (lmdb_store._CACHE_VALUE_MAX + 1)
+        cache = r._cache  # type: ignore[attr-defined]
+        assert cache is not None
+        assert len(cache.values) + len(cache.firsts) <= lmdb_store._CACHE_ENTRIES
+        assert cache.bytes <= lmdb_store._CACHE_BYTES
+        assert b"big" not in cache.values
+
+
+_KEYS = st.binary(min_size=1, max_size=3)
+
+
+@st.composite
+def _steps(draw: st.DrawFn) -> list[tuple[str, Any]]:
+    """Commits, readers opened between them, and reads through any open reader."""
+    out: list[tuple[str, Any]] = []
+    for _ in range(draw(st.integers(1, 25))):
+        kind = draw(st.sampled_from(["commit", "open", "get", "scan", "scan_reverse"]))
+        if kind == "commit":
+            ops = draw(st.lists(st.tuples(st.booleans(), _KEYS, st.binary(max_size=4)), max_size=4))
+            out.append((kind, ops))
+        elif kind == "open":
+            out.append((kind, None))
+        elif kind == "get":
+            out.append((kind, (draw(st.integers(0, 5)), draw(_KEYS))))
+        else:
+            start, stop = draw(_KEYS), draw(st.one_of(st.none(), _KEYS))
+            take = draw(st.integers(0, 4))  # 0: walk it all
+            out.append((kind, (draw(st.integers(0, 5)), start, stop, take)))
+    return out
+
+
+def test_every_reader_sees_its_own_snapshot(meta: LmdbMetadataStore) -> None:
+    """Model test: readers opened at different commits, interleaved with commits, each
+    read exactly their snapshot through gets and (partly consumed) scans."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(_steps())
+    def run(steps: list[tuple[str, Any]]) -> None:
+        with meta.begin_write() as txn:
+            for k, _ in list(txn.scan(b"")):
+                txn.delete(k)
+        model: dict[bytes, bytes] = {}
+        readers: list[tuple[Any, Any, dict[bytes, bytes]]] = []
+        try:
+            for kind, arg in steps:
+                if kind == "commit":
+                    with meta.begin_write() as txn:
+                        for is_put, k, v in arg:
+                            if is_put:
+                                txn.put(k, v)
+                                model[k] = v
+                            else:
+                                txn.delete(k)
+                                model.pop(k, None)
+                elif kind == "open" or not readers:
+                    ctx = meta.begin()
+                    readers.append((ctx, ctx.__enter__(), dict(model)))
+                if kind in ("get", "scan", "scan_reverse") and readers:
+                    _ctx, r, seen = readers[arg[0] % len(readers)]
+                    if kind == "get":
+                        assert r.get(arg[1]) == seen.get(arg[1])
+                        continue
+                    _, start, stop, take = arg
+                    want = sorted(
+                        (k, v) for k, v in seen.items() if k >= start and (stop is None or k < stop)
+                    )
+                    if kind == "scan_reverse":
+                        want.reverse()
+                    walk = r.scan(start, stop) if kind == "scan" else r.scan_reverse(start, stop)
+                    got = list(walk) if take == 0 else list(itertools.islice(walk, take))
+                    assert got == (want if take == 0 else want[:take])
+        finally:
+            for ctx, _r, _ in reversed(readers):
+                ctx.__exit__(None, None, None)
+
+    run()
