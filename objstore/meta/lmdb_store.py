@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,6 +30,7 @@ from objstore.errors import (
     StoreDamaged,
 )
 from objstore.meta.lmdb_header import HeaderError, check_data_file
+from objstore.meta.lmdb_txn import ReadTxnView, SnapshotCache, WriteTxnView
 
 # LMDB's own verdicts on a file that is not a sound environment.
 _DAMAGED = (
@@ -71,144 +72,6 @@ def translate(exc: lmdb.Error, where: str) -> ObjstoreError:
     return InternalError(f"metadata error at {where}: {exc}")
 
 
-_MISS = object()
-# What one snapshot's cache may hold: enough for the hot records of many requests
-# (bucket, policy, generation, small versions), bounded so it never grows with the store.
-_CACHE_ENTRIES = 4096
-_CACHE_BYTES = 8 << 20
-_CACHE_VALUE_MAX = 64 << 10
-
-
-class _SnapshotCache:
-    """Values read in read transactions of one LMDB snapshot (one committed txn id).
-
-    Every read transaction that sees the same snapshot sees the same bytes, so
-    what one of them read serves the others without touching LMDB. That matters
-    beyond the lookup itself: py-lmdb releases the GIL for every ``get`` and
-    cursor step, and with several threads each release hands the GIL to another
-    core and back (a futex wake and a context switch or two): four threads doing
-    small GETs ran 2.4 x slower than one (docs/performance.md). A commit (in
-    any process) starts a new snapshot, and with it a new, empty cache.
-    """
-
-    __slots__ = ("bytes", "firsts", "snap", "values")
-
-    def __init__(self, snap: int) -> None:
-        self.snap = snap
-        self.values: dict[bytes, bytes | None] = {}
-        # First item of a scan: (direction, start, stop) -> (key, value) or None.
-        self.firsts: dict[tuple[bool, bytes, bytes | None], tuple[bytes, bytes] | None] = {}
-        self.bytes = 0
-
-    def room(self, size: int) -> bool:
-        if size > _CACHE_VALUE_MAX:
-            return False
-        if len(self.values) + len(self.firsts) >= _CACHE_ENTRIES:
-            return False
-        if self.bytes + size > _CACHE_BYTES:
-            return False
-        self.bytes += size
-        return True
-
-
-class _LmdbTxn:
-    def __init__(self, txn: Any, cache: _SnapshotCache | None = None) -> None:
-        self._txn = txn
-        self._cache = cache  # only for read transactions (a writer sees its own writes)
-
-    def get(self, key: bytes) -> bytes | None:
-        cache = self._cache
-        if cache is not None:
-            found = cache.values.get(key, _MISS)
-            if found is not _MISS:
-                return found  # type: ignore[return-value]
-        value = self._txn.get(key)
-        out = None if value is None else bytes(value)
-        if cache is not None and cache.room(len(key) + (len(out) if out else 0)):
-            cache.values[key] = out
-        return out
-
-    def scan(self, start: bytes, stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
-        return self._cached(False, start, stop)
-
-    def scan_reverse(
-        self, start: bytes, stop: bytes | None = None
-    ) -> Iterator[tuple[bytes, bytes]]:
-        return self._cached(True, start, stop)
-
-    def _cached(
-        self, reverse: bool, start: bytes, stop: bytes | None
-    ) -> Iterator[tuple[bytes, bytes]]:
-        """A scan whose first item may come from the snapshot's cache (most scans on a
-        request's path stop after it: the newest version of a key, a manifest seek)."""
-        walk = self._walk_reverse if reverse else self._walk
-        cache = self._cache
-        if cache is None:
-            yield from walk(start, stop)
-            return
-        ck = (reverse, start, stop)
-        first = cache.firsts.get(ck, _MISS)
-        if first is _MISS:
-            items = walk(start, stop)
-            got = next(items, None)
-            if cache.room(len(start) + (len(got[0]) + len(got[1]) if got else 0)):
-                cache.firsts[ck] = got
-            if got is None:
-                return
-            yield got
-            yield from items
-            return
-        if first is None:
-            return
-        yield first  # type: ignore[misc]
-        # Asked for more: walk on from the first item's key (same snapshot, same keys).
-        after = first[0]  # type: ignore[index]
-        if reverse:
-            yield from self._walk_reverse(start, after)
-        else:
-            for k, v in self._walk(after, stop):
-                if k != after:
-                    yield k, v
-
-    def _walk(self, start: bytes, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
-        cur = self._txn.cursor()
-        if not cur.set_range(start):
-            return
-        if stop is None:
-            yield from cur.iternext(keys=True, values=True)
-            return
-        for key, value in cur.iternext(keys=True, values=True):
-            if key >= stop:
-                return
-            yield key, value
-
-    def _walk_reverse(self, start: bytes, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
-        cur = self._txn.cursor()
-        if stop is None:
-            positioned = cur.last()
-        elif cur.set_range(stop):
-            positioned = cur.prev()
-        else:
-            positioned = cur.last()
-        if not positioned:
-            return
-        for key, value in cur.iterprev(keys=True, values=True):
-            if key < start:
-                return
-            yield key, value
-
-    def put(self, key: bytes, value: bytes) -> None:
-        self._txn.put(key, value)
-
-    def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
-        put = self._txn.put
-        for key, value in items:
-            put(key, value)
-
-    def delete(self, key: bytes) -> bool:
-        return bool(self._txn.delete(key))
-
-
 class _SharedEnv:
     """One LMDB environment and its writer lock, shared by every store on its files.
 
@@ -226,7 +89,7 @@ class _SharedEnv:
         self.write_lock = threading.Lock()
         # Reads of the newest snapshot seen so far (replaced, never mutated across
         # snapshots: a reader of an older snapshot simply reads without it).
-        self.cache = _SnapshotCache(-1)
+        self.cache = SnapshotCache(-1)
 
 
 # (pid, st_dev, st_ino) of an environment directory -> its shared environment.
@@ -322,33 +185,46 @@ class LmdbMetadataStore:
             )
 
     @contextmanager
-    def begin(self) -> Iterator[_LmdbTxn]:
+    def begin(self) -> Iterator[ReadTxnView]:
         self._check()
         try:
             with self._env.begin(write=False, buffers=False) as txn:
-                yield _LmdbTxn(txn, self._snapshot_cache(txn.id()))
+                yield ReadTxnView(txn, self._snapshot_cache(txn.id()))
         except lmdb.Error as exc:
             raise translate(exc, self._where) from None
 
-    def _snapshot_cache(self, snap: int) -> _SnapshotCache | None:
+    def _snapshot_cache(self, snap: int) -> SnapshotCache | None:
         shared = self._shared_env
         cache = shared.cache
         if cache.snap == snap:
             return cache
         if snap > cache.snap:
-            cache = shared.cache = _SnapshotCache(snap)
+            cache = shared.cache = SnapshotCache(snap)
             return cache
         return None  # an older snapshot than the cache's: read without
 
     @contextmanager
-    def begin_write(self) -> Iterator[_LmdbTxn]:
+    def begin_write(self) -> Iterator[WriteTxnView]:
         self._check()
         try:
-            with self._write_lock, self._env.begin(write=True) as txn:
-                yield _LmdbTxn(txn)
+            with self._write_lock:
+                with self._env.begin(write=True) as txn:
+                    # Reads of keys it has not written see the last commit: the cache
+                    # of that snapshot serves them.
+                    snap = txn.id()
+                    view = WriteTxnView(txn, self._snapshot_cache(snap - 1))
+                    yield view
+                # Committed as snapshot `snap`, which differs from the last one only by
+                # what this transaction wrote: its readers start with a warm cache.
+                self._publish(view.next_cache(snap))
         except lmdb.Error as exc:
             # The transaction was aborted: nothing of it is visible.
             raise translate(exc, self._where) from None
+
+    def _publish(self, cache: SnapshotCache | None) -> None:
+        shared = self._shared_env
+        if cache is not None and cache.snap > shared.cache.snap:
+            shared.cache = cache
 
     def close(self) -> None:
         """Release this handle; the environment closes with its last user."""

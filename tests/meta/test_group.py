@@ -11,6 +11,7 @@ import pytest
 
 import objstore
 from objstore.errors import NoSuchBucket
+from objstore.meta import group as group_module
 from objstore.meta.base import WriteTxn
 from objstore.meta.group import GroupCommitter
 from objstore.meta.memory import MemoryMetadataStore
@@ -137,3 +138,47 @@ def test_many_threads_put_and_delete_through_the_store(tmp_path: Path, where: st
         for key in listed:
             t, i = key[1:].split("/")
             assert s3.get_object("gc-many", key).read() == f"{t}-{i}".encode()
+
+
+def test_a_leader_waits_for_the_writers_of_its_last_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a batch of three, the next leader holds its commit until three jobs are
+    queued (the linger is made long here so the test does not depend on timing): the
+    writers share one commit instead of alternating in two groups."""
+    monkeypatch.setattr(group_module, "LINGER_S", 30.0)
+    meta = CountingStore()
+    group = GroupCommitter(meta)
+    group._expect = 3  # as after a batch of three
+    results: list[object] = [None] * 3
+
+    def writer(i: int) -> None:
+        def fn(txn: WriteTxn) -> int:
+            txn.put(b"w%d" % i, b"x")
+            return i
+
+        results[i] = group.run(fn)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(3)]
+    threads[0].start()
+    while not group._lingering:  # the first writer leads and waits for the others
+        threading.Event().wait(0.001)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [0, 1, 2]
+    assert meta.commits == 1
+    assert group._expect == 3
+
+
+def test_a_writer_left_alone_is_not_held() -> None:
+    """When the others stopped, the lone writer's leader waits at most the short linger,
+    and from then on expects only itself."""
+    meta = CountingStore()
+    group = GroupCommitter(meta)
+    group._expect = 4
+    assert group.run(lambda txn: txn.put(b"a", b"1")) is None
+    assert group._expect == 1
+    assert group.run(lambda txn: txn.put(b"b", b"2")) is None
+    assert meta.commits == 2
