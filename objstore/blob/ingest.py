@@ -244,15 +244,13 @@ class IngestJob:
                 self._too_much(end)
             new = window[hashed - pos :]
             index = getattr(self.windows, "buffer_index", 0)
-            if len(new):
-                if final and not self.pools:
-                    for update in self.updates:
-                        update(new)
-                else:
-                    futs = self.hash_futures.setdefault(index, [])
-                    for pool, update in zip(self._hashers(), self.updates, strict=True):
-                        futs.append(pool.submit(update, new))
-                hashed = end
+            # A body in one window is hashed here, after its chunks went to the I/O
+            # threads (they write while this thread hashes); longer ones on threads.
+            here = final and not self.pools
+            if len(new) and not here:
+                futs = self.hash_futures.setdefault(index, [])
+                for pool, update in zip(self._hashers(), self.updates, strict=True):
+                    futs.append(pool.submit(update, new))
             start = 0
             tasks = self.write_futures.setdefault(index, [])
             # This thread only cuts; naming, dedup and writing run on the I/O
@@ -263,6 +261,11 @@ class IngestJob:
                 self.pending.append((pos + start, cut - start, fut))
                 self.batch_bytes += cut - start
                 start = cut
+            if len(new) and here:
+                for update in self.updates:
+                    update(new)
+            if len(new):
+                hashed = end
             pos += start
             if final:
                 break

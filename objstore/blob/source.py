@@ -55,6 +55,10 @@ class _MemoryWindows:
         return None
 
 
+# Bytes read after a full window to learn whether the stream ends there.
+_PROBE = 64 << 10
+
+
 class _StreamWindows:
     """Windows read from ``readinto``-able input into a ring of buffers.
 
@@ -76,6 +80,8 @@ class _StreamWindows:
         self._win_start = 0  # stream offset of the current window
         self._win: memoryview = memoryview(b"")
         self._eof = False
+        self._probe: bytearray | None = None  # small buffer for the end-of-stream probe
+        self._ahead = memoryview(b"")  # bytes the probe read: the next window's first
         self.on_reuse: Any = None  # callback(buffer_index) before a buffer is overwritten
 
     def _buffer(self, i: int) -> bytearray:
@@ -91,7 +97,7 @@ class _StreamWindows:
         self._win = memoryview(b"")
 
     def next(self, start: int) -> memoryview:
-        if self._eof and start >= self._win_start + len(self._win):
+        if self._eof and not self._ahead and start >= self._win_start + len(self._win):
             self._win = memoryview(b"")
             self._win_start = start
             return self._win
@@ -103,22 +109,44 @@ class _StreamWindows:
         view = memoryview(buf)[: self._size]  # a pooled buffer may be larger
         n = len(carry)
         view[:n] = carry
+        if self._ahead:  # read past the last (full) window by its probe
+            take = min(len(self._ahead), self._size - n)
+            view[n : n + take] = self._ahead[:take]
+            self._ahead = self._ahead[take:]
+            n += take
         while n < self._size and not self._eof:
             got = _checked_read(self._read_into, view[n:])
             if not got:
                 self._eof = True
                 break
             n += got
+        if n == self._size and not self._eof and not self._ahead:
+            self._probe_end()
         self._win_start = start
         self._win = view[:n]
         return self._win
 
+    def _probe_end(self) -> None:
+        """After a full window, one small read tells whether the stream ends there.
+
+        Without it a body of exactly one window (a 16 MiB part) looked unfinished: it
+        took a second window buffer (often a fresh 16 MiB allocation) just to read
+        nothing, and its hashes ran on threads started for a second window.
+        """
+        if self._probe is None:
+            self._probe = bytearray(_PROBE)
+        got = _checked_read(self._read_into, memoryview(self._probe))
+        if got:
+            self._ahead = memoryview(self._probe)[:got]
+        else:
+            self._eof = True
+
+    def exhausted(self) -> bool:
+        return self._eof and not self._ahead
+
     @property
     def buffer_index(self) -> int:
         return self._index
-
-    def exhausted(self) -> bool:
-        return self._eof
 
 
 def _checked_read(read_into: Any, target: memoryview) -> int:
