@@ -239,8 +239,8 @@ class WriteTxnView:
         cache = SnapshotCache(snap)
         base = self._base
         if base is not None and base.snap == snap - 1 and len(base.values) <= CARRY_MAX:
-            for key, value in base.values.items():
-                cache.remember(key, value)
+            cache.values = dict(base.values)  # a copy at C speed: this runs per commit
+            cache.bytes = base.bytes
         for key, value in self._read.items():
             cache.remember(key, value)
         for key, written in self._written.items():
