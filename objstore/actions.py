@@ -320,6 +320,22 @@ OPERATIONS: dict[str, Operation] = {
             (Permission("s3:GetObjectLegalHold", OBJECT, version_param="version_id"),),
             not_found_requires=_LIST_BUCKET,
         ),
+        # Block Public Access; deleting it is s3:PutBucketPublicAccessBlock too, as AWS.
+        _bucket_op(
+            "GetPublicAccessBlock",
+            "get_public_access_block",
+            action="s3:GetBucketPublicAccessBlock",
+        ),
+        _bucket_op(
+            "PutPublicAccessBlock",
+            "put_public_access_block",
+            action="s3:PutBucketPublicAccessBlock",
+        ),
+        _bucket_op(
+            "DeletePublicAccessBlock",
+            "delete_public_access_block",
+            action="s3:PutBucketPublicAccessBlock",
+        ),
         _tagging("PutObjectTagging", "Put", request_tags="tags"),
         _tagging("GetObjectTagging", "Get"),
         _tagging("DeleteObjectTagging", "Delete"),

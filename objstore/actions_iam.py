@@ -30,6 +30,8 @@ BUCKET_POLICY_OPERATIONS: tuple[Operation, ...] = (
     _bucket_policy("PutBucketPolicy", "put_bucket_policy"),
     _bucket_policy("GetBucketPolicy", "get_bucket_policy"),
     _bucket_policy("DeleteBucketPolicy", "delete_bucket_policy"),
+    # Reads the stored policy (the identity layer keeps it): s3:GetBucketPolicyStatus.
+    _bucket_policy("GetBucketPolicyStatus", "get_bucket_policy_status"),
 )
 
 

@@ -1,17 +1,24 @@
-"""The asyncio twins of the ACL, object ownership and GetObjectAttributes calls of
-:class:`objstore.client.Client` (a mix-in of :class:`objstore.aio.AsyncClient`, split
-from it by size). Same names, arguments and errors as the sync calls."""
+"""The asyncio twins of the ACL, object ownership, Block Public Access and
+GetObjectAttributes calls of :class:`objstore.client.Client` (a mix-in of
+:class:`objstore.aio.AsyncClient`, split from it by size). Same names, arguments and
+errors as the sync calls."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from objstore.types import AccessControlPolicy, ObjectAttributes
+from objstore.types import (
+    AccessControlPolicy,
+    ObjectAttributes,
+    PolicyStatus,
+    PublicAccessBlockConfiguration,
+)
 
 
 class AsyncAccessCalls:
-    """ACLs, object ownership controls and object attributes, as coroutines."""
+    """ACLs, object ownership controls, Block Public Access and object attributes, as
+    coroutines."""
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -87,3 +94,21 @@ class AsyncAccessCalls:
 
     async def delete_bucket_ownership_controls(self, bucket: str) -> None:
         await self._run("delete_bucket_ownership_controls", bucket)
+
+    async def put_public_access_block(
+        self,
+        bucket: str,
+        public_access_block_configuration: PublicAccessBlockConfiguration | Mapping[str, bool],
+    ) -> None:
+        await self._run("put_public_access_block", bucket, public_access_block_configuration)
+
+    async def get_public_access_block(self, bucket: str) -> PublicAccessBlockConfiguration:
+        result: PublicAccessBlockConfiguration = await self._run("get_public_access_block", bucket)
+        return result
+
+    async def delete_public_access_block(self, bucket: str) -> None:
+        await self._run("delete_public_access_block", bucket)
+
+    async def get_bucket_policy_status(self, bucket: str) -> PolicyStatus:
+        result: PolicyStatus = await self._run("get_bucket_policy_status", bucket)
+        return result

@@ -1,4 +1,5 @@
-"""The ACL and object ownership calls of :class:`objstore.client.Client` (a mix-in by job).
+"""The ACL, object ownership and Block Public Access calls of
+:class:`objstore.client.Client` (a mix-in by job).
 
 ACLs are disabled as in S3 since April 2023 (object ownership ``BucketOwnerEnforced``):
 an ACL is always the bucket owner's full control, and bucket policies and IAM decide
@@ -8,9 +9,10 @@ access (:mod:`objstore.ns.acl`). Every method may also raise
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from objstore.types import AccessControlPolicy
+from objstore.types import AccessControlPolicy, PolicyStatus, PublicAccessBlockConfiguration
 
 
 class AccessCalls:
@@ -94,3 +96,40 @@ class AccessCalls:
         ``s3:PutBucketOwnershipControls``, as AWS). ACLs stay disabled: objstore has
         none. Raises NoSuchBucket."""
         self._call("DeleteBucketOwnershipControls", bucket=bucket)
+
+    def put_public_access_block(
+        self,
+        bucket: str,
+        public_access_block_configuration: PublicAccessBlockConfiguration | Mapping[str, bool],
+    ) -> None:
+        """Set the bucket's Block Public Access settings: a
+        :class:`PublicAccessBlockConfiguration`, or a mapping of S3's names
+        (``BlockPublicAcls``, ``IgnorePublicAcls``, ``BlockPublicPolicy``,
+        ``RestrictPublicBuckets``; a missing one is off) to booleans.
+
+        ``BlockPublicPolicy`` refuses public bucket policies from now on (existing ones
+        stay); ``RestrictPublicBuckets`` keeps a public policy's grants from anonymous
+        and other-account callers; ``BlockPublicAcls`` makes a public ACL AccessDenied.
+        Raises NoSuchBucket, InvalidArgument."""
+        self._call(
+            "PutPublicAccessBlock",
+            bucket=bucket,
+            public_access_block_configuration=public_access_block_configuration,
+        )
+
+    def get_public_access_block(self, bucket: str) -> PublicAccessBlockConfiguration:
+        """The bucket's Block Public Access settings. Raises NoSuchBucket,
+        NoSuchPublicAccessBlockConfiguration (none put, or deleted)."""
+        result: PublicAccessBlockConfiguration = self._call("GetPublicAccessBlock", bucket=bucket)
+        return result
+
+    def delete_public_access_block(self, bucket: str) -> None:
+        """Remove the bucket's Block Public Access settings (authorized as
+        ``s3:PutBucketPublicAccessBlock``, as AWS). Raises NoSuchBucket."""
+        self._call("DeletePublicAccessBlock", bucket=bucket)
+
+    def get_bucket_policy_status(self, bucket: str) -> PolicyStatus:
+        """Whether the bucket's policy is public (S3's definition,
+        :mod:`objstore.iam.public`); without a policy it is not. Raises NoSuchBucket."""
+        result: PolicyStatus = self._call("GetBucketPolicyStatus", bucket=bucket)
+        return result

@@ -11,7 +11,8 @@ catching I/O failures::
     ├── ClientError
     │   ├── NotFound (LookupError)       404
     │   │   ├── NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload,
-    │   │   ├── NoSuchBucketPolicy, NoSuchEntity, OwnershipControlsNotFoundError
+    │   │   ├── NoSuchBucketPolicy, NoSuchEntity, OwnershipControlsNotFoundError,
+    │   │   ├── NoSuchPublicAccessBlockConfiguration
     │   ├── Conflict                     409
     │   │   ├── BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
     │   │   ├── ConditionalRequestConflict, EntityAlreadyExists, DeleteConflict,
@@ -142,6 +143,10 @@ class ObjectLockConfigurationNotFoundError(NotFound):
 
 class NoSuchObjectLockConfiguration(NotFound):
     """The object version has no retention (or no legal hold) to report."""
+
+
+class NoSuchPublicAccessBlockConfiguration(NotFound):
+    """The bucket has no public access block configuration."""
 
 
 # --- 409 -------------------------------------------------------------------

@@ -231,6 +231,26 @@ class AccessControlPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicAccessBlockConfiguration:
+    """A bucket's S3 Block Public Access settings (``get_public_access_block``); each
+    one off unless set. ACLs are disabled, so public ACLs are refused whatever the two
+    ACL settings say; see ``docs/gateway.md``."""
+
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatus:
+    """Whether the bucket's policy is public (``get_bucket_policy_status``), as S3
+    defines "public" (:mod:`objstore.iam.public`)."""
+
+    is_public: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectPart:
     """One part of a multipart object (``get_object_attributes``)."""
 

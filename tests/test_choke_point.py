@@ -21,6 +21,7 @@ from objstore.errors import (
     NoSuchBucket,
     NoSuchBucketPolicy,
     NoSuchKey,
+    NoSuchPublicAccessBlockConfiguration,
     OwnershipControlsNotFoundError,
 )
 
@@ -62,6 +63,9 @@ PARAM_VALUES: dict[str, Callable[[], Any]] = {
     "object_ownership": lambda: "BucketOwnerEnforced",
     "retention": lambda: objstore.ObjectLockRetention("GOVERNANCE", datetime(2100, 1, 1)),
     "legal_hold": lambda: "OFF",
+    "public_access_block_configuration": lambda: objstore.PublicAccessBlockConfiguration(
+        block_public_acls=True
+    ),
 }
 # Where the generic values would not succeed.
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -119,6 +123,7 @@ def populate(store: objstore.Store) -> None:
     root.create_bucket(BUCKET)
     root.iam.create_user("nobody")
     root.put_bucket_policy(BUCKET, BUCKET_POLICY)
+    root.put_public_access_block(BUCKET, objstore.PublicAccessBlockConfiguration())
     root.create_bucket(EMPTY_BUCKET)
     root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"}, tagging={"t": "1"})
     root.put_object(BUCKET, "other", b"x" * 200_000)
@@ -149,6 +154,8 @@ def snapshot(store: objstore.Store) -> Snapshot:
             out.append(("ownership", ns.get_bucket_ownership_controls(b.name)))
         with contextlib.suppress(NoSuchBucketPolicy):
             out.append(("policy", store.identity.service.get_bucket_policy(b.name)))
+        with contextlib.suppress(NoSuchPublicAccessBlockConfiguration):
+            out.append(("public access block", ns.get_public_access_block(b.name)))
         page = ns.list_object_versions(b.name)
         assert not page.is_truncated
         for m in page.delete_markers:
@@ -320,6 +327,10 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "GetObjectRetention": [("s3:GetObjectRetention", f"{LOCKED_ARN}/{OBJ}")],
     "PutObjectLegalHold": [("s3:PutObjectLegalHold", f"{LOCKED_ARN}/{OBJ}")],
     "GetObjectLegalHold": [("s3:GetObjectLegalHold", f"{LOCKED_ARN}/{OBJ}")],
+    "GetPublicAccessBlock": [("s3:GetBucketPublicAccessBlock", BUCKET_ARN)],
+    "PutPublicAccessBlock": [("s3:PutBucketPublicAccessBlock", BUCKET_ARN)],
+    "DeletePublicAccessBlock": [("s3:PutBucketPublicAccessBlock", BUCKET_ARN)],
+    "GetBucketPolicyStatus": [("s3:GetBucketPolicyStatus", BUCKET_ARN)],
 }
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from objstore import keyspace
 from objstore.authz import AuthorizationRequest, Identity
 from objstore.errors import ExpiredToken, MalformedPolicyDocument, NoSuchBucket
+from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
 from objstore.identity import bindings, gather, repo
@@ -25,6 +26,7 @@ from objstore.identity.keys import check_key_record
 from objstore.identity.session_rules import check_bound
 from objstore.meta.base import MetadataStore
 from objstore.ns.index import bucket_key
+from objstore.ns.records import BucketRecord
 
 _CACHE_LIMIT = 10_000
 _OTHER_ACCOUNT = "9" * 12  # stands for "not the caller's account" in trust decisions
@@ -85,7 +87,9 @@ class IamAuthorizer:
         self._principals: dict[
             tuple[str, str], tuple[int, Mapping[str, str], PrincipalPolicies]
         ] = {}
-        self._bucket_policies: dict[str, tuple[bytes, bytes, Policy | None]] = {}
+        # bucket -> (policy record, bucket record, the policy, what it is to callers
+        # outside the account: itself, or its Deny statements under RestrictPublicBuckets).
+        self._bucket_policies: dict[str, tuple[bytes, bytes, Policy | None, Policy | None]] = {}
         # Told of each use of a long-term key (the service records last-used dates).
         self.key_used: Callable[[str, str], None] | None = None
 
@@ -105,9 +109,11 @@ class IamAuthorizer:
         return loaded
 
     def bucket_policy(
-        self, bucket: str, raw: bytes | None, bucket_raw: bytes | None
+        self, bucket: str, raw: bytes | None, bucket_raw: bytes | None, *, outsider: bool = False
     ) -> Policy | None:
-        """The bucket's policy from its stored record, if it belongs to this bucket.
+        """The bucket's policy from its stored record, if it belongs to this bucket; for
+        an ``outsider`` (anonymous, or of another account) only its Deny statements when
+        the policy is public and the bucket's RestrictPublicBuckets is on.
 
         A record left by a deleted bucket of the same name (its creation stamp differs)
         does not apply. Parsed once per (policy record, bucket record) pair: a request
@@ -116,24 +122,36 @@ class IamAuthorizer:
         if raw is None or bucket_raw is None:
             return None
         cached = self._bucket_policies.get(bucket)
-        if cached is not None and cached[0] == raw and cached[1] == bucket_raw:
-            return cached[2]
+        if cached is None or cached[0] != raw or cached[1] != bucket_raw:
+            cached = (raw, bucket_raw, *self._load_bucket_policy(bucket, raw, bucket_raw))
+            if len(self._bucket_policies) >= _CACHE_LIMIT:
+                self._bucket_policies.clear()
+            self._bucket_policies[bucket] = cached
+        return cached[3] if outsider else cached[2]
+
+    def _load_bucket_policy(
+        self, bucket: str, raw: bytes, bucket_raw: bytes
+    ) -> tuple[Policy | None, Policy | None]:
         record = json.loads(raw)
-        policy: Policy | None
+        principals = record.get("principals")
+
+        def load(text: str) -> Policy:
+            parsed = gather.parsed(text, "BucketPolicy", "resource")
+            return bindings.bound(parsed, self.account, principals)
+
         try:
-            policy = bindings.bound(
-                gather.parsed(record["policy"], "BucketPolicy", "resource"),
-                self.account,
-                record.get("principals"),
-            )
             if self._bucket_created(bucket).isoformat() != record["created"]:
-                policy = None
+                return None, None
+            policy = load(record["policy"])
+            flags = BucketRecord.decode(bucket, bucket_raw).public_access_block
+            if flags is None or not flags[3] or not public.is_public(record["policy"]):
+                return policy, policy
+            # RestrictPublicBuckets: a public policy grants nothing outside the account
+            # (AWS: only the owner's account and AWS services); its denials still hold.
+            denials = public.deny_only(record["policy"])
+            return policy, None if denials is None else load(json.dumps(denials))
         except (MalformedPolicyDocument, NoSuchBucket):
-            policy = None
-        if len(self._bucket_policies) >= _CACHE_LIMIT:
-            self._bucket_policies.clear()
-        self._bucket_policies[bucket] = (raw, bucket_raw, policy)
-        return policy
+            return None, None
 
     def decide(self, request: AuthorizationRequest) -> Decision | bool:
         """Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
@@ -165,7 +183,12 @@ class IamAuthorizer:
             if action.lower().startswith("sts:assumerole") or action.lower() == "sts:tagsession":
                 trust = gather.trust_policy(txn, self.account, request.resource)
         state = self.policies_for(identity, generation)
-        resource_policy = trust if bucket is None else self.bucket_policy(bucket, raw, bucket_raw)
+        outsider = identity.kind == "anonymous" or identity.account != self.account
+        resource_policy = (
+            trust
+            if bucket is None
+            else self.bucket_policy(bucket, raw, bucket_raw, outsider=outsider)
+        )
         ctx = request_context(identity, now_ns / 1e9)
         ctx.update(request.context)
         sessions: tuple[Policy, ...] = ()

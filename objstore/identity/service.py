@@ -28,12 +28,14 @@ from objstore.actions import (
 )
 from objstore.authz import Identity
 from objstore.errors import (
+    AccessDenied,
     ExpiredToken,
     InvalidInput,
     MalformedPolicy,
     MalformedPolicyDocument,
     NoSuchBucketPolicy,
 )
+from objstore.iam import public
 from objstore.iam.evaluate import as_policy
 from objstore.iam.simulate import EvaluationResult, simulate
 from objstore.identity import bindings, gather, oidc, repo, session_rules
@@ -49,6 +51,10 @@ from objstore.identity.results import AuditRecord
 from objstore.identity.sessions import SessionSealer
 from objstore.identity.tagging import TagOps
 from objstore.identity.updates import UpdateOps
+from objstore.meta.base import ReadTxn
+from objstore.ns.index import bucket_key
+from objstore.ns.records import BucketRecord
+from objstore.types import PolicyStatus
 
 BUCKET_POLICY_MAX = 20 * 1024
 _KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
@@ -159,7 +165,8 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
     # ------------------------------------------------------- bucket policies
 
     def put_bucket_policy(self, bucket: str, policy: object) -> None:
-        """Raises NoSuchBucket, MalformedPolicy."""
+        """Raises NoSuchBucket, MalformedPolicy, AccessDenied (a public policy while the
+        bucket's BlockPublicPolicy is on)."""
         text = policy if isinstance(policy, str) else None
         if isinstance(policy, Mapping):
             text = json.dumps(policy)
@@ -173,6 +180,14 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
         if parsed.size > BUCKET_POLICY_MAX:
             raise MalformedPolicy(f"a bucket policy is at most {BUCKET_POLICY_MAX} characters")
         with self.repo.write() as txn:
+            # Read in the transaction that stores the policy: a PutPublicAccessBlock
+            # committed before it is seen, one committed after it finds it stored.
+            if _blocks_public_policy(txn, bucket) and public.is_public(text):
+                raise AccessDenied(
+                    f"public bucket policies are blocked by the BlockPublicPolicy setting "
+                    f"of bucket {bucket}",
+                    bucket=bucket,
+                )
             # Bound in the transaction that stores it: the users and roles named are the
             # ones that exist when the policy is saved (see bindings.py).
             try:
@@ -182,15 +197,29 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
             record = {"policy": text, "created": created, "principals": principals}
             txn.put(keyspace.BUCKET_POLICY + bucket.encode(), json.dumps(record).encode())
 
+    def _policy_record(self, txn: ReadTxn, bucket: str, created: str) -> dict[str, Any] | None:
+        """The bucket's stored policy record: None when it has none, or when the record
+        is one a deleted bucket of the same name left behind."""
+        raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
+        record: dict[str, Any] | None = None if raw is None else json.loads(raw)
+        return record if record is not None and record["created"] == created else None
+
     def _shown_policy(self, bucket: str) -> str | None:
         """The bucket's policy as shown (bound principals rendered, see bindings.render)."""
         created = self.bucket_created(bucket).isoformat()
         with self.repo.read() as txn:
-            raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
-            if raw is None or json.loads(raw)["created"] != created:
-                return None  # none, or one a deleted bucket of the same name left behind
-            record = json.loads(raw)
+            record = self._policy_record(txn, bucket, created)
+            if record is None:
+                return None
             return bindings.render(txn, self.account, record["policy"], record.get("principals"))
+
+    def get_bucket_policy_status(self, bucket: str) -> PolicyStatus:
+        """Whether the bucket's policy is public (:mod:`objstore.iam.public`); a bucket
+        without a policy is not. Raises NoSuchBucket."""
+        created = self.bucket_created(bucket).isoformat()
+        with self.repo.read() as txn:
+            record = self._policy_record(txn, bucket, created)
+        return PolicyStatus(record is not None and public.is_public(record["policy"]))
 
     def get_bucket_policy(self, bucket: str) -> str:
         """Raises NoSuchBucket, NoSuchBucketPolicy."""
@@ -288,3 +317,10 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
 def _path(params: Mapping[str, Any]) -> str:
     path = params.get("path")
     return path if isinstance(path, str) else "/"
+
+
+def _blocks_public_policy(txn: ReadTxn, bucket: str) -> bool:
+    """Whether the bucket's Block Public Access settings include BlockPublicPolicy."""
+    raw = txn.get(bucket_key(bucket))
+    flags = None if raw is None else BucketRecord.decode(bucket, raw).public_access_block
+    return flags is not None and flags[2]

@@ -8,13 +8,10 @@ object ownership controls (in its bucket record), which may be deleted and put b
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from objstore.errors import MalformedACLError, OwnershipControlsNotFoundError
-from objstore.meta.base import WriteTxn
+from objstore.errors import AccessDenied, MalformedACLError, OwnershipControlsNotFoundError
 from objstore.ns import acl as acl_rules
 from objstore.ns import validation
-from objstore.ns.index import Index, bucket_key
+from objstore.ns.index import Index
 from objstore.types import AccessControlPolicy
 
 
@@ -34,11 +31,11 @@ class AccessOps(Index):
         access_control_policy: AccessControlPolicy | None = None,
     ) -> None:
         """Accept the owner's full control (nothing to store). Raises NoSuchBucket,
-        MalformedACLError (neither or both given), InvalidArgument,
-        AccessControlListNotSupported."""
+        MalformedACLError (neither or both given), InvalidArgument, AccessDenied (a public
+        ACL while the bucket's BlockPublicAcls is on), AccessControlListNotSupported."""
         with self.meta.begin() as txn:
-            owner = self._bucket(txn, bucket).owner
-        _check_acl(acl, access_control_policy, owner)
+            b = self._bucket(txn, bucket)
+        _check_acl(acl, access_control_policy, b.owner, _blocks_public_acls(b.public_access_block))
 
     def get_object_acl(
         self, bucket: str, key: str, *, version_id: str | None = None
@@ -63,12 +60,13 @@ class AccessOps(Index):
     ) -> None:
         """Accept the bucket owner's full control (nothing to store; the version keeps
         its Last-Modified). Raises what :meth:`get_object_acl` and
-        :meth:`put_bucket_acl` raise."""
+        :meth:`put_bucket_acl` raise (AccessDenied for a public ACL while the bucket's
+        BlockPublicAcls is on)."""
         validation.check_key(key)
         with self.meta.begin() as txn:
             b = self._bucket(txn, bucket)
             self._resolve(txn, bucket, key, version_id)
-        _check_acl(acl, access_control_policy, b.owner)
+        _check_acl(acl, access_control_policy, b.owner, _blocks_public_acls(b.public_access_block))
 
     def get_bucket_ownership_controls(self, bucket: str) -> str:
         """The bucket's object ownership (``BucketOwnerEnforced``). Raises NoSuchBucket,
@@ -85,25 +83,27 @@ class AccessOps(Index):
         """Set the bucket's object ownership. Raises NoSuchBucket, NotImplemented
         (``ObjectWriter``, ``BucketOwnerPreferred``), InvalidArgument."""
         acl_rules.check_ownership(object_ownership)
-        self._set_ownership(bucket, object_ownership)
+        self._update_bucket(bucket, ownership=object_ownership)
 
     def delete_bucket_ownership_controls(self, bucket: str) -> None:
         """Remove the bucket's ownership controls (ACLs stay disabled: objstore has
         none). Raises NoSuchBucket."""
-        self._set_ownership(bucket, None)
-
-    def _set_ownership(self, bucket: str, setting: str | None) -> None:
-        def write(txn: WriteTxn) -> None:
-            b = self._bucket(txn, bucket)
-            if b.ownership != setting:
-                txn.put(bucket_key(bucket), replace(b, ownership=setting).encode())
-
-        self.writer.run(write)
+        self._update_bucket(bucket, ownership=None)
 
 
-def _check_acl(acl: str | None, policy: AccessControlPolicy | None, owner: str) -> None:
+def _blocks_public_acls(flags: tuple[bool, bool, bool, bool] | None) -> bool:
+    return flags is not None and flags[0]
+
+
+def _check_acl(
+    acl: str | None, policy: AccessControlPolicy | None, owner: str, block_public: bool
+) -> None:
     if (acl is None) == (policy is None):
         raise MalformedACLError("give either a canned ACL or an access control policy")
+    if block_public and acl_rules.is_public(acl, policy.grants if policy else ()):
+        # BlockPublicAcls: S3 refuses a public ACL with AccessDenied (checked before
+        # ACLs being disabled refuses every ACL that grants others anything).
+        raise AccessDenied("Access Denied")
     if acl is not None:
         acl_rules.check_canned(acl)
     if policy is not None:

@@ -65,6 +65,24 @@ _GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*(?:"([^"]*)"|([^,\s]+))\s
 _GRANTEE_KIND = {"id": CANONICAL_USER, "uri": "Group", "emailaddress": "AmazonCustomerByEmail"}
 
 
+# Canned ACLs and grantee groups that make an ACL public (S3's "The meaning of public":
+# a grant to everyone, or to every authenticated AWS user).
+PUBLIC_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+PUBLIC_GROUPS = frozenset(
+    {
+        "http://acs.amazonaws.com/groups/global/AllUsers",
+        "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+    }
+)
+
+
+def is_public(acl: str | None, grants: Iterable[Grant] = ()) -> bool:
+    """Whether a canned ACL or a list of grants is public (what BlockPublicAcls refuses)."""
+    if acl in PUBLIC_CANNED_ACLS:
+        return True
+    return any(g.grantee_type == "Group" and g.grantee_id in PUBLIC_GROUPS for g in grants)
+
+
 def owner_policy(owner: str) -> AccessControlPolicy:
     """The only ACL there is: the owner's FULL_CONTROL (the account id is also its
     display name, as the gateway writes ``Owner`` elements)."""

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from objstore import keyspace
 from objstore.blob.store import BlobStore
@@ -94,6 +95,18 @@ class Index:
         if raw is None:
             raise NoSuchBucket(f"bucket {bucket!r} does not exist", bucket=bucket)
         return BucketRecord.decode(bucket, raw)
+
+    def _update_bucket(self, bucket: str, **changes: Any) -> None:
+        """Set fields of a bucket's record (a bucket setting); written only if it
+        changes. Raises NoSuchBucket."""
+
+        def write(txn: WriteTxn) -> None:
+            b = self._bucket(txn, bucket)
+            changed = replace(b, **changes)
+            if changed != b:
+                txn.put(bucket_key(bucket), changed.encode())
+
+        self.writer.run(write)
 
     def _next_seq(self, txn: WriteTxn) -> int:
         raw = txn.get(_SEQ_KEY)

@@ -6,7 +6,8 @@ transaction; the pure rules live in :mod:`.versioning`, :mod:`.listing`,
 the shared index helpers in :mod:`.index`, and the operations in
 :mod:`.buckets`, :mod:`.objects`, :mod:`.copying`, :mod:`.tagging`, :mod:`.multipart`,
 :mod:`.upload_lists`, :mod:`.lists`, :mod:`.access` (ACLs, object ownership),
-:mod:`.attributes` and :mod:`.lock_ops` (Object Lock; its rules in :mod:`.locking`).
+:mod:`.attributes`, :mod:`.lock_ops` (Object Lock; its rules in :mod:`.locking`) and
+:mod:`.public_access` (Block Public Access).
 Nothing here knows who the caller is: the engine has already decided that.
 """
 
@@ -20,6 +21,7 @@ from objstore.ns.index import Limits
 from objstore.ns.lists import ListOps
 from objstore.ns.lock_ops import LockOps
 from objstore.ns.objects import ObjectOps, range_attempts
+from objstore.ns.public_access import PublicAccessOps
 from objstore.ns.tagging import TaggingOps
 from objstore.ns.upload_lists import UploadListOps
 
@@ -36,5 +38,6 @@ class Namespace(
     AccessOps,
     AttributeOps,
     LockOps,
+    PublicAccessOps,
 ):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

@@ -156,7 +156,8 @@ DEFAULT_OWNERSHIP = "BucketOwnerEnforced"
 
 @dataclass(frozen=True, slots=True)
 class BucketRecord:
-    """A bucket: its owner, creation time, versioning state and object ownership."""
+    """A bucket: its owner, creation time, versioning state, object ownership, Object Lock
+    and Block Public Access settings."""
 
     name: str
     owner: str
@@ -167,6 +168,9 @@ class BucketRecord:
     # Object Lock: enabled (for good), and the default retention of new versions.
     object_lock: bool = False
     default_retention: DefaultRetention | None = None
+    # Block Public Access: (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy,
+    # RestrictPublicBuckets), or None when the bucket has no configuration (the default).
+    public_access_block: tuple[bool, bool, bool, bool] | None = None
 
     def encode(self) -> bytes:
         d: dict[str, Any] = {"o": self.owner, "c": self.created_ns, "v": self.versioning}
@@ -175,6 +179,8 @@ class BucketRecord:
         if self.object_lock:
             rule = self.default_retention
             d["lk"] = {} if rule is None else {"m": rule.mode, "d": rule.days, "y": rule.years}
+        if self.public_access_block is not None:
+            d["pab"] = [int(flag) for flag in self.public_access_block]
         return json.dumps(d, separators=(",", ":")).encode()
 
     @classmethod
@@ -199,6 +205,7 @@ class BucketRecord:
                 if d.get("lk")
                 else None
             ),
+            public_access_block=_flags(d.get("pab")),
         )
         if len(_DECODED) >= _DECODED_MAX:
             _DECODED.clear()
@@ -208,3 +215,10 @@ class BucketRecord:
 
 _DECODED: dict[tuple[str, bytes], BucketRecord] = {}
 _DECODED_MAX = 1024
+
+
+def _flags(raw: Any) -> tuple[bool, bool, bool, bool] | None:
+    if raw is None:
+        return None
+    a, b, c, d = (bool(flag) for flag in raw)
+    return a, b, c, d

@@ -14,6 +14,7 @@ from objstore.gateway.s3 import (
     multipart,
     object_attributes,
     objects,
+    public_access,
     tagging,
 )
 from objstore.gateway.s3.context import Handler
@@ -61,4 +62,8 @@ HANDLERS: dict[str, Handler] = {
     "GetObjectRetention": locking.get_object_retention,
     "PutObjectLegalHold": locking.put_object_legal_hold,
     "GetObjectLegalHold": locking.get_object_legal_hold,
+    "GetPublicAccessBlock": public_access.get_public_access_block,
+    "PutPublicAccessBlock": public_access.put_public_access_block,
+    "DeletePublicAccessBlock": public_access.delete_public_access_block,
+    "GetBucketPolicyStatus": public_access.get_bucket_policy_status,
 }
