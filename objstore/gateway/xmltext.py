@@ -56,9 +56,15 @@ def representable(text: str) -> bool:
     return _NOT_XML.search(text) is None
 
 
+# Anything escape() changes: most text (names, ETags, dates) has none of it.
+_SPECIAL = re.compile("[&<>\r]|" + _NOT_XML.pattern)
+
+
 def escape(text: str) -> str:
     """``text`` as element content: markup escaped, CR as ``&#13;``, a character XML
     cannot carry as U+FFFD."""
+    if _SPECIAL.search(text) is None:
+        return text
     return _NOT_XML.sub(REPLACEMENT, text).translate(_TEXT)
 
 

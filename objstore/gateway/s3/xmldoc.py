@@ -53,18 +53,20 @@ def render(elem: ET.Element) -> bytes:
 
 def _write(elem: ET.Element, out: list[str]) -> None:
     # ElementTree's own writer copies characters XML cannot carry and raw CRs as they are.
-    out.append(f"<{elem.tag}")
-    for name, value in elem.attrib.items():
-        out.append(f' {name}="{xmltext.attribute(value)}"')
-    if not elem.text and len(elem) == 0:
+    tag = elem.tag
+    if elem.attrib:
+        attributes = "".join(f' {k}="{xmltext.attribute(v)}"' for k, v in elem.attrib.items())
+        out.append(f"<{tag}{attributes}")
+    else:
+        out.append(f"<{tag}")
+    text = elem.text
+    if not text and len(elem) == 0:
         out.append(" />")
     else:
-        out.append(">")
-        if elem.text:
-            out.append(xmltext.escape(elem.text))
+        out.append(f">{xmltext.escape(text)}" if text else ">")
         for child in elem:
             _write(child, out)
-        out.append(f"</{elem.tag}>")
+        out.append(f"</{tag}>")
     if elem.tail:
         out.append(xmltext.escape(elem.tail))
 
