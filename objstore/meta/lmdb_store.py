@@ -12,6 +12,7 @@ disk is InsufficientStorage, use from a forked child is StoreClosed; no
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import threading
@@ -216,7 +217,11 @@ class LmdbMetadataStore:
                     yield view
                 # Committed as snapshot `snap`, which differs from the last one only by
                 # what this transaction wrote: its readers start with a warm cache.
-                self._publish(view.next_cache(snap))
+                # The commit is durable already: a failure to warm the next snapshot's
+                # cache must not tell the caller its write failed (its readers just start
+                # with an empty cache).
+                with contextlib.suppress(Exception):
+                    self._publish(view.next_cache(snap))
         except lmdb.Error as exc:
             # The transaction was aborted: nothing of it is visible.
             raise translate(exc, self._where) from None

@@ -17,6 +17,12 @@ without LMDB is:
   last one only by what it wrote, so its cache starts with the last one's
   values overlaid with those writes, instead of empty.
 
+A write transaction remembers at most TRACK_MAX keys it wrote; past that it
+reads from LMDB only and publishes nothing (it cannot tell which keys it wrote).
+The one assumption: a snapshot id names one content. Replacing ``data.mdb`` by
+a backup while a handle keeps the environment open breaks it (LMDB does not
+support that either): close every handle before restoring a backup.
+
 A reader of an older snapshot than the cache's reads without it. This module
 does not import ``lmdb`` (``lmdb_store`` does); it drives the py-lmdb
 transaction and cursor objects it is given.
@@ -179,6 +185,12 @@ class WriteTxnView:
         self._dirty = False
 
     def get(self, key: bytes) -> bytes | None:
+        if self._overflow:
+            # Writes past TRACK_MAX are not recorded, so "not in _written" no longer means
+            # "not written": only LMDB knows, and what it returns may be this transaction's
+            # own uncommitted value, which must never reach the last commit's shared cache.
+            value = self._txn.get(key)
+            return None if value is None else bytes(value)
         found = self._written.get(key, _MISS)
         if found is not _MISS and found is not _WRITTEN_UNKEPT:
             return found  # type: ignore[return-value]

@@ -199,7 +199,22 @@ def test_every_reader_sees_its_own_snapshot(meta: LmdbMetadataStore) -> None:
     """Model test: readers opened at different commits, interleaved with commits (some
     rolled back, reading as they write), each read exactly their snapshot through gets and
     (partly consumed) scans."""
+    _check_snapshots(meta)
 
+
+def test_writers_past_the_tracking_cap_read_their_own_writes(
+    meta: LmdbMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same model with a write transaction's tracking cap at 2 keys: a writer past it
+    reads what it wrote (not the last commit's cached value), and what it read never
+    reaches the cache of the snapshot other readers share (review of the cache: a
+    transaction of 1,035 writes read its own write stale, and a rolled-back one left its
+    values in the shared cache)."""
+    monkeypatch.setattr(lmdb_txn, "TRACK_MAX", 2)
+    _check_snapshots(meta)
+
+
+def _check_snapshots(meta: LmdbMetadataStore) -> None:
     @settings(max_examples=150, deadline=None)
     @given(_steps())
     def run(steps: list[tuple[str, Any]]) -> None:
@@ -251,3 +266,38 @@ def test_every_reader_sees_its_own_snapshot(meta: LmdbMetadataStore) -> None:
                 ctx.__exit__(None, None, None)
 
     run()
+
+
+class _Abort(Exception):
+    pass
+
+
+def test_a_writer_past_the_cap_neither_reads_stale_nor_leaks(
+    meta: LmdbMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review of the cache): past the tracking cap a writer read its own write
+    as the last commit's cached value, and a rolled-back writer's reads reached the cache
+    every reader of the last commit shares."""
+    monkeypatch.setattr(lmdb_txn, "TRACK_MAX", 4)
+    with meta.begin_write() as w:
+        w.put(b"victim", b"old")
+        w.put(b"other", b"committed")
+    with meta.begin() as r:  # warm the snapshot's cache
+        assert r.get(b"victim") == b"old"
+        assert r.get(b"other") == b"committed"
+    with meta.begin_write() as w:
+        for i in range(10):
+            w.put(b"k%02d" % i, b"x")
+        w.put(b"victim", b"new")
+        assert w.get(b"victim") == b"new"
+    with meta.begin() as r:
+        assert r.get(b"victim") == b"new"
+    with pytest.raises(_Abort), meta.begin_write() as w:
+        for i in range(10):
+            w.put(b"j%02d" % i, b"x")
+        w.put(b"other", b"UNCOMMITTED")
+        w.put(b"ghost", b"GHOST")
+        assert (w.get(b"other"), w.get(b"ghost")) == (b"UNCOMMITTED", b"GHOST")
+        raise _Abort
+    with meta.begin() as r:
+        assert (r.get(b"other"), r.get(b"ghost")) == (b"committed", None)
