@@ -69,6 +69,11 @@ class _SyncTicket:
 
 
 _HEX = re.compile(r"[0-9a-f]+")
+# The names of this class's temporary files in ``chunks/tmp``: a chunk being written
+# (``<pid>.<tag>.<thread>.<n>``, before the tag existed ``<pid>.<thread>.<n>``) and an
+# owner mark being claimed (``owner.<tag>.<pid>.<thread>``). clean_tmp removes only
+# these: anything else there (a store nested inside by mistake, a user's file) is not ours.
+_TMP_NAME = re.compile(r"\d+\.(?:[0-9a-f]{12}\.)?\d+\.\d+|owner\.[0-9a-f]{12}\.\d+\.\d+")
 
 
 def _subdirs(parent: str, width: int) -> list[str]:
@@ -244,6 +249,15 @@ class FileChunkStore:
         os.unlink(tmp)  # another thread wrote the same chunk meanwhile
 
     def delete(self, cid: ChunkId) -> None:
+        """Delete a chunk (absent: nothing to do). Raises InternalError when the file
+        cannot be removed (a directory in its place, a read-only or failing file
+        system), InsufficientStorage on a full disk or quota."""
+        try:
+            self._delete(cid)
+        except OSError as exc:
+            raise storage_error(exc, f"deleting chunk {cid.hex()}") from exc
+
+    def _delete(self, cid: ChunkId) -> None:
         with self._lock:
             tmp = self._pending.pop(cid, None) if cid not in self._syncing else None
         if tmp is not None:
@@ -354,20 +368,34 @@ class FileChunkStore:
         return None
 
     def clean_tmp(self, older_than_ns: int) -> int:
+        """Remove this class's temporary files (by their names) last touched before
+        ``older_than_ns``; how many. A file that cannot be removed is left for a later
+        pass. Raises InternalError when ``chunks/tmp`` cannot be listed."""
         removed = 0
         mine = set(self._pending.values())  # written here, waiting for this process's sync
         if os.path.islink(self._tmp):
             return 0  # not this store's own directory: never delete through it
-        with os.scandir(self._tmp) as entries:
-            for entry in entries:
-                if entry.path in mine or not entry.is_file(follow_symlinks=False):
-                    continue  # only this store's own temporary files are removed
-                try:
-                    if entry.stat(follow_symlinks=False).st_mtime_ns < older_than_ns:
-                        os.unlink(entry.path)
-                        removed += 1
-                except FileNotFoundError:
-                    continue  # renamed into place or removed meanwhile
+        try:
+            listing = list(os.scandir(self._tmp))
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise storage_error(exc, f"listing {self._tmp}") from exc
+        for entry in listing:
+            if (
+                entry.path in mine
+                or not _TMP_NAME.fullmatch(entry.name)
+                or not entry.is_file(follow_symlinks=False)
+            ):
+                continue  # only this class's own temporary files are removed
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime_ns < older_than_ns:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # renamed into place or removed meanwhile
+            except OSError:
+                continue  # read-only, no permission ...: not worth stopping gc for
         return removed
 
     def set_aside(self, cid: ChunkId) -> bool:

@@ -49,7 +49,7 @@ from objstore.blob.records import (
     get_chunk,
     get_doom,
 )
-from objstore.errors import StoreClosed
+from objstore.errors import ObjstoreError, ServiceUnavailable, StoreClosed
 from objstore.meta import counters
 from objstore.meta.base import MetadataStore
 from objstore.meta.scan import scan_prefix
@@ -73,7 +73,9 @@ class GcResult:
     orphans_deleted: int  # of chunks_deleted: files no chunk record named
     tmp_deleted: int  # leftover files in chunks/tmp
     leases_expired: int  # leases of handles that stopped renewing them
-    complete: bool  # False if the pass stopped early (store closed, lease lost)
+    complete: bool  # False if the pass stopped early or a chunk could not be deleted
+    chunks_failed: int = 0  # chunk files that could not be deleted (retried next pass)
+    failure: str | None = None  # why the first of them could not be
 
     @property
     def pending_uploads_released(self) -> int:
@@ -93,6 +95,8 @@ class _Pass:
         self.stop = stop
         self.examined = self.deleted = self.freed = self.bodies = 0
         self.uploads = self.orphans = self.tmp = self.leases = 0
+        self.failed: set[ChunkId] = set()  # could not be deleted (this pass does not retry)
+        self.failure: str | None = None
 
     def check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -213,20 +217,48 @@ class _Pass:
         self.freed += freed
         if doomed:
             self.unlink(h.own, doomed)
-            self.deleted += len(doomed)
 
     def unlink(self, owner: bytes, cids: list[ChunkId]) -> None:
         # The lease must still be ours with time to spare: once it expires another
         # gc may finish these dooms, and our unlink must not land after theirs.
         if not self.b.leases.fresh(owner):
             raise _Stop
-        self.b.chunks.delete_many(cids)
+        gone = self._delete(cids)
+        self.deleted += len(gone)
+        if not gone:
+            return
         with self.meta.begin_write() as txn:
             done = counters.add(txn, GEN, 1)
-            for cid in cids:
+            for cid in gone:
                 doom = get_doom(txn, cid)
                 if doom is not None and doom[0] == owner and doom[1] == 0:
                     txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(owner, done))
+
+    def _delete(self, cids: list[ChunkId]) -> list[ChunkId]:
+        """Delete the files; those deleted. One that cannot be (a directory in its place,
+        a read-only file system, a refused key) keeps its K mark, owned by this lease, for
+        the next pass to retry (take_over), and does not stop the deletion of the rest.
+        An unreachable chunk store (ServiceUnavailable) stops the pass."""
+        try:
+            self.b.chunks.delete_many(cids)
+            return cids
+        except ServiceUnavailable:
+            raise
+        except ObjstoreError:
+            pass  # one by one, to tell which cannot be deleted
+        gone = []
+        for cid in cids:
+            try:
+                self.b.chunks.delete(cid)
+            except ServiceUnavailable:
+                raise
+            except ObjstoreError as exc:
+                self.failed.add(cid)
+                if self.failure is None:
+                    self.failure = str(exc)
+                continue
+            gone.append(cid)
+        return gone
 
     def take_over(self, h: Horizon) -> None:
         """Finish dooms whose owning gc died between its mark and its done mark, and this
@@ -243,7 +275,9 @@ class _Pass:
             if not orphaned:
                 continue
             with self.b.unlinking_lock:
-                orphaned = [c for c in orphaned if c not in self.b.unlinking]
+                orphaned = [
+                    c for c in orphaned if c not in self.b.unlinking and c not in self.failed
+                ]
                 self.b.unlinking.update(orphaned)
             try:
                 mine = []
@@ -307,7 +341,9 @@ class _Pass:
             orphans_deleted=self.orphans,
             tmp_deleted=self.tmp,
             leases_expired=self.leases,
-            complete=complete,
+            complete=complete and not self.failed,
+            chunks_failed=len(self.failed),
+            failure=self.failure,
         )
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import os
+import random
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -70,4 +72,40 @@ def test_gc_finishes_its_own_failed_clean_up() -> None:
         s.gc()
         s.root.put_object(B, "k", DATA)  # waited on the stale mark, then failed, before
         assert s.root.get_object(B, "k").read() == DATA
+        assert s.fsck().healthy
+
+
+def test_a_chunk_that_cannot_be_deleted_does_not_stop_gc(tmp_path: Path) -> None:
+    """Review 9 (R4): a chunk path turned into a directory made Store.gc() raise a raw
+    IsADirectoryError, at the same place on every later pass (its K mark stayed under the
+    handle's lease), so no other chunk was ever collected again."""
+    root = tmp_path / "s"
+    gone = random.Random(4).randbytes(3 << 20)
+    other = random.Random(5).randbytes(3 << 20)
+    with objstore.open(root, gc_interval=None, chunk_size=1 << 20) as s:
+        s.root.create_bucket(B)
+        s.root.put_object(B, "k", gone)
+        s.root.put_object(B, "other", other)
+        s.root.delete_object(B, "k")
+        files = [p for p in (root / "chunks").rglob("*") if len(p.name) == 64]
+        victim = next(p for p in files if p.read_bytes() in gone)
+        victim.unlink()
+        victim.mkdir()
+        (victim / "x").write_bytes(b"x")
+        for _ in range(2):
+            r = s.gc()
+            assert r.chunks_failed == 1 and not r.complete
+            assert r.failure is not None and "deleting chunk" in r.failure
+        left = [p for p in (root / "chunks").rglob("*") if len(p.name) == 64 and p.is_file()]
+        assert sorted(p.read_bytes() for p in left) == sorted(
+            other[i : i + (1 << 20)] for i in range(0, len(other), 1 << 20)
+        )
+        # Repaired: the next pass deletes it, and its bytes can be stored again.
+        (victim / "x").unlink()
+        victim.rmdir()
+        r = s.gc()
+        assert r.complete and r.chunks_failed == 0
+        s.root.put_object(B, "k", gone)
+        assert s.root.get_object(B, "k").read() == gone
+        assert s.root.get_object(B, "other").read() == other
         assert s.fsck().healthy

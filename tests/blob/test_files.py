@@ -180,8 +180,39 @@ def test_pending_chunks_are_stated_and_kept_by_tmp_cleanup(tmp_path: Path) -> No
     assert st is not None and st[0] == 3000
     assert store.clean_tmp(older_than_ns=time.time_ns() + 10**12) == 0
     assert store.get(cid_of(data)) == data
-    (root / "tmp" / "leftover-of-a-crash").write_bytes(b"x")
+    (root / "tmp" / "4242.0123456789ab.140000.7").write_bytes(b"x")  # a crashed put's
     assert store.clean_tmp(older_than_ns=time.time_ns() + 10**12) == 1
     store.sync()
     assert store.stat(cid_of(data)) == (3000, os.stat(_final(root, data)).st_mtime_ns)
+    store.close()
+
+
+def test_tmp_cleanup_removes_only_its_own_temporary_files(tmp_path: Path) -> None:
+    """Review 9 (R2): a store nested in ``chunks/tmp`` by mistake lost its
+    ``objstore.json``, ``identity.key`` and owner mark to the outer store's clean-up."""
+    root = tmp_path / "chunks"
+    store = FileChunkStore(root)
+    ours = ["4242.0123456789ab.140000.7", "4242.140000.7", "owner.0123456789ab.4242.140000"]
+    theirs = ["objstore.json", "identity.key", "objstore-owner.json", "4242.7", "owner.x.1.2"]
+    for name in ours + theirs:
+        (root / "tmp" / name).write_bytes(b"x")
+    assert store.clean_tmp(older_than_ns=time.time_ns() + 10**12) == len(ours)
+    assert sorted(os.listdir(root / "tmp")) == sorted(theirs)
+    store.close()
+
+
+def test_a_chunk_that_cannot_be_deleted_is_a_typed_error(tmp_path: Path) -> None:
+    """Review 9 (R4): unlink's IsADirectoryError came out raw."""
+    store = FileChunkStore(tmp_path / "chunks")
+    data = os.urandom(3000)
+    store.put(cid_of(data), data)
+    store.sync()
+    final = _final(tmp_path / "chunks", data)
+    os.unlink(final)
+    os.mkdir(final)
+    with pytest.raises(InternalError, match="deleting chunk"):
+        store.delete(cid_of(data))
+    with pytest.raises(InternalError):
+        store.delete_many([cid_of(data)])
+    store.delete(cid_of(b"absent"))  # absent: still not an error
     store.close()
