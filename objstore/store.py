@@ -29,6 +29,7 @@ from typing import cast
 from objstore import keyspace
 from objstore.authz import Authorizer, Identity
 from objstore.backends import urls
+from objstore.blob import owner
 from objstore.blob.chunkstore import ChunkOwner, ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
@@ -469,12 +470,14 @@ def open_store(
             create=create,
         )
         if isinstance(chunk_backend, ChunkOwner):
-            marker.bind_chunks(
+            named = (meta_url, meta_obj, chunks_url, chunks_obj)
+            owner.bind_chunks(
                 meta,
                 ident,
                 read_owner=chunk_backend.read_owner,
                 claim_owner=chunk_backend.claim_owner,
-                structural=_own_chunk_dir(where, meta_url, meta_obj, chunks_url, chunks_obj),
+                has_chunks=lambda: _any(chunk_backend.iter_ids()),
+                adoptable=owner.own_chunk_dir(where, named=any(x is not None for x in named)),
                 where=chunks_url.shown
                 if chunks_url is not None
                 else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),
@@ -527,24 +530,6 @@ def _backend_arg(
 def _shown(url: urls.BackendUrl | None, backend: object) -> str:
     """How a backend is named in messages and reprs (never with a secret)."""
     return url.shown if url is not None else f"<{type(backend).__name__}>"
-
-
-def _own_chunk_dir(
-    where: str | None,
-    meta_url: urls.BackendUrl | None,
-    meta_obj: object,
-    chunks_url: urls.BackendUrl | None,
-    chunks_obj: object,
-) -> bool:
-    """Whether the chunks are the store directory's own ``path/chunks`` beside its own
-    LMDB metadata: real directories (a symlink may lead to another store's), no
-    ``chunks=`` and no ``metadata=`` (metadata elsewhere may belong to a store whose
-    chunks are elsewhere too). Only such a location is adopted unmarked by an old store."""
-    if where is None or chunks_url is not None or chunks_obj is not None:
-        return False
-    if meta_url is not None or meta_obj is not None:
-        return False
-    return not any(os.path.islink(os.path.join(where, d)) for d in ("chunks", "meta"))
 
 
 def _any(items: Iterable[object]) -> bool:

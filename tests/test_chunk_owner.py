@@ -6,8 +6,10 @@ wrong one, racing first opens) are in tests/backends/test_chunk_owner.py.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import time
 from pathlib import Path
 
 import blake3
@@ -15,7 +17,8 @@ import lmdb
 import pytest
 
 import objstore
-from objstore.blob.chunkstore import OWNER_NAME, ChunkId
+from objstore.blob import owner
+from objstore.blob.chunkstore import OWNER_NAME, ChunkId, OwnerMark
 from objstore.blob.files import FileChunkStore
 from objstore.blob.memory import MemoryChunkStore
 from objstore.errors import InvalidArgument, StoreDamaged
@@ -36,7 +39,9 @@ def _populated(root: Path) -> str:
 
 def test_a_new_store_marks_its_chunk_directory(tmp_path: Path) -> None:
     store_id = _populated(tmp_path / "s")
-    assert FileChunkStore(tmp_path / "s" / "chunks").read_owner() == store_id
+    mark = FileChunkStore(tmp_path / "s" / "chunks").read_owner()
+    assert mark is not None and mark.store_id == store_id
+    assert mark.location is not None and len(mark.location) == 32  # a random location id
 
 
 def test_a_claim_not_yet_recorded_is_recorded_on_the_next_open(tmp_path: Path) -> None:
@@ -54,7 +59,10 @@ def test_a_claim_not_yet_recorded_is_recorded_on_the_next_open(tmp_path: Path) -
     env = lmdb.open(str(root / "meta"), readonly=True, lock=False)
     try:
         with env.begin() as txn:
-            assert txn.get(b"Gchunks-owner") == store_id.encode()
+            raw = txn.get(b"Gchunks-owner")
+            assert raw is not None
+            assert owner.decode_record(raw) == FileChunkStore(root / "chunks").read_owner()
+            assert owner.decode_record(raw).store_id == store_id
     finally:
         env.close()
 
@@ -296,3 +304,152 @@ def test_a_symlinked_meta_directory_does_not_adopt(tmp_path: Path) -> None:
         objstore.open(x)
     with objstore.open(b) as s:
         assert s.root.get_object("bkt", "k").read() == random.Random(2).randbytes(1 << 20)
+
+
+@pytest.mark.parametrize("form", ["path", "chunks"])
+def test_a_store_nested_in_chunks_tmp_keeps_its_files(tmp_path: Path, form: str) -> None:
+    """Review 9 (R2): the outer store's tmp clean-up deleted every regular file in its
+    ``chunks/tmp``: a nested store's ``objstore.json`` and ``identity.key`` (a store at
+    that path), or its ``objstore-owner.json`` (a store whose chunks= is that directory)."""
+    a = tmp_path / "a"
+    with objstore.open(a, gc_interval=None) as s:
+        s.root.create_bucket("outer")
+    inner = a / "chunks" / "tmp"
+
+    def open_inner() -> objstore.Store:
+        if form == "path":
+            return objstore.open(inner, gc_interval=None)
+        return objstore.open(tmp_path / "b", chunks=f"file://{inner}", gc_interval=None)
+
+    with open_inner() as s:
+        s.root.create_bucket("inner")
+        s.root.put_object("inner", "k", DATA)
+    before = sorted(os.listdir(inner))
+    clock = time.time_ns() + 10**12  # every file is older than the outer pass's floor
+    with objstore.open(a, gc_interval=None, clock=lambda: clock) as s:
+        s.gc()
+    assert sorted(os.listdir(inner)) == before
+    with open_inner() as s:
+        assert s.root.get_object("inner", "k").read() == DATA
+
+
+def _chunk_names(root: Path) -> list[str]:
+    return sorted(p.name for p in root.rglob("*") if len(p.name) == 64 and p.is_file())
+
+
+def test_metadata_left_by_a_refused_first_open_does_not_claim_an_old_stores_chunks(
+    tmp_path: Path,
+) -> None:
+    """Review 9 (R1): metadata holding an identity and nothing else (a first open refused
+    after the identity was committed; a lost first-open race; a crash before the claim)
+    claimed any unmarked location, an old store's full of chunks too, and its gc deleted
+    them. A brand-new metadata store was refused there; this one now is too."""
+    x, _ = _legacy_pair(tmp_path)
+    before = _chunk_names(x / "chunks")
+    with objstore.open(tmp_path / "z"):
+        pass  # another store (no chunk yet): its mark is the only thing to tell
+    y = tmp_path / "y"
+    with pytest.raises(StoreDamaged, match="belongs to store"):
+        objstore.open(y, chunks=f"file://{tmp_path}/z/chunks")
+    with pytest.raises(StoreDamaged, match="holds chunks but carries no owner mark"):
+        objstore.open(y, chunks=f"file://{x}/chunks", gc_interval=None)
+    assert FileChunkStore(x / "chunks").read_owner() is None
+    assert _chunk_names(x / "chunks") == before
+    # An empty location of its own is still claimed.
+    with objstore.open(y, chunks=f"file://{tmp_path}/y-chunks") as s:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "k", DATA)
+        s.gc()
+    with objstore.open(x) as s:  # the old store adopts its own path/chunks
+        assert s.root.get_object("bkt", "k").read() == random.Random(1).randbytes(1 << 20)
+
+
+def test_an_old_store_does_not_adopt_an_empty_chunk_directory(tmp_path: Path) -> None:
+    """Review 9 (R8): an old store whose chunk disk was not mounted yet (the empty mount
+    point is there) adopted it, took writes into it and served its objects as
+    DataCorruption; once the disk was back the writes were elsewhere."""
+    a, _ = _legacy_pair(tmp_path)
+    os.rename(a / "chunks", tmp_path / "disk")
+    (a / "chunks").mkdir()
+    with pytest.raises(StoreDamaged, match="names chunks but its chunk store") as caught:
+        objstore.open(a)
+    assert "mount" in str(caught.value)
+    assert FileChunkStore(a / "chunks").read_owner() is None
+    (a / "chunks" / "tmp").rmdir()
+    (a / "chunks").rmdir()
+    os.rename(tmp_path / "disk", a / "chunks")  # the disk is back
+    with objstore.open(a) as s:
+        assert s.root.get_object("bkt", "k").read() == random.Random(1).randbytes(1 << 20)
+
+
+def test_an_old_store_without_chunk_references_adopts_an_empty_directory(
+    tmp_path: Path,
+) -> None:
+    """Only small (inlined) objects: no chunk is named, so an empty directory is right."""
+    root = tmp_path / "s"
+    with objstore.open(root) as s:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "small", b"tiny")
+    _make_legacy(root)
+    with objstore.open(root) as s:
+        assert s.root.get_object("bkt", "small").read() == b"tiny"
+    assert FileChunkStore(root / "chunks").read_owner() is not None
+
+
+def test_an_old_store_does_not_adopt_a_mount_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9 (R10), without root: ``path/chunks`` seen as a mount point is not adopted
+    (the bind-mount case itself is test_a_bind_mounted_chunk_directory_is_not_adopted)."""
+    a, _ = _legacy_pair(tmp_path)
+    chunks = str(a / "chunks")
+    real = owner._mount_point
+    monkeypatch.setattr(owner, "_mount_point", lambda p: p == chunks or real(p))
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
+        objstore.open(a)
+    assert FileChunkStore(chunks).read_owner() is None
+    monkeypatch.undo()
+    assert owner.own_chunk_dir(str(a), named=False)
+    assert not owner.own_chunk_dir(str(a), named=True)
+
+
+def test_a_bind_mounted_chunk_directory_is_not_adopted(tmp_path: Path) -> None:
+    """Review 9 (R10): an old store whose ``path/chunks`` is a bind mount of another old
+    store's chunks (a wrong volume) adopted them, and its gc deleted them. Needs root."""
+    import subprocess
+
+    a, b = _legacy_pair(tmp_path)
+    before = _chunk_names(b / "chunks")
+    shutil.rmtree(a / "chunks")
+    (a / "chunks").mkdir()
+    mount = subprocess.run(
+        ["mount", "--bind", str(b / "chunks"), str(a / "chunks")], capture_output=True
+    )
+    if mount.returncode:
+        pytest.skip(f"mount --bind is not permitted here: {mount.stderr.decode().strip()}")
+    try:
+        with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
+            objstore.open(a, gc_interval=None)
+    finally:
+        subprocess.run(["umount", str(a / "chunks")], check=True)
+    assert FileChunkStore(b / "chunks").read_owner() is None
+    assert _chunk_names(b / "chunks") == before
+    with objstore.open(b) as s:
+        assert s.root.get_object("bkt", "k").read() == random.Random(2).randbytes(1 << 20)
+
+
+def test_a_hand_written_mark_without_a_location_id_is_accepted(tmp_path: Path) -> None:
+    """Marks written before location ids (or by hand, as the messages ask) name the store
+    only: accepted for it, whatever location the metadata recorded."""
+    root = tmp_path / "s"
+    store_id = _populated(root)
+    mark = root / "chunks" / OWNER_NAME
+    got = FileChunkStore(root / "chunks").read_owner()
+    assert got is not None and got.store_id == store_id and got.location
+    assert got == OwnerMark(store_id, got.location)
+    mark.write_text(f'{{"store_id": "{store_id}"}}')
+    with objstore.open(root) as s:
+        assert s.root.get_object("bkt", "k").read() == DATA
+    mark.write_text(f'{{"store_id": "{store_id}", "location": "another"}}')
+    with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
+        objstore.open(root)

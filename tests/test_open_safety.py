@@ -185,7 +185,8 @@ def test_store_made_before_the_marker_is_adopted(populated: Path) -> None:
     assert _chunk_files(populated) == before
     ident = marker.read_marker(str(populated))
     assert ident is not None
-    assert FileChunkStore(populated / "chunks").read_owner() == ident.store_id
+    mark = FileChunkStore(populated / "chunks").read_owner()
+    assert mark is not None and mark.store_id == ident.store_id
 
 
 def test_unreadable_marker_is_refused(populated: Path) -> None:

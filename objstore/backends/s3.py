@@ -66,6 +66,7 @@ from objstore.blob.chunkstore import (
     OWNER_NAME,
     ChunkId,
     ChunkMissing,
+    OwnerMark,
     decode_owner,
     encode_owner,
     read_digest,
@@ -421,22 +422,22 @@ class S3ChunkStore:
     def _owner_where(self) -> str:
         return f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}{OWNER_NAME}"
 
-    def read_owner(self) -> str | None:
-        """The store id in ``<prefix>/objstore-owner.json``, None when absent.
+    def read_owner(self) -> OwnerMark | None:
+        """The mark in ``<prefix>/objstore-owner.json``, None when absent.
 
         Raises StoreDamaged (unreadable), ServiceUnavailable, InternalError.
         """
         raw = self._call(f"reading {self._owner_where()}", s3_owner.fetch)
         return None if raw is None else decode_owner(raw, self._owner_where())
 
-    def claim_owner(self, store_id: str) -> str:
+    def claim_owner(self, mark: OwnerMark) -> OwnerMark:
         """Write ``<prefix>/objstore-owner.json`` unless it exists (``If-None-Match: *``;
         look-then-PUT on a backend without it, where two first opens racing on one empty
         prefix can both believe they won); the owner the prefix has afterwards.
 
         Raises StoreDamaged, ServiceUnavailable, InternalError.
         """
-        body = encode_owner(store_id)
+        body = encode_owner(mark)
 
         self._call(
             f"writing {self._owner_where()}",

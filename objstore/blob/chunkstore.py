@@ -11,14 +11,16 @@ counts in the metadata store. Contract (checked by
 - ``delete`` of an absent chunk is not an error.
 
 A chunk store may also carry its owner's mark (:class:`ChunkOwner`): the id of
-the one store whose chunks it holds, so that two stores never share (and
-garbage-collect) one chunk location.
+the one store whose chunks it holds and the id of this location of it
+(:class:`OwnerMark`), so that two stores never share (and garbage-collect) one
+chunk location and one store never spreads over two.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import NewType, Protocol, runtime_checkable
 
 import blake3
@@ -135,6 +137,19 @@ OWNER_NAME = "objstore-owner.json"
 MAX_OWNER_BYTES = 4096
 
 
+@dataclass(frozen=True, slots=True)
+class OwnerMark:
+    """What ``objstore-owner.json`` says: the owning store's id, and the random id its
+    claim gave this location (None in a mark written before locations had ids).
+
+    A copy of the location (a replica, a restored backup) carries the same mark, so it
+    is the same location to its store; another location claimed under the same store id
+    (two first opens racing with different chunk URLs) has another ``location``."""
+
+    store_id: str
+    location: str | None = None
+
+
 @runtime_checkable
 class ChunkOwner(Protocol):
     """A chunk store that records which store owns it (every shipped backend does).
@@ -144,29 +159,35 @@ class ChunkOwner(Protocol):
     sharing one chunk location would delete each other's data (``meta/marker.py``).
     """
 
-    def read_owner(self) -> str | None:
-        """The owner's store id, or None when the chunk store carries no mark."""
+    def read_owner(self) -> OwnerMark | None:
+        """The owner mark, or None when the chunk store carries none."""
         ...
 
-    def claim_owner(self, store_id: str) -> str:
-        """Mark the chunk store as ``store_id``'s unless it is marked already
-        (create-if-absent, durable on return); the owner it has afterwards."""
+    def claim_owner(self, mark: OwnerMark) -> OwnerMark:
+        """Write ``mark`` unless the chunk store is marked already (create-if-absent,
+        durable on return); the mark it has afterwards."""
         ...
 
 
-def encode_owner(store_id: str) -> bytes:
+def encode_owner(mark: OwnerMark) -> bytes:
     """The owner mark's bytes."""
-    return json.dumps({"store_id": store_id}).encode()
+    d = {"store_id": mark.store_id}
+    if mark.location is not None:
+        d["location"] = mark.location
+    return json.dumps(d).encode()
 
 
-def decode_owner(raw: bytes, where: str) -> str:
-    """The store id in an owner mark; raises StoreDamaged when it is unreadable."""
+def decode_owner(raw: bytes, where: str) -> OwnerMark:
+    """The owner mark in ``raw``; raises StoreDamaged when it is unreadable."""
     try:
         if len(raw) > MAX_OWNER_BYTES:
             raise ValueError
-        store_id = json.loads(raw)["store_id"]
-        if not isinstance(store_id, str) or not store_id:
+        d = json.loads(raw)
+        mark = OwnerMark(d["store_id"], d.get("location"))
+        if not isinstance(mark.store_id, str) or not mark.store_id:
             raise TypeError
-    except (ValueError, KeyError, TypeError, RecursionError):
+        if mark.location is not None and (not isinstance(mark.location, str) or not mark.location):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, RecursionError, AttributeError):
         raise StoreDamaged(f"the owner mark {where} is unreadable") from None
-    return store_id
+    return mark

@@ -33,6 +33,7 @@ from objstore.blob.chunkstore import (
     OWNER_NAME,
     ChunkId,
     ChunkMissing,
+    OwnerMark,
     decode_owner,
     encode_owner,
 )
@@ -135,8 +136,8 @@ class FileChunkStore:
             self._made.add(d)
         return d
 
-    def read_owner(self) -> str | None:
-        """The store id in ``<root>/objstore-owner.json``; None when there is no such file.
+    def read_owner(self) -> OwnerMark | None:
+        """The mark in ``<root>/objstore-owner.json``; None when there is no such file.
         Raises StoreDamaged when it is unreadable."""
         path = os.path.join(self.root, OWNER_NAME)
         try:
@@ -148,14 +149,14 @@ class FileChunkStore:
             raise StoreDamaged(f"the owner mark {path} cannot be read: {exc.strerror}") from None
         return decode_owner(raw, path)
 
-    def claim_owner(self, store_id: str) -> str:
+    def claim_owner(self, mark: OwnerMark) -> OwnerMark:
         """Write ``<root>/objstore-owner.json`` unless it exists: a whole, synced temporary
         file is hard-linked to the name, which fails if a racing claim got there first."""
         path = os.path.join(self.root, OWNER_NAME)
         tmp = os.path.join(self._tmp, f"owner.{self._tag}.{os.getpid()}.{threading.get_ident()}")
         try:
             with open(tmp, "wb") as f:
-                f.write(encode_owner(store_id))
+                f.write(encode_owner(mark))
                 f.flush()
                 os.fsync(f.fileno())
             try:

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from objstore.blob.chunkstore import ChunkId, ChunkMissing
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, OwnerMark
 
 
 class MemoryChunkStore:
@@ -16,16 +16,16 @@ class MemoryChunkStore:
         self._chunks: dict[ChunkId, bytes] = {}
         self._written: dict[ChunkId, int] = {}
         self.set_apart: dict[ChunkId, bytes] = {}
-        self._owner: str | None = None
+        self._owner: OwnerMark | None = None
         self._lock = threading.Lock()
 
-    def read_owner(self) -> str | None:
+    def read_owner(self) -> OwnerMark | None:
         return self._owner
 
-    def claim_owner(self, store_id: str) -> str:
+    def claim_owner(self, mark: OwnerMark) -> OwnerMark:
         with self._lock:
             if self._owner is None:
-                self._owner = store_id
+                self._owner = mark
             return self._owner
 
     def has(self, cid: ChunkId) -> bool:

@@ -14,17 +14,10 @@ and the rule that protects it is the second one: metadata holding no records
 beside chunks that exist (a wrong or emptied database over a live bucket of
 chunks) is refused rather than started empty.
 
-The chunk store carries the owner's id too (:func:`bind_chunks`), because each
-store's gc deletes every chunk its own metadata does not name: two stores on
-one chunk location (two new databases on one empty prefix, a database reopened
-on another store's prefix) would delete each other's data. Opening claims an
-unmarked chunk store (create-if-absent, so of two first opens racing for one
-location exactly one wins) and records the claim in the metadata; a chunk store
-marked by another store is refused, and so is an unmarked one under metadata
-that recorded a claim (a mistyped prefix, or the mark removed), which would
-otherwise take writes that the right location never sees. A store made before
-the mark existed adopts its own ``path/chunks``; a location it names by URL it
-claims only once the user has written the mark.
+The chunk store carries the owner's id too, and the metadata records which
+location it was bound to (``objstore/blob/owner.py``), because each store's gc
+deletes every chunk its own metadata does not name: two stores on one chunk
+location, or one store on two, would lose data.
 """
 
 from __future__ import annotations
@@ -43,7 +36,6 @@ from objstore.meta.base import MetadataStore, ReadTxn
 MARKER_NAME = "objstore.json"
 FORMAT = 1
 _IDENTITY_KEY = keyspace.CONFIG + b"store"
-_CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the store id its chunk store was marked with
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +94,8 @@ def write_marker(root: str, ident: StoreIdentity) -> None:
         os.close(fd)
 
 
-def _holds_records(txn: ReadTxn) -> bool:
+def holds_records(txn: ReadTxn) -> bool:
+    """Whether the metadata holds anything beside its configuration (any data at all)."""
     return any(not key.startswith(keyspace.CONFIG) for key, _ in txn.scan(b""))
 
 
@@ -136,13 +129,13 @@ def establish(
                     "refusing to open it",
                     store_id=marker.store_id,
                 )
-            if not _holds_records(txn) and has_chunks():
+            if not holds_records(txn) and has_chunks():
                 raise StoreDamaged(
                     f"the store at {where} holds chunks but no metadata; refusing to "
                     "open it as a new, empty store (restore the metadata, or name the "
                     "right one)"
                 )
-            if not create and not _holds_records(txn):
+            if not create and not holds_records(txn):
                 raise InvalidArgument(f"there is no store at {where} (nothing to open)")
             inner = StoreIdentity(uuid.uuid4().hex, FORMAT)
             txn.put(_IDENTITY_KEY, inner.encode())
@@ -157,66 +150,3 @@ def establish(
         # which the marker is written again on the next open.
         write_marker(root, inner)
     return inner
-
-
-def bind_chunks(
-    meta: MetadataStore,
-    ident: StoreIdentity,
-    *,
-    read_owner: Callable[[], str | None],
-    claim_owner: Callable[[str], str],
-    structural: bool,
-    where: str,
-) -> None:
-    """Check that the chunk store (``where`` in messages) is this store's, claiming it
-    if no store has yet. Raises StoreDamaged when another store owns it, when it is
-    unmarked although the metadata recorded that it was claimed, or when it is unmarked
-    and the metadata already holds records but never claimed a chunk store (a store
-    made before the mark existed) and the location was named explicitly.
-
-    ``structural``: the chunk store is the one inside the store's own directory
-    (``path/chunks``), bound to it by ``objstore.json``: such a location is adopted
-    without question. A location named by URL or object is not: nothing can tell an old
-    store's own prefix from another old store's (contents may overlap through
-    deduplication, and any sample can be steered), so the user confirms it by writing
-    the mark, as the message says."""
-    owner = read_owner()
-    if owner is None:
-        with meta.begin() as rtxn:
-            recorded = rtxn.get(_CHUNKS_KEY)
-            populated = _holds_records(rtxn)
-        mark = f'objstore-owner.json holding {{"store_id": "{ident.store_id}"}}'
-        if recorded is not None:
-            raise StoreDamaged(
-                f"the chunk store {where} does not carry the mark of store {ident.store_id}, "
-                "which this store's metadata recorded when it claimed its chunk store: it is "
-                "another location (a mistyped prefix or directory?) or its mark was removed; "
-                "refusing to open it (if it truly is this store's chunk store, restore its "
-                f"{mark})",
-                store_id=ident.store_id,
-            )
-        if populated and not structural:
-            raise StoreDamaged(
-                f"the metadata of store {ident.store_id} holds data but never claimed a "
-                f"chunk store, and {where} carries no owner mark: objstore cannot tell "
-                "whether it is this store's chunk store or another's (whose chunks this "
-                "store's gc would delete); refusing to claim it. If it is this store's, "
-                f"write its {mark} and open again",
-                store_id=ident.store_id,
-            )
-        owner = claim_owner(ident.store_id)
-    if owner != ident.store_id:
-        raise StoreDamaged(
-            f"the chunk store {where} belongs to store {owner}, not to store "
-            f"{ident.store_id} whose metadata this is; two stores sharing one chunk store "
-            "would delete each other's chunks, so refusing to open it (give each store a "
-            "prefix or directory of its own)",
-            store_id=ident.store_id,
-        )
-    with meta.begin() as rtxn:
-        recorded = rtxn.get(_CHUNKS_KEY)
-    if recorded is None:
-        # After the claim: a crash in between leaves a mark whose owner is this store,
-        # recorded again on the next open.
-        with meta.begin_write() as txn:
-            txn.put(_CHUNKS_KEY, ident.store_id.encode())

@@ -10,7 +10,7 @@ from pathlib import Path
 import blake3
 import pytest
 
-from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkOwner, ChunkStore
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkOwner, ChunkStore, OwnerMark
 
 
 def cid_of(data: bytes) -> ChunkId:
@@ -148,16 +148,18 @@ class ChunkStoreTests:
         """The owner mark: absent at first, set by the first claim only, never a chunk."""
         if not isinstance(chunks, ChunkOwner):
             pytest.skip(f"{type(chunks).__name__} keeps no owner mark (ChunkOwner is optional)")
+        first = OwnerMark("first", "l1")
         assert chunks.read_owner() is None
-        assert chunks.claim_owner("first") == "first"
-        assert chunks.claim_owner("second") == "first"
-        assert chunks.read_owner() == "first"
+        assert chunks.claim_owner(first) == first
+        assert chunks.claim_owner(OwnerMark("first", "l2")) == first
+        assert chunks.claim_owner(OwnerMark("second", "l3")) == first
+        assert chunks.read_owner() == first
         data = os.urandom(1000)
         chunks.put(cid_of(data), data)
         chunks.sync()
         assert list(chunks.iter_ids()) == [cid_of(data)]
         assert chunks.clean_tmp(2**62) >= 0
-        assert chunks.read_owner() == "first"
+        assert chunks.read_owner() == first
 
     def test_racing_claims_agree_on_one_owner(self, chunks: ChunkStore) -> None:
         """Claims racing on an unmarked store: every claimant is told the same owner."""
@@ -165,11 +167,11 @@ class ChunkStoreTests:
             pytest.skip(f"{type(chunks).__name__} keeps no owner mark (ChunkOwner is optional)")
         owner = chunks
         barrier = threading.Barrier(6)
-        told: list[str] = []
+        told: list[OwnerMark] = []
 
         def claim(name: str) -> None:
             barrier.wait()
-            told.append(owner.claim_owner(name))
+            told.append(owner.claim_owner(OwnerMark(name, name)))
 
         threads = [threading.Thread(target=claim, args=(f"s{i}",)) for i in range(6)]
         for t in threads:

@@ -24,8 +24,10 @@ import pytest
 import objstore
 from objstore.backends import urls
 from objstore.backends.s3 import S3ChunkStore
-from objstore.blob.chunkstore import OWNER_NAME, ChunkOwner
+from objstore.blob import owner
+from objstore.blob.chunkstore import OWNER_NAME, ChunkOwner, OwnerMark
 from objstore.errors import StoreDamaged
+from objstore.meta import marker
 from objstore.testing.services.fixtures import _fresh_database
 from tests.backends.nodes import Backends
 
@@ -57,11 +59,11 @@ def _drain(gen: Iterator[object]) -> None:
         pass
 
 
-def _other_chunks(pair: Backends) -> str:
+def _other_chunks(pair: Backends, other: str = "other") -> str:
     """The pair's chunk URL with another directory or prefix."""
     if pair.name == "local":
-        return pair.chunks + "-other"
-    return pair.chunks.replace("/chunks?", "/chunks-other?", 1)
+        return f"{pair.chunks}-{other}"
+    return pair.chunks.replace("/chunks?", f"/chunks-{other}?", 1)
 
 
 def _open(metadata: str, chunks: str, key: bytes) -> objstore.Store:
@@ -72,7 +74,8 @@ def _owner(chunks: str) -> str | None:
     store = urls.open_chunks(urls.parse_chunks_url(chunks))
     try:
         assert isinstance(store, ChunkOwner)
-        return store.read_owner()
+        mark = store.read_owner()
+        return None if mark is None else mark.store_id
     finally:
         store.close()
 
@@ -234,6 +237,101 @@ def _write_mark(chunks: str, store_id: str) -> None:
     store = urls.open_chunks(urls.parse_chunks_url(chunks))
     try:
         assert isinstance(store, ChunkOwner)
-        assert store.claim_owner(store_id) == store_id
+        # By hand, as the message says: the store id alone (no location id).
+        assert store.claim_owner(OwnerMark(store_id)) == OwnerMark(store_id)
     finally:
         store.close()
+
+
+def _chunk_ids(chunks: str) -> set[bytes]:
+    store = urls.open_chunks(urls.parse_chunks_url(chunks))
+    try:
+        return set(store.iter_ids())
+    finally:
+        store.close()
+
+
+def test_metadata_left_by_a_refused_first_open_does_not_claim_an_old_stores_location(
+    fresh_backends: Backends, new_metadata: Callable[[], str]
+) -> None:
+    """Review 9 (R1): metadata holding only an identity (a first open refused after the
+    identity was committed, a lost first-open race, a crash before the claim) claimed
+    any unmarked location, an old store's full of chunks too, and its gc deleted them."""
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as x:
+        _fill(x)
+    _forget_the_claim(pair.metadata, pair.chunks)  # x: an old store
+    z_chunks = _other_chunks(pair, "z")
+    with _open(new_metadata(), z_chunks, os.urandom(32)):
+        pass  # z: a new store, no chunk yet
+    y_meta, y_key = new_metadata(), os.urandom(32)
+    with pytest.raises(StoreDamaged, match="belongs to store"):
+        _open(y_meta, z_chunks, y_key)  # y's metadata now holds an identity
+    before = _chunk_ids(pair.chunks)
+    assert before
+    with pytest.raises(StoreDamaged, match="holds chunks but carries no owner mark"):
+        _open(y_meta, pair.chunks, y_key)
+    assert _owner(pair.chunks) is None
+    assert _chunk_ids(pair.chunks) == before
+    with _open(y_meta, _other_chunks(pair, "y"), y_key) as y:  # an empty one: claimed
+        _fill(y, "from-y", OTHER)
+        y.gc()
+
+
+def test_first_opens_racing_with_two_locations_bind_one(
+    fresh_backends: Backends,
+) -> None:
+    """Review 9 (R9): first opens of one new store with two chunk locations (a node
+    configured with another prefix) each read "no claim recorded", claimed their own
+    location with the store id and matched the record (the id alone): the store opened
+    on both for good. The interleaving is forced: the second open's claim returns after
+    the first open finished binding."""
+    pair = fresh_backends
+    first, second = pair.chunks, _other_chunks(pair)
+    meta = urls.open_metadata(urls.parse_metadata_url(pair.metadata))
+    l1 = urls.open_chunks(urls.parse_chunks_url(first))
+    l2 = urls.open_chunks(urls.parse_chunks_url(second))
+    try:
+        assert isinstance(l1, ChunkOwner) and isinstance(l2, ChunkOwner)
+        ident = marker.establish(None, meta, None, has_chunks=lambda: False, where="test")
+
+        def bind(store: ChunkOwner, claim: Callable[[OwnerMark], OwnerMark]) -> None:
+            owner.bind_chunks(
+                meta,
+                ident,
+                read_owner=store.read_owner,
+                claim_owner=claim,
+                has_chunks=lambda: False,
+                adoptable=False,
+                where="test",
+            )
+
+        def claim_second(mark: OwnerMark) -> OwnerMark:
+            got = l2.claim_owner(mark)
+            bind(l1, l1.claim_owner)  # the other node's whole open, in between
+            return got
+
+        with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
+            bind(l2, claim_second)
+        recorded = l1.read_owner()
+        marked = l2.read_owner()
+        assert recorded is not None and marked is not None
+        assert recorded.store_id == marked.store_id == ident.store_id
+        assert recorded.location != marked.location
+    finally:
+        for backend in (l1, l2, meta):
+            backend.close()
+    with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
+        _open(pair.metadata, second, pair.key)
+    with _open(pair.metadata, first, pair.key) as s:
+        _fill(s)
+    # A copy of the location (a replica, a restored backup) carries the same mark.
+    replica = _other_chunks(pair, "replica")
+    store = urls.open_chunks(urls.parse_chunks_url(replica))
+    try:
+        assert isinstance(store, ChunkOwner)
+        assert store.claim_owner(recorded) == recorded
+    finally:
+        store.close()
+    with _open(pair.metadata, replica, pair.key) as s:
+        assert s.root.list_buckets()

@@ -1,0 +1,230 @@
+"""Binding a store to its one chunk location (``objstore-owner.json``), at open.
+
+Each store's gc deletes every chunk its own metadata does not name, so two stores must
+never share a chunk location, and one store must never write to two (what one node
+writes, another would never find) nor to a wrong or empty one. The rules, checked by
+:func:`bind_chunks` (docs/scale-out.md, "One chunk location, one store"):
+
+- The location's mark (:class:`~objstore.blob.chunkstore.OwnerMark`) names the owning
+  store and carries a random id of this location, drawn by the claim that wrote it. The
+  metadata records the mark it was bound to (``G chunks-owner``), written only while
+  no record exists, in the same write transaction as that check: of several first
+  opens racing with different chunk locations, one location is recorded and the others
+  are refused (marked with this store's id but another location id). A copy of the
+  location (a replica, a restored backup) carries the same mark and is accepted.
+- A mark without a location id (written by an older objstore, or by hand as the
+  messages ask: the user's "this is mine") is accepted for its store id alone, as
+  before, whatever the record says; only objstore's own claims, which always draw an
+  id, race, and those are told apart. A record without an id (written before) accepts
+  only such marks.
+- An unmarked location is claimed only (a) by metadata that recorded no claim, and (b)
+  if it holds no chunks, unless the metadata is an old store's (it holds data but never
+  recorded a claim, made before the mark existed) and the location is its own
+  ``path/chunks`` (:func:`own_chunk_dir`). Metadata holding no data never takes a
+  location holding chunks: an identity left by a refused first open, a lost first-open
+  race or a crash before the claim would otherwise adopt another store's old chunks.
+- An old store adopts its ``path/chunks`` only when that is a real directory, not a
+  mount point, on the device of ``path/meta`` (a symlink or a bind mount may show
+  another store's chunks), and not empty when the metadata names chunks (a disk not
+  mounted yet). Anywhere else the user confirms by writing the mark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable
+
+from objstore import keyspace
+from objstore.blob.chunkstore import OwnerMark, encode_owner
+from objstore.errors import StoreDamaged
+from objstore.meta.base import MetadataStore, ReadTxn
+from objstore.meta.marker import StoreIdentity, holds_records
+from objstore.meta.scan import scan_prefix
+
+CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the mark its chunk store was bound to
+
+
+def encode_record(mark: OwnerMark) -> bytes:
+    """``G chunks-owner``: JSON of the mark (written before location ids: the bare id)."""
+    if mark.location is None:
+        return mark.store_id.encode()
+    return json.dumps({"store_id": mark.store_id, "location": mark.location}).encode()
+
+
+def decode_record(raw: bytes) -> OwnerMark:
+    """The mark recorded in ``G chunks-owner``; StoreDamaged when unreadable."""
+    try:
+        if not raw.startswith(b"{"):
+            return OwnerMark(raw.decode(), None)
+        d = json.loads(raw)
+        mark = OwnerMark(d["store_id"], d["location"])
+        if not isinstance(mark.store_id, str) or not isinstance(mark.location, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, RecursionError, AttributeError):
+        raise StoreDamaged("the chunk store record in the metadata is unreadable") from None
+    return mark
+
+
+def own_chunk_dir(where: str | None, *, named: bool) -> bool:
+    """Whether the chunks are the store directory's own ``path/chunks`` beside its own
+    LMDB metadata: nothing ``named`` (``chunks=`` or ``metadata=``: metadata elsewhere may
+    belong to a store whose chunks are elsewhere too), real directories (a symlink may
+    lead to another store's), ``path/chunks`` no mount point and on the device of
+    ``path/meta`` (a bind mount or another volume may be another store's chunks). Only
+    such a location is adopted unmarked by an old store."""
+    if where is None or named:
+        return False
+    chunks, meta = os.path.join(where, "chunks"), os.path.join(where, "meta")
+    if os.path.islink(chunks) or os.path.islink(meta):
+        return False
+    try:
+        if _mount_point(chunks):
+            return False
+        return os.stat(chunks).st_dev == os.stat(meta).st_dev
+    except OSError:
+        return False
+
+
+def _mount_point(path: str) -> bool:
+    """Whether something is mounted at ``path``: ``os.path.ismount`` (another device),
+    or, on Linux, a mount point in ``/proc/self/mountinfo`` (a bind mount of a directory
+    of the same file system looks like any directory otherwise)."""
+    if os.path.ismount(path):
+        return True
+    real = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            table = f.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return False
+    for line in table.splitlines():
+        fields = line.split(" ")
+        # Field 5 is the mount point, with space, tab, newline and backslash as octal.
+        if len(fields) > 4 and _unescape(fields[4]) == real:
+            return True
+    return False
+
+
+def _unescape(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _names_chunks(txn: ReadTxn) -> bool:
+    return any(True for _ in scan_prefix(txn, keyspace.CHUNKREF))
+
+
+def _mark_text(store_id: str) -> str:
+    return f'objstore-owner.json holding {{"store_id": "{store_id}"}}'
+
+
+def _check_unmarked(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    *,
+    has_chunks: Callable[[], bool],
+    adoptable: bool,
+    where: str,
+) -> None:
+    """Raise StoreDamaged unless this metadata may claim the unmarked location."""
+    with meta.begin() as rtxn:
+        recorded = rtxn.get(CHUNKS_KEY)
+        populated = holds_records(rtxn)
+        names_chunks = populated and _names_chunks(rtxn)
+    sid = ident.store_id
+    if recorded is not None:
+        raise StoreDamaged(
+            f"the chunk store {where} does not carry the mark of store {sid}, "
+            "which this store's metadata recorded when it claimed its chunk store: it is "
+            "another location (a mistyped prefix or directory, a disk not mounted?) or its "
+            "mark was removed; refusing to open it (if it truly is this store's chunk "
+            f"store, restore its objstore-owner.json holding "
+            f"{encode_owner(decode_record(recorded)).decode()})",
+            store_id=sid,
+        )
+    if populated and not adoptable:
+        raise StoreDamaged(
+            f"the metadata of store {sid} holds data but never claimed a chunk store, and "
+            f"{where} carries no owner mark: objstore cannot tell whether it is this "
+            "store's chunk store or another's (whose chunks this store's gc would "
+            f"delete); refusing to claim it. If it is this store's, write its "
+            f"{_mark_text(sid)} and open again",
+            store_id=sid,
+        )
+    there = has_chunks()
+    if not populated and there:
+        raise StoreDamaged(
+            f"the chunk store {where} holds chunks but carries no owner mark, and the "
+            f"metadata of store {sid} holds no data: they are another store's (whose "
+            "chunks this store's gc would delete); refusing to claim it (give this store "
+            "an empty location of its own)",
+            store_id=sid,
+        )
+    if names_chunks and not there:
+        raise StoreDamaged(
+            f"the metadata of store {sid} names chunks but its chunk store {where} is "
+            "empty and unmarked (a disk not mounted yet? a wrong directory?); refusing to "
+            "adopt it. Mount or name the right one; if the chunks truly are lost, write "
+            f"its {_mark_text(sid)} and run fsck",
+            store_id=sid,
+        )
+
+
+def bind_chunks(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    *,
+    read_owner: Callable[[], OwnerMark | None],
+    claim_owner: Callable[[OwnerMark], OwnerMark],
+    has_chunks: Callable[[], bool],
+    adoptable: bool,
+    where: str,
+) -> None:
+    """Check that the chunk store (``where`` in messages) is this store's one location,
+    claiming it if no store has yet (see the module docstring). ``adoptable``: it is the
+    store directory's own ``path/chunks`` (:func:`own_chunk_dir`). Raises StoreDamaged
+    when another store owns it, when it is another location of this store, or when it
+    is unmarked and may not be claimed; what the chunk store raises when it cannot be
+    read or written."""
+    mark = read_owner()
+    if mark is None:
+        _check_unmarked(meta, ident, has_chunks=has_chunks, adoptable=adoptable, where=where)
+        mark = claim_owner(OwnerMark(ident.store_id, uuid.uuid4().hex))
+    if mark.store_id != ident.store_id:
+        raise StoreDamaged(
+            f"the chunk store {where} belongs to store {mark.store_id}, not to store "
+            f"{ident.store_id} whose metadata this is; two stores sharing one chunk store "
+            "would delete each other's chunks, so refusing to open it (give each store a "
+            "prefix or directory of its own)",
+            store_id=ident.store_id,
+        )
+    with meta.begin() as rtxn:
+        raw = rtxn.get(CHUNKS_KEY)
+    if raw is None:
+        # Recorded only while nothing is, checked in the writing transaction: of first
+        # opens racing with different locations, exactly one location is recorded. A
+        # crash before this leaves a mark of this store, recorded on the next open.
+        with meta.begin_write() as txn:
+            raw = txn.get(CHUNKS_KEY)
+            if raw is None:
+                txn.put(CHUNKS_KEY, encode_record(mark))
+                return
+    recorded = decode_record(raw)
+    if recorded.store_id != ident.store_id:
+        raise StoreDamaged(
+            f"the metadata of store {ident.store_id} recorded a chunk store of store "
+            f"{recorded.store_id}; refusing to open it",
+            store_id=ident.store_id,
+        )
+    if mark.location is not None and recorded.location != mark.location:
+        raise StoreDamaged(
+            f"the chunk store {where} carries the mark of store {ident.store_id} but is "
+            f"not the location its metadata recorded (location id {mark.location}, "
+            f"recorded {recorded.location}): this store was opened with two chunk "
+            "locations (a node configured with another prefix or directory?), and what "
+            "one node writes the others would never read; refusing to open it. Name the "
+            "recorded location; remove the mark of this one if it is not meant to be used",
+            store_id=ident.store_id,
+        )
