@@ -405,8 +405,59 @@ def free_now(blobs: BlobStore, cids: Iterable[ChunkId]) -> int:
         for i in range(0, len(wanted), p.batch):
             p.doom(h, wanted[i : i + p.batch], orphans=False)
     except _Stop:
-        pass
+        blobs.stranded.note()
+    except BaseException:
+        blobs.stranded.note()  # K marks may be left under this handle's live lease
+        raise
+    if p.failed:
+        blobs.stranded.note()
     return p.deleted
+
+
+class Stranded:
+    """This handle's own deletions a failed unlink left behind (K marks under its live
+    lease, the chunk store having been unreachable). Other handles' gc leaves them alone
+    while the lease lives, and every PUT of those bytes fails meanwhile, so the handle
+    finishes them itself, at its next write (:func:`finish_stranded`), also when it runs
+    no gc of its own (``gc_interval=None``: review 9, R3)."""
+
+    RETRY_S = 1.0  # at most one attempt a second while the chunk store stays unreachable
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failures = 0  # failed clean-ups so far
+        self.finished = 0  # ``failures`` when the last attempt left nothing behind
+        self.tried = float("-inf")
+
+    def note(self) -> None:
+        with self.lock:
+            self.failures += 1
+
+    def due(self) -> int | None:
+        """The failure count to finish up to, if an attempt is due now (None: not)."""
+        with self.lock:
+            now = time.monotonic()
+            if self.failures == self.finished or now - self.tried < self.RETRY_S:
+                return None
+            self.tried = now
+            return self.failures
+
+
+def finish_stranded(blobs: BlobStore) -> None:
+    """Finish this handle's stranded deletions (see :class:`Stranded`) if any are due.
+    Never raises for the chunk store or the metadata: the next write tries again."""
+    upto = blobs.stranded.due()
+    if upto is None:
+        return
+    p = _Pass(blobs, DEFAULT_BATCH, None)
+    try:
+        h = p.advance()
+        p.take_over(h)
+    except (_Stop, ObjstoreError):
+        return
+    if not p.failed:
+        with blobs.stranded.lock:
+            blobs.stranded.finished = max(blobs.stranded.finished, upto)
 
 
 class Background:

@@ -31,7 +31,7 @@ import blake3
 from objstore import keyspace
 from objstore.blob.chunker import Chunker, make_chunker
 from objstore.blob.chunkstore import ChunkId, ChunkStore
-from objstore.blob.gc import DEFAULT_BATCH, GcResult, collect
+from objstore.blob.gc import DEFAULT_BATCH, GcResult, Stranded, collect, finish_stranded
 from objstore.blob.ingest import (
     Ingested,
     IngestJob,
@@ -140,6 +140,8 @@ class BlobStore:
         #: failed) only when no thread of it is still at them.
         self.unlinking: set[ChunkId] = set()
         self.unlinking_lock = threading.Lock()
+        #: This handle's deletions a failed unlink left behind, finished at its next write.
+        self.stranded = Stranded()
         # Enough reused window buffers for one streaming upload's ring, plus one.
         self.buffers = BufferPool(settings.window_size, keep=4)
 
@@ -174,6 +176,7 @@ class BlobStore:
                 f"declared size {content_length} exceeds the limit of {max_size} bytes",
                 max_size=max_size,
             )
+        finish_stranded(self)
         limit = max_size if content_length is None else content_length
         window = self.settings.window_size
         if content_length is not None:
