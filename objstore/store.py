@@ -477,7 +477,9 @@ def open_store(
                 read_owner=chunk_backend.read_owner,
                 claim_owner=chunk_backend.claim_owner,
                 has_chunks=lambda: _any(chunk_backend.iter_ids()),
-                adoptable=owner.own_chunk_dir(where, named=any(x is not None for x in named)),
+                adoptable=lambda: owner.own_chunk_dir(
+                    where, named=any(x is not None for x in named)
+                ),
                 where=chunks_url.shown
                 if chunks_url is not None
                 else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),

@@ -125,7 +125,7 @@ def _check_unmarked(
     ident: StoreIdentity,
     *,
     has_chunks: Callable[[], bool],
-    adoptable: bool,
+    adoptable: Callable[[], bool],
     where: str,
 ) -> None:
     """Raise StoreDamaged unless this metadata may claim the unmarked location."""
@@ -144,7 +144,7 @@ def _check_unmarked(
             f"{encode_owner(decode_record(recorded)).decode()})",
             store_id=sid,
         )
-    if populated and not adoptable:
+    if populated and not adoptable():
         raise StoreDamaged(
             f"the metadata of store {sid} holds data but never claimed a chunk store, and "
             f"{where} carries no owner mark: objstore cannot tell whether it is this "
@@ -179,12 +179,13 @@ def bind_chunks(
     read_owner: Callable[[], OwnerMark | None],
     claim_owner: Callable[[OwnerMark], OwnerMark],
     has_chunks: Callable[[], bool],
-    adoptable: bool,
+    adoptable: Callable[[], bool],
     where: str,
 ) -> None:
     """Check that the chunk store (``where`` in messages) is this store's one location,
-    claiming it if no store has yet (see the module docstring). ``adoptable``: it is the
-    store directory's own ``path/chunks`` (:func:`own_chunk_dir`). Raises StoreDamaged
+    claiming it if no store has yet (see the module docstring). ``adoptable``: whether it is
+    the store directory's own ``path/chunks`` (:func:`own_chunk_dir`; asked only when an
+    old store meets it unmarked). Raises StoreDamaged
     when another store owns it, when it is another location of this store, or when it
     is unmarked and may not be claimed; what the chunk store raises when it cannot be
     read or written."""
@@ -221,8 +222,9 @@ def bind_chunks(
     if mark.location is not None and recorded.location != mark.location:
         raise StoreDamaged(
             f"the chunk store {where} carries the mark of store {ident.store_id} but is "
-            f"not the location its metadata recorded (location id {mark.location}, "
-            f"recorded {recorded.location}): this store was opened with two chunk "
+            "not the location its metadata recorded (its objstore-owner.json holds "
+            f"{encode_owner(mark).decode()}, the metadata recorded "
+            f"{encode_owner(recorded).decode()}): this store was opened with two chunk "
             "locations (a node configured with another prefix or directory?), and what "
             "one node writes the others would never read; refusing to open it. Name the "
             "recorded location; remove the mark of this one if it is not meant to be used",

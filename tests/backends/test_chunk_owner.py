@@ -302,7 +302,7 @@ def test_first_opens_racing_with_two_locations_bind_one(
                 read_owner=store.read_owner,
                 claim_owner=claim,
                 has_chunks=lambda: False,
-                adoptable=False,
+                adoptable=lambda: False,
                 where="test",
             )
 
