@@ -345,7 +345,14 @@ class FileChunkStore:
     def iter_ids(self) -> Iterator[ChunkId]:
         """Every chunk file's id. Anything else in the tree (a stray file, a directory
         or name that is not a chunk's, another store's directory nested inside) is
-        skipped, never an error: gc and fsck walk this."""
+        skipped, never an error: gc and fsck walk this. Raises InternalError when a
+        directory cannot be listed (no permission, an I/O error)."""
+        try:
+            yield from self._iter_ids()
+        except OSError as exc:
+            raise storage_error(exc, f"listing the chunks in {self.root}") from exc
+
+    def _iter_ids(self) -> Iterator[ChunkId]:
         pending = set(self._pending)
         for top in _subdirs(self.root, 2):
             for mid in _subdirs(top, 2):
@@ -365,6 +372,8 @@ class FileChunkStore:
                 st = os.stat(path)
             except FileNotFoundError:
                 continue  # a sync renamed the temporary file meanwhile
+            except OSError as exc:
+                raise storage_error(exc, f"reading the size of chunk {cid.hex()}") from exc
             return st.st_size, st.st_mtime_ns
         return None
 

@@ -216,3 +216,26 @@ def test_a_chunk_that_cannot_be_deleted_is_a_typed_error(tmp_path: Path) -> None
         store.delete_many([cid_of(data)])
     store.delete(cid_of(b"absent"))  # absent: still not an error
     store.close()
+
+
+def test_a_chunk_tree_that_cannot_be_listed_is_a_typed_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gc and fsck walk iter_ids: an unreadable directory (EACCES, EIO) came out raw."""
+    store = FileChunkStore(tmp_path / "chunks")
+    data = os.urandom(3000)
+    store.put(cid_of(data), data)
+    store.sync()
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.basename(path) == cid_of(data).hex()[2:4]:
+            raise PermissionError(errno.EACCES, "injected", path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(InternalError, match="listing the chunks"):
+        list(store.iter_ids())
+    monkeypatch.undo()
+    assert list(store.iter_ids()) == [cid_of(data)]
+    store.close()
