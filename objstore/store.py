@@ -237,8 +237,10 @@ class Store:
         Drops deleted objects' bodies and crashed uploads, deletes chunks nothing
         references, and (``orphans``) chunk files no record names. Never waits
         for readers or writers: what they may still use is kept for a later pass.
-        ``timeout`` is accepted for compatibility and ignored (gc never waits).
-        Raises StoreClosed after :meth:`close`.
+        ``timeout`` is accepted for compatibility and ignored (gc never waits). A chunk
+        that cannot be deleted is left for the next pass and counted in the result's
+        ``chunks_failed`` (``failure`` says why). Raises StoreClosed after :meth:`close`;
+        ServiceUnavailable when a backend cannot be reached.
         """
         self._check_open()
         # Uploads older than ``abort_incomplete_after`` go first, so their parts
