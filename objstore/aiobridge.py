@@ -10,6 +10,7 @@ iterables the core takes, streamed one piece at a time.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import functools
@@ -145,10 +146,11 @@ class _AsyncBody:
 
     ``put_object`` and ``upload_part`` run in a worker thread; an async
     iterable of bytes or an ``aiofiles`` file can only be read on the event
-    loop. Each piece the worker asks for is read on the loop and handed over
-    (``run_coroutine_threadsafe``): one piece in flight, so the body streams
-    and is never gathered whole. Cancellation is the call's
-    :class:`~objstore.cancel.CancelToken`: the upload stops at its next read.
+    loop. Each pass over the body is a :class:`_Pump`: the worker's first read
+    starts it, so nothing is read before the call asks (the engine authorizes
+    an upload before its body is read). Cancellation is the call's
+    :class:`~objstore.cancel.CancelToken`: the upload stops at its next read,
+    and the pump with it.
     """
 
     PIECE = 1 << 20
@@ -162,19 +164,119 @@ class _AsyncBody:
             self._next = lambda: _next_piece(it)
 
     def __iter__(self) -> Iterator[object]:
-        while True:
-            try:
-                fut = asyncio.run_coroutine_threadsafe(_await(self._next()), self._loop)
-            except RuntimeError:  # the loop is gone
-                raise InvalidRequest("the event loop closed during the upload") from None
-            piece = fut.result()
-            if piece is _END:
-                return
-            yield piece
+        return _Pump(self._next, self._loop).pieces()
 
 
-async def _await(awaitable: Awaitable[object]) -> object:
-    return await awaitable
+class _Failure:
+    """What ended a pump early: raised in the worker where it meets it."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Pump:
+    """One pass over an async body: a task on the loop reads pieces ahead of the worker
+    thread (at most :attr:`AHEAD` bytes queued) and the worker takes everything queued
+    at once. A thread is woken only when one side waits for the other (the worker for
+    data, the reader for room), not once per piece: a body that has arrived crosses in
+    one handoff with its end. Memory stays bounded: the body is never gathered whole.
+    """
+
+    AHEAD = 4 << 20
+
+    def __init__(self, read: Callable[[], Awaitable[object]], loop: asyncio.AbstractEventLoop):
+        self._read = read
+        self._loop = loop
+        self._cond = threading.Condition()
+        # Under _cond: pieces, then _END or a _Failure; their bytes; the reader's pause.
+        self._items: collections.deque[object] = collections.deque()
+        self._ahead = 0
+        self._paused = False
+        # Loop thread only.
+        self._room: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    def pieces(self) -> Iterator[object]:
+        """The body's pieces, in the worker thread."""
+        self._call_soon(self._start)
+        try:
+            while True:
+                with self._cond:
+                    while not self._items:
+                        if not self._cond.wait(1.0) and self._loop.is_closed():
+                            raise InvalidRequest("the event loop closed during the upload")
+                    items = list(self._items)
+                    self._items.clear()
+                    self._ahead = 0
+                    wake, self._paused = self._paused, False
+                if wake:
+                    self._call_soon(self._resume)
+                for item in items:
+                    if item is _END:
+                        return
+                    if isinstance(item, _Failure):
+                        raise item.error
+                    yield item
+        finally:
+            # Done, failed or abandoned by the upload: stop reading ahead.
+            with contextlib.suppress(InvalidRequest):
+                self._call_soon(self._stop)
+
+    def _call_soon(self, fn: Callable[[], None]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn)
+        except RuntimeError:  # the loop is gone
+            raise InvalidRequest("the event loop closed during the upload") from None
+
+    def _start(self) -> None:
+        if not self._stopped:
+            self._room = asyncio.Event()
+            self._task = self._loop.create_task(self._run())
+
+    def _resume(self) -> None:
+        if self._room is not None:
+            self._room.set()
+
+    def _stop(self) -> None:
+        self._stopped = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _put(self, item: object, size: int = 0) -> bool:
+        """Queue ``item``; whether the reader must now wait for room."""
+        with self._cond:
+            self._items.append(item)
+            self._ahead += size
+            full = self._ahead >= self.AHEAD
+            if full:
+                self._paused = True
+                assert self._room is not None
+                self._room.clear()  # before the worker can see the pause and resume it
+            self._cond.notify()
+        return full
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                piece = await self._read()
+                if piece is _END:
+                    self._put(_END)
+                    return
+                if isinstance(piece, bytearray | memoryview):
+                    # The body may reuse its buffer once asked for the next piece.
+                    piece = bytes(piece)
+                size = len(piece) if isinstance(piece, bytes) else 0
+                if self._put(piece, size):
+                    assert self._room is not None
+                    await self._room.wait()
+        except Exception as exc:  # the body's own failure, raised in the worker
+            self._put(_Failure(exc))
+        except BaseException:  # cancelled (the upload stopped, or the loop is closing)
+            self._put(_Failure(InvalidRequest("the upload's body stopped being read")))
+            raise
 
 
 async def _read_piece(f: Any, n: int) -> object:
