@@ -66,8 +66,31 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
     def __init__(self, client: Client) -> None:
         self._client = client
         self.identity = client.identity
-        self.iam = AsyncIamClient(client.iam)
-        self.sts = AsyncIamClient(client.sts)
+        # Made on first use: the gateway builds a client per request, and few need them.
+        self._iam: AsyncIamClient | None = None
+        self._sts: AsyncIamClient | None = None
+
+    @property
+    def iam(self) -> AsyncIamClient:
+        """``client.iam`` as coroutines (:class:`AsyncIamClient`)."""
+        if self._iam is None:
+            self._iam = AsyncIamClient(self._client.iam)
+        return self._iam
+
+    @iam.setter
+    def iam(self, value: AsyncIamClient) -> None:
+        self._iam = value
+
+    @property
+    def sts(self) -> AsyncIamClient:
+        """``client.sts`` as coroutines (:class:`AsyncIamClient`)."""
+        if self._sts is None:
+            self._sts = AsyncIamClient(self._client.sts)
+        return self._sts
+
+    @sts.setter
+    def sts(self, value: AsyncIamClient) -> None:
+        self._sts = value
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await in_thread(getattr(self._client, method), *args, **kwargs)

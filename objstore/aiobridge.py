@@ -2,9 +2,10 @@
 
 :func:`in_thread` / :func:`in_pool` run a whole synchronous operation in a
 worker thread with the cancellation rule described in :mod:`objstore.aio`;
-:class:`AsyncObjectBody` reads a body without blocking the loop, and
-:func:`bridged` turns async iterables and ``aiofiles`` files into the sync
-iterables the core takes, streamed one piece at a time.
+:class:`AsyncObjectBody` reads a body without blocking the loop (a small one
+was read whole by :func:`open_body` in the opening hop), and :func:`bridged`
+turns async iterables and ``aiofiles`` files into the sync iterables the core
+takes, streamed through a bounded read-ahead (:class:`_Pump`).
 """
 
 from __future__ import annotations

@@ -128,3 +128,18 @@ def test_preloaded_body_raises_corruption_where_a_read_meets_it(tmp_path: Path) 
             await body.close()
 
     asyncio.run(main())
+
+
+def test_iam_and_sts_of_an_async_client(tmp_path: Path) -> None:
+    """``iam``/``sts`` are made on first use, once per client, and act as its caller."""
+
+    async def main() -> None:
+        async with aio.open(tmp_path / "s") as store:
+            root = store.root
+            assert root.iam is root.iam and root.sts is root.sts
+            await root.iam.create_user("alice")
+            assert [u.user_name for u in await root.iam.list_users()] == ["alice"]
+            who = await root.sts.get_caller_identity()
+            assert who.arn == root.identity.arn
+
+    asyncio.run(main())

@@ -223,8 +223,9 @@ class _Gateway:
             self._in_flight.leave()
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
-        request_id = os.urandom(8).hex().upper()
-        host_id = base64.b64encode(os.urandom(24)).decode("ascii")
+        raw = os.urandom(32)  # one system call for both ids
+        request_id = raw[:8].hex().upper()
+        host_id = base64.b64encode(raw[8:]).decode("ascii")
         request[_REQUEST_ID] = request_id
         request[_HOST_ID] = host_id
         try:
