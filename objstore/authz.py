@@ -74,6 +74,17 @@ class AuthorizationRequest:
     deferred: tuple[tuple[str, Callable[[], Mapping[str, object]]], ...] = ()
 
 
+class CallerMoved(Exception):
+    """Raised by an authorizer that found the caller's user renamed or moved since the
+    caller's :class:`Identity` was made (an IAM user keeps its credentials through a rename):
+    the engine runs the call again, before anything of it happened, as ``identity``, the
+    same caller under its current name and ARN. Not an error any API caller sees."""
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__(identity.arn)
+        self.identity = identity
+
+
 @runtime_checkable
 class Authorizer(Protocol):
     """Decides requests. Return a bool or an object with ``.allowed``."""

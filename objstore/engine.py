@@ -26,7 +26,7 @@ from objstore.actions import (
     Permission,
     tag_context,
 )
-from objstore.authz import AuthorizationRequest, Authorizer, Identity, is_allowed
+from objstore.authz import AuthorizationRequest, Authorizer, CallerMoved, Identity, is_allowed
 from objstore.errors import (
     AccessDenied,
     ExpiredToken,
@@ -62,8 +62,11 @@ class AuditEvent:
 AuditSink = Callable[[AuditEvent], None]
 # Builds the ARN of an IAM resource a permission names (the identity layer knows paths).
 ArnResolver = Callable[[Permission, Mapping[str, Any], Identity], str]
-# Re-checks a caller's credentials (still active, not expired) before each call.
-Authenticator = Callable[[Identity, Operation], None]
+# Re-checks a caller's credentials (still active, not expired) before each call and
+# returns the caller the call runs as (the same one, or its user renamed or moved since).
+Authenticator = Callable[[Identity, Operation], Identity]
+# How many times one call follows its caller's user through renames made during the call.
+_MAX_MOVES = 3
 # The tags of the IAM user or role an ARN names (empty for no such entity).
 ResourceTags = Callable[[str], Mapping[str, str]]
 
@@ -184,7 +187,7 @@ class Engine:
             resource=req.resource,
         )
 
-    def call(self, caller: Identity, name: str, params: dict[str, Any]) -> Any:
+    def call(self, caller: Identity, name: str, params: dict[str, Any], *, _moves: int = 0) -> Any:
         """Authorize and run operation ``name``. Raises AccessDenied or the operation's errors."""
         if self.closed:
             raise StoreClosed(self.closed_reason)
@@ -193,10 +196,11 @@ class Engine:
         actions: list[str] = []
         outcome = "ok"
         denied = False
+        moved: Identity | None = None
         try:
             if self.authenticate is not None:
                 try:
-                    self.authenticate(caller, op)
+                    caller = self.authenticate(caller, op)
                 except AccessDenied:
                     denied = True
                     raise
@@ -248,6 +252,16 @@ class Engine:
                     close()
                 raise
             return result
+        except CallerMoved as exc:
+            # The caller's user was renamed or moved since its identity was made: nothing
+            # ran yet (authorization comes first), so the call runs again as the user it is
+            # now, and only that run is audited. Renamed again in between: once more.
+            if _moves >= _MAX_MOVES:
+                outcome, denied = InvalidClientTokenId.code, True
+                raise InvalidClientTokenId(
+                    "The security token included in the request is invalid."
+                ) from None
+            moved = exc.identity
         except ObjstoreError as exc:
             outcome = exc.code
             # Credentials refused (by the authenticator or an authorizer that re-checks them).
@@ -262,17 +276,20 @@ class Engine:
                 raise StoreClosed("the store was closed during the call") from exc
             raise
         finally:
-            self.audit(
-                AuditEvent(
-                    time.time_ns(),
-                    caller.arn,
-                    op.name,
-                    tuple(resources),
-                    outcome,
-                    tuple(actions),
-                    denied,
+            if moved is None:
+                self.audit(
+                    AuditEvent(
+                        time.time_ns(),
+                        caller.arn,
+                        op.name,
+                        tuple(resources),
+                        outcome,
+                        tuple(actions),
+                        denied,
+                    )
                 )
-            )
+        assert moved is not None  # every other way out of the try returned or raised
+        return self.call(moved, name, params, _moves=_moves + 1)
 
     def _call_items(
         self,

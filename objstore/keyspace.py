@@ -36,5 +36,6 @@ IAM_MFA = b"f"  # f <lower device name>              -> virtual MFA device (seal
 IAM_OIDC = b"o"  # o <provider host/path>            -> OpenID Connect provider
 IAM_ACCOUNT = b"a"  # a <name>                       -> root's credentials, password policy, report
 IAM_GENERATION = b"e"  # e                           -> 8-byte counter every IAM write bumps
+IAM_USER_ID = b"i"  # i <lower user id>                -> a renamed user's current name
 AUDIT = b"z"  # z <time ns 8> <random 4>             -> one audit event (JSON)
 BUCKET_POLICY = b"q"  # q <bucket>                   -> policy, creation stamp, principal ids

@@ -119,9 +119,9 @@ class Store:
             targets={"identity": self.identity.service},
             resolve_arn=self.identity.service.resource_arn,
             resource_tags=self.identity.service.resource_tags,
-            # The IAM authorizer re-checks credentials in its own read; another
-            # authorizer gets the check from the engine. Both get AWS's fixed rules
-            # (what GetSessionToken credentials and the root may call).
+            # The IAM authorizer re-checks credentials (and follows a renamed user) in
+            # its own read; another authorizer gets that from the engine. Both get AWS's
+            # fixed rules (what GetSessionToken credentials and the root may call).
             authenticate=self.identity.service.check_scope
             if authorizer is None
             else self.identity.service.check_caller,

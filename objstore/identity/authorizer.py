@@ -12,18 +12,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from objstore import keyspace
-from objstore.authz import AuthorizationRequest, Identity
+from objstore.authz import AuthorizationRequest, CallerMoved, Identity
 from objstore.errors import ExpiredToken, MalformedPolicyDocument, NoSuchBucket
 from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
 from objstore.identity import bindings, gather, repo
+from objstore.identity.callers import current
 from objstore.identity.gather import PrincipalPolicies
-from objstore.identity.keys import check_key_record
-from objstore.identity.session_rules import check_bound
 from objstore.meta.base import MetadataStore
 from objstore.ns.index import bucket_key
 from objstore.ns.records import BucketRecord
@@ -156,7 +156,9 @@ class IamAuthorizer:
     def decide(self, request: AuthorizationRequest) -> Decision | bool:
         """Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
         authorizer re-checks them in its own read, sparing the engine a second one): an
-        inactive or deleted key, temporary credentials of a user or role deleted since."""
+        inactive or deleted key, temporary credentials of a user or role deleted since.
+        Raises CallerMoved when the caller's user was renamed or moved since its identity
+        was made (``callers.py``): the engine asks again as the user it is now."""
         identity = request.principal
         action = request.action
         now_ns = self._clock()
@@ -165,12 +167,13 @@ class IamAuthorizer:
         bucket = bucket_of(request.resource)
         trust = None
         with self.meta.begin() as txn:
-            # Temporary credentials hold for the entity they were issued to, not its name.
-            check_bound(txn, identity)
-            if identity.access_key_id is not None and identity.token_issued_at is None:
-                check_key_record(txn, identity)
-                if self.key_used is not None:
-                    self.key_used(identity.access_key_id, action.split(":", 1)[0])
+            # Credentials stand for the user's (role's) unique id, not its name.
+            now_as = current(txn, self.account, identity, complete=False)
+            if now_as is not identity:
+                raise CallerMoved(now_as)
+            key_id = identity.access_key_id
+            if key_id is not None and identity.token_issued_at is None and self.key_used:
+                self.key_used(key_id, action.split(":", 1)[0])
             if action in _NO_PERMISSION_NEEDED:
                 # AWS: "no permissions are required"; the caller is authenticated already.
                 return identity.account == self.account and identity.kind != "anonymous"
@@ -183,6 +186,9 @@ class IamAuthorizer:
             if action.lower().startswith("sts:assumerole") or action.lower() == "sts:tagsession":
                 trust = gather.trust_policy(txn, self.account, request.resource)
         state = self.policies_for(identity, generation)
+        if state.arn is not None and state.arn != identity.arn:
+            # The user was moved to another path (the record of this generation says so).
+            raise CallerMoved(replace(identity, arn=state.arn))
         outsider = identity.kind == "anonymous" or identity.account != self.account
         resource_policy = (
             trust

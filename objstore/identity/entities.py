@@ -16,7 +16,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.matchers import ActionMatcher
-from objstore.identity import bindings, repo
+from objstore.identity import bindings, callers, repo
 from objstore.identity.base import KIND_PREFIX, to_datetime, when
 from objstore.identity.ids import IdKind, new_id
 from objstore.identity.names import (
@@ -172,6 +172,7 @@ class EntityOps(PolicyOps):
                     )
             self._release_boundary(txn, rec)
             repo.delete(txn, keyspace.IAM_USER, name)
+            callers.forget_user_id(txn, rec["id"])
 
     def _release_boundary(self, txn: WriteTxn, rec: Record) -> None:
         """A deleted user or role no longer uses its boundary policy (so it can be deleted)."""

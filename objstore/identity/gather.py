@@ -47,6 +47,7 @@ class PrincipalPolicies:
     identity: tuple[Policy, ...]
     boundaries: tuple[Policy, ...]
     exists: bool  # False: the user or role is gone (nothing is allowed)
+    arn: str | None = None  # an IAM user's ARN as its record says now (its path may move)
 
 
 def managed_document(txn: ReadTxn, account: str, arn: str, kind: Kind) -> Policy | None:
@@ -108,7 +109,8 @@ def user_policies(
         # An identity policy like any other: an explicit Deny, a permissions boundary or a
         # session policy still limits it.
         policies.append(managed_policy(_SELF_SERVICE_PASSWORD))
-    return PrincipalPolicies(principal, tuple(policies), boundary_of(txn, account, rec), True)
+    arn = f"arn:aws:iam::{account}:user{rec['path']}{rec['name']}"
+    return PrincipalPolicies(principal, tuple(policies), boundary_of(txn, account, rec), True, arn)
 
 
 def role_policies(

@@ -8,7 +8,6 @@ and compares in constant time; a failed attempt writes nothing.
 from __future__ import annotations
 
 import base64
-import functools
 import hmac
 import time
 from dataclasses import replace
@@ -37,14 +36,6 @@ STATUSES = ("Active", "Inactive")
 LAST_USED_EVERY_S = 60.0
 
 
-@functools.lru_cache(maxsize=1024)
-def _key_state(raw: bytes) -> tuple[bool, str | None, str]:
-    """(active, owner, key id) of a stored key record: parsed once per distinct record
-    content (the decision is re-made from the current record at every request)."""
-    rec = repo.decode(raw)
-    return rec["status"] == "Active", rec["user"], rec["id"]
-
-
 def key_record(txn: ReadTxn, access_key_id: str) -> Record | None:
     """The record of the access key ``access_key_id``, spelled exactly (None: no such key).
 
@@ -55,21 +46,6 @@ def key_record(txn: ReadTxn, access_key_id: str) -> Record | None:
     """
     rec = repo.get(txn, keyspace.IAM_ACCESS_KEY, access_key_id)
     return rec if rec is not None and rec.get("id") == access_key_id else None
-
-
-def check_key_record(txn: ReadTxn, identity: Identity) -> None:
-    """Raise InvalidClientTokenId unless ``identity``'s long-term key is active and its own."""
-    assert identity.access_key_id is not None
-    raw = txn.get(repo.key(keyspace.IAM_ACCESS_KEY, identity.access_key_id))
-    state = None if raw is None else _key_state(raw)
-    if (
-        state is None
-        or state[2] != identity.access_key_id
-        or not state[0]
-        or (identity.kind == "root") != (state[1] is None)
-        or (state[1] is not None and state[1] != identity.name)
-    ):
-        raise InvalidClientTokenId("The security token included in the request is invalid.")
 
 
 class KeyOps(ServiceBase):
@@ -227,18 +203,6 @@ class KeyOps(ServiceBase):
         """Whether :meth:`note_used` would write now (lets async callers skip a thread hop)."""
         seen = self._last_used_written.get(key_id)
         return seen is None or time.monotonic() - seen >= LAST_USED_EVERY_S
-
-    def check_key(self, identity: Identity, service: str) -> None:
-        """At each request: the key a client was built with is still active and its owner's.
-
-        Raises InvalidClientTokenId when it was deactivated or deleted since.
-        """
-        key_id = identity.access_key_id
-        if key_id is None:
-            return
-        with self.repo.read() as txn:
-            check_key_record(txn, identity)
-        self.note_used(key_id, service)
 
     def note_used(self, key_id: str, service: str) -> None:
         """Record the key's last use (at most once a minute per key in this process)."""

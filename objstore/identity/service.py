@@ -38,7 +38,7 @@ from objstore.errors import (
 from objstore.iam import public
 from objstore.iam.evaluate import as_policy
 from objstore.iam.simulate import EvaluationResult, simulate
-from objstore.identity import bindings, gather, oidc, repo, session_rules
+from objstore.identity import bindings, callers, gather, oidc, repo, session_rules
 from objstore.identity.audit import AuditLog
 from objstore.identity.base import KIND_PREFIX
 from objstore.identity.crypto import SecretBox
@@ -130,37 +130,44 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
         path = str(new_path) if new_path is not None else rec["path"] if rec else "/"
         return self.arn(entity, path, name)
 
-    def check_caller(self, caller: Identity, op: Operation) -> None:
-        """Before each call, for an authorizer other than IAM's: the caller's long-term key
-        is still active, its session (sign-in, temporary credentials) not expired and its
-        user or role still the one it was issued to; then :meth:`check_scope`.
+    def check_caller(self, caller: Identity, op: Operation) -> Identity:
+        """Before each call, for an authorizer other than IAM's: the caller as it stands now
+        (:meth:`current_caller`), then what it may not call whatever the policies say
+        (``session_rules.check_scope``); records a long-term key's last use.
 
         Raises InvalidClientTokenId for a deactivated or deleted key or a deleted user or
         role, ExpiredToken, AccessDenied.
         """
-        self.check_session(caller)
+        caller = self.current_caller(caller)
         if caller.access_key_id is not None and caller.token_issued_at is None:
-            self.check_key(caller, op.permissions[0].action.split(":", 1)[0])
+            self.note_used(caller.access_key_id, op.permissions[0].action.split(":", 1)[0])
         session_rules.check_scope(caller, op)
+        return caller
 
-    def check_scope(self, caller: Identity, op: Operation) -> None:
-        """Before each call, with IAM's authorizer (which re-checks credentials itself):
-        what the caller may not call whatever the policies say (``session_rules.py``).
-        Raises AccessDenied, and for IAM and STS calls, what :meth:`check_session` raises
-        (an expired or orphaned session is told so before it is told what it may not do).
+    def check_scope(self, caller: Identity, op: Operation) -> Identity:
+        """Before each call, with IAM's authorizer (which re-checks credentials, and follows
+        a renamed user, in its own read): for IAM and STS calls the caller as it stands now
+        first (an expired or orphaned session is told so before it is told what it may not
+        do; ``user_name=None`` and GetCallerIdentity name a renamed user anew), then what it
+        may not call whatever the policies say (``session_rules.py``).
+
+        Raises AccessDenied, and for IAM and STS calls what :meth:`current_caller` raises.
         """
-        if op.target == "identity" and caller.token_issued_at is not None:
-            self.check_session(caller)
+        if op.target == "identity":
+            caller = self.current_caller(caller)
         session_rules.check_scope(caller, op)
+        return caller
 
-    def check_session(self, caller: Identity) -> None:
-        """Temporary credentials: not expired, and their user or role still the one they
-        were issued to. Raises ExpiredToken, InvalidClientTokenId."""
+    def current_caller(self, caller: Identity) -> Identity:
+        """The caller as it stands now (``callers.current``): its temporary credentials not
+        expired, its key or session still valid, a renamed or moved user under its new name
+        and path. Raises ExpiredToken, InvalidClientTokenId."""
         if caller.expires_at is not None and self.clock() // 1_000_000_000 >= caller.expires_at:
             raise ExpiredToken("The security token included in the request is expired")
-        if caller.token_issued_at is not None:
-            with self.repo.read() as txn:
-                session_rules.check_bound(txn, caller)
+        if caller.access_key_id is None and caller.token_issued_at is None:
+            return caller
+        with self.repo.read() as txn:
+            return callers.current(txn, self.account, caller)
 
     # ------------------------------------------------------- bucket policies
 

@@ -21,12 +21,11 @@ from objstore.errors import (
     ValidationError,
 )
 from objstore.iam.evaluate import as_policy
+from objstore.identity import callers
 from objstore.identity.base import when
 from objstore.identity.credentials import CredentialOps
-from objstore.identity.keys import check_key_record
 from objstore.identity.names import check_int, check_str, check_tags
 from objstore.identity.results import CallerIdentity, Credentials
-from objstore.identity.session_rules import check_bound
 from objstore.identity.sessions import CHAINED_MAX_SECONDS, SessionClaims, SessionSealer
 
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
@@ -65,11 +64,9 @@ class StsOps(CredentialOps):
             raise refused
         if caller.expires_at is not None and self._now() >= caller.expires_at:
             raise ExpiredToken("The security token included in the request is expired")
-        user = self.caller_user(caller, None)
         with self.repo.meta.begin_write() as txn:
-            check_bound(txn, caller)
-            if caller.access_key_id is not None and caller.token_issued_at is None:
-                check_key_record(txn, caller)
+            caller = callers.current(txn, self.account, caller)
+            user = self.caller_user(caller, None)
             try:
                 holder, _, _ = self._holder(txn, user)
             except NoSuchEntity:  # a long-term key's user deleted since
@@ -194,12 +191,12 @@ class StsOps(CredentialOps):
         return opened.secret_access_key, self._bound_identity(access_key_id, opened.claims)
 
     def _bound_identity(self, access_key_id: str, claims: SessionClaims) -> Identity:
-        """The session's caller, if the user or role it was issued to is still the one of
-        its name (else InvalidClientTokenId, as for a deleted access key)."""
+        """The session's caller, if the user or role it was issued to still exists (else
+        InvalidClientTokenId, as for a deleted access key): a user under its current name
+        and path (``callers.current``)."""
         identity = self._session_identity(access_key_id, claims)
         with self.repo.read() as txn:
-            check_bound(txn, identity)
-        return identity
+            return callers.current(txn, self.account, identity)
 
     def _session_identity(self, access_key_id: str, c: SessionClaims) -> Identity:
         common = {

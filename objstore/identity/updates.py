@@ -6,16 +6,17 @@ record itself moves to the key of its new name. Attached and inline policies and
 permissions boundary live in the record, so they follow with it. Bucket and trust policies
 naming a user as a Principal are bound to its unique id (``bindings.py``), so they keep
 naming it under its new name and show its new ARN, as AWS updates them (bindings.render).
-Whatever else named the old ARN (policies naming it as a Resource or in a condition, STS
-sessions and clients built for it) is not rewritten: as in AWS, such references stop
-matching.
+Clients built from the user's keys and its sessions stand for its unique id, not its name
+(``callers.py``): they act as the renamed user from their next call. Whatever else named the
+old ARN (policies naming it as a Resource or in a condition) is not rewritten: as in AWS,
+such references stop matching.
 """
 
 from __future__ import annotations
 
 from objstore import keyspace
 from objstore.errors import EntityAlreadyExists
-from objstore.identity import repo
+from objstore.identity import callers, repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase
 from objstore.identity.names import (
     check_description,
@@ -74,6 +75,8 @@ class UpdateOps(ServiceBase):
             if renamed is None:
                 return
             rec, old, new = renamed
+            # Its clients and sessions stand for its id, and find it under the new name.
+            callers.note_user_name(txn, rec["id"], new)
             for group in rec["groups"]:
                 grec = self.need(txn, "group", group)
                 grec["members"] = [new if m == old else m for m in grec["members"]]
