@@ -19,6 +19,10 @@ as a Principal (``principal.UNIQUE_ID``) and names that id alone.
 Stores written before bindings existed: :func:`bind_legacy` runs once when a store is opened
 (a marker record says it has run) and binds every stored bucket and trust policy to the
 users and roles existing then; an ARN naming nobody at that moment names nobody from then on.
+Opening also raises the store's format (``meta/marker.py``, format 2), so a version that
+does not bind refuses to open it afterwards; one already running on the same metadata (a
+rolling upgrade) still saves policies unbound, and :func:`bound` reads those user and role
+ARNs as naming nobody (fail closed) until the policy is saved again by this version.
 """
 
 from __future__ import annotations
@@ -133,8 +137,17 @@ def resolve(txn: ReadTxn, account: str, policy: Policy) -> dict[str, str]:
 
 def bound(policy: Policy, account: str, ids: Mapping[str, str] | None) -> Policy:
     """``policy`` with its user and role ARNs of ``account`` bound to ``ids`` (memoised, so
-    the engine's per-policy plans stay warm). ``None`` (no binding stored) binds nothing."""
-    if ids is None or not policy.principal_arns:
+    the engine's per-policy plans stay warm).
+
+    ``None`` (the record carries no binding) binds to nothing: those ARNs name nobody. Every
+    record this version keeps is bound (at save, or once at open for a store written
+    before, :func:`bind_legacy`), so an unbound one was saved since by an older version
+    still running on the same metadata, which looked nothing up: reading its ARNs by name
+    would grant whoever holds the name now (fail closed instead, until saved again here).
+    """
+    if ids is None:
+        ids = {}
+    if not policy.principal_arns:
         return policy
     memo_key = (id(policy), account, tuple(sorted(ids.items())))
     found = _BOUND.get(memo_key)

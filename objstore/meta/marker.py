@@ -34,7 +34,15 @@ from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
 
 MARKER_NAME = "objstore.json"
-FORMAT = 1
+# The store's format: what a version must understand to open (and so write) it. Opening
+# raises an older store's format to this one, and a version that finds a newer format
+# refuses the store (StoreDamaged) rather than write records it does not know to keep.
+#   1: the first.
+#   2: IAM bucket and trust policies carry the unique ids of the users and roles they name
+#      (``identity/bindings.py``). A version before that saved them unbound and they were
+#      read by name, so a user or role deleted and created again under the name was
+#      granted: it must not write such a store.
+FORMAT = 2
 _IDENTITY_KEY = keyspace.CONFIG + b"store"
 
 
@@ -113,9 +121,11 @@ def establish(
 
     ``marker`` is what :func:`read_marker` found. ``meta`` must already be
     open (not created anew when the marker exists, see
-    ``LmdbMetadataStore(create=...)``). Raises StoreDamaged when the metadata
-    lacks the marker's identity, holds another store's, or is empty while
-    chunks exist; InvalidArgument when there is no store yet and not ``create``.
+    ``LmdbMetadataStore(create=...)``). A store of an older format is raised to
+    :data:`FORMAT` (both copies), so older versions refuse it from then on.
+    Raises StoreDamaged when the metadata lacks the marker's identity, holds
+    another store's, or is empty while chunks exist, or either copy names a
+    newer format; InvalidArgument when there is no store yet and not ``create``.
     """
     where = root if where is None else where
     with meta.begin_write() as txn:
@@ -139,14 +149,18 @@ def establish(
                 raise InvalidArgument(f"there is no store at {where} (nothing to open)")
             inner = StoreIdentity(uuid.uuid4().hex, FORMAT)
             txn.put(_IDENTITY_KEY, inner.encode())
-        elif marker is not None and marker != inner:
+        elif marker is not None and marker.store_id != inner.store_id:
             raise StoreDamaged(
                 f"the metadata at {where} belongs to store {inner.store_id}, "
                 f"not {marker.store_id} named by {MARKER_NAME}; refusing to open it",
                 store_id=marker.store_id,
             )
-    if marker is None and root is not None:
+        elif inner.format < FORMAT:
+            inner = StoreIdentity(inner.store_id, FORMAT)
+            txn.put(_IDENTITY_KEY, inner.encode())
+    if marker != inner and root is not None:
         # After the commit: a crash in between leaves the metadata's copy, from
-        # which the marker is written again on the next open.
+        # which the marker is written again on the next open (an older version
+        # reading the old marker still finds the newer format in the metadata).
         write_marker(root, inner)
     return inner
