@@ -10,6 +10,7 @@ from objstore.authz import Identity
 from objstore.errors import InvalidInput, NoSuchEntity
 from objstore.identity import repo
 from objstore.identity.crypto import SecretBox
+from objstore.identity.paging import Markers
 from objstore.identity.repo import Record, Repo
 from objstore.meta.base import ReadTxn
 
@@ -58,6 +59,11 @@ class ServiceBase:
 
     def entity_arn(self, kind: str, record: Record) -> str:
         return self.arn(kind, record["path"], record["name"])
+
+    def markers(self, *scope: str) -> Markers:
+        """The paging markers of one list call: ``scope`` is its name and filters (a marker
+        of one list, or of other filters, does not open in another)."""
+        return Markers(self.box.mac, "\x00".join(scope).encode())
 
     # --------------------------------------------------------------- lookups
 

@@ -24,11 +24,12 @@ from objstore.identity.names import (
     check_int,
     check_name,
     check_path,
+    check_path_prefix,
     check_str,
     check_tags,
     check_user_name,
 )
-from objstore.identity.paging import check_max_items, page, position_of
+from objstore.identity.paging import check_max_items, page
 from objstore.identity.policies import PolicyOps, check_document
 from objstore.identity.repo import Record
 from objstore.identity.results import Group, GroupDetail, Page, Role, User
@@ -90,9 +91,10 @@ class EntityOps(PolicyOps):
     ) -> Page[T]:
         """A page of the entities under ``prefix`` whose path starts with ``path_prefix``
         (``result`` makes each one's result, in the transaction that read it)."""
-        wanted = check_str(path_prefix, "path_prefix")
+        wanted = check_path_prefix(path_prefix)
         limit = check_max_items(max_items)
-        after = position_of(marker)
+        markers = self.markers(prefix.decode(), wanted)
+        after = markers.position_of(marker)
         with self.repo.read() as txn:
             walk = repo.scan_after(txn, prefix, after)
             return page(
@@ -100,6 +102,7 @@ class EntityOps(PolicyOps):
                 limit,
                 lambda r: str(r["path"]).startswith(wanted),
                 lambda r: result(r, txn),
+                markers,
             )
 
     def _new(self, txn: ReadTxn, kind: str, name: str) -> None:

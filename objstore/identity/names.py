@@ -2,7 +2,8 @@
 
 Names: users and roles 1-64 characters of ``[A-Za-z0-9+=,.@_-]``; groups, policies and
 inline policies 1-128; virtual MFA devices 1-226. Paths: ``/`` or ``/a/b/`` of printable
-ASCII, at most 512. Tags: at most 50, keys 1-128 and values 0-256 characters of letters,
+ASCII, at most 512; a list call's path prefix, ``/`` then ``!`` to DEL, at most 512.
+Tags: at most 50, keys 1-128 and values 0-256 characters of letters,
 digits, spaces and ``_.:/=+-@``; keys may not start with ``aws:`` and are unique on one
 entity case-insensitively (a new ``Team`` replaces ``team``). Violations of a parameter's
 constraints (lengths, characters) raise ValidationError, as AWS's request validation does;
@@ -19,6 +20,7 @@ from objstore.errors import InvalidInput, LimitExceeded, ValidationError
 
 _NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _PATH = re.compile(r"/(?:[\x21-\x7e]*/)?")
+_PATH_PREFIX = re.compile(r"/[\x21-\x7f]*")  # AWS's PathPrefix: \u002F[\u0021-\u007F]*
 # AWS: [\p{L}\p{Z}\p{N}_.:/=+\-@]. \s also matches control characters (tab, newline ...)
 # that are not separators (\p{Z}): those are excluded.
 _TAG = re.compile(r"(?:(?![\t\n\r\f\v\x1c-\x1f\x85])[\w\s.:/=+\-@])*")
@@ -68,16 +70,36 @@ def check_path(value: object, what: str = "path") -> str:
     return path
 
 
+def check_path_prefix(value: object, what: str = "path_prefix") -> str:
+    """The path prefix of a list call: ``/`` followed by ``!`` to DEL, 1-512 characters, as
+    AWS's ``PathPrefix``. Raises InvalidInput (not a str), ValidationError."""
+    prefix = check_str(value, what)
+    if len(prefix) > 512 or not _PATH_PREFIX.fullmatch(prefix):
+        raise ValidationError(
+            f"{what} {prefix!r} must start with '/' and hold only printable ASCII "
+            "(at most 512 characters)"
+        )
+    return prefix
+
+
 def check_tags(tags: object) -> dict[str, str]:
-    """Tags as a dict (a mapping, or AWS's list of ``{"Key", "Value"}``)."""
+    """Tags as a dict (a mapping, or AWS's list of ``{"Key", "Value"}``). Raises InvalidInput
+    (a value of the wrong type), ValidationError (a list entry without ``Key`` or ``Value``:
+    AWS requires both, an empty string being a value), LimitExceeded."""
     if tags is None:
         return {}
     if isinstance(tags, list | tuple):
         pairs: dict[str, object] = {}
         for entry in tags:
-            if not isinstance(entry, Mapping) or "Key" not in entry:
+            if not isinstance(entry, Mapping):
                 raise InvalidInput('tags must be a mapping or a list of {"Key", "Value"}')
-            pairs[entry["Key"]] = entry.get("Value", "")
+            for member in ("Key", "Value"):
+                if entry.get(member) is None:
+                    raise ValidationError(
+                        f"1 validation error detected: Value null at 'tags.member.{member}' "
+                        "failed to satisfy constraint: Member must not be null"
+                    )
+            pairs[entry["Key"]] = entry["Value"]
         tags = pairs
     if not isinstance(tags, Mapping):
         raise InvalidInput("tags must be a mapping of tag keys to values")

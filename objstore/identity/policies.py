@@ -19,8 +19,8 @@ from objstore.iam.parse import MAX_DOCUMENT_CHARS
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase, when
 from objstore.identity.ids import IdKind, new_id
-from objstore.identity.names import check_name, check_path, check_str
-from objstore.identity.paging import check_max_items, page, position_of
+from objstore.identity.names import check_name, check_path, check_path_prefix, check_str
+from objstore.identity.paging import check_max_items, page
 from objstore.identity.repo import Record
 from objstore.identity.results import (
     AttachedPolicy,
@@ -139,15 +139,16 @@ class PolicyOps(ServiceBase):
         scope = check_str(scope, "scope")
         if scope not in ("All", "AWS", "Local"):
             raise ValidationError(f"scope must be All, AWS or Local, not {scope!r}")
-        prefix = check_str(path_prefix, "path_prefix")
+        prefix = check_path_prefix(path_prefix)
         limit = check_max_items(max_items)
-        after = position_of(marker)
+        markers = self.markers("policies", scope, prefix, str(bool(only_attached)))
+        after = markers.position_of(marker)
 
         def keep(p: ManagedPolicy) -> bool:
             return p.path.startswith(prefix) and (not only_attached or p.attachment_count > 0)
 
         with self.repo.read() as txn:
-            return page(self._policy_walk(txn, scope, after), limit, keep, lambda p: p)
+            return page(self._policy_walk(txn, scope, after), limit, keep, lambda p: p, markers)
 
     def _policy_walk(
         self, txn: ReadTxn, scope: str, after: bytes | None

@@ -4,13 +4,14 @@ must carry what the library returns for the same entity."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
 import objstore
-from tests.gateway.query_harness import Query
+from tests.gateway.query_harness import Query, form_for, send
 from tests.identity.helpers import allow, policy
 
 # ``store``: tests/conftest.py's (in memory and on disk).
@@ -299,3 +300,34 @@ def test_get_role_shows_a_deleted_trusted_users_id_and_takes_it_back(
     assert carol.user_id in shown
     q.iam("UpdateAssumeRolePolicy", RoleName="r", PolicyDocument=shown)
     assert unquote(q.iam("GetRole", RoleName="r")["Role"]["AssumeRolePolicyDocument"]) == shown
+
+
+def test_path_prefixes_markers_and_tag_values_are_checked(q: Query, store: objstore.Store) -> None:
+    """Review of issue 7, LOW, over the Query API: PathPrefix as AWS's pattern, markers only
+    as this store gave them for this list and these filters, and Tag's Value required."""
+    iam = store.root.iam
+    iam.create_user("a", path="/t/")
+    iam.create_user("b")
+    forged = base64.urlsafe_b64encode(b"m:a").decode()  # the earlier, unauthenticated form
+    for op in ("ListUsers", "ListGroups", "ListRoles", "ListPolicies"):
+        assert q.iam_error(op, PathPrefix="t/").code == "ValidationError"
+        assert q.iam_error(op, Marker=forged).code == "ValidationError"
+    first = q.iam("ListUsers", MaxItems=1)
+    assert [u["UserName"] for u in q.iam("ListUsers", Marker=first["Marker"])["Users"]] == ["b"]
+    assert q.iam_error("ListUsers", Marker=first["Marker"], PathPrefix="/t/").code == (
+        "ValidationError"
+    )
+    assert q.iam_error("ListRoles", Marker=first["Marker"]).code == "ValidationError"
+    iam.create_role("r", TRUST)
+    for op, named in (
+        ("TagUser", {"UserName": "a"}),
+        ("CreateUser", {"UserName": "c"}),
+        ("TagRole", {"RoleName": "r"}),
+        ("CreateRole", {"RoleName": "r2", "AssumeRolePolicyDocument": TRUST}),
+    ):
+        form = form_for("iam", op, {**named, "Tags": [{"Key": "team", "Value": "x"}]})
+        without_value = [(k, v) for k, v in form if not k.endswith(".Value")]
+        answer = send(q.aclient, "iam", op, without_value)
+        assert (answer.status, answer.code) == (400, "ValidationError"), op
+    assert [u.user_name for u in iam.list_users()] == ["a", "b"]
+    assert iam.list_user_tags("a") == [] and iam.list_role_tags("r") == []

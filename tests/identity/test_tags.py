@@ -126,6 +126,31 @@ def test_limits_and_errors_change_nothing(entity: Entity) -> None:
         entity.tags("nobody")
 
 
+def test_a_listed_tag_needs_its_value(entity: Entity) -> None:
+    """AWS's Tag has two required members (review of issue 7, LOW): an entry without
+    ``Value`` (or with None) is refused at tag and at create; "" is a value."""
+    entity.create("e")
+    for tags in ([{"Key": "team"}], [{"Key": "team", "Value": None}], [{"Value": "v"}]):
+        with pytest.raises(ValidationError):
+            entity.tag("e", tags)
+        with pytest.raises(ValidationError):
+            entity.create("f", tags=tags)
+    with pytest.raises(NoSuchEntity):
+        entity.get("f")
+    assert entity.tags("e") == []
+    entity.tag("e", [{"Key": "team", "Value": ""}])
+    assert entity.tags("e") == [Tag("team", "")]
+
+
+def test_session_tags_need_their_value(store: objstore.Store) -> None:
+    store.root.iam.create_role("r", TRUST)
+    dev = user_client(store, "dev", allow(["sts:AssumeRole", "sts:TagSession"]))
+    arn = f"arn:aws:iam::{store.account_id}:role/r"
+    with pytest.raises(ValidationError):
+        dev.sts.assume_role(arn, "s1", tags=[{"Key": "team"}])
+    assert dev.sts.assume_role(arn, "s1", tags=[{"Key": "team", "Value": "x"}]).session_token
+
+
 def test_unicode_letters_digits_and_spaces_are_allowed(entity: Entity) -> None:
     entity.create("e", tags={"Équipe data": "Zürich 2 _.:/=+-@"})
     assert entity.tags("e") == [Tag("Équipe data", "Zürich 2 _.:/=+-@")]
