@@ -41,7 +41,10 @@ def _setup(store: objstore.Store) -> str:
     iam.put_user_policy(
         "pat",
         "own",
-        policy(allow("s3:GetObject", SELF), allow(["iam:GetUser", "sts:GetSessionToken"])),
+        policy(
+            allow(["s3:GetObject", "s3:PutObject"], SELF),
+            allow(["iam:GetUser", "sts:GetSessionToken"]),
+        ),
     )
     iam.create_login_profile("pat", PASSWORD)
     return user.user_id
@@ -79,9 +82,16 @@ def test_a_key_client_built_before_a_rename_acts_as_the_renamed_user(
     assert client.get_object(B, "robin/k").read() == b"v"  # aws:username is robin now
     with pytest.raises(AccessDenied):
         client.get_object(B, "pat/k")
-    # The audit log names the caller as it is now.
-    [event] = [e for e in store.root.iam.lookup_events() if e.operation == "GetUser"][:1]
+    # The audit log names the caller as it is now, once per call (the run that found the
+    # caller renamed and started again is not logged).
+    client.put_object(B, "robin/new", b"w")
+    store.identity.audit.flush()
+    events = store.root.iam.lookup_events()
+    [event] = [e for e in events if e.operation == "GetUser"][:1]
     assert event.principal == _user_arn(store, "/eng/robin")
+    assert [e.principal for e in events if e.resource == f"arn:aws:s3:::{B}/robin/new"] == [
+        _user_arn(store, "/eng/robin")
+    ]
     # A later move and rename are followed too.
     store.root.iam.update_user("robin", new_user_name="sam", new_path="/")
     assert client.sts.get_caller_identity().arn == _user_arn(store, "/sam")
