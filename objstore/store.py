@@ -181,7 +181,8 @@ class Store:
         """A client for the holder of these credentials (same methods as :attr:`root`).
 
         The key is checked again before every call, so deactivating or deleting it
-        stops the client at its next request, in any process. ``source_ip`` and
+        stops the client at its next request, in any process; a user renamed or moved
+        meanwhile keeps its keys, and the client acts as the renamed user. ``source_ip`` and
         ``secure_transport`` feed the ``aws:SourceIp`` / ``aws:SecureTransport``
         condition keys. Raises InvalidClientTokenId (unknown or inactive key),
         SignatureDoesNotMatch (wrong secret); nothing is written when it fails.
