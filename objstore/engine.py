@@ -253,9 +253,11 @@ class Engine:
                 raise
             return result
         except CallerMoved as exc:
-            # The caller's user was renamed or moved since its identity was made: nothing
-            # ran yet (authorization comes first), so the call runs again as the user it is
-            # now, and only that run is audited. Renamed again in between: once more.
+            # The caller's user was renamed or moved since its identity was made. The
+            # first authorization finds it, before anything ran (a later one, of a read's
+            # reveals or a hidden NoSuchKey, only if renamed during the call: the read is
+            # run again), so the call runs again as the user it is now, and only that run
+            # is audited.
             if _moves >= _MAX_MOVES:
                 outcome, denied = InvalidClientTokenId.code, True
                 raise InvalidClientTokenId(
