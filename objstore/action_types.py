@@ -6,7 +6,7 @@ helpers that read request parameters into condition values; no rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,3 +184,8 @@ class Operation:
     # them when it is refused (GET/HEAD show a version's Object Lock only to callers
     # allowed s3:GetObjectRetention / s3:GetObjectLegalHold, as AWS).
     reveals: tuple[tuple[Permission, tuple[str, ...]], ...] = ()
+    # (parameter, parser): parameters the engine reads into their one parsed form before
+    # anything is decided. The conditions and the call both get the parsed value, so what
+    # a policy checked is what the call acts on (IAM tags in AWS's list form: a key given
+    # twice is refused, not read one way for aws:RequestTag/* and another for the store).
+    parse: tuple[tuple[str, Callable[[object], object]], ...] = ()

@@ -20,6 +20,11 @@ from objstore.action_types import (
     Operation,
     Permission,
 )
+from objstore.identity.names import check_session_tags, check_tags
+
+# Tags are parsed (and a repeated key refused) before anything is decided: the condition
+# keys and the stored tags come from the one parsed dict (see Operation.parse).
+_TAGS = (("tags", check_tags),)
 
 
 def _bucket_policy(name: str, method: str) -> Operation:
@@ -66,6 +71,7 @@ def _iam(
         caller_param="caller" if caller else None,
         target="identity",
         facade=facade,
+        parse=_TAGS if request_tags else (),
     )
 
 
@@ -120,6 +126,7 @@ def _create(kind: str, resource: str) -> Operation:
         ),
         target="identity",
         facade="iam",
+        parse=_TAGS,
     )
 
 
@@ -247,6 +254,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         caller_param="caller",
         target="identity",
         facade="sts",
+        parse=(("tags", check_session_tags),),
     ),
     Operation(
         "AssumeRoleWithWebIdentity",

@@ -206,6 +206,10 @@ class Engine:
                     raise
             if op.per_item:
                 return self._call_items(caller, op, params, resources, actions)
+            if op.parse:
+                # Before any permission is asked: refused input decides nothing, and the
+                # authorizer sees the very value the operation will act on.
+                params = _parsed(op, params)
             for perm in op.permissions:
                 if not perm.applies(params):
                     continue
@@ -338,6 +342,16 @@ def _withheld(result: Any, names: tuple[str, ...]) -> Any:
     for name, value in cleared.items():
         setattr(result, name, value)
     return result
+
+
+def _parsed(op: Operation, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the parameters ``op`` declares parsed (see ``Operation.parse``);
+    unset ones (None) stay unset. Raises what the parsers raise."""
+    out = dict(params)
+    for name, parse in op.parse:
+        if out.get(name) is not None:
+            out[name] = parse(out[name])
+    return out
 
 
 def _entity_tag_loaders(

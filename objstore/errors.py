@@ -23,6 +23,7 @@ catching I/O failures::
     │   │   ├── InvalidTag,
     │   │   ├── InvalidPart, InvalidPartOrder, InvalidArgument, InvalidRequest,
     │   │   ├── MalformedPolicyDocument, InvalidInput, ValidationError, MalformedXML,
+    │   │   ├── InvalidParameterValue (STS),
     │   │   ├── InvalidURI, InvalidLocationConstraint, AccessControlListNotSupported,
     │   │   ├── InvalidBucketAclWithObjectOwnership, MalformedACLError,
     │   │   ├── PasswordPolicyViolation, MalformedPolicy, PolicyNotAttachable,
@@ -34,6 +35,7 @@ catching I/O failures::
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
     │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim,
+    │   │   ├── MissingAuthenticationToken (an unsigned IAM/STS call),
     │   │   └── RequestTimeTooSkewed
     │   ├── MethodNotAllowed             405
     │   ├── MissingContentLength         411
@@ -276,6 +278,10 @@ class ValidationError(BadRequest):
     """An IAM parameter fails its constraints."""
 
 
+class InvalidParameterValue(BadRequest):
+    """An STS parameter is not valid (e.g. a session tag key given twice)."""
+
+
 class PasswordPolicyViolation(BadRequest):
     """The password does not satisfy the account password policy."""
 
@@ -399,6 +405,11 @@ class IDPRejectedClaim(AccessDenied):
 
 class RequestTimeTooSkewed(AccessDenied):
     """The difference between the request time and the server's time is too large."""
+
+
+class MissingAuthenticationToken(AccessDenied):
+    """Request is missing Authentication Token: an unsigned IAM or STS call (only
+    AssumeRoleWithWebIdentity and AssumeRoleWithSAML may be unsigned)."""
 
 
 # --- other client statuses ----------------------------------------------------

@@ -139,6 +139,11 @@ class Policy:
             else dataclasses.replace(s, principal=s.principal.bind(account, ids))
             for s in self.statements
         )
+        return self.with_statements(statements)
+
+    def with_statements(self, statements: tuple[Statement, ...]) -> Policy:
+        """A new Policy of these statements (derived from this one's, e.g. a subset),
+        with this one's kind, text, name and size; this one is unchanged."""
         return Policy(
             kind=self.kind,
             version=self.version,
@@ -147,7 +152,7 @@ class Policy:
             source=self.source,
             name=self.name,
             size=self.size,
-            uses_time=self.uses_time,
+            uses_time=any(s.uses_time for s in statements),
         )
 
     def statement_by_sid(self, sid: str) -> Statement | None:

@@ -21,6 +21,7 @@ from objstore.errors import ExpiredToken, MalformedPolicyDocument, NoSuchBucket
 from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
+from objstore.iam.principal import Grant, Principal
 from objstore.identity import bindings, gather, repo
 from objstore.identity.callers import current
 from objstore.identity.gather import PrincipalPolicies
@@ -31,6 +32,9 @@ from objstore.ns.records import BucketRecord
 _CACHE_LIMIT = 10_000
 _OTHER_ACCOUNT = "9" * 12  # stands for "not the caller's account" in trust decisions
 _NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
+# Callers that have no identity policies of their own: a trust policy must name them
+# directly.
+_NO_IDENTITY_POLICIES = frozenset({"anonymous", "service", "web-identity", "root"})
 
 
 def bucket_of(resource: str) -> str | None:
@@ -214,14 +218,16 @@ class IamAuthorizer:
         now = None if self._real_clock else datetime.fromtimestamp(now_ns / 1e9, UTC)
         entries = context_entries(ctx)
 
-        def run(identity: tuple[Policy, ...], account: str | None) -> Decision:
+        def run(
+            identity: tuple[Policy, ...], account: str | None, resource: Policy | None
+        ) -> Decision:
             return decide(
                 state.principal,
                 action,
                 request.resource,
                 context=entries,
                 identity=identity,
-                resource_policy=resource_policy,
+                resource_policy=resource,
                 boundaries=state.boundaries,
                 sessions=sessions,
                 resource_account=account,
@@ -229,21 +235,44 @@ class IamAuthorizer:
             )
 
         if trust is None:
-            return run(identity_policies, owner)
+            return run(identity_policies, owner, resource_policy)
         # A role is assumed (and its session tagged: sts:TagSession) only if its trust
-        # policy names the caller: directly (then no identity policy is needed), or by
-        # account / "*" / role, and then the caller's own policies must allow the action
-        # too. The first is the same-account rule without identity policies, the second
-        # the cross-account rule.
-        direct = run((), owner)
+        # policy names the caller. Naming it directly (its user or session ARN, unique id,
+        # service or provider: Grant.DIRECT) suffices alone; naming its account, "*" or (for
+        # a session) its role also needs the caller's own policies to allow the action, as
+        # across accounts. Fail closed: a caller without policies of this account
+        # (anonymous, a service, a web identity) is let in only by a direct naming, and an
+        # anonymous caller never (STS refuses unsigned AssumeRole before this is asked).
+        if identity.kind == "anonymous":
+            return False
+        direct = run((), owner, _naming_directly(trust, state.principal))
         if direct.allowed:
-            # An explicit Deny in the caller's own policies still wins (AWS: a deny in any
-            # policy consulted), even when the trust policy alone would suffice.
-            own = run(identity_policies, owner)
+            # An explicit Deny in the caller's own policies (or anywhere in the trust
+            # policy) still wins (AWS: a deny in any policy consulted).
+            own = run(identity_policies, owner, trust)
             return own if own.effect == "explicitDeny" else direct
+        if identity.account != self.account or identity.kind in _NO_IDENTITY_POLICIES:
+            return direct
         return run(
-            identity_policies, _OTHER_ACCOUNT if self.account != _OTHER_ACCOUNT else "1" * 12
+            identity_policies,
+            _OTHER_ACCOUNT if self.account != _OTHER_ACCOUNT else "1" * 12,
+            trust,
         )
 
     def authorize(self, request: AuthorizationRequest) -> Decision | bool:
         return self.decide(request)
+
+
+def _naming_directly(trust: Policy, principal: Principal) -> Policy:
+    """``trust`` with only its statements whose Principal names ``principal`` itself
+    (Grant.DIRECT): what may let a caller in without any identity policy of its own."""
+    kept = tuple(
+        s
+        for s in trust.statements
+        if s.principal is not None
+        and not s.not_principal
+        and s.principal.grant(principal) is Grant.DIRECT
+    )
+    if len(kept) == len(trust.statements):
+        return trust
+    return trust.with_statements(kept)

@@ -7,8 +7,8 @@ Tags: at most 50, keys 1-128 and values 0-256 characters of letters,
 digits, spaces and ``_.:/=+-@``; keys may not start with ``aws:`` and are unique on one
 entity case-insensitively (a new ``Team`` replaces ``team``). Violations of a parameter's
 constraints (lengths, characters) raise ValidationError, as AWS's request validation does;
-a duplicate or reserved key and a value of the wrong type raise InvalidInput; more than 50
-tags on one entity, LimitExceeded.
+a duplicate or reserved key and a value of the wrong type raise InvalidInput (a duplicate
+session tag key, STS's InvalidParameterValue); more than 50 tags on one entity, LimitExceeded.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from objstore.errors import InvalidInput, LimitExceeded, ValidationError
+from objstore.errors import (
+    BadRequest,
+    InvalidInput,
+    InvalidParameterValue,
+    LimitExceeded,
+    ValidationError,
+)
 
 _NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _PATH = re.compile(r"/(?:[\x21-\x7e]*/)?")
@@ -82,14 +88,22 @@ def check_path_prefix(value: object, what: str = "path_prefix") -> str:
     return prefix
 
 
-def check_tags(tags: object) -> dict[str, str]:
-    """Tags as a dict (a mapping, or AWS's list of ``{"Key", "Value"}``). Raises InvalidInput
-    (a value of the wrong type), ValidationError (a list entry without ``Key`` or ``Value``:
-    AWS requires both, an empty string being a value), LimitExceeded."""
+def check_tags(tags: object, duplicate: type[BadRequest] = InvalidInput) -> dict[str, str]:
+    """Tags as a dict (a mapping, or AWS's list of ``{"Key", "Value"}``, where both members
+    are required as AWS requires them: an entry without ``Key`` or ``Value`` is
+    ValidationError, "" being a value).
+
+    The one parsed form of a request's tags: the engine parses them so before it decides
+    (``Operation.parse``), and both the condition keys (``aws:RequestTag/*``) and what is
+    stored come from the dict returned. A key given twice, also in another case, is
+    refused (``duplicate``: InvalidInput for IAM, InvalidParameterValue for STS session
+    tags), never silently collapsed to one of its values.
+    """
     if tags is None:
         return {}
+    pairs: list[tuple[object, object]]
     if isinstance(tags, list | tuple):
-        pairs: dict[str, object] = {}
+        pairs = []
         for entry in tags:
             if not isinstance(entry, Mapping):
                 raise InvalidInput('tags must be a mapping or a list of {"Key", "Value"}')
@@ -99,14 +113,15 @@ def check_tags(tags: object) -> dict[str, str]:
                         f"1 validation error detected: Value null at 'tags.member.{member}' "
                         "failed to satisfy constraint: Member must not be null"
                     )
-            pairs[entry["Key"]] = entry["Value"]
-        tags = pairs
-    if not isinstance(tags, Mapping):
+            pairs.append((entry["Key"], entry["Value"]))
+    elif isinstance(tags, Mapping):
+        pairs = list(tags.items())
+    else:
         raise InvalidInput("tags must be a mapping of tag keys to values")
     out: dict[str, str] = {}
     lowered: set[str] = set()
-    for key, value in tags.items():
-        check_tag_key(key)
+    for raw_key, value in pairs:
+        key = check_tag_key(raw_key)
         if not isinstance(value, str):
             raise InvalidInput("tag keys and values must be str")
         if len(value) > 256:
@@ -116,15 +131,21 @@ def check_tags(tags: object) -> dict[str, str]:
         if key.lower().startswith("aws:"):
             raise InvalidInput(f"tag {key!r}: the aws: prefix is reserved")
         if key.lower() in lowered:
-            raise InvalidInput(
-                f"Duplicate tag keys found: {key!r}. Please note that tag keys are "
-                "case insensitive."
+            raise duplicate(
+                f"Duplicate tag keys found: {key!r}. Please note that Tag keys are case "
+                "insensitive."
             )
         lowered.add(key.lower())
         out[key] = value
     if len(out) > MAX_TAGS:
         raise LimitExceeded(f"at most {MAX_TAGS} tags per entity")
     return out
+
+
+def check_session_tags(tags: object) -> dict[str, str]:
+    """AssumeRole's session tags, as :func:`check_tags`; a repeated key is STS's
+    InvalidParameterValue."""
+    return check_tags(tags, InvalidParameterValue)
 
 
 def check_tag_key(key: object) -> str:

@@ -24,8 +24,9 @@ from objstore.iam.evaluate import as_policy
 from objstore.identity import callers
 from objstore.identity.base import when
 from objstore.identity.credentials import CredentialOps
-from objstore.identity.names import check_int, check_str, check_tags
+from objstore.identity.names import check_int, check_session_tags, check_str
 from objstore.identity.results import CallerIdentity, Credentials
+from objstore.identity.session_rules import check_signed
 from objstore.identity.sessions import CHAINED_MAX_SECONDS, SessionClaims, SessionSealer
 
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
@@ -41,6 +42,8 @@ class StsOps(CredentialOps):
         return self.clock() // 1_000_000_000
 
     def get_caller_identity(self, caller: Identity) -> CallerIdentity:
+        """Raises MissingAuthenticationToken (an anonymous caller)."""
+        check_signed(caller, "GetCallerIdentity")
         return CallerIdentity(caller.account, caller.arn, caller.user_id or caller.account)
 
     def verify_mfa(
@@ -93,10 +96,13 @@ class StsOps(CredentialOps):
         mfa_present: bool | None = None,
         mfa_age: int | None = None,
     ) -> Credentials:
-        """Raises AccessDenied (the root), NoSuchEntity, ValidationError (duration, name,
-        chaining over an hour), MalformedPolicyDocument, LimitExceeded (session policy
-        size)."""
-        if caller.kind == "root":  # also when an authorizer other than IAM's allowed it
+        """Raises MissingAuthenticationToken (an anonymous caller), AccessDenied (the root),
+        InvalidParameterValue (a session tag key given twice), NoSuchEntity,
+        ValidationError (duration, name, chaining over an hour), MalformedPolicyDocument,
+        LimitExceeded (session policy size)."""
+        # Both also when an authorizer other than IAM's allowed the call.
+        check_signed(caller, "AssumeRole")
+        if caller.kind == "root":
             raise AccessDenied("Roles may not be assumed by root accounts.")
         arn = check_str(role_arn, "role_arn")
         name = check_str(role_session_name, "role_session_name")
@@ -133,7 +139,7 @@ class StsOps(CredentialOps):
             expires_at=now + duration,
             session_name=name,
             session_policy=session_policy,
-            tags=check_tags(tags),
+            tags=check_session_tags(tags),
             mfa_present=mfa is not None,
             mfa_auth_time=mfa,
             chained=chained,
@@ -143,8 +149,9 @@ class StsOps(CredentialOps):
     def get_session_token(
         self, caller: Identity, duration_seconds: int = 43200, mfa_at: int | None = None
     ) -> Credentials:
-        """For IAM users and the root. Raises AccessDenied (a session caller),
-        ValidationError (duration)."""
+        """For IAM users and the root. Raises MissingAuthenticationToken (an anonymous
+        caller), AccessDenied (a session caller), ValidationError (duration)."""
+        check_signed(caller, "GetSessionToken")
         if caller.kind not in ("user", "root") or caller.token_issued_at is not None:
             raise AccessDenied("GetSessionToken is for long-term credentials only")
         limit = 3600 if caller.kind == "root" else 129_600

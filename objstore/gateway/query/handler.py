@@ -1,9 +1,10 @@
 """One IAM or STS Query request: decode the form, call the client, answer in XML.
 
 The client acts as the caller (or as the anonymous identity, for an unsigned
-AssumeRoleWithWebIdentity): the library authorizes and audits every call, so nothing here
-checks permissions. Every objstore error becomes AWS's Query error document with the
-error class's status; an unexpected failure becomes InternalError, logged here.
+AssumeRoleWithWebIdentity; any other unsigned action is MissingAuthenticationToken): the
+library authorizes and audits every call, so nothing here checks permissions. Every
+objstore error becomes AWS's Query error document with the error class's status; an
+unexpected failure becomes InternalError, logged here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from objstore.gateway.query.iam_actions import IAM_ACTIONS
 from objstore.gateway.query.spec import Action, decode_args, render_result
 from objstore.gateway.query.sts_actions import STS_ACTIONS
 from objstore.gateway.query.xml import error_document, response_document
+from objstore.identity.session_rules import check_signed
 
 __all__ = ["NAMESPACES", "error_response", "handle_query"]
 
@@ -69,6 +71,9 @@ async def _answer(
     action_node = root.children.get("Action")
     if action_node is None or not action_node.value:
         raise MissingAction("The request must contain the parameter Action.")
+    # An unsigned request may only trade a web identity (or SAML) token for credentials:
+    # told before anything else about the action, as AWS answers it.
+    check_signed(client.identity, action_node.value)
     action = table.get(action_node.value)
     if action is None:
         raise InvalidAction(f"The action {action_node.value} is not valid for this web service.")
