@@ -189,3 +189,7 @@ class Operation:
     # a policy checked is what the call acts on (IAM tags in AWS's list form: a key given
     # twice is refused, not read one way for aws:RequestTag/* and another for the store).
     parse: tuple[tuple[str, Callable[[object], object]], ...] = ()
+    # Only identities of the account owning the bucket may call it, even when a policy
+    # allows someone else (S3's Get/Put/DeleteBucketPolicy): an allowed caller of another
+    # account, or the anonymous one, gets 405 MethodNotAllowed (403 if not allowed).
+    owner_account_only: bool = False

@@ -27,8 +27,18 @@ from objstore.identity.names import check_session_tags, check_tags
 _TAGS = (("tags", check_tags),)
 
 
-def _bucket_policy(name: str, method: str) -> Operation:
-    return Operation(name, method, (Permission(f"s3:{name}", BUCKET),), target="identity")
+def _bucket_policy(name: str, method: str, *, owner_account_only: bool = True) -> Operation:
+    """The bucket-policy calls the identity layer runs. S3's Put/Get/DeleteBucketPolicy:
+    the caller needs the permission AND must be an identity of the bucket owner's account
+    (else 405 MethodNotAllowed), so a policy granting ``s3:*`` to ``"*"`` does not hand its
+    own rewriting to everyone. S3 documents no such rule for GetBucketPolicyStatus."""
+    return Operation(
+        name,
+        method,
+        (Permission(f"s3:{name}", BUCKET),),
+        target="identity",
+        owner_account_only=owner_account_only,
+    )
 
 
 BUCKET_POLICY_OPERATIONS: tuple[Operation, ...] = (
@@ -36,7 +46,7 @@ BUCKET_POLICY_OPERATIONS: tuple[Operation, ...] = (
     _bucket_policy("GetBucketPolicy", "get_bucket_policy"),
     _bucket_policy("DeleteBucketPolicy", "delete_bucket_policy"),
     # Reads the stored policy (the identity layer keeps it): s3:GetBucketPolicyStatus.
-    _bucket_policy("GetBucketPolicyStatus", "get_bucket_policy_status"),
+    _bucket_policy("GetBucketPolicyStatus", "get_bucket_policy_status", owner_account_only=False),
 )
 
 

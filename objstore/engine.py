@@ -31,6 +31,7 @@ from objstore.errors import (
     AccessDenied,
     ExpiredToken,
     InvalidClientTokenId,
+    MethodNotAllowed,
     NoSuchBucket,
     NoSuchKey,
     NoSuchVersion,
@@ -225,6 +226,13 @@ class Engine:
                         raise missing
                     denied = True
                     raise self._denied(caller, req)
+                if op.owner_account_only and _outside_owner_account(caller, req):
+                    denied = True
+                    raise MethodNotAllowed(
+                        "The specified method is not allowed against this resource.",
+                        action=req.action,
+                        resource=req.resource,
+                    )
             if op.owner_param:
                 params = {**params, op.owner_param: caller.account}
             if op.caller_param:
@@ -370,6 +378,12 @@ def _entity_tag_loaders(
         return lambda: tag_context(prefix, tags().items())
 
     return [(prefix, loader(prefix)) for prefix in RESOURCE_TAG_PREFIXES]
+
+
+def _outside_owner_account(caller: Identity, req: AuthorizationRequest) -> bool:
+    """Whether ``caller`` is not an identity of the account owning the resource (a bucket
+    that does not exist has no owner: its call goes on to answer NoSuchBucket)."""
+    return req.resource_account is not None and req.resource_account != caller.account
 
 
 def _missing_bucket(
