@@ -60,10 +60,6 @@ class Permission:
     # resource is its ARN after the update (new name from ``name_param``, path from
     # ``new_path``, each defaulting to the current one).
     renames: str | None = None
-    # The engine reads the tags of the user or role the resource names, for
-    # aws:ResourceTag/<key> and iam:ResourceTag/<key> (always for IAM_USER and IAM_ROLE
-    # resources; set for others naming one, such as sts:AssumeRole's role ARN).
-    entity_tags: bool = False
     # Asked only when this parameter is set (PutObject asks s3:PutObjectTagging too
     # when it carries tags, as AWS).
     only_with: str | None = None

@@ -63,7 +63,9 @@ def _iam(
     request_tags: str | None = None,
     removed_tag_keys: str | None = None,
 ) -> Operation:
-    """An IAM (or STS) operation: action ``iam:<name>`` on one resource."""
+    """An IAM (or STS) operation: action ``iam:<name>`` on one resource. Whenever that
+    resource is a user or role, the engine supplies its tags (aws:ResourceTag/*,
+    iam:ResourceTag/*), whatever kind is declared here."""
     return Operation(
         name,
         method,
@@ -218,6 +220,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("UpdateAccessKey", "update_access_key", IAM_USER, _U, caller=True),
     _iam("DeleteAccessKey", "delete_access_key", IAM_USER, _U, caller=True),
     _iam("ListAccessKeys", "list_access_keys", IAM_USER, _U, caller=True),
+    # The key's user: its tags are aws:ResourceTag/* (AWS: the user resource type).
     _iam("GetAccessKeyLastUsed", "get_access_key_last_used", IAM_KEY_OWNER, "access_key_id"),
     _iam("CreateLoginProfile", "create_login_profile", IAM_USER, _U, caller=True),
     _iam("UpdateLoginProfile", "update_login_profile", IAM_USER, _U, caller=True),
@@ -234,6 +237,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     _iam("DeleteVirtualMFADevice", "delete_virtual_mfa_device", IAM_ARN, "serial_number"),
     _iam("GenerateCredentialReport", "generate_credential_report", ANY),
     _iam("GetCredentialReport", "get_credential_report", ANY),
+    # The user, group or role simulated (a user's or role's tags are aws:ResourceTag/*).
     _iam("SimulatePrincipalPolicy", "simulate_principal_policy", IAM_ARN, "policy_source_arn"),
     _iam("SimulateCustomPolicy", "simulate_custom_policy", ANY),
     # STS. GetCallerIdentity and GetSessionToken need no permission (as in AWS); AssumeRole
@@ -245,9 +249,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "AssumeRole",
         "assume_role",
         (
-            Permission(
-                "sts:AssumeRole", IAM_ARN, name_param="role_arn", context=_ASSUME, entity_tags=True
-            ),
+            Permission("sts:AssumeRole", IAM_ARN, name_param="role_arn", context=_ASSUME),
             # Session tags need sts:TagSession as well, decided like sts:AssumeRole (the
             # role's trust policy), with the tags as aws:RequestTag/<key> and aws:TagKeys.
             Permission(
@@ -258,7 +260,6 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
                 request_tags="tags",
                 tag_condition_keys=(IAM_REQUEST_TAG, IAM_TAG_KEYS),
                 only_with="tags",
-                entity_tags=True,
             ),
         ),
         caller_param="caller",
@@ -276,7 +277,6 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
                 name_param="role_arn",
                 context=(("sts:RoleSessionName", "role_session_name"),),
                 context_map="web_identity_keys",
-                entity_tags=True,
             ),
         ),
         caller_param="caller",

@@ -18,8 +18,6 @@ from typing import Any
 from objstore.actions import (
     BUCKET,
     IAM_RESOURCES,
-    IAM_ROLE,
-    IAM_USER,
     OBJECT,
     OPERATIONS,
     Operation,
@@ -126,10 +124,12 @@ class Engine:
                 raise AccessDenied("this store has no identity layer")
             resource = self.resolve_arn(perm, params, caller)
             owner = self.account
-            entity = perm.entity_tags or perm.resource in (IAM_USER, IAM_ROLE)
-            if entity and self.resource_tags is not None:
+            if self.resource_tags is not None:
                 # aws:ResourceTag/* and iam:ResourceTag/* of the user or role acted on (a
-                # read: loaded like an object's tags, below).
+                # read: loaded like an object's tags, below). Offered for every IAM
+                # resource, whatever kind the row declares: an ARN that turns out to name a
+                # user or role (a key's owner, a simulated principal, an assumed role)
+                # cannot miss its tags; for any other ARN there are none.
                 loaders.extend(_entity_tag_loaders(self.resource_tags, resource))
         else:
             resource = perm.resource_for(params)
