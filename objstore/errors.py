@@ -51,6 +51,7 @@ catching I/O failures::
         ├── ServiceUnavailable           503 (retry: e.g. an upload outlived its gc lease)
         │   └── SlowDown                 (the gateway's in-flight request limit)
         ├── StoreDamaged                 (metadata missing, truncated or not this store's)
+        ├── StoredPolicyUnreadable       (a stored policy this version cannot read: fail closed)
         └── InsufficientStorage          507 (the disk or quota is full)
 
 ``DataCorruption`` is never a ``LookupError``: corrupted data must not look
@@ -497,6 +498,12 @@ class ServiceUnavailable(ServerError):
 
 class SlowDown(ServiceUnavailable):
     """Please reduce your request rate (the gateway is serving all it may at once)."""
+
+
+class StoredPolicyUnreadable(ServerError):
+    """A policy kept in the store (bucket, trust, inline or managed policy) cannot be read
+    by this version. Every request it would help decide is refused with this error (fail
+    closed: never decided as if there were no policy) until the policy is replaced."""
 
 
 class StoreDamaged(ServerError):

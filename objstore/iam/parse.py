@@ -45,6 +45,7 @@ __all__ = [
     "VERSIONS",
     "Kind",
     "Parsed",
+    "document_size",
     "parse",
 ]
 
@@ -111,12 +112,16 @@ class Parsed:
     size: int
 
 
-def parse(text: object, kind: Kind) -> Parsed:
+def parse(text: object, kind: Kind, *, stored: bool = False) -> Parsed:
     """Parse and validate ``text`` as a policy of ``kind`` (a known kind).
+
+    ``stored``: the text is read back from storage, not being written. The
+    :data:`MAX_DOCUMENT_CHARS` cap (step 2) is a limit on what may be written: a document
+    an earlier version accepted above it is still read (every other rule holds).
 
     Raises MalformedPolicyDocument for anything invalid; no other exception escapes.
     """
-    return _Compiler(kind).compile(text)
+    return _Compiler(kind, stored).compile(text)
 
 
 def _a(kind: str) -> str:
@@ -124,7 +129,9 @@ def _a(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
-def _size(text: str) -> int:
+def document_size(text: str) -> int:
+    """A document's size as its kind's limit counts it: characters, whitespace not
+    counted (no parse needed: what a stored document weighs against a quota)."""
     return len(text) - sum(text.count(ch) for ch in _WHITESPACE)
 
 
@@ -144,8 +151,9 @@ def _malformed(message: str, element: str | None, position: tuple[int, int] | No
 class _Compiler:
     """Walks the JSON tree of one document; raises _Problem at the first error."""
 
-    def __init__(self, kind: Kind) -> None:
+    def __init__(self, kind: Kind, stored: bool = False) -> None:
         self.kind: Kind = kind
+        self.stored = stored
         self.version = DEFAULT_VERSION
         self.bad_char = _BAD_RESOURCE_CHAR if kind == "resource" else _BAD_IAM_CHAR
 
@@ -158,7 +166,7 @@ class _Compiler:
             text = _json.decode(data)
         except JsonError as exc:
             raise _malformed(exc.message, None, None) from None
-        if len(text) > MAX_DOCUMENT_CHARS:
+        if len(text) > MAX_DOCUMENT_CHARS and not self.stored:
             raise _malformed(
                 f"the policy document has {len(text)} characters (whitespace included); "
                 f"at most {MAX_DOCUMENT_CHARS} are allowed",
@@ -167,7 +175,7 @@ class _Compiler:
             )
         if not text.strip(_WHITESPACE):
             raise _malformed("the policy document is empty", None, None)
-        size = _size(text)
+        size = document_size(text)
         limit = SIZE_LIMITS[self.kind]
         if size > limit:
             raise _malformed(

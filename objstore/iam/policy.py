@@ -68,19 +68,21 @@ class Policy:
         *,
         kind: Kind = "identity",
         name: str | None = None,
+        stored: bool = False,
     ) -> Policy:
         """Parse and validate a policy document of the given kind.
 
-        ``text`` is JSON text or UTF-8 bytes. Raises MalformedPolicyDocument for anything
-        invalid (the message names the element and, where it has one, line and column),
-        and InvalidInput for an unknown ``kind`` or a ``name`` that is not a str. No other
-        exception escapes.
+        ``text`` is JSON text or UTF-8 bytes. ``stored``: it is read back from storage
+        (the 131,072-character cap on documents being written does not apply; see
+        ``parse.parse``). Raises MalformedPolicyDocument for anything invalid (the message
+        names the element and, where it has one, line and column), and InvalidInput for
+        an unknown ``kind`` or a ``name`` that is not a str. No other exception escapes.
         """
         if kind not in KINDS:
             raise InvalidInput(f"unknown policy kind {kind!r}; expected one of {', '.join(KINDS)}")
         if name is not None and not isinstance(name, str):
             raise InvalidInput(f"policy name must be a str, not {type(name).__name__}")
-        parsed = parse(text, kind)
+        parsed = parse(text, kind, stored=stored)
         return Policy(
             kind=kind,
             version=parsed.version,

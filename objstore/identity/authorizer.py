@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from objstore import keyspace
 from objstore.authz import AuthorizationRequest, CallerMoved, Identity
-from objstore.errors import ExpiredToken, MalformedPolicyDocument, NoSuchBucket
+from objstore.errors import ExpiredToken, NoSuchBucket, StoredPolicyUnreadable
 from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
@@ -31,6 +31,7 @@ from objstore.ns.records import BucketRecord
 
 _CACHE_LIMIT = 10_000
 _OTHER_ACCOUNT = "9" * 12  # stands for "not the caller's account" in trust decisions
+_POLICY_REPAIR = frozenset({"s3:getbucketpolicy", "s3:putbucketpolicy", "s3:deletebucketpolicy"})
 _NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 # Callers that have no identity policies of their own: a trust policy must name them
 # directly.
@@ -127,6 +128,8 @@ class IamAuthorizer:
             return None
         cached = self._bucket_policies.get(bucket)
         if cached is None or cached[0] != raw or cached[1] != bucket_raw:
+            # A policy that cannot be read raises StoredPolicyUnreadable (not cached): never
+            # decided as if the bucket had no policy, or its Deny would lapse.
             cached = (raw, bucket_raw, *self._load_bucket_policy(bucket, raw, bucket_raw))
             if len(self._bucket_policies) >= _CACHE_LIMIT:
                 self._bucket_policies.clear()
@@ -136,26 +139,31 @@ class IamAuthorizer:
     def _load_bucket_policy(
         self, bucket: str, raw: bytes, bucket_raw: bytes
     ) -> tuple[Policy | None, Policy | None]:
-        record = json.loads(raw)
-        principals = record.get("principals")
+        what = f"BucketPolicy of {bucket!r}"
+        try:
+            record = json.loads(raw)
+            text, created = record["policy"], record["created"]
+        except (ValueError, TypeError, KeyError):
+            raise gather.unreadable(what, "its record is damaged") from None
+        try:
+            if self._bucket_created(bucket).isoformat() != created:
+                return None, None  # left by a deleted bucket of this name: it does not apply
+        except NoSuchBucket:
+            return None, None
+        principals = bindings.stored_binding(record, "principals", what)
 
-        def load(text: str) -> Policy:
-            parsed = gather.parsed(text, "BucketPolicy", "resource")
+        def load(doc: str) -> Policy:
+            parsed = gather.parsed(doc, "BucketPolicy", "resource", what=what)
             return bindings.bound(parsed, self.account, principals)
 
-        try:
-            if self._bucket_created(bucket).isoformat() != record["created"]:
-                return None, None
-            policy = load(record["policy"])
-            flags = BucketRecord.decode(bucket, bucket_raw).public_access_block
-            if flags is None or not flags[3] or not public.is_public(record["policy"]):
-                return policy, policy
-            # RestrictPublicBuckets: a public policy grants nothing outside the account
-            # (AWS: only the owner's account and AWS services); its denials still hold.
-            denials = public.deny_only(record["policy"])
-            return policy, None if denials is None else load(json.dumps(denials))
-        except (MalformedPolicyDocument, NoSuchBucket):
-            return None, None
+        policy = load(text)
+        flags = BucketRecord.decode(bucket, bucket_raw).public_access_block
+        if flags is None or not flags[3] or not public.is_public(text):
+            return policy, policy
+        # RestrictPublicBuckets: a public policy grants nothing outside the account
+        # (AWS: only the owner's account and AWS services); its denials still hold.
+        denials = public.deny_only(text)
+        return policy, None if denials is None else load(json.dumps(denials))
 
     def decide(self, request: AuthorizationRequest) -> Decision | bool:
         """Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
@@ -194,11 +202,16 @@ class IamAuthorizer:
             # The user was moved to another path (the record of this generation says so).
             raise CallerMoved(replace(identity, arn=state.arn))
         outsider = identity.kind == "anonymous" or identity.account != self.account
-        resource_policy = (
-            trust
-            if bucket is None
-            else self.bucket_policy(bucket, raw, bucket_raw, outsider=outsider)
-        )
+        resource_policy = trust
+        if bucket is not None:
+            try:
+                resource_policy = self.bucket_policy(bucket, raw, bucket_raw, outsider=outsider)
+            except StoredPolicyUnreadable:
+                # Fail closed, except that the owner's root may still read, replace or
+                # delete the policy: the one way to repair it.
+                if not _may_repair(identity, request):
+                    raise
+                resource_policy = None
         ctx = request_context(identity, now_ns / 1e9)
         ctx.update(request.context)
         sessions: tuple[Policy, ...] = ()
@@ -261,6 +274,15 @@ class IamAuthorizer:
 
     def authorize(self, request: AuthorizationRequest) -> Decision | bool:
         return self.decide(request)
+
+
+def _may_repair(identity: Identity, request: AuthorizationRequest) -> bool:
+    """Whether the call is the bucket owner's root handling the bucket policy itself."""
+    return (
+        identity.kind == "root"
+        and identity.account == request.resource_account
+        and request.action.lower() in _POLICY_REPAIR
+    )
 
 
 def _naming_directly(trust: Policy, principal: Principal) -> Policy:

@@ -19,6 +19,8 @@ as a Principal (``principal.UNIQUE_ID``) and names that id alone.
 Stores written before bindings existed: :func:`bind_legacy` runs once when a store is opened
 (a marker record says it has run) and binds every stored bucket and trust policy to the
 users and roles existing then; an ARN naming nobody at that moment names nobody from then on.
+A stored document it cannot read is marked so (binding ``null``) and fails closed: the
+requests it would decide are refused (StoredPolicyUnreadable) until it is replaced.
 Opening also raises the store's format (``meta/marker.py``, format 2), so a version that
 does not bind refuses to open it afterwards; one already running on the same metadata (a
 rolling upgrade) still saves policies unbound, and :func:`bound` reads those user and role
@@ -31,7 +33,7 @@ import json
 from collections.abc import Mapping
 
 from objstore import keyspace
-from objstore.errors import MalformedPolicyDocument
+from objstore.errors import MalformedPolicyDocument, StoredPolicyUnreadable
 from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import UNIQUE_ID
 from objstore.identity import repo
@@ -161,18 +163,30 @@ def bound(policy: Policy, account: str, ids: Mapping[str, str] | None) -> Policy
     return result
 
 
-def _parse(text: str, kind: Kind) -> Policy | None:
+def stored_binding(record: Mapping[str, object], field: str, what: str) -> Mapping[str, str] | None:
+    """The binding kept in ``record[field]`` beside a stored policy: None when there is none
+    (saved by an older version still running on the metadata: :func:`bound` then names no
+    user or role). Raises StoredPolicyUnreadable for a policy the migration
+    could not read (``null``): it stays refused even if a later version could parse it,
+    since nothing says which users and roles its ARNs stood for."""
+    if field in record and record[field] is None:
+        raise StoredPolicyUnreadable(
+            f"the stored policy {what} could not be read when its principals were bound; "
+            "requests it would decide are refused until it is replaced",
+            policy=what,
+        )
+    found = record.get(field)
+    return found if isinstance(found, Mapping) else None
+
+
+def _legacy_binding(txn: ReadTxn, account: str, text: str, kind: Kind) -> dict[str, str] | None:
+    """A binding to the entities that exist now; ARNs naming nobody are left out. None for
+    a document that cannot be read (as stored: the cap on new documents does not apply),
+    which then fails closed (see :func:`stored_binding`), never bound to nothing."""
     try:
-        return Policy.from_json(text, kind=kind)
+        policy = Policy.from_json(text, kind=kind, stored=True)
     except MalformedPolicyDocument:
         return None
-
-
-def _legacy_binding(txn: ReadTxn, account: str, text: str, kind: Kind) -> dict[str, str]:
-    """A binding to the entities that exist now; ARNs naming nobody are left out."""
-    policy = _parse(text, kind)
-    if policy is None:
-        return {}
     found = {arn: _lookup(txn, account, arn) for arn in _own(policy, account)}
     return {arn: uid for arn, uid in found.items() if uid is not None}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from objstore import keyspace
 from objstore.authz import Identity
-from objstore.errors import NoSuchEntity
+from objstore.errors import MalformedPolicyDocument, NoSuchEntity, StoredPolicyUnreadable
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy
 from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import Principal, PrincipalType
@@ -27,16 +27,34 @@ _PARSED: dict[tuple[str, str, str], Policy] = {}
 _PARSED_LIMIT = 8192
 
 
-def parsed(text: str, name: str, kind: Kind = "identity") -> Policy:
-    """The policy of ``text``, labelled ``name``; one object per distinct input."""
+def parsed(text: str, name: str, kind: Kind = "identity", *, what: str | None = None) -> Policy:
+    """The stored policy ``text``, labelled ``name``; one object per distinct input.
+
+    Read as stored (``Policy.from_json(stored=True)``): the cap on documents being written
+    does not apply to one an earlier version saved. Raises StoredPolicyUnreadable for text
+    this version cannot read at all (naming it ``what``, default ``name``), so the
+    requests it would decide fail closed.
+    """
     memo_key = (text, name, kind)
     found = _PARSED.get(memo_key)
     if found is None:
-        found = Policy.from_json(text, kind=kind, name=name)
+        try:
+            found = Policy.from_json(text, kind=kind, name=name, stored=True)
+        except MalformedPolicyDocument as exc:
+            raise unreadable(what or name, exc) from None
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()
         _PARSED[memo_key] = found
     return found
+
+
+def unreadable(name: str, why: object) -> StoredPolicyUnreadable:
+    """The error for the stored policy ``name`` this version cannot read."""
+    return StoredPolicyUnreadable(
+        f"the stored policy {name} cannot be read ({why}); requests it would decide are "
+        "refused until it is replaced",
+        policy=name,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +212,9 @@ def trust_policy(txn: ReadTxn, account: str, role_arn: str) -> Policy | None:
     rec = repo.get(txn, keyspace.IAM_ROLE, role_arn.rsplit("/", 1)[-1])
     if rec is None or f"{head[:-1]}{rec['path']}{rec['name']}" != role_arn:
         return None
+    what = f"TrustPolicy of role {rec['name']!r}"
     return bindings.bound(
-        parsed(rec["trust"], "TrustPolicy", "trust"), account, rec.get("trust_principals")
+        parsed(rec["trust"], "TrustPolicy", "trust", what=what),
+        account,
+        bindings.stored_binding(rec, "trust_principals", what),
     )

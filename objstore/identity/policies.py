@@ -15,7 +15,7 @@ from objstore.errors import (
 )
 from objstore.iam.evaluate import as_policy
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy, managed_policy_arns
-from objstore.iam.parse import MAX_DOCUMENT_CHARS
+from objstore.iam.parse import MAX_DOCUMENT_CHARS, document_size
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase, when
 from objstore.identity.ids import IdKind, new_id
@@ -308,7 +308,9 @@ class PolicyOps(ServiceBase):
         with self.repo.write() as txn:
             rec = self.need(txn, kind, name)
             inline = {k: v for k, v in rec["inline"].items() if k.lower() != pname.lower()}
-            total = size + sum(as_policy(v, "identity", "inline").size for v in inline.values())
+            # The stored documents are weighed, not parsed again: one an earlier version
+            # saved may exceed today's cap on new text, and must not block this call.
+            total = size + sum(document_size(v) for v in inline.values())
             _size_check(total, INLINE_MAX[kind], f"inline policies of one {kind}")
             inline[pname] = text
             rec["inline"] = inline
