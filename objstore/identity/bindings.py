@@ -34,6 +34,7 @@ from collections.abc import Mapping
 
 from objstore import keyspace
 from objstore.errors import MalformedPolicyDocument, StoredPolicyUnreadable
+from objstore.iam.parse import MAX_DOCUMENT_CHARS
 from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import UNIQUE_ID
 from objstore.identity import repo
@@ -42,6 +43,9 @@ from objstore.meta.scan import scan_prefix
 
 _ENTITY_PREFIX = {"user": keyspace.IAM_USER, "role": keyspace.IAM_ROLE}
 _MIGRATED = keyspace.IAM_ACCOUNT + b"principal-bindings"
+# Set once the bindings were checked for documents an earlier migration misread (see
+# bind_legacy); a store bound by this version has it from the start.
+_REREAD = keyspace.IAM_ACCOUNT + b"principal-bindings-stored"
 _BOUND: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[Policy, Policy]] = {}
 _BOUND_LIMIT = 8192
 
@@ -191,23 +195,52 @@ def _legacy_binding(txn: ReadTxn, account: str, text: str, kind: Kind) -> dict[s
     return {arn: uid for arn, uid in found.items() if uid is not None}
 
 
+def _misbound(txn: ReadTxn, account: str, text: str, kind: Kind, ids: object) -> bool:
+    """Whether an earlier binding bound ``text`` to nothing only because it could not read
+    it: text over the cap on new documents (which no save could have stored, so it came
+    from a version before the cap) bound to ``{}`` though it names users or roles here."""
+    if ids != {} or len(text) <= MAX_DOCUMENT_CHARS:
+        return False
+    return _legacy_binding(txn, account, text, kind) != {}
+
+
 def bind_legacy(repository: repo.Repo, account: str) -> None:
-    """Bind the policies a store saved before bindings existed (once per store)."""
+    """Bind the policies a store saved before bindings existed (once per store).
+
+    A store bound by an earlier version of this function (which read stored documents with
+    the cap on new ones, and bound a document over it to nothing, so a Deny naming a user
+    by ARN lapsed) has those bindings marked unreadable instead (``null``: they fail closed
+    until saved again), once (a second marker record)."""
     with repository.read() as txn:
-        if txn.get(_MIGRATED) is not None:
+        if txn.get(_MIGRATED) is not None and txn.get(_REREAD) is not None:
             return
     with repository.meta.begin_write() as txn:
-        if txn.get(_MIGRATED) is not None:
+        migrated = txn.get(_MIGRATED) is not None
+        if migrated and txn.get(_REREAD) is not None:
             return
         for key, raw in list(scan_prefix(txn, keyspace.BUCKET_POLICY)):
             record = json.loads(raw)
-            if "principals" not in record:
-                record["principals"] = _legacy_binding(txn, account, record["policy"], "resource")
-                txn.put(key, json.dumps(record).encode())
+            text = record["policy"]
+            # Once migrated, a record without a binding was saved by an older version
+            # since: left so (see bound), not bound to whoever holds the names now.
+            if "principals" not in record and not migrated:
+                record["principals"] = _legacy_binding(txn, account, text, "resource")
+            elif migrated and _misbound(txn, account, text, "resource", record.get("principals")):
+                record["principals"] = None
+            else:
+                continue
+            txn.put(key, json.dumps(record).encode())
         for rec in list(repo.scan(txn, keyspace.IAM_ROLE)):
-            if "trust_principals" not in rec:
+            if "trust_principals" not in rec and not migrated:
                 rec["trust_principals"] = _legacy_binding(txn, account, rec["trust"], "trust")
-                repo.put(txn, keyspace.IAM_ROLE, rec["name"], rec)
+            elif migrated and _misbound(
+                txn, account, rec["trust"], "trust", rec.get("trust_principals")
+            ):
+                rec["trust_principals"] = None
+            else:
+                continue
+            repo.put(txn, keyspace.IAM_ROLE, rec["name"], rec)
         txn.put(_MIGRATED, b"1")
+        txn.put(_REREAD, b"1")
         # Every process's authorizer reloads what it compiled before the binding.
         txn.put(repo.GENERATION_KEY, (repo.generation(txn) + 1).to_bytes(8, "big"))

@@ -207,3 +207,40 @@ def test_stored_identity_and_trust_policies_over_the_cap_apply(tmp_path: Path) -
         stranger = s.client(other.access_key_id, other.secret_access_key)
         with pytest.raises(AccessDenied):
             stranger.sts.assume_role(role_arn, "s2")
+
+
+def test_a_policy_an_earlier_migration_bound_to_nothing_fails_closed(tmp_path: Path) -> None:
+    """A store bound by the earlier migration, which could not read a document over the
+    cap and bound it to nothing ({}): its Deny naming the intern by ARN lapsed. Its binding
+    is now marked unreadable (once), so the Deny's bucket refuses rather than forgets it."""
+    path = tmp_path / "s"
+    key_id, secret, intern_arn = _setup(path)
+    _store_old_form(path, _padded(_deny_intern({"AWS": intern_arn})), migrated=True)
+    with objstore.open(path) as s, s.identity.repo.meta.begin_write() as txn:
+        record = json.loads(txn.get(keyspace.BUCKET_POLICY + b"vault"))
+        record["principals"] = {}  # what the earlier migration wrote
+        txn.put(keyspace.BUCKET_POLICY + b"vault", json.dumps(record).encode())
+        txn.delete(keyspace.IAM_ACCOUNT + b"principal-bindings-stored")
+    with objstore.open(path) as s:
+        with pytest.raises(StoredPolicyUnreadable):
+            s.client(key_id, secret).get_object("vault", "secret.txt")
+        s.root.put_bucket_policy("vault", json.dumps(_deny_intern({"AWS": intern_arn})))
+        with pytest.raises(AccessDenied):
+            s.client(key_id, secret).get_object("vault", "secret.txt")
+
+
+def test_a_binding_to_nothing_made_by_this_version_is_kept(tmp_path: Path) -> None:
+    """The legacy document names only a user gone before the upgrade: bound to nothing by
+    this version's migration, which is right, and left so at every later open."""
+    path = tmp_path / "s"
+    key_id, secret, _ = _setup(path)
+    with objstore.open(path) as s:
+        gone = s.root.iam.create_user("gone").arn
+        s.root.iam.delete_user("gone")
+    _store_old_form(path, _padded(_deny_intern({"AWS": gone})))
+    for _ in range(2):
+        with objstore.open(path) as s:
+            with s.identity.repo.meta.begin() as txn:
+                record = json.loads(txn.get(keyspace.BUCKET_POLICY + b"vault"))
+            assert record["principals"] == {}
+            assert s.client(key_id, secret).get_object("vault", "secret.txt").read()
