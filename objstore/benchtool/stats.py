@@ -78,6 +78,11 @@ class Meter:
         The last slice is cut at ``end`` so a short tail is not under-reported."""
         with self._lock:
             slices = list(self._slices)
+        # Slices up to ``end`` even when no bytes arrived in the last ones (a phase's
+        # final commit or a stalled writer): the timeline must end where the phase did.
+        span = end - self.start
+        if span > 0:
+            slices += [0] * max(0, math.ceil(span / self.interval) - len(slices))
         out = []
         for i, n in enumerate(slices):
             t0 = i * self.interval

@@ -16,7 +16,7 @@ import objstore
 from objstore.benchtool import BenchConfig, DataSpec, parse_duration, parse_size
 from objstore.benchtool.data import DataSource
 from objstore.benchtool.runner import chunk_bytes
-from objstore.benchtool.stats import latency, percentile
+from objstore.benchtool.stats import Meter, latency, percentile
 from objstore.cli import main
 from objstore.errors import InvalidArgument
 
@@ -248,3 +248,15 @@ def test_config_object_counts() -> None:
     assert BenchConfig(size=100 * MIB, objects=7).object_count == 7
     with pytest.raises(InvalidArgument):
         BenchConfig(size=10, objects=11)
+
+
+def test_the_timeline_ends_where_the_phase_ended() -> None:
+    """Slices in which no bytes arrived (a phase's final commit on a busy machine) still
+    count: the last point is the phase's end (this check failed under load 16)."""
+    now = [10.0]
+    meter = Meter(interval=0.5, clock=lambda: now[0])
+    now[0] = 10.1
+    meter.add(1_000_000)
+    line = meter.timeline(end=12.3)
+    assert [t for t, _ in line] == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.3])
+    assert [round(mbps, 6) for _, mbps in line] == [2.0, 0.0, 0.0, 0.0, 0.0]
