@@ -82,11 +82,18 @@ def test_a_lost_chunk_directory_is_refused_not_refilled(tmp_path: Path) -> None:
     root = tmp_path / "s"
     store_id = _populated(root)
     shutil.rmtree(root / "chunks")
-    with pytest.raises(StoreDamaged, match="does not carry the mark") as caught:
+    with pytest.raises(StoreDamaged, match="is empty and carries no mark") as caught:
         objstore.open(root)
-    assert store_id in str(caught.value)
+    assert store_id in str(caught.value) and "truly lost" in str(caught.value)
     assert not (root / "chunks" / OWNER_NAME).exists()
+    # A mark naming the store only is not enough once a location id is recorded ...
+    (root / "chunks").mkdir(exist_ok=True)
     (root / "chunks" / OWNER_NAME).write_text(f'{{"store_id": "{store_id}"}}')
+    with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
+        objstore.open(root)
+    # ... the recorded mark, which the message gives, is.
+    recorded = str(caught.value).rsplit("holding ", 1)[1]
+    (root / "chunks" / OWNER_NAME).write_text(recorded)
     with objstore.open(root) as s:
         assert s.fsck().healthy is False  # the object's chunks are reported missing
 
@@ -438,9 +445,10 @@ def test_a_bind_mounted_chunk_directory_is_not_adopted(tmp_path: Path) -> None:
         assert s.root.get_object("bkt", "k").read() == random.Random(2).randbytes(1 << 20)
 
 
-def test_a_hand_written_mark_without_a_location_id_is_accepted(tmp_path: Path) -> None:
-    """Marks written before location ids (or by hand, as the messages ask) name the store
-    only: accepted for it, whatever location the metadata recorded."""
+def test_a_mark_without_a_location_id_is_refused_once_one_is_recorded(tmp_path: Path) -> None:
+    """Once the metadata recorded a location id, a mark naming only the store (written
+    by hand at a second location) is refused: accepting it put one store on two
+    locations (break-it review)."""
     root = tmp_path / "s"
     store_id = _populated(root)
     mark = root / "chunks" / OWNER_NAME
@@ -448,8 +456,8 @@ def test_a_hand_written_mark_without_a_location_id_is_accepted(tmp_path: Path) -
     assert got is not None and got.store_id == store_id and got.location
     assert got == OwnerMark(store_id, got.location)
     mark.write_text(f'{{"store_id": "{store_id}"}}')
-    with objstore.open(root) as s:
-        assert s.root.get_object("bkt", "k").read() == DATA
+    with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
+        objstore.open(root)
     mark.write_text(f'{{"store_id": "{store_id}", "location": "another"}}')
     with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
         objstore.open(root)

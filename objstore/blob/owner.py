@@ -134,6 +134,19 @@ def _check_unmarked(
         populated = holds_records(rtxn)
         names_chunks = populated and _names_chunks(rtxn)
     sid = ident.store_id
+    if recorded is not None and names_chunks and not has_chunks():
+        # Worded so that the mark is not pasted at a mistyped, empty location: that put
+        # one store on two locations (break-it review). Writing it is accepting a loss.
+        raise StoreDamaged(
+            f"the chunk store {where} is empty and carries no mark, but the metadata of "
+            f"store {sid} names chunks and recorded another location when it claimed its "
+            "chunk store (a mistyped prefix or directory, a disk not mounted?); refusing "
+            "to open it: name the recorded location. Only if every chunk of this store is "
+            "truly lost, accept that loss (every object stored so far will read as "
+            "missing) by writing here its objstore-owner.json holding "
+            f"{encode_owner(decode_record(recorded)).decode()}",
+            store_id=sid,
+        )
     if recorded is not None:
         raise StoreDamaged(
             f"the chunk store {where} does not carry the mark of store {sid}, "
@@ -219,7 +232,10 @@ def bind_chunks(
             f"{recorded.store_id}; refusing to open it",
             store_id=ident.store_id,
         )
-    if mark.location is not None and recorded.location != mark.location:
+    # A mark without a location id (older versions, or hand-written) is accepted only
+    # while the record has none either: once a location id is recorded, an id-less mark
+    # elsewhere would let this store onto a second location.
+    if recorded.location is not None and recorded.location != mark.location:
         raise StoreDamaged(
             f"the chunk store {where} carries the mark of store {ident.store_id} but is "
             "not the location its metadata recorded (its objstore-owner.json holds "

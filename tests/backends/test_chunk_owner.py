@@ -111,9 +111,10 @@ def test_a_store_reopened_on_an_unmarked_location_is_refused(
     with _open(pair.metadata, pair.chunks, pair.key) as s:
         _fill(s)
     wrong = _other_chunks(pair)
-    with pytest.raises(StoreDamaged, match="does not carry the mark"):
+    with pytest.raises(StoreDamaged, match="is empty and carries no mark") as caught:
         _open(pair.metadata, wrong, pair.key)
     assert _owner(wrong) is None
+    assert "name the recorded location" in str(caught.value)
     with _open(pair.metadata, pair.chunks, pair.key) as s:
         assert s.root.get_object(B, "k").read() == DATA
 
