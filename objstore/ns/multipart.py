@@ -464,6 +464,7 @@ class MultipartOps(ObjectOps):
                 headers=up.headers,
                 checksums=whole_sum,
                 checksum_type=up.checksum_type if whole_sum else None,
+                part_checksums=uploads.joined_part_digests(chosen, whole_sum),
                 lock=up.lock,
             )
             rec = self._add_version(txn, b, ek, body)

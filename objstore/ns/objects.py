@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from objstore import cancel, keyspace
+from objstore import checksums as checksums_mod
 from objstore.blob.store import DataGone, Ingested
 from objstore.body import ObjectBody
 from objstore.errors import (
@@ -274,8 +275,8 @@ class ObjectOps(Index):
         span = read_span(None, part_number, size=rec.size, parts=rec.parts, runs=rec.part_sizes)
         assert span is not None  # a part is always a span, maybe an empty one
         first, last = span
-        if rec.parts > 1:  # one part of several: no checksum, as for a range
-            info = replace(info, checksums={}, checksum_type=None)
+        if rec.parts > 1:  # one part of several: that part's checksum, when known
+            info = _part_checksum(info, rec, part_number)
         part = f"bytes {first}-{last}/{rec.size}"
         return replace(
             info, content_length=last - first + 1, content_range=None if last < first else part
@@ -368,9 +369,11 @@ class ObjectOps(Index):
                 range, part_number, size=rec.size, parts=rec.parts, runs=rec.part_sizes
             )
             first, last = span if span is not None else (0, rec.size - 1)
-            if span is not None and (part_number is None or rec.parts > 1):
-                # A checksum describes the whole object, never a range or part of it (as S3).
+            if span is not None and part_number is None:
+                # A checksum describes the whole object, never a range of it (as S3).
                 info = replace(info, checksums={}, checksum_type=None)
+            elif part_number is not None and rec.parts > 1:
+                info = _part_checksum(info, rec, part_number)
             try:
                 # Opens the read (a missing body surfaces now); no chunk is read yet.
                 pieces = self._pieces(rec, first, last)
@@ -548,6 +551,19 @@ class ObjectOps(Index):
                         continue
                 out.append(DeleteError(key, vid, err.code, err.message))
         return out
+
+
+def _part_checksum(info: ObjectInfo, rec: VersionRecord, part_number: int) -> ObjectInfo:
+    """``info`` for one part of a multipart object: that part's checksum and the
+    object's checksum type (as S3), or none when the checksum was not asked for
+    (``info`` has none) or the object does not keep its part checksums."""
+    sums = rec.part_checksums
+    if not info.checksums or not sums or len(sums) % rec.parts or len(info.checksums) != 1:
+        return replace(info, checksums={}, checksum_type=None)
+    size = len(sums) // rec.parts
+    (algorithm,) = info.checksums
+    digest = sums[(part_number - 1) * size : part_number * size]
+    return replace(info, checksums={algorithm: checksums_mod.encode(digest)})
 
 
 def require_integrity(check: Integrity) -> None:

@@ -2,12 +2,13 @@
 
 A version record starts with a fixed header so listing can read size, time
 and ETag without decoding the rest; the variable tail is JSON. Fields added
-later (tags, additional checksums, system headers, part sizes, Object Lock) are optional
-tail entries, so records written before them decode with empty defaults.
+later (tags, additional checksums, system headers, part sizes, Object Lock, part
+checksums) are optional tail entries, so records written before them decode with empty defaults.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import struct
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ class VersionRecord:
     # S3's additional checksums: algorithm ("CRC32", ...) -> base64 value, and its type.
     checksums: dict[str, str] = field(default_factory=dict)
     checksum_type: str | None = None
+    # A multipart object's part checksums of its ``checksums`` algorithm: the binary
+    # digests joined in part order (all one size), so that a GET of one part can answer
+    # that part's checksum as S3 does. Empty when the object has no checksum.
+    part_checksums: bytes = b""
     # System metadata (validation.SYSTEM_HEADERS names, e.g. "cache_control") -> value.
     headers: dict[str, str] = field(default_factory=dict)
     # A multipart object's part sizes, run-length encoded: ((size, count), ...) in part
@@ -69,6 +74,8 @@ class VersionRecord:
                 tail["x"] = self.checksums
             if self.checksum_type is not None:
                 tail["y"] = self.checksum_type
+            if self.part_checksums:
+                tail["z"] = base64.b64encode(self.part_checksums).decode("ascii")
             if self.headers:
                 tail["h"] = self.headers
             if self.part_sizes:
@@ -111,6 +118,7 @@ class VersionRecord:
             tags=tail.get("g", {}),
             checksums=tail.get("x", {}),
             checksum_type=tail.get("y"),
+            part_checksums=base64.b64decode(tail.get("z", "")),
             headers=tail.get("h", {}),
             part_sizes=tuple((size, count) for size, count in tail.get("q", ())),
             lock=decode_lock(tail),

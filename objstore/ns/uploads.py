@@ -301,6 +301,14 @@ def object_checksum(chosen: list[PartRecord], up: UploadRecord) -> dict[str, str
     return {alg: checksums.composite(alg, digests)}
 
 
+def joined_part_digests(chosen: list[PartRecord], whole: Mapping[str, str]) -> bytes:
+    """The parts' binary checksums joined in part order, kept on the completed object
+    when it has a checksum (``whole``, from :func:`object_checksum`), else empty."""
+    if not whole:
+        return b""
+    return b"".join(p.checksum[1] for p in chosen if p.checksum is not None)
+
+
 def check_completion(
     listed: list[tuple[int, str]],
     stored: Mapping[int, PartRecord],

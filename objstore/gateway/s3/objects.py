@@ -73,8 +73,9 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         headers.update(attrs.object_attribute_headers(cast(attrs.Attributes, body)))
         headers.update(lock.lock_headers(cast(lock.Locked, body)))
         headers.update(_parts_count(part_number, opened.parts_count))
-        if opened.content_range is not None:
-            # A range's checksum is not the object's: S3 sends none for it.
+        if opened.content_range is not None and part_number is None:
+            # A range's checksum is not the object's: S3 sends none for it (a part's
+            # checksum is the library's answer).
             headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
         headers.update(overrides)
         status = 200
