@@ -157,6 +157,26 @@ def test_list_objects_v2_pages(s3: Any) -> None:
     assert _code(err) == "InvalidArgument"
 
 
+def test_list_objects_v2_empty_continuation_token(s3: Any) -> None:
+    """Regression (s3-tests test_bucket_listv2_continuationtoken_empty): an empty
+    continuation-token is no token, as in S3: the listing starts at the beginning and
+    echoes the empty token; a non-empty bad one is still refused."""
+    s3.create_bucket(Bucket="ect")
+    keys = ["bar", "baz", "foo", "quxx"]
+    for key in keys:
+        s3.put_object(Bucket="ect", Key=key, Body=b"")
+    page = s3.list_objects_v2(Bucket="ect", ContinuationToken="")
+    assert page["ContinuationToken"] == "" and page["IsTruncated"] is False
+    assert [o["Key"] for o in page["Contents"]] == keys and page["KeyCount"] == 4
+    page = s3.list_objects_v2(Bucket="ect", ContinuationToken="", MaxKeys=2)
+    assert [o["Key"] for o in page["Contents"]] == keys[:2] and page["IsTruncated"] is True
+    rest = s3.list_objects_v2(Bucket="ect", ContinuationToken=page["NextContinuationToken"])
+    assert [o["Key"] for o in rest["Contents"]] == keys[2:]
+    with pytest.raises(ClientError) as err:
+        s3.list_objects_v2(Bucket="ect", ContinuationToken="garbage!")
+    assert _code(err) == "InvalidArgument"
+
+
 def test_list_objects_v1_markers(s3: Any) -> None:
     """ListObjects v1: marker paging, NextMarker with a delimiter (common prefixes too)."""
     s3.create_bucket(Bucket="lv1")

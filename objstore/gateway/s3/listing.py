@@ -99,17 +99,14 @@ async def list_objects(s3: S3Request) -> web.StreamResponse:
     delimiter = s3.query.get("delimiter") or None
     max_keys = s3.int_param("max-keys", MAX_KEYS, high=MAX_KEYS)
     token = s3.query.get("continuation-token") if v2 else None
-    if token == "":
-        raise InvalidArgument(
-            "The continuation token provided is incorrect", ArgumentName="continuation-token"
-        )
     after = s3.query.get("start-after" if v2 else "marker") or None
     page = await s3.client.list_objects(
         bucket,
         prefix=prefix,
         delimiter=delimiter,
         max_keys=max_keys,
-        continuation_token=token,
+        # An empty token is no token (S3 lists from the start and echoes it back).
+        continuation_token=token or None,
         start_after=after,
     )
 
