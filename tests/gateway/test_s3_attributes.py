@@ -215,6 +215,24 @@ def test_multipart_checksum_type_and_part_checksums(
     assert name not in ranged and "ChecksumType" not in ranged
 
 
+def test_create_multipart_upload_answers_the_checksum_type_in_force(gw: Gateway) -> None:
+    """CreateMultipartUpload answers the checksum type the upload will use, S3's default
+    when the client names only an algorithm (COMPOSITE; FULL_OBJECT for CRC64NVME)."""
+    s3 = gw.client()
+    for algorithm, named, want in [
+        ("SHA256", None, "COMPOSITE"),
+        ("CRC64NVME", None, "FULL_OBJECT"),
+        ("CRC32C", "FULL_OBJECT", "FULL_OBJECT"),
+    ]:
+        extra = {} if named is None else {"ChecksumType": named}
+        out = s3.create_multipart_upload(
+            Bucket="attrs", Key="t", ChecksumAlgorithm=algorithm, **extra
+        )
+        assert (out["ChecksumAlgorithm"], out["ChecksumType"]) == (algorithm, want)
+    plain = s3.create_multipart_upload(Bucket="attrs", Key="t")
+    assert "ChecksumAlgorithm" not in plain and "ChecksumType" not in plain
+
+
 def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])

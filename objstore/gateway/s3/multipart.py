@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from objstore import checksums
 from objstore.checksums import ALGORITHMS
 from objstore.errors import InvalidArgument, InvalidRequest, MalformedXML
 from objstore.gateway.s3 import attributes as attrs
@@ -61,9 +62,13 @@ async def create_multipart_upload(s3: S3Request) -> web.StreamResponse:
     xmldoc.sub(doc, "Key", key)
     xmldoc.sub(doc, "UploadId", upload_id)
     headers: dict[str, str] = {}
-    for name in ("x-amz-checksum-algorithm", "x-amz-checksum-type"):
-        if name in s3.headers:
-            headers[name] = s3.headers[name].upper()
+    algorithm = _upper(s3.headers.get("x-amz-checksum-algorithm"))
+    if algorithm is not None:
+        headers["x-amz-checksum-algorithm"] = algorithm
+        # The type in force, S3's default when none was named (the library took both).
+        chosen = checksums.check_type(algorithm, _upper(s3.headers.get("x-amz-checksum-type")))
+        if chosen is not None:
+            headers["x-amz-checksum-type"] = chosen
     return xml_response(xmldoc.render(doc), headers=headers)
 
 
