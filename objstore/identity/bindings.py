@@ -24,7 +24,9 @@ requests it would decide are refused (StoredPolicyUnreadable) until it is replac
 Opening also raises the store's format (``meta/marker.py``, format 2), so a version that
 does not bind refuses to open it afterwards; one already running on the same metadata (a
 rolling upgrade) still saves policies unbound, and :func:`bound` reads those user and role
-ARNs as naming nobody (fail closed) until the policy is saved again by this version.
+ARNs as naming nobody (fail closed) until the policy is saved again by this version; an
+unbound policy in which naming nobody would grant more (a Deny's Principal, an Allow's
+NotPrincipal) is refused as unreadable instead.
 """
 
 from __future__ import annotations
@@ -141,7 +143,21 @@ def resolve(txn: ReadTxn, account: str, policy: Policy) -> dict[str, str]:
     return out
 
 
-def bound(policy: Policy, account: str, ids: Mapping[str, str] | None) -> Policy:
+def _widened_by_naming_nobody(policy: Policy, account: str) -> bool:
+    """Whether a statement names a user or role of ``account`` where naming nobody grants
+    more: a Deny's Principal (the denial lapses) or an Allow's NotPrincipal (the exception
+    lapses). A Deny's NotPrincipal or an Allow's Principal naming nobody only refuses more."""
+    return any(
+        s.principal is not None
+        and (s.effect == "Deny") != s.not_principal
+        and any(a.split(":", 5)[4] == account for a in s.principal.entity_arns)
+        for s in policy.statements
+    )
+
+
+def bound(
+    policy: Policy, account: str, ids: Mapping[str, str] | None, what: str = "policy"
+) -> Policy:
     """``policy`` with its user and role ARNs of ``account`` bound to ``ids`` (memoised, so
     the engine's per-policy plans stay warm).
 
@@ -150,8 +166,19 @@ def bound(policy: Policy, account: str, ids: Mapping[str, str] | None) -> Policy
     before, :func:`bind_legacy`), so an unbound one was saved since by an older version
     still running on the same metadata, which looked nothing up: reading its ARNs by name
     would grant whoever holds the name now (fail closed instead, until saved again here).
+    Naming nobody fails closed only for an Allow's Principal, though: raises
+    StoredPolicyUnreadable (naming the policy ``what``) for an unbound policy with a Deny
+    naming, or an Allow excepting (NotPrincipal), a user or role of ``account``, so the
+    requests it would decide are refused rather than the denial lapsing.
     """
     if ids is None:
+        if _widened_by_naming_nobody(policy, account):
+            raise StoredPolicyUnreadable(
+                f"the stored policy {what} was saved without principal bindings (by an "
+                "older version) and denies or excepts users or roles by name; requests it "
+                "would decide are refused until it is saved again",
+                policy=what,
+            )
         ids = {}
     if not policy.principal_arns:
         return policy

@@ -12,7 +12,7 @@ import pytest
 
 import objstore
 from objstore import keyspace
-from objstore.errors import AccessDenied, StoreDamaged
+from objstore.errors import AccessDenied, StoreDamaged, StoredPolicyUnreadable
 from objstore.meta import marker
 from objstore.meta.base import MetadataStore
 from objstore.meta.memory import MemoryMetadataStore
@@ -88,6 +88,55 @@ def test_an_unbound_trust_policy_trusts_no_user_re_created_under_the_name(
         impostor.sts.assume_role(role_arn(store, "r"), "s1")
     store.root.iam.update_assume_role_policy("r", text)
     assert impostor.sts.assume_role(role_arn(store, "r"), "s2").session_token
+
+
+@pytest.mark.parametrize(("effect", "key"), [("Deny", "Principal"), ("Allow", "NotPrincipal")])
+def test_an_unbound_policy_denying_a_user_by_name_is_refused_not_lapsed(
+    store: objstore.Store, effect: str, key: str
+) -> None:
+    """Review 7d H1: naming nobody fails closed for an Allow's Principal only; a Deny naming
+    a user (or an Allow excepting one) that an old node saved must not stop applying."""
+    dev = user_client(store, "dev", allow("s3:GetObject"))
+    assert dev.get_object(B, "k").read() == b"data"
+    _old_node_saves_bucket_policy(
+        store, bucket_policy({"AWS": user_arn(store, "dev")}, effect=effect, key=key)
+    )
+    with pytest.raises(StoredPolicyUnreadable):
+        dev.get_object(B, "k")
+    # An unbound Deny naming only the account, or an unbound Allow naming dev, still reads.
+    _old_node_saves_bucket_policy(store, bucket_policy({"AWS": store.account_id}, effect="Deny"))
+    with pytest.raises(AccessDenied):
+        dev.get_object(B, "k")
+    _old_node_saves_bucket_policy(store, bucket_policy({"AWS": user_arn(store, "dev")}))
+    assert dev.get_object(B, "k").read() == b"data"
+
+
+def test_an_unbound_trust_policy_denying_a_user_by_name_is_refused(store: objstore.Store) -> None:
+    assume = allow("sts:AssumeRole")
+    alice = user_client(store, "alice", assume)
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": store.account_id},
+                    "Action": "sts:AssumeRole",
+                },
+                {
+                    "Effect": "Deny",
+                    "Principal": {"AWS": user_arn(store, "alice")},
+                    "Action": "sts:AssumeRole",
+                },
+            ],
+        }
+    )
+    _old_node_creates_role(store, "r", text)
+    with pytest.raises(StoredPolicyUnreadable):
+        alice.sts.assume_role(role_arn(store, "r"), "s1")
+    store.root.iam.update_assume_role_policy("r", text)  # bound by this version: denies
+    with pytest.raises(AccessDenied):
+        alice.sts.assume_role(role_arn(store, "r"), "s2")
 
 
 def _format_of(meta: MetadataStore) -> int:
