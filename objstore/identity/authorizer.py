@@ -22,7 +22,7 @@ from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
 from objstore.iam.principal import Grant, Principal
-from objstore.identity import bindings, gather, repo
+from objstore.identity import assumed, bindings, gather, repo
 from objstore.identity.callers import current
 from objstore.identity.gather import PrincipalPolicies
 from objstore.meta.base import MetadataStore
@@ -154,7 +154,7 @@ class IamAuthorizer:
 
         def load(doc: str) -> Policy:
             parsed = gather.parsed(doc, "BucketPolicy", "resource", what=what)
-            return bindings.bound(parsed, self.account, principals)
+            return bindings.bound(parsed, self.account, principals, what)
 
         policy = load(text)
         flags = BucketRecord.decode(bucket, bucket_raw).public_access_block
@@ -195,8 +195,11 @@ class IamAuthorizer:
                 raw = txn.get(keyspace.BUCKET_POLICY + bucket.encode())
                 if raw is not None:
                     bucket_raw = txn.get(bucket_key(bucket))
-            if action.lower().startswith("sts:assumerole") or action.lower() == "sts:tagsession":
-                trust = gather.trust_policy(txn, self.account, request.resource)
+            assuming = action.lower().startswith("sts:assumerole")
+            if assuming or action.lower() == "sts:tagsession":
+                role = gather.role_record(txn, self.account, request.resource)
+                assumed.note(request.resource, None if role is None else role["id"], first=assuming)
+                trust = gather.trust_policy(txn, self.account, role)
         state = self.policies_for(identity, generation)
         if state.arn is not None and state.arn != identity.arn:
             # The user was moved to another path (the record of this generation says so).

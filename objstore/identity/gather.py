@@ -198,23 +198,37 @@ def load(txn: ReadTxn, account: str, identity: Identity) -> PrincipalPolicies:
     role = principal.role_name
     if identity.kind in ("assumed-role", "role") and role:
         rec = repo.get(txn, keyspace.IAM_ROLE, role)
+        role_id = None if identity.user_id is None else identity.user_id.split(":", 1)[0]
+        if rec is not None and role_id is not None and rec["id"] != role_id:
+            # A role deleted and created again under the name since the session's
+            # credentials were checked (in an earlier read): none of the new one's applies.
+            rec = None
         if rec is not None and rec.get("tags"):
             principal = principal_of(identity, overlay_tags(rec["tags"], identity.tags))
         return role_policies(txn, account, rec, principal)
     return PrincipalPolicies(principal, (), (), False)
 
 
-def trust_policy(txn: ReadTxn, account: str, role_arn: str) -> Policy | None:
-    """The trust policy of the role ``role_arn`` names (None: no such role in this account)."""
+def role_record(txn: ReadTxn, account: str, role_arn: str) -> Record | None:
+    """The record of the role ``role_arn`` names exactly (None: no such role here)."""
     head = f"arn:aws:iam::{account}:role/"
     if not role_arn.startswith(head):
         return None
     rec = repo.get(txn, keyspace.IAM_ROLE, role_arn.rsplit("/", 1)[-1])
     if rec is None or f"{head[:-1]}{rec['path']}{rec['name']}" != role_arn:
         return None
+    return rec
+
+
+def trust_policy(txn: ReadTxn, account: str, rec: Record | None) -> Policy | None:
+    """The trust policy of the role record ``rec`` (None: no such role, see
+    :func:`role_record`)."""
+    if rec is None:
+        return None
     what = f"TrustPolicy of role {rec['name']!r}"
     return bindings.bound(
         parsed(rec["trust"], "TrustPolicy", "trust", what=what),
         account,
         bindings.stored_binding(rec, "trust_principals", what),
+        what,
     )

@@ -21,7 +21,7 @@ from objstore.errors import (
     ValidationError,
 )
 from objstore.iam.evaluate import as_policy
-from objstore.identity import callers
+from objstore.identity import assumed, callers
 from objstore.identity.base import when
 from objstore.identity.credentials import CredentialOps
 from objstore.identity.names import check_int, check_session_tags, check_str
@@ -115,7 +115,9 @@ class StsOps(CredentialOps):
             raise AccessDenied(f"not authorized to perform sts:AssumeRole on resource {arn}")
         with self.repo.read() as txn:
             role = self.need(txn, "role", arn.rsplit("/", 1)[-1])
-        if self.entity_arn("role", role) != arn:
+        if self.entity_arn("role", role) != arn or not assumed.check(arn, role["id"]):
+            # The second: the role was deleted and created again since the trust policy
+            # that allowed this was read (``assumed.py``).
             raise AccessDenied(f"not authorized to perform sts:AssumeRole on resource {arn}")
         chained = caller.kind == "assumed-role"
         limit = CHAINED_MAX_SECONDS if chained else role["max_session"]
