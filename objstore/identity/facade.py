@@ -94,10 +94,11 @@ class IamClient(CredentialCalls):
         self, user_name: str, *, new_user_name: str | None = None, new_path: str | None = None
     ) -> None:
         """Rename or move a user. It keeps its id, groups, policies, boundary, access keys,
-        MFA devices and password; its ARN changes (clients and sessions built for the old
-        ARN are refused: build new ones). Needs ``iam:UpdateUser`` on the old and the new
-        ARN. Raises NoSuchEntity, EntityAlreadyExists (a name taken, case-insensitively),
-        ValidationError."""
+        MFA devices and password; its ARN changes. Clients and temporary credentials made
+        before keep working, as the user under its new name and path (its policies,
+        ``aws:username`` and GetCallerIdentity follow it). Needs ``iam:UpdateUser`` on the
+        old and the new ARN. Raises NoSuchEntity, EntityAlreadyExists (a name taken,
+        case-insensitively), ValidationError."""
         self._call(
             "UpdateUser", user_name=user_name, new_user_name=new_user_name, new_path=new_path
         )
