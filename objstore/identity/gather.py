@@ -17,7 +17,7 @@ from objstore.errors import MalformedPolicyDocument, NoSuchEntity, StoredPolicyU
 from objstore.iam.managed import MANAGED_POLICY_PREFIX, managed_policy
 from objstore.iam.policy import Kind, Policy
 from objstore.iam.principal import Principal, PrincipalType
-from objstore.identity import bindings, repo
+from objstore.identity import bindings, callers, repo
 from objstore.identity.base import PASSWORD_POLICY_RECORD
 from objstore.identity.names import overlay_tags
 from objstore.identity.repo import Record
@@ -188,10 +188,11 @@ def load(txn: ReadTxn, account: str, identity: Identity) -> PrincipalPolicies:
         return PrincipalPolicies(principal_of(identity), (), (), identity.kind == "root")
     if identity.kind == "user" and identity.name:
         rec = repo.get(txn, keyspace.IAM_USER, identity.name)
-        if rec is not None and identity.user_id is not None and rec["id"] != identity.user_id:
-            # Another user now has the name (the caller's was renamed or deleted, and its
-            # session or client outlived that): nothing of the new one's applies.
-            rec = None
+        if identity.user_id is not None and (rec is None or rec["id"] != identity.user_id):
+            # The caller's user was renamed since its credentials were checked (in an
+            # earlier read), or deleted: found by its id (its ARN then differs, and the
+            # authorizer asks again as the user it is now), never another of the name.
+            rec = callers.find_user(txn, identity.name, identity.user_id)
         tags = None if rec is None else rec.get("tags", {})
         return user_policies(txn, account, rec, principal_of(identity, tags))
     principal = principal_of(identity)

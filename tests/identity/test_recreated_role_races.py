@@ -2,7 +2,8 @@
 7d H2, H3): the session of the old role, or the AssumeRole decided on the old role's trust
 policy, never gets the new role. The hook on ``IamAuthorizer.policies_for`` only makes the
 window deterministic: it runs the root's delete and create between the authorizer's first
-read (credentials, trust policy) and what follows (the policy load, the STS call)."""
+read (credentials, trust policy) and what follows (the policy load, the STS call). A user
+renamed in that window likewise keeps its own policies (review 7d M)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,30 @@ def test_assume_role_issues_no_session_of_a_role_re_created_after_the_decision(
         dev.sts.assume_role(arn, "s2")
     store.root.iam.update_assume_role_policy("r", _trust(store, "dev"))
     assert dev.sts.assume_role(arn, "s3").session_token
+
+
+@pytest.mark.parametrize("temporary", [False, True])
+def test_a_user_renamed_between_reads_keeps_its_policies(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, temporary: bool
+) -> None:
+    """Review 7d M (rename stress): the user renamed between the credential check and the
+    policy load is found by its id and asked about again under its new name (CallerMoved),
+    never decided with no policies (a spurious AccessDenied)."""
+    client = user_client(store, "a", allow("s3:GetObject"))
+    if temporary:
+        cr = client.sts.get_session_token(duration_seconds=900)
+        client = store.client(cr.access_key_id, cr.secret_access_key, cr.session_token)
+    store.root.iam.create_user("unrelated")  # a new generation: the policies are loaded again
+    real = IamAuthorizer.policies_for
+    fired: list[int] = []
+
+    def policies_for(self: IamAuthorizer, identity: Identity, generation: int) -> PrincipalPolicies:
+        if identity.kind == "user" and not fired:
+            fired.append(1)
+            store.root.iam.update_user("a", new_user_name="b")
+        return real(self, identity, generation)
+
+    monkeypatch.setattr(IamAuthorizer, "policies_for", policies_for)
+    assert client.get_object("data", "secret").read() == b"TOP SECRET"
+    assert fired
+    assert client.sts.get_caller_identity().arn.endswith(":user/b")
