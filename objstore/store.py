@@ -480,8 +480,13 @@ def open_store(
                 read_owner=chunk_backend.read_owner,
                 claim_owner=chunk_backend.claim_owner,
                 has_chunks=lambda: _any(chunk_backend.iter_ids()),
-                adoptable=lambda: owner.own_chunk_dir(
-                    where, named=any(x is not None for x in named)
+                adoptable=lambda: (
+                    owner.own_chunk_dir(where, named=any(x is not None for x in named))
+                    # An empty one is refused below with its own message (R8).
+                    and (
+                        not _any(chunk_backend.iter_ids())
+                        or owner.names_present(meta, chunk_backend.has)
+                    )
                 ),
                 where=chunks_url.shown
                 if chunks_url is not None

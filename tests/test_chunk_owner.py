@@ -461,3 +461,17 @@ def test_a_mark_without_a_location_id_is_refused_once_one_is_recorded(tmp_path: 
     mark.write_text(f'{{"store_id": "{store_id}", "location": "another"}}')
     with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
         objstore.open(root)
+
+
+def test_an_old_store_does_not_adopt_chunks_its_metadata_does_not_know(tmp_path: Path) -> None:
+    """Break-it review: another store's metadata restored into an old store's directory
+    (its own chunks unmarked) adopted them, and the first gc deleted every one."""
+    a, b = _legacy_pair(tmp_path)
+    before = sorted(p.name for p in (a / "chunks").rglob("*") if len(p.name) == 64)
+    shutil.rmtree(a / "meta")
+    shutil.copytree(b / "meta", a / "meta")
+    shutil.copy(b / marker.MARKER_NAME, a / marker.MARKER_NAME)
+    with pytest.raises(StoreDamaged, match="never claimed a chunk store"):
+        objstore.open(a)
+    assert FileChunkStore(a / "chunks").read_owner() is None
+    assert sorted(p.name for p in (a / "chunks").rglob("*") if len(p.name) == 64) == before

@@ -31,6 +31,7 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -38,7 +39,7 @@ import uuid
 from collections.abc import Callable
 
 from objstore import keyspace
-from objstore.blob.chunkstore import OwnerMark, encode_owner
+from objstore.blob.chunkstore import ChunkId, OwnerMark, encode_owner
 from objstore.errors import StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
 from objstore.meta.marker import StoreIdentity, holds_records
@@ -86,6 +87,19 @@ def own_chunk_dir(where: str | None, *, named: bool) -> bool:
         return os.stat(chunks).st_dev == os.stat(meta).st_dev
     except OSError:
         return False
+
+
+def names_present(meta: MetadataStore, has: Callable[[ChunkId], bool], sample: int = 256) -> bool:
+    """Whether the chunk store holds some of the chunks the metadata names (True when it
+    names none): checked before an old store adopts its unmarked ``path/chunks``, so that
+    metadata restored or mounted from another store never adopts chunks it does not know
+    (its gc would delete them all). Looks at up to ``sample`` recorded chunks."""
+    with meta.begin() as txn:
+        ids = [
+            ChunkId(key[len(keyspace.CHUNKREF) :])
+            for key, _ in itertools.islice(scan_prefix(txn, keyspace.CHUNKREF), sample)
+        ]
+    return not ids or any(has(cid) for cid in ids)
 
 
 def _mount_point(path: str) -> bool:
