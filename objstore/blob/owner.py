@@ -25,8 +25,10 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
   race or a crash before the claim would otherwise adopt another store's old chunks.
 - An old store adopts its ``path/chunks`` only when that is a real directory, not a
   mount point, on the device of ``path/meta`` (a symlink or a bind mount may show
-  another store's chunks), and not empty when the metadata names chunks (a disk not
-  mounted yet). Anywhere else the user confirms by writing the mark.
+  another store's chunks), not empty when the metadata names chunks (a disk not
+  mounted yet), and holding some of the chunks the metadata names (another store's
+  metadata restored into the directory). Anywhere else the user confirms by writing
+  the mark.
 """
 
 from __future__ import annotations
