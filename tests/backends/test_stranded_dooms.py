@@ -26,6 +26,7 @@ from objstore.blob.files import FileChunkStore
 from objstore.errors import ObjstoreError, ServiceUnavailable
 from objstore.meta.scan import scan_prefix
 from tests.backends.nodes import Backends
+from tests.bodies import CutOff
 
 B = "bkt"
 DATA = os.urandom(24 << 20)
@@ -48,24 +49,6 @@ class FlakyFiles(FileChunkStore):
         if self.down:
             raise ServiceUnavailable("test: the chunk store is unreachable for the clean-up")
         super().delete_many(cids)
-
-
-class Broken(io.RawIOBase):
-    """DATA's first CUT bytes, then the client goes away."""
-
-    def __init__(self) -> None:
-        self.pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: memoryview) -> int:  # type: ignore[override]
-        if self.pos >= CUT:
-            raise OSError("test: the client went away")
-        n = min(len(b), CUT - self.pos)
-        b[:n] = DATA[self.pos : self.pos + n]
-        self.pos += n
-        return n
 
 
 def _dooms(s: objstore.Store) -> int:
@@ -94,7 +77,7 @@ def test_a_node_without_gc_finishes_its_stranded_deletions(fresh_backends: Backe
         a.root.create_bucket(B)
         flaky.down = True
         with pytest.raises((ObjstoreError, OSError)):
-            a.root.put_object(B, "k", io.BufferedReader(Broken()))
+            a.root.put_object(B, "k", io.BufferedReader(CutOff(DATA, CUT)))
         flaky.down = False  # the outage is over
         assert _dooms(a) > 0  # left under A's live lease
         b.gc()  # B's gc may not touch them: A's lease lives

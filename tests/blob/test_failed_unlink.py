@@ -23,6 +23,7 @@ from objstore.blob.chunkstore import ChunkId
 from objstore.blob.memory import MemoryChunkStore
 from objstore.errors import ObjstoreError, ServiceUnavailable
 from objstore.meta.memory import MemoryMetadataStore
+from tests.bodies import CutOff
 
 B = "bkt"
 DATA = os.urandom(24 << 20)
@@ -41,24 +42,6 @@ class Unreachable(MemoryChunkStore):
         super().delete_many(cids)
 
 
-class Broken(io.RawIOBase):
-    """A body that fails after the first 20 MiB of DATA (the upload's chunks are written)."""
-
-    def __init__(self) -> None:
-        self.pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: memoryview) -> int:  # type: ignore[override]
-        if self.pos >= 20 << 20:
-            raise OSError("test: the client went away")
-        n = min(len(b), (20 << 20) - self.pos)
-        b[:n] = DATA[self.pos : self.pos + n]
-        self.pos += n
-        return n
-
-
 def test_gc_finishes_its_own_failed_clean_up() -> None:
     chunks = Unreachable()
     with objstore.open(
@@ -67,7 +50,7 @@ def test_gc_finishes_its_own_failed_clean_up() -> None:
         s.root.create_bucket(B)
         chunks.down = True
         with pytest.raises((ObjstoreError, OSError)):
-            s.root.put_object(B, "k", io.BufferedReader(Broken()))
+            s.root.put_object(B, "k", io.BufferedReader(CutOff(DATA, 20 << 20)))
         chunks.down = False
         s.gc()
         s.root.put_object(B, "k", DATA)  # waited on the stale mark, then failed, before
