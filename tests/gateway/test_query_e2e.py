@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from objstore.identity import totp
-from tests.gateway.s3_support import REAL_AUTH, Gateway, served_store
+from tests.gateway.s3_support import REAL_AUTH, Gateway
 from tests.identity.helpers import allow, policy
 from tests.identity.test_web_identity import CLIENT, HOST, ISSUER, jwks, token
 
@@ -27,12 +25,6 @@ TRUST = policy(
         "Action": "sts:AssumeRole",
     }
 )
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    with served_store(tmp_path) as gateway:
-        yield gateway
 
 
 @pytest.fixture

@@ -6,23 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, raw_answer, served_store
+from tests.gateway.s3_support import Gateway, raw_answer
 
 ATTRS = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
 ENFORCED = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    with served_store(tmp_path) as gateway:
-        yield gateway
 
 
 @pytest.fixture

@@ -6,21 +6,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, served_store
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    with served_store(tmp_path) as gateway:
-        yield gateway
+from tests.gateway.s3_support import Gateway
 
 
 @pytest.fixture

@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, raw_answer, served_store
+from tests.gateway.s3_support import Gateway, raw_answer
 
 UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
 GOVERNANCE = {"Mode": "GOVERNANCE", "RetainUntilDate": UNTIL}
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    with served_store(tmp_path) as gateway:
-        yield gateway
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import objstore
-from tests.gateway.s3_support import Gateway, served_store
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    with served_store(tmp_path) as gateway:
-        yield gateway
+from tests.gateway.s3_support import Gateway
 
 
 @pytest.fixture

@@ -6,20 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.gateway.s3_support import Gateway, raw_answer, served_store
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    with served_store(tmp_path) as gateway:
-        yield gateway
+from tests.gateway.s3_support import Gateway, raw_answer
 
 
 @pytest.fixture
