@@ -18,6 +18,7 @@ A body that blocks in ``read`` delays the cancellation until that read returns.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -66,31 +67,18 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
     def __init__(self, client: Client) -> None:
         self._client = client
         self.identity = client.identity
-        # Made on first use: the gateway builds a client per request, and few need them.
-        self._iam: AsyncIamClient | None = None
-        self._sts: AsyncIamClient | None = None
 
-    @property
+    # Made on first use (cached_property: still assignable, as a test does): the gateway
+    # builds a client per request, and few requests need them.
+    @functools.cached_property
     def iam(self) -> AsyncIamClient:
         """``client.iam`` as coroutines (:class:`AsyncIamClient`)."""
-        if self._iam is None:
-            self._iam = AsyncIamClient(self._client.iam)
-        return self._iam
+        return AsyncIamClient(self._client.iam)
 
-    @iam.setter
-    def iam(self, value: AsyncIamClient) -> None:
-        self._iam = value
-
-    @property
+    @functools.cached_property
     def sts(self) -> AsyncIamClient:
         """``client.sts`` as coroutines (:class:`AsyncIamClient`)."""
-        if self._sts is None:
-            self._sts = AsyncIamClient(self._client.sts)
-        return self._sts
-
-    @sts.setter
-    def sts(self, value: AsyncIamClient) -> None:
-        self._sts = value
+        return AsyncIamClient(self._client.sts)
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await in_thread(getattr(self._client, method), *args, **kwargs)
