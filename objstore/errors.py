@@ -31,6 +31,8 @@ catching I/O failures::
     │   │   ├── AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
     │   │   ├── MissingSecurityHeader, XAmzContentSHA256Mismatch, InvalidToken,
     │   │   ├── MalformedTrailerError, MaxMessageLengthExceeded  (gateway authentication)
+    │   │   ├── InvalidPolicyDocument, MalformedPOSTRequest,
+    │   │   ├── MaxPostPreDataLengthExceeded  (browser POST uploads)
     │   │   └── RequestTimeout, InvalidStorageClass  (gateway requests)
     │   ├── AccessDenied (PermissionError) 403
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
@@ -369,6 +371,19 @@ class MalformedTrailerError(BadRequest):
 
 class MaxMessageLengthExceeded(BadRequest):
     """Your request was too big."""
+
+
+class InvalidPolicyDocument(BadRequest):
+    """The POST policy of a browser upload is not valid (not base64 JSON, no
+    expiration or conditions, a malformed condition)."""
+
+
+class MalformedPOSTRequest(BadRequest):
+    """The body of your POST request is not well-formed multipart/form-data."""
+
+
+class MaxPostPreDataLengthExceeded(BadRequest):
+    """The POST form's fields before the file are too large."""
 
 
 # --- 403 -------------------------------------------------------------------

@@ -29,6 +29,7 @@ from objstore.gateway.auth import DEFAULT_DOMAINS, make_authenticator
 from objstore.gateway.body import BODY_TIMEOUT, TIMED_OUT, ContinuedBody, must_close, settle
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
+from objstore.gateway.post_auth import FORM_AUTHENTICATOR, FormAuthenticator
 from objstore.gateway.query import handle_query
 from objstore.gateway.query.handler import error_response as query_error_response
 from objstore.gateway.s3 import routing
@@ -117,6 +118,7 @@ def create_app(
     app = web.Application(client_max_size=MAX_XML_BODY)
     app[_STORE] = AsyncStore(store)
     app[IN_FLIGHT] = InFlight()
+    app[FORM_AUTHENTICATOR] = FormAuthenticator(app[_STORE], region=region)
     app[IDLE_TIMEOUT] = idle_timeout
     gateway = _Gateway(
         app[_STORE],

@@ -38,7 +38,7 @@ from objstore.gateway.caller import Authenticate, Caller, RequestBody
 from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody
 from objstore.identity.layer import IdentityLayer
 
-__all__ = ["MAX_SIGNED_BODY", "make_authenticator", "request_body"]
+__all__ = ["MAX_SIGNED_BODY", "credentials_for", "make_authenticator", "request_body"]
 
 # IAM/STS requests sign their body's hash, so it is read before the signature is checked;
 # Query API forms are far smaller than this.
@@ -120,10 +120,13 @@ def _anonymous_mode(request: web.Request) -> str | None:
     return mode if sigv4.is_sha256(mode) else None
 
 
-def _credentials(
+def credentials_for(
     layer: IdentityLayer, access_key_id: str, session_token: str | None, service: str
 ) -> tuple[str, Identity]:
-    """The secret and identity behind a request's key, with each service's error codes."""
+    """The secret and identity behind a request's key, with each service's error codes.
+
+    Raises (S3) InvalidAccessKeyId, InvalidToken, ExpiredToken; (IAM, STS)
+    InvalidClientTokenId, ExpiredToken."""
     try:
         return layer.signing_credentials(access_key_id, session_token)
     except InvalidClientTokenId:
@@ -189,7 +192,7 @@ def make_authenticator(
 
     async def authenticate_v2(request: web.Request, signed: sigv2.V2Request) -> Caller:
         sigv2.check_time(signed, clock())
-        secret, identity = _credentials(layer, signed.access_key_id, signed.session_token, "s3")
+        secret, identity = credentials_for(layer, signed.access_key_id, signed.session_token, "s3")
         sigv2.verify(signed, secret)
         del secret
         await note_used(identity, "s3")
@@ -211,7 +214,7 @@ def make_authenticator(
         sigv4.check_scope(signed, region)
         sigv4.check_time(signed, clock())
         payload = signed.payload_hash()
-        secret, identity = _credentials(
+        secret, identity = credentials_for(
             layer, signed.access_key_id, signed.session_token, signed.service
         )
         buffered = None

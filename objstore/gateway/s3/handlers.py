@@ -14,6 +14,7 @@ from objstore.gateway.s3 import (
     multipart,
     object_attributes,
     objects,
+    post_upload,
     public_access,
     tagging,
 )
@@ -38,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
     "DeleteObject": objects.delete_object,
     "DeleteObjects": objects.delete_objects,
     "CopyObject": objects.copy_object,
+    "PostObject": post_upload.post_object,
     "PutObjectTagging": tagging.put_object_tagging,
     "GetObjectTagging": tagging.get_object_tagging,
     "DeleteObjectTagging": tagging.delete_object_tagging,

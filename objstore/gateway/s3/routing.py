@@ -77,6 +77,7 @@ BUCKET_ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", ""): "DeleteBucket",
     ("DELETE", "policy"): "DeleteBucketPolicy",
     ("POST", "delete"): "DeleteObjects",
+    ("POST", ""): "PostObject",
 }
 
 # ... and for requests addressing an object.

@@ -13,9 +13,11 @@ from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 
 
-async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
-    bucket, key = s3.need_bucket(), s3.need_key()
-    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "Tagging")
+def tagging_form(raw: bytes) -> str:
+    """A ``Tagging`` document (``<TagSet><Tag><Key/><Value/>...``) as ``x-amz-tagging``'s
+    URL-encoded form, so a repeated key reaches the library (InvalidTag). Raises
+    MalformedXML."""
+    doc = xmldoc.parse(raw, "Tagging")
     pairs: list[tuple[str, str]] = []
     for tag_set in xmldoc.children(doc, "TagSet"):
         for tag in xmldoc.children(tag_set, "Tag"):
@@ -23,9 +25,14 @@ async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
             if name is None or value is None:
                 raise MalformedXML("every Tag needs a Key and a Value")
             pairs.append((name, value))
-    # As x-amz-tagging's form, so a repeated key reaches the library (InvalidTag).
+    return urlencode(pairs)
+
+
+async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
+    bucket, key = s3.need_bucket(), s3.need_key()
+    tags = tagging_form(await s3.body.read_all(MAX_XML_BODY))
     version_id = await s3.client.put_object_tagging(
-        bucket, key, urlencode(pairs), version_id=s3.query.get("versionId")
+        bucket, key, tags, version_id=s3.query.get("versionId")
     )
     return web.Response(status=200, headers=hdr.version_header(version_id))
 
