@@ -418,3 +418,17 @@ def test_fields_after_the_file_are_ignored(gw: Gateway, s3: Any) -> None:
     assert b" 204 " in _raw_post(gw, body, len(body)).split(b"\r\n", 1)[0]
     assert keys_of(s3, "upl") == ["k"]
     assert s3.get_object(Bucket="upl", Key="k")["Body"].read() == b"data"
+
+
+def test_a_large_tail_after_the_file_is_left_unread(gw: Gateway, s3: Any) -> None:
+    """What follows the file is not read past 64 KiB: the upload is stored and the
+    answer closes the connection."""
+    _public_write(s3, "arn:aws:s3:::upl/*")
+    body = _multipart({"key": "k"}, b"data")
+    body += b'\r\n--XyZ\r\nContent-Disposition: form-data; name="pad"\r\n\r\n'
+    body += b"p" * 300_000 + b"\r\n--XyZ--\r\n"
+    answer = _raw_post(gw, body, len(body))
+    head = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert b" 204 " in head.split(b"\r\n", 1)[0]
+    assert b"connection: close" in head
+    assert s3.get_object(Bucket="upl", Key="k")["Body"].read() == b"data"

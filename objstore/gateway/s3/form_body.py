@@ -158,11 +158,14 @@ class Form:
                 yield piece
         check(size, True)
         start = self._stream.consumed
-        while self._stream.consumed - start <= TAIL_LIMIT:
+        while True:
             part = await _parsed(self._reader.next())
-            if part is None:
-                return
-            await _parsed(part.release())
+            if not isinstance(part, BodyPartReader):
+                return  # the form's end (or a nested multipart S3 would not read either)
+            while not part.at_eof():
+                await _parsed(part.read_chunk(_FIELD_READ))
+                if self._stream.consumed - start > TAIL_LIMIT:
+                    return  # left unread: the answer closes the connection
 
 
 async def read_form(headers: Mapping[str, str], body: RequestBody) -> Form:
