@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 import requests
+from botocore.config import Config
 
 from tests.gateway.s3_support import Gateway
 
@@ -432,3 +434,76 @@ def test_a_large_tail_after_the_file_is_left_unread(gw: Gateway, s3: Any) -> Non
     assert b" 204 " in head.split(b"\r\n", 1)[0]
     assert b"connection: close" in head
     assert s3.get_object(Bucket="upl", Key="k")["Body"].read() == b"data"
+
+
+def test_session_credentials_sign_forms(gw: Gateway, s3: Any) -> None:
+    """A form signed with temporary credentials carries x-amz-security-token (boto3 adds
+    it, and its condition); it acts as the session's user; another token is refused."""
+    keys = gw.user_keys(
+        "writer",
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}],
+            }
+        ),
+    )
+    user = gw.store.client(*keys)
+    creds = user.sts.get_session_token(duration_seconds=900)
+    session = boto3.client(
+        "s3",
+        endpoint_url=gw.url,
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        aws_session_token=creds.session_token,
+        region_name="us-east-1",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    form = session.generate_presigned_post("upl", "in/s")
+    assert "x-amz-security-token" in form["fields"]
+    answer = requests.post(form["url"], data=form["fields"], files={"file": b"s"})
+    assert answer.status_code == 204, answer.text
+    forged = dict(form["fields"])
+    forged["x-amz-security-token"] = user.sts.get_session_token(duration_seconds=900).session_token
+    answer = requests.post(form["url"], data=forged, files={"file": b"s"})
+    assert (answer.status_code, code(answer)) == (400, "InvalidToken")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("x-amz-algorithm", "AWS4-HMAC-SHA512"),
+        ("x-amz-credential", "AKID/20260101/eu-west-1/s3/aws4_request"),
+        ("x-amz-credential", "AKID/20260101/us-east-1/iam/aws4_request"),
+        ("x-amz-credential", "not-a-credential"),
+        ("x-amz-date", "yesterday"),
+    ],
+)
+def test_malformed_sigv4_fields(gw: Gateway, s3: Any, field: str, value: str) -> None:
+    form = s3.generate_presigned_post("upl", "in/k")
+    fields = dict(form["fields"])
+    if field == "x-amz-credential" and value.startswith("AKID/"):
+        value = value.replace("AKID", gw.root_keys[0]).replace("20260101", fields["x-amz-date"][:8])
+    fields[field] = value
+    answer = requests.post(form["url"], data=fields, files={"file": b"x"})
+    assert (answer.status_code, code(answer)) == (400, "InvalidArgument")
+    assert keys_of(s3, "upl") == []
+
+
+def test_restrict_public_buckets_stops_anonymous_posts(gw: Gateway, s3: Any) -> None:
+    """Block Public Access applies to POST as to PUT: a public bucket policy's grant
+    to "*" is void under RestrictPublicBuckets."""
+    _public_write(s3, "arn:aws:s3:::upl/*")
+    assert post(gw, "upl", {"key": "a"}).status_code == 204
+    s3.put_public_access_block(
+        Bucket="upl",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    answer = post(gw, "upl", {"key": "b"})
+    assert (answer.status_code, code(answer)) == (403, "AccessDenied")
+    assert keys_of(s3, "upl") == ["a"]
