@@ -105,7 +105,9 @@ def create_app(
     ``add_subapp`` or run it with :mod:`objstore.gateway.server`).
 
     ``authenticate`` turns a request into a :class:`Caller` (default: SigV4 against the
-    store's access keys, ``objstore.gateway.auth``). ``domains`` are the host names
+    store's access keys, ``objstore.gateway.auth``); the signed forms of browser uploads
+    (``POST /bucket``) are checked against the store's keys either way
+    (``objstore.gateway.post_auth``). ``domains`` are the host names
     served path-style; ``bucket.<domain>`` addresses a bucket virtual-hosted-style.
     ``body_timeout``: seconds a request body may go without a byte arriving (then the
     upload stores nothing, the client gets RequestTimeout and the connection closes).
