@@ -12,7 +12,8 @@ catching I/O failures::
     │   ├── NotFound (LookupError)       404
     │   │   ├── NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload,
     │   │   ├── NoSuchBucketPolicy, NoSuchEntity, OwnershipControlsNotFoundError,
-    │   │   ├── NoSuchPublicAccessBlockConfiguration
+    │   │   ├── NoSuchPublicAccessBlockConfiguration,
+    │   │   ├── NoSuchDatabase  (a store's metadata URL names no database, at open)
     │   ├── Conflict                     409
     │   │   ├── BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
     │   │   ├── ConditionalRequestConflict, EntityAlreadyExists, DeleteConflict,
@@ -152,6 +153,11 @@ class NoSuchObjectLockConfiguration(NotFound):
 
 class NoSuchPublicAccessBlockConfiguration(NotFound):
     """The bucket has no public access block configuration."""
+
+
+class NoSuchDatabase(NotFound):
+    """The metadata database a ``postgresql://`` URL names does not exist on its server
+    (objstore creates its tables, never the database: a typo must not start a new store)."""
 
 
 # --- 409 -------------------------------------------------------------------

@@ -5,12 +5,15 @@ a retry, full, refused for good, or an internal error), read from SQLSTATE and l
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from psycopg_pool import PoolClosed, PoolTimeout
 
 from objstore.errors import (
     InsufficientStorage,
     InternalError,
+    NoSuchDatabase,
     ObjstoreError,
     ServiceUnavailable,
     StoreClosed,
@@ -25,6 +28,8 @@ _DISK_FULL = "53100"
 # libpq's words for a server that will not let this user in, however often asked.
 _REFUSED = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied")
 _LOCK_NOT_AVAILABLE = "55P03"
+# The server's FATAL at connection start (no SQLSTATE reaches libpq's caller for it).
+_NO_DATABASE = re.compile(r'database "(.*)" does not exist')
 
 
 def typed(exc: BaseException, where: str, timeout: float, doing: str) -> ObjstoreError:
@@ -45,6 +50,17 @@ def typed(exc: BaseException, where: str, timeout: float, doing: str) -> Objstor
         return ServiceUnavailable(
             f"another writer held the metadata write lock at {where} for longer "
             f"than lock_timeout while {doing}; nothing was written"
+        )
+    missing = _NO_DATABASE.search(what) if isinstance(exc, psycopg.OperationalError) else None
+    if missing is not None:
+        name = missing.group(1)
+        quoted = '"' + name.replace('"', '""') + '"'
+        return NoSuchDatabase(
+            f"the metadata database {quoted} does not exist on the server of {where}; "
+            "objstore creates its tables but never the database (a mistyped name must not "
+            f"start a new, empty store): create it first (CREATE DATABASE {quoted}, or "
+            "createdb, as a role allowed to) and open again",
+            database=name,
         )
     if isinstance(exc, psycopg.OperationalError) and any(m in what for m in _REFUSED):
         # Retrying does not help: the configuration is wrong (libpq gives no SQLSTATE).

@@ -53,9 +53,9 @@ Failures
 --------
 psycopg and pool errors never leave this module: a lost connection, a server
 restarting or shutting down, a pool timeout, a lock timeout are
-ServiceUnavailable; a full disk InsufficientStorage; anything else
-InternalError. The pool replaces dead connections, so an open store works
-again once the server is back.
+ServiceUnavailable; a full disk InsufficientStorage; a database that does not
+exist NoSuchDatabase; anything else InternalError. The pool replaces dead
+connections, so an open store works again once the server is back.
 
 - ``begin()`` and ``begin_write()`` retry on another connection (until
   ``timeout``) when the server dropped the one they got: nothing was read yet.
@@ -146,7 +146,8 @@ class PostgresMetadataStore:
     refuses to create the tables (a store that has data elsewhere must not start empty).
 
     Raises InvalidArgument for a bad conninfo or name, ServiceUnavailable when the
-    server cannot be reached, StoreDamaged when the schema is newer than this code
+    server cannot be reached, NoSuchDatabase when the database it names does not
+    exist (created by hand, never here), StoreDamaged when the schema is newer than this code
     knows, its version record is gone, or the tables are missing with ``create=False``,
     InternalError otherwise.
     """

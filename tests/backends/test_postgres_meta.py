@@ -4,7 +4,9 @@ sharing one database, a server restarted under an open store, a COMMIT whose ans
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ from objstore.blob.store import GcSettings
 from objstore.errors import (
     InternalError,
     InvalidArgument,
+    NoSuchDatabase,
     NoSuchKey,
     ServiceUnavailable,
     StoreClosed,
@@ -260,6 +263,39 @@ def test_wrong_password_is_typed_and_not_echoed(postgres_dsn: str) -> None:
     with pytest.raises(InternalError) as info:
         PostgresMetadataStore.from_url(wrong)
     assert password not in str(info.value)
+
+
+def test_a_missing_database_is_no_such_database(postgres_service: Any, tmp_path: Path) -> None:
+    """A URL naming a database that does not exist answered InternalError ("refused the
+    connection"): now NoSuchDatabase, naming the database and how to create it, through
+    the library and the CLI (one line, exit status 1, no traceback)."""
+    name = f"objstore_missing_{os.urandom(4).hex()}"
+    url = postgres_service.dsn_for(name)
+    for opening in (
+        lambda: PostgresMetadataStore.from_url(url),
+        lambda: objstore.open(metadata=url, chunks=f"file://{tmp_path}/c", secret_key=bytes(32)),
+    ):
+        with pytest.raises(NoSuchDatabase) as info:
+            opening()
+        assert f'"{name}" does not exist' in str(info.value)
+        assert "CREATE DATABASE" in str(info.value)
+        assert info.value.details["database"] == name
+        assert postgres_service.password not in str(info.value)
+    env = {**os.environ, "OBJSTORE_SECRET_KEY": base64.b64encode(bytes(32)).decode()}
+    env.pop("OBJSTORE_SECRET_KEY_FILE", None)
+    cli = subprocess.run(
+        [sys.executable, "-m", "objstore.cli", "--metadata", url, "ls"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert cli.returncode == 1, cli
+    assert cli.stdout == ""
+    assert cli.stderr.startswith("objstore: NoSuchDatabase: "), cli.stderr
+    assert len(cli.stderr.strip().splitlines()) == 1 and name in cli.stderr
+    assert "Traceback" not in cli.stderr and postgres_service.password not in cli.stderr
 
 
 # ---- several processes -----------------------------------------------------------------------
