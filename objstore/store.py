@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import time
 import weakref
@@ -30,7 +31,7 @@ from objstore import keyspace
 from objstore.authz import Authorizer, Identity
 from objstore.backends import urls
 from objstore.blob import owner
-from objstore.blob.chunkstore import ChunkOwner, ChunkStore
+from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.files import FileChunkStore
 from objstore.blob.fsck import FsckResult, fsck
 from objstore.blob.gc import Background
@@ -464,34 +465,27 @@ def open_store(
                 metadata_store = MemoryMetadataStore()
             opened.append(metadata_store)
         meta = metadata_store
+        # Listed at most once per open: adoption and the identity's check both ask.
+        listed = functools.cache(lambda: _any(chunk_backend.iter_ids()))
         ident = marker.establish(
             where,
             meta,
             found,
-            has_chunks=lambda: _any(chunk_backend.iter_ids()),
+            has_chunks=listed,
             where=where or _shown(meta_url, meta),
             create=create,
         )
-        if isinstance(chunk_backend, ChunkOwner):
-            named = (meta_url, meta_obj, chunks_url, chunks_obj)
-            owner.bind_chunks(
-                meta,
-                ident,
-                read_owner=chunk_backend.read_owner,
-                claim_owner=chunk_backend.claim_owner,
-                has_chunks=lambda: _any(chunk_backend.iter_ids()),
-                adoptable=lambda: (
-                    owner.own_chunk_dir(where, named=any(x is not None for x in named))
-                    # An empty one is refused below with its own message (R8).
-                    and (
-                        not _any(chunk_backend.iter_ids())
-                        or owner.names_present(meta, chunk_backend.has)
-                    )
-                ),
-                where=chunks_url.shown
-                if chunks_url is not None
-                else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),
-            )
+        named = any(x is not None for x in (meta_url, meta_obj, chunks_url, chunks_obj))
+        owner.bind_store(
+            meta,
+            ident,
+            chunk_backend,
+            has_chunks=listed,
+            own_dir=lambda: owner.own_chunk_dir(where, named=named),
+            where=chunks_url.shown
+            if chunks_url is not None
+            else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),
+        )
         store = Store(
             chunk_backend,
             meta,

@@ -10,6 +10,7 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import blake3
@@ -475,3 +476,32 @@ def test_an_old_store_does_not_adopt_chunks_its_metadata_does_not_know(tmp_path:
         objstore.open(a)
     assert FileChunkStore(a / "chunks").read_owner() is None
     assert sorted(p.name for p in (a / "chunks").rglob("*") if len(p.name) == 64) == before
+
+
+@pytest.mark.parametrize("kind", ["new", "old"])
+def test_an_open_lists_the_chunk_directory_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """An old store adopting its unmarked ``path/chunks`` listed it twice (the adoption
+    rule, then the empty-location rule), a new store's first open twice too (the
+    identity's check, then the claim's): once each now."""
+    root = tmp_path / "s"
+    if kind == "old":
+        _populated(root)
+        _make_legacy(root)
+    listed: list[str] = []
+    real = FileChunkStore.iter_ids
+
+    def counting(self: FileChunkStore) -> Iterator[ChunkId]:
+        listed.append(self.root)
+        return real(self)
+
+    monkeypatch.setattr(FileChunkStore, "iter_ids", counting)
+    with objstore.open(root, gc_interval=None) as s:
+        if kind == "old":
+            assert s.root.get_object("bkt", "k").read() == DATA
+    assert listed == [str(root / "chunks")]
+    assert FileChunkStore(root / "chunks").read_owner() is not None
+    with objstore.open(root, gc_interval=None):
+        pass  # marked and recorded: nothing to list
+    assert len(listed) == 1

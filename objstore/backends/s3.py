@@ -450,6 +450,11 @@ class S3ChunkStore:
             raise StoreDamaged(f"{self._owner_where()} vanished while the store was being opened")
         return owner
 
+    def rewrite_owner(self, mark: OwnerMark) -> None:
+        """Replace ``<prefix>/objstore-owner.json``. Raises ServiceUnavailable, InternalError."""
+        body = encode_owner(mark)
+        self._call(f"rewriting {self._owner_where()}", lambda st: s3_owner.replace(st, body))
+
     @staticmethod
     def _holds(store: S3Store, cid: ChunkId, key: str) -> bool:
         """Whether ``key`` holds the chunk's bytes, whole and right (a PUT is atomic, so a

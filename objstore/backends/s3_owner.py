@@ -38,4 +38,9 @@ def claim(store: S3Store, body: bytes, create: Callable[[S3Store], bool]) -> Non
     if create(store):
         return
     if fetch(store) is None:  # the backend refused the condition: look-then-PUT
-        obstore.put(store, OWNER_NAME, body, use_multipart=False)
+        replace(store, body)
+
+
+def replace(store: S3Store, body: bytes) -> None:
+    """Write the mark whatever is there (one PUT: readers see the old mark or this one)."""
+    obstore.put(store, OWNER_NAME, body, use_multipart=False)

@@ -169,6 +169,20 @@ class ChunkOwner(Protocol):
         ...
 
 
+@runtime_checkable
+class OwnerRewriter(Protocol):
+    """A :class:`ChunkOwner` that can also replace its mark (every shipped backend can):
+    a mark without a location id (an older version's, or written by hand) is given one at
+    the store's next open (``blob/owner.py``). Optional apart from ``ChunkOwner``, so a
+    chunk store written against the two-method protocol stays guarded (its id-less marks
+    stay id-less)."""
+
+    def rewrite_owner(self, mark: OwnerMark) -> None:
+        """Replace the mark by ``mark``, whole (a reader sees the old mark or the new one),
+        durable on return. Called only under the metadata's write transaction."""
+        ...
+
+
 def encode_owner(mark: OwnerMark) -> bytes:
     """The owner mark's bytes."""
     d = {"store_id": mark.store_id}

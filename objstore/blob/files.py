@@ -25,7 +25,7 @@ import ctypes.util
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from objstore.blob.chunkstore import (
@@ -153,27 +153,44 @@ class FileChunkStore:
         """Write ``<root>/objstore-owner.json`` unless it exists: a whole, synced temporary
         file is hard-linked to the name, which fails if a racing claim got there first."""
         path = os.path.join(self.root, OWNER_NAME)
+
+        def link(tmp: str) -> None:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return
+            _fsync_path(self.root)
+
+        self._install_owner(mark, link, "marking the chunk directory")
+        owner = self.read_owner()
+        if owner is None:  # removed between the link and the look: nobody owns it now
+            raise StoreDamaged(f"{path} vanished while the store was being opened")
+        return owner
+
+    def rewrite_owner(self, mark: OwnerMark) -> None:
+        """Replace ``<root>/objstore-owner.json`` by a whole, synced file (a rename)."""
+
+        def rename(tmp: str) -> None:
+            os.replace(tmp, os.path.join(self.root, OWNER_NAME))
+            _fsync_path(self.root)
+
+        self._install_owner(mark, rename, "rewriting the mark of the chunk directory")
+
+    def _install_owner(self, mark: OwnerMark, install: Callable[[str], None], doing: str) -> None:
+        """Write ``mark`` to a whole, synced temporary file, then ``install`` it (given its
+        path) as the mark; the temporary name is removed in any case."""
         tmp = os.path.join(self._tmp, f"owner.{self._tag}.{os.getpid()}.{threading.get_ident()}")
         try:
             with open(tmp, "wb") as f:
                 f.write(encode_owner(mark))
                 f.flush()
                 os.fsync(f.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            else:
-                _fsync_path(self.root)
+            install(tmp)
         except OSError as exc:
-            raise storage_error(exc, f"marking the chunk directory {self.root}") from None
+            raise storage_error(exc, f"{doing} {self.root}") from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        owner = self.read_owner()
-        if owner is None:  # removed between the link and the look: nobody owns it now
-            raise StoreDamaged(f"{path} vanished while the store was being opened")
-        return owner
 
     def has(self, cid: ChunkId) -> bool:
         return cid in self._pending or os.path.exists(self._path(cid))

@@ -28,6 +28,10 @@ class MemoryChunkStore:
                 self._owner = mark
             return self._owner
 
+    def rewrite_owner(self, mark: OwnerMark) -> None:
+        with self._lock:
+            self._owner = mark
+
     def has(self, cid: ChunkId) -> bool:
         return cid in self._chunks
 

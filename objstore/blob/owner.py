@@ -13,10 +13,14 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
   are refused (marked with this store's id but another location id). A copy of the
   location (a replica, a restored backup) carries the same mark and is accepted.
 - A mark without a location id (written by an older objstore, or by hand as the
-  messages ask: the user's "this is mine") is accepted for its store id alone, as
-  before, whatever the record says; only objstore's own claims, which always draw an
-  id, race, and those are told apart. A record without an id (written before) accepts
-  only such marks.
+  messages ask: the user's "this is mine") is accepted for its store id only while the
+  record has no location id either (none at all, or the bare id an older version
+  wrote), and the first such open upgrades both: it writes a fresh location id into
+  the mark, then records it, under the metadata's write transaction (:func:`_record`
+  has the crash and race argument). From then on the store is bound like one made with
+  location ids: a second location, an id-less mark there too, is refused. (A chunk
+  store without ``OwnerRewriter`` keeps its id-less mark and record, and the older
+  guard.)
 - An unmarked location is claimed only (a) by metadata that recorded no claim, and (b)
   if it holds no chunks, unless the metadata is an old store's (it holds data but never
   recorded a claim, made before the mark existed) and the location is its own
@@ -33,6 +37,7 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -41,7 +46,14 @@ import uuid
 from collections.abc import Callable
 
 from objstore import keyspace
-from objstore.blob.chunkstore import ChunkId, OwnerMark, encode_owner
+from objstore.blob.chunkstore import (
+    ChunkId,
+    ChunkOwner,
+    ChunkStore,
+    OwnerMark,
+    OwnerRewriter,
+    encode_owner,
+)
 from objstore.errors import StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
 from objstore.meta.marker import StoreIdentity, holds_records
@@ -141,7 +153,8 @@ def _check_unmarked(
     ident: StoreIdentity,
     *,
     has_chunks: Callable[[], bool],
-    adoptable: Callable[[], bool],
+    has: Callable[[ChunkId], bool],
+    own_dir: Callable[[], bool],
     where: str,
 ) -> None:
     """Raise StoreDamaged unless this metadata may claim the unmarked location."""
@@ -150,7 +163,8 @@ def _check_unmarked(
         populated = holds_records(rtxn)
         names_chunks = populated and _names_chunks(rtxn)
     sid = ident.store_id
-    if recorded is not None and names_chunks and not has_chunks():
+    there = functools.cache(has_chunks)  # listed at most once, and only if a rule asks
+    if recorded is not None and names_chunks and not there():
         # Worded so that the mark is not pasted at a mistyped, empty location: that put
         # one store on two locations (break-it review). Writing it is accepting a loss.
         raise StoreDamaged(
@@ -173,7 +187,8 @@ def _check_unmarked(
             f"{encode_owner(decode_record(recorded)).decode()})",
             store_id=sid,
         )
-    if populated and not adoptable():
+    # An empty one is refused below with its own message (R8).
+    if populated and not (own_dir() and (not there() or names_present(meta, has))):
         raise StoreDamaged(
             f"the metadata of store {sid} holds data but never claimed a chunk store, and "
             f"{where} carries no owner mark: objstore cannot tell whether it is this "
@@ -182,8 +197,7 @@ def _check_unmarked(
             f"{_mark_text(sid)} and open again",
             store_id=sid,
         )
-    there = has_chunks()
-    if not populated and there:
+    if not populated and there():
         raise StoreDamaged(
             f"the chunk store {where} holds chunks but carries no owner mark, and the "
             f"metadata of store {sid} holds no data: they are another store's (whose "
@@ -191,7 +205,7 @@ def _check_unmarked(
             "an empty location of its own)",
             store_id=sid,
         )
-    if names_chunks and not there:
+    if names_chunks and not there():
         raise StoreDamaged(
             f"the metadata of store {sid} names chunks but its chunk store {where} is "
             "empty and unmarked (a disk not mounted yet? a wrong directory?); refusing to "
@@ -201,47 +215,66 @@ def _check_unmarked(
         )
 
 
+def bind_store(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    chunks: ChunkStore,
+    *,
+    has_chunks: Callable[[], bool],
+    own_dir: Callable[[], bool],
+    where: str,
+) -> None:
+    """:func:`bind_chunks` for a chunk store object; nothing for one that keeps no mark
+    (``ChunkOwner`` is optional, and so is ``OwnerRewriter``)."""
+    if isinstance(chunks, ChunkOwner):
+        bind_chunks(
+            meta,
+            ident,
+            read_owner=chunks.read_owner,
+            claim_owner=chunks.claim_owner,
+            rewrite_owner=chunks.rewrite_owner if isinstance(chunks, OwnerRewriter) else None,
+            has_chunks=has_chunks,
+            has=chunks.has,
+            own_dir=own_dir,
+            where=where,
+        )
+
+
 def bind_chunks(
     meta: MetadataStore,
     ident: StoreIdentity,
     *,
     read_owner: Callable[[], OwnerMark | None],
     claim_owner: Callable[[OwnerMark], OwnerMark],
+    rewrite_owner: Callable[[OwnerMark], None] | None,
     has_chunks: Callable[[], bool],
-    adoptable: Callable[[], bool],
+    has: Callable[[ChunkId], bool],
+    own_dir: Callable[[], bool],
     where: str,
 ) -> None:
     """Check that the chunk store (``where`` in messages) is this store's one location,
-    claiming it if no store has yet (see the module docstring). ``adoptable``: whether it is
-    the store directory's own ``path/chunks`` (:func:`own_chunk_dir`; asked only when an
-    old store meets it unmarked). Raises StoreDamaged
-    when another store owns it, when it is another location of this store, or when it
-    is unmarked and may not be claimed; what the chunk store raises when it cannot be
-    read or written."""
+    claiming it if no store has yet (see the module docstring). ``has_chunks``: whether
+    it holds any chunk (a listing; asked once); ``has``: whether it holds one chunk;
+    ``own_dir``: whether it is the store directory's own ``path/chunks``
+    (:func:`own_chunk_dir`; asked only when an old store meets it unmarked);
+    ``rewrite_owner`` (None: marks cannot be replaced) gives an id-less mark its location
+    id. Raises StoreDamaged when another store owns it, when it is another location of
+    this store, or when it is unmarked and may not be claimed; what the chunk store
+    raises when it cannot be read or written."""
     mark = read_owner()
     if mark is None:
-        _check_unmarked(meta, ident, has_chunks=has_chunks, adoptable=adoptable, where=where)
+        _check_unmarked(meta, ident, has_chunks=has_chunks, has=has, own_dir=own_dir, where=where)
         mark = claim_owner(OwnerMark(ident.store_id, uuid.uuid4().hex))
-    if mark.store_id != ident.store_id:
-        raise StoreDamaged(
-            f"the chunk store {where} belongs to store {mark.store_id}, not to store "
-            f"{ident.store_id} whose metadata this is; two stores sharing one chunk store "
-            "would delete each other's chunks, so refusing to open it (give each store a "
-            "prefix or directory of its own)",
-            store_id=ident.store_id,
-        )
+    _check_store(mark, ident, where)
     with meta.begin() as rtxn:
         raw = rtxn.get(CHUNKS_KEY)
-    if raw is None:
-        # Recorded only while nothing is, checked in the writing transaction: of first
-        # opens racing with different locations, exactly one location is recorded. A
-        # crash before this leaves a mark of this store, recorded on the next open.
-        with meta.begin_write() as txn:
-            raw = txn.get(CHUNKS_KEY)
-            if raw is None:
-                txn.put(CHUNKS_KEY, encode_record(mark))
-                return
-    recorded = decode_record(raw)
+    recorded = None if raw is None else decode_record(raw)
+    if recorded is None or (
+        recorded.location is None
+        and recorded.store_id == ident.store_id
+        and (mark.location is not None or rewrite_owner is not None)
+    ):
+        recorded, mark = _record(meta, ident, mark, read_owner, rewrite_owner, where)
     if recorded.store_id != ident.store_id:
         raise StoreDamaged(
             f"the metadata of store {ident.store_id} recorded a chunk store of store "
@@ -260,5 +293,73 @@ def bind_chunks(
             "locations (a node configured with another prefix or directory?), and what "
             "one node writes the others would never read; refusing to open it. Name the "
             "recorded location; remove the mark of this one if it is not meant to be used",
+            store_id=ident.store_id,
+        )
+
+
+def _record(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    mark: OwnerMark,
+    read_owner: Callable[[], OwnerMark | None],
+    rewrite_owner: Callable[[OwnerMark], None] | None,
+    where: str,
+) -> tuple[OwnerMark, OwnerMark]:
+    """Bind the store to the location marked ``mark``: record the mark in the metadata,
+    giving an id-less mark a location id first; the record and the location's mark after.
+
+    The record is the arbiter and the mark is written first, both under the metadata's
+    write transaction, which every node's bind of this store holds in turn:
+
+    - Recorded only while no record with a location id exists, checked in the writing
+      transaction: of first opens racing with different locations, exactly one location
+      is recorded; a later one finds the record and is compared with it.
+    - An id-less mark (and so an id-less or absent record) is upgraded: a fresh id is
+      written into the mark (whole, durable), then recorded in the same transaction. A
+      crash before the commit leaves a mark with an id under a record without one, a
+      state accepted and recorded by the next open (like a crash after a first claim);
+      nothing records an id before the location carries it, so no crash leaves a store
+      that refuses its own location. Until the record has an id any mark of the store is
+      accepted, as before; once it has one, every other location is refused.
+    - Nodes binding at once queue on the transaction: the second finds the record the
+      first wrote and reads the location's mark again (the first may have upgraded it).
+    """
+    sid = ident.store_id
+    with meta.begin_write() as txn:
+        raw = txn.get(CHUNKS_KEY)
+        recorded = None if raw is None else decode_record(raw)
+        if recorded is not None and (recorded.location is not None or recorded.store_id != sid):
+            return recorded, _reread(read_owner, ident, where)
+        if mark.location is None and rewrite_owner is not None:
+            mark = _reread(read_owner, ident, where)  # never replace a mark with an id
+            if mark.location is None:
+                mark = OwnerMark(sid, uuid.uuid4().hex)
+                rewrite_owner(mark)  # durable before the record names it
+        new = encode_record(mark)
+        if raw != new:
+            txn.put(CHUNKS_KEY, new)
+    return mark, mark
+
+
+def _reread(
+    read_owner: Callable[[], OwnerMark | None], ident: StoreIdentity, where: str
+) -> OwnerMark:
+    mark = read_owner()
+    if mark is None:
+        raise StoreDamaged(
+            f"the owner mark of {where} vanished while the store was being opened",
+            store_id=ident.store_id,
+        )
+    _check_store(mark, ident, where)
+    return mark
+
+
+def _check_store(mark: OwnerMark, ident: StoreIdentity, where: str) -> None:
+    if mark.store_id != ident.store_id:
+        raise StoreDamaged(
+            f"the chunk store {where} belongs to store {mark.store_id}, not to store "
+            f"{ident.store_id} whose metadata this is; two stores sharing one chunk store "
+            "would delete each other's chunks, so refusing to open it (give each store a "
+            "prefix or directory of its own)",
             store_id=ident.store_id,
         )

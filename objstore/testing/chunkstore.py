@@ -10,7 +10,14 @@ from pathlib import Path
 import blake3
 import pytest
 
-from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkOwner, ChunkStore, OwnerMark
+from objstore.blob.chunkstore import (
+    ChunkId,
+    ChunkMissing,
+    ChunkOwner,
+    ChunkStore,
+    OwnerMark,
+    OwnerRewriter,
+)
 
 
 def cid_of(data: bytes) -> ChunkId:
@@ -160,6 +167,21 @@ class ChunkStoreTests:
         assert list(chunks.iter_ids()) == [cid_of(data)]
         assert chunks.clean_tmp(2**62) >= 0
         assert chunks.read_owner() == first
+
+    def test_a_rewritten_mark_replaces_the_old_one(self, chunks: ChunkStore) -> None:
+        """An id-less mark is given a location id by rewriting it (``OwnerRewriter``)."""
+        if not isinstance(chunks, ChunkOwner) or not isinstance(chunks, OwnerRewriter):
+            pytest.skip(f"{type(chunks).__name__} cannot rewrite its mark (it is optional)")
+        assert chunks.claim_owner(OwnerMark("first")) == OwnerMark("first")
+        chunks.rewrite_owner(OwnerMark("first", "l1"))
+        assert chunks.read_owner() == OwnerMark("first", "l1")
+        assert chunks.claim_owner(OwnerMark("second", "l2")) == OwnerMark("first", "l1")
+        data = os.urandom(1000)
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        assert list(chunks.iter_ids()) == [cid_of(data)]
+        assert chunks.clean_tmp(2**62) >= 0
+        assert chunks.read_owner() == OwnerMark("first", "l1")
 
     def test_racing_claims_agree_on_one_owner(self, chunks: ChunkStore) -> None:
         """Claims racing on an unmarked store: every claimant is told the same owner."""

@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import obstore
@@ -151,23 +152,29 @@ def test_first_opens_racing_for_one_location_leave_one_owner(
         _race([new_metadata() for _ in range(4)], lookup, os.urandom(32))
 
 
-def _race(metas: list[str], chunks: str, key: bytes) -> None:
-    keys = [key, *(os.urandom(32) for _ in metas[1:])]
-    barrier = threading.Barrier(len(metas))
+def _at_once(opens: list[Callable[[], objstore.Store]]) -> dict[int, objstore.Store | Exception]:
+    """Run the opens in threads started together; what each returned or raised."""
+    barrier = threading.Barrier(len(opens))
     outcome: dict[int, objstore.Store | Exception] = {}
 
     def racer(i: int) -> None:
         barrier.wait()
         try:
-            outcome[i] = _open(metas[i], chunks, keys[i])
+            outcome[i] = opens[i]()
         except Exception as exc:  # the outcome is the test's subject
             outcome[i] = exc
 
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(len(metas))]
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(len(opens))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
+    return outcome
+
+
+def _race(metas: list[str], chunks: str, key: bytes) -> None:
+    keys = [key, *(os.urandom(32) for _ in metas[1:])]
+    outcome = _at_once([partial(_open, m, chunks, k) for m, k in zip(metas, keys, strict=True)])
     opened = {i: s for i, s in outcome.items() if isinstance(s, objstore.Store)}
     refused = [e for e in outcome.values() if not isinstance(e, objstore.Store)]
     try:
@@ -302,8 +309,10 @@ def test_first_opens_racing_with_two_locations_bind_one(
                 ident,
                 read_owner=store.read_owner,
                 claim_owner=claim,
+                rewrite_owner=None,
                 has_chunks=lambda: False,
-                adoptable=lambda: False,
+                has=lambda cid: False,
+                own_dir=lambda: False,
                 where="test",
             )
 
