@@ -8,7 +8,7 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
 - The location's mark (:class:`~objstore.blob.chunkstore.OwnerMark`) names the owning
   store and carries a random id of this location, drawn by the claim that wrote it. The
   metadata records the mark it was bound to (``G chunks-owner``), written only while
-  no record exists, in the same write transaction as that check: of several first
+  no record with a location id exists, in the same write transaction as that check: of several first
   opens racing with different chunk locations, one location is recorded and the others
   are refused (marked with this store's id but another location id). A copy of the
   location (a replica, a restored backup) carries the same mark and is accepted.
