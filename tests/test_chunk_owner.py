@@ -505,3 +505,34 @@ def test_an_open_lists_the_chunk_directory_once(
     with objstore.open(root, gc_interval=None):
         pass  # marked and recorded: nothing to list
     assert len(listed) == 1
+
+
+def test_an_old_store_with_a_hand_written_mark_gets_a_location_id(tmp_path: Path) -> None:
+    """The embedded default (review of issue 9, HIGH; both pairs in
+    tests/backends/test_owner_upgrade.py): a store bound through a mark naming the store
+    only, under the bare id an older version recorded, stayed without a location id, so
+    the same hand-written mark opened it on a second directory too. Its next open now
+    gives the mark an id and records it; the second directory is refused."""
+    root = tmp_path / "s"
+    store_id = _populated(root)
+    mark = root / "chunks" / OWNER_NAME
+    mark.write_text(f'{{"store_id": "{store_id}"}}')
+    env = lmdb.open(str(root / "meta"))
+    try:
+        with env.begin(write=True) as txn:
+            txn.put(b"Gchunks-owner", store_id.encode())
+    finally:
+        env.close()
+    with objstore.open(root) as s:
+        assert s.root.get_object("bkt", "k").read() == DATA
+    got = FileChunkStore(root / "chunks").read_owner()
+    assert got is not None and got.store_id == store_id and got.location
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / OWNER_NAME).write_text(f'{{"store_id": "{store_id}"}}')
+    with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
+        objstore.open(root, chunk_store=FileChunkStore(second))
+    with objstore.open(root) as s:
+        s.gc()
+        assert s.root.get_object("bkt", "k").read() == DATA
+    assert FileChunkStore(root / "chunks").read_owner() == got
