@@ -25,6 +25,7 @@ from objstore.store import open_store as open
 from objstore.types import (
     AccessControlPolicy,
     BucketInfo,
+    CORSRule,
     DeletedObject,
     DeleteError,
     DeleteMarkerEntry,
@@ -54,6 +55,7 @@ __all__ = [
     "AuthorizationRequest",
     "Authorizer",
     "BucketInfo",
+    "CORSRule",
     "Client",
     "DeleteError",
     "DeleteMarkerEntry",

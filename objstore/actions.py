@@ -336,6 +336,13 @@ OPERATIONS: dict[str, Operation] = {
             "delete_public_access_block",
             action="s3:PutBucketPublicAccessBlock",
         ),
+        # Bucket CORS and tags; deleting either is the Put action, as AWS.
+        _bucket_op("PutBucketCors", "put_bucket_cors", action="s3:PutBucketCORS"),
+        _bucket_op("GetBucketCors", "get_bucket_cors", action="s3:GetBucketCORS"),
+        _bucket_op("DeleteBucketCors", "delete_bucket_cors", action="s3:PutBucketCORS"),
+        _bucket_op("PutBucketTagging", "put_bucket_tagging"),
+        _bucket_op("GetBucketTagging", "get_bucket_tagging"),
+        _bucket_op("DeleteBucketTagging", "delete_bucket_tagging", action="s3:PutBucketTagging"),
         _tagging("PutObjectTagging", "Put", request_tags="tags"),
         _tagging("GetObjectTagging", "Get"),
         _tagging("DeleteObjectTagging", "Delete"),

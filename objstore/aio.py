@@ -27,6 +27,7 @@ from typing import Any
 
 from objstore import transfer
 from objstore.aio_access import AsyncAccessCalls
+from objstore.aio_bucket_settings import AsyncBucketSettingCalls
 from objstore.aio_locking import AsyncLockCalls
 from objstore.aio_multipart import AsyncMultipartCalls, listed_items
 from objstore.aiobridge import (
@@ -56,7 +57,7 @@ from objstore.types import (
 )
 
 
-class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncLockCalls):
+class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncBucketSettingCalls, AsyncLockCalls):
     """Same methods as :class:`Client`, as coroutines; same errors (more in the mix-ins)."""
 
     #: ``get_object`` reads a body of at most this many bytes whole in the call that
@@ -491,6 +492,15 @@ class AsyncStore:
 
     def client_for(self, identity: Any) -> AsyncClient:
         return AsyncClient(self.sync.client_for(identity))
+
+    async def cors(
+        self, bucket: str, origin: str | None, method: str | None, **preflight: Any
+    ) -> dict[str, str]:
+        """As :meth:`Store.cors` (in a worker thread)."""
+        result: dict[str, str] = await in_thread(
+            self.sync.cors, bucket, origin, method, **preflight
+        )
+        return result
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)

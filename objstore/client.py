@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from objstore.authz import Identity
 from objstore.body import ObjectBody
 from objstore.client_access import AccessCalls
+from objstore.client_bucket_settings import BucketSettingCalls
 from objstore.client_locking import LockCalls
 from objstore.client_multipart import MultipartCalls, copy_metadata
 from objstore.client_transfers import TransferCalls
@@ -42,7 +43,7 @@ MAX_DELETE_KEYS = 1000
 MAX_BATCH_PUT = 10_000
 
 
-class Client(MultipartCalls, AccessCalls, LockCalls, TransferCalls):
+class Client(MultipartCalls, AccessCalls, BucketSettingCalls, LockCalls, TransferCalls):
     """Storage operations performed as one identity."""
 
     def __init__(self, engine: Engine, identity: Identity) -> None:

@@ -12,7 +12,7 @@ catching I/O failures::
     │   ├── NotFound (LookupError)       404
     │   │   ├── NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload,
     │   │   ├── NoSuchBucketPolicy, NoSuchEntity, OwnershipControlsNotFoundError,
-    │   │   ├── NoSuchPublicAccessBlockConfiguration,
+    │   │   ├── NoSuchPublicAccessBlockConfiguration, NoSuchCORSConfiguration, NoSuchTagSet,
     │   │   ├── NoSuchDatabase  (a store's metadata URL names no database, at open)
     │   ├── Conflict                     409
     │   │   ├── BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,
@@ -39,7 +39,8 @@ catching I/O failures::
     │   │   ├── InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken,
     │   │   ├── InvalidClientTokenId, InvalidAuthenticationCode, IDPRejectedClaim,
     │   │   ├── MissingAuthenticationToken (an unsigned IAM/STS call),
-    │   │   └── RequestTimeTooSkewed
+    │   │   ├── RequestTimeTooSkewed
+    │   │   └── AccessForbidden  (a CORS preflight no rule allows)
     │   ├── MethodNotAllowed             405
     │   ├── MissingContentLength         411
     │   ├── PreconditionFailed           412
@@ -153,6 +154,14 @@ class NoSuchObjectLockConfiguration(NotFound):
 
 class NoSuchPublicAccessBlockConfiguration(NotFound):
     """The bucket has no public access block configuration."""
+
+
+class NoSuchCORSConfiguration(NotFound):
+    """The CORS configuration does not exist."""
+
+
+class NoSuchTagSet(NotFound):
+    """There is no tag set associated with the bucket."""
 
 
 class NoSuchDatabase(NotFound):
@@ -427,6 +436,11 @@ class IDPRejectedClaim(AccessDenied):
 
 class RequestTimeTooSkewed(AccessDenied):
     """The difference between the request time and the server's time is too large."""
+
+
+class AccessForbidden(AccessDenied):
+    """CORSResponse: This CORS request is not allowed (a preflight no CORS rule of the
+    bucket allows, or a bucket without a CORS configuration)."""
 
 
 class MissingAuthenticationToken(AccessDenied):

@@ -24,6 +24,8 @@ UPLOAD = b"U"  # U <bucket> 00 <ekey> <upload id>  -> multipart upload in progre
 PART = b"T"  # T <upload id> <part number>       -> uploaded part (its body, size, digests)
 COMPLETED = b"O"  # O <upload id>                  -> a completed upload's result, for a retry
 CONFIG = b"G"  # G <name>                          -> store settings fixed at creation
+# B's settings too large for the record every request decodes (CORS rules, tags).
+BUCKET_SETTING = b"F"  # F <bucket> 00 <name>          -> a bucket setting (JSON, creation stamp)
 
 # Identities (objstore/identity/): lower-case letters, so storage kinds keep the upper case.
 # Names in keys are lower-cased: IAM names are unique case-insensitively.

@@ -312,3 +312,17 @@ class ObjectLockConfiguration:
     mode: str | None = None
     days: int | None = None
     years: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CORSRule:
+    """One rule of a bucket's CORS configuration (``get_bucket_cors``), as S3's
+    ``CORSRule``: which origins may send which methods (and, on a preflight, which
+    request headers), and what the answer tells the browser."""
+
+    allowed_methods: tuple[str, ...]
+    allowed_origins: tuple[str, ...]
+    allowed_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age_seconds: int | None = None
+    id: str | None = None

@@ -8,6 +8,7 @@ chunk-boundary ranges and inlined small objects all appear with small data.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,6 +100,18 @@ def root(store: objstore.Store) -> objstore.Client:
     """The account root of ``store``, with the bucket ``BUCKET`` created."""
     store.root.create_bucket(BUCKET)
     return store.root
+
+
+def user_client(store: objstore.Store, name: str, *actions: str) -> objstore.Client:
+    """A client of a new IAM user allowed ``actions`` on everything (none: nothing)."""
+    iam = store.root.iam
+    iam.create_user(name)
+    if actions:
+        statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        iam.put_user_policy(name, "allowed", json.dumps(policy))
+    key = iam.create_access_key(name)
+    return store.client(key.access_key_id, key.secret_access_key)
 
 
 def chunk_files(store: objstore.Store) -> set[str]:

@@ -20,8 +20,10 @@ from objstore.errors import (
     AccessDenied,
     NoSuchBucket,
     NoSuchBucketPolicy,
+    NoSuchCORSConfiguration,
     NoSuchKey,
     NoSuchPublicAccessBlockConfiguration,
+    NoSuchTagSet,
     OwnershipControlsNotFoundError,
 )
 
@@ -66,6 +68,7 @@ PARAM_VALUES: dict[str, Callable[[], Any]] = {
     "public_access_block_configuration": lambda: objstore.PublicAccessBlockConfiguration(
         block_public_acls=True
     ),
+    "cors_rules": lambda: [objstore.CORSRule(("PUT",), ("https://example.com",))],
 }
 # Where the generic values would not succeed.
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -124,6 +127,8 @@ def populate(store: objstore.Store) -> None:
     root.iam.create_user("nobody")
     root.put_bucket_policy(BUCKET, BUCKET_POLICY)
     root.put_public_access_block(BUCKET, objstore.PublicAccessBlockConfiguration())
+    root.put_bucket_cors(BUCKET, [objstore.CORSRule(("GET",), ("*",))])
+    root.put_bucket_tagging(BUCKET, {"team": "storage"})
     root.create_bucket(EMPTY_BUCKET)
     root.put_object(BUCKET, OBJ, b"original", metadata={"m": "1"}, tagging={"t": "1"})
     root.put_object(BUCKET, "other", b"x" * 200_000)
@@ -156,6 +161,10 @@ def snapshot(store: objstore.Store) -> Snapshot:
             out.append(("policy", store.identity.service.get_bucket_policy(b.name)))
         with contextlib.suppress(NoSuchPublicAccessBlockConfiguration):
             out.append(("public access block", ns.get_public_access_block(b.name)))
+        with contextlib.suppress(NoSuchCORSConfiguration):
+            out.append(("cors", tuple(ns.get_bucket_cors(b.name))))
+        with contextlib.suppress(NoSuchTagSet):
+            out.append(("tags", ns.get_bucket_tagging(b.name)))
         page = ns.list_object_versions(b.name)
         assert not page.is_truncated
         for m in page.delete_markers:
@@ -331,6 +340,12 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "PutPublicAccessBlock": [("s3:PutBucketPublicAccessBlock", BUCKET_ARN)],
     "DeletePublicAccessBlock": [("s3:PutBucketPublicAccessBlock", BUCKET_ARN)],
     "GetBucketPolicyStatus": [("s3:GetBucketPolicyStatus", BUCKET_ARN)],
+    "PutBucketCors": [("s3:PutBucketCORS", BUCKET_ARN)],
+    "GetBucketCors": [("s3:GetBucketCORS", BUCKET_ARN)],
+    "DeleteBucketCors": [("s3:PutBucketCORS", BUCKET_ARN)],
+    "PutBucketTagging": [("s3:PutBucketTagging", BUCKET_ARN)],
+    "GetBucketTagging": [("s3:GetBucketTagging", BUCKET_ARN)],
+    "DeleteBucketTagging": [("s3:PutBucketTagging", BUCKET_ARN)],
 }
 
 

@@ -37,6 +37,8 @@ def test_all_is_exact() -> None:
         "aio_multipart",
         "client_access",
         "aio_access",
+        "client_bucket_settings",
+        "aio_bucket_settings",
         "client_locking",
         "aio_locking",
         "client_transfers",

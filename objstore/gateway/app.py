@@ -32,7 +32,7 @@ from objstore.gateway.errors import as_objstore_error, error_response
 from objstore.gateway.post_auth import FORM_AUTHENTICATOR, FormAuthenticator
 from objstore.gateway.query import handle_query
 from objstore.gateway.query.handler import error_response as query_error_response
-from objstore.gateway.s3 import routing
+from objstore.gateway.s3 import cors, routing
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.handlers import HANDLERS
 from objstore.gateway.s3.headers import check_write_headers
@@ -133,6 +133,7 @@ def create_app(
     )
     app.router.add_route("*", _ANY_PATH, gateway.dispatch, expect_handler=_expect_later)
     app.on_response_prepare.append(_stamp)
+    app.on_response_prepare.append(cors.answer_hook(app[_STORE]))
     return app
 
 
@@ -256,6 +257,10 @@ class _Gateway:
 
     async def _serve(self, request: web.Request, request_id: str) -> web.StreamResponse:
         bucket, key = self._addressing.locate(request)
+        if bucket is not None:
+            request[cors.CORS_BUCKET] = bucket  # its answer gets the CORS headers
+            if request.method == "OPTIONS":
+                return await cors.preflight(self._store, request, bucket, key)  # unsigned
         caller = await self._authenticate(request)
         body = ContinuedBody(caller.body, request)
         client = self._store.client_for(caller.identity)

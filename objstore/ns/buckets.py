@@ -14,6 +14,7 @@ from objstore.errors import (
 )
 from objstore.meta.scan import scan_prefix
 from objstore.ns import acl, validation, versioning
+from objstore.ns.bucket_settings import drop_settings
 from objstore.ns.index import Index, bucket_key, bucket_prefix, to_datetime
 from objstore.ns.multipart import drop_bucket_uploads
 from objstore.ns.records import BucketRecord
@@ -76,6 +77,7 @@ class BucketOps(Index):
             for _ in scan_prefix(txn, vbase):
                 raise BucketNotEmpty(f"bucket {bucket!r} is not empty", bucket=bucket)
             drop_bucket_uploads(txn, self.blobs, bucket)
+            drop_settings(txn, bucket)  # CORS, tags: they go with the bucket
             txn.delete(bucket_key(bucket))
 
     def list_buckets(self, *, owner: str) -> list[BucketInfo]:

@@ -7,7 +7,7 @@ the shared index helpers in :mod:`.index`, and the operations in
 :mod:`.buckets`, :mod:`.objects`, :mod:`.copying`, :mod:`.tagging`, :mod:`.multipart`,
 :mod:`.upload_lists`, :mod:`.lists`, :mod:`.access` (ACLs, object ownership),
 :mod:`.attributes`, :mod:`.lock_ops` (Object Lock; its rules in :mod:`.locking`) and
-:mod:`.public_access` (Block Public Access).
+:mod:`.public_access` (Block Public Access) and :mod:`.bucket_settings` (CORS, bucket tags).
 Nothing here knows who the caller is: the engine has already decided that.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from objstore.ns.access import AccessOps
 from objstore.ns.attributes import AttributeOps
+from objstore.ns.bucket_settings import BucketSettingOps
 from objstore.ns.buckets import BucketOps
 from objstore.ns.copying import CopyOps
 from objstore.ns.index import Limits
@@ -39,5 +40,6 @@ class Namespace(
     AttributeOps,
     LockOps,
     PublicAccessOps,
+    BucketSettingOps,
 ):
     """S3 semantics over a :class:`MetadataStore` and a :class:`BlobStore`."""

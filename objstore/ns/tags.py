@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from objstore.errors import BadRequest, InvalidTag
 
 MAX_TAGS = 10
+MAX_BUCKET_TAGS = 50  # S3 User Guide, "Using cost allocation S3 bucket tags"
 MAX_KEY = 128
 MAX_VALUE = 256
 _PUNCT = frozenset("+-=._:/@")
@@ -46,6 +47,18 @@ def check_tags(tags: object) -> dict[str, str]:
 
     Raises BadRequest (more than 10 tags), InvalidTag (anything else).
     """
+    return _checked(tags, MAX_TAGS, BadRequest, "Object tags cannot be greater than")
+
+
+def check_bucket_tags(tags: object) -> dict[str, str]:
+    """A valid bucket tag set: the rules of :func:`check_tags`, but up to 50 tags, and
+    too many is ``InvalidTag`` (PutBucketTagging documents no other code for it).
+
+    Raises InvalidTag."""
+    return _checked(tags, MAX_BUCKET_TAGS, InvalidTag, "Bucket tag count cannot be greater than")
+
+
+def _checked(tags: object, limit: int, too_many: type[BadRequest], message: str) -> dict[str, str]:
     if tags is None:
         return {}
     if isinstance(tags, Mapping):
@@ -54,8 +67,8 @@ def check_tags(tags: object) -> dict[str, str]:
         pairs = list(tags)
     else:
         raise InvalidTag("tags must be a mapping or (key, value) pairs")
-    if len(pairs) > MAX_TAGS:
-        raise BadRequest(f"Object tags cannot be greater than {MAX_TAGS}")
+    if len(pairs) > limit:
+        raise too_many(f"{message} {limit}")
     out: dict[str, str] = {}
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2):

@@ -58,6 +58,12 @@ class Gateway:
         return (key.access_key_id, key.secret_access_key)
 
 
+def error_of(exc: Any) -> tuple[int, str]:
+    """(HTTP status, error code) of a ``pytest.raises(ClientError)`` result."""
+    response = exc.value.response
+    return int(response["ResponseMetadata"]["HTTPStatusCode"]), str(response["Error"]["Code"])
+
+
 @contextmanager
 def serve(store: objstore.Store, **options: Any) -> Iterator[Gateway]:
     """``store`` behind the gateway on a free loopback port."""

@@ -277,7 +277,7 @@ def test_large_object_streams(s3: Any, tmp_path: Path) -> None:
 def test_unknown_subresource_is_not_implemented(s3: Any) -> None:
     """A subresource objstore lacks answers 501 NotImplemented, not a wrong operation."""
     with pytest.raises(ClientError) as err:
-        s3.get_bucket_cors(Bucket="bkt")
+        s3.get_bucket_website(Bucket="bkt")
     assert _code(err) == "NotImplemented"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 

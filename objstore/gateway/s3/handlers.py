@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from objstore.gateway.s3 import (
     access,
+    bucket_tagging,
     buckets,
+    cors,
     listing,
     locking,
     multipart,
@@ -69,3 +71,15 @@ HANDLERS: dict[str, Handler] = {
     "DeletePublicAccessBlock": public_access.delete_public_access_block,
     "GetBucketPolicyStatus": public_access.get_bucket_policy_status,
 }
+
+# Bucket CORS and bucket tagging (their own block, for easier merges).
+HANDLERS.update(
+    {
+        "PutBucketCors": cors.put_bucket_cors,
+        "GetBucketCors": cors.get_bucket_cors,
+        "DeleteBucketCors": cors.delete_bucket_cors,
+        "PutBucketTagging": bucket_tagging.put_bucket_tagging,
+        "GetBucketTagging": bucket_tagging.get_bucket_tagging,
+        "DeleteBucketTagging": bucket_tagging.delete_bucket_tagging,
+    }
+)

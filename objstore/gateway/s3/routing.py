@@ -80,6 +80,18 @@ BUCKET_ROUTES: dict[tuple[str, str], str] = {
     ("POST", ""): "PostObject",
 }
 
+# Bucket CORS and bucket tagging (their own block, for easier merges).
+BUCKET_ROUTES.update(
+    {
+        ("GET", "cors"): "GetBucketCors",
+        ("PUT", "cors"): "PutBucketCors",
+        ("DELETE", "cors"): "DeleteBucketCors",
+        ("GET", "tagging"): "GetBucketTagging",
+        ("PUT", "tagging"): "PutBucketTagging",
+        ("DELETE", "tagging"): "DeleteBucketTagging",
+    }
+)
+
 # ... and for requests addressing an object.
 OBJECT_ROUTES: dict[tuple[str, str], str] = {
     ("GET", ""): "GetObject",
@@ -117,7 +129,7 @@ def operation(
     headers: Mapping[str, str],
 ) -> str:
     """The operation's name. Raises MethodNotAllowed, NotImplemented (a subresource
-    objstore does not offer, such as ``?acl`` or ``?cors``)."""
+    objstore does not offer, such as ``?lifecycle`` or ``?website``)."""
     if method not in _METHODS:
         raise errors.MethodNotAllowed(
             "The specified method is not allowed against this resource.", Method=method

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -13,11 +14,10 @@ from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 
 
-def tagging_form(raw: bytes) -> str:
-    """A ``Tagging`` document (``<TagSet><Tag><Key/><Value/>...``) as ``x-amz-tagging``'s
-    URL-encoded form, so a repeated key reaches the library (InvalidTag). Raises
-    MalformedXML."""
-    doc = xmldoc.parse(raw, "Tagging")
+def parse_tagging(body: bytes) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a ``Tagging`` document, in order, repeats kept (the
+    library refuses them). Raises MalformedXML."""
+    doc = xmldoc.parse(body, "Tagging")
     pairs: list[tuple[str, str]] = []
     for tag_set in xmldoc.children(doc, "TagSet"):
         for tag in xmldoc.children(tag_set, "Tag"):
@@ -25,7 +25,24 @@ def tagging_form(raw: bytes) -> str:
             if name is None or value is None:
                 raise MalformedXML("every Tag needs a Key and a Value")
             pairs.append((name, value))
-    return urlencode(pairs)
+    return pairs
+
+
+def tagging_form(raw: bytes) -> str:
+    """A ``Tagging`` document (``<TagSet><Tag><Key/><Value/>...``) as ``x-amz-tagging``'s
+    URL-encoded form, so a repeated key reaches the library (InvalidTag). Raises
+    MalformedXML."""
+    return urlencode(parse_tagging(raw))
+
+
+def render_tagging(tags: Mapping[str, str]) -> bytes:
+    doc = xmldoc.root("Tagging")
+    tag_set = xmldoc.sub(doc, "TagSet")
+    for name, value in tags.items():
+        tag = xmldoc.sub(tag_set, "Tag")
+        xmldoc.sub(tag, "Key", name)
+        xmldoc.sub(tag, "Value", value)
+    return xmldoc.render(doc)
 
 
 async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
@@ -41,13 +58,7 @@ async def get_object_tagging(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
     version_id = s3.query.get("versionId")
     tags = await s3.client.get_object_tagging(bucket, key, version_id=version_id)
-    doc = xmldoc.root("Tagging")
-    tag_set = xmldoc.sub(doc, "TagSet")
-    for name, value in tags.items():
-        tag = xmldoc.sub(tag_set, "Tag")
-        xmldoc.sub(tag, "Key", name)
-        xmldoc.sub(tag, "Value", value)
-    return xml_response(xmldoc.render(doc), headers=hdr.version_header(version_id))
+    return xml_response(render_tagging(tags), headers=hdr.version_header(version_id))
 
 
 async def delete_object_tagging(s3: S3Request) -> web.StreamResponse:
