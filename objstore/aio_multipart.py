@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from objstore.ns.integrity import Supplied
-from objstore.types import ListUploadsResult, PartInfo, PutObjectResult, UploadPartResult
+from objstore.types import ListPartsResult, ListUploadsResult, PutObjectResult, UploadPartResult
 
 
 class AsyncMultipartCalls:
@@ -146,8 +146,8 @@ class AsyncMultipartCalls:
         *,
         max_parts: int = 1000,
         part_number_marker: int = 0,
-    ) -> list[PartInfo]:
-        result: list[PartInfo] = await self._run(
+    ) -> ListPartsResult:
+        result: ListPartsResult = await self._run(
             "list_parts",
             bucket,
             key,

@@ -14,7 +14,7 @@ from typing import Any
 from objstore.ns import tags as tag_rules
 from objstore.ns import uploads
 from objstore.ns.integrity import Supplied
-from objstore.types import ListUploadsResult, PartInfo, PutObjectResult, UploadPartResult
+from objstore.types import ListPartsResult, ListUploadsResult, PutObjectResult, UploadPartResult
 
 
 class MultipartCalls:
@@ -201,12 +201,13 @@ class MultipartCalls:
         *,
         max_parts: int = 1000,
         part_number_marker: int = 0,
-    ) -> list[PartInfo]:
-        """Up to ``max_parts`` (at most 1000) parts numbered above the marker.
+    ) -> ListPartsResult:
+        """Up to ``max_parts`` (at most 1000) parts numbered above the marker (a
+        sequence of :class:`PartInfo`), with the upload's checksum algorithm and type.
 
         Raises NoSuchBucket, NoSuchUpload, InvalidArgument.
         """
-        result: list[PartInfo] = self._call(
+        result: ListPartsResult = self._call(
             "ListParts",
             bucket=bucket,
             key=key,

@@ -172,6 +172,30 @@ class PartInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ListPartsResult(Sequence[PartInfo]):
+    """A page of ``list_parts``: a sequence of its :class:`PartInfo` items (ascending
+    part numbers), and the upload's additional checksum algorithm and checksum type
+    (``"COMPOSITE"``/``"FULL_OBJECT"``; both None for an upload created without one)."""
+
+    parts: tuple[PartInfo, ...]
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __iter__(self) -> Iterator[PartInfo]:
+        return iter(self.parts)
+
+    @overload
+    def __getitem__(self, index: int) -> PartInfo: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PartInfo, ...]: ...
+    def __getitem__(self, index: int | slice) -> PartInfo | tuple[PartInfo, ...]:
+        return self.parts[index]
+
+
+@dataclass(frozen=True, slots=True)
 class UploadInfo:
     """One multipart upload in progress (``list_multipart_uploads``)."""
 

@@ -13,7 +13,7 @@ from objstore.ns import listing, uploads, validation
 from objstore.ns.index import bucket_prefix, to_datetime
 from objstore.ns.multipart import MultipartOps
 from objstore.ns.uploads import PartRecord, UploadRecord
-from objstore.types import ListUploadsResult, PartInfo, UploadInfo
+from objstore.types import ListPartsResult, ListUploadsResult, PartInfo, UploadInfo
 
 MAX_LIST = 1000
 
@@ -29,8 +29,9 @@ class UploadListOps(MultipartOps):
         *,
         max_parts: int = MAX_LIST,
         part_number_marker: int = 0,
-    ) -> list[PartInfo]:
-        """Up to ``max_parts`` (at most 1000) parts numbered above the marker, ascending.
+    ) -> ListPartsResult:
+        """Up to ``max_parts`` (at most 1000) parts numbered above the marker, ascending,
+        with the upload's checksum algorithm and type.
 
         Raises NoSuchBucket, NoSuchUpload, InvalidArgument.
         """
@@ -40,25 +41,24 @@ class UploadListOps(MultipartOps):
         out: list[PartInfo] = []
         with self.meta.begin() as txn:
             self._bucket(txn, bucket)
-            uid, _ = self._upload(txn, bucket, key, upload_id)
-            if limit == 0 or marker >= self.limits.max_parts:
-                return out
-            start = keyspace.PART + uid + uploads.part_key_suffix(marker + 1)
-            for k, v in scan_prefix(txn, keyspace.PART + uid, start):
-                part = PartRecord.decode(v)
-                number = int.from_bytes(k[-2:], "big")
-                out.append(
-                    PartInfo(
-                        number,
-                        part.etag(),
-                        part.size,
-                        to_datetime(part.mtime_ns),
-                        part.checksums(),
+            uid, upload = self._upload(txn, bucket, key, upload_id)
+            if limit > 0 and marker < self.limits.max_parts:
+                start = keyspace.PART + uid + uploads.part_key_suffix(marker + 1)
+                for k, v in scan_prefix(txn, keyspace.PART + uid, start):
+                    part = PartRecord.decode(v)
+                    number = int.from_bytes(k[-2:], "big")
+                    out.append(
+                        PartInfo(
+                            number,
+                            part.etag(),
+                            part.size,
+                            to_datetime(part.mtime_ns),
+                            part.checksums(),
+                        )
                     )
-                )
-                if len(out) >= limit:
-                    break
-        return out
+                    if len(out) >= limit:
+                        break
+        return ListPartsResult(tuple(out), upload.checksum_algorithm, upload.checksum_type)
 
     def list_multipart_uploads(
         self,

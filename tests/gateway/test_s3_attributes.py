@@ -144,8 +144,11 @@ def test_multipart_checksums(gw: Gateway) -> None:
         done.append(
             {"PartNumber": number, "ETag": out["ETag"], "ChecksumCRC32": out["ChecksumCRC32"]}
         )
-    listed = s3.list_parts(Bucket="attrs", Key="mp", UploadId=uid)["Parts"]
+    page = s3.list_parts(Bucket="attrs", Key="mp", UploadId=uid)
+    listed = page["Parts"]
     assert [p["ChecksumCRC32"] for p in listed] == [_crc32(p) for p in parts]
+    # The upload's algorithm and type, as S3's ListParts answers them.
+    assert (page["ChecksumAlgorithm"], page["ChecksumType"]) == ("CRC32", "COMPOSITE")
     result = s3.complete_multipart_upload(
         Bucket="attrs", Key="mp", UploadId=uid, MultipartUpload={"Parts": done}
     )

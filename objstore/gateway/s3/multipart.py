@@ -169,16 +169,16 @@ async def list_parts(s3: S3Request) -> web.StreamResponse:
     marker = s3.int_param("part-number-marker", 0)
     # One more than asked tells whether the page is truncated (a second call when the
     # page is the library's largest).
-    parts = await s3.client.list_parts(
+    listed = await s3.client.list_parts(
         bucket, key, upload_id, max_parts=min(max_parts + 1, PAGE), part_number_marker=marker
     )
-    truncated = len(parts) > max_parts
-    if max_parts == PAGE and len(parts) == PAGE:
+    truncated = len(listed) > max_parts
+    if max_parts == PAGE and len(listed) == PAGE:
         more = await s3.client.list_parts(
-            bucket, key, upload_id, max_parts=1, part_number_marker=parts[-1].part_number
+            bucket, key, upload_id, max_parts=1, part_number_marker=listed[-1].part_number
         )
         truncated = bool(more)
-    parts = parts[:max_parts]
+    parts = listed[:max_parts]
     doc = xmldoc.root("ListPartsResult")
     xmldoc.sub(doc, "Bucket", bucket)
     xmldoc.sub(doc, "Key", key)
@@ -191,6 +191,9 @@ async def list_parts(s3: S3Request) -> web.StreamResponse:
         xmldoc.sub(doc, "NextPartNumberMarker", parts[-1].part_number)
     xmldoc.sub(doc, "MaxParts", max_parts)
     xmldoc.sub(doc, "IsTruncated", truncated)
+    if listed.checksum_algorithm is not None:
+        xmldoc.sub(doc, "ChecksumAlgorithm", listed.checksum_algorithm)
+        xmldoc.sub(doc, "ChecksumType", listed.checksum_type or "COMPOSITE")
     for part in parts:
         p = xmldoc.sub(doc, "Part")
         xmldoc.sub(p, "PartNumber", part.part_number)
