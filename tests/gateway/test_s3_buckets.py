@@ -207,6 +207,24 @@ def test_url_encoded_listing(s3: Any) -> None:
     assert "ctl%01key" in [o["Key"] for o in page["Contents"]]
 
 
+def test_v1_listing_prefix_is_not_encoded(s3: Any) -> None:
+    """A v1 page writes its Prefix as given, even with encoding-type=url (boto3 does not
+    decode a v1 Prefix; S3 does not encode it), while its keys are encoded."""
+    s3.create_bucket(Bucket="enc1")
+    s3.put_object(Bucket="enc1", Key="\nline/a b", Body=b"")
+    page = s3.list_objects(Bucket="enc1", Prefix="\n")
+    assert page["Prefix"] == "\n"
+    assert [o["Key"] for o in page["Contents"]] == ["\nline/a b"]
+    page = s3.list_objects(Bucket="enc1", Prefix="\nl", Delimiter="/")
+    assert page["Prefix"] == "\nl"
+    assert [c["Prefix"] for c in page["CommonPrefixes"]] == ["\nline/"]
+    # v2 encodes its Prefix (boto3 decodes it).
+    assert s3.list_objects_v2(Bucket="enc1", Prefix="\n")["Prefix"] == "\n"
+    # A prefix XML cannot carry is still encoded with the whole page.
+    page = s3.list_objects(Bucket="enc1", Prefix="\x01", EncodingType="url")
+    assert page["Prefix"] == "%01" and page["EncodingType"] == "url"
+
+
 def test_list_object_versions(s3: Any) -> None:
     """Versions and delete markers by key, newest first, paged by key/version markers."""
     s3.create_bucket(Bucket="vvv")

@@ -113,7 +113,11 @@ async def list_objects(s3: S3Request) -> web.StreamResponse:
     def build(text: _Text) -> ET.Element:
         doc = xmldoc.root("ListBucketResult")
         xmldoc.sub(doc, "Name", bucket)
-        xmldoc.sub(doc, "Prefix", text(prefix))
+        # v1 writes its Prefix as given even with encoding-type=url (what S3 answers:
+        # botocore decodes Delimiter, Marker, NextMarker and the keys of a v1 page, not
+        # its Prefix); a prefix XML cannot carry is still encoded, with the whole page.
+        v1_raw = not v2 and xmltext.representable(prefix)
+        xmldoc.sub(doc, "Prefix", prefix if v1_raw else text(prefix))
         if v2:
             if token is not None:
                 xmldoc.sub(doc, "ContinuationToken", token)
