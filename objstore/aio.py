@@ -502,6 +502,13 @@ class AsyncStore:
         )
         return result
 
+    async def public_acls_blocked(self, bucket: str) -> bool:
+        """Whether the bucket's BlockPublicAcls is on (:meth:`Namespace.public_acls_blocked
+        <objstore.ns.public_access.PublicAccessOps.public_acls_blocked>`; no authorization:
+        the gateway's answer to a public ACL header depends on it, as S3's does)."""
+        blocked: bool = await in_thread(self.sync.namespace.public_acls_blocked, bucket)
+        return blocked
+
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)
 

@@ -35,7 +35,7 @@ from objstore.gateway.query.handler import error_response as query_error_respons
 from objstore.gateway.s3 import cors, routing
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
 from objstore.gateway.s3.handlers import HANDLERS
-from objstore.gateway.s3.headers import check_write_headers
+from objstore.gateway.s3.headers import check_write_headers, public_acl_asked
 from objstore.gateway.s3.objects import error_headers
 from objstore.store import Store
 
@@ -273,7 +273,18 @@ class _Gateway:
         ):
             return await _query(service or "sts", request, body, client, request_id)
         op = routing.operation(request.method, bucket, key, request.query, request.headers)
-        check_write_headers(op, request.headers, caller.identity.account)
+        try:
+            check_write_headers(op, request.headers, caller.identity.account)
+        except errors.AccessControlListNotSupported:
+            # BlockPublicAcls refuses a public ACL with AccessDenied, as S3 (before ACLs
+            # being disabled refuses every ACL granting others anything).
+            if (
+                bucket is not None
+                and public_acl_asked(op, request.headers)
+                and await self._store.public_acls_blocked(bucket)
+            ):
+                raise errors.AccessDenied("Access Denied") from None
+            raise
         s3 = S3Request(
             request=request,
             client=client,

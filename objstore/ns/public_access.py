@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from objstore.errors import InvalidArgument, NoSuchPublicAccessBlockConfiguration
-from objstore.ns.index import Index
+from objstore.ns.index import Index, bucket_key
+from objstore.ns.records import BucketRecord
 from objstore.types import PublicAccessBlockConfiguration
 
 # The settings as S3 (and boto3) spell them, in the order the bucket record keeps them.
@@ -81,6 +82,15 @@ class PublicAccessOps(Index):
         """Set the bucket's settings (all four at once). Raises NoSuchBucket,
         InvalidArgument."""
         self._update_bucket(bucket, public_access_block=as_flags(public_access_block_configuration))
+
+    def public_acls_blocked(self, bucket: str) -> bool:
+        """Whether the bucket's BlockPublicAcls is on (False without the bucket). Not an
+        operation: the gateway reads it to refuse a write carrying a public ACL header
+        with S3's 403 AccessDenied instead of 400 AccessControlListNotSupported."""
+        with self.meta.begin() as txn:
+            raw = txn.get(bucket_key(bucket))
+        flags = None if raw is None else BucketRecord.decode(bucket, raw).public_access_block
+        return flags is not None and flags[0]
 
     def delete_public_access_block(self, bucket: str) -> None:
         """Remove the bucket's settings (none is not an error). Raises NoSuchBucket."""

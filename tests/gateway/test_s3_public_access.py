@@ -131,6 +131,37 @@ def test_block_public_acls_is_access_denied(gw: Gateway) -> None:
     s3.put_bucket_acl(Bucket="pab", ACL="private")
 
 
+def test_block_public_acls_refuses_public_acl_headers_on_writes(gw: Gateway) -> None:
+    """A write carrying a public ACL header is 403 AccessDenied while BlockPublicAcls is
+    on (S3), 400 AccessControlListNotSupported otherwise (ACLs are disabled); nothing is
+    stored either way, and an owner-only ACL still writes."""
+    s3 = gw.client()
+    grant = {"GrantRead": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'}
+    writes = [
+        lambda **acl: s3.put_object(Bucket="pab", Key="w", Body=b"x", **acl),
+        lambda **acl: s3.create_multipart_upload(Bucket="pab", Key="w", **acl),
+    ]
+    for write in writes:
+        with pytest.raises(ClientError) as err:
+            write(ACL="public-read")
+        assert _error(err) == (400, "AccessControlListNotSupported")
+    s3.put_public_access_block(
+        Bucket="pab", PublicAccessBlockConfiguration=_config(BlockPublicAcls=True)
+    )
+    for write in writes:
+        for acl in ({"ACL": "public-read"}, {"ACL": "authenticated-read"}, grant):
+            with pytest.raises(ClientError) as err:
+                write(**acl)
+            assert _error(err) == (403, "AccessDenied")
+        # An ACL granting a named account is not public: ACLs-disabled's answer stands.
+        with pytest.raises(ClientError) as err:
+            write(GrantRead='id="123456789012345678901234567890"')
+        assert _error(err) == (400, "AccessControlListNotSupported")
+    assert "Contents" not in s3.list_objects_v2(Bucket="pab")
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket="pab")
+    s3.put_object(Bucket="pab", Key="w", Body=b"x", ACL="private")
+
+
 def test_actions_are_authorized(gw: Gateway) -> None:
     """A user allowed s3:GetBucketPublicAccessBlock only may read the settings and
     nothing else of them; denied by a bucket policy, even the owner may not."""

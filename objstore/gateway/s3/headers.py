@@ -124,6 +124,15 @@ def check_write_headers(operation: str, headers: CIMultiDictProxy[str], owner: s
         acl.check_grants(grants, owner, new_bucket=new_bucket)
 
 
+def public_acl_asked(operation: str, headers: CIMultiDictProxy[str]) -> bool:
+    """Whether a write sets a public ACL (``public-read`` ..., or a grant to the AllUsers or
+    AuthenticatedUsers group): what the bucket's BlockPublicAcls refuses. Raises
+    InvalidArgument (a malformed grant header)."""
+    if operation not in _ACL_OPS:
+        return False
+    return acl.is_public(headers.get("x-amz-acl"), grant_headers(headers))
+
+
 def grant_headers(headers: CIMultiDictProxy[str]) -> list[Grant]:
     """The grants of a request's ``x-amz-grant-*`` headers. Raises InvalidArgument."""
     return [
