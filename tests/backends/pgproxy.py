@@ -1,6 +1,7 @@
 """A TCP proxy in front of PostgreSQL that cuts a connection at its COMMIT (tests only).
 
-``cut_next_commit(forward=True)`` delivers the COMMIT to the server and drops the answer;
+``cut_next_commit(forward=True)`` delivers the COMMIT to the server and drops the answer (the
+client's connection closes once the answer arrives, so the COMMIT was processed);
 ``forward=False`` drops the COMMIT itself. Either way the client sees its connection die
 with the outcome unknown. ``refuse`` makes the "server" unreachable (connections closed at
 once), and ``then_refuse=True`` turns it on with the cut, closing every other link.
@@ -102,9 +103,10 @@ class CommitCutter:
                         if other is not link:
                             other.close()
                 if armed[0]:
+                    # The client's side closes when the server's answer arrives (in _down):
+                    # closing it now would let the client's settling terminate the server
+                    # session before it has read the COMMIT (then rightly reported lost).
                     link.server.sendall(data)
-                    # The server reads the whole COMMIT before it can notice the client left.
-                    link.client.close()
                 else:
                     link.close()
                 return
@@ -116,7 +118,8 @@ class CommitCutter:
         try:
             while data := link.server.recv(65536):
                 if link.cut:
-                    # The answer to the COMMIT is lost; the session ends when it is read.
+                    # The answer to the COMMIT is lost: the server has committed, and the
+                    # client sees its connection die without the answer.
                     break
                 link.client.sendall(data)
         except OSError:
