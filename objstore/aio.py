@@ -494,11 +494,28 @@ class AsyncStore:
         return AsyncClient(self.sync.client_for(identity))
 
     async def cors(
-        self, bucket: str, origin: str | None, method: str | None, **preflight: Any
+        self,
+        bucket: str,
+        origin: str | None,
+        method: str | None,
+        *,
+        preflight: bool = False,
+        request_headers: str | None = None,
+        resource_type: str = "OBJECT",
     ) -> dict[str, str]:
-        """As :meth:`Store.cors` (in a worker thread)."""
+        """The CORS headers S3 answers a request from ``origin`` with, for anyone (no
+        authentication, as S3): :meth:`Namespace.cors_answer
+        <objstore.ns.bucket_settings.BucketSettingOps.cors_answer>` (``store.namespace``
+        for synchronous code), in a worker thread. Raises NoSuchBucket; a preflight also
+        BadRequest, AccessForbidden."""
         result: dict[str, str] = await in_thread(
-            self.sync.cors, bucket, origin, method, **preflight
+            self.sync.namespace.cors_answer,
+            bucket,
+            origin,
+            method,
+            preflight=preflight,
+            request_headers=request_headers,
+            resource_type=resource_type,
         )
         return result
 

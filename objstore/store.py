@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, cast
+from typing import cast
 
 from objstore import keyspace
 from objstore.authz import Authorizer, Identity
@@ -290,18 +290,6 @@ class Store:
         self._check_open()
         with self._meta.begin() as txn:
             return stats.read(txn)
-
-    def cors(
-        self, bucket: str, origin: str | None, method: str | None, **preflight: Any
-    ) -> dict[str, str]:
-        """The CORS headers S3 answers a request from ``origin`` with, for anyone (no
-        authentication, as S3): :meth:`Namespace.cors_answer
-        <objstore.ns.bucket_settings.BucketSettingOps.cors_answer>`, with its
-        ``preflight=True, request_headers=...`` for an ``OPTIONS`` preflight. Raises
-        NoSuchBucket; a preflight also BadRequest, AccessForbidden."""
-        self._check_open()
-        result: dict[str, str] = self.namespace.cors_answer(bucket, origin, method, **preflight)
-        return result
 
     def _check_open(self) -> None:
         if self._closed:

@@ -104,7 +104,7 @@ def test_missing_bucket(store: objstore.Store) -> None:
         lambda: root.put_bucket_cors("nope", [GET_ANY]),
         lambda: root.get_bucket_cors("nope"),
         lambda: root.delete_bucket_cors("nope"),
-        lambda: store.cors("nope", "https://a", "GET"),
+        lambda: store.namespace.cors_answer("nope", "https://a", "GET"),
     ):
         with pytest.raises(NoSuchBucket):
             call()
@@ -123,7 +123,7 @@ def test_configuration_goes_with_the_bucket(store: objstore.Store, root: objstor
         txn.put(setting_key("bkt", CORS), json.dumps(stale).encode())
     with pytest.raises(NoSuchCORSConfiguration):
         root.get_bucket_cors("bkt")
-    assert store.cors("bkt", "https://a", "GET") == {}
+    assert store.namespace.cors_answer("bkt", "https://a", "GET") == {}
 
 
 def test_actions_are_s3s(store: objstore.Store, root: objstore.Client) -> None:
@@ -199,7 +199,7 @@ def test_origin_and_method_matching(origin: str, method: str, allowed: bool) -> 
 
 def test_preflight_answers(store: objstore.Store, root: objstore.Client) -> None:
     root.put_bucket_cors("bkt", RULES)
-    answer = store.cors(
+    answer = store.namespace.cors_answer(
         "bkt",
         "a.put",
         "PUT",
@@ -217,21 +217,23 @@ def test_preflight_answers(store: objstore.Store, root: objstore.Client) -> None
     }
     # A header no AllowedHeader matches: no rule allows it.
     with pytest.raises(AccessForbidden) as err:
-        store.cors("bkt", "a.put", "PUT", preflight=True, request_headers="authorization")
+        store.namespace.cors_answer(
+            "bkt", "a.put", "PUT", preflight=True, request_headers="authorization"
+        )
     assert err.value.http_status == 403
     assert "This CORS request is not allowed" in err.value.message
     with pytest.raises(AccessForbidden):
-        store.cors("bkt", "foo.bar", "GET", preflight=True)
+        store.namespace.cors_answer("bkt", "foo.bar", "GET", preflight=True)
     with pytest.raises(BadRequest, match="Origin request header needed"):
-        store.cors("bkt", None, "GET", preflight=True)
+        store.namespace.cors_answer("bkt", None, "GET", preflight=True)
     with pytest.raises(BadRequest, match="Access-Control-Request-Method: null"):
-        store.cors("bkt", "a.put", None, preflight=True)
+        store.namespace.cors_answer("bkt", "a.put", None, preflight=True)
     with pytest.raises(BadRequest, match="PATCH"):
-        store.cors("bkt", "a.put", "PATCH", preflight=True)
+        store.namespace.cors_answer("bkt", "a.put", "PATCH", preflight=True)
     root.delete_bucket_cors("bkt")
     with pytest.raises(AccessForbidden, match="CORS is not enabled"):
-        store.cors("bkt", "a.put", "PUT", preflight=True)
-    assert store.cors("bkt", "a.put", "PUT") == {}
+        store.namespace.cors_answer("bkt", "a.put", "PUT", preflight=True)
+    assert store.namespace.cors_answer("bkt", "a.put", "PUT") == {}
 
 
 def test_wildcard_origin_answers_star_without_credentials() -> None:
