@@ -16,6 +16,7 @@ case-sensitively (browsers send them in lower case), header names case-insensiti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from objstore.errors import (
@@ -28,6 +29,7 @@ from objstore.errors import (
 from objstore.types import CORSRule
 
 METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_RULES = 100
 MAX_ID = 255
 # What caches must key an answer on: it depends on these request headers.
@@ -90,7 +92,8 @@ def check_rules(rules: object) -> tuple[CORSRule, ...]:
     InvalidArgument (types), MalformedXML (no rule, more than 100, a rule without a
     method or an origin, an ID over 255 characters, a negative MaxAgeSeconds),
     InvalidRequest (an unsupported method, an origin or allowed header with more than
-    one ``*``), as S3."""
+    one ``*``, as S3; an empty origin or header name, or one holding a control
+    character: answers could not carry it)."""
     if isinstance(rules, str | bytes | Mapping) or not isinstance(rules, Iterable):
         raise InvalidArgument("a CORS configuration is a list of rules")
     checked = tuple(as_rule(rule) for rule in rules)
@@ -113,6 +116,14 @@ def check_rules(rules: object) -> tuple[CORSRule, ...]:
             for value in values:
                 if value.count("*") > 1:
                     raise InvalidRequest(f'{what} "{value}" can not have more than one wildcard.')
+        for what, values in (
+            ("AllowedOrigin", rule.allowed_origins),
+            ("AllowedHeader", rule.allowed_headers),
+            ("ExposeHeader", rule.expose_headers),
+        ):
+            # They are written into answer headers, which cannot carry control characters.
+            if any(not value or _CONTROL.search(value) for value in values):
+                raise InvalidRequest(f"an empty {what}, or one with a control character")
         if rule.id is not None and len(rule.id) > MAX_ID:
             raise MalformedXML(f"a CORSRule's ID is at most {MAX_ID} characters")
         if rule.max_age_seconds is not None and rule.max_age_seconds < 0:

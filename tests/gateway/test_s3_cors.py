@@ -99,6 +99,18 @@ def test_malformed_documents(gw: Gateway, body: bytes) -> None:
     assert b"<Code>MalformedXML</Code>" in answer
 
 
+def test_origin_that_would_split_an_answer_header(gw: Gateway) -> None:
+    """A configuration whose origin holds a newline (a character reference) is refused,
+    so no answer ever has to write it into a header."""
+    body = (
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
+        b"<AllowedOrigin>https://a&#13;&#10;Set-Cookie: x</AllowedOrigin>"
+        b"</CORSRule></CORSConfiguration>"
+    )
+    answer = raw_answer(gw, "PUT", "/web?cors", body)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"<Code>InvalidRequest</Code>" in answer
+
+
 def test_needs_its_actions(gw: Gateway) -> None:
     policy = {
         "Version": "2012-10-17",
