@@ -29,7 +29,7 @@ class AsyncBucketSettingCalls:
         await self._run("delete_bucket_cors", bucket)
 
     async def put_bucket_tagging(
-        self, bucket: str, tags: Mapping[str, str] | Iterable[tuple[str, str]]
+        self, bucket: str, tags: Mapping[str, str] | Iterable[tuple[str, str]] | str
     ) -> None:
         await self._run("put_bucket_tagging", bucket, tags)
 

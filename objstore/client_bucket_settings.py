@@ -41,10 +41,12 @@ class BucketSettingCalls:
         self._call("DeleteBucketCors", bucket=bucket)
 
     def put_bucket_tagging(
-        self, bucket: str, tags: Mapping[str, str] | Iterable[tuple[str, str]]
+        self, bucket: str, tags: Mapping[str, str] | Iterable[tuple[str, str]] | str
     ) -> None:
-        """Replace the bucket's tags (``s3:PutBucketTagging``): at most 50, S3's key and
-        value rules (:mod:`objstore.ns.tags`). Raises NoSuchBucket, InvalidTag."""
+        """Replace the bucket's tags (``s3:PutBucketTagging``): a mapping, ``(key,
+        value)`` pairs or ``x-amz-tagging``'s URL-encoded form (``k1=v1&k2=v2``); at most
+        50, S3's key and value rules (:mod:`objstore.ns.tags`). Raises NoSuchBucket,
+        InvalidTag."""
         self._call("PutBucketTagging", bucket=bucket, tags=tags)
 
     def get_bucket_tagging(self, bucket: str) -> dict[str, str]:

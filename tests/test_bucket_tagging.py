@@ -21,6 +21,8 @@ def test_round_trip(root: objstore.Client) -> None:
     assert root.get_bucket_tagging("bkt") == {"team": "storage", "cost centre": "42"}
     root.put_bucket_tagging("bkt", [("only", "")])  # replaces the whole set
     assert root.get_bucket_tagging("bkt") == {"only": ""}
+    root.put_bucket_tagging("bkt", "a=1&b=&c%2Bd=e+f")  # x-amz-tagging's form
+    assert root.get_bucket_tagging("bkt") == {"a": "1", "b": "", "c+d": "e f"}
     root.put_bucket_tagging("bkt", {})  # an empty set is a set
     assert root.get_bucket_tagging("bkt") == {}
     root.delete_bucket_tagging("bkt")
