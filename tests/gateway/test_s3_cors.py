@@ -89,6 +89,12 @@ def test_invalid_configurations(
         b"</AllowedOrigin><Colour>red</Colour></CORSRule></CORSConfiguration>",
         b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*"
         b"</AllowedOrigin><MaxAgeSeconds>soon</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*"
+        b"</AllowedOrigin><MaxAgeSeconds>--1</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*"
+        b"</AllowedOrigin><MaxAgeSeconds>-5</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*"
+        b"</AllowedOrigin><ID>a</ID><ID>b</ID></CORSRule></CORSConfiguration>",
         b"<Tagging/>",
         b"<CORSConfiguration>",
     ],

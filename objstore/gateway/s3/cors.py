@@ -12,6 +12,7 @@ request's method, errors and presigned-URL requests included, as S3
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +28,7 @@ from objstore.types import CORSRule
 log = logging.getLogger("objstore.gateway")
 
 _ROOT = "CORSConfiguration"
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 # Element -> (CORSRule field, repeated).
 _ELEMENTS = {
     "ID": ("id", False),
@@ -71,7 +73,7 @@ def _rule(elem: ET.Element) -> CORSRule:
     max_age: int | None = None
     if "max_age_seconds" in single:
         raw = single["max_age_seconds"]
-        if not raw.lstrip("-").isdigit() or not raw.isascii():
+        if _INTEGER.fullmatch(raw) is None:
             raise MalformedXML("MaxAgeSeconds must be an integer")
         max_age = int(raw)
     return CORSRule(
