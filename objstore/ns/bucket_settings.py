@@ -139,8 +139,9 @@ class BucketSettingOps(Index):
     # ---------------------------------------------------------------- tagging
 
     def put_bucket_tagging(self, bucket: str, tags: object) -> None:
-        """Replace the bucket's tags (a mapping or ``(key, value)`` pairs). Raises
-        NoSuchBucket, InvalidTag (S3's tag rules, at most 50 tags)."""
+        """Replace the bucket's tags (a mapping, ``(key, value)`` pairs or
+        ``x-amz-tagging``'s URL-encoded form). Raises NoSuchBucket, InvalidTag (S3's tag
+        rules, at most 50 tags)."""
         checked = tag_rules_checked(tags)
         self._put_setting(bucket, TAGGING, checked)
 

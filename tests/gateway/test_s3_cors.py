@@ -262,3 +262,11 @@ def test_actual_answers_carry_the_headers(gw: Gateway) -> None:
     answer = _http("GET", get_url, Origin="https://x.test")
     assert answer.status == 200
     assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_answers_for_missing_buckets_carry_no_cors_headers(gw: Gateway) -> None:
+    for path in ("/nobucket/k", "/Not_A_Bucket/k"):
+        answer = _http("GET", f"{gw.url}{path}", Origin="https://x.test")
+        assert answer.status in (400, 403, 404)
+        assert b"<Error>" in answer.data
+        assert "Access-Control-Allow-Origin" not in answer.headers

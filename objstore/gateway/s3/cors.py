@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from objstore.aio import AsyncStore
-from objstore.errors import MalformedXML
+from objstore.errors import ClientError, MalformedXML
 from objstore.gateway.s3 import xmldoc
 from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
@@ -148,8 +148,10 @@ def answer_hook(
             return
         try:
             answer = await store.cors(bucket, origin, request.method)
-        except Exception as exc:  # no bucket (any more), a damaged record: no headers
-            log.debug("no CORS headers for %s: %s", bucket, exc)
+        except ClientError:
+            return  # no such bucket (any more), a name that is none: nothing to match
+        except Exception as exc:  # a damaged record, a closed store: no headers, said
+            log.warning("no CORS headers for bucket %s: %s", bucket, exc)
             return
         for name, value in answer.items():
             response.headers[name] = value
