@@ -7,13 +7,14 @@ from aiohttp import web
 
 from objstore.gateway.s3.buckets import xml_response
 from objstore.gateway.s3.context import MAX_XML_BODY, S3Request
-from objstore.gateway.s3.tagging import render_tagging, tagging_form
+from objstore.gateway.s3.tagging import parse_tagging, render_tagging
 
 
 async def put_bucket_tagging(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    tags = tagging_form(await s3.body.read_all(MAX_XML_BODY))
-    await s3.client.put_bucket_tagging(bucket, tags)
+    # Pairs, so a repeated key reaches the library (InvalidTag).
+    pairs = parse_tagging(await s3.body.read_all(MAX_XML_BODY))
+    await s3.client.put_bucket_tagging(bucket, pairs)
     return web.Response(status=204)
 
 
