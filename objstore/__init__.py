@@ -14,6 +14,7 @@ from objstore.authz import (
     DenyAllAuthorizer,
     Identity,
     RootOnlyAuthorizer,
+    Verdict,
 )
 from objstore.body import ObjectBody
 from objstore.client import Client
@@ -89,6 +90,7 @@ __all__ = [
     "Store",
     "UploadInfo",
     "UploadPartResult",
+    "Verdict",
     "errors",
     "open",
 ]

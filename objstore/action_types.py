@@ -158,6 +158,15 @@ def _derived(name: str, params: Mapping[str, Any]) -> object:
 
 
 @dataclass(frozen=True, slots=True)
+class Reveal:
+    """Fields of an operation's result shown only to callers allowed ``action`` on the
+    resource of the operation's first permission (asked with it, as an optional action)."""
+
+    action: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """A public operation: the client method of the same snake_case name."""
 
@@ -175,11 +184,15 @@ class Operation:
     caller_param: str | None = None  # filled with the calling Identity ("user_name=None": me)
     target: str = "ns"  # who runs it: the namespace, or "identity" (IAM, STS, bucket policy)
     facade: str = "client"  # the class whose method it is: "client", "iam" or "sts"
-    # Parts of the result only some callers may see: (permission, attribute names). The
-    # engine asks the permission only when the result has one of them set, and clears
-    # them when it is refused (GET/HEAD show a version's Object Lock only to callers
-    # allowed s3:GetObjectRetention / s3:GetObjectLegalHold, as AWS).
-    reveals: tuple[tuple[Permission, tuple[str, ...]], ...] = ()
+    # Parts of the result only some callers may see (GET/HEAD show a version's Object Lock
+    # only to callers allowed s3:GetObjectRetention / s3:GetObjectLegalHold, as AWS): their
+    # actions are the optional actions of the request of the first permission, decided in
+    # that one authorize() call, before the operation runs; the engine clears the fields of
+    # those not allowed from the result. Never a reason to refuse the call.
+    reveals: tuple[Reveal, ...] = ()
+    # Filled with what the call's decisions read that the operation must act on
+    # (``authz.Verdict.read``: AssumeRole gets the id of the role whose trust policy decided).
+    decided_param: str | None = None
     # (parameter, parser): parameters the engine reads into their one parsed form before
     # anything is decided. The conditions and the call both get the parsed value, so what
     # a policy checked is what the call acts on (IAM tags in AWS's list form: a key given

@@ -24,6 +24,7 @@ from objstore.action_types import (
     OBJECT,
     Operation,
     Permission,
+    Reveal,
     tag_context,
     tag_pairs,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "OBJECT",
     "Operation",
     "Permission",
+    "Reveal",
     "tag_context",
     "tag_pairs",
     "OPERATIONS",
@@ -91,15 +93,10 @@ _PUT_LOCKED = (
     ),
 )
 # GET and HEAD show a version's Object Lock only to callers allowed to read it, as AWS.
+# Asked with s3:GetObject(Version) on the same object, in the same authorize() call.
 _LOCK_FIELDS = (
-    (
-        Permission("s3:GetObjectRetention", OBJECT, version_param="version_id"),
-        ("object_lock_mode", "object_lock_retain_until_date"),
-    ),
-    (
-        Permission("s3:GetObjectLegalHold", OBJECT, version_param="version_id"),
-        ("object_lock_legal_hold_status",),
-    ),
+    Reveal("s3:GetObjectRetention", ("object_lock_mode", "object_lock_retain_until_date")),
+    Reveal("s3:GetObjectLegalHold", ("object_lock_legal_hold_status",)),
 )
 # Bypassing a GOVERNANCE retention (x-amz-bypass-governance-retention): optional, so a
 # caller without it still deletes (or changes) what no GOVERNANCE retention protects.

@@ -263,6 +263,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         caller_param="caller",
+        decided_param="decided",  # the id of the role whose trust policy decided
         target="identity",
         facade="sts",
         parse=(("tags", check_session_tags),),
@@ -280,6 +281,7 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         caller_param="caller",
+        decided_param="decided",
         target="identity",
         facade="sts",
     ),

@@ -4,13 +4,16 @@ Every operation reaches the namespace only through the engine, which builds
 one :class:`AuthorizationRequest` per IAM action the operation needs (from
 the table in :mod:`objstore.actions`) and asks the store's
 :class:`Authorizer`. A falsy answer, or an answer whose ``.allowed`` is false,
-denies the call before anything changes.
+denies the call before anything changes. A :class:`Verdict` says more: which of the
+request's optional actions are allowed too, and what the decision read that the operation
+must act on (both reach the operation through the engine, never through shared state).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 DEFAULT_ACCOUNT = "000000000000"
@@ -72,6 +75,38 @@ class AuthorizationRequest:
     # gets them here, and must call the loader whenever a policy it consults reads a
     # key under the prefix; any other authorizer gets them loaded into ``context``.
     deferred: tuple[tuple[str, Callable[[], Mapping[str, object]]], ...] = ()
+    # Further actions on the same resource, in the same context, that do not decide the
+    # call (GET/HEAD: s3:GetObjectRetention and s3:GetObjectLegalHold, which only decide
+    # whether the result shows the version's Object Lock). Decided in the same pass as
+    # ``action``; the answer names those it allows (``Verdict.optional``). An answer that
+    # does not name them (a bool, a decision without ``.optional``) allows none.
+    optional: tuple[str, ...] = ()
+
+
+_NOTHING_READ: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """An authorizer's answer to one :class:`AuthorizationRequest`.
+
+    ``allowed``: whether the request's ``action`` is allowed (it alone decides the call).
+    ``optional``: those of the request's ``optional`` actions also allowed, decided in the
+    same pass with the same policies and context. ``read``: what the decision read that the
+    operation must act on and on nothing else, handed to it by the engine (see
+    ``Operation.decided_param``): e.g. ``role_id``, the unique id of the role whose trust
+    policy decided an ``sts:AssumeRole``, so that no other role of that name (deleted and
+    created again since) gets the session. ``detail``: the authorizer's own account of the
+    decision (the IAM authorizer's :class:`objstore.iam.Decision`), for tests and tools.
+    """
+
+    allowed: bool
+    optional: frozenset[str] = frozenset()
+    read: Mapping[str, str] = field(default_factory=dict)
+    detail: object = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
 
 
 class CallerMoved(Exception):
@@ -97,11 +132,12 @@ class RootOnlyAuthorizer:
 
     defers_context = True  # it reads no condition keys, so deferred ones are never loaded
 
-    def authorize(self, request: AuthorizationRequest) -> bool:
+    def authorize(self, request: AuthorizationRequest) -> Verdict:
         p = request.principal
-        return p.kind == "root" and (
+        allowed = p.kind == "root" and (
             request.resource_account is None or request.resource_account == p.account
         )
+        return Verdict(allowed, frozenset(request.optional) if allowed else frozenset())
 
 
 class DenyAllAuthorizer:
@@ -116,3 +152,20 @@ def is_allowed(answer: object) -> bool:
     if hasattr(answer, "allowed"):
         return bool(answer.allowed)
     return bool(answer)
+
+
+def optional_allowed(answer: object, request: AuthorizationRequest) -> frozenset[str]:
+    """Which of ``request.optional`` an authorizer's answer allows: those its ``.optional``
+    names, and none when the request's action is refused or the answer does not say (fail
+    closed: what they guard is withheld, the call itself goes on)."""
+    named = getattr(answer, "optional", None)
+    if not request.optional or not is_allowed(answer) or not isinstance(named, frozenset):
+        return frozenset()
+    return named & frozenset(request.optional)
+
+
+def decided_facts(answer: object) -> Mapping[str, str]:
+    """What an authorizer's answer says its decision read (``Verdict.read``; none for an
+    answer that does not say)."""
+    read = getattr(answer, "read", None)
+    return read if isinstance(read, Mapping) else _NOTHING_READ

@@ -3,7 +3,9 @@
 Every public operation arrives here as ``(caller, operation name, params)``.
 The engine looks the operation up in :mod:`objstore.actions`, asks the
 authorizer once per permission, and only then calls the namespace. Nothing
-below this module knows who the caller is.
+below this module knows who the caller is. What a decision settles beyond yes or no
+reaches the operation as data: the optional actions allowed (which of a GET's Object Lock
+fields the result shows) and what the decision read (``Operation.decided_param``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from objstore.actions import (
     Permission,
     tag_context,
 )
-from objstore.authz import AuthorizationRequest, Authorizer, CallerMoved, Identity, is_allowed
+from objstore.authz import (
+    AuthorizationRequest,
+    Authorizer,
+    CallerMoved,
+    Identity,
+    decided_facts,
+    is_allowed,
+    optional_allowed,
+)
 from objstore.errors import (
     AccessDenied,
     ExpiredToken,
@@ -116,6 +126,7 @@ class Engine:
         perm: Permission,
         params: Mapping[str, Any],
         owners: dict[str, str | None] | None = None,
+        optional: tuple[str, ...] = (),
     ) -> AuthorizationRequest:
         owner = None
         loaders: list[tuple[str, Callable[[], Mapping[str, object]]]] = []
@@ -172,6 +183,7 @@ class Engine:
             operation=op.name,
             resource_account=owner,
             deferred=deferred,
+            optional=optional,
         )
 
     def _allowed(self, req: AuthorizationRequest) -> bool:
@@ -198,6 +210,8 @@ class Engine:
         outcome = "ok"
         denied = False
         moved: Identity | None = None
+        shown: frozenset[str] = frozenset()  # the reveals allowed
+        read: dict[str, str] = {}  # what the decisions read (Verdict.read)
         try:
             if self.authenticate is not None:
                 try:
@@ -211,19 +225,28 @@ class Engine:
                 # Before any permission is asked: refused input decides nothing, and the
                 # authorizer sees the very value the operation will act on.
                 params = _parsed(op, params)
-            for perm in op.permissions:
+            for i, perm in enumerate(op.permissions):
                 if not perm.applies(params):
                     continue
-                req = self._request(caller, op, perm, params)
+                optional = tuple(r.action for r in op.reveals) if i == 0 else ()
+                req = self._request(caller, op, perm, params, optional=optional)
                 resources.append(req.resource)
                 actions.append(req.action)
-                if not self._allowed(req):
+                answer = self.authorizer.authorize(req)
+                if not is_allowed(answer):
                     if perm.optional and perm.only_with is not None:
                         params = {**params, perm.only_with: False}
                         continue
                     missing = _missing_bucket(op, perm, params, req)
                     if missing is not None:
                         raise missing
+                    denied = True
+                    raise self._denied(caller, req)
+                if optional:
+                    shown = optional_allowed(answer, req)
+                if not _merge_read(read, decided_facts(answer)):
+                    # Two decisions of the call read different states of one thing (a role
+                    # deleted and created again between them): act on neither.
                     denied = True
                     raise self._denied(caller, req)
                 if op.owner_account_only and _outside_owner_account(caller, req):
@@ -237,6 +260,8 @@ class Engine:
                 params = {**params, op.owner_param: caller.account}
             if op.caller_param:
                 params = {**params, op.caller_param: caller}
+            if op.decided_param:
+                params = {**params, op.decided_param: dict(read)}
             try:
                 result = getattr(self.targets[op.target], op.method)(**params)
             except (NoSuchKey, NoSuchVersion) as exc:
@@ -251,13 +276,11 @@ class Engine:
                     raise AccessDenied("access denied") from None
                 raise
             try:
-                for perm, names in op.reveals:
-                    if any(getattr(result, name, None) is not None for name in names):
-                        req = self._request(caller, op, perm, params)
-                        resources.append(req.resource)
-                        actions.append(req.action)
-                        if not self._allowed(req):
-                            result = _withheld(result, names)
+                for reveal in op.reveals:
+                    if reveal.action not in shown and any(
+                        getattr(result, name, None) is not None for name in reveal.fields
+                    ):
+                        result = _withheld(result, reveal.fields)
             except BaseException:
                 close = getattr(result, "close", None)
                 if close is not None:  # an opened body is not left open
@@ -266,10 +289,9 @@ class Engine:
             return result
         except CallerMoved as exc:
             # The caller's user was renamed or moved since its identity was made. The
-            # first authorization finds it, before anything ran (a later one, of a read's
-            # reveals or a hidden NoSuchKey, only if renamed during the call: the read is
-            # run again), so the call runs again as the user it is now, and only that run
-            # is audited.
+            # first authorization finds it, before anything ran (a later one, of a hidden
+            # NoSuchKey, only if renamed during the call: the read is run again), so the
+            # call runs again as the user it is now, and only that run is audited.
             if _moves >= _MAX_MOVES:
                 outcome, denied = InvalidClientTokenId.code, True
                 raise InvalidClientTokenId(
@@ -339,6 +361,12 @@ class Engine:
         if op.partial:
             return getattr(self.ns, op.method)(**params, denied=denied)
         return getattr(self.ns, op.method)(**params)
+
+
+def _merge_read(into: dict[str, str], read: Mapping[str, str]) -> bool:
+    """Add what one decision read to what the call's earlier ones read; False when it
+    read another value of a fact an earlier one read."""
+    return all(into.setdefault(name, value) == value for name, value in read.items())
 
 
 def _withheld(result: Any, names: tuple[str, ...]) -> Any:

@@ -16,13 +16,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from objstore import keyspace
-from objstore.authz import AuthorizationRequest, CallerMoved, Identity
+from objstore.authz import AuthorizationRequest, CallerMoved, Identity, Verdict, is_allowed
 from objstore.errors import ExpiredToken, NoSuchBucket, StoredPolicyUnreadable
 from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
 from objstore.iam.principal import Grant, Principal
-from objstore.identity import assumed, bindings, gather, repo
+from objstore.identity import bindings, gather, repo
 from objstore.identity.callers import current
 from objstore.identity.gather import PrincipalPolicies
 from objstore.meta.base import MetadataStore
@@ -165,8 +165,12 @@ class IamAuthorizer:
         denials = public.deny_only(text)
         return policy, None if denials is None else load(json.dumps(denials))
 
-    def decide(self, request: AuthorizationRequest) -> Decision | bool:
-        """Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
+    def decide(self, request: AuthorizationRequest) -> Verdict:
+        """The request's action and its optional ones, decided in one pass (one read, the
+        policies gathered once); for ``sts:AssumeRole*`` and ``sts:TagSession`` the verdict
+        says which role's trust policy decided (``read["role_id"]``, "" for no such role).
+
+        Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
         authorizer re-checks them in its own read, sparing the engine a second one): an
         inactive or deleted key, temporary credentials of a user or role deleted since.
         Raises CallerMoved when the caller's user was renamed or moved since its identity
@@ -178,6 +182,7 @@ class IamAuthorizer:
             raise ExpiredToken("The security token included in the request is expired")
         bucket = bucket_of(request.resource)
         trust = None
+        read: dict[str, str] = {}
         with self.meta.begin() as txn:
             # Credentials stand for the user's (role's) unique id, not its name.
             now_as = current(txn, self.account, identity, complete=False)
@@ -188,7 +193,7 @@ class IamAuthorizer:
                 self.key_used(key_id, action.split(":", 1)[0])
             if action in _NO_PERMISSION_NEEDED:
                 # AWS: "no permissions are required"; the caller is authenticated already.
-                return identity.account == self.account and identity.kind != "anonymous"
+                return Verdict(identity.account == self.account and identity.kind != "anonymous")
             generation = repo.generation(txn)
             raw = bucket_raw = None
             if bucket is not None:
@@ -198,7 +203,8 @@ class IamAuthorizer:
             assuming = action.lower().startswith("sts:assumerole")
             if assuming or action.lower() == "sts:tagsession":
                 role = gather.role_record(txn, self.account, request.resource)
-                assumed.note(request.resource, None if role is None else role["id"], first=assuming)
+                # The session is issued for this role only (sts.py checks the id).
+                read["role_id"] = "" if role is None else role["id"]
                 trust = gather.trust_policy(txn, self.account, role)
         state = self.policies_for(identity, generation)
         if state.arn is not None and state.arn != identity.arn:
@@ -235,7 +241,10 @@ class IamAuthorizer:
         entries = context_entries(ctx)
 
         def run(
-            identity: tuple[Policy, ...], account: str | None, resource: Policy | None
+            action: str,
+            identity: tuple[Policy, ...],
+            account: str | None,
+            resource: Policy | None,
         ) -> Decision:
             return decide(
                 state.principal,
@@ -250,32 +259,38 @@ class IamAuthorizer:
                 now=now,
             )
 
-        if trust is None:
-            return run(identity_policies, owner, resource_policy)
-        # A role is assumed (and its session tagged: sts:TagSession) only if its trust
-        # policy names the caller. Naming it directly (its user or session ARN, unique id,
-        # service or provider: Grant.DIRECT) suffices alone; naming its account, "*" or (for
-        # a session) its role also needs the caller's own policies to allow the action, as
-        # across accounts. Fail closed: a caller without policies of this account
-        # (anonymous, a service, a web identity) is let in only by a direct naming, and an
-        # anonymous caller never (STS refuses unsigned AssumeRole before this is asked).
-        if identity.kind == "anonymous":
-            return False
-        direct = run((), owner, _naming_directly(trust, state.principal))
-        if direct.allowed:
-            # An explicit Deny in the caller's own policies (or anywhere in the trust
-            # policy) still wins (AWS: a deny in any policy consulted).
-            own = run(identity_policies, owner, trust)
-            return own if own.effect == "explicitDeny" else direct
-        if identity.account != self.account or identity.kind in _NO_IDENTITY_POLICIES:
-            return direct
-        return run(
-            identity_policies,
-            _OTHER_ACCOUNT if self.account != _OTHER_ACCOUNT else "1" * 12,
-            trust,
-        )
+        def one(action: str) -> Decision | bool:
+            if trust is None:
+                return run(action, identity_policies, owner, resource_policy)
+            # A role is assumed (and its session tagged: sts:TagSession) only if its trust
+            # policy names the caller. Naming it directly (its user or session ARN, unique
+            # id, service or provider: Grant.DIRECT) suffices alone; naming its account, "*"
+            # or (for a session) its role also needs the caller's own policies to allow the
+            # action, as across accounts. Fail closed: a caller without policies of this
+            # account (anonymous, a service, a web identity) is let in only by a direct
+            # naming, and an anonymous caller never (STS refuses unsigned AssumeRole before
+            # this is asked).
+            if identity.kind == "anonymous":
+                return False
+            direct = run(action, (), owner, _naming_directly(trust, state.principal))
+            if direct.allowed:
+                # An explicit Deny in the caller's own policies (or anywhere in the trust
+                # policy) still wins (AWS: a deny in any policy consulted).
+                own = run(action, identity_policies, owner, trust)
+                return own if own.effect == "explicitDeny" else direct
+            if identity.account != self.account or identity.kind in _NO_IDENTITY_POLICIES:
+                return direct
+            outside = _OTHER_ACCOUNT if self.account != _OTHER_ACCOUNT else "1" * 12
+            return run(action, identity_policies, outside, trust)
 
-    def authorize(self, request: AuthorizationRequest) -> Decision | bool:
+        first = one(action)
+        allowed = is_allowed(first)
+        # Only for a caller allowed the action: an optional one never decides the call.
+        optional = frozenset(a for a in request.optional if allowed and is_allowed(one(a)))
+        return Verdict(allowed, optional, read, first)
+
+    def authorize(self, request: AuthorizationRequest) -> Verdict:
+        """See :meth:`decide` (and what it raises)."""
         return self.decide(request)
 
 

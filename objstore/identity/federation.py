@@ -128,8 +128,10 @@ class FederationOps(StsOps):
         duration_seconds: int = 3600,
         policy: str | None = None,
         web_identity_keys: Mapping[str, str] | None = None,
+        decided: Mapping[str, str] | None = None,
     ) -> Credentials:
-        """Raises what :meth:`verify_web_identity` and :meth:`assume_role` raise."""
+        """``decided``: as for :meth:`assume_role`. Raises what :meth:`verify_web_identity`
+        and :meth:`assume_role` raise."""
         verified_caller, _keys = self.verify_web_identity(web_identity_token)
         if verified_caller.arn != caller.arn:
             raise InvalidIdentityToken("the token does not belong to this provider")
@@ -140,4 +142,5 @@ class FederationOps(StsOps):
             Identity(caller.arn, self.account, "web-identity"),
             duration_seconds,
             policy,
+            decided=decided,
         )

@@ -10,6 +10,7 @@ resource policy of ``sts:AssumeRole`` on the role's ARN (see ``authorizer.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from objstore.authz import Identity
 from objstore.errors import (
@@ -21,7 +22,7 @@ from objstore.errors import (
     ValidationError,
 )
 from objstore.iam.evaluate import as_policy
-from objstore.identity import assumed, callers
+from objstore.identity import callers
 from objstore.identity.base import when
 from objstore.identity.credentials import CredentialOps
 from objstore.identity.names import check_int, check_session_tags, check_str
@@ -95,11 +96,17 @@ class StsOps(CredentialOps):
         mfa_at: int | None = None,
         mfa_present: bool | None = None,
         mfa_age: int | None = None,
+        decided: Mapping[str, str] | None = None,
     ) -> Credentials:
-        """Raises MissingAuthenticationToken (an anonymous caller), AccessDenied (the root),
-        InvalidParameterValue (a session tag key given twice), NoSuchEntity,
-        ValidationError (duration, name, chaining over an hour), MalformedPolicyDocument,
-        LimitExceeded (session policy size)."""
+        """A session of the role ``role_arn``; ``decided`` is what the engine's decisions
+        read (``Verdict.read``): its ``role_id`` names the role whose trust policy allowed
+        the call ("" for none), and a session of any other role of that ARN (deleted and
+        created again since) is refused.
+
+        Raises MissingAuthenticationToken (an anonymous caller), AccessDenied (the root,
+        another role than the one decided on), InvalidParameterValue (a session tag key
+        given twice), NoSuchEntity, ValidationError (duration, name, chaining over an
+        hour), MalformedPolicyDocument, LimitExceeded (session policy size)."""
         # Both also when an authorizer other than IAM's allowed the call.
         check_signed(caller, "AssumeRole")
         if caller.kind == "root":
@@ -115,9 +122,10 @@ class StsOps(CredentialOps):
             raise AccessDenied(f"not authorized to perform sts:AssumeRole on resource {arn}")
         with self.repo.read() as txn:
             role = self.need(txn, "role", arn.rsplit("/", 1)[-1])
-        if self.entity_arn("role", role) != arn or not assumed.check(arn, role["id"]):
+        decided_id = None if decided is None else decided.get("role_id")
+        if self.entity_arn("role", role) != arn or decided_id not in (None, role["id"]):
             # The second: the role was deleted and created again since the trust policy
-            # that allowed this was read (``assumed.py``).
+            # that allowed this was read (an authorizer that read none says nothing).
             raise AccessDenied(f"not authorized to perform sts:AssumeRole on resource {arn}")
         chained = caller.kind == "assumed-role"
         limit = CHAINED_MAX_SECONDS if chained else role["max_session"]
