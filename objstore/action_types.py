@@ -164,6 +164,9 @@ class Reveal:
 
     action: str
     fields: tuple[str, ...]
+    # The fields are a version's Object Lock: none outside a bucket with Object Lock, where
+    # the action is not asked (a bucket given Object Lock after the decision: withheld).
+    object_lock: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from objstore.actions import (
     OPERATIONS,
     Operation,
     Permission,
+    Reveal,
     tag_context,
 )
 from objstore.authz import (
@@ -125,10 +126,11 @@ class Engine:
         op: Operation,
         perm: Permission,
         params: Mapping[str, Any],
-        owners: dict[str, str | None] | None = None,
-        optional: tuple[str, ...] = (),
+        owners: dict[str, tuple[str | None, bool]] | None = None,
+        reveals: tuple[Reveal, ...] = (),
     ) -> AuthorizationRequest:
         owner = None
+        locked = False
         loaders: list[tuple[str, Callable[[], Mapping[str, object]]]] = []
         if perm.resource in IAM_RESOURCES:
             if self.resolve_arn is None:
@@ -148,11 +150,11 @@ class Engine:
             bucket = params[perm.bucket_param]
             # Batch operations pass a dict so each bucket's owner is read once.
             if owners is None:
-                owner = self.ns.bucket_owner(bucket)
+                owner, locked = self.ns.bucket_owner_and_lock(bucket)
             elif bucket in owners:
-                owner = owners[bucket]
+                owner, locked = owners[bucket]
             else:
-                owner = owners[bucket] = self.ns.bucket_owner(bucket)
+                owner, locked = owners[bucket] = self.ns.bucket_owner_and_lock(bucket)
         context = perm.context_for(params)
         if perm.lock_context:
             context.update(locking.condition_values(params, self.ns.clock()))
@@ -183,7 +185,10 @@ class Engine:
             operation=op.name,
             resource_account=owner,
             deferred=deferred,
-            optional=optional,
+            # Only a version in a bucket with Object Lock has lock fields to reveal.
+            optional=tuple(r.action for r in reveals if locked or not r.object_lock)
+            if reveals
+            else (),
         )
 
     def _allowed(self, req: AuthorizationRequest) -> bool:
@@ -228,8 +233,8 @@ class Engine:
             for i, perm in enumerate(op.permissions):
                 if not perm.applies(params):
                     continue
-                optional = tuple(r.action for r in op.reveals) if i == 0 else ()
-                req = self._request(caller, op, perm, params, optional=optional)
+                reveals = op.reveals if i == 0 else ()
+                req = self._request(caller, op, perm, params, reveals=reveals)
                 resources.append(req.resource)
                 actions.append(req.action)
                 answer = self.authorizer.authorize(req)
@@ -242,9 +247,10 @@ class Engine:
                         raise missing
                     denied = True
                     raise self._denied(caller, req)
-                if optional:
+                if req.optional:
                     shown = optional_allowed(answer, req)
-                if not _merge_read(read, decided_facts(answer)):
+                facts = decided_facts(answer)
+                if facts and not _merge_read(read, facts):
                     # Two decisions of the call read different states of one thing (a role
                     # deleted and created again between them): act on neither.
                     denied = True
@@ -337,7 +343,7 @@ class Engine:
     ) -> Any:
         denied: dict[int, ObjstoreError] = {}
         withheld: dict[int, set[str]] = {}
-        owners: dict[str, str | None] = {}
+        owners: dict[str, tuple[str | None, bool]] = {}
         for i, entry in enumerate(params["items"]):
             item = {**params, **dict(zip(op.per_item, entry, strict=False))}
             for perm in op.permissions:

@@ -206,3 +206,16 @@ def test_the_root_only_authorizer_shows_the_root_its_lock_fields() -> None:
         s.root.create_bucket(LOCKED, object_lock_enabled=True)
         _put_locked(s)
         assert all(v is not None for v in _read(s.root, "get_object").values())
+
+
+def test_a_bucket_without_object_lock_decides_no_lock_action(store: objstore.Store) -> None:
+    """No version there has a lock to show: the read is decided alone."""
+    store.root.create_bucket("plain")
+    store.root.put_object("plain", "k", b"x")
+    client = _user(store, "reader", _allow("s3:GetObject*"))
+    counting = Counting(store.engine.authorizer)  # type: ignore[arg-type]
+    store.engine.authorizer = counting
+    info = client.head_object("plain", "k")
+    assert info.object_lock_mode is None and info.object_lock_legal_hold_status is None
+    (req,) = counting.requests
+    assert (req.action, req.optional) == ("s3:GetObject", ())

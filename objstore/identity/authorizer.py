@@ -285,8 +285,10 @@ class IamAuthorizer:
 
         first = one(action)
         allowed = is_allowed(first)
-        # Only for a caller allowed the action: an optional one never decides the call.
-        optional = frozenset(a for a in request.optional if allowed and is_allowed(one(a)))
+        optional: frozenset[str] = frozenset()
+        if allowed and request.optional:
+            # Only for a caller allowed the action: an optional one never decides the call.
+            optional = frozenset(a for a in request.optional if is_allowed(one(a)))
         return Verdict(allowed, optional, read, first)
 
     def authorize(self, request: AuthorizationRequest) -> Verdict:

@@ -60,11 +60,15 @@ class BucketOps(Index):
             b = self._bucket(txn, bucket)
         return BucketInfo(bucket, to_datetime(b.created_ns))
 
-    def bucket_owner(self, bucket: str) -> str | None:
-        """The owning account of ``bucket`` (None if absent): for the engine's resource account."""
+    def bucket_owner_and_lock(self, bucket: str) -> tuple[str | None, bool]:
+        """The owning account of ``bucket`` (None if absent: for the engine's resource
+        account) and whether it has Object Lock (only then may a version show a lock)."""
         with self.meta.begin() as txn:
             raw = txn.get(bucket_key(bucket))
-        return None if raw is None else BucketRecord.decode(bucket, raw).owner
+        if raw is None:
+            return None, False
+        record = BucketRecord.decode(bucket, raw)
+        return record.owner, record.object_lock
 
     def delete_bucket(self, bucket: str) -> None:
         """Raises NoSuchBucket, BucketNotEmpty (any version or delete marker left).
