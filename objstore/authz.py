@@ -81,6 +81,11 @@ class AuthorizationRequest:
     # ``action``; the answer names those it allows (``Verdict.optional``). An answer that
     # does not name them (a bool, a decision without ``.optional``) allows none.
     optional: tuple[str, ...] = ()
+    # The same question for another caller (the engine's: the resource and context may name
+    # the caller, e.g. ``user_name=None``). An authorizer that finds by unique id that the
+    # caller's user was renamed or moved since its Identity was made decides this one for
+    # the user as it is now, and says so (``Verdict.caller``).
+    rebuild: Callable[[Identity], AuthorizationRequest] | None = None
 
 
 _NOTHING_READ: Mapping[str, str] = MappingProxyType({})
@@ -98,22 +103,29 @@ class Verdict:
     policy decided an ``sts:AssumeRole``, so that no other role of that name (deleted and
     created again since) gets the session. ``detail``: the authorizer's own account of the
     decision (the IAM authorizer's :class:`objstore.iam.Decision`), for tests and tools.
+    ``request``: when the decision found the caller's user renamed or moved (an IAM user
+    keeps its credentials through a rename), the question it decided instead, asked for the
+    caller as it is now (``AuthorizationRequest.rebuild``): the engine runs the rest of the
+    call as that caller.
     """
 
     allowed: bool
     optional: frozenset[str] = frozenset()
     read: Mapping[str, str] = field(default_factory=dict)
     detail: object = None
+    request: AuthorizationRequest | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
 
 
 class CallerMoved(Exception):
-    """Raised by an authorizer that found the caller's user renamed or moved since the
-    caller's :class:`Identity` was made (an IAM user keeps its credentials through a rename):
-    the engine runs the call again, before anything of it happened, as ``identity``, the
-    same caller under its current name and ARN. Not an error any API caller sees."""
+    """Raised by an operation that found the caller's user renamed or moved since the call
+    was authorized (an IAM user keeps its credentials through a rename), before anything
+    of it happened: the engine runs the call again, decisions included, as ``identity``,
+    the same caller under its current name and ARN. (A move found while deciding is
+    followed inside that decision: ``AuthorizationRequest.rebuild``.) Not an error any API
+    caller sees."""
 
     def __init__(self, identity: Identity) -> None:
         super().__init__(identity.arn)
@@ -162,6 +174,13 @@ def optional_allowed(answer: object, request: AuthorizationRequest) -> frozenset
     if not request.optional or not is_allowed(answer) or not isinstance(named, frozenset):
         return frozenset()
     return named & frozenset(request.optional)
+
+
+def decided_request(answer: object, asked: AuthorizationRequest) -> AuthorizationRequest:
+    """The question an authorizer's answer decided: ``asked``, or the one it asked instead
+    for the caller as it is now (``Verdict.request``)."""
+    decided = getattr(answer, "request", None)
+    return decided if isinstance(decided, AuthorizationRequest) else asked
 
 
 def decided_facts(answer: object) -> Mapping[str, str]:

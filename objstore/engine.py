@@ -33,6 +33,7 @@ from objstore.authz import (
     CallerMoved,
     Identity,
     decided_facts,
+    decided_request,
     is_allowed,
     optional_allowed,
 )
@@ -75,7 +76,7 @@ ArnResolver = Callable[[Permission, Mapping[str, Any], Identity], str]
 # Re-checks a caller's credentials (still active, not expired) before each call and
 # returns the caller the call runs as (the same one, or its user renamed or moved since).
 Authenticator = Callable[[Identity, Operation], Identity]
-# How many times one call follows its caller's user through renames made during the call.
+# How many times one call is run again for a caller its operation found renamed since.
 _MAX_MOVES = 3
 # The tags of the IAM user or role an ARN names (empty for no such entity).
 ResourceTags = Callable[[str], Mapping[str, str]]
@@ -189,6 +190,7 @@ class Engine:
             optional=tuple(r.action for r in reveals if locked or not r.object_lock)
             if reveals
             else (),
+            rebuild=lambda who: self._request(who, op, perm, params, owners, reveals),
         )
 
     def _allowed(self, req: AuthorizationRequest) -> bool:
@@ -225,7 +227,11 @@ class Engine:
                     denied = True
                     raise
             if op.per_item:
-                return self._call_items(caller, op, params, resources, actions)
+                ran_as = [caller]
+                try:
+                    return self._call_items(ran_as, op, params, resources, actions)
+                finally:
+                    caller = ran_as[0]
             if op.parse:
                 # Before any permission is asked: refused input decides nothing, and the
                 # authorizer sees the very value the operation will act on.
@@ -238,6 +244,10 @@ class Engine:
                 resources.append(req.resource)
                 actions.append(req.action)
                 answer = self.authorizer.authorize(req)
+                # Asked instead for the caller as it is now (its user renamed or moved since
+                # its identity was made): the rest of the call runs as it.
+                req = decided_request(answer, req)
+                caller, resources[-1] = req.principal, req.resource
                 if not is_allowed(answer):
                     if perm.optional and perm.only_with is not None:
                         params = {**params, perm.only_with: False}
@@ -294,10 +304,9 @@ class Engine:
                 raise
             return result
         except CallerMoved as exc:
-            # The caller's user was renamed or moved since its identity was made. The
-            # first authorization finds it, before anything ran (a later one, of a hidden
-            # NoSuchKey, only if renamed during the call: the read is run again), so the
-            # call runs again as the user it is now, and only that run is audited.
+            # The operation found the caller's user renamed or moved since the call was
+            # authorized, before it did anything: the call runs again as the user it is
+            # now, decisions included, and only that run is audited.
             if _moves >= _MAX_MOVES:
                 outcome, denied = InvalidClientTokenId.code, True
                 raise InvalidClientTokenId(
@@ -335,12 +344,14 @@ class Engine:
 
     def _call_items(
         self,
-        caller: Identity,
+        ran_as: list[Identity],
         op: Operation,
         params: dict[str, Any],
         resources: list[str],
         actions: list[str],
     ) -> Any:
+        """Authorize each item, then run the operation on them all. ``ran_as`` holds the
+        caller, as the decisions find it (its user renamed or moved since)."""
         denied: dict[int, ObjstoreError] = {}
         withheld: dict[int, set[str]] = {}
         owners: dict[str, tuple[str | None, bool]] = {}
@@ -349,15 +360,18 @@ class Engine:
             for perm in op.permissions:
                 if not perm.applies(item):
                     continue
-                req = self._request(caller, op, perm, item, owners)
+                req = self._request(ran_as[0], op, perm, item, owners)
                 resources.append(req.resource)
                 actions.append(req.action)
-                if not self._allowed(req):
+                answer = self.authorizer.authorize(req)
+                req = decided_request(answer, req)
+                ran_as[0], resources[-1] = req.principal, req.resource
+                if not is_allowed(answer):
                     if perm.optional and perm.only_with is not None:
                         # This item goes on without what the permission enables.
                         withheld.setdefault(i, set()).add(perm.only_with)
                         continue
-                    exc = self._denied(caller, req)
+                    exc = self._denied(ran_as[0], req)
                     if not op.partial:
                         raise exc
                     denied[i] = exc

@@ -16,8 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from objstore import keyspace
-from objstore.authz import AuthorizationRequest, CallerMoved, Identity, Verdict, is_allowed
-from objstore.errors import ExpiredToken, NoSuchBucket, StoredPolicyUnreadable
+from objstore.authz import AuthorizationRequest, Identity, Verdict, is_allowed
+from objstore.errors import ExpiredToken, InvalidClientTokenId, NoSuchBucket, StoredPolicyUnreadable
 from objstore.iam import public
 from objstore.iam.evaluate import Decision, context_entries, decide
 from objstore.iam.policy import Policy
@@ -36,6 +36,17 @@ _NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken
 # Callers that have no identity policies of their own: a trust policy must name them
 # directly.
 _NO_IDENTITY_POLICIES = frozenset({"anonymous", "service", "web-identity", "root"})
+# How many renames or moves of the caller's user made while one request is decided it follows.
+_MAX_MOVES = 3
+
+
+class _Moved(Exception):
+    """The caller's user was found renamed or moved since its Identity was made: the
+    question is asked again for ``identity``, the user as it is now."""
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__(identity.arn)
+        self.identity = identity
 
 
 def bucket_of(resource: str) -> str | None:
@@ -170,11 +181,31 @@ class IamAuthorizer:
         policies gathered once); for ``sts:AssumeRole*`` and ``sts:TagSession`` the verdict
         says which role's trust policy decided (``read["role_id"]``, "" for no such role).
 
+        The caller is found by its unique id (``callers.py``): a user renamed or moved
+        since its identity was made is decided for as it is now, on the question rebuilt for
+        it (``request.rebuild``; without one, the same resource), and the verdict carries
+        that question (``Verdict.request``) so the call runs as it.
+
         Raises InvalidClientTokenId / ExpiredToken for credentials no longer valid (this
         authorizer re-checks them in its own read, sparing the engine a second one): an
-        inactive or deleted key, temporary credentials of a user or role deleted since.
-        Raises CallerMoved when the caller's user was renamed or moved since its identity
-        was made (``callers.py``): the engine asks again as the user it is now."""
+        inactive or deleted key, temporary credentials of a user or role deleted since, a
+        user renamed more than a few times while the request was decided."""
+        asked = request
+        for _ in range(_MAX_MOVES + 1):
+            try:
+                verdict = self._decide(request)
+            except _Moved as moved:
+                if request.rebuild is not None:
+                    request = request.rebuild(moved.identity)
+                else:
+                    request = replace(request, principal=moved.identity)
+                continue
+            return verdict if request is asked else replace(verdict, request=request)
+        raise InvalidClientTokenId("The security token included in the request is invalid.")
+
+    def _decide(self, request: AuthorizationRequest) -> Verdict:
+        """:meth:`decide` for the caller as ``request`` names it. Raises _Moved, and what
+        :meth:`decide` raises."""
         identity = request.principal
         action = request.action
         now_ns = self._clock()
@@ -187,7 +218,7 @@ class IamAuthorizer:
             # Credentials stand for the user's (role's) unique id, not its name.
             now_as = current(txn, self.account, identity, complete=False)
             if now_as is not identity:
-                raise CallerMoved(now_as)
+                raise _Moved(now_as)
             key_id = identity.access_key_id
             if key_id is not None and identity.token_issued_at is None and self.key_used:
                 self.key_used(key_id, action.split(":", 1)[0])
@@ -209,7 +240,7 @@ class IamAuthorizer:
         state = self.policies_for(identity, generation)
         if state.arn is not None and state.arn != identity.arn:
             # The user was moved to another path (the record of this generation says so).
-            raise CallerMoved(replace(identity, arn=state.arn))
+            raise _Moved(replace(identity, arn=state.arn))
         outsider = identity.kind == "anonymous" or identity.account != self.account
         resource_policy = trust
         if bucket is not None:

@@ -101,8 +101,8 @@ def test_a_user_renamed_between_reads_keeps_its_policies(
     store: objstore.Store, monkeypatch: pytest.MonkeyPatch, temporary: bool
 ) -> None:
     """Review 7d M (rename stress): the user renamed between the credential check and the
-    policy load is found by its id and asked about again under its new name (CallerMoved),
-    never decided with no policies (a spurious AccessDenied)."""
+    policy load is found by its id and asked about again under its new name (within the
+    one authorization), never decided with no policies (a spurious AccessDenied)."""
     client = user_client(store, "a", allow("s3:GetObject"))
     if temporary:
         cr = client.sts.get_session_token(duration_seconds=900)
