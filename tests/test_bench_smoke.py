@@ -64,6 +64,45 @@ def test_file_baselines_run_and_hash_correctly(tmp_path: Path) -> None:
     assert u.tree_size(tmp_path) >= 2 * SIZE  # allocated blocks: whole 4 KiB blocks
 
 
+def test_md5_of_parts_baseline_hashes_each_part(tmp_path: Path) -> None:
+    """The multipart MD5 bound hashes every part, the short last one too, in part order."""
+    src = u.make_source_file(tmp_path / "src.bin", SIZE)
+    content = src.read_bytes()
+    part = 3 * u.MiB
+    seconds, digests = u.baseline_md5_parts(src, part, threads=2)
+    assert seconds > 0
+    assert digests == [hashlib.md5(content[i : i + part]).hexdigest() for i in range(0, SIZE, part)]
+
+
+@pytest.mark.parametrize("mode", ["md5", "blake3"])
+def test_multipart_bench_etag_check_matches_the_store(tmp_path: Path, mode: str) -> None:
+    """The ETag the multipart bench expects is the one the store gives an upload in each
+    ETag mode (else every run would print WRONG ETAG, or none ever could)."""
+    from bench import bench_multipart as mp
+
+    src = u.make_source_file(tmp_path / "src.bin", SIZE)
+    part = 5 * u.MiB
+    content = src.read_bytes()
+    store = u.fresh_store(tmp_path / "store", **({"etag_mode": mode} if mode != "md5" else {}))
+    try:
+        c = store.root
+        uid = c.create_multipart_upload(u.BUCKET, "k")
+        parts = [
+            c.upload_part(u.BUCKET, "k", uid, n, content[off : off + part])
+            for n, off in enumerate(range(0, SIZE, part), start=1)
+        ]
+        etag = c.complete_multipart_upload(u.BUCKET, "k", uid, parts).etag
+    finally:
+        store.close()
+    if mode == "md5":
+        digests = [bytes.fromhex(d) for d in u.baseline_md5_parts(src, part, 2)[1]]
+    else:
+        digests = mp._blake3_parts(src, part)
+    assert len(digests) == 2
+    assert etag == mp._expected_etag(digests, mode)
+    assert etag != mp._expected_etag(digests[::-1], mode)
+
+
 def test_lmdb_baseline_scans_every_key(tmp_path: Path) -> None:
     """The raw-scan baseline sees exactly the keys written."""
     keys = [f"list/{i:09d}".encode() for i in range(5_000)]
