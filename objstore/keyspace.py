@@ -20,6 +20,7 @@ DEAD = b"X"  # X <data id>                       -> gen at which no version used
 LEASE = b"H"  # H <lease id>                      -> a store handle's lease (see blob/leases.py)
 DOOMED = b"K"  # K <chunk id>                      -> gc deleting the chunk: owner lease, done gen
 SEGMENT = b"Q"  # Q <data id> <offset>              -> composite segment (sub id, offset, length)
+PART_SUMS = b"W"  # W <data id>                     -> a composite's part checksums (joined digests)
 UPLOAD = b"U"  # U <bucket> 00 <ekey> <upload id>  -> multipart upload in progress
 PART = b"T"  # T <upload id> <part number>       -> uploaded part (its body, size, digests)
 COMPLETED = b"O"  # O <upload id>                  -> a completed upload's result, for a retry

@@ -193,3 +193,77 @@ def test_records_before_part_sizes_decode() -> None:
     assert VersionRecord.decode(old.encode()).part_sizes == ()
     new = replace(old, part_sizes=((2, 1), (1, 1)))
     assert VersionRecord.decode(new.encode()) == new
+
+
+def _version_records(store: objstore.Store, key: str) -> list[tuple[bytes, VersionRecord]]:
+    with store.namespace.meta.begin() as txn:
+        return [
+            (k, rec)
+            for k, v in scan_prefix(txn, bucket_prefix(keyspace.VERSION, BUCKET))
+            if (rec := VersionRecord.decode(v)).key == key
+        ]
+
+
+def _part_sums(store: objstore.Store) -> dict[bytes, bytes]:
+    with store.namespace.meta.begin() as txn:
+        return {k[1:]: v for k, v in scan_prefix(txn, keyspace.PART_SUMS)}
+
+
+def _crc(part: bytes) -> str:
+    return base64.b64encode(zlib.crc32(part).to_bytes(4, "big")).decode()
+
+
+def test_part_checksums_live_beside_the_body_not_in_the_version(tmp_path: Path) -> None:
+    """perf6b: the version record every GET and HEAD decodes no longer carries the part
+    checksums (~430 KB for 10,000 SHA-256 parts); they sit under the body's own key, read
+    by a part-number read only, shared by copies, and dropped with the body by gc."""
+    parts = [b"a" * MIN, b"b" * (MIN + 1), b"c" * 3]
+    with open_store(tmp_path / "s", limits=LIMITS) as store:
+        c = store.root
+        c.create_bucket(BUCKET)
+        multipart(c, "mp", parts, [1, 2, 3])
+        [(_, rec)] = _version_records(store, "mp")
+        assert rec.part_checksums == b"" and rec.checksums
+        assert b'"z"' not in rec.encode()
+        assert rec.data_id is not None
+        assert _part_sums(store) == {
+            rec.data_id: b"".join(zlib.crc32(p).to_bytes(4, "big") for p in parts)
+        }
+        c.copy_object(BUCKET, "mp", BUCKET, "copy")
+        c.delete_object(BUCKET, "mp")
+        store.gc()
+        for n, part in enumerate(parts, start=1):
+            body = read(c, "copy", part_number=n, checksum_mode=True)[1]
+            assert body.checksums == {"CRC32": _crc(part)}
+            info = c.head_object(BUCKET, "copy", part_number=n, checksum_mode=True)
+            assert info.checksums == {"CRC32": _crc(part)}
+        # Without checksum mode (or without a part number) nothing is fetched or shown.
+        assert read(c, "copy", part_number=1)[1].checksums == {}
+        c.delete_object(BUCKET, "copy")
+        assert _part_sums(store) != {}  # the body is dead, not yet collected
+        store.gc()
+        assert _part_sums(store) == {}
+
+
+def test_part_checksums_in_an_old_version_record_still_answer(tmp_path: Path) -> None:
+    """A version completed before perf6b holds its part checksums in its own tail and
+    has no key of them beside its body: a part read answers from the tail."""
+    parts = [b"x" * MIN, b"y" * 5]
+    with open_store(tmp_path / "s", limits=LIMITS) as store:
+        c = store.root
+        c.create_bucket(BUCKET)
+        multipart(c, "old", parts, [1, 2])
+        [(vkey, rec)] = _version_records(store, "old")
+        assert rec.data_id is not None
+        with store.namespace.meta.begin_write() as txn:
+            sums = txn.get(keyspace.PART_SUMS + rec.data_id)
+            assert sums is not None
+            txn.delete(keyspace.PART_SUMS + rec.data_id)
+            txn.put(vkey, replace(rec, part_checksums=sums).encode())
+        assert _part_sums(store) == {}
+        for n, part in enumerate(parts, start=1):
+            body = read(c, "old", part_number=n, checksum_mode=True)[1]
+            assert body.checksums == {"CRC32": _crc(part)}
+        # The whole object's checksum is unchanged by where the parts' ones live.
+        whole = read(c, "old", checksum_mode=True)[1]
+        assert whole.checksums == rec.checksums

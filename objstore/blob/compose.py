@@ -43,6 +43,21 @@ from objstore.meta.scan import scan_prefix, scan_prefix_reverse
 Segment = tuple[bytes, int, int]
 
 
+def set_part_sums(txn: WriteTxn, data_id: bytes, sums: bytes) -> None:
+    """Keep a composite's part checksums (its parts' digests of one algorithm, joined in
+    part order) under a key of their own, beside its segments, rather than in the version
+    record every GET and HEAD decodes (10,000 SHA-256 parts are ~430 KB of JSON there).
+    Only a read of one part's checksum fetches them; :func:`.records.drop_data` drops them
+    with the body."""
+    if sums:
+        txn.put(keyspace.PART_SUMS + data_id, sums)
+
+
+def part_sums(txn: ReadTxn, data_id: bytes) -> bytes:
+    """What :func:`set_part_sums` kept for ``data_id`` (empty when nothing was)."""
+    return txn.get(keyspace.PART_SUMS + data_id) or b""
+
+
 def is_composite(txn: ReadTxn, data_id: bytes) -> bool:
     """Whether ``data_id`` is stored as segments rather than as a chunk manifest."""
     return next(iter(scan_prefix(txn, keyspace.SEGMENT + data_id)), None) is not None

@@ -182,6 +182,8 @@ def drop_data(txn: WriteTxn, data_id: bytes) -> None:
         txn.delete(key)
     for sub, n in subs.items():
         adjust_refs(txn, sub, -n)
+    if segments:  # a composite: its part checksums, if it kept them (compose.set_part_sums)
+        txn.delete(keyspace.PART_SUMS + data_id)
     start = keyspace.MANIFEST + data_id
     entries = list(scan_prefix(txn, start))
     counts: Counter[bytes] = Counter(v[:32] for _, v in entries)

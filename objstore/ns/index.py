@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from objstore import keyspace
+from objstore.blob.compose import part_sums
 from objstore.blob.store import BlobStore
 from objstore.errors import (
     MethodNotAllowed,
@@ -178,6 +179,13 @@ class Index:
                 version_id=rec.version_id,
             )
         return rec
+
+    def _with_part_sums(self, txn: ReadTxn, rec: VersionRecord) -> VersionRecord:
+        """``rec`` with its part checksums, for a read of one part of it: a record from
+        before perf6b holds them in its tail, a later one under its body's key."""
+        if rec.part_checksums or rec.parts < 2 or not rec.checksums or rec.data_id is None:
+            return rec
+        return replace(rec, part_checksums=part_sums(txn, rec.data_id))
 
     def _lock_asked(self, b: BucketRecord, mode: object, until: object, hold: object) -> Lock:
         """The Object Lock a write asks for (``x-amz-object-lock-*``), checked against the

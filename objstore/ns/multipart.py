@@ -21,7 +21,7 @@ import blake3
 
 from objstore import checksums as checksums_mod
 from objstore import keyspace
-from objstore.blob.compose import segments_in, write_composite
+from objstore.blob.compose import segments_in, set_part_sums, write_composite
 from objstore.blob.store import BlobStore, DataGone
 from objstore.errors import (
     DataCorruption,
@@ -445,6 +445,8 @@ class MultipartOps(ObjectOps):
                 size = write_composite(txn, data_id, segments)
             except DataGone as exc:
                 raise DataCorruption(f"a part body of upload {upload_id} is missing") from exc
+            # Beside the body, not in the version record (read by part-number reads only).
+            set_part_sums(txn, data_id, uploads.joined_part_digests(chosen, whole_sum))
             # The composite now holds its own references: every part goes.
             self._drop_upload(txn, self._upload_key(bucket, ek, uid), uid)
             body = VersionRecord(
@@ -464,7 +466,6 @@ class MultipartOps(ObjectOps):
                 headers=up.headers,
                 checksums=whole_sum,
                 checksum_type=up.checksum_type if whole_sum else None,
-                part_checksums=uploads.joined_part_digests(chosen, whole_sum),
                 lock=up.lock,
             )
             rec = self._add_version(txn, b, ek, body)

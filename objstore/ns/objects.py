@@ -269,6 +269,8 @@ class ObjectOps(Index):
         with self.meta.begin() as txn:
             b = self._bucket(txn, bucket)
             rec = self._resolve(txn, bucket, key, version_id)
+            if part_number is not None and checksum_mode:
+                rec = self._with_part_sums(txn, rec)
         info = self._info(bucket, b, rec, checksum_mode=checksum_mode)
         if part_number is None:
             return info
@@ -350,6 +352,8 @@ class ObjectOps(Index):
             with self.meta.begin() as txn:
                 b = self._bucket(txn, bucket)
                 rec = self._resolve(txn, bucket, key, version_id)
+                if part_number is not None and checksum_mode:
+                    rec = self._with_part_sums(txn, rec)
             if gone is not None and rec.data_id == gone:
                 # A later snapshot still names the body whose record is missing:
                 # not a concurrent delete but lost metadata.

@@ -45,7 +45,9 @@ class VersionRecord:
     checksum_type: str | None = None
     # A multipart object's part checksums of its ``checksums`` algorithm: the binary
     # digests joined in part order (all one size), so that a GET of one part can answer
-    # that part's checksum as S3 does. Empty when the object has no checksum.
+    # that part's checksum as S3 does. Kept in the tail by records written before perf6b;
+    # since then under the body's own key (blob.compose.set_part_sums), fetched into this
+    # field only by a read of one part (Index._with_part_sums), and empty in the tail.
     part_checksums: bytes = b""
     # System metadata (validation.SYSTEM_HEADERS names, e.g. "cache_control") -> value.
     headers: dict[str, str] = field(default_factory=dict)
