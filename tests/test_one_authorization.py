@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from conftest import open_store
+from test_choke_point import LOCKED as CHOKE_LOCKED
+from test_choke_point import USER, Recording, invoke, populate, snapshot
 
 import objstore
 from objstore.actions import OPERATIONS
@@ -219,3 +221,23 @@ def test_a_bucket_without_object_lock_decides_no_lock_action(store: objstore.Sto
     assert info.object_lock_mode is None and info.object_lock_legal_hold_status is None
     (req,) = counting.requests
     assert (req.action, req.optional) == ("s3:GetObject", ())
+
+
+@pytest.mark.parametrize("op_name", ["GetObject", "HeadObject"])
+def test_the_choke_point_walk_holds_for_a_locked_read(op_name: str) -> None:
+    """The choke point walk (test_choke_point.py) on a version with Object Lock: a caller
+    allowed nothing is refused and changes nothing; the root is asked exactly the one
+    declared request, its lock actions as optional ones."""
+    rec = Recording()
+    with open_store(None, authorizer=rec) as s:
+        populate(s)
+        rec.requests.clear()
+        invoke(s.root, op_name, bucket=CHOKE_LOCKED)
+        (req,) = rec.requests
+        assert (req.action, req.optional) == ("s3:GetObject", LOCK_ACTIONS)
+    with open_store(None) as s:
+        populate(s)
+        before = snapshot(s)
+        with pytest.raises(objstore.errors.AccessDenied):
+            invoke(s.client_for(USER), op_name, bucket=CHOKE_LOCKED)
+        assert snapshot(s) == before
