@@ -84,7 +84,7 @@ class AuthorizationRequest:
     # The same question for another caller (the engine's: the resource and context may name
     # the caller, e.g. ``user_name=None``). An authorizer that finds by unique id that the
     # caller's user was renamed or moved since its Identity was made decides this one for
-    # the user as it is now, and says so (``Verdict.caller``).
+    # the user as it is now, and says so (``Verdict.request``).
     rebuild: Callable[[Identity], AuthorizationRequest] | None = None
 
 
