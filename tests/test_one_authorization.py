@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from conftest import open_store
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_choke_point import LOCKED as CHOKE_LOCKED
 from test_choke_point import USER, Recording, invoke, populate, snapshot
 
@@ -241,3 +243,38 @@ def test_the_choke_point_walk_holds_for_a_locked_read(op_name: str) -> None:
         with pytest.raises(objstore.errors.AccessDenied):
             invoke(s.client_for(USER), op_name, bucket=CHOKE_LOCKED)
         assert snapshot(s) == before
+
+
+_EFFECTS = st.sampled_from([None, "Allow", "Deny"])
+_MODEL_ACTIONS = ("s3:GetObject", *LOCK_ACTIONS)
+_FIELDS = {"s3:GetObjectRetention": RETENTION, "s3:GetObjectLegalHold": HOLD}
+
+
+@settings(max_examples=40, deadline=None)
+@given(effects=st.tuples(_EFFECTS, _EFFECTS, _EFFECTS), method=st.sampled_from(["get", "head"]))
+def test_lock_fields_follow_the_policy_model(
+    effects: tuple[str | None, str | None, str | None], method: str
+) -> None:
+    """Model: the read is allowed iff s3:GetObject is allowed and not denied; a lock
+    action's fields are shown iff the read is allowed and that action is allowed and not
+    denied. Each read is one authorize() call."""
+    with open_store(None) as s:
+        s.root.create_bucket(LOCKED, object_lock_enabled=True)
+        _put_locked(s)
+        statements = [
+            {"Effect": effect, "Action": action, "Resource": "*"}
+            for action, effect in zip(_MODEL_ACTIONS, effects, strict=True)
+            if effect is not None
+        ]
+        client = _user(s, "u", *statements) if statements else _user(s, "u", _deny("s3:Nothing"))
+        counting = Counting(s.engine.authorizer)  # type: ignore[arg-type]
+        s.engine.authorizer = counting
+        allowed = dict(zip(_MODEL_ACTIONS, (e == "Allow" for e in effects), strict=True))
+        if not allowed["s3:GetObject"]:
+            with pytest.raises(objstore.errors.AccessDenied):
+                _read(client, f"{method}_object")
+        else:
+            fields = _read(client, f"{method}_object")
+            expected = {f for a in LOCK_ACTIONS if allowed[a] for f in _FIELDS[a]}
+            assert {n for n, v in fields.items() if v is not None} == expected
+        assert len(counting.requests) == 1
