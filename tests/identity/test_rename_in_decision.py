@@ -152,3 +152,17 @@ def test_a_caller_renamed_at_every_decision_is_refused(
     assert 1 < len(renames) < 20
     (event,) = [e for e in events if e.operation == "GetObject"]
     assert event.denied and event.outcome == "InvalidClientTokenId"
+
+
+def test_a_batch_call_follows_the_renamed_user_from_its_first_item(store: objstore.Store) -> None:
+    """DeleteObjects decides each key; the first decision finds the rename and the later
+    keys are asked for the renamed user directly (one question each)."""
+    store.root.put_object(B, "k2", b"v")
+    client = user_client(store, "a", allow("s3:DeleteObject"))
+    store.root.iam.update_user("a", new_user_name="b")
+    counting, events = _watch(store)
+    out = client.delete_objects(B, ["k", "k2"])
+    assert [type(r) for r in out] == [objstore.DeletedObject] * 2
+    assert [r.principal.name for r in counting.asked] == ["a", "b"]
+    (event,) = events
+    assert event.principal.endswith(":user/b") and not event.denied
