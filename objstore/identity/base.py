@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from objstore import keyspace
-from objstore.authz import Identity
-from objstore.errors import InvalidInput, NoSuchEntity
-from objstore.identity import repo
+from objstore.authz import CallerMoved, Identity
+from objstore.errors import InvalidClientTokenId, InvalidInput, NoSuchEntity
+from objstore.identity import callers, repo
 from objstore.identity.crypto import SecretBox
 from objstore.identity.paging import Markers
 from objstore.identity.repo import Record, Repo
@@ -93,6 +94,34 @@ class ServiceBase:
         if caller.kind == "root":
             return None
         raise InvalidInput("user_name is required for callers that are not IAM users")
+
+    def acted_on(self, txn: ReadTxn, caller: Identity, user_name: str | None) -> str | None:
+        """The user an operation acts on, found in the operation's own transaction ``txn``:
+        ``user_name``, or when None the caller's own user (None for the root).
+
+        The caller's own user is found by its unique id (``callers.find_user``), never by
+        the name the caller had when the call was authorized: a rename and a new user of the
+        old name in between must not hand the caller what is another user's. A user renamed
+        or moved since the call was authorized raises CallerMoved, before anything is
+        written (the engine decides and runs the call again as the user it is now); a user
+        gone raises InvalidClientTokenId (NoSuchEntity for a caller made by an embedding
+        service, without credentials), as its next call would.
+
+        Raises InvalidInput (see :meth:`caller_user`), CallerMoved, InvalidClientTokenId,
+        NoSuchEntity.
+        """
+        name = self.caller_user(caller, user_name)
+        if user_name is not None or name is None or caller.user_id is None:
+            return name
+        rec = callers.find_user(txn, name, caller.user_id)
+        if rec is None:
+            if caller.access_key_id is None and caller.token_issued_at is None:
+                raise NoSuchEntity(f"The user with name {name} cannot be found.", name=name)
+            raise InvalidClientTokenId("The security token included in the request is invalid.")
+        arn = self.entity_arn("user", rec)
+        if rec["name"] != caller.name or arn != caller.arn:
+            raise CallerMoved(replace(caller, arn=arn, name=rec["name"]))
+        return name
 
     def policy_name_of(self, policy_arn: object) -> str:
         """The name of a customer managed policy of this account from its ARN.

@@ -103,8 +103,8 @@ class CredentialOps(ServiceBase):
         caller: Identity,
     ) -> LoginProfile:
         """Raises EntityAlreadyExists, NoSuchEntity, PasswordPolicyViolation."""
-        user = self.caller_user(caller, user_name)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, user_name)
             holder, prefix, key = self._holder(txn, user)
             if holder.get("login"):
                 raise EntityAlreadyExists("The login profile already exists.")
@@ -122,8 +122,8 @@ class CredentialOps(ServiceBase):
         caller: Identity,
     ) -> None:
         """An administrator's reset. Raises NoSuchEntity, PasswordPolicyViolation."""
-        user = self.caller_user(caller, user_name)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, user_name)
             holder, prefix, key = self._holder(txn, user)
             login = holder.get("login")
             if not login:
@@ -137,8 +137,8 @@ class CredentialOps(ServiceBase):
             repo.put(txn, prefix, key, holder)
 
     def get_login_profile(self, user_name: str | None, caller: Identity) -> LoginProfile:
-        user = self.caller_user(caller, user_name)
         with self.repo.read() as txn:
+            user = self.acted_on(txn, caller, user_name)
             holder, _, _ = self._holder(txn, user)
         login = holder.get("login")
         if not login:
@@ -146,8 +146,8 @@ class CredentialOps(ServiceBase):
         return LoginProfile(user or ROOT_NAME, when(login["created"]), login["reset_required"])
 
     def delete_login_profile(self, user_name: str | None, caller: Identity) -> None:
-        user = self.caller_user(caller, user_name)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, user_name)
             holder, prefix, key = self._holder(txn, user)
             if not holder.get("login"):
                 raise NoSuchEntity("The user has no login profile.")
@@ -157,8 +157,8 @@ class CredentialOps(ServiceBase):
     def change_password(self, old_password: str, new_password: str, caller: Identity) -> None:
         """The caller changes its own password. Raises AccessDenied (wrong old password,
         or no password), PasswordPolicyViolation."""
-        user = self.caller_user(caller, None)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, None)
             holder, prefix, key = self._holder(txn, user)
             login = holder.get("login")
             if not login or not passwords.verify_password(str(old_password), login["hash"]):
@@ -220,8 +220,8 @@ class CredentialOps(ServiceBase):
     ) -> None:
         """Raises NoSuchEntity, EntityAlreadyExists (device in use), InvalidAuthenticationCode,
         LimitExceeded (8 devices)."""
-        user = self.caller_user(caller, user_name)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, user_name)
             rec = self._device(txn, serial_number)
             if rec["enabled"] is not None:
                 raise EntityAlreadyExists("The MFA device is already enabled.")
@@ -245,8 +245,8 @@ class CredentialOps(ServiceBase):
         self, user_name: str | None, serial_number: str, caller: Identity
     ) -> None:
         """Raises NoSuchEntity."""
-        user = self.caller_user(caller, user_name)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, user_name)
             rec = self._device(txn, serial_number)
             holder, prefix, key = self._holder(txn, user)
             if rec["serial"] not in holder.get("mfa", []):
@@ -265,8 +265,8 @@ class CredentialOps(ServiceBase):
             repo.delete(txn, keyspace.IAM_MFA, rec["name"])
 
     def list_mfa_devices(self, user_name: str | None, caller: Identity) -> list[MFADevice]:
-        user = self.caller_user(caller, user_name)
         with self.repo.read() as txn:
+            user = self.acted_on(txn, caller, user_name)
             holder, _, _ = self._holder(txn, user)
             recs = [self._device(txn, s) for s in holder.get("mfa", [])]
         return [MFADevice(r["user"], r["serial"], when(r["enabled"])) for r in recs]

@@ -143,12 +143,12 @@ class EntityOps(PolicyOps):
         return self.user_result(rec)
 
     def get_user(self, user_name: str | None, caller: Identity) -> User:
-        name = self.caller_user(caller, user_name)
-        if name is None:
-            # The root, as AWS answers GetUser for it: the account id as its id.
-            return User("<root_account>", self.account, self.root_arn, "/", when(0))
         with self.repo.read() as txn:
-            return self.user_result(self.need(txn, "user", name))
+            name = self.acted_on(txn, caller, user_name)
+            if name is not None:
+                return self.user_result(self.need(txn, "user", name))
+        # The root, as AWS answers GetUser for it: the account id as its id.
+        return User("<root_account>", self.account, self.root_arn, "/", when(0))
 
     def list_users(
         self, path_prefix: str = "/", marker: str | None = None, max_items: int | None = None
@@ -257,10 +257,10 @@ class EntityOps(PolicyOps):
             repo.put(txn, keyspace.IAM_GROUP, gname, group)
 
     def list_groups_for_user(self, user_name: str | None, caller: Identity) -> list[Group]:
-        name = self.caller_user(caller, user_name)
-        if name is None:
-            return []
         with self.repo.read() as txn:
+            name = self.acted_on(txn, caller, user_name)
+            if name is None:
+                return []
             user = self.need(txn, "user", name)
             return [self.group_result(self.need(txn, "group", g)) for g in user["groups"]]
 

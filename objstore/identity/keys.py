@@ -68,10 +68,9 @@ class KeyOps(ServiceBase):
         return rec
 
     def create_access_key(self, user_name: str | None, caller: Identity) -> AccessKey:
-        user = self.caller_user(caller, user_name)
         secret = new_secret_access_key()
         with self.repo.write() as txn:
-            owner, prefix, name = self._owner(txn, user)
+            owner, prefix, name = self._owner(txn, self.acted_on(txn, caller, user_name))
             if len(owner["keys"]) >= MAX_KEYS:
                 raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
             key_id = new_access_key_id()
@@ -95,19 +94,18 @@ class KeyOps(ServiceBase):
     def update_access_key(
         self, user_name: str | None, access_key_id: str, status: str, caller: Identity
     ) -> None:
-        user = self.caller_user(caller, user_name)
         if status not in STATUSES:
             raise ValidationError(f"status must be Active or Inactive, not {status!r}")
         with self.repo.write() as txn:
-            rec = self._key(txn, user, access_key_id)
+            rec = self._key(txn, self.acted_on(txn, caller, user_name), access_key_id)
             rec["status"] = status
             repo.put(txn, keyspace.IAM_ACCESS_KEY, rec["id"], rec)
 
     def delete_access_key(
         self, user_name: str | None, access_key_id: str, caller: Identity
     ) -> None:
-        user = self.caller_user(caller, user_name)
         with self.repo.write() as txn:
+            user = self.acted_on(txn, caller, user_name)
             rec = self._key(txn, user, access_key_id)
             owner, prefix, name = self._owner(txn, user)
             owner["keys"].remove(rec["id"])
@@ -115,8 +113,8 @@ class KeyOps(ServiceBase):
             repo.delete(txn, keyspace.IAM_ACCESS_KEY, rec["id"])
 
     def list_access_keys(self, user_name: str | None, caller: Identity) -> list[AccessKeyMetadata]:
-        user = self.caller_user(caller, user_name)
         with self.repo.read() as txn:
+            user = self.acted_on(txn, caller, user_name)
             owner, _, _ = self._owner(txn, user)
             recs = [self._key(txn, user, k) for k in owner["keys"]]
         return [
