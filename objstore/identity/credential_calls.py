@@ -188,7 +188,7 @@ class CredentialCalls(FacadeBase):
         return result
 
     def delete_virtual_mfa_device(self, serial_number: str) -> None:
-        """Raises NoSuchEntity, EntityTemporarilyUnmodifiable (still enabled)."""
+        """Raises NoSuchEntity, DeleteConflict (still enabled for a user)."""
         self._call("DeleteVirtualMFADevice", serial_number=serial_number)
 
     def generate_credential_report(self) -> str:

@@ -16,8 +16,8 @@ from objstore import keyspace
 from objstore.authz import Identity
 from objstore.errors import (
     AccessDenied,
+    DeleteConflict,
     EntityAlreadyExists,
-    EntityTemporarilyUnmodifiable,
     InvalidAuthenticationCode,
     LimitExceeded,
     NoSuchEntity,
@@ -257,11 +257,15 @@ class CredentialOps(ServiceBase):
             repo.put(txn, prefix, key, holder)
 
     def delete_virtual_mfa_device(self, serial_number: str) -> None:
-        """Raises NoSuchEntity, DeleteConflict-like EntityTemporarilyUnmodifiable (enabled)."""
+        """Raises NoSuchEntity, DeleteConflict (still enabled for a user: AWS's error for a
+        device not deactivated first)."""
         with self.repo.write() as txn:
             rec = self._device(txn, serial_number)
             if rec["enabled"] is not None:
-                raise EntityTemporarilyUnmodifiable("Deactivate the MFA device first.")
+                raise DeleteConflict(
+                    f"The MFA device {rec['serial']} is still enabled for {rec['user']}: "
+                    "deactivate it first."
+                )
             repo.delete(txn, keyspace.IAM_MFA, rec["name"])
 
     def list_mfa_devices(self, user_name: str | None, caller: Identity) -> list[MFADevice]:
@@ -311,15 +315,30 @@ class CredentialOps(ServiceBase):
             raise refused
         user = None if user_name == "root" else user_name
         now_ns = self.clock()
-        # The code check persists device state even when sign-in fails (replay, lockout);
-        # a wrong password writes nothing.
-        with self.repo.write() as txn:
+        # The password is checked against a read, outside any write: scrypt takes tens of
+        # milliseconds, and a wrong password (all it takes is a user name) must not hold the
+        # store's one writer. A wrong password writes nothing.
+        with self.repo.read() as txn:
+            try:
+                seen, _, _ = self._holder(txn, user)
+            except NoSuchEntity:
+                raise refused from None
+        login = seen.get("login")
+        if not login or not passwords.verify_password(password, login["hash"]):
+            raise refused
+        checked = login["hash"]
+        # What a sign-in records (device replay and lockout state, even when it then fails;
+        # last use; a required password change) decides nothing: written without bumping
+        # the generation, so every process keeps its compiled policies.
+        with self.repo.meta.begin_write() as txn:
             try:
                 holder, prefix, key = self._holder(txn, user)
             except NoSuchEntity:
                 raise refused from None
-            login = holder.get("login")
-            if not login or not passwords.verify_password(password, login["hash"]):
+            login = holder.get("login") or {}
+            if holder.get("id") != seen.get("id") or login.get("hash") != checked:
+                # Another user under the name now, or its password changed or removed since
+                # it was checked: the password checked is not this one's.
                 raise refused
             policy = self.password_policy(txn) if user is not None else None
             status = passwords.expiry_status(now_ns / 1e9, login["changed"] / 1e9, policy)

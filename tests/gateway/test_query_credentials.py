@@ -184,7 +184,7 @@ def test_virtual_mfa_devices(q: Query, store: objstore.Store) -> None:
     (library,) = iam.list_mfa_devices("u")
     assert listed == [{"UserName": "u", "SerialNumber": serial, "EnableDate": library.enable_date}]
     still = q.iam_error("DeleteVirtualMFADevice", SerialNumber=serial)
-    assert still.code == "EntityTemporarilyUnmodifiable"
+    assert (still.code, still.status) == ("DeleteConflict", 409)
     q.iam("DeactivateMFADevice", UserName="u", SerialNumber=serial)
     assert q.iam("ListMFADevices", UserName="u")["MFADevices"] == []
     q.iam("DeleteVirtualMFADevice", SerialNumber=serial)

@@ -1,0 +1,192 @@
+"""What a console sign-in holds and writes (review 7e M3, L2).
+
+M3: the password was verified with scrypt inside the store's write transaction, so wrong
+passwords (all they take is a user name) stalled every write of the store. It is now verified
+against a read, with no write open; the write that follows re-checks that the user (by id) and
+its password are still the ones checked.
+
+L2: every successful sign-in and every failed MFA sign-in bumped the IAM generation, which
+makes every process reload and recompile its policies. What a sign-in records (last use,
+device replay and lockout state) decides nothing and no longer bumps it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+import objstore
+from objstore.errors import (
+    AccessDenied,
+    InvalidAuthenticationCode,
+)
+from objstore.identity import passwords, totp
+
+PASSWORD = "Zq9!unique-Passw0rd"
+OTHER = "Another-pass-9!"
+
+
+@pytest.fixture
+def store() -> Iterator[objstore.Store]:
+    with objstore.open(None) as s:
+        s.root.iam.create_user("alice")
+        s.root.iam.create_login_profile("alice", PASSWORD)
+        yield s
+
+
+def _generation(store: objstore.Store) -> int:
+    return store.identity.repo.generation()
+
+
+@pytest.fixture
+def writes_open(store: objstore.Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """``[n]``: how many write transactions of the store's metadata are open right now."""
+    meta = store.identity.repo.meta
+    real = meta.begin_write
+    count = [0]
+
+    @contextmanager
+    def begin_write() -> Iterator[Any]:
+        with real() as txn:
+            count[0] += 1
+            try:
+                yield txn
+            finally:
+                count[0] -= 1
+
+    monkeypatch.setattr(meta, "begin_write", begin_write)
+    return count
+
+
+def _on_verify(
+    monkeypatch: pytest.MonkeyPatch, writes_open: list[int], then: Callable[[], None]
+) -> list[int]:
+    """Run ``then`` (an administrator's writes) right after the first password verification
+    (which must not be inside a write: the administrator's would wait for it forever)."""
+    real = passwords.verify_password
+    calls: list[int] = []
+
+    def verify(password: str, stored: str) -> bool:
+        ok = real(password, stored)
+        calls.append(1)
+        assert writes_open[0] == 0, "the password was verified inside a write transaction"
+        if len(calls) == 1:
+            then()
+        return ok
+
+    monkeypatch.setattr(passwords, "verify_password", verify)
+    return calls
+
+
+def test_no_write_is_open_while_a_password_is_verified(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    seen: list[int] = []
+    real = passwords.verify_password
+
+    def verify(password: str, stored: str) -> bool:
+        seen.append(writes_open[0])
+        return real(password, stored)
+
+    monkeypatch.setattr(passwords, "verify_password", verify)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", "wrong-password-1!")
+    store.sign_in("alice", PASSWORD)
+    with pytest.raises(AccessDenied):
+        store.sign_in("root", "wrong-password-1!")
+    assert seen == [0, 0]  # the root has no password: nothing to verify
+    store.root.iam.create_login_profile(None, PASSWORD)
+    store.sign_in("root", PASSWORD)
+    assert seen == [0, 0, 0]
+
+
+def test_a_wrong_password_writes_nothing(store: objstore.Store) -> None:
+    before = _generation(store)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", "wrong-password-1!")
+    assert _generation(store) == before
+    assert store.root.iam.get_user("alice").password_last_used is None
+
+
+def test_a_password_changed_while_verified_is_refused(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    iam = store.root.iam
+
+    def change() -> None:
+        iam.update_login_profile("alice", password=OTHER)
+
+    calls = _on_verify(monkeypatch, writes_open, change)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", PASSWORD)
+    assert calls
+    monkeypatch.undo()
+    assert iam.get_user("alice").password_last_used is None
+    store.sign_in("alice", OTHER)
+
+
+def test_a_user_replaced_while_its_password_is_verified_is_refused(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    iam = store.root.iam
+
+    def replace() -> None:
+        iam.update_user("alice", new_user_name="alice-old")
+        iam.create_user("alice")
+        iam.create_login_profile("alice", PASSWORD)
+
+    calls = _on_verify(monkeypatch, writes_open, replace)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", PASSWORD)
+    assert calls
+    monkeypatch.undo()
+    assert iam.get_user("alice").password_last_used is None
+    assert iam.get_user("alice-old").password_last_used is None
+
+
+def test_a_sign_in_records_its_use_without_a_new_generation(store: objstore.Store) -> None:
+    before = _generation(store)
+    console = store.sign_in("alice", PASSWORD)
+    assert _generation(store) == before
+    assert store.root.iam.get_user("alice").password_last_used is not None
+    assert console.sts.get_caller_identity().arn.endswith(":user/alice")
+
+
+def test_a_required_password_change_at_sign_in_is_kept(store: objstore.Store) -> None:
+    store.root.iam.update_login_profile("alice", password_reset_required=True)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", PASSWORD)
+    store.sign_in("alice", PASSWORD, new_password=OTHER)
+    store.sign_in("alice", OTHER)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", PASSWORD)
+
+
+def test_mfa_sign_ins_record_device_state_without_a_new_generation(
+    store: objstore.Store,
+) -> None:
+    iam = store.root.iam
+    device = iam.create_virtual_mfa_device("alices")
+    seed = totp.seed_from_base32(device.base32_string_seed)
+    step = totp.time_step(time.time())
+    iam.enable_mfa_device(
+        "alice", device.serial_number, totp.hotp(seed, step - 1), totp.hotp(seed, step)
+    )
+    before = _generation(store)
+    with pytest.raises(InvalidAuthenticationCode):
+        store.sign_in("alice", PASSWORD, mfa_code=_wrong_code(seed, step))
+    code = totp.hotp(seed, step + 1)
+    store.sign_in("alice", PASSWORD, mfa_code=code)
+    # The code is used up, in every process: the device state was written.
+    with pytest.raises(InvalidAuthenticationCode):
+        store.sign_in("alice", PASSWORD, mfa_code=code)
+    assert _generation(store) == before
+
+
+def _wrong_code(seed: bytes, step: int) -> str:
+    near = {totp.hotp(seed, step + d) for d in range(-2, 4)}
+    return next(c for c in ("000000", "111111", "222222") if c not in near)
