@@ -167,7 +167,9 @@ class KeyOps(ServiceBase):
         if not isinstance(secret_access_key, str):
             raise InvalidClientTokenId("The security token included in the request is invalid.")
         stored, identity = self.signing_secret(access_key_id)
-        if not hmac.compare_digest(stored.encode(), secret_access_key.encode()):
+        # surrogatepass: any str the caller passes is compared (and mismatches), never raises.
+        given = secret_access_key.encode("utf-8", "surrogatepass")
+        if not hmac.compare_digest(stored.encode(), given):
             raise SignatureDoesNotMatch(
                 "The request signature we calculated does not match the signature you "
                 "provided. Check your AWS Secret Access Key."

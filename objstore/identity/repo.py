@@ -22,8 +22,13 @@ GENERATION_KEY = keyspace.IAM_GENERATION
 
 
 def key(prefix: bytes, name: str) -> bytes:
-    """The record key of ``name`` under ``prefix`` (names compare case-insensitively)."""
-    return prefix + name.lower().encode()
+    """The record key of ``name`` under ``prefix`` (names compare case-insensitively).
+
+    Any str makes a key: a name no record can have (a lone surrogate, refused by the name
+    rules before any write) finds nothing, so a lookup of what a caller typed answers "no
+    such entity" or "invalid credentials", never a UnicodeEncodeError.
+    """
+    return prefix + name.lower().encode("utf-8", "surrogatepass")
 
 
 def decode(raw: bytes) -> Record:
