@@ -101,6 +101,7 @@ def boundary_of(txn: ReadTxn, account: str, rec: Record) -> tuple[Policy, ...]:
 
 
 _EMPTY_BOUNDARY = Policy.from_json('{"Version":"2012-10-17","Statement":[]}', kind="boundary")
+_TRUSTS_NOBODY = Policy.from_json('{"Version":"2012-10-17","Statement":[]}', kind="trust")
 # What the password policy's AllowUsersToChangePassword grants every IAM user, as AWS words
 # it: iam:ChangePassword on the user's own ARN and iam:GetAccountPasswordPolicy, "applied at
 # the account level" rather than attached. The same statements as AWS's managed policy.
@@ -221,11 +222,13 @@ def role_record(txn: ReadTxn, account: str, role_arn: str) -> Record | None:
     return rec
 
 
-def trust_policy(txn: ReadTxn, account: str, rec: Record | None) -> Policy | None:
-    """The trust policy of the role record ``rec`` (None: no such role, see
-    :func:`role_record`)."""
+def trust_policy(txn: ReadTxn, account: str, rec: Record | None) -> Policy:
+    """The trust policy of the role record ``rec``. A role that does not exist (``rec``
+    None, see :func:`role_record`) trusts nobody: assuming it is AccessDenied exactly like
+    assuming a role that does not trust the caller, as in AWS, so role names cannot be
+    probed with sts:AssumeRole."""
     if rec is None:
-        return None
+        return _TRUSTS_NOBODY
     what = f"TrustPolicy of role {rec['name']!r}"
     return bindings.bound(
         parsed(rec["trust"], "TrustPolicy", "trust", what=what),
