@@ -17,7 +17,7 @@ import objstore
 from objstore import keyspace
 from objstore.actions import OPERATIONS
 from objstore.errors import AccessDenied
-from objstore.identity import totp
+from objstore.identity import passwords, totp
 from objstore.identity.facade import IamClient
 from objstore.identity.sts_facade import StsClient
 from objstore.meta.scan import scan_prefix
@@ -143,6 +143,19 @@ def build_world(store: objstore.Store) -> dict[str, Callable[[], Any]]:
 
 
 PASSWORD = "Correct-horse-1!"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Console passwords hashed at scrypt's cheapest allowed cost in these walks.
+
+    Why: every world hashes two passwords (withlogin's and the actor's) at the default cost
+    (~0.1 s each, 2/3 of each test's time); the walks test who may call what, and the hash
+    format and its default cost are tested in test_passwords.py. The stored hash carries its
+    parameters, so sign-in and ChangePassword verify it as they would any other.
+    """
+    cheap = passwords.ScryptParams(log2_n=10, r=1, p=1)
+    monkeypatch.setattr(passwords.hash_password, "__kwdefaults__", {"params": cheap})
 
 
 def codes(device: Any) -> tuple[str, str]:
