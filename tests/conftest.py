@@ -26,6 +26,20 @@ from objstore.meta.memory import MemoryMetadataStore
 # Real PostgreSQL and Ceph RGW (postgres_dsn, rgw, ... : see the module's docstring).
 pytest_plugins = ["objstore.testing.services.fixtures"]
 
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping of items by fixture parameters
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On pytest-xdist workers (``make test``), the tests marked slow run first.
+
+    Why: the workers take tests one by one in this order, so a long test started last keeps
+    one worker busy while the other idles; started first, the short ones fill in around it.
+    The sort is stable (every worker must collect the same order). A plain run keeps the
+    file order.
+    """
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 CHUNK = 64 * 1024
 INLINE = 1024
 BUCKET = "bkt"
