@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from objstore import keyspace
@@ -30,6 +31,24 @@ from objstore.identity.results import LoginProfile, MFADevice, VirtualMFADevice
 from objstore.meta.base import ReadTxn, WriteTxn
 
 MAX_MFA_DEVICES = 8
+# How often a password call prepares its login record outside the write before it does so
+# inside it (see CredentialOps._store_login).
+_LOGIN_ATTEMPTS = 3
+_ROOT_KEY = (keyspace.IAM_ACCOUNT, ROOT_RECORD)
+_LoginMaker = Callable[[Record, "passwords.PasswordPolicy | None"], Record]
+
+
+class _Stale(Exception):
+    """What a password call prepared was read before a change: prepare it again."""
+
+
+def _login_view(state: tuple[str | None, Record, object]) -> tuple[object, ...]:
+    """What a prepared login record depends on: the user (name and id), its login record,
+    the password policy."""
+    user, holder, policy = state
+    return user, holder.get("id"), holder.get("login"), policy
+
+
 ROOT_NAME = "<root_account>"
 # Console sessions last 12 hours.
 SIGN_IN_SESSION_S = 12 * 3600
@@ -76,24 +95,79 @@ class CredentialOps(ServiceBase):
     def _set_password(
         self, txn: WriteTxn, holder: Record, password: object, reset_required: bool
     ) -> None:
+        policy = self.password_policy(txn)
+        holder["login"] = self._new_login(holder, password, reset_required, policy)
+
+    def _new_login(
+        self,
+        holder: Record,
+        password: object,
+        reset_required: bool,
+        policy: passwords.PasswordPolicy | None,
+    ) -> Record:
+        """``holder``'s login record with ``password`` set. Slow: a scrypt hash, and one
+        more per remembered password the policy's reuse prevention compares. Raises
+        ValidationError, PasswordPolicyViolation."""
         text = passwords.validate_password_input(password)
         login = holder.get("login") or {}
         history = tuple(login.get("history", ()))
         passwords.check_password(
-            self.password_policy(txn) if holder.get("name") else None,
+            policy if holder.get("name") else None,
             text,
             history,
             account_name=None if holder.get("name") else self.account,
         )
         digest = passwords.hash_password(text)
         now = self.clock()
-        holder["login"] = {
+        return {
             "hash": digest,
             "created": login.get("created", now),
             "changed": now,
             "reset_required": bool(reset_required),
             "history": list(passwords.remember_password(history, digest)),
         }
+
+    def _store_login(
+        self, caller: Identity, user_name: str | None, make: _LoginMaker
+    ) -> tuple[str | None, Record]:
+        """Set the login record ``make`` makes from the holder's record and the password
+        policy; return the user's name (None: the root) and that record.
+
+        ``make`` hashes (and verifies) passwords: it runs on what a read found, with no
+        write open, so password calls (a self-service change with a wrong old password
+        included) do not hold the store's one writer during scrypt. The write then stores
+        its result only if the user (by id), its login record and the policy are still
+        what it saw; else it runs again, the last time inside the write. Raises what
+        ``make`` raises, and what :meth:`acted_on` and :meth:`_holder` raise.
+        """
+        for attempt in range(_LOGIN_ATTEMPTS):
+            inside = attempt == _LOGIN_ATTEMPTS - 1
+            if not inside:
+                with self.repo.read() as txn:
+                    seen = self._login_state(txn, caller, user_name)
+                made = make(seen[1], seen[2])
+            try:
+                with self.repo.write() as txn:
+                    now = self._login_state(txn, caller, user_name)
+                    if inside:
+                        made = make(now[1], now[2])
+                    elif _login_view(now) != _login_view(seen):
+                        raise _Stale
+                    user, holder, _ = now
+                    holder["login"] = made
+                    prefix, key = (keyspace.IAM_USER, user) if user else _ROOT_KEY
+                    repo.put(txn, prefix, key, holder)
+                    return user, made
+            except _Stale:
+                continue
+        raise AssertionError("unreachable: the last attempt runs inside the write")
+
+    def _login_state(
+        self, txn: ReadTxn, caller: Identity, user_name: str | None
+    ) -> tuple[str | None, Record, passwords.PasswordPolicy | None]:
+        user = self.acted_on(txn, caller, user_name)
+        holder, _, _ = self._holder(txn, user)
+        return user, holder, self.password_policy(txn)
 
     def create_login_profile(
         self,
@@ -103,16 +177,14 @@ class CredentialOps(ServiceBase):
         caller: Identity,
     ) -> LoginProfile:
         """Raises EntityAlreadyExists, NoSuchEntity, PasswordPolicyViolation."""
-        with self.repo.write() as txn:
-            user = self.acted_on(txn, caller, user_name)
-            holder, prefix, key = self._holder(txn, user)
+
+        def make(holder: Record, policy: passwords.PasswordPolicy | None) -> Record:
             if holder.get("login"):
                 raise EntityAlreadyExists("The login profile already exists.")
-            self._set_password(txn, holder, password, password_reset_required)
-            repo.put(txn, prefix, key, holder)
-        return LoginProfile(user or ROOT_NAME, when(holder["login"]["created"]), bool(
-            password_reset_required
-        ))  # fmt: skip
+            return self._new_login(holder, password, password_reset_required, policy)
+
+        user, login = self._store_login(caller, user_name, make)
+        return LoginProfile(user or ROOT_NAME, when(login["created"]), login["reset_required"])
 
     def update_login_profile(
         self,
@@ -122,9 +194,8 @@ class CredentialOps(ServiceBase):
         caller: Identity,
     ) -> None:
         """An administrator's reset. Raises NoSuchEntity, PasswordPolicyViolation."""
-        with self.repo.write() as txn:
-            user = self.acted_on(txn, caller, user_name)
-            holder, prefix, key = self._holder(txn, user)
+
+        def make(holder: Record, policy: passwords.PasswordPolicy | None) -> Record:
             login = holder.get("login")
             if not login:
                 raise NoSuchEntity("The user has no login profile.")
@@ -132,9 +203,10 @@ class CredentialOps(ServiceBase):
                 bool(password_reset_required)
             )  # fmt: skip
             if password is not None:
-                self._set_password(txn, holder, password, reset)
-            holder["login"]["reset_required"] = reset
-            repo.put(txn, prefix, key, holder)
+                login = self._new_login(holder, password, reset, policy)
+            return {**login, "reset_required": reset}
+
+        self._store_login(caller, user_name, make)
 
     def get_login_profile(self, user_name: str | None, caller: Identity) -> LoginProfile:
         with self.repo.read() as txn:
@@ -157,14 +229,14 @@ class CredentialOps(ServiceBase):
     def change_password(self, old_password: str, new_password: str, caller: Identity) -> None:
         """The caller changes its own password. Raises AccessDenied (wrong old password,
         or no password), PasswordPolicyViolation."""
-        with self.repo.write() as txn:
-            user = self.acted_on(txn, caller, None)
-            holder, prefix, key = self._holder(txn, user)
+
+        def make(holder: Record, policy: passwords.PasswordPolicy | None) -> Record:
             login = holder.get("login")
             if not login or not passwords.verify_password(str(old_password), login["hash"]):
                 raise AccessDenied("The old password is not correct.")
-            self._set_password(txn, holder, new_password, False)
-            repo.put(txn, prefix, key, holder)
+            return self._new_login(holder, new_password, False, policy)
+
+        self._store_login(caller, None, make)
 
     # ---------------------------------------------------------- MFA devices
 

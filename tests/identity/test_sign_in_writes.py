@@ -190,3 +190,63 @@ def test_mfa_sign_ins_record_device_state_without_a_new_generation(
 def _wrong_code(seed: bytes, step: int) -> str:
     near = {totp.hotp(seed, step + d) for d in range(-2, 4)}
     return next(c for c in ("000000", "111111", "222222") if c not in near)
+
+
+# ------------------------------------------ password calls: no scrypt inside a write either
+
+
+def _hashes_seen(monkeypatch: pytest.MonkeyPatch, writes_open: list[int]) -> list[int]:
+    """The open writes at each password hash or verification."""
+    seen: list[int] = []
+    for name in ("verify_password", "hash_password"):
+        real = getattr(passwords, name)
+
+        def spy(*args: Any, _real: Any = real, **kw: Any) -> Any:
+            seen.append(writes_open[0])
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(passwords, name, spy)
+    return seen
+
+
+def test_password_calls_hash_with_no_write_open(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    iam = store.root.iam
+    iam.update_account_password_policy(
+        minimum_password_length=8, password_reuse_prevention=3, allow_users_to_change_password=True
+    )
+    key = iam.create_access_key("alice")
+    alice = store.client(key.access_key_id, key.secret_access_key)
+    seen = _hashes_seen(monkeypatch, writes_open)
+    with pytest.raises(AccessDenied):
+        alice.iam.change_password("wrong-password-1!", OTHER)
+    alice.iam.change_password(PASSWORD, OTHER)
+    iam.update_login_profile("alice", password=PASSWORD + "x")
+    iam.create_user("bob")
+    iam.create_login_profile("bob", PASSWORD)
+    assert seen and set(seen) == {0}
+    monkeypatch.undo()
+    store.sign_in("alice", PASSWORD + "x")
+    store.sign_in("bob", PASSWORD)
+
+
+def test_a_password_reset_while_a_change_is_prepared_wins(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    iam = store.root.iam
+    iam.update_account_password_policy(allow_users_to_change_password=True)
+    key = iam.create_access_key("alice")
+    alice = store.client(key.access_key_id, key.secret_access_key)
+
+    def reset() -> None:
+        iam.update_login_profile("alice", password=OTHER)
+
+    calls = _on_verify(monkeypatch, writes_open, reset)
+    # Verified against the old password, then found reset: prepared again, and the old
+    # password is no longer the one.
+    with pytest.raises(AccessDenied):
+        alice.iam.change_password(PASSWORD, "Third-pass-77!")
+    assert len(calls) >= 2
+    monkeypatch.undo()
+    store.sign_in("alice", OTHER)
