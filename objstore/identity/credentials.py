@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +38,12 @@ MAX_MFA_DEVICES = 8
 _LOGIN_ATTEMPTS = 3
 _ROOT_KEY = (keyspace.IAM_ACCOUNT, ROOT_RECORD)
 _LoginMaker = Callable[[Record, "passwords.PasswordPolicy | None"], Record]
+
+
+@functools.cache
+def _unusable_hash() -> str:
+    """The hash of a password nobody knows (made once per process)."""
+    return passwords.hash_password(secrets.token_urlsafe(32))
 
 
 class _Stale(Exception):
@@ -394,9 +402,12 @@ class CredentialOps(ServiceBase):
             try:
                 seen, _, _ = self._holder(txn, user)
             except NoSuchEntity:
-                raise refused from None
+                seen = {}
         login = seen.get("login")
-        if not login or not passwords.verify_password(password, login["hash"]):
+        # A name without a password costs the same scrypt as a wrong password, so how long
+        # a refusal takes does not tell which user names exist or have a password.
+        stored = login["hash"] if login else _unusable_hash()
+        if not passwords.verify_password(password, stored) or not login:
             raise refused
         checked = login["hash"]
         # What a sign-in records (device replay and lockout state, even when it then fails;
