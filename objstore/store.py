@@ -22,7 +22,7 @@ import os
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from types import TracebackType
 from typing import cast
@@ -343,6 +343,7 @@ def open_store(
     clock_skew: float | None = None,
     abort_incomplete_after: float | None = None,
     create: bool = True,
+    accept_chunk_loss: bool = False,
 ) -> Store:
     """Open (creating if needed) a store: at ``path``, on the backends named by
     ``metadata`` / ``chunks``, or (neither) in memory.
@@ -371,7 +372,8 @@ def open_store(
     ``clock`` (ns since the epoch) also times leases. ``abort_incomplete_after``
     (seconds) aborts multipart uploads initiated longer ago (checked when uploads are
     created or listed, and by :meth:`Store.gc`). ``create=False`` refuses to start a
-    new store (InvalidArgument when the backends hold none).
+    new store (InvalidArgument when the backends hold none). ``accept_chunk_loss=True``
+    rebinds the store to the chunks given, accepting the recorded location's loss.
 
     Raises InvalidArgument for bad settings (of the wrong type too), a malformed URL,
     a missing or wrong secret key, or a path that cannot hold a store; StoreDamaged
@@ -466,7 +468,7 @@ def open_store(
             opened.append(metadata_store)
         meta = metadata_store
         # Listed at most once per open: adoption and the identity's check both ask.
-        listed = functools.cache(lambda: _any(chunk_backend.iter_ids()))
+        listed = functools.cache(lambda: any(True for _ in chunk_backend.iter_ids()))
         ident = marker.establish(
             where,
             meta,
@@ -482,6 +484,7 @@ def open_store(
             chunk_backend,
             has_chunks=listed,
             own_dir=lambda: owner.own_chunk_dir(where, named=named),
+            rebind=accept_chunk_loss,
             where=chunks_url.shown
             if chunks_url is not None
             else str(getattr(chunk_backend, "root", None) or repr(chunk_backend)),
@@ -534,12 +537,6 @@ def _backend_arg(
 def _shown(url: urls.BackendUrl | None, backend: object) -> str:
     """How a backend is named in messages and reprs (never with a secret)."""
     return url.shown if url is not None else f"<{type(backend).__name__}>"
-
-
-def _any(items: Iterable[object]) -> bool:
-    for _ in items:
-        return True
-    return False
 
 
 def _check_options(

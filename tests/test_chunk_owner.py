@@ -22,6 +22,7 @@ from objstore.blob import owner
 from objstore.blob.chunkstore import OWNER_NAME, ChunkId, OwnerMark
 from objstore.blob.files import FileChunkStore
 from objstore.blob.memory import MemoryChunkStore
+from objstore.cli import main
 from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta import marker
 from objstore.meta.memory import MemoryMetadataStore
@@ -76,27 +77,65 @@ def test_an_unreadable_mark_is_refused(tmp_path: Path) -> None:
         objstore.open(root)
 
 
-def test_a_lost_chunk_directory_is_refused_not_refilled(tmp_path: Path) -> None:
+def test_a_lost_chunk_directory_is_refused_not_refilled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Every chunk file gone (a wrong mount, a wiped disk): the store refuses to open
-    rather than taking new writes into a directory that lost the old ones; putting
-    the mark back is the documented way to accept the loss."""
+    rather than taking new writes into a directory that lost the old ones; accepting
+    the loss is an explicit rebind (``fsck --accept-chunk-loss``), never a mark the
+    message gives (H1: pasted at a second location, it made a copy of the first)."""
     root = tmp_path / "s"
     store_id = _populated(root)
+    before = FileChunkStore(root / "chunks").read_owner()
+    assert before is not None and before.location is not None
     shutil.rmtree(root / "chunks")
     with pytest.raises(StoreDamaged, match="is empty and carries no mark") as caught:
         objstore.open(root)
-    assert store_id in str(caught.value) and "truly lost" in str(caught.value)
+    text = str(caught.value)
+    assert store_id in text and "truly lost" in text and "--accept-chunk-loss" in text
+    assert before.location not in text and "holding" not in text
     assert not (root / "chunks" / OWNER_NAME).exists()
     # A mark naming the store only is not enough once a location id is recorded ...
     (root / "chunks").mkdir(exist_ok=True)
     (root / "chunks" / OWNER_NAME).write_text(f'{{"store_id": "{store_id}"}}')
+    with pytest.raises(StoreDamaged, match="not the location its metadata recorded") as caught:
+        objstore.open(root)
+    assert before.location not in str(caught.value)
+    # ... the rebind is: fsck then reports the object's chunks missing (exit 1).
+    assert main(["--store", str(root), "fsck", "--accept-chunk-loss"]) == 1
+    assert "missing: chunk" in capsys.readouterr().out
+    after = FileChunkStore(root / "chunks").read_owner()
+    assert after is not None and after.store_id == store_id
+    assert after.location not in (None, before.location)
+    with objstore.open(root) as s:
+        s.root.put_object("bkt", "new", DATA[:5000])
+        assert s.root.get_object("bkt", "new").read() == DATA[:5000]
+    # The old location's mark (a backup of the lost directory) is refused from now on.
+    (root / "chunks" / OWNER_NAME).write_bytes(owner.encode_record(before))
     with pytest.raises(StoreDamaged, match="not the location its metadata recorded"):
         objstore.open(root)
-    # ... the recorded mark, which the message gives, is.
-    recorded = str(caught.value).rsplit("holding ", 1)[1]
-    (root / "chunks" / OWNER_NAME).write_text(recorded)
-    with objstore.open(root) as s:
-        assert s.fsck().healthy is False  # the object's chunks are reported missing
+
+
+def test_a_rebind_never_takes_another_stores_location(tmp_path: Path) -> None:
+    """``accept_chunk_loss`` refuses a location marked by another store, and an
+    unmarked one holding chunks this store's metadata does not name."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    _populated(a)
+    with objstore.open(b) as s:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "other", os.urandom(1 << 20))
+    os.rename(a / "chunks", tmp_path / "a-chunks")
+    shutil.copytree(b / "chunks", a / "chunks")
+    with pytest.raises(StoreDamaged, match="belongs to store"):
+        objstore.open(a, accept_chunk_loss=True)
+    (a / "chunks" / OWNER_NAME).unlink()
+    with pytest.raises(StoreDamaged, match="none of which the metadata of store"):
+        objstore.open(a, accept_chunk_loss=True)
+    assert FileChunkStore(a / "chunks").read_owner() is None
+    shutil.rmtree(a / "chunks")
+    os.rename(tmp_path / "a-chunks", a / "chunks")
+    with objstore.open(a) as s:  # still bound to its own chunks
+        assert s.root.get_object("bkt", "k").read() == DATA
 
 
 def test_one_memory_chunk_store_serves_one_store(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
   opens racing with different chunk locations, one location is recorded and the others
   are refused (marked with this store's id but another location id). A copy of the
   location (a replica, a restored backup) carries the same mark and is accepted.
-- A mark without a location id (written by an older objstore, or by hand as the
-  messages ask: the user's "this is mine") is accepted for its store id only while the
+- A mark without a location id (written by an older objstore, or by hand for an old
+  store as its message asks: the user's "this is mine") is accepted for its store id only while the
   record has no location id either (none at all, or the bare id an older version
   wrote), and the first such open upgrades both: it writes a fresh location id into
   the mark, then records it, under the metadata's write transaction (:func:`_record`
@@ -33,6 +33,10 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
   mounted yet), and holding some of the chunks the metadata names (another store's
   metadata restored into the directory). Anywhere else the user confirms by writing
   the mark.
+- Accepting the loss of the recorded location is an explicit rebind
+  (``accept_chunk_loss``, :func:`_rebind`): a fresh location id written into this
+  location's mark and recorded. No message ever shows a location id: the recorded mark,
+  pasted at a second location, made it an accepted copy (break-it review, H1).
 """
 
 from __future__ import annotations
@@ -52,9 +56,8 @@ from objstore.blob.chunkstore import (
     ChunkStore,
     OwnerMark,
     OwnerRewriter,
-    encode_owner,
 )
-from objstore.errors import StoreDamaged
+from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
 from objstore.meta.marker import StoreIdentity, holds_records
 from objstore.meta.scan import scan_prefix
@@ -144,6 +147,17 @@ def _names_chunks(txn: ReadTxn) -> bool:
     return any(True for _ in scan_prefix(txn, keyspace.CHUNKREF))
 
 
+#: How every refusal tells the operator to accept a lost location: an explicit action
+#: that rebinds the store (:func:`_rebind`). No message ever gives a recorded mark, which
+#: written at a second location would make it an accepted "copy" (break-it review, H1).
+ACCEPT = (
+    "accept that loss (every object whose chunks are not here reads as missing, and "
+    "the recorded location is refused from then on) by rebinding the store to this "
+    "location: 'objstore fsck --accept-chunk-loss' with the same --store or "
+    "--metadata/--chunks, or objstore.open(..., accept_chunk_loss=True)"
+)
+
+
 def _mark_text(store_id: str) -> str:
     return f'objstore-owner.json holding {{"store_id": "{store_id}"}}'
 
@@ -165,16 +179,14 @@ def _check_unmarked(
     sid = ident.store_id
     there = functools.cache(has_chunks)  # listed at most once, and only if a rule asks
     if recorded is not None and names_chunks and not there():
-        # Worded so that the mark is not pasted at a mistyped, empty location: that put
-        # one store on two locations (break-it review). Writing it is accepting a loss.
+        # Never hands out the recorded mark: pasted at a mistyped, empty location it made
+        # that one a "copy" and put one store on two locations (break-it review, H1).
         raise StoreDamaged(
             f"the chunk store {where} is empty and carries no mark, but the metadata of "
             f"store {sid} names chunks and recorded another location when it claimed its "
             "chunk store (a mistyped prefix or directory, a disk not mounted?); refusing "
             "to open it: name the recorded location. Only if every chunk of this store is "
-            "truly lost, accept that loss (every object stored so far will read as "
-            "missing) by writing here its objstore-owner.json holding "
-            f"{encode_owner(decode_record(recorded)).decode()}",
+            f"truly lost, {ACCEPT}",
             store_id=sid,
         )
     if recorded is not None:
@@ -182,9 +194,8 @@ def _check_unmarked(
             f"the chunk store {where} does not carry the mark of store {sid}, "
             "which this store's metadata recorded when it claimed its chunk store: it is "
             "another location (a mistyped prefix or directory, a disk not mounted?) or its "
-            "mark was removed; refusing to open it (if it truly is this store's chunk "
-            f"store, restore its objstore-owner.json holding "
-            f"{encode_owner(decode_record(recorded)).decode()})",
+            "mark was removed; refusing to open it. Name the recorded location; only if it "
+            f"is lost and this one is to replace it, {ACCEPT}",
             store_id=sid,
         )
     # An empty one is refused below with its own message (R8).
@@ -209,8 +220,7 @@ def _check_unmarked(
         raise StoreDamaged(
             f"the metadata of store {sid} names chunks but its chunk store {where} is "
             "empty and unmarked (a disk not mounted yet? a wrong directory?); refusing to "
-            "adopt it. Mount or name the right one; if the chunks truly are lost, write "
-            f"its {_mark_text(sid)} and run fsck",
+            f"adopt it. Mount or name the right one; only if the chunks truly are lost, {ACCEPT}",
             store_id=sid,
         )
 
@@ -223,6 +233,7 @@ def bind_store(
     has_chunks: Callable[[], bool],
     own_dir: Callable[[], bool],
     where: str,
+    rebind: bool = False,
 ) -> None:
     """:func:`bind_chunks` for a chunk store object; nothing for one that keeps no mark
     (``ChunkOwner`` is optional, and so is ``OwnerRewriter``)."""
@@ -237,6 +248,7 @@ def bind_store(
             has=chunks.has,
             own_dir=own_dir,
             where=where,
+            rebind=rebind,
         )
 
 
@@ -251,6 +263,7 @@ def bind_chunks(
     has: Callable[[ChunkId], bool],
     own_dir: Callable[[], bool],
     where: str,
+    rebind: bool = False,
 ) -> None:
     """Check that the chunk store (``where`` in messages) is this store's one location,
     claiming it if no store has yet (see the module docstring). ``has_chunks``: whether
@@ -260,7 +273,19 @@ def bind_chunks(
     ``rewrite_owner`` (None: marks cannot be replaced) gives an id-less mark its location
     id. Raises StoreDamaged when another store owns it, when it is another location of
     this store, or when it is unmarked and may not be claimed; what the chunk store
-    raises when it cannot be read or written."""
+    raises when it cannot be read or written. ``rebind``: the operator accepts the loss
+    of the recorded location, and this one replaces it (:func:`_rebind`)."""
+    if rebind:
+        _rebind(
+            meta,
+            ident,
+            read_owner=read_owner,
+            claim_owner=claim_owner,
+            rewrite_owner=rewrite_owner,
+            has_chunks=has_chunks,
+            has=has,
+            where=where,
+        )
     mark = read_owner()
     if mark is None:
         _check_unmarked(meta, ident, has_chunks=has_chunks, has=has, own_dir=own_dir, where=where)
@@ -287,12 +312,11 @@ def bind_chunks(
     if recorded.location is not None and recorded.location != mark.location:
         raise StoreDamaged(
             f"the chunk store {where} carries the mark of store {ident.store_id} but is "
-            "not the location its metadata recorded (its objstore-owner.json holds "
-            f"{encode_owner(mark).decode()}, the metadata recorded "
-            f"{encode_owner(recorded).decode()}): this store was opened with two chunk "
-            "locations (a node configured with another prefix or directory?), and what "
-            "one node writes the others would never read; refusing to open it. Name the "
-            "recorded location; remove the mark of this one if it is not meant to be used",
+            "not the location its metadata recorded: another location of this store (a "
+            "node configured with another prefix or directory?), or this location's mark "
+            "was rewritten by an open that then failed; what one location holds a node on "
+            "the other never reads, so refusing to open it. Name the recorded location; "
+            f"only if it is lost and this one is to replace it, {ACCEPT}",
             store_id=ident.store_id,
         )
 
@@ -339,6 +363,78 @@ def _record(
         if raw != new:
             txn.put(CHUNKS_KEY, new)
     return mark, mark
+
+
+def _rebind(
+    meta: MetadataStore,
+    ident: StoreIdentity,
+    *,
+    read_owner: Callable[[], OwnerMark | None],
+    claim_owner: Callable[[OwnerMark], OwnerMark],
+    rewrite_owner: Callable[[OwnerMark], None] | None,
+    has_chunks: Callable[[], bool],
+    has: Callable[[ChunkId], bool],
+    where: str,
+) -> None:
+    """Bind the store to this location in place of the recorded one, whose loss the
+    operator accepts: a fresh location id is written into this location's mark, then
+    recorded, under the metadata's write transaction (as :func:`_record`). Nothing is
+    done where the usual rules accept the location (bound already, or bindable as it
+    is); :func:`bind_chunks` checks the result as at any open.
+
+    Safe because a location id is only ever drawn fresh and written to the location
+    being bound: the record names one id, which only this location (and copies made of
+    it afterwards) carries; the old location, its copies, and any mark a message ever
+    showed are refused from then on. A crash between the mark and the commit leaves
+    the record as it was: the old location is still the bound one, this one refused
+    until the rebind is run again; never both accepted. Refuses (StoreDamaged) a
+    location marked by another store, and an unmarked one holding chunks none of which
+    this store's metadata names (another store's, which this store's gc would delete);
+    InvalidArgument when the chunk store cannot rewrite its mark."""
+    sid = ident.store_id
+    with meta.begin() as rtxn:
+        raw = rtxn.get(CHUNKS_KEY)
+        names = holds_records(rtxn) and _names_chunks(rtxn)
+    recorded = None if raw is None else decode_record(raw)
+    mark = read_owner()
+    if mark is not None:
+        _check_store(mark, ident, where)
+        if recorded is None or recorded.location is None or recorded == mark:
+            return  # the usual rules bind it
+    elif recorded is None and not names:
+        return  # nothing to lose: claimed (or refused) as at any open
+    elif has_chunks() and not (names and names_present(meta, has)):
+        raise StoreDamaged(
+            f"the chunk store {where} carries no owner mark and holds chunks, none of "
+            f"which the metadata of store {sid} names: they are another store's (whose "
+            "chunks this store's gc would delete); refusing to bind this store to it",
+            store_id=sid,
+        )
+    if rewrite_owner is None:
+        raise InvalidArgument(
+            f"the chunk store {where} cannot rewrite its owner mark, so this store cannot "
+            "be rebound to it",
+            argument="accept_chunk_loss",
+        )
+    with meta.begin_write() as txn:
+        # Another node's open may have bound or rebound meanwhile: decide again then.
+        if txn.get(CHUNKS_KEY) != raw or read_owner() != mark:
+            raise StoreDamaged(
+                f"the binding of store {sid} changed while it was being rebound to "
+                f"{where}; open again to see the new state",
+                store_id=sid,
+            )
+        fresh = OwnerMark(sid, uuid.uuid4().hex)
+        if mark is None:
+            if claim_owner(fresh) != fresh:
+                raise StoreDamaged(
+                    f"the chunk store {where} was marked while store {sid} was being "
+                    "rebound to it; open again to see the new state",
+                    store_id=sid,
+                )
+        else:
+            rewrite_owner(fresh)  # durable before the record names it
+        txn.put(CHUNKS_KEY, encode_record(fresh))
 
 
 def _reread(

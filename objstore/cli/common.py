@@ -76,16 +76,24 @@ def backends(args: argparse.Namespace) -> tuple[str | None, str | None, str | No
     return path, metadata, chunks
 
 
-def open_from(args: argparse.Namespace, *, create: bool = False) -> Store:
+def open_from(
+    args: argparse.Namespace, *, create: bool = False, accept_chunk_loss: bool = False
+) -> Store:
     """Open the store named by ``--store`` (or ``--metadata`` / ``--chunks``). Raises
     CliError when it does not exist (unless ``create``), and what
-    :func:`objstore.open` raises."""
+    :func:`objstore.open` raises (``accept_chunk_loss``: as there)."""
     where, metadata, chunks = backends(args)
     if metadata is not None or chunks is not None:
         if create and where is not None:
             check_can_create(where)
         # The backends say whether a store is there: refuse to start one unless asked.
-        return objstore.open(where, metadata=metadata, chunks=chunks, create=create)
+        return objstore.open(
+            where,
+            metadata=metadata,
+            chunks=chunks,
+            create=create,
+            accept_chunk_loss=accept_chunk_loss,
+        )
     path: str = args.store
     if create:
         check_can_create(path)
@@ -94,7 +102,7 @@ def open_from(args: argparse.Namespace, *, create: bool = False) -> Store:
             f"no store at {path} (check --store or $OBJSTORE_DIR; "
             f"'objstore --store {path} mb BUCKET' creates one)"
         )
-    return objstore.open(path)
+    return objstore.open(path, accept_chunk_loss=accept_chunk_loss)
 
 
 def split_path(path: str, *, key_required: bool) -> tuple[str, str]:

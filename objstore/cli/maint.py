@@ -11,7 +11,7 @@ from objstore.cli.escape import shown
 
 def cmd_fsck(args: argparse.Namespace) -> int:
     """Exit 0 when healthy, 1 when anything is missing, corrupt, orphaned or inconsistent."""
-    with open_from(args) as store:
+    with open_from(args, accept_chunk_loss=args.accept_chunk_loss) as store:
         r = store.fsck(verify_data=not args.no_verify_data, repair=args.repair)
     print(f"fsck: {r.chunks_checked} chunks checked, {r.bytes_verified} bytes verified")
     for label, items in (("missing", r.missing), ("corrupt", r.corrupt), ("orphaned", r.orphaned)):
@@ -56,6 +56,13 @@ def register(sub: Any) -> None:
         "--repair",
         action="store_true",
         help="quarantine missing/corrupt chunks (re-uploading their bytes heals) and recount stats",
+    )
+    p.add_argument(
+        "--accept-chunk-loss",
+        action="store_true",
+        help="rebind the store to the chunk location given when it is refused as not the "
+        "recorded one: what only the recorded location held is lost, and it is refused "
+        "from then on (docs/scale-out.md)",
     )
     p.set_defaults(func=cmd_fsck)
     p = sub.add_parser("stats", help="objects, versions, bytes and dedup ratio")
