@@ -41,6 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any, TypeVar
 
 import obstore
@@ -450,10 +451,12 @@ class S3ChunkStore:
             raise StoreDamaged(f"{self._owner_where()} vanished while the store was being opened")
         return owner
 
-    def rewrite_owner(self, mark: OwnerMark) -> None:
-        """Replace ``<prefix>/objstore-owner.json``. Raises ServiceUnavailable, InternalError."""
-        body = encode_owner(mark)
-        self._call(f"rewriting {self._owner_where()}", lambda st: s3_owner.replace(st, body))
+    def rewrite_owner(self, mark: OwnerMark, expected: OwnerMark) -> bool:
+        """Replace ``<prefix>/objstore-owner.json`` if it is ``expected`` (If-Match on its
+        ETag); True when replaced. Raises StoreDamaged, ServiceUnavailable, InternalError."""
+        where = self._owner_where()
+        replace = partial(s3_owner.replace_if, mark=mark, expected=expected, where=where)
+        return self._call(f"rewriting {where}", replace)
 
     @staticmethod
     def _holds(store: S3Store, cid: ChunkId, key: str) -> bool:

@@ -177,9 +177,12 @@ class OwnerRewriter(Protocol):
     chunk store written against the two-method protocol stays guarded (its id-less marks
     stay id-less)."""
 
-    def rewrite_owner(self, mark: OwnerMark) -> None:
+    def rewrite_owner(self, mark: OwnerMark, expected: OwnerMark) -> bool:
         """Replace the mark by ``mark``, whole (a reader sees the old mark or the new one),
-        durable on return. Called only under the metadata's write transaction."""
+        durable on return, only if it is ``expected`` (a compare-and-swap: a rewrite
+        landing late, after another node's, must never replace the newer mark); True
+        when replaced, False when the mark is another or gone. Called only under the
+        metadata's write transaction."""
         ...
 
 

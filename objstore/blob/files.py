@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import re
 import threading
@@ -167,14 +168,29 @@ class FileChunkStore:
             raise StoreDamaged(f"{path} vanished while the store was being opened")
         return owner
 
-    def rewrite_owner(self, mark: OwnerMark) -> None:
-        """Replace ``<root>/objstore-owner.json`` by a whole, synced file (a rename)."""
+    def rewrite_owner(self, mark: OwnerMark, expected: OwnerMark) -> bool:
+        """Replace ``<root>/objstore-owner.json`` by a whole, synced file (a rename) if it
+        is ``expected``: compared and renamed under an exclusive ``flock`` of the
+        directory, which every rewrite takes, so of rewrites racing from processes on
+        this host none replaces a mark another wrote after it looked. (A claim needs no
+        lock: it only ever creates the name, and a rewrite only replaces it. Over a
+        network file system the lock is only as good as its ``flock``.)"""
+        done = False
 
         def rename(tmp: str) -> None:
-            os.replace(tmp, os.path.join(self.root, OWNER_NAME))
-            _fsync_path(self.root)
+            nonlocal done
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if self.read_owner() == expected:
+                    os.replace(tmp, os.path.join(self.root, OWNER_NAME))
+                    os.fsync(fd)
+                    done = True
+            finally:
+                os.close(fd)  # releases the lock
 
         self._install_owner(mark, rename, "rewriting the mark of the chunk directory")
+        return done
 
     def _install_owner(self, mark: OwnerMark, install: Callable[[str], None], doing: str) -> None:
         """Write ``mark`` to a whole, synced temporary file, then ``install`` it (given its

@@ -28,9 +28,12 @@ class MemoryChunkStore:
                 self._owner = mark
             return self._owner
 
-    def rewrite_owner(self, mark: OwnerMark) -> None:
+    def rewrite_owner(self, mark: OwnerMark, expected: OwnerMark) -> bool:
         with self._lock:
+            if self._owner != expected:
+                return False
             self._owner = mark
+            return True
 
     def has(self, cid: ChunkId) -> bool:
         return cid in self._chunks

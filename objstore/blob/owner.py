@@ -258,7 +258,7 @@ def bind_chunks(
     *,
     read_owner: Callable[[], OwnerMark | None],
     claim_owner: Callable[[OwnerMark], OwnerMark],
-    rewrite_owner: Callable[[OwnerMark], None] | None,
+    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None,
     has_chunks: Callable[[], bool],
     has: Callable[[ChunkId], bool],
     own_dir: Callable[[], bool],
@@ -326,7 +326,7 @@ def _record(
     ident: StoreIdentity,
     mark: OwnerMark,
     read_owner: Callable[[], OwnerMark | None],
-    rewrite_owner: Callable[[OwnerMark], None] | None,
+    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None,
     where: str,
 ) -> tuple[OwnerMark, OwnerMark]:
     """Bind the store to the location marked ``mark``: record the mark in the metadata,
@@ -347,6 +347,12 @@ def _record(
       accepted, as before; once it has one, every other location is refused.
     - Nodes binding at once queue on the transaction: the second finds the record the
       first wrote and reads the location's mark again (the first may have upgraded it).
+    - The rewrite replaces only the mark it read (``rewrite_owner``'s compare-and-swap:
+      If-Match on S3): an open that timed out, its transaction rolled back, may have its
+      write land later, after another node upgraded the location and recorded it; an
+      unconditional write then left mark and record differing for good, the store
+      refusing its own location (break-it review, M1). If the late write lands first,
+      its mark is the location's and the next open records it, as after a crash.
     """
     sid = ident.store_id
     with meta.begin_write() as txn:
@@ -357,8 +363,11 @@ def _record(
         if mark.location is None and rewrite_owner is not None:
             mark = _reread(read_owner, ident, where)  # never replace a mark with an id
             if mark.location is None:
-                mark = OwnerMark(sid, uuid.uuid4().hex)
-                rewrite_owner(mark)  # durable before the record names it
+                fresh = OwnerMark(sid, uuid.uuid4().hex)
+                # Durable before the record names it, and only over the mark just read
+                # (M1); if rewritten since (a late write of an open that failed), take it.
+                replaced = rewrite_owner(fresh, mark)
+                mark = fresh if replaced else _reread(read_owner, ident, where)
         new = encode_record(mark)
         if raw != new:
             txn.put(CHUNKS_KEY, new)
@@ -371,7 +380,7 @@ def _rebind(
     *,
     read_owner: Callable[[], OwnerMark | None],
     claim_owner: Callable[[OwnerMark], OwnerMark],
-    rewrite_owner: Callable[[OwnerMark], None] | None,
+    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None,
     has_chunks: Callable[[], bool],
     has: Callable[[ChunkId], bool],
     where: str,
@@ -432,8 +441,12 @@ def _rebind(
                     "rebound to it; open again to see the new state",
                     store_id=sid,
                 )
-        else:
-            rewrite_owner(fresh)  # durable before the record names it
+        elif not rewrite_owner(fresh, mark):  # durable before the record names it
+            raise StoreDamaged(
+                f"the owner mark of {where} was rewritten while store {sid} was being "
+                "rebound to it; open again to see the new state",
+                store_id=sid,
+            )
         txn.put(CHUNKS_KEY, encode_record(fresh))
 
 

@@ -173,7 +173,11 @@ class ChunkStoreTests:
         if not isinstance(chunks, ChunkOwner) or not isinstance(chunks, OwnerRewriter):
             pytest.skip(f"{type(chunks).__name__} cannot rewrite its mark (it is optional)")
         assert chunks.claim_owner(OwnerMark("first")) == OwnerMark("first")
-        chunks.rewrite_owner(OwnerMark("first", "l1"))
+        assert chunks.rewrite_owner(OwnerMark("first", "l1"), OwnerMark("first"))
+        assert chunks.read_owner() == OwnerMark("first", "l1")
+        # Only over the mark expected: a rewrite that read an older mark (a late write of
+        # an open that failed) never replaces a newer one (review 9c, M1).
+        assert not chunks.rewrite_owner(OwnerMark("first", "late"), OwnerMark("first"))
         assert chunks.read_owner() == OwnerMark("first", "l1")
         assert chunks.claim_owner(OwnerMark("second", "l2")) == OwnerMark("first", "l1")
         data = os.urandom(1000)

@@ -133,8 +133,8 @@ def test_a_crash_between_the_mark_and_the_record_binds_one_location(
     cls = FileChunkStore if pair.name == "local" else S3ChunkStore
     real = cls.rewrite_owner
 
-    def crash(self: FileChunkStore | S3ChunkStore, mark: OwnerMark) -> None:
-        real(self, mark)  # type: ignore[arg-type]
+    def crash(self: FileChunkStore | S3ChunkStore, mark: OwnerMark, expected: OwnerMark) -> None:
+        assert real(self, mark, expected)  # type: ignore[arg-type]
         raise _Crash
 
     monkeypatch.setattr(cls, "rewrite_owner", crash)
