@@ -18,8 +18,9 @@ sharing one metadata store. The safety argument is in ``docs/architecture.md``
   below every live lease's protected gen, so after anything an active writer
   or reader might have seen; it deletes an unreferenced chunk *file* only if it
   is older than every live lease's floor. A lease whose heartbeat is older than
-  the ttl (or whose process is gone, on this host and in this pid namespace) is
-  deleted before gc relies on its absence, and a writer checks its lease still
+  its own ttl, recorded in it, whatever the ttl of the node running gc (or whose
+  process is gone, on this host and in this pid namespace) is deleted before gc
+  relies on its absence, and a writer checks its lease still
   exists in the transaction that commits its references: a crashed or stalled
   writer fails with the retryable :class:`~objstore.errors.ServiceUnavailable`
   instead of referencing chunks gc may have removed.
@@ -43,7 +44,14 @@ from objstore.meta import counters
 from objstore.meta.base import MetadataStore, WriteTxn
 from objstore.meta.scan import scan_prefix
 
-LEASE_REC = struct.Struct("<QQQqQ8s")  # created ns, heartbeat ns, gen, floor ns, pid, host
+# created ns, heartbeat ns, gen, floor ns, pid, host, ttl ns (the lease's own ttl)
+LEASE_REC = struct.Struct("<QQQqQ8sQ")
+_LEASE_REC_V1 = struct.Struct("<QQQqQ8s")  # written before leases carried their ttl
+#: The ttl a lease recorded without one is judged by, at least: ``lease_ttl``'s default.
+#: A node of the earlier format runs with it unless configured otherwise, and judging
+#: its lease by a shorter ttl (a gc node's ``--lease-ttl``) would reap it under its
+#: readers and writers; a longer wait for a crashed node only delays gc.
+V1_TTL_NS = 600 * 1_000_000_000
 
 
 def _host_key() -> bytes:
@@ -83,21 +91,41 @@ def _pid_alive(pid: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class LeaseRec:
+    """A lease record (``H <id>``). ``ttl_ns``: the ttl of the handle that wrote it, by
+    which every gc judges it (0 in a record of the earlier format: see :meth:`ttl`)."""
+
     created_ns: int
     heartbeat_ns: int
     gen: int
     floor_ns: int
     pid: int
     host: bytes
+    ttl_ns: int = 0
 
     def encode(self) -> bytes:
         return LEASE_REC.pack(
-            self.created_ns, self.heartbeat_ns, self.gen, self.floor_ns, self.pid, self.host
+            self.created_ns,
+            self.heartbeat_ns,
+            self.gen,
+            self.floor_ns,
+            self.pid,
+            self.host,
+            self.ttl_ns,
         )
 
     @staticmethod
     def decode(raw: bytes) -> LeaseRec:
-        return LeaseRec(*LEASE_REC.unpack(raw))
+        if len(raw) == _LEASE_REC_V1.size:
+            return LeaseRec(*_LEASE_REC_V1.unpack(raw))
+        return LeaseRec(*LEASE_REC.unpack_from(raw))  # longer: a later format's extra fields
+
+    def ttl(self, reaper_ns: int) -> int:
+        """How long after its last heartbeat the lease is dead: its own ttl. Nodes may run
+        with different ``lease_ttl``s (a gc node with a short one): judged by the gc
+        node's, a default-ttl node's lease, renewed every ttl/4, was reaped under its
+        readers and writers (review 9c, M2). A record without one: the longer of the
+        reaper's and the default (:data:`V1_TTL_NS`)."""
+        return self.ttl_ns or max(reaper_ns, V1_TTL_NS)
 
 
 @dataclass(eq=False, slots=True)
@@ -231,7 +259,7 @@ class Leases:
             lid = os.urandom(16)
             self._created_ns = now
             self._pid = os.getpid()
-        rec = LeaseRec(self._created_ns, now, gen, floor, self._pid, HOST)
+        rec = LeaseRec(self._created_ns, now, gen, floor, self._pid, HOST, self.ttl_ns)
         txn.put(keyspace.LEASE + lid, rec.encode())
         return lid
 
@@ -271,7 +299,7 @@ class Leases:
         for key, raw in list(scan_prefix(txn, keyspace.LEASE)):
             lid = key[1:]
             rec = LeaseRec.decode(raw)
-            dead = now - rec.heartbeat_ns > self.ttl_ns or (
+            dead = now - rec.heartbeat_ns > rec.ttl(self.ttl_ns) or (
                 lid != own
                 and rec.host == HOST
                 and rec.pid != os.getpid()

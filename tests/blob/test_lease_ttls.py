@@ -1,0 +1,120 @@
+"""Nodes with different ``lease_ttl``s: every lease is judged by its own ttl (review 9c, M2).
+
+gc judged every node's lease by the ttl of the node running it, so a gc node with a
+short ``--lease-ttl`` reaped the lease of a default-ttl node (renewed every ttl/4)
+within seconds: a GET in progress there lost its body (DataCorruption) and its writers
+failed with ServiceUnavailable. A lease now records its handle's ttl; a record of the
+earlier format is judged by the longer of the reaper's ttl and the default. Time is a
+fake clock, shared by both handles, so expiry is exact.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import objstore
+from objstore import keyspace
+from objstore.blob import leases
+from objstore.blob.leases import LeaseRec
+from tests.blob.test_gc import CHUNK, Clock, commit, read_body, staged
+
+LONG, SHORT = 600.0, 2.0
+
+
+def _node(tmp_path: Path, clock: Clock, key: bytes, ttl: float) -> objstore.Store:
+    return objstore.open(
+        metadata=f"lmdb://{tmp_path}/meta",
+        chunks=f"file://{tmp_path}/chunks",
+        secret_key=key,
+        chunk_size=CHUNK,
+        inline_threshold=1024,
+        clock=clock,
+        gc_interval=None,
+        lease_ttl=ttl,
+    )
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[tuple[objstore.Store, objstore.Store, Clock]]:
+    """A default-ttl node and a short-ttl gc node over the same backends."""
+    clock, key = Clock(), os.urandom(32)
+    slow = _node(tmp_path, clock, key, LONG)
+    gc = _node(tmp_path, clock, key, SHORT)
+    slow.root.create_bucket("bkt")
+    try:
+        yield slow, gc, clock
+    finally:
+        gc.close()
+        slow.close()
+
+
+def test_a_short_ttl_gc_keeps_a_default_ttl_readers_body(
+    nodes: tuple[objstore.Store, objstore.Store, Clock],
+) -> None:
+    slow, gc, clock = nodes
+    data = os.urandom(6 * CHUNK)
+    slow.root.put_object("bkt", "big", data)
+    reader = slow.root.get_object("bkt", "big")
+    first = reader.read(CHUNK)
+    gc.root.delete_object("bkt", "big")  # another node deletes it
+    clock.advance(SHORT + 1)  # the reader pauses, well within its own ttl
+    for _ in range(2):
+        r = gc.gc()
+        assert (r.leases_expired, r.bodies_dropped, r.chunks_deleted) == (0, 0, 0)
+    assert first + reader.read() == data
+    reader.close()
+    a, b = slow.gc(), gc.gc()  # slow's lease no longer protects it once republished
+    assert (a.bodies_dropped + b.bodies_dropped, a.chunks_deleted + b.chunks_deleted) == (1, 6)
+
+
+def test_a_short_ttl_gc_keeps_a_default_ttl_writers_lease(
+    nodes: tuple[objstore.Store, objstore.Store, Clock],
+) -> None:
+    slow, gc, clock = nodes
+    data = os.urandom(5 * CHUNK)
+    ing = staged(slow, data)
+    clock.advance(SHORT + 1)
+    r = gc.gc()
+    assert (r.leases_expired, r.uploads_released, r.chunks_deleted) == (0, 0, 0)
+    data_id = commit(slow, ing)  # was ServiceUnavailable: its lease had been reaped
+    assert read_body(slow, data_id, len(data)) == data
+
+
+def test_each_lease_expires_after_its_own_ttl(
+    nodes: tuple[objstore.Store, objstore.Store, Clock],
+) -> None:
+    """Liveness both ways: the long-ttl node's gc reaps the silent short-ttl lease
+    after the short ttl, and the short-ttl gc the silent long one after the long."""
+    slow, gc, clock = nodes
+    gc.root.put_object("bkt", "x", b"y" * 5000)  # both leases exist
+    slow.root.put_object("bkt", "z", b"w" * 5000)
+    clock.advance(SHORT + 1)
+    assert slow.gc().leases_expired == 1  # gc's own, silent for longer than its ttl
+    clock.advance(LONG + 1)  # slow's gc renewed its own lease: silent since then
+    assert gc.gc().leases_expired == 1
+
+
+@pytest.mark.parametrize(("silent", "reaped"), [(SHORT + 1, False), (LONG + 1, True)])
+def test_a_lease_of_the_earlier_format_gets_the_default_ttl_at_least(
+    nodes: tuple[objstore.Store, objstore.Store, Clock], silent: float, reaped: bool
+) -> None:
+    """A record without a ttl (written before leases carried one; its node most likely
+    runs the default) is judged by max(the reaper's ttl, 600 s), never a shorter one."""
+    _, gc, clock = nodes
+    then = clock.now
+    old = LeaseRec(then, then, 0, then, 1, bytes(8))
+    raw = old.encode()[:-8]  # the earlier format: no ttl field
+    assert len(raw) == 48 and LeaseRec.decode(raw) == old
+    lid = os.urandom(16)
+    with gc.blobs.meta.begin_write() as txn:
+        txn.put(keyspace.LEASE + lid, raw)
+    assert gc.fsck(verify_data=False).healthy  # fsck reads it too
+    clock.advance(silent)
+    horizon = gc.blobs.leases.advance()
+    assert (lid not in horizon.live) == reaped
+    assert old.ttl(int(SHORT * 1e9)) == leases.V1_TTL_NS
+    assert LeaseRec.decode(LeaseRec(1, 2, 3, 4, 5, bytes(8), 7).encode()).ttl(9) == 7
