@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -575,3 +576,35 @@ def test_an_old_store_with_a_hand_written_mark_gets_a_location_id(tmp_path: Path
         s.gc()
         assert s.root.get_object("bkt", "k").read() == DATA
     assert FileChunkStore(root / "chunks").read_owner() == got
+
+
+def test_racing_mark_rewrites_replace_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewrites of one mark racing (threads here, processes alike: each takes the
+    directory's flock on its own descriptor): exactly one replaces it, the others see
+    it changed (review 9c M1: a rewrite never replaces a mark it did not read)."""
+    chunks = FileChunkStore(tmp_path / "c")
+    assert chunks.claim_owner(OwnerMark("s")) == OwnerMark("s")
+    read = chunks.read_owner
+
+    def slow_read() -> OwnerMark | None:
+        mark = read()
+        time.sleep(0.02)  # widens the window between the look and the rename
+        return mark
+
+    monkeypatch.setattr(chunks, "read_owner", slow_read)
+    start = threading.Barrier(8)
+    won: list[str] = []
+
+    def rewrite(i: int) -> None:
+        start.wait()
+        if chunks.rewrite_owner(OwnerMark("s", f"l{i}"), OwnerMark("s")):
+            won.append(f"l{i}")
+
+    threads = [threading.Thread(target=rewrite, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and read() == OwnerMark("s", won[0])
