@@ -439,7 +439,6 @@ class S3ChunkStore:
         Raises StoreDamaged, ServiceUnavailable, InternalError.
         """
         body = encode_owner(mark)
-
         self._call(
             f"writing {self._owner_where()}",
             lambda store: s3_owner.claim(
