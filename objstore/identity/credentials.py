@@ -24,6 +24,7 @@ from objstore.errors import (
     InvalidAuthenticationCode,
     LimitExceeded,
     NoSuchEntity,
+    ObjstoreError,
 )
 from objstore.identity import passwords, repo, totp
 from objstore.identity.base import PASSWORD_POLICY_RECORD, ROOT_RECORD, ServiceBase, when
@@ -99,12 +100,6 @@ class CredentialOps(ServiceBase):
             repo.delete(txn, keyspace.IAM_ACCOUNT, PASSWORD_POLICY_RECORD)
 
     # -------------------------------------------------------- login profile
-
-    def _set_password(
-        self, txn: WriteTxn, holder: Record, password: object, reset_required: bool
-    ) -> None:
-        policy = self.password_policy(txn)
-        holder["login"] = self._new_login(holder, password, reset_required, policy)
 
     def _new_login(
         self,
@@ -403,6 +398,7 @@ class CredentialOps(ServiceBase):
                 seen, _, _ = self._holder(txn, user)
             except NoSuchEntity:
                 seen = {}
+            policy_read = self.password_policy(txn) if user is not None else None
         login = seen.get("login")
         # A name without a password costs the same scrypt as a wrong password, so how long
         # a refusal takes does not tell which user names exist or have a password.
@@ -410,6 +406,11 @@ class CredentialOps(ServiceBase):
         if not passwords.verify_password(password, stored) or not login:
             raise refused
         checked = login["hash"]
+        # A required change's new password is hashed (and checked against the policy and
+        # the remembered passwords: more scrypt) on the read too, before any MFA code is
+        # looked at; the write takes it only if the policy is still the one it was checked
+        # against.
+        new_login = self._new_login_if(seen, login, new_password, policy_read, now_ns)
         # What a sign-in records (device replay and lockout state, even when it then fails;
         # last use; a required password change) decides nothing: written without bumping
         # the generation, so every process keeps its compiled policies.
@@ -424,18 +425,26 @@ class CredentialOps(ServiceBase):
                 # it was checked: the password checked is not this one's.
                 raise refused
             policy = self.password_policy(txn) if user is not None else None
+            if new_login is not None and policy != policy_read:
+                new_login = self._new_login(holder, new_password, False, policy)
             status = passwords.expiry_status(now_ns / 1e9, login["changed"] / 1e9, policy)
             if status is passwords.PasswordExpiry.HARD_EXPIRED:
                 raise AccessDenied("The password has expired; an administrator must reset it.")
             mfa = self.check_mfa(txn, holder, mfa_code)
+            # A refusal after the code was checked commits the devices' state first: a code
+            # is accepted at most once, also by a sign-in that then fails (and a wrong one
+            # counts toward the lockout).
+            failure: ObjstoreError | None
             if mfa is None:
-                # Commit only the devices' state (the refusal counts toward the lockout).
-                failed_mfa = True
+                failure = InvalidAuthenticationCode(
+                    "The MFA code is not valid (or was already used)."
+                )
             else:
-                failed_mfa = False
-                self._signed_in(txn, holder, prefix, key, login, status, new_password, now_ns)
-        if failed_mfa:
-            raise InvalidAuthenticationCode("The MFA code is not valid (or was already used).")
+                failure = self._signed_in(
+                    txn, holder, prefix, key, login, status, new_login, now_ns
+                )
+        if failure is not None:
+            raise failure
         if user is None:
             base = Identity.root(self.account)
         else:
@@ -463,14 +472,34 @@ class CredentialOps(ServiceBase):
         key: str,
         login: Record,
         status: passwords.PasswordExpiry,
-        new_password: str | None,
+        new_login: Record | None,
         now_ns: int,
-    ) -> None:
-        """The writes of a successful sign-in: a required password change, last use."""
+    ) -> ObjstoreError | None:
+        """The writes of a successful sign-in: a required password change (``new_login``,
+        made from ``new_password`` beforehand), last use. Returns the refusal to raise
+        after the commit, if the change is required and no new password was given."""
         must_change = status is passwords.PasswordExpiry.EXPIRED or login["reset_required"]
         if must_change:
-            if new_password is None:
-                raise AccessDenied("The password must be changed: pass new_password.")
-            self._set_password(txn, holder, new_password, False)
+            if new_login is None:
+                return AccessDenied("The password must be changed: pass new_password.")
+            holder["login"] = new_login
         holder["password_last_used"] = now_ns
         repo.put(txn, prefix, key, holder)
+        return None
+
+    def _new_login_if(
+        self,
+        seen: Record,
+        login: Record,
+        new_password: str | None,
+        policy: passwords.PasswordPolicy | None,
+        now_ns: int,
+    ) -> Record | None:
+        """The login record a sign-in's required change makes, when one is required by
+        what the read found and ``new_password`` is given (else None). Raises
+        ValidationError, PasswordPolicyViolation."""
+        status = passwords.expiry_status(now_ns / 1e9, login["changed"] / 1e9, policy)
+        required = status is passwords.PasswordExpiry.EXPIRED or login["reset_required"]
+        if new_password is None or not required:
+            return None
+        return self._new_login(seen, new_password, False, policy)

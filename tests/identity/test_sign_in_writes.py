@@ -23,6 +23,7 @@ import objstore
 from objstore.errors import (
     AccessDenied,
     InvalidAuthenticationCode,
+    PasswordPolicyViolation,
 )
 from objstore.identity import passwords, totp
 
@@ -269,3 +270,71 @@ def test_an_unknown_name_costs_a_password_verification_like_a_wrong_password(
             store.sign_in(name, "wrong-password-1!")
         assert str(refused.value) == "AccessDenied: Your authentication information is incorrect."
     assert calls == ["wrong-password-1!"] * 4
+
+
+# ------------------------------- a required change at sign-in (review 7g M1 and L2)
+
+
+def _enable_mfa(store: objstore.Store) -> tuple[bytes, int]:
+    iam = store.root.iam
+    device = iam.create_virtual_mfa_device("alices")
+    seed = totp.seed_from_base32(device.base32_string_seed)
+    step = totp.time_step(time.time())
+    iam.enable_mfa_device(
+        "alice", device.serial_number, totp.hotp(seed, step - 1), totp.hotp(seed, step)
+    )
+    return seed, step
+
+
+def test_a_required_change_at_sign_in_hashes_with_no_write_open(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    """The new password's scrypt hash and its comparisons with the remembered passwords
+    ran inside the write: a user retrying a refused change stalled every write."""
+    iam = store.root.iam
+    iam.update_account_password_policy(minimum_password_length=8, password_reuse_prevention=3)
+    iam.update_login_profile("alice", password_reset_required=True)
+    seen = _hashes_seen(monkeypatch, writes_open)
+    with pytest.raises(PasswordPolicyViolation):
+        store.sign_in("alice", PASSWORD, new_password=PASSWORD)  # a remembered one
+    store.sign_in("alice", PASSWORD, new_password=OTHER)
+    assert len(seen) >= 4 and set(seen) == {0}
+    monkeypatch.undo()
+    store.sign_in("alice", OTHER)
+
+
+def test_a_policy_changed_while_a_new_password_is_prepared_applies(
+    store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
+) -> None:
+    iam = store.root.iam
+    iam.update_login_profile("alice", password_reset_required=True)
+
+    def tighten() -> None:
+        iam.update_account_password_policy(minimum_password_length=40)
+
+    calls = _on_verify(monkeypatch, writes_open, tighten)
+    with pytest.raises(PasswordPolicyViolation):
+        store.sign_in("alice", PASSWORD, new_password=OTHER)
+    assert calls
+    monkeypatch.undo()
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", OTHER)
+
+
+def test_an_mfa_code_is_used_up_by_a_sign_in_that_then_fails(store: objstore.Store) -> None:
+    """A code accepted by a sign-in refused for a required password change was not
+    recorded (the refusal rolled the device state back), so it signed in again later."""
+    store.root.iam.update_login_profile("alice", password_reset_required=True)
+    seed, step = _enable_mfa(store)
+    code = totp.hotp(seed, step + 1)
+    # A new password the policy refuses is refused before the code is looked at: the code
+    # is still fresh afterwards.
+    with pytest.raises(PasswordPolicyViolation):
+        store.sign_in("alice", PASSWORD, mfa_code=code, new_password="x")
+    with pytest.raises(AccessDenied, match="must be changed"):
+        store.sign_in("alice", PASSWORD, mfa_code=code)
+    # That refusal came after the code was accepted: it is used up.
+    with pytest.raises(InvalidAuthenticationCode):
+        store.sign_in("alice", PASSWORD, mfa_code=code, new_password=OTHER)
+    # No refused sign-in changed the password.
+    assert store.root.iam.get_login_profile("alice").password_reset_required
