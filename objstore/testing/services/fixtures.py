@@ -41,6 +41,20 @@ from objstore.testing.services.state import PostgresInfo, RgwInfo, ServicesState
 
 _UNAVAILABLE: list[str] = []
 
+# Fixtures that start a private radosgw or PostgreSQL cluster (to stop, kill and restart it).
+# Under pytest-xdist one worker runs all their tests: two private radosgw processes of the
+# same Ceph client, started by two workers at once, refused the test user's key. (A test
+# that looks the fixture up itself carries the marker.)
+_PRIVATE_SERVICES = frozenset({"_private_rgw", "_private_postgres"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use a private service are one ``xdist_group`` (``--dist loadgroup``)."""
+    for item in items:
+        if _PRIVATE_SERVICES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("private-services"))
+
 
 def require(name: str, binaries_present: Callable[[], bool]) -> ServicesState:
     """The running services state with ``name`` up, else skip or fail the test (see decide)."""

@@ -241,6 +241,7 @@ def test_a_backend_without_conditional_put_gets_get_then_put(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("private-services")  # rgw_restartable, looked up below
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_rgw_stopped_and_started_mid_batch(
     request: pytest.FixtureRequest, s3_env: S3Target, monkeypatch: pytest.MonkeyPatch, how: str
