@@ -270,3 +270,17 @@ def test_answers_for_missing_buckets_carry_no_cors_headers(gw: Gateway) -> None:
         assert answer.status in (400, 403, 404)
         assert b"<Error>" in answer.data
         assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_virtual_hosted_requests(gw: Gateway) -> None:
+    """``web.localhost`` names the bucket: its preflight and answers are the bucket's."""
+    gw.client().put_bucket_cors(Bucket="web", CORSConfiguration={"CORSRules": RULES})
+    port = gw.url.rsplit(":", 1)[1]
+    host = {"Host": f"web.localhost:{port}"}
+    ask = {"Origin": "https://x.test", "Access-Control-Request-Method": "GET"}
+    answer = _http("OPTIONS", f"{gw.url}/page.html", **host, **ask)
+    assert answer.status == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    answer = _http("GET", f"{gw.url}/page.html", **host, Origin="https://x.test")
+    assert answer.status == 403  # unsigned: AccessDenied, with the headers
+    assert answer.headers["Access-Control-Allow-Methods"] == "GET, HEAD"
