@@ -166,3 +166,24 @@ def test_the_body_s_own_errors_pass_through() -> None:
 def test_not_a_form() -> None:
     with pytest.raises(PreconditionFailed):
         asyncio.run(read_form({"Content-Type": "application/json"}, Pieces([b"{}"])))
+
+
+def test_a_preamble_is_bounded() -> None:
+    """Lines before the first boundary count as form data: a long preamble is refused
+    without the rest of the body being read; a line without end is refused too."""
+    body = Pieces([b"junk\r\n" * 1000] * 1000 + [form([("key", "k")], b"")])
+    with pytest.raises(MaxPostPreDataLengthExceeded):
+        asyncio.run(read(body))
+    assert body.served <= 10  # of 1001
+    endless = Pieces([b"x" * 4096] * 1000)
+    with pytest.raises(MalformedPOSTRequest):
+        asyncio.run(read(endless))
+    assert endless.served <= 20
+
+
+def test_fields_just_under_the_bound_and_a_big_file() -> None:
+    """The bound is the form data's, not what the reader looked ahead at."""
+    raw = form([("key", "k"), ("pad", "p" * 19_900)], b"f" * 300_000)
+    fields, _, data = asyncio.run(read(Pieces([raw])))
+    assert len(fields["pad"]) == 19_900
+    assert data == b"f" * 300_000

@@ -35,12 +35,16 @@ from objstore.gateway.caller import RequestBody
 # 20 KB."
 MAX_PRE_DATA = 20 * 1024
 MAX_FIELDS = 256
+# The longest line the reader looks for (part headers, boundaries, a preamble's lines).
+MAX_LINE = 64 * 1024
 # The most read after the file to see the form end well; more is left unread (the
 # answer then closes the connection).
 TAIL_LIMIT = 64 * 1024
 # The most one read of the file asks for.
 PIECE = 1 << 20
 _FIELD_READ = 4096
+# What aiohttp may read past a part's end before giving it back (a read and a boundary).
+_SLACK = 4 * _FIELD_READ
 _PART_HEADERS = 16
 
 T = TypeVar("T")
@@ -66,7 +70,13 @@ async def _parsed(step: Awaitable[T]) -> T:
 class _Stream:
     """The reads aiohttp's multipart reader makes of a StreamReader (``read``,
     ``readline``, ``at_eof``, ``unread_data``), served from a :class:`RequestBody`.
-    ``consumed`` counts the bytes handed out and not given back."""
+    ``consumed`` counts the bytes handed out and not given back.
+
+    Bounded: a line is at most :data:`MAX_LINE` bytes, and until ``fields_read`` is set
+    (the file has begun) at most :data:`MAX_PRE_DATA` plus a read's worth of slack is
+    handed out (the exact bound is checked between parts: aiohttp reads a little past a
+    part's end and gives it back), so a preamble or a field without end cannot make the
+    reader hold or read an unbounded amount."""
 
     def __init__(self, body: RequestBody) -> None:
         self._pieces = aiter(body)
@@ -74,6 +84,7 @@ class _Stream:
         self._at = 0
         self._ended = False
         self.consumed = 0
+        self.fields_read = False
 
     async def _fill(self) -> bool:
         if self._ended:
@@ -92,6 +103,8 @@ class _Stream:
         out = self._buffer[self._at : end]
         self._at = end
         self.consumed += len(out)
+        if not self.fields_read and self.consumed > MAX_PRE_DATA + _SLACK:
+            raise _too_large()
         return out
 
     async def read(self, n: int = -1) -> bytes:
@@ -102,13 +115,15 @@ class _Stream:
         return self._take(end)
 
     async def readline(self, *, max_line_length: int | None = None) -> bytes:
+        if max_line_length is None or max_line_length > MAX_LINE:
+            max_line_length = MAX_LINE
         searched = self._at
         while True:
             found = self._buffer.find(b"\n", searched)
             if found >= 0:
                 end = found + 1
                 break
-            if max_line_length is not None and len(self._buffer) - self._at > max_line_length:
+            if len(self._buffer) - self._at > max_line_length:
                 raise _malformed()
             # _fill moves the unread rest to the front: resume the search where it stopped.
             searched_past = len(self._buffer) - self._at
@@ -116,7 +131,7 @@ class _Stream:
                 end = len(self._buffer)
                 break
             searched = self._at + searched_past
-        if max_line_length is not None and end - self._at > max_line_length:
+        if end - self._at > max_line_length:
             raise _malformed()
         return self._take(end)
 
@@ -207,6 +222,7 @@ async def read_form(headers: Mapping[str, str], body: RequestBody) -> Form:
             raise _malformed()
         name = part.name.lower()
         if name == "file":
+            stream.fields_read = True
             return Form(fields, part.filename or "", part, reader, stream)
         value = bytearray()
         while not part.at_eof():
@@ -224,9 +240,13 @@ async def read_form(headers: Mapping[str, str], body: RequestBody) -> Form:
         fields[name] = f"{fields[name]},{text}" if name in fields else text
 
 
+def _too_large() -> MaxPostPreDataLengthExceeded:
+    return MaxPostPreDataLengthExceeded(
+        "Your POST request fields preceding the upload file were too large.",
+        MaxPostPreDataLengthBytes=MAX_PRE_DATA,
+    )
+
+
 def _bounded(stream: _Stream) -> None:
     if stream.consumed > MAX_PRE_DATA:
-        raise MaxPostPreDataLengthExceeded(
-            "Your POST request fields preceding the upload file were too large.",
-            MaxPostPreDataLengthBytes=MAX_PRE_DATA,
-        )
+        raise _too_large()
