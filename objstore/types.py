@@ -287,9 +287,9 @@ class ObjectPart:
 class ObjectParts:
     """The parts of a multipart object, a page of them (``get_object_attributes``).
 
-    ``parts`` carry sizes but no checksums (not kept per part), and are empty for an
-    object completed before part sizes were recorded; ``total_parts_count`` is always
-    known."""
+    ``parts`` carry sizes, and each part's checksum when the object has an additional
+    checksum; they are empty for an object completed before part sizes were recorded;
+    ``total_parts_count`` is always known."""
 
     total_parts_count: int
     part_number_marker: int

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import objstore
-from objstore import aio
+from objstore import aio, checksums
 from objstore.errors import (
     AccessControlListNotSupported,
     InvalidArgument,
@@ -256,6 +256,11 @@ def test_attributes_of_versions(root: objstore.Client) -> None:
         root.get_object_attributes(BUCKET, "k", object_attributes=["ETag"], version_id=marker)
 
 
+def crc32c(data: bytes) -> str:
+    """The base64 CRC32C S3 reports for ``data``."""
+    return checksums.encode(checksums.digest("CRC32C", data))
+
+
 def test_attributes_of_a_multipart_object(root: objstore.Client) -> None:
     part = 5 * 1024 * 1024
     up = root.create_multipart_upload(BUCKET, "mp", checksum_algorithm="CRC32C")
@@ -276,11 +281,17 @@ def test_attributes_of_a_multipart_object(root: objstore.Client) -> None:
         next_part_number_marker=None,
         max_parts=2,
         is_truncated=False,
-        parts=(objstore.ObjectPart(2, part), objstore.ObjectPart(3, 7)),
+        # Each part's own checksum, as S3 lists them for an object with a checksum.
+        parts=(
+            objstore.ObjectPart(2, part, {"CRC32C": crc32c(b"\x02" * part)}),
+            objstore.ObjectPart(3, 7, {"CRC32C": crc32c(b"\x03" * 7)}),
+        ),
     )
     first = root.get_object_attributes(BUCKET, "mp", object_attributes=ALL, max_parts=1)
     assert first.object_parts is not None
-    assert first.object_parts.parts == (objstore.ObjectPart(1, part),)
+    assert first.object_parts.parts == (
+        objstore.ObjectPart(1, part, {"CRC32C": crc32c(b"\x01" * part)}),
+    )
     assert (first.object_parts.is_truncated, first.object_parts.next_part_number_marker) == (
         True,
         1,

@@ -3,15 +3,17 @@
 Everything comes from the version record: ETag, size, the stored additional checksum
 and its type, the storage class (objstore has one, ``STANDARD``) and, for an object a
 multipart upload made, its parts: their count and sizes (numbered 1..count in the
-object's order). The record keeps no per-part checksum, so the parts carry none (S3
-lists parts only for objects with additional checksums, with theirs; objstore lists
-every multipart object's part sizes, as RGW). An object completed before part sizes
-were recorded gives only its parts count.
+object's order), and each part's checksum when the object has an additional checksum
+(kept beside its body, ``blob.compose.part_sums``, read only here and by part-number
+reads). S3 lists parts only for objects with additional checksums; objstore lists every
+multipart object's part sizes, as RGW. An object completed before part sizes were
+recorded gives only its parts count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from objstore.errors import InvalidArgument
 from objstore.ns import validation
@@ -100,6 +102,8 @@ class AttributeOps(Index):
         with self.meta.begin() as txn:
             b = self._bucket(txn, bucket)
             rec = self._resolve(txn, bucket, key, version_id)
+            if "ObjectParts" in asked and rec.parts > 1:
+                rec = self._with_part_sums(txn, rec)
         parts = None
         if "ObjectParts" in asked and rec.parts:
             # Objects completed before part sizes were recorded have only their count.
@@ -111,7 +115,9 @@ class AttributeOps(Index):
                 next_part_number_marker=listed[-1].part_number if more else None,
                 max_parts=limit,
                 is_truncated=more,
-                parts=listed,
+                parts=tuple(
+                    replace(p, checksums=self._part_checksum(rec, p.part_number)) for p in listed
+                ),
             )
         checksummed = "Checksum" in asked and bool(rec.checksums)
         return ObjectAttributes(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from objstore import checksums as checksums_mod
 from objstore import keyspace
 from objstore.blob.compose import part_sums
 from objstore.blob.store import BlobStore
@@ -186,6 +187,18 @@ class Index:
         if rec.part_checksums or rec.parts < 2 or not rec.checksums or rec.data_id is None:
             return rec
         return replace(rec, part_checksums=part_sums(txn, rec.data_id))
+
+    @staticmethod
+    def _part_checksum(rec: VersionRecord, part_number: int) -> dict[str, str]:
+        """Part ``part_number``'s checksum ({algorithm: base64}) of a record given its part
+        checksums (:meth:`_with_part_sums`); {} when the object keeps none."""
+        sums = rec.part_checksums
+        if not sums or not rec.parts or len(sums) % rec.parts or len(rec.checksums) != 1:
+            return {}
+        size = len(sums) // rec.parts
+        (algorithm,) = rec.checksums
+        digest = sums[(part_number - 1) * size : part_number * size]
+        return {algorithm: checksums_mod.encode(digest)}
 
     def _lock_asked(self, b: BucketRecord, mode: object, until: object, hold: object) -> Lock:
         """The Object Lock a write asks for (``x-amz-object-lock-*``), checked against the

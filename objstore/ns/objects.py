@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from objstore import cancel, keyspace
-from objstore import checksums as checksums_mod
 from objstore.blob.store import DataGone, Ingested
 from objstore.body import ObjectBody
 from objstore.errors import (
@@ -561,13 +560,10 @@ def _part_checksum(info: ObjectInfo, rec: VersionRecord, part_number: int) -> Ob
     """``info`` for one part of a multipart object: that part's checksum and the
     object's checksum type (as S3), or none when the checksum was not asked for
     (``info`` has none) or the object does not keep its part checksums."""
-    sums = rec.part_checksums
-    if not info.checksums or not sums or len(sums) % rec.parts or len(info.checksums) != 1:
+    sums = Index._part_checksum(rec, part_number) if info.checksums else {}
+    if not sums:
         return replace(info, checksums={}, checksum_type=None)
-    size = len(sums) // rec.parts
-    (algorithm,) = info.checksums
-    digest = sums[(part_number - 1) * size : part_number * size]
-    return replace(info, checksums={algorithm: checksums_mod.encode(digest)})
+    return replace(info, checksums=sums)
 
 
 def require_integrity(check: Integrity) -> None:
