@@ -265,12 +265,18 @@ def test_object_attributes_of_a_multipart_object(s3: Any) -> None:
     parts = got["ObjectParts"]
     assert parts["TotalPartsCount"] == 3
     assert (parts["MaxParts"], parts["PartNumberMarker"], parts["IsTruncated"]) == (2, 1, False)
-    # Sizes, not per-part checksums: the store keeps no per-part checksum (docs/gateway.md).
-    assert parts["Parts"] == [{"PartNumber": 2, "Size": part}, {"PartNumber": 3, "Size": 10}]
+    # Each part's size and, as S3 lists them for an object with an additional checksum, the
+    # part's own checksum (the one UploadPart answered).
+    assert parts["Parts"] == [
+        {"PartNumber": 2, "Size": part, "ChecksumCRC32": listed[1]["ChecksumCRC32"]},
+        {"PartNumber": 3, "Size": 10, "ChecksumCRC32": listed[2]["ChecksumCRC32"]},
+    ]
     page = s3.get_object_attributes(
         Bucket="bkt", Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=1
     )["ObjectParts"]
-    assert page["Parts"] == [{"PartNumber": 1, "Size": part}]
+    assert page["Parts"] == [
+        {"PartNumber": 1, "Size": part, "ChecksumCRC32": listed[0]["ChecksumCRC32"]}
+    ]
     assert (page["IsTruncated"], page["NextPartNumberMarker"]) == (True, 1)
 
 
