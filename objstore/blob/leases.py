@@ -299,7 +299,8 @@ class Leases:
         for key, raw in list(scan_prefix(txn, keyspace.LEASE)):
             lid = key[1:]
             rec = LeaseRec.decode(raw)
-            dead = now - rec.heartbeat_ns > rec.ttl(self.ttl_ns) or (
+            # The heartbeat is the other node's clock: it may run up to skew behind ours.
+            dead = now - rec.heartbeat_ns > rec.ttl(self.ttl_ns) + self.skew_ns or (
                 lid != own
                 and rec.host == HOST
                 and rec.pid != os.getpid()

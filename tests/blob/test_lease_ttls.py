@@ -90,12 +90,33 @@ def test_each_lease_expires_after_its_own_ttl(
     """Liveness both ways: the long-ttl node's gc reaps the silent short-ttl lease
     after the short ttl, and the short-ttl gc the silent long one after the long."""
     slow, gc, clock = nodes
+    skew = _skew(gc)
     gc.root.put_object("bkt", "x", b"y" * 5000)  # both leases exist
     slow.root.put_object("bkt", "z", b"w" * 5000)
-    clock.advance(SHORT + 1)
+    clock.advance(SHORT + skew + 1)
     assert slow.gc().leases_expired == 1  # gc's own, silent for longer than its ttl
-    clock.advance(LONG + 1)  # slow's gc renewed its own lease: silent since then
+    clock.advance(LONG + skew + 1)  # slow's gc renewed its own lease: silent since then
     assert gc.gc().leases_expired == 1
+
+
+def _skew(node: objstore.Store) -> float:
+    return node.blobs.leases.skew_ns / 1e9
+
+
+def test_a_lease_is_kept_for_the_clock_skew_past_its_ttl(
+    nodes: tuple[objstore.Store, objstore.Store, Clock],
+) -> None:
+    """The heartbeat is written by the other node's clock, which may run up to the clock
+    skew behind the reaper's: a short-ttl lease reaped at exactly its ttl lost a reader's
+    body to gc on a node whose clock ran 0.9 s behind (review 9d)."""
+    slow, gc, clock = nodes
+    skew = _skew(slow)
+    assert skew > 0
+    lid = gc.blobs.leases.advance().own  # gc's lease, ttl SHORT, renewed now
+    clock.advance(SHORT + skew / 2)  # past its ttl, within the skew
+    assert lid in slow.blobs.leases.advance().live
+    clock.advance(skew)  # past both
+    assert lid not in slow.blobs.leases.advance().live
 
 
 @pytest.mark.parametrize(("silent", "reaped"), [(SHORT + 1, False), (LONG + 1, True)])
@@ -113,7 +134,7 @@ def test_a_lease_of_the_earlier_format_gets_the_default_ttl_at_least(
     with gc.blobs.meta.begin_write() as txn:
         txn.put(keyspace.LEASE + lid, raw)
     assert gc.fsck(verify_data=False).healthy  # fsck reads it too
-    clock.advance(silent)
+    clock.advance(silent + _skew(gc))
     horizon = gc.blobs.leases.advance()
     assert (lid not in horizon.live) == reaped
     assert old.ttl(int(SHORT * 1e9)) == leases.V1_TTL_NS
