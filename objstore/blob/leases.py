@@ -39,7 +39,7 @@ import blake3
 
 from objstore import keyspace
 from objstore.blob.records import GEN, current_gen, get_doom
-from objstore.errors import ServiceUnavailable
+from objstore.errors import ServiceUnavailable, StoreDamaged
 from objstore.meta import counters
 from objstore.meta.base import MetadataStore, WriteTxn
 from objstore.meta.scan import scan_prefix
@@ -117,6 +117,11 @@ class LeaseRec:
     def decode(raw: bytes) -> LeaseRec:
         if len(raw) == _LEASE_REC_V1.size:
             return LeaseRec(*_LEASE_REC_V1.unpack(raw))
+        if len(raw) < LEASE_REC.size:
+            raise StoreDamaged(
+                f"a lease record of {len(raw)} bytes (expected {_LEASE_REC_V1.size} or at "
+                f"least {LEASE_REC.size})"
+            )
         return LeaseRec(*LEASE_REC.unpack_from(raw))  # longer: a later format's extra fields
 
     def ttl(self, reaper_ns: int) -> int:

@@ -77,6 +77,9 @@ class BlobSettings:
             raise ValueError("window_size must hold at least two maximal chunks")
 
 
+MAX_LEASE_TTL = 86_400.0
+
+
 @dataclass(frozen=True, slots=True)
 class GcSettings:
     """How gc and its leases behave (per store handle; see :mod:`.leases`).
@@ -95,8 +98,12 @@ class GcSettings:
     orphan_every: int = 12  # background passes between walks of every chunk file
 
     def __post_init__(self) -> None:
-        if not self.lease_ttl > 0 or self.clock_skew < 0 or self.batch < 1:
-            raise ValueError("lease_ttl must be > 0, clock_skew >= 0, batch >= 1")
+        # A lease records its ttl in whole nanoseconds (8 bytes), and a crashed node's lease
+        # holds gc back for that long: at most a day.
+        if not 0 < self.lease_ttl <= MAX_LEASE_TTL or self.clock_skew < 0 or self.batch < 1:
+            raise ValueError(
+                f"lease_ttl must be > 0 and <= {MAX_LEASE_TTL:g} s, clock_skew >= 0, batch >= 1"
+            )
         if self.interval is not None and not self.interval > 0:
             raise ValueError("gc_interval must be a positive number of seconds or None")
 

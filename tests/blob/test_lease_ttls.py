@@ -20,6 +20,7 @@ import objstore
 from objstore import keyspace
 from objstore.blob import leases
 from objstore.blob.leases import LeaseRec
+from objstore.errors import InvalidArgument, StoreDamaged
 from tests.blob.test_gc import CHUNK, Clock, commit, read_body, staged
 
 LONG, SHORT = 600.0, 2.0
@@ -139,3 +140,20 @@ def test_a_lease_of_the_earlier_format_gets_the_default_ttl_at_least(
     assert (lid not in horizon.live) == reaped
     assert old.ttl(int(SHORT * 1e9)) == leases.V1_TTL_NS
     assert LeaseRec.decode(LeaseRec(1, 2, 3, 4, 5, bytes(8), 7).encode()).ttl(9) == 7
+
+
+@pytest.mark.parametrize("ttl", [2e10, 86_401.0, float("inf"), float("nan"), 0.0, -1.0])
+def test_a_lease_ttl_out_of_range_is_refused_at_open(tmp_path: Path, ttl: float) -> None:
+    """2e10 s passed the check and then overflowed the record's ttl field (a raw
+    struct.error at the first write); a crashed node's day-long lease is the most gc
+    waits for (review 9d)."""
+    with pytest.raises(InvalidArgument):
+        objstore.open(tmp_path / "s", lease_ttl=ttl)
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").rglob("objstore.json"))
+
+
+@pytest.mark.parametrize("size", [0, 47, 52])
+def test_a_lease_record_of_a_wrong_length_is_store_damage(size: int) -> None:
+    """Not a raw struct.error out of gc and fsck (review 9d)."""
+    with pytest.raises(StoreDamaged, match="lease record"):
+        LeaseRec.decode(bytes(size))
