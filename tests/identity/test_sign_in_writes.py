@@ -166,9 +166,8 @@ def test_a_required_password_change_at_sign_in_is_kept(store: objstore.Store) ->
         store.sign_in("alice", PASSWORD)
 
 
-def test_mfa_sign_ins_record_device_state_without_a_new_generation(
-    store: objstore.Store,
-) -> None:
+def _enable_mfa(store: objstore.Store) -> tuple[bytes, int]:
+    """Enable a virtual MFA device for alice; its seed and the current time step."""
     iam = store.root.iam
     device = iam.create_virtual_mfa_device("alices")
     seed = totp.seed_from_base32(device.base32_string_seed)
@@ -176,6 +175,13 @@ def test_mfa_sign_ins_record_device_state_without_a_new_generation(
     iam.enable_mfa_device(
         "alice", device.serial_number, totp.hotp(seed, step - 1), totp.hotp(seed, step)
     )
+    return seed, step
+
+
+def test_mfa_sign_ins_record_device_state_without_a_new_generation(
+    store: objstore.Store,
+) -> None:
+    seed, step = _enable_mfa(store)
     before = _generation(store)
     with pytest.raises(InvalidAuthenticationCode):
         store.sign_in("alice", PASSWORD, mfa_code=_wrong_code(seed, step))
@@ -273,17 +279,6 @@ def test_an_unknown_name_costs_a_password_verification_like_a_wrong_password(
 
 
 # ------------------------------- a required change at sign-in (review 7g M1 and L2)
-
-
-def _enable_mfa(store: objstore.Store) -> tuple[bytes, int]:
-    iam = store.root.iam
-    device = iam.create_virtual_mfa_device("alices")
-    seed = totp.seed_from_base32(device.base32_string_seed)
-    step = totp.time_step(time.time())
-    iam.enable_mfa_device(
-        "alice", device.serial_number, totp.hotp(seed, step - 1), totp.hotp(seed, step)
-    )
-    return seed, step
 
 
 def test_a_required_change_at_sign_in_hashes_with_no_write_open(
