@@ -23,6 +23,7 @@ from objstore.errors import (
     BadDigest,
     InvalidDigest,
     InvalidPart,
+    InvalidPartOrder,
     InvalidRequest,
     NoSuchKey,
 )
@@ -347,6 +348,37 @@ def test_multipart_default_type_and_checks() -> None:
             checksums={"CRC64NVME": whole},
         )
         assert done.checksums == {"CRC64NVME": whole} and done.checksum_type == "FULL_OBJECT"
+
+
+@pytest.mark.parametrize("alg", ["CRC32", "CRC32C", "CRC64NVME"])
+def test_full_object_completion_needs_parts_numbered_from_one(alg: str) -> None:
+    # S3: with a FULL_OBJECT checksum the completed parts are 1, 2, ... without a gap
+    # (400 InvalidPartOrder); a COMPOSITE upload may skip numbers.
+    p1, p2, last = _parts(3)
+    with open_store(None) as s:
+        c = s.root
+        c.create_bucket(BUCKET)
+        uid = c.create_multipart_upload(
+            BUCKET, "mp", checksum_algorithm=alg, checksum_type="FULL_OBJECT"
+        )
+        r1, r2, r4 = (
+            c.upload_part(BUCKET, "mp", uid, n, body) for n, body in ((1, p1), (2, p2), (4, last))
+        )
+        for chosen in ([r1, r2, r4], [r2, r4], [r2], [r4]):
+            with pytest.raises(InvalidPartOrder) as err:
+                c.complete_multipart_upload(BUCKET, "mp", uid, chosen)
+            assert (err.value.code, err.value.http_status) == ("InvalidPartOrder", 400)
+        assert [p.part_number for p in c.list_parts(BUCKET, "mp", uid)] == [1, 2, 4]
+        done = c.complete_multipart_upload(BUCKET, "mp", uid, [r1, r2])
+        assert done.checksums == {alg: crc(alg, p1 + p2)}
+        assert c.get_object(BUCKET, "mp").read() == p1 + p2
+
+        composite = "SHA256" if alg == "CRC64NVME" else alg
+        uid = c.create_multipart_upload(BUCKET, "gaps", checksum_algorithm=composite)
+        gaps = [c.upload_part(BUCKET, "gaps", uid, n, body) for n, body in ((2, p1), (5, last))]
+        done = c.complete_multipart_upload(BUCKET, "gaps", uid, gaps)
+        assert done.checksums[composite].endswith("-2")
+        assert c.get_object(BUCKET, "gaps").read() == p1 + last
 
 
 def test_composite_completion_lists_every_part_checksum() -> None:

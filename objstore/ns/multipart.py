@@ -430,6 +430,7 @@ class MultipartOps(ObjectOps):
                 stored,
                 min_part_size=self.limits.min_part_size,
                 max_object_size=self.limits.max_object_size,
+                consecutive=up.checksum_type == checksums_mod.FULL_OBJECT,
             )
             numbered = [(n, p) for (n, _), p in zip(listed, chosen, strict=True)]
             uploads.check_part_checksums(numbered, part_checksums or {}, up)

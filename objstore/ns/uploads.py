@@ -315,17 +315,26 @@ def check_completion(
     *,
     min_part_size: int,
     max_object_size: int,
+    consecutive: bool = False,
 ) -> list[PartRecord]:
     """The parts to join, in order; S3's checks in S3's order.
 
-    Raises InvalidPartOrder (numbers not strictly ascending), InvalidPart (a
-    part not uploaded, or its ETag differs), EntityTooSmall (a part but the
-    last under ``min_part_size``), EntityTooLarge (the total is over
+    Raises InvalidPartOrder (numbers not strictly ascending; with ``consecutive``,
+    as an upload with a FULL_OBJECT checksum needs, numbers not 1, 2, 3, ...),
+    InvalidPart (a part not uploaded, or its ETag differs), EntityTooSmall (a part
+    but the last under ``min_part_size``), EntityTooLarge (the total is over
     ``max_object_size``).
     """
     numbers = [n for n, _ in listed]
     if any(b <= a for a, b in itertools.pairwise(numbers)):
         raise InvalidPartOrder("the parts must be listed in ascending order of part number")
+    # A FULL_OBJECT checksum is the CRC of the whole body, combined from the parts' CRCs:
+    # S3 accepts it only for parts numbered from 1 without a gap.
+    if consecutive and numbers != list(range(1, len(numbers) + 1)):
+        raise InvalidPartOrder(
+            "an upload with a FULL_OBJECT checksum must be completed with parts numbered "
+            "consecutively from 1"
+        )
     chosen: list[PartRecord] = []
     for number, etag in listed:
         rec = stored.get(number)

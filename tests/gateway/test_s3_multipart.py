@@ -120,6 +120,37 @@ def test_completion_errors_and_abort(s3: Any) -> None:
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
+def test_full_object_checksum_needs_consecutive_parts(s3: Any) -> None:
+    """With x-amz-checksum-type FULL_OBJECT the completed parts are 1, 2, ... (S3: 400
+    InvalidPartOrder otherwise); the same parts complete once numbered from 1."""
+    uid = s3.create_multipart_upload(
+        Bucket="mpu", Key="f", ChecksumAlgorithm="CRC32C", ChecksumType="FULL_OBJECT"
+    )["UploadId"]
+    bodies = {1: b"a" * (5 * MIB), 3: b"tail"}
+    etags = {
+        n: s3.upload_part(
+            Bucket="mpu", Key="f", UploadId=uid, PartNumber=n, Body=body, ChecksumAlgorithm="CRC32C"
+        )["ETag"]
+        for n, body in bodies.items()
+    }
+    with pytest.raises(ClientError) as err:
+        s3.complete_multipart_upload(
+            Bucket="mpu",
+            Key="f",
+            UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in etags.items()]},
+        )
+    assert _code(err) == "InvalidPartOrder"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    s3.complete_multipart_upload(
+        Bucket="mpu",
+        Key="f",
+        UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etags[1]}]},
+    )
+    assert s3.get_object(Bucket="mpu", Key="f")["Body"].read() == bodies[1]
+
+
 def test_list_multipart_uploads_pages(s3: Any) -> None:
     """ListMultipartUploads pages by key and upload id markers."""
     made = sorted(
