@@ -83,6 +83,7 @@ class Store:
         account_id: str | None = None,
         secret_key: bytes | None = None,
         gc: GcSettings | None = None,
+        binding: owner.Binding | None = None,
     ) -> None:
         if account_id is not None and not (
             isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()
@@ -101,7 +102,12 @@ class Store:
         self.backends = (f"<{type(meta).__name__}>", f"<{type(chunks).__name__}>")
         self._chunks = chunks
         self._meta = meta
-        self.blobs = BlobStore(chunks, meta, settings or BlobSettings(), gc=gc, clock=clock)
+        #: How :func:`open` bound the chunk location (``.lost``: what a rebind's check
+        #: found missing there and quarantined, when this open ran it).
+        self.binding = binding or owner.Binding(None)
+        self.blobs = BlobStore(
+            chunks, meta, settings or BlobSettings(), gc=gc, clock=clock, bound=self.binding.record
+        )
         self.namespace = Namespace(meta, self.blobs, limits=limits, clock=clock)
         self.account_id = self._account(account_id)
         self.identity = IdentityLayer(
@@ -373,7 +379,10 @@ def open_store(
     (seconds) aborts multipart uploads initiated longer ago (checked when uploads are
     created or listed, and by :meth:`Store.gc`). ``create=False`` refuses to start a
     new store (InvalidArgument when the backends hold none). ``accept_chunk_loss=True``
-    rebinds the store to the chunks given, accepting the recorded location's loss.
+    rebinds the store to the chunks given, accepting the recorded location's loss: every
+    recorded chunk missing there is quarantined before the store is returned (listed in
+    ``store.binding.lost``), and nodes still open on the old location are fenced (their
+    commits naming chunks raise StoreDamaged).
 
     Raises InvalidArgument for bad settings (of the wrong type too), a malformed URL,
     a missing or wrong secret key, or a path that cannot hold a store; StoreDamaged
@@ -478,7 +487,7 @@ def open_store(
             create=create,
         )
         named = any(x is not None for x in (meta_url, meta_obj, chunks_url, chunks_obj))
-        owner.bind_store(
+        binding = owner.bind_store(
             meta,
             ident,
             chunk_backend,
@@ -501,6 +510,7 @@ def open_store(
             account_id=account_id,
             secret_key=secret_key,
             gc=gc,
+            binding=binding,
         )
         store.backends = (_shown(meta_url, meta), _shown(chunks_url, chunk_backend))
         return store

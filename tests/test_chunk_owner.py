@@ -17,8 +17,10 @@ from pathlib import Path
 import blake3
 import lmdb
 import pytest
+from conftest import BATCHED_CHUNK, open_batched
 
 import objstore
+from objstore import keyspace
 from objstore.blob import owner
 from objstore.blob.chunkstore import OWNER_NAME, ChunkId, OwnerMark
 from objstore.blob.files import FileChunkStore
@@ -27,6 +29,7 @@ from objstore.cli import main
 from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta import marker
 from objstore.meta.memory import MemoryMetadataStore
+from objstore.meta.scan import scan_prefix
 
 DATA = bytes(range(256)) * 8192  # 2 MiB: chunked, not inlined
 
@@ -104,7 +107,14 @@ def test_a_lost_chunk_directory_is_refused_not_refilled(
     assert before.location not in str(caught.value)
     # ... the rebind is: fsck then reports the object's chunks missing (exit 1).
     assert main(["--store", str(root), "fsck", "--accept-chunk-loss"]) == 1
-    assert "missing: chunk" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    lost = {
+        blake3.blake3(DATA[i : i + (4 << 20)]).digest().hex() for i in range(0, len(DATA), 4 << 20)
+    }
+    assert "missing: chunk" in out and f"rebind: {len(lost)} chunks the metadata names" in out
+    assert {
+        line.split()[2] for line in out.splitlines() if line.startswith("rebind: chunk")
+    } == lost
     after = FileChunkStore(root / "chunks").read_owner()
     assert after is not None and after.store_id == store_id
     assert after.location not in (None, before.location)
@@ -130,7 +140,7 @@ def test_a_rebind_never_takes_another_stores_location(tmp_path: Path) -> None:
     with pytest.raises(StoreDamaged, match="belongs to store"):
         objstore.open(a, accept_chunk_loss=True)
     (a / "chunks" / OWNER_NAME).unlink()
-    with pytest.raises(StoreDamaged, match="none of which the metadata of store"):
+    with pytest.raises(StoreDamaged, match="carries no owner mark and holds chunks"):
         objstore.open(a, accept_chunk_loss=True)
     assert FileChunkStore(a / "chunks").read_owner() is None
     shutil.rmtree(a / "chunks")
@@ -608,3 +618,31 @@ def test_racing_mark_rewrites_replace_it_once(
     for t in threads:
         t.join()
     assert len(won) == 1 and read() == OwnerMark("s", won[0])
+
+
+def test_every_commit_naming_chunks_checks_the_binding() -> None:
+    """A handle whose binding is no longer the store's (rebound elsewhere: break-it
+    review, HIGH) commits no chunk references: the last commit of an upload and its
+    intermediate batches raise StoreDamaged, and a failed upload leaves no record that
+    dedup would trust. Bodies kept in the metadata still commit."""
+    s = open_batched(None, binding=owner.Binding(b"bound"))
+    try:
+        with s._meta.begin_write() as txn:
+            txn.put(owner.CHUNKS_KEY, b"bound")
+        s.root.create_bucket("bkt")
+        body = os.urandom(40_000)  # several batches of BATCHED
+        s.root.put_object("bkt", "before", body)
+        with s._meta.begin_write() as txn:
+            txn.put(owner.CHUNKS_KEY, b"rebound")
+        with pytest.raises(StoreDamaged, match="rebound to another chunk location"):
+            s.root.put_object("bkt", "after", os.urandom(40_000))
+        with pytest.raises(StoreDamaged, match="rebound to another chunk location"):
+            s.root.put_object("bkt", "one-chunk", os.urandom(1000))
+        s.root.put_object("bkt", "inline", b"x" * 50)
+        assert [o.key for o in s.root.list_objects("bkt").contents] == ["before", "inline"]
+        assert s.root.get_object("bkt", "before").read() == body
+        with s._meta.begin() as rtxn:
+            records = sum(1 for _ in scan_prefix(rtxn, keyspace.CHUNKREF))
+        assert records == len(body) // BATCHED_CHUNK + 1  # "before"'s chunks only
+    finally:
+        s.close()

@@ -25,8 +25,10 @@ synced, so "referenced" implies "durable", and dedup trusts only references
 lease ticket before its first dedup decision and its commit re-checks it
 (:meth:`Leases.check`); a chunk that had fallen to zero references before the
 ticket is *revived* (its zero gen renewed) before reuse, so gc never deletes a
-chunk an in-flight writer decided to reuse (see :mod:`.leases`). A failed
-upload releases what it stored at once (:func:`release_failed`).
+chunk an in-flight writer decided to reuse (see :mod:`.leases`). Each commit also
+checks that the store is still bound to the chunk location this handle writes to
+(:func:`.owner.check_bound`: a rebind elsewhere fences it). A failed upload releases
+what it stored at once (:func:`release_failed`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from objstore import checksums, keyspace
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.gc import free_now
 from objstore.blob.leases import Ticket
+from objstore.blob.owner import check_bound, still_bound
 from objstore.blob.records import (
     DATA_REC,
     STAT_CHUNKS,
@@ -126,8 +129,9 @@ def release_failed(
     """Release at once what a failed or abandoned upload stored.
 
     Chunks it wrote that nobody references get zero-reference records (so a
-    concurrent upload of the same bytes can still claim them) and are deleted
-    right away unless another live lease may want them (then gc does it later).
+    concurrent upload of the same bytes can still claim them; none once the store
+    was rebound elsewhere) and are deleted right away unless another live lease may
+    want them (then gc does it later).
     """
     candidates: set[ChunkId] = set(written)
     with blobs.meta.begin_write() as txn:
@@ -137,7 +141,9 @@ def release_failed(
             drop_data(txn, data_id)
             txn.delete(keyspace.PENDING + data_id)
         gen = current_gen(txn)
-        for cid, n in written.items():
+        # After a rebind elsewhere, what this handle wrote is at a location no longer the
+        # store's: a record would have dedup trust chunks the store does not hold.
+        for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
             if txn.get(keyspace.CHUNKREF + cid) is None:
                 txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
                 counters.add(txn, STAT_CHUNKS, 1)
@@ -397,6 +403,7 @@ class IngestJob:
             self.b.chunks.sync()  # chunks durable before the references that name them
         self.b.leases.touch(self.ticket)
         with self.b.meta.begin_write() as txn:
+            check_bound(txn, self.b.bound)  # StoreDamaged after a rebind elsewhere
             self.b.leases.check(txn, self.ticket, {cid for _, cid, _ in batch})
             if not self.committed_batches:
                 txn.put(keyspace.DATA + self.data_id, DATA_REC.pack(1, 0, STATE_PENDING))

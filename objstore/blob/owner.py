@@ -36,7 +36,16 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
 - Accepting the loss of the recorded location is an explicit rebind
   (``accept_chunk_loss``, :func:`_rebind`): a fresh location id written into this
   location's mark and recorded. No message ever shows a location id: the recorded mark,
-  pasted at a second location, made it an accepted copy (break-it review, H1).
+  pasted at a second location, made it an accepted copy (break-it review, H1). A rebind
+  refuses an unmarked location holding any chunk (the user writes the mark: chunk ids
+  are content hashes, so no listing can tell this store's chunks from another's); it
+  quarantines, before the store is used, every recorded chunk the new location lacks
+  (:func:`_verify`, due from the binding's own commit until done, so a crash cannot
+  skip it); and every commit naming chunks compares the binding with the one its node
+  opened with (:func:`check_bound`), fencing nodes still open on the old location.
+
+The location is handed around as one :class:`Location` (its mark's operations, its
+listing and its batch ``has``); an open returns its :class:`Binding`.
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from objstore import keyspace
 from objstore.blob.chunkstore import (
@@ -57,12 +67,16 @@ from objstore.blob.chunkstore import (
     OwnerMark,
     OwnerRewriter,
 )
+from objstore.blob.quarantine import quarantine_absent
 from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta.base import MetadataStore, ReadTxn
 from objstore.meta.marker import StoreIdentity, holds_records
 from objstore.meta.scan import scan_prefix
 
 CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the mark its chunk store was bound to
+#: Present (holding the record written with it) from a rebind's commit until every recorded
+#: chunk has been checked at the new location (:func:`_verify`).
+VERIFY_KEY = keyspace.CONFIG + b"chunks-verify"
 
 
 def encode_record(mark: OwnerMark) -> bytes:
@@ -106,7 +120,9 @@ def own_chunk_dir(where: str | None, *, named: bool) -> bool:
         return False
 
 
-def names_present(meta: MetadataStore, has: Callable[[ChunkId], bool], sample: int = 256) -> bool:
+def names_present(
+    meta: MetadataStore, has_many: Callable[[Iterable[ChunkId]], set[ChunkId]], sample: int = 256
+) -> bool:
     """Whether the chunk store holds some of the chunks the metadata names (True when it
     names none): checked before an old store adopts its unmarked ``path/chunks``, so that
     metadata restored or mounted from another store never adopts chunks it does not know
@@ -116,7 +132,7 @@ def names_present(meta: MetadataStore, has: Callable[[ChunkId], bool], sample: i
             ChunkId(key[len(keyspace.CHUNKREF) :])
             for key, _ in itertools.islice(scan_prefix(txn, keyspace.CHUNKREF), sample)
         ]
-    return not ids or any(has(cid) for cid in ids)
+    return not ids or bool(has_many(ids))
 
 
 def _mount_point(path: str) -> bool:
@@ -162,22 +178,14 @@ def _mark_text(store_id: str) -> str:
     return f'objstore-owner.json holding {{"store_id": "{store_id}"}}'
 
 
-def _check_unmarked(
-    meta: MetadataStore,
-    ident: StoreIdentity,
-    *,
-    has_chunks: Callable[[], bool],
-    has: Callable[[ChunkId], bool],
-    own_dir: Callable[[], bool],
-    where: str,
-) -> None:
+def _check_unmarked(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
     """Raise StoreDamaged unless this metadata may claim the unmarked location."""
     with meta.begin() as rtxn:
         recorded = rtxn.get(CHUNKS_KEY)
         populated = holds_records(rtxn)
         names_chunks = populated and _names_chunks(rtxn)
-    sid = ident.store_id
-    there = functools.cache(has_chunks)  # listed at most once, and only if a rule asks
+    sid, where = ident.store_id, loc.where
+    there = functools.cache(loc.has_chunks)  # listed at most once, and only if a rule asks
     if recorded is not None and names_chunks and not there():
         # Never hands out the recorded mark: pasted at a mistyped, empty location it made
         # that one a "copy" and put one store on two locations (break-it review, H1).
@@ -199,7 +207,7 @@ def _check_unmarked(
             store_id=sid,
         )
     # An empty one is refused below with its own message (R8).
-    if populated and not (own_dir() and (not there() or names_present(meta, has))):
+    if populated and not (loc.own_dir() and (not there() or names_present(meta, loc.has_many))):
         raise StoreDamaged(
             f"the metadata of store {sid} holds data but never claimed a chunk store, and "
             f"{where} carries no owner mark: objstore cannot tell whether it is this "
@@ -225,6 +233,35 @@ def _check_unmarked(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Location:
+    """The chunk location being bound, as the rules see it: its mark's three operations
+    (``rewrite_owner`` None when marks cannot be replaced), ``has_chunks`` (whether it
+    holds any chunk: a listing, asked at most once), ``has_many`` (which of some chunks
+    it holds), ``own_dir`` (whether it is the store directory's own ``path/chunks``,
+    :func:`own_chunk_dir`; asked only when an old store meets it unmarked), and how
+    messages name it (``where``)."""
+
+    where: str
+    read_owner: Callable[[], OwnerMark | None]
+    claim_owner: Callable[[OwnerMark], OwnerMark]
+    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None
+    has_chunks: Callable[[], bool]
+    has_many: Callable[[Iterable[ChunkId]], set[ChunkId]]
+    own_dir: Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What an open bound: ``record``, the ``G chunks-owner`` bytes it checked (every
+    commit naming chunks compares it again: :func:`check_bound`; None for a chunk store
+    that keeps no mark), and ``lost``, the chunks a rebind's check found missing here
+    and quarantined, when this open ran that check (None otherwise)."""
+
+    record: bytes | None
+    lost: tuple[ChunkId, ...] | None = None
+
+
 def bind_store(
     meta: MetadataStore,
     ident: StoreIdentity,
@@ -234,62 +271,39 @@ def bind_store(
     own_dir: Callable[[], bool],
     where: str,
     rebind: bool = False,
-) -> None:
+) -> Binding:
     """:func:`bind_chunks` for a chunk store object; nothing for one that keeps no mark
     (``ChunkOwner`` is optional, and so is ``OwnerRewriter``)."""
-    if isinstance(chunks, ChunkOwner):
-        bind_chunks(
-            meta,
-            ident,
-            read_owner=chunks.read_owner,
-            claim_owner=chunks.claim_owner,
-            rewrite_owner=chunks.rewrite_owner if isinstance(chunks, OwnerRewriter) else None,
-            has_chunks=has_chunks,
-            has=chunks.has,
-            own_dir=own_dir,
-            where=where,
-            rebind=rebind,
-        )
+    if not isinstance(chunks, ChunkOwner):
+        return Binding(None)
+    loc = Location(
+        where,
+        chunks.read_owner,
+        chunks.claim_owner,
+        chunks.rewrite_owner if isinstance(chunks, OwnerRewriter) else None,
+        has_chunks,
+        chunks.has_many,
+        own_dir,
+    )
+    return bind_chunks(meta, ident, loc, rebind=rebind)
 
 
 def bind_chunks(
-    meta: MetadataStore,
-    ident: StoreIdentity,
-    *,
-    read_owner: Callable[[], OwnerMark | None],
-    claim_owner: Callable[[OwnerMark], OwnerMark],
-    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None,
-    has_chunks: Callable[[], bool],
-    has: Callable[[ChunkId], bool],
-    own_dir: Callable[[], bool],
-    where: str,
-    rebind: bool = False,
-) -> None:
-    """Check that the chunk store (``where`` in messages) is this store's one location,
-    claiming it if no store has yet (see the module docstring). ``has_chunks``: whether
-    it holds any chunk (a listing; asked once); ``has``: whether it holds one chunk;
-    ``own_dir``: whether it is the store directory's own ``path/chunks``
-    (:func:`own_chunk_dir`; asked only when an old store meets it unmarked);
-    ``rewrite_owner`` (None: marks cannot be replaced) gives an id-less mark its location
-    id. Raises StoreDamaged when another store owns it, when it is another location of
-    this store, or when it is unmarked and may not be claimed; what the chunk store
-    raises when it cannot be read or written. ``rebind``: the operator accepts the loss
-    of the recorded location, and this one replaces it (:func:`_rebind`)."""
+    meta: MetadataStore, ident: StoreIdentity, loc: Location, *, rebind: bool = False
+) -> Binding:
+    """Check that the chunk location ``loc`` is this store's one location, claiming it
+    if no store has yet (see the module docstring), and finish a rebind's check of the
+    chunks if one is pending (:func:`_verify`). Raises StoreDamaged when another store
+    owns it, when it is another location of this store, or when it is unmarked and may
+    not be claimed; what the stores raise when they cannot be read or written.
+    ``rebind``: the operator accepts the loss of the recorded location, and this one
+    replaces it (:func:`_rebind`)."""
     if rebind:
-        _rebind(
-            meta,
-            ident,
-            read_owner=read_owner,
-            claim_owner=claim_owner,
-            rewrite_owner=rewrite_owner,
-            has_chunks=has_chunks,
-            has=has,
-            where=where,
-        )
-    mark = read_owner()
+        _rebind(meta, ident, loc)
+    where, mark = loc.where, loc.read_owner()
     if mark is None:
-        _check_unmarked(meta, ident, has_chunks=has_chunks, has=has, own_dir=own_dir, where=where)
-        mark = claim_owner(OwnerMark(ident.store_id, uuid.uuid4().hex))
+        _check_unmarked(meta, ident, loc)
+        mark = loc.claim_owner(OwnerMark(ident.store_id, uuid.uuid4().hex))
     _check_store(mark, ident, where)
     with meta.begin() as rtxn:
         raw = rtxn.get(CHUNKS_KEY)
@@ -297,9 +311,9 @@ def bind_chunks(
     if recorded is None or (
         recorded.location is None
         and recorded.store_id == ident.store_id
-        and (mark.location is not None or rewrite_owner is not None)
+        and (mark.location is not None or loc.rewrite_owner is not None)
     ):
-        recorded, mark = _record(meta, ident, mark, read_owner, rewrite_owner, where)
+        recorded, mark, raw = _record(meta, ident, mark, loc)
     if recorded.store_id != ident.store_id:
         raise StoreDamaged(
             f"the metadata of store {ident.store_id} recorded a chunk store of store "
@@ -319,18 +333,34 @@ def bind_chunks(
             f"only if it is lost and this one is to replace it, {ACCEPT}",
             store_id=ident.store_id,
         )
+    return Binding(raw, _verify(meta, ident, loc, raw))
+
+
+def still_bound(txn: ReadTxn, record: bytes | None) -> bool:
+    """Whether the store is bound as ``record`` (:attr:`Binding.record`) says; True for None."""
+    return record is None or txn.get(CHUNKS_KEY) == record
+
+
+def check_bound(txn: ReadTxn, record: bytes | None) -> None:
+    """In a write transaction committing references to chunks: raise StoreDamaged
+    unless the store is still bound as it was when this node opened it (``record``,
+    :attr:`Binding.record`; nothing to check for None). One read of one key: a rebind
+    elsewhere (:func:`_rebind`) fences this node's writes to the location it left."""
+    if not still_bound(txn, record):
+        raise StoreDamaged(
+            "this store was rebound to another chunk location (accept_chunk_loss) after "
+            "this node opened it: what it writes to its chunk location is no longer the "
+            "store's, so nothing was stored; open the store again with its current "
+            "chunk location"
+        )
 
 
 def _record(
-    meta: MetadataStore,
-    ident: StoreIdentity,
-    mark: OwnerMark,
-    read_owner: Callable[[], OwnerMark | None],
-    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None,
-    where: str,
-) -> tuple[OwnerMark, OwnerMark]:
+    meta: MetadataStore, ident: StoreIdentity, mark: OwnerMark, loc: Location
+) -> tuple[OwnerMark, OwnerMark, bytes]:
     """Bind the store to the location marked ``mark``: record the mark in the metadata,
-    giving an id-less mark a location id first; the record and the location's mark after.
+    giving an id-less mark a location id first; the record, the location's mark and the
+    record's bytes after.
 
     The record is the arbiter and the mark is written first, both under the metadata's
     write transaction, which every node's bind of this store holds in turn:
@@ -347,7 +377,7 @@ def _record(
       accepted, as before; once it has one, every other location is refused.
     - Nodes binding at once queue on the transaction: the second finds the record the
       first wrote and reads the location's mark again (the first may have upgraded it).
-    - The rewrite replaces only the mark it read (``rewrite_owner``'s compare-and-swap:
+    - The rewrite replaces only the mark it read (``loc.rewrite_owner``'s compare-and-swap:
       If-Match on S3): an open that timed out, its transaction rolled back, may have its
       write land later, after another node upgraded the location and recorded it; an
       unconditional write then left mark and record differing for good, the store
@@ -358,68 +388,70 @@ def _record(
     with meta.begin_write() as txn:
         raw = txn.get(CHUNKS_KEY)
         recorded = None if raw is None else decode_record(raw)
-        if recorded is not None and (recorded.location is not None or recorded.store_id != sid):
-            return recorded, _reread(read_owner, ident, where)
-        if mark.location is None and rewrite_owner is not None:
-            mark = _reread(read_owner, ident, where)  # never replace a mark with an id
+        if (
+            raw is not None
+            and recorded is not None
+            and (recorded.location is not None or recorded.store_id != sid)
+        ):
+            return recorded, _reread(loc, ident), raw
+        if mark.location is None and loc.rewrite_owner is not None:
+            mark = _reread(loc, ident)  # never replace a mark with an id
             if mark.location is None:
                 fresh = OwnerMark(sid, uuid.uuid4().hex)
                 # Durable before the record names it, and only over the mark just read
                 # (M1); if rewritten since (a late write of an open that failed), take it.
-                replaced = rewrite_owner(fresh, mark)
-                mark = fresh if replaced else _reread(read_owner, ident, where)
+                replaced = loc.rewrite_owner(fresh, mark)
+                mark = fresh if replaced else _reread(loc, ident)
         new = encode_record(mark)
         if raw != new:
             txn.put(CHUNKS_KEY, new)
-    return mark, mark
+    return mark, mark, new
 
 
-def _rebind(
-    meta: MetadataStore,
-    ident: StoreIdentity,
-    *,
-    read_owner: Callable[[], OwnerMark | None],
-    claim_owner: Callable[[OwnerMark], OwnerMark],
-    rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None,
-    has_chunks: Callable[[], bool],
-    has: Callable[[ChunkId], bool],
-    where: str,
-) -> None:
-    """Bind the store to this location in place of the recorded one, whose loss the
+def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
+    """Bind the store to ``loc`` in place of the recorded location, whose loss the
     operator accepts: a fresh location id is written into this location's mark, then
-    recorded, under the metadata's write transaction (as :func:`_record`). Nothing is
-    done where the usual rules accept the location (bound already, or bindable as it
-    is); :func:`bind_chunks` checks the result as at any open.
+    recorded, under the metadata's write transaction (as :func:`_record`), together
+    with :data:`VERIFY_KEY`: the check of every recorded chunk (:func:`_verify`) is due
+    before the binding is used. Nothing is done where the usual rules accept the
+    location (bound already, or bindable as it is); :func:`bind_chunks` checks the
+    result as at any open.
 
     Safe because a location id is only ever drawn fresh and written to the location
     being bound: the record names one id, which only this location (and copies made of
     it afterwards) carries; the old location, its copies, and any mark a message ever
-    showed are refused from then on. A crash between the mark and the commit leaves
-    the record as it was: the old location is still the bound one, this one refused
-    until the rebind is run again; never both accepted. Refuses (StoreDamaged) a
-    location marked by another store, and an unmarked one holding chunks none of which
-    this store's metadata names (another store's, which this store's gc would delete);
-    InvalidArgument when the chunk store cannot rewrite its mark."""
-    sid = ident.store_id
+    showed are refused from then on, and nodes still open on it are fenced
+    (:func:`check_bound`). A crash between the mark and the commit leaves the record as
+    it was: the old location is still the bound one, this one refused until the rebind
+    is run again; never both. Refuses (StoreDamaged) a location marked by another
+    store, and an unmarked one holding any chunk (whose they are, nothing can tell:
+    chunk ids are hashes of content, which stores share; this store's gc would delete
+    another's); InvalidArgument when the chunk store cannot rewrite its mark."""
+    sid, where = ident.store_id, loc.where
     with meta.begin() as rtxn:
         raw = rtxn.get(CHUNKS_KEY)
         names = holds_records(rtxn) and _names_chunks(rtxn)
     recorded = None if raw is None else decode_record(raw)
-    mark = read_owner()
+    mark = loc.read_owner()
     if mark is not None:
         _check_store(mark, ident, where)
         if recorded is None or recorded.location is None or recorded == mark:
             return  # the usual rules bind it
     elif recorded is None and not names:
         return  # nothing to lose: claimed (or refused) as at any open
-    elif has_chunks() and not (names and names_present(meta, has)):
+    elif loc.has_chunks():
+        # Not "some (or all) of its chunks are named here": another store holding the
+        # same content has the same chunk ids (break-it review: one named chunk was
+        # enough to take over, and gc then deleted the rest).
         raise StoreDamaged(
-            f"the chunk store {where} carries no owner mark and holds chunks, none of "
-            f"which the metadata of store {sid} names: they are another store's (whose "
-            "chunks this store's gc would delete); refusing to bind this store to it",
+            f"the chunk store {where} carries no owner mark and holds chunks: nothing "
+            "can tell whether they are this store's or another's (chunk ids are hashes of "
+            "content, which stores share), and this store's gc would delete every chunk "
+            f"its metadata does not name; refusing to bind store {sid} to it. If they are "
+            f"this store's, write its {_mark_text(sid)} and run the rebind again",
             store_id=sid,
         )
-    if rewrite_owner is None:
+    if loc.rewrite_owner is None:
         raise InvalidArgument(
             f"the chunk store {where} cannot rewrite its owner mark, so this store cannot "
             "be rebound to it",
@@ -427,7 +459,7 @@ def _rebind(
         )
     with meta.begin_write() as txn:
         # Another node's open may have bound or rebound meanwhile: decide again then.
-        if txn.get(CHUNKS_KEY) != raw or read_owner() != mark:
+        if txn.get(CHUNKS_KEY) != raw or loc.read_owner() != mark:
             raise StoreDamaged(
                 f"the binding of store {sid} changed while it was being rebound to "
                 f"{where}; open again to see the new state",
@@ -435,31 +467,62 @@ def _rebind(
             )
         fresh = OwnerMark(sid, uuid.uuid4().hex)
         if mark is None:
-            if claim_owner(fresh) != fresh:
+            if loc.claim_owner(fresh) != fresh:
                 raise StoreDamaged(
                     f"the chunk store {where} was marked while store {sid} was being "
                     "rebound to it; open again to see the new state",
                     store_id=sid,
                 )
-        elif not rewrite_owner(fresh, mark):  # durable before the record names it
+        elif not loc.rewrite_owner(fresh, mark):  # durable before the record names it
             raise StoreDamaged(
                 f"the owner mark of {where} was rewritten while store {sid} was being "
                 "rebound to it; open again to see the new state",
                 store_id=sid,
             )
-        txn.put(CHUNKS_KEY, encode_record(fresh))
+        record = encode_record(fresh)
+        txn.put(CHUNKS_KEY, record)
+        # In the binding's own commit: no crash leaves the binding without its check due.
+        txn.put(VERIFY_KEY, record)
 
 
-def _reread(
-    read_owner: Callable[[], OwnerMark | None], ident: StoreIdentity, where: str
-) -> OwnerMark:
-    mark = read_owner()
-    if mark is None:
+def _verify(
+    meta: MetadataStore, ident: StoreIdentity, loc: Location, bound: bytes | None
+) -> tuple[ChunkId, ...] | None:
+    """If a rebind's check is due (:data:`VERIFY_KEY`), run it: quarantine every
+    recorded chunk this location lacks, so that dedup never again acknowledges an
+    upload by reference to a chunk that is not here (break-it review: re-uploading
+    could never heal such an object). The mark of the check is removed only after the
+    whole pass, so every open until then (this one crashed, several at once: the pass
+    is idempotent, and a flag on a chunk that is there costs one rewrite) runs it again
+    before it returns a store; the check of a later rebind than the one ``bound`` (the
+    record this open checked) is refused (StoreDamaged), never run against this
+    location nor ended. Returns the chunks found missing; None when no check was
+    due."""
+    with meta.begin() as rtxn:
+        due = rtxn.get(VERIFY_KEY)
+    if due is None:
+        return None
+    if due != bound:  # rebound again since this open checked the binding
         raise StoreDamaged(
-            f"the owner mark of {where} vanished while the store was being opened",
+            f"store {ident.store_id} was rebound to another chunk location while it was "
+            "being opened; open it again to see the new state",
             store_id=ident.store_id,
         )
-    _check_store(mark, ident, where)
+    lost = quarantine_absent(meta, loc.has_many)
+    with meta.begin_write() as txn:
+        if txn.get(VERIFY_KEY) == due:  # not a later rebind's, due again
+            txn.delete(VERIFY_KEY)
+    return tuple(lost)
+
+
+def _reread(loc: Location, ident: StoreIdentity) -> OwnerMark:
+    mark = loc.read_owner()
+    if mark is None:
+        raise StoreDamaged(
+            f"the owner mark of {loc.where} vanished while the store was being opened",
+            store_id=ident.store_id,
+        )
+    _check_store(mark, ident, loc.where)
     return mark
 
 

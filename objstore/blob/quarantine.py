@@ -9,16 +9,25 @@ when it commits), which heals every object that references it.
 A missing file is not always corruption: a reader whose lease expired may find
 its chunk collected. Only a chunk the metadata still says is stored (a record,
 and no ``K`` mark of a gc deleting it) is quarantined.
+
+A store rebound to another chunk location (``accept_chunk_loss``, ``blob/owner.py``)
+flags at once every recorded chunk that location lacks (:func:`quarantine_absent`):
+otherwise dedup would go on acknowledging uploads of those bytes by reference to
+chunks that are not there, and re-uploading could never heal them.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkStore, read_digest
 from objstore.blob.records import FLAG_QUARANTINED, ChunkRec, get_chunk, get_doom
 from objstore.errors import DataCorruption, InternalError
+from objstore.meta.base import MetadataStore, WriteTxn
+from objstore.meta.scan import scan_prefix
 
 if TYPE_CHECKING:
     from objstore.blob.store import BlobStore
@@ -78,12 +87,7 @@ def _bad(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
 def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
     """Stop trusting ``cid``: flag its record and move its file aside."""
     with blobs.meta.begin_write() as txn:
-        raw = txn.get(keyspace.CHUNKREF + cid)
-        if raw is not None:
-            rec = ChunkRec.decode(raw)
-            if not rec.quarantined:
-                flagged = ChunkRec(rec.refs, rec.length, rec.zero_gen, rec.flags | FLAG_QUARANTINED)
-                txn.put(keyspace.CHUNKREF + cid, flagged.encode())
+        flag(txn, cid)
     # After the flag: an upload that rewrites the chunk saw the flag first, so
     # at worst this moves its fresh copy aside and the next read flags it again.
     try:
@@ -92,3 +96,50 @@ def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
         return
     if not right:
         blobs.chunks.set_aside(cid)
+
+
+def flag(txn: WriteTxn, cid: ChunkId) -> None:
+    """Set the quarantined flag of ``cid``'s record (nothing when it has none)."""
+    raw = txn.get(keyspace.CHUNKREF + cid)
+    if raw is not None:
+        rec = ChunkRec.decode(raw)
+        if not rec.quarantined:
+            flagged = ChunkRec(rec.refs, rec.length, rec.zero_gen, rec.flags | FLAG_QUARANTINED)
+            txn.put(keyspace.CHUNKREF + cid, flagged.encode())
+
+
+#: Chunk records looked up per ``has_many`` call (and per short transaction) by
+#: :func:`quarantine_absent`.
+ABSENT_BATCH = 1024
+
+
+def quarantine_absent(
+    meta: MetadataStore,
+    has_many: Callable[[Iterable[ChunkId]], set[ChunkId]],
+    *,
+    batch: int = ABSENT_BATCH,
+) -> list[ChunkId]:
+    """Flag every chunk record whose chunk the chunk store lacks (``has_many``, one
+    page of records at a time, each page in short transactions); the chunks found absent,
+    flagged before or not. Idempotent: a pass cut short is run again whole. Raises what
+    the stores raise."""
+    absent: list[ChunkId] = []
+    start: bytes | None = None
+    while True:
+        with meta.begin() as txn:
+            keys = [
+                k for k, _ in itertools.islice(scan_prefix(txn, keyspace.CHUNKREF, start), batch)
+            ]
+        if not keys:
+            return absent
+        cids = [ChunkId(k[len(keyspace.CHUNKREF) :]) for k in keys]
+        present = has_many(cids)
+        lacking = [c for c in cids if c not in present]
+        if lacking:
+            with meta.begin_write() as wtxn:
+                for cid in lacking:
+                    flag(wtxn, cid)
+            absent += lacking
+        if len(keys) < batch:
+            return absent
+        start = keys[-1] + b"\x00"  # the smallest key after the page's last

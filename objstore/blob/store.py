@@ -41,6 +41,7 @@ from objstore.blob.ingest import (
     release_failed,
 )
 from objstore.blob.leases import Leases
+from objstore.blob.owner import check_bound
 from objstore.blob.reader import ReadAheadBudget, Reader
 from objstore.blob.records import (
     DATA_REC,
@@ -119,8 +120,12 @@ class BlobStore:
         *,
         gc: GcSettings | None = None,
         clock: Callable[[], int] = time.time_ns,
+        bound: bytes | None = None,
     ) -> None:
         self.chunks = chunks
+        #: The chunk binding this handle opened with (``blob/owner.py``): every commit
+        #: naming chunks checks it is still the store's (:func:`.owner.check_bound`).
+        self.bound = bound
         self.meta = meta
         self.settings = settings
         self.gc_settings = gc or GcSettings()
@@ -270,6 +275,7 @@ class BlobStore:
         """Make ``ing`` a live data record inside the caller's transaction."""
         if ing.data_id is not None:
             assert ing.ticket is not None
+            check_bound(txn, self.bound)  # StoreDamaged after a rebind elsewhere
             # Raises ServiceUnavailable if gc may have removed what it relies on.
             self.leases.check(txn, ing.ticket, {cid for _, cid, _ in ing.final_entries})
             apply_entries(txn, ing.data_id, ing.final_entries, ing.reused)

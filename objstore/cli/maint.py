@@ -12,7 +12,16 @@ from objstore.cli.escape import shown
 def cmd_fsck(args: argparse.Namespace) -> int:
     """Exit 0 when healthy, 1 when anything is missing, corrupt, orphaned or inconsistent."""
     with open_from(args, accept_chunk_loss=args.accept_chunk_loss) as store:
+        lost = store.binding.lost
         r = store.fsck(verify_data=not args.no_verify_data, repair=args.repair)
+    if lost is not None:
+        # The check of a rebind (this one, or one an earlier open did not finish).
+        for cid in lost:
+            print(f"rebind: chunk {cid.hex()} is not at this location (quarantined)")
+        print(
+            f"rebind: {len(lost)} chunks the metadata names are missing at this location; "
+            "the objects using them read as corrupt until their bytes are uploaded again"
+        )
     print(f"fsck: {r.chunks_checked} chunks checked, {r.bytes_verified} bytes verified")
     for label, items in (("missing", r.missing), ("corrupt", r.corrupt), ("orphaned", r.orphaned)):
         for hex_id in items:

@@ -304,17 +304,10 @@ def test_first_opens_racing_with_two_locations_bind_one(
         ident = marker.establish(None, meta, None, has_chunks=lambda: False, where="test")
 
         def bind(store: ChunkOwner, claim: Callable[[OwnerMark], OwnerMark]) -> None:
-            owner.bind_chunks(
-                meta,
-                ident,
-                read_owner=store.read_owner,
-                claim_owner=claim,
-                rewrite_owner=None,
-                has_chunks=lambda: False,
-                has=lambda cid: False,
-                own_dir=lambda: False,
-                where="test",
+            loc = owner.Location(
+                "test", store.read_owner, claim, None, lambda: False, lambda _: set(), lambda: False
             )
+            owner.bind_chunks(meta, ident, loc)
 
         def claim_second(mark: OwnerMark) -> OwnerMark:
             got = l2.claim_owner(mark)
