@@ -330,3 +330,35 @@ class Leases:
                 txn.delete(keyspace.LEASE + lid)
         except Exception:  # a lease left behind expires after its ttl; closing must not fail
             return
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseInfo:
+    """One store handle's lease, as ``objstore leases`` shows it to an operator."""
+
+    lease_id: bytes
+    pid: int
+    heartbeat_ns: int  # on the clock of the node that holds it
+    ttl_ns: int  # 0: a record of the earlier format (judged by at least V1_TTL_NS)
+    here: bool  # held from this host and pid namespace (gc reaps it once its pid is gone)
+
+
+def list_leases(meta: MetadataStore) -> list[LeaseInfo]:
+    """Every lease record (live or not yet reaped), in key order."""
+    out = []
+    with meta.begin() as txn:
+        for key, raw in scan_prefix(txn, keyspace.LEASE):
+            rec = LeaseRec.decode(raw)
+            out.append(LeaseInfo(key[1:], rec.pid, rec.heartbeat_ns, rec.ttl_ns, rec.host == HOST))
+    return out
+
+
+def reap_lease(meta: MetadataStore, lease_id: bytes) -> bool:
+    """Delete the lease ``lease_id`` now, for an operator who knows its node is dead (a
+    crashed node's lease otherwise holds gc back for its whole ttl, up to a day); whether
+    there was one. Safe for the data even if the node lives: a reaped lease is never
+    renewed under its id, so its writers fail at commit (ServiceUnavailable, retryable)
+    instead of referencing what gc then collects, and its readers of a body gc collects
+    fail (InternalError: open it again)."""
+    with meta.begin_write() as txn:
+        return txn.delete(keyspace.LEASE + lease_id)

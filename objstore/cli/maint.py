@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
-from objstore.cli.common import open_from
+from objstore.blob.leases import list_leases, reap_lease
+from objstore.cli.common import CliError, open_from
 from objstore.cli.escape import shown
 
 
@@ -53,6 +55,33 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leases(args: argparse.Namespace) -> int:
+    """List the store handles' leases; ``--reap ID`` deletes one whose node is dead."""
+    with open_from(args) as store:
+        meta, own = store.blobs.meta, store.blobs.leases.lease_id
+        if args.reap is not None:
+            try:
+                lease_id = bytes.fromhex(args.reap)
+            except ValueError:
+                raise CliError(f"--reap takes a lease id in hex, not {args.reap!r}") from None
+            if lease_id == own:
+                raise CliError("that lease is this command's own")
+            if not reap_lease(meta, lease_id):
+                raise CliError(f"no lease {args.reap} (reaped already?)")
+            print(f"reaped lease {args.reap}: gc no longer waits for it")
+            return 0
+        now = time.time_ns()
+        for info in list_leases(meta):
+            ttl = f"{info.ttl_ns / 1e9:g} s" if info.ttl_ns else "default"
+            where = "this host" if info.here else "another host"
+            mine = " (this command)" if info.lease_id == own else ""
+            print(
+                f"lease {info.lease_id.hex()}: pid {info.pid} on {where}, heartbeat "
+                f"{(now - info.heartbeat_ns) / 1e9:.0f} s ago, ttl {ttl}{mine}"
+            )
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the maintenance sub-commands to the ``objstore`` parser."""
     p = sub.add_parser("fsck", help="check every reference and chunk; exit 1 if unhealthy")
@@ -74,5 +103,16 @@ def register(sub: Any) -> None:
         "from then on (docs/scale-out.md)",
     )
     p.set_defaults(func=cmd_fsck)
+    p = sub.add_parser(
+        "leases",
+        help="list the leases of the nodes using the store (gc keeps what they may use)",
+    )
+    p.add_argument(
+        "--reap",
+        metavar="ID",
+        help="delete the lease ID of a node known to be dead, so that gc stops waiting for "
+        "its ttl (safe even if it lives: its uploads then fail, retryable)",
+    )
+    p.set_defaults(func=cmd_leases)
     p = sub.add_parser("stats", help="objects, versions, bytes and dedup ratio")
     p.set_defaults(func=cmd_stats)
