@@ -42,6 +42,7 @@ from objstore.errors import (
     NotModified,
     PreconditionFailed,
 )
+from objstore.errors import NotImplemented as NotImplemented_
 
 SIZES = [0, 1, INLINE, INLINE + 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]
 
@@ -693,8 +694,12 @@ def test_if_none_match_star_creates_only(root: objstore.Client) -> None:
         root.put_object(BUCKET, "k", data_of(2 * CHUNK), if_none_match="*")
     assert read_all(root.get_object(BUCKET, "k")).startswith(b"first")
     assert root.head_object(BUCKET, "k").etag == r.etag
-    with pytest.raises(InvalidArgument):
+    # S3 evaluates only "*" on a write: an ETag there is 501 NotImplemented, nothing stored.
+    with pytest.raises(NotImplemented_) as err:
         root.put_object(BUCKET, "k2", b"x", if_none_match=r.etag)
+    assert (err.value.code, err.value.http_status) == ("NotImplemented", 501)
+    with pytest.raises(NoSuchKey):
+        root.head_object(BUCKET, "k2")
     # After a delete (or behind a delete marker) the key may be created again.
     root.delete_object(BUCKET, "k")
     root.put_object(BUCKET, "k", b"again", if_none_match="*")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from objstore import errors
 from objstore.errors import InvalidArgument, NoSuchKey, NotModified, PreconditionFailed
 
 
@@ -70,12 +71,18 @@ def check_write(
     """Conditional writes: ``if_none_match="*"`` creates only; ``if_match`` compares and swaps.
 
     ``current_etag`` is None when the key has no current object. Raises
-    PreconditionFailed, NoSuchKey (``if_match`` on a missing key, as S3 does) or
-    InvalidArgument (an ``if_none_match`` other than ``*``).
+    PreconditionFailed, NoSuchKey (``if_match`` on a missing key, as S3 does),
+    NotImplemented (an ``if_none_match`` other than ``*``: S3 answers 501 to an ETag
+    there) or InvalidArgument (a condition that is not a string).
     """
     if if_none_match is not None:
-        if not isinstance(if_none_match, str) or if_none_match.strip() != "*":
-            raise InvalidArgument("if_none_match on a write accepts only '*'")
+        if not isinstance(if_none_match, str):
+            raise InvalidArgument("if_none_match must be a string")
+        if if_none_match.strip() != "*":
+            raise errors.NotImplemented(
+                "A header you provided implies functionality that is not implemented",
+                Header="If-None-Match",
+            )
         if current_etag is not None:
             raise PreconditionFailed("the key already exists", condition="If-None-Match")
     if if_match is not None:
