@@ -178,6 +178,7 @@ class Client(MultipartCalls, AccessCalls, BucketSettingCalls, LockCalls, Transfe
         (over the single-PUT limit, checked up front from ``content_length``),
         IncompleteBody (the body disagrees with ``content_length``),
         PreconditionFailed / NoSuchKey (``if_match``, ``if_none_match="*"``),
+        NotImplemented (``if_none_match`` other than ``"*"``, as S3),
         ConditionalRequestConflict (a concurrent write won), InvalidArgument,
         InvalidTag / BadRequest (tags), BadDigest (a checksum or Content-MD5
         mismatch: nothing is stored), InvalidDigest (malformed Content-MD5),

@@ -170,8 +170,9 @@ class MultipartCalls:
         Raises NoSuchBucket, NoSuchUpload, InvalidPartOrder, InvalidPart,
         EntityTooSmall, EntityTooLarge, InvalidRequest (no parts, or a part
         checksum missing), PreconditionFailed / NoSuchKey (``if_match``,
-        ``if_none_match="*"``), InvalidArgument, BadDigest.
-        """
+        ``if_none_match="*"``), NotImplemented (another ``if_none_match``),
+        InvalidArgument, BadDigest. A FULL_OBJECT checksum upload needs the parts
+        numbered 1, 2, ... without a gap (InvalidPartOrder otherwise, as S3)."""
         listed = uploads.normalize_parts(parts)
         result: PutObjectResult = self._call(
             "CompleteMultipartUpload",
