@@ -57,6 +57,15 @@ def test_header_form_and_pairs(root: objstore.Client) -> None:
     assert root.get_object_tagging(BUCKET, "k") == {"a": "1", "b": "two words", "c": ""}
     root.put_object_tagging(BUCKET, "k", [("x", "y")])  # type: ignore[arg-type]
     assert root.get_object_tagging(BUCKET, "k") == {"x": "y"}
+    # Whatever order they come in, a tag set is kept (and listed) sorted by key.
+    root.put_object(BUCKET, "s", b"x", tagging="foo=bar&bar&Z=1")
+    assert list(root.get_object_tagging(BUCKET, "s").items()) == [
+        ("Z", "1"),
+        ("bar", ""),
+        ("foo", "bar"),
+    ]
+    root.put_object_tagging(BUCKET, "s", {"b": "2", "a": "1"})
+    assert list(root.get_object_tagging(BUCKET, "s")) == ["a", "b"]
 
 
 def test_limits_as_s3(root: objstore.Client) -> None:

@@ -93,4 +93,6 @@ def _checked(tags: object, limit: int, too_many: type[BadRequest], message: str)
         if key.lower().startswith("aws:"):
             raise InvalidTag("Your TagKey cannot be prefixed with aws:", tag_key=key)
         out[key] = value
-    return out
+    # S3 defines no order for a tag set; objstore keeps it sorted by key, so every read
+    # lists it the same way whatever order it was written in.
+    return dict(sorted(out.items()))
