@@ -327,13 +327,15 @@ def check_completion(
     """
     numbers = [n for n, _ in listed]
     if any(b <= a for a, b in itertools.pairwise(numbers)):
-        raise InvalidPartOrder("the parts must be listed in ascending order of part number")
+        raise InvalidPartOrder(
+            "The list of parts was not in ascending order. Parts must be ordered by part number."
+        )
     # A FULL_OBJECT checksum is the CRC of the whole body, combined from the parts' CRCs:
     # S3 accepts it only for parts numbered from 1 without a gap.
     if consecutive and numbers != list(range(1, len(numbers) + 1)):
         raise InvalidPartOrder(
-            "an upload with a FULL_OBJECT checksum must be completed with parts numbered "
-            "consecutively from 1"
+            "An upload with a FULL_OBJECT checksum must be completed with parts numbered "
+            "consecutively from 1."
         )
     chosen: list[PartRecord] = []
     for number, etag in listed:
