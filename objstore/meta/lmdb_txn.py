@@ -58,14 +58,18 @@ TRACK_MAX = 1024
 class SnapshotCache:
     """Values read in one LMDB snapshot (one committed txn id)."""
 
-    __slots__ = ("bytes", "firsts", "snap", "values")
+    __slots__ = ("bytes", "firsts", "snap", "value_bytes", "values")
 
     def __init__(self, snap: int) -> None:
         self.snap = snap
         self.values: dict[bytes, bytes | None] = {}
         # First item of a scan: (reverse, start, stop) -> (key, value) or None.
         self.firsts: dict[tuple[bool, bytes, bytes | None], tuple[bytes, bytes] | None] = {}
-        self.bytes = 0
+        self.bytes = 0  # what every entry counts against CACHE_BYTES
+        # The share of `bytes` that `values` holds: a commit carries only the values to
+        # the next snapshot's cache, so only they may be counted there (counting the
+        # firsts too made each commit's cache start fuller, until it admitted nothing).
+        self.value_bytes = 0
 
     def room(self, size: int) -> bool:
         """Whether one more entry of ``size`` bytes fits (and, if so, count it)."""
@@ -80,8 +84,22 @@ class SnapshotCache:
         return True
 
     def remember(self, key: bytes, value: bytes | None) -> None:
-        if self.room(len(key) + (len(value) if value else 0)):
+        size = _value_size(key, value)
+        if key not in self.values and self.room(size):
             self.values[key] = value
+            self.value_bytes += size + ENTRY_OVERHEAD
+
+    def forget(self, key: bytes) -> None:
+        """Drop ``key``'s value (and what it counted), if held."""
+        found = self.values.pop(key, _MISS)
+        if found is not _MISS:
+            freed = _value_size(key, found) + ENTRY_OVERHEAD  # type: ignore[arg-type]
+            self.bytes -= freed
+            self.value_bytes -= freed
+
+
+def _value_size(key: bytes, value: bytes | None) -> int:
+    return len(key) + (len(value) if value else 0)
 
 
 def _walk(txn: Any, start: bytes, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
@@ -259,11 +277,11 @@ class WriteTxnView:
         base = self._base
         if base is not None and base.snap == snap - 1 and len(base.values) <= CARRY_MAX:
             cache.values = dict(base.values)  # a copy at C speed: this runs per commit
-            cache.bytes = base.bytes
+            cache.bytes = cache.value_bytes = base.value_bytes  # (not its scans' firsts)
         for key, value in self._read.items():
             cache.remember(key, value)
         for key, written in self._written.items():
-            cache.values.pop(key, None)  # the last snapshot's value is stale now
+            cache.forget(key)  # the last snapshot's value is stale now
             if written is not _WRITTEN_UNKEPT:  # (too big to keep: read from LMDB again)
                 cache.remember(key, written)  # type: ignore[arg-type]
         return cache

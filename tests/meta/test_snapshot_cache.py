@@ -206,6 +206,37 @@ def test_a_working_set_of_small_versions_stays_cached(
     assert calls == []
 
 
+def test_commits_do_not_fill_the_next_snapshots_cache(
+    meta: LmdbMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (perf6c): a commit carried the last snapshot's byte count, scans'
+    firsts included, into the next snapshot's cache, but only its values: every commit
+    after a round of reads started fuller, until a snapshot admitted nothing and every
+    GET read LMDB (from the third commit here; under a mixed load, for good)."""
+    monkeypatch.setattr(lmdb_txn, "CACHE_BYTES", 2 << 20)
+    # ~600 KB of records, carried as values from their commit (fewer than CARRY_MAX)
+    # and read as scans' firsts: a snapshot's cache holds both, three rounds do not fit.
+    n = 150
+    record = b"r" * 4000
+    with meta.begin_write() as txn:
+        for i in range(n):
+            txn.put(b"V%04d" % i, record)
+    calls = _count_calls(monkeypatch)
+    for round_ in range(6):
+        with meta.begin_write() as txn:
+            txn.put(b"counter", b"%d" % round_)  # a new snapshot, few values carried
+        for _ in range(2):
+            calls.clear()
+            with meta.begin() as r:
+                for i in range(n):
+                    assert next(iter(scan_prefix(r, b"V%04d" % i)))[1] == record
+                assert r.get(b"counter") == b"%d" % round_
+        assert calls == [], f"round {round_}: the second pass read LMDB"
+        cache = r._cache  # type: ignore[attr-defined]
+        assert cache.bytes <= lmdb_txn.CACHE_BYTES
+        assert 0 < cache.value_bytes <= cache.bytes
+
+
 _KEYS = st.binary(min_size=1, max_size=3)
 
 
