@@ -248,7 +248,8 @@ class Store:
         ``timeout`` is accepted for compatibility and ignored (gc never waits). A chunk
         that cannot be deleted is left for the next pass and counted in the result's
         ``chunks_failed`` (``failure`` says why). Raises StoreClosed after :meth:`close`;
-        ServiceUnavailable when a backend cannot be reached.
+        ServiceUnavailable when a backend cannot be reached; StoreDamaged on a node the
+        store was rebound away from (``accept_chunk_loss`` elsewhere): reopen it.
         """
         self._check_open()
         # Uploads older than ``abort_incomplete_after`` go first, so their parts

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.leases import Horizon
+from objstore.blob.owner import check_bound
 from objstore.blob.records import (
     DATA_REC,
     DEAD_REC,
@@ -49,9 +50,9 @@ from objstore.blob.records import (
     get_chunk,
     get_doom,
 )
-from objstore.errors import ObjstoreError, ServiceUnavailable, StoreClosed
+from objstore.errors import ObjstoreError, ServiceUnavailable, StoreClosed, StoreDamaged
 from objstore.meta import counters
-from objstore.meta.base import MetadataStore
+from objstore.meta.base import MetadataStore, ReadTxn
 from objstore.meta.scan import scan_prefix
 
 if TYPE_CHECKING:
@@ -87,6 +88,15 @@ class _Stop(Exception):
     """The pass must stop: the store is closing or this handle lost its lease."""
 
 
+class _Fenced(_Stop):
+    """The store was rebound to another chunk location after this handle opened it;
+    carries the StoreDamaged a writer gets."""
+
+    def __init__(self, error: StoreDamaged) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class _Pass:
     def __init__(self, blobs: BlobStore, batch: int, stop: threading.Event | None) -> None:
         self.b = blobs
@@ -101,6 +111,16 @@ class _Pass:
     def check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise _Stop
+
+    def check_bound(self, txn: ReadTxn) -> None:
+        # In every transaction that writes K marks: a node still open on the chunk
+        # location a rebind left must not doom chunks (its marks, under its live lease,
+        # would hold up every upload of those bytes at the store's location, and it
+        # would drop the store's own zero-reference records).
+        try:
+            check_bound(txn, self.b.bound)
+        except StoreDamaged as exc:
+            raise _Fenced(exc) from None
 
     def advance(self) -> Horizon:
         h = self.b.leases.advance()
@@ -196,6 +216,7 @@ class _Pass:
         doomed: list[ChunkId] = []
         freed = 0
         with self.meta.begin_write() as txn:
+            self.check_bound(txn)
             for cid in cids:
                 doom = get_doom(txn, cid)
                 if doom is not None and doom[1] == 0:
@@ -223,7 +244,8 @@ class _Pass:
         # gc may finish these dooms, and our unlink must not land after theirs.
         if not self.b.leases.fresh(owner):
             raise _Stop
-        gone = self._delete(cids)
+        with self.b.leases.kept_alive():
+            gone = self._delete(cids)
         self.deleted += len(gone)
         if not gone:
             return
@@ -282,6 +304,7 @@ class _Pass:
             try:
                 mine = []
                 with self.meta.begin_write() as txn:
+                    self.check_bound(txn)
                     for cid in orphaned:
                         doom = get_doom(txn, cid)
                         if doom is None or doom[1] != 0:
@@ -376,6 +399,8 @@ def collect(
     """
     p = _Pass(blobs, batch, stop)
     try:
+        with blobs.meta.begin() as txn:
+            p.check_bound(txn)  # a fenced node collects nothing (each K-mark write re-checks)
         h = p.advance()
         p.release_uploads(h)
         p.drop_bodies(h)
@@ -385,6 +410,8 @@ def collect(
         if orphans:
             p.sweep_orphans(h)
         p.prune_dooms(h)
+    except _Fenced as fenced:
+        raise fenced.error from None
     except _Stop:
         return p.result(False)
     return p.result(True)
@@ -404,6 +431,8 @@ def free_now(blobs: BlobStore, cids: Iterable[ChunkId]) -> int:
         h = p.advance()
         for i in range(0, len(wanted), p.batch):
             p.doom(h, wanted[i : i + p.batch], orphans=False)
+    except _Fenced:
+        return p.deleted  # the upload failed on the fence already; nothing to finish
     except _Stop:
         blobs.stranded.note()
     except BaseException:

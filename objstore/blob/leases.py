@@ -28,11 +28,12 @@ sharing one metadata store. The safety argument is in ``docs/architecture.md``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import blake3
@@ -276,6 +277,35 @@ class Leases:
             with self.meta.begin_write() as wtxn:
                 lid = self.write_record(wtxn, before)
             self._adopt(lid)
+
+    @contextlib.contextmanager
+    def kept_alive(self) -> Iterator[None]:
+        """Renew this handle's lease from another thread while the block runs.
+
+        For a gc's chunk deletions: one chunk-store call may outlast the ttl (an S3
+        client retries for up to a minute), and a deletion must never land after
+        another gc reaped this lease and took the doom over (a writer may have stored
+        those bytes again meanwhile). Renewing while the call runs keeps the lease,
+        and with it the doom, this handle's until the call has returned. A failed
+        renewal ends the renewals; :meth:`fresh` then tells the caller.
+        """
+        done = threading.Event()
+        period = self.ttl_ns / 4e9
+
+        def renew() -> None:
+            while not done.wait(period):
+                try:
+                    self.heartbeat()
+                except Exception:  # the metadata unreachable or closing: fresh() says so
+                    return
+
+        beater = threading.Thread(target=renew, name="objstore-lease-renew", daemon=True)
+        beater.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beater.join()
 
     def _adopt(self, lid: bytes) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ fake clock, shared by both handles, so expiry is exact.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,37 @@ def test_a_lease_record_of_a_wrong_length_is_store_damage(size: int) -> None:
     """Not a raw struct.error out of gc and fsck (review 9d)."""
     with pytest.raises(StoreDamaged, match="lease record"):
         LeaseRec.decode(bytes(size))
+
+
+def test_a_slow_delete_keeps_the_gc_lease(
+    nodes: tuple[objstore.Store, objstore.Store, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gc's chunk-store delete outlasting its lease's ttl (an S3 client retrying for up
+    to a minute) must not let another node reap the lease and take the doom over: a
+    writer would store those bytes again and the late delete remove them (break-it
+    review 9e, finding 3). The lease is renewed while the delete runs."""
+    slow, gc, clock = nodes
+    data = os.urandom(3 * CHUNK)
+    slow.root.put_object("bkt", "k", data)
+    slow.root.delete_object("bkt", "k")
+    # Each gc step waits until slow's lease, renewed after it, no longer protects what
+    # the step drops: the body, then its chunks.
+    for dropped in (0, 1):
+        assert gc.gc().bodies_dropped == dropped
+        slow.blobs.leases.heartbeat()
+    real = gc.blobs.chunks.delete_many
+    seen: list[int] = []
+
+    def late_delete(cids: list[bytes]) -> None:
+        clock.advance(SHORT + 2)  # past the gc node's ttl and the clock skew
+        time.sleep(SHORT / 4 * 2.5)  # (real time) long enough for two renewals
+        seen.append(slow.gc().leases_expired)
+        if seen[-1]:  # the doom was taken over: a writer may store the bytes again now
+            slow.root.put_object("bkt", "again", data)
+        real(cids)
+
+    monkeypatch.setattr(gc.blobs.chunks, "delete_many", late_delete)
+    assert gc.gc().chunks_deleted == 3
+    assert seen == [0]  # the gc node's lease stayed alive through the delete
+    slow.root.put_object("bkt", "again", data)
+    assert slow.root.get_object("bkt", "again").read() == data

@@ -1,0 +1,50 @@
+"""A node still open on the chunk location a rebind left runs no gc (break-it review 9e,
+finding 5).
+
+Fenced from writing chunks, such a node still collected: it doomed the rebound store's
+zero-reference chunks, dropping their records and leaving K marks under its own live
+lease, which held up every upload of those bytes at the store's location (each waited,
+then failed ServiceUnavailable) for as long as the node ran. Now its gc raises the
+fence's StoreDamaged and marks nothing, and a failed upload's clean-up on it dooms
+nothing either. Runs on both pairs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from objstore import keyspace
+from objstore.backends import urls
+from objstore.errors import StoreDamaged
+from objstore.meta.scan import scan_prefix
+from tests.backends.nodes import Backends
+from tests.backends.test_chunk_owner import OTHER, B, _fill, _open, _other_chunks
+from tests.backends.test_rebind_safety import _accept
+
+
+def _marks_and_records(pair: Backends) -> tuple[int, int]:
+    """How many K marks and chunk records the metadata holds."""
+    meta = urls.open_metadata(urls.parse_metadata_url(pair.metadata))
+    try:
+        with meta.begin() as txn:
+            dooms = sum(1 for _ in scan_prefix(txn, keyspace.DOOMED))
+            records = sum(1 for _ in scan_prefix(txn, keyspace.CHUNKREF))
+            return dooms, records
+    finally:
+        meta.close()
+
+
+def test_a_fenced_node_collects_nothing(fresh_backends: Backends) -> None:
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as old:
+        _fill(old)
+        with _accept(pair, _other_chunks(pair, "fenced-gc")) as b:
+            b.root.put_object(B, "gone", OTHER)
+            b.root.delete_object(B, "gone")  # its chunks fall to zero references
+            before = _marks_and_records(pair)
+            for _ in range(3):  # as many passes as dropping a body and its chunks takes
+                with pytest.raises(StoreDamaged, match="rebound to another chunk location"):
+                    old.gc()
+            assert _marks_and_records(pair) == before
+            b.root.put_object(B, "again", OTHER)  # not held up by a fenced node's marks
+            assert b.root.get_object(B, "again").read() == OTHER
