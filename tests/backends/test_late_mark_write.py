@@ -24,7 +24,7 @@ from tests.backends.nodes import Backends
 from tests.backends.test_chunk_owner import DATA, B, _open
 from tests.backends.test_owner_upgrade import _bound, _mark, _old_store
 
-DELAY = 4.0  # how long the proxy holds each piece of the slow node's requests
+DELAY = 8.0  # how long the proxy holds each piece of the slow node's requests
 
 
 def test_a_late_mark_rewrite_does_not_lock_the_store_out(
