@@ -49,27 +49,76 @@ async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 async def in_pool(pool: Executor | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """:func:`in_thread` on the threads of ``pool`` (None: the loop's default executor)."""
-    token = cancel.CancelToken()
-    ctx = contextvars.copy_context()  # as asyncio.to_thread does
-    call = functools.partial(ctx.run, _scoped, token, fn, args, kwargs)
-    work = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(pool, call))
+    loop = asyncio.get_running_loop()
+    call = _Call(loop)
+    work = functools.partial(call.run, contextvars.copy_context(), fn, args, kwargs)
+    executor = pool if pool is not None else getattr(loop, "_default_executor", None)
+    if executor is None:
+        # The default executor is made on first use (or this loop keeps it elsewhere):
+        # let the loop pick it; ``work`` reports to ``call`` either way.
+        loop.run_in_executor(None, work)
+    else:
+        executor.submit(work)
     try:
-        result = await asyncio.shield(work)
+        await call.waiter
     except asyncio.CancelledError:
-        token.cancel()
-        while not work.done():
+        call.token.cancel()
+        while call.outcome is None:
             # Cancelled again while waiting: keep waiting, the thread cannot be stopped.
+            call.waiter = loop.create_future()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(work)
-        if not work.cancelled() and work.exception() is None and work.result() is not _ABANDONED:
+                await call.waiter
+        result, error = call.outcome
+        if error is None and result is not _ABANDONED:
             name = getattr(fn, "__name__", "the call")
             raise asyncio.CancelledError(
                 f"cancelled too late: {name} had passed its commit point and completed"
             ) from None
         raise
+    assert call.outcome is not None
+    result, error = call.outcome
+    call.outcome = None  # no cycle through the traceback
+    if error is not None:
+        raise error
     if result is _ABANDONED:
         raise RuntimeError("an uncancelled call was abandoned")  # pragma: no cover
     return result
+
+
+class _Call:
+    """One call in a worker thread, reporting back to the loop with one wake-up.
+
+    Leaner than ``run_in_executor`` + ``shield`` (an asyncio future chained to the
+    executor's, another around it): the thread hands its outcome to the loop with one
+    ``call_soon_threadsafe``, which sets whichever future the caller awaits then (a new
+    one after a cancellation, as the caller keeps waiting for the thread).
+    """
+
+    __slots__ = ("loop", "outcome", "token", "waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.token = cancel.CancelToken()
+        self.waiter: asyncio.Future[None] = loop.create_future()
+        self.outcome: tuple[Any, BaseException | None] | None = None
+
+    def run(self, ctx: contextvars.Context, fn: Callable[..., Any], args: Any, kw: Any) -> None:
+        """In the worker thread (in ``ctx``, a copy of the caller's, as ``to_thread``)."""
+        try:
+            outcome: tuple[Any, BaseException | None] = (
+                ctx.run(_scoped, self.token, fn, args, kw),
+                None,
+            )
+        except BaseException as exc:  # delivered to the awaiting side, raised there
+            outcome = (None, exc)
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            self.loop.call_soon_threadsafe(self._settle, outcome)
+
+    def _settle(self, outcome: tuple[Any, BaseException | None]) -> None:
+        """On the loop."""
+        self.outcome = outcome
+        if not self.waiter.done():
+            self.waiter.set_result(None)
 
 
 class AsyncObjectBody:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import operator
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import fields
 from typing import Any
 
 from aiohttp import web
@@ -58,15 +59,27 @@ def _split_target(request: web.Request) -> tuple[str, str]:
     return path, query.partition("#")[0]
 
 
+# Identity's fields in the order its constructor takes them (all are init fields, none
+# keyword-only: checked here), so _network can copy one positionally.
+_IDENTITY_FIELDS = tuple(f.name for f in fields(Identity))
+assert all(f.init and not f.kw_only for f in fields(Identity))
+_identity_values = operator.attrgetter(*_IDENTITY_FIELDS)
+_NETWORK_AT = tuple(
+    _IDENTITY_FIELDS.index(n) for n in ("source_ip", "secure_transport", "user_agent", "referer")
+)
+
+
 def _network(request: web.Request, identity: Identity) -> Identity:
+    """``identity`` with the connection's facts (``dataclasses.replace``, at half its
+    cost: this runs for every request)."""
     headers = request.headers
-    return replace(
-        identity,
-        source_ip=request.remote,
-        secure_transport=request.secure,
-        user_agent=headers.get("User-Agent"),
-        referer=headers.get("Referer"),
-    )
+    values = list(_identity_values(identity))
+    ip, secure, agent, referer = _NETWORK_AT
+    values[ip] = request.remote
+    values[secure] = request.secure
+    values[agent] = headers.get("User-Agent")
+    values[referer] = headers.get("Referer")
+    return Identity(*values)
 
 
 def _decoded_length(request: web.Request) -> int | None:
@@ -202,12 +215,18 @@ def make_authenticator(
     async def authenticate(request: web.Request) -> Caller:
         path, query = _split_target(request)
         headers = request.headers.items()
+        maps = sigv4.request_maps(query, headers)  # one pass for both signature versions
         old = sigv2.parse(
-            request.method, path, query, headers, bucket=_virtual_bucket(request.host, suffixes)
+            request.method,
+            path,
+            query,
+            headers,
+            bucket=_virtual_bucket(request.host, suffixes),
+            maps=maps,
         )
         if old is not None:
             return await authenticate_v2(request, old)
-        signed = sigv4.parse(request.method, path, query, headers)
+        signed = sigv4.parse(request.method, path, query, headers, maps=maps)
         if signed is None:
             body = request_body(request, _anonymous_mode(request))
             return Caller(_network(request, Identity.anonymous()), None, None, body)

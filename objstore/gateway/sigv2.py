@@ -26,7 +26,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 from objstore.errors import AccessDenied, RequestTimeTooSkewed, SignatureDoesNotMatch
-from objstore.gateway.sigv4 import MAX_SKEW_S, request_maps, wire_bytes
+from objstore.gateway.sigv4 import MAX_SKEW_S, RequestMaps, request_maps, wire_bytes
 
 # The query parameters that are part of the signed resource (what S3 and botocore sign).
 SUBRESOURCES = frozenset(
@@ -62,14 +62,17 @@ def parse(
     headers: Iterable[tuple[str, str]],
     *,
     bucket: str | None = None,
+    maps: RequestMaps | None = None,
 ) -> V2Request | None:
     """The SigV2 signature a request carries, or None when it has none (it may still
     carry SigV4: see :func:`objstore.gateway.sigv4.parse`).
 
-    ``bucket`` is the bucket a virtual-hosted request's Host names (None: path-style).
+    ``bucket`` is the bucket a virtual-hosted request's Host names (None: path-style);
+    ``maps``, when given, is :func:`~objstore.gateway.sigv4.request_maps` of the query
+    and headers.
     Raises AccessDenied (a malformed header, no usable date, a non-numeric Expires).
     """
-    hmap, pairs, params = request_maps(raw_query, headers)
+    hmap, pairs, params = maps or request_maps(raw_query, headers)
     auth = hmap.get("authorization")
     if "X-Amz-Algorithm" in params:
         return None

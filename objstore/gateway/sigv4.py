@@ -166,19 +166,25 @@ def is_sha256(value: str) -> bool:
 
 
 def parse(
-    method: str, raw_path: str, raw_query: str, headers: Iterable[tuple[str, str]]
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Iterable[tuple[str, str]],
+    *,
+    maps: RequestMaps | None = None,
 ) -> SignedRequest | None:
     """The SigV4 signature a request carries, or None when it is unsigned.
 
     ``raw_path`` and ``raw_query`` are the request target as sent (percent-encoded);
-    ``headers`` every (name, value) pair, repeated names included.
+    ``headers`` every (name, value) pair, repeated names included; ``maps``, when
+    given, is :func:`request_maps` of them (computed once for SigV2 and SigV4).
 
     Raises AuthorizationHeaderMalformed, AuthorizationQueryParametersError, InvalidArgument
     (two auth mechanisms; an unknown Authorization scheme), InvalidRequest (SigV2,
     which ``sigv2.py`` reads, or SigV4a), AccessDenied (no usable date; unsigned ``host`` or
     ``x-amz-*`` headers).
     """
-    hmap, pairs, params = request_maps(raw_query, headers)
+    hmap, pairs, params = maps or request_maps(raw_query, headers)
     auth = hmap.get("authorization")
     query_auth = "X-Amz-Algorithm" in params
     v2_query = "Signature" in params and "AWSAccessKeyId" in params
@@ -205,9 +211,10 @@ def _unsupported() -> InvalidRequest:
     )
 
 
-def request_maps(
-    raw_query: str, headers: Iterable[tuple[str, str]]
-) -> tuple[dict[str, list[str]], list[tuple[str, str]], dict[str, str]]:
+RequestMaps = tuple[dict[str, list[str]], list[tuple[str, str]], dict[str, str]]
+
+
+def request_maps(raw_query: str, headers: Iterable[tuple[str, str]]) -> RequestMaps:
     """The headers by lower-case name (every value), the query's (key, value) pairs as
     sent (still percent-encoded; empty parts skipped), and its decoded parameters (the
     first value of each)."""

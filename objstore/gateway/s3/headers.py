@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -24,6 +24,8 @@ from objstore.types import Grant
 
 META_PREFIX = "x-amz-meta-"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class ObjectFacts(Protocol):
@@ -145,8 +147,13 @@ def grant_headers(headers: CIMultiDictProxy[str]) -> list[Grant]:
 
 def http_date(when: datetime) -> str:
     """An RFC 7231 date: ``Mon, 30 Nov 2026 21:51:00 GMT``."""
-    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-    return format_datetime(when.replace(microsecond=0), usegmt=True)
+    if when.tzinfo is not None and when.utcoffset():
+        when = when.astimezone(UTC)
+    # By hand: email.utils.format_datetime costs ~3 % of a small GET's CPU.
+    return (
+        f"{_WEEKDAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} "
+        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} GMT"
+    )
 
 
 def parse_http_date(value: str | None) -> datetime | None:
