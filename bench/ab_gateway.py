@@ -4,6 +4,7 @@ their load windows alternated, judged by the server's CPU per request (or per Gi
     git archive <commit> objstore | tar -x -C /tmp/before      # a tree per side
     .venv/bin/python -m bench.ab_gateway before=/tmp/before,after=. --ops get,put
     .venv/bin/python -m bench.ab_gateway before=/tmp/before,after=. --large --rounds 4
+    .venv/bin/python -m bench.ab_gateway before=/tmp/before,after=. --raw --workers 1
 
 Each tree's ``objstore serve`` runs with ``PYTHONPATH=<tree>`` from a scratch directory
 (``python -m`` puts the working directory first on ``sys.path``, so a checkout there would
@@ -14,6 +15,9 @@ the medians are printed: server CPU per request (or core-s/GiB), the client's, t
 and the server's context switches per request (every thread of its process group), which
 count worker-thread hand-offs and do not depend on the load as much as CPU time does.
 Other processes' load changes every absolute figure; compare the two trees of one run.
+``--raw`` drives the small loads from a raw HTTP client replaying boto3-signed requests
+(``bench/_raw_load.py``: ~0.06 ms of client CPU per request instead of boto3's 1.2-1.8),
+so the server gets the cores and its cost per request is less noisy.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bench._clients import populate, run_clients
 from bench._context import fresh_store
 from bench._core import WORK_ROOT, GiB
 from bench._data import make_source_file
+from bench._raw_load import raw_load
 from bench._servers import Endpoint, objstore_serve
 from bench.bench_gateway import group_cpu
 
@@ -53,12 +58,16 @@ def group_switches(pgid: int) -> int:
     return total
 
 
-def _small(ep: Endpoint, op: str, seconds: float, tag: str) -> tuple[float, ...]:
+def _small(ep: Endpoint, op: str, seconds: float, tag: str, raw: bool) -> tuple[float, ...]:
     cpu0, sw0 = group_cpu(ep.pid), group_switches(ep.pid)
-    load = run_clients(ep, op, 1, 16, seconds, tag)
-    n = max(load.requests, 1)
+    if raw:
+        n, wall, client = raw_load(ep, op, 16, seconds, tag)
+        n, rate = max(n, 1), n / wall
+    else:
+        load = run_clients(ep, op, 1, 16, seconds, tag)
+        n, rate, client = max(load.requests, 1), load.rate, load.client_cpu
     server, switches = group_cpu(ep.pid) - cpu0, group_switches(ep.pid) - sw0
-    return server / n * 1e3, load.client_cpu / n * 1e3, load.rate, switches / n
+    return server / n * 1e3, client / n * 1e3, rate, switches / n
 
 
 def _large(ep: Endpoint, src: Path, key: str) -> tuple[float, ...]:
@@ -79,6 +88,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--large", action="store_true", help="1 GiB upload_file instead")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--seconds", type=float, default=4.0, help="small loads: window (4)")
+    p.add_argument("--raw", action="store_true", help="small loads from a raw HTTP client")
+    p.add_argument("--workers", type=int, default=2, help="small loads: serve --workers (2)")
     a = p.parse_args(argv)
     trees = {n: str(Path(d).resolve()) for n, d in (t.split("=", 1) for t in a.trees.split(","))}
     WORK_ROOT.mkdir(parents=True, exist_ok=True)
@@ -95,7 +106,9 @@ def main(argv: list[str]) -> int:
             for name, tree in trees.items():
                 os.environ["PYTHONPATH"] = tree
                 fresh_store(work / name).close()
-                eps[name] = stack.enter_context(objstore_serve(work / name, 1 if a.large else 2))
+                eps[name] = stack.enter_context(
+                    objstore_serve(work / name, 1 if a.large else a.workers)
+                )
                 populate(eps[name])
             os.environ.pop("PYTHONPATH")
             ops = ["large"] if a.large else a.ops.split(",")
@@ -105,7 +118,7 @@ def main(argv: list[str]) -> int:
                         if op == "large":
                             row = _large(eps[name], src, f"large-{r}")
                         else:
-                            row = _small(eps[name], op, a.seconds, f"{name}-{r}")
+                            row = _small(eps[name], op, a.seconds, f"{name}-{r}", a.raw)
                         results.setdefault((op, name), []).append(row)
                         print(f"round {r} {op} {name}: " + _line(op, row), flush=True)
     finally:
