@@ -52,8 +52,16 @@ class Identity:
     referer: str | None = None
 
     @classmethod
-    def root(cls, account: str = DEFAULT_ACCOUNT) -> Identity:
-        return cls(f"arn:aws:iam::{account}:root", account, "root", None, account)
+    def root(cls, account: str = DEFAULT_ACCOUNT, access_key_id: str | None = None) -> Identity:
+        """The account's root (signing with ``access_key_id``, if given)."""
+        return cls(
+            f"arn:aws:iam::{account}:root",
+            account,
+            "root",
+            None,
+            account,
+            access_key_id=access_key_id,
+        )
 
     @classmethod
     def anonymous(cls) -> Identity:

@@ -178,10 +178,13 @@ class _Addressing:
     def locate(self, request: web.Request) -> tuple[str | None, str | None]:
         """(bucket, key) of ``request``. Raises InvalidURI (a path that is not UTF-8)."""
         raw = request.raw_path.split("?", 1)[0]
-        try:
-            path = unquote_to_bytes(raw).decode("utf-8")
-        except UnicodeDecodeError:
-            raise errors.InvalidURI("Couldn't parse the specified URI.") from None
+        if "%" in raw or not raw.isascii():
+            try:
+                path = unquote_to_bytes(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                raise errors.InvalidURI("Couldn't parse the specified URI.") from None
+        else:
+            path = raw  # nothing encoded: unquoting would give it back
         path = path[1:] if path.startswith("/") else path
         bucket = self.bucket_of_host(request.host or "")
         if bucket is None:

@@ -121,10 +121,14 @@ class ContinuedBody:
     async def _pieces(self) -> AsyncIterator[bytes]:
         await self._continue()
         pieces = aiter(self._body)
+        content = self._request.content
         while True:
             try:
-                async with asyncio.timeout(self._timeout):
+                if content.is_eof():  # all of it has arrived: no read can wait (no timer)
                     piece = await anext(pieces)
+                else:
+                    async with asyncio.timeout(self._timeout):
+                        piece = await anext(pieces)
             except StopAsyncIteration:
                 return
             except TimeoutError:

@@ -57,6 +57,9 @@ SERVICES = ("s3", "iam", "sts")
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z", re.ASCII)
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 _HEADER_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+", re.ASCII)
+# A path of unreserved characters and slashes is its own canonical form (quote() of its
+# unquoted bytes gives it back): the common case, checked without the round trip.
+_CANONICAL_PATH = re.compile(r"[A-Za-z0-9_.~/-]*", re.ASCII)
 _CREDENTIAL_FORM = '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"'
 _QUERY_PARAMS = (
     "X-Amz-Algorithm",
@@ -136,6 +139,8 @@ class SignedRequest:
         """
         raw = self.raw_path or "/"
         if self.service == "s3":
+            if _CANONICAL_PATH.fullmatch(raw):
+                return (raw,)
             canonical = quote(unquote_to_bytes(raw), safe="/~")
             return (canonical,) if canonical == raw else (canonical, raw)
         return (quote(_remove_dot_segments(raw), safe="/~"),)

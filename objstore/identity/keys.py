@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hmac
 import time
-from dataclasses import replace
 
 from objstore import keyspace
 from objstore.authz import Identity
@@ -146,7 +145,7 @@ class KeyOps(ServiceBase):
     def identity_of_key(self, txn: ReadTxn, rec: Record) -> Identity:
         """The caller an active key stands for."""
         if rec["user"] is None:
-            return replace(Identity.root(self.account), access_key_id=rec["id"])
+            return Identity.root(self.account, rec["id"])  # one constructor call per request
         user = self.need(txn, "user", rec["user"])
         return Identity(
             arn=self.entity_arn("user", user),
