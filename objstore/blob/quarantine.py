@@ -58,10 +58,14 @@ def fetch_verified(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
             return data
     except ChunkMissing:
         pass
-    return _bad(blobs, cid, length)
+    return refetch(blobs, cid, length)
 
 
-def _bad(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
+def refetch(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
+    """After a read of ``cid`` failed its check or found no chunk: the chunk's bytes if
+    a second read finds them right (an upload may just have rewritten it); raises
+    DataCorruption (after quarantining it) or InternalError when gc collected it under
+    a reader that lost its lease."""
     with blobs.meta.begin() as txn:
         rec = get_chunk(txn, cid)
         doom = get_doom(txn, cid)

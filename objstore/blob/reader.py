@@ -2,16 +2,18 @@
 
 Opening a read (:meth:`Reader.open`) only checks that the body exists: it
 reads no chunk, takes no lock and holds no file, so an open body that is never
-read costs nothing. Read-ahead starts with the first read. Chunks ahead of
-the reader are fetched and verified by the store's I/O threads within a
-per-store byte budget (:class:`ReadAheadBudget`) shared by every reader, so
-100 bodies read at once hold at most that budget in read-ahead between them.
-When a chunk is needed and no I/O thread has started it yet (the budget was
-spent, or the machine is busy and the threads wait for a core), the reader
-fetches it itself instead of waiting: reading never depends on a thread
-hand-off, and verification runs on the reader's thread and the I/O threads
-at once. Closing the stream (or dropping it) cancels what was read ahead and
-returns its budget.
+read costs nothing. Read-ahead starts with the first read, within a per-store
+byte budget (:class:`ReadAheadBudget`) shared by every reader, so 100 bodies
+read at once hold at most that budget in read-ahead between them. From a
+local chunk store the reader reads the chunks ahead itself (a copy from the
+page cache into the bytes it will hand over) and the store's I/O threads
+BLAKE3 them meanwhile, so chunk N+1 is copied while chunk N is hashed; from a
+remote one the I/O threads fetch and verify them. Either way no byte reaches
+the caller before its chunk matched its id, and when a chunk is needed and no
+I/O thread has started on it yet (the budget was spent, or the machine is busy
+and the threads wait for a core), the reader does that work itself instead of
+waiting: reading never depends on a thread hand-off. Closing the stream (or
+dropping it) cancels what was read ahead and returns its budget.
 
 gc: an open stream holds a lease ticket (:mod:`.leases`, in memory), so gc
 keeps a body deleted meanwhile, and its chunks, while the reader reads. A
@@ -37,10 +39,10 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
-from objstore.blob.chunkstore import ChunkId
+from objstore.blob.chunkstore import ChunkId, ChunkMissing, chunk_digest
 from objstore.blob.compose import first_segment_key, walk_segments
 from objstore.blob.leases import Ticket
-from objstore.blob.quarantine import fetch_verified
+from objstore.blob.quarantine import fetch_verified, refetch
 from objstore.blob.records import (
     DATA_REC,
     DEAD_REC,
@@ -86,15 +88,24 @@ class ReadAheadBudget:
 
 
 class _Ahead:
-    """One manifest entry on its way to the reader; ``fut`` is set when read ahead."""
+    """One manifest entry on its way to the reader.
 
-    __slots__ = ("cid", "fut", "length", "off")
+    Remote chunk stores: ``fut`` is an I/O thread's fetch-and-verify (its bytes).
+    Local ones: ``data`` is what the reader read itself (``loaded``: read, or found
+    missing when ``data`` is None), ``fut`` an I/O thread's BLAKE3 of it (its digest).
+    ``held``: the read-ahead budget holds ``length`` bytes for it.
+    """
+
+    __slots__ = ("cid", "data", "fut", "held", "length", "loaded", "off")
 
     def __init__(self, off: int, cid: ChunkId, length: int) -> None:
         self.off = off
         self.cid = cid
         self.length = length
         self.fut: Future[bytes] | None = None
+        self.data: bytes | None = None
+        self.loaded = False
+        self.held = False
 
 
 class Reader:
@@ -200,6 +211,8 @@ class Reader:
 
     def _take(self, item: _Ahead) -> bytes:
         """The chunk's verified bytes: from its read-ahead, or fetched here."""
+        if self.b.local_reads:
+            return self._take_local(item)
         fut, item.fut = item.fut, None
         if fut is None:
             return self._fetch(item.cid, item.length)
@@ -212,6 +225,9 @@ class Reader:
 
     def _schedule(self, ahead: deque[_Ahead]) -> None:
         """Start read-ahead of the entries after the next one, as the budget allows."""
+        if self.b.local_reads:
+            self._read_ahead(ahead)
+            return
         budget = self.b.read_budget
         for i, item in enumerate(ahead):
             if i and item.fut is None:
@@ -219,19 +235,72 @@ class Reader:
                     return
                 item.fut = self.b.io.submit(self._fetch, item.cid, item.length)
 
+    # A local chunk store's reads are copies from the page cache, so the reader makes
+    # them itself and only the hashing goes to the I/O threads: bytes handed to the
+    # caller are then allocated (and, once the caller drops them, freed) by one thread.
+    # Allocated on an I/O thread and freed on the caller's, the 4 MiB buffers kept
+    # getting fresh pages from the kernel (measured: 40,000-100,000 page faults and up
+    # to 0.15 core-s per GiB, more than the copy itself; read on the thread that
+    # frees them, ~15,000; docs/performance.md, "Large GET and PUT on two cores").
+
+    def _read_ahead(self, ahead: deque[_Ahead]) -> None:
+        """Read the next entry and those after it (as the budget allows) and start hashing
+        each on an I/O thread, so the reader copies chunk N+1 while chunk N is hashed."""
+        budget = self.b.read_budget
+        for i, item in enumerate(ahead):
+            if item.loaded:
+                continue
+            if i:
+                if not budget.try_take(item.length):
+                    return
+                item.held = True
+            self._load(item)
+            if item.data is not None:
+                item.fut = self.b.io.submit(chunk_digest, item.data)
+
+    def _load(self, item: _Ahead) -> None:
+        item.loaded = True
+        try:
+            item.data = self.b.chunks.get(item.cid)
+        except ChunkMissing:
+            item.data = None  # refetch() tells a lost chunk from a collected one
+
+    def _take_local(self, item: _Ahead) -> bytes:
+        if not item.loaded:
+            self._load(item)
+        data, fut = item.data, item.fut
+        item.data = item.fut = None
+        try:
+            if data is None:
+                digest = None
+            elif fut is None or fut.cancel():  # no I/O thread got to it: hash it here
+                digest = chunk_digest(data)
+            else:
+                digest = fut.result()
+        finally:
+            if item.held:
+                item.held = False
+                self.b.read_budget.give(item.length)
+        if data is not None and len(data) == item.length and digest == item.cid:
+            return data
+        return refetch(self.b, item.cid, item.length)
+
     def _release(self, ahead: deque[_Ahead]) -> None:
         """Cancel the read-ahead still queued, wait for what runs, return its budget."""
         for item in ahead:
             if item.fut is not None:
                 item.fut.cancel()
         for item in ahead:
-            fut, item.fut = item.fut, None
-            if fut is None:
-                continue
-            if not fut.cancelled():
+            fut, item.fut, item.data = item.fut, None, None
+            if fut is not None and not fut.cancelled():
                 with suppress(Exception):
                     fut.result()
-            self.b.read_budget.give(item.length)
+            if self.b.local_reads:
+                if item.held:
+                    item.held = False
+                    self.b.read_budget.give(item.length)
+            elif fut is not None:
+                self.b.read_budget.give(item.length)
         ahead.clear()
 
     def _iterate(self, start_key: bytes) -> Iterator[bytes]:

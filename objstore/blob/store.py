@@ -146,6 +146,10 @@ class BlobStore:
         #: Chunks one reader fetches ahead (``settings.read_ahead``, raised to keep every
         #: I/O thread of such a store busy; ``read_ahead_bytes`` still bounds them all).
         self.read_depth = max(settings.read_ahead, workers) if wanted else settings.read_ahead
+        #: Whether readers read chunks themselves and hash them on the I/O threads (a local
+        #: store: a read is a copy from the page cache), or have the I/O threads fetch and
+        #: verify them (a store across a network, or one that verifies its own reads).
+        self.local_reads = not wanted and getattr(chunks, "get_verified", None) is None
         self.read_budget = ReadAheadBudget(settings.read_ahead_bytes)
         #: Chunks this handle is deleting right now (under ``unlinking_lock``): gc takes over
         #: this handle's own unfinished deletions (a failed upload's cleanup whose unlink

@@ -8,9 +8,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import blake3
 import pytest
 
 import objstore
+from objstore.blob.chunkstore import ChunkId
+from objstore.errors import DataCorruption
 from objstore.store import Store
 
 KiB = 1024
@@ -99,3 +102,59 @@ def test_reads_without_any_budget_fetch_inline(store: Store) -> None:
     got = store.root.get_object("ra-bucket", "k", range="bytes=100-300000").read()
     assert got == data[100:300001]
     assert store.blobs.read_budget.peak == 0
+
+
+def _chunk_file(store: Store, piece: bytes) -> str:
+    assert store.path is not None
+    name = blake3.blake3(piece).hexdigest()
+    return os.path.join(store.path, "chunks", name[:2], name[2:4], name)
+
+
+@pytest.mark.parametrize("damage", ["append", "flip", "delete"])
+def test_a_chunk_damaged_mid_stream_ends_the_stream_after_the_good_ones(
+    store: Store, damage: str
+) -> None:
+    """The reader reads chunks itself and hashes them on the I/O threads: pieces before
+    a damaged chunk arrive whole, the damaged one never, its budget comes back, and it is
+    quarantined (the next upload of those bytes writes it again)."""
+    data = _put(store, "k", 12 * CHUNK)
+    bad = data[5 * CHUNK : 6 * CHUNK]
+    path = _chunk_file(store, bad)
+    if damage == "append":
+        with open(path, "ab") as f:
+            f.write(b"x")
+    elif damage == "flip":
+        with open(path, "r+b") as f:
+            f.seek(77)
+            f.write(bytes([bad[77] ^ 1]))
+    else:
+        os.unlink(path)
+    got: list[bytes] = []
+    with pytest.raises(DataCorruption), store.root.get_object("ra-bucket", "k") as body:
+        for piece in body:
+            got.append(piece)
+    assert b"".join(got) == data[: 5 * CHUNK]
+    assert store.blobs.read_budget.used == 0
+    assert store.blobs.chunks.has(ChunkId(blake3.blake3(bad).digest())) is False
+    store.root.put_object("ra-bucket", "again", bad)  # heals every holder
+    assert store.root.get_object("ra-bucket", "k").read() == data
+
+
+def test_reads_do_not_wait_for_busy_io_threads(store: Store) -> None:
+    """With every I/O thread held up elsewhere, a reader hashes its chunks itself: it
+    neither waits for them nor returns an unverified byte."""
+    data = _put(store, "k", 9 * CHUNK + 7)
+    bad = data[3 * CHUNK : 4 * CHUNK]
+    release = threading.Event()
+    blockers = [store.blobs.io.submit(release.wait) for _ in range(8)]
+    try:
+        assert store.root.get_object("ra-bucket", "k").read() == data
+        with open(_chunk_file(store, bad), "r+b") as f:
+            f.write(bytes([bad[0] ^ 1]))
+        with pytest.raises(DataCorruption):
+            store.root.get_object("ra-bucket", "k").read()
+    finally:
+        release.set()
+        for b in blockers:
+            b.result()
+    assert store.blobs.read_budget.used == 0
