@@ -278,6 +278,15 @@ class IngestJob:
             if self.batch_bytes >= self.b.settings.batch_bytes:
                 self._commit_batch()
             window = self.windows.next(pos)
+        if self.pools:
+            # A streamed body: MD5 lags the chunk writes by up to the ring's other windows,
+            # so the last sync starts once the writes are done and runs beside that tail
+            # (after MD5 it was the whole wait between the last hash and the return).
+            self._wait_writes()
+            self._drain()
+            if self.wrote_any:
+                self.commits.append(self._committer().submit(self.b.chunks.sync))
+                self.wrote_any = False
         self._wait_all()
         self._drain()
         self._wait_commits()
@@ -381,9 +390,7 @@ class IngestJob:
         # Only this batch's chunk *writes* must be done; syncing and committing
         # then run on the committer thread, so reading, hashing and writing the
         # next batch overlap the disk flush (MD5 would otherwise idle).
-        for index in list(self.write_futures):
-            for w in self.write_futures.pop(index):
-                w.result()
+        self._wait_writes()
         self._drain()
         batch, reused, wrote = self.batch, self.reused, self.wrote_any
         self.batch = []
@@ -391,9 +398,18 @@ class IngestJob:
         self.batch_seen = set()
         self.reused = set()
         self.wrote_any = False
+        self.commits.append(self._committer().submit(self._commit, batch, reused, wrote))
+
+    def _wait_writes(self) -> None:
+        for index in list(self.write_futures):
+            for w in self.write_futures.pop(index):
+                w.result()
+
+    def _committer(self) -> ThreadPoolExecutor:
+        """The thread that syncs and commits batches, one at a time, in order."""
         if self.committer is None:
             self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-commit")
-        self.commits.append(self.committer.submit(self._commit, batch, reused, wrote))
+        return self.committer
 
     def _commit(
         self, batch: list[tuple[int, ChunkId, int]], reused: set[ChunkId], wrote: bool

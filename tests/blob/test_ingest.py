@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
+from pathlib import Path
 
 import blake3
 import pytest
+from conftest import BATCHED_CHUNK, open_batched
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import objstore
+from objstore.blob.files import FileChunkStore
 from objstore.blob.source import BufferPool
-from objstore.errors import IncompleteBody, InvalidArgument
+from objstore.errors import IncompleteBody, InternalError, InvalidArgument, NoSuchKey
 from objstore.store import Store
 
 MiB = 1 << 20
@@ -168,3 +172,40 @@ def test_declared_length_decides_like_the_body_arrives(
                 store.root.put_object("ingest", "k", body, content_length=declared)
             assert store.root.list_objects("ingest").key_count == 0
             assert not _chunk_ids(store)
+
+
+def test_streamed_upload_is_durable_when_acknowledged_and_a_failed_last_sync_fails_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last sync of a streamed body runs beside the end of its hashing: the PUT still
+    returns only after it (nothing left pending), and when it fails the PUT fails and
+    leaves nothing referenced."""
+    data = os.urandom(40 * BATCHED_CHUNK + 5)  # windows of 4 chunks, batches of 4 chunks
+    with open_batched(tmp_path / "s") as store:
+        store.root.create_bucket("ingest")
+        chunks = store.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        store.root.put_object("ingest", "ok", io.BytesIO(data))
+        assert not chunks._pending  # every chunk synced and under its id
+        assert store.root.get_object("ingest", "ok").read() == data
+
+        real_sync = chunks.sync
+
+        def failing_sync() -> None:
+            if sys._getframe(1).f_code.co_name == "_commit":
+                real_sync()  # the batches before the last one
+                return
+            raise InternalError("injected sync failure")
+
+        monkeypatch.setattr(chunks, "sync", failing_sync)
+        other = os.urandom(40 * BATCHED_CHUNK + 7)
+        with pytest.raises(InternalError):
+            store.root.put_object("ingest", "bad", io.BytesIO(other))
+        monkeypatch.undo()
+        with pytest.raises(NoSuchKey):
+            store.root.head_object("ingest", "bad")
+        assert store.gc().chunks_deleted == 0  # its chunks went at once, not left for gc
+        assert _chunk_ids(store) == {
+            blake3.blake3(data[i : i + BATCHED_CHUNK]).digest()
+            for i in range(0, len(data), BATCHED_CHUNK)
+        }
