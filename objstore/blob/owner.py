@@ -306,7 +306,7 @@ def bind_chunks(
         mark = loc.claim_owner(OwnerMark(ident.store_id, uuid.uuid4().hex))
     _check_store(mark, ident, where)
     with meta.begin() as rtxn:
-        raw = rtxn.get(CHUNKS_KEY)
+        raw, due = rtxn.get(CHUNKS_KEY), rtxn.get(VERIFY_KEY)
     recorded = None if raw is None else decode_record(raw)
     if recorded is None or (
         recorded.location is None
@@ -314,6 +314,8 @@ def bind_chunks(
         and (mark.location is not None or loc.rewrite_owner is not None)
     ):
         recorded, mark, raw = _record(meta, ident, mark, loc)
+        with meta.begin() as rtxn:  # a rebind may have committed meanwhile (rare path)
+            due = rtxn.get(VERIFY_KEY)
     if recorded.store_id != ident.store_id:
         raise StoreDamaged(
             f"the metadata of store {ident.store_id} recorded a chunk store of store "
@@ -333,7 +335,7 @@ def bind_chunks(
             f"only if it is lost and this one is to replace it, {ACCEPT}",
             store_id=ident.store_id,
         )
-    return Binding(raw, _verify(meta, ident, loc, raw))
+    return Binding(raw, None if due is None else _verify(meta, ident, loc, raw, due))
 
 
 def still_bound(txn: ReadTxn, record: bytes | None) -> bool:
@@ -486,9 +488,9 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
 
 
 def _verify(
-    meta: MetadataStore, ident: StoreIdentity, loc: Location, bound: bytes | None
-) -> tuple[ChunkId, ...] | None:
-    """If a rebind's check is due (:data:`VERIFY_KEY`), run it: quarantine every
+    meta: MetadataStore, ident: StoreIdentity, loc: Location, bound: bytes | None, due: bytes
+) -> tuple[ChunkId, ...]:
+    """Run the check a rebind left due (:data:`VERIFY_KEY`, ``due``): quarantine every
     recorded chunk this location lacks, so that dedup never again acknowledges an
     upload by reference to a chunk that is not here (break-it review: re-uploading
     could never heal such an object). The mark of the check is removed only after the
@@ -496,12 +498,7 @@ def _verify(
     is idempotent, and a flag on a chunk that is there costs one rewrite) runs it again
     before it returns a store; the check of a later rebind than the one ``bound`` (the
     record this open checked) is refused (StoreDamaged), never run against this
-    location nor ended. Returns the chunks found missing; None when no check was
-    due."""
-    with meta.begin() as rtxn:
-        due = rtxn.get(VERIFY_KEY)
-    if due is None:
-        return None
+    location nor ended. Returns the chunks found missing."""
     if due != bound:  # rebound again since this open checked the binding
         raise StoreDamaged(
             f"store {ident.store_id} was rebound to another chunk location while it was "
