@@ -21,10 +21,11 @@ from conftest import BATCHED_CHUNK, open_batched
 
 import objstore
 from objstore import keyspace
-from objstore.blob import owner
+from objstore.blob import owner, quarantine
 from objstore.blob.chunkstore import OWNER_NAME, ChunkId, OwnerMark
 from objstore.blob.files import FileChunkStore
 from objstore.blob.memory import MemoryChunkStore
+from objstore.blob.records import ChunkRec
 from objstore.cli import main
 from objstore.errors import InvalidArgument, StoreDamaged
 from objstore.meta import marker
@@ -646,3 +647,66 @@ def test_every_commit_naming_chunks_checks_the_binding() -> None:
         assert records == len(body) // BATCHED_CHUNK + 1  # "before"'s chunks only
     finally:
         s.close()
+
+
+def test_accepting_the_loss_of_an_old_stores_own_directory_adopts_it(tmp_path: Path) -> None:
+    """Review 9e, 6: a store from before marks (data, no claim) on its own
+    ``path/chunks`` opened plainly, but ``accept_chunk_loss`` refused it ("write its
+    mark"); the usual rules decide now, and the chunks are checked too."""
+    root = tmp_path / "s"
+    _populated(root)
+    other = os.urandom(1 << 20)
+    with objstore.open(root) as s:
+        s.root.put_object("bkt", "other", other)
+    _make_legacy(root)
+    lost = ChunkId(blake3.blake3(DATA).digest())
+    FileChunkStore(root / "chunks").delete(lost)  # lost; "other"'s chunk is still there
+    with objstore.open(root, accept_chunk_loss=True) as s:
+        assert s.binding.lost == (lost,)
+        s.root.put_object("bkt", "again", DATA)
+        assert s.root.get_object("bkt", "k").read() == DATA
+        assert s.root.get_object("bkt", "other").read() == other
+    assert FileChunkStore(root / "chunks").read_owner() is not None
+
+
+def test_a_check_cut_short_resumes_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9e, 7: the rebind's check started again from the first chunk at every open
+    while it was due (a million chunks: minutes per open on S3). Each page's progress
+    is kept with its flags, and a pass cut short resumes after the last page done."""
+    root = tmp_path / "s"
+    with objstore.open(root, chunk_size=4096, inline_threshold=100) as s:
+        s.root.create_bucket("bkt")
+        for i in range(12):
+            s.root.put_object("bkt", f"k{i}", os.urandom(4096))  # one chunk each
+    shutil.rmtree(root / "chunks")
+    (root / "chunks").mkdir()
+    monkeypatch.setattr(quarantine, "ABSENT_BATCH", 4)
+    looked: list[bytes] = []
+    real = FileChunkStore.stat
+
+    def stat(self: FileChunkStore, cid: ChunkId) -> tuple[int, int] | None:
+        if len(looked) == 6:
+            raise KeyboardInterrupt  # the process dies in the second page
+        looked.append(cid)
+        return real(self, cid)
+
+    monkeypatch.setattr(FileChunkStore, "stat", stat)
+    with pytest.raises(KeyboardInterrupt):
+        objstore.open(root, accept_chunk_loss=True)
+    first = looked[:4]
+    looked.clear()
+
+    def count(self: FileChunkStore, cid: ChunkId) -> tuple[int, int] | None:
+        looked.append(cid)
+        return real(self, cid)
+
+    monkeypatch.setattr(FileChunkStore, "stat", count)
+    with objstore.open(root) as s:  # a plain open finishes it, from the second page on
+        assert s.binding.lost is not None and set(s.binding.lost) == set(looked)
+        assert len(looked) == 8 and not set(first) & set(looked)
+        with s._meta.begin() as txn:
+            recs = [ChunkRec.decode(v) for _, v in scan_prefix(txn, keyspace.CHUNKREF)]
+            assert txn.get(owner.VERIFY_KEY) is None
+        assert len(recs) == 12 and all(r.quarantined for r in recs)

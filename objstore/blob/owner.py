@@ -37,12 +37,14 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
   (``accept_chunk_loss``, :func:`_rebind`): a fresh location id written into this
   location's mark and recorded. No message ever shows a location id: the recorded mark,
   pasted at a second location, made it an accepted copy (break-it review, H1). A rebind
-  refuses an unmarked location holding any chunk (the user writes the mark: chunk ids
-  are content hashes, so no listing can tell this store's chunks from another's); it
-  quarantines, before the store is used, every recorded chunk the new location lacks
-  (:func:`_verify`, due from the binding's own commit until done, so a crash cannot
-  skip it); and every commit naming chunks compares the binding with the one its node
-  opened with (:func:`check_bound`), fencing nodes still open on the old location.
+  refuses an unmarked location holding any chunk once a location is recorded (the user
+  writes the mark: chunk ids are content hashes, so no listing can tell this store's
+  chunks from another's); every ``accept_chunk_loss`` open quarantines, before the
+  store is used, every recorded chunk the location lacks or holds cut short
+  (:func:`_verify`, due from the binding's own commit, or from before the usual rules
+  bind, until done, so a crash cannot skip it; a pass cut short resumes); and every
+  commit naming chunks compares the binding with the one its node opened with
+  (:func:`check_bound`), fencing nodes still open on the old location.
 
 The location is handed around as one :class:`Location` (its mark's operations, its
 listing and its batch ``has``); an open returns its :class:`Binding`.
@@ -69,14 +71,15 @@ from objstore.blob.chunkstore import (
 )
 from objstore.blob.quarantine import quarantine_absent
 from objstore.errors import InvalidArgument, StoreDamaged
-from objstore.meta.base import MetadataStore, ReadTxn
+from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.marker import StoreIdentity, holds_records
 from objstore.meta.scan import scan_prefix
 
 CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the mark its chunk store was bound to
-#: Present (holding the record written with it) from a rebind's commit until every recorded
-#: chunk has been checked at the new location (:func:`_verify`).
+#: Present from a rebind's commit (or, where the usual rules bind, before them) until every
+#: recorded chunk has been checked at the location (:func:`_verify`).
 VERIFY_KEY = keyspace.CONFIG + b"chunks-verify"
+_TOKEN = 16  # bytes of the check's token (drawn by each rebind); the pass's progress follows
 
 
 def encode_record(mark: OwnerMark) -> bytes:
@@ -207,7 +210,9 @@ def _check_unmarked(meta: MetadataStore, ident: StoreIdentity, loc: Location) ->
             store_id=sid,
         )
     # An empty one is refused below with its own message (R8).
-    if populated and not (loc.own_dir() and (not there() or names_present(meta, loc.has_many))):
+    if populated and not (
+        loc.own_dir() and (not there() or names_present(meta, loc.chunks.has_many))
+    ):
         raise StoreDamaged(
             f"the metadata of store {sid} holds data but never claimed a chunk store, and "
             f"{where} carries no owner mark: objstore cannot tell whether it is this "
@@ -235,19 +240,19 @@ def _check_unmarked(meta: MetadataStore, ident: StoreIdentity, loc: Location) ->
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """The chunk location being bound, as the rules see it: its mark's three operations
+    """The chunk location being bound, as the rules see it: its chunk store (for
+    ``has_many``, ``stat`` and ``set_aside``), its mark's three operations
     (``rewrite_owner`` None when marks cannot be replaced), ``has_chunks`` (whether it
-    holds any chunk: a listing, asked at most once), ``has_many`` (which of some chunks
-    it holds), ``own_dir`` (whether it is the store directory's own ``path/chunks``,
-    :func:`own_chunk_dir`; asked only when an old store meets it unmarked), and how
-    messages name it (``where``)."""
+    holds any chunk: a listing, asked at most once), ``own_dir`` (whether it is the
+    store directory's own ``path/chunks``, :func:`own_chunk_dir`; asked only when an old
+    store meets it unmarked), and how messages name it (``where``)."""
 
     where: str
+    chunks: ChunkStore
     read_owner: Callable[[], OwnerMark | None]
     claim_owner: Callable[[OwnerMark], OwnerMark]
     rewrite_owner: Callable[[OwnerMark, OwnerMark], bool] | None
     has_chunks: Callable[[], bool]
-    has_many: Callable[[Iterable[ChunkId]], set[ChunkId]]
     own_dir: Callable[[], bool]
 
 
@@ -278,11 +283,11 @@ def bind_store(
         return Binding(None)
     loc = Location(
         where,
+        chunks,
         chunks.read_owner,
         chunks.claim_owner,
         chunks.rewrite_owner if isinstance(chunks, OwnerRewriter) else None,
         has_chunks,
-        chunks.has_many,
         own_dir,
     )
     return bind_chunks(meta, ident, loc, rebind=rebind)
@@ -335,7 +340,7 @@ def bind_chunks(
             f"only if it is lost and this one is to replace it, {ACCEPT}",
             store_id=ident.store_id,
         )
-    return Binding(raw, None if due is None else _verify(meta, ident, loc, raw, due))
+    return Binding(raw, None if due is None else _verify(loc, meta, raw, due))
 
 
 def still_bound(txn: ReadTxn, record: bytes | None) -> bool:
@@ -415,9 +420,11 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
     operator accepts: a fresh location id is written into this location's mark, then
     recorded, under the metadata's write transaction (as :func:`_record`), together
     with :data:`VERIFY_KEY`: the check of every recorded chunk (:func:`_verify`) is due
-    before the binding is used. Nothing is done where the usual rules accept the
-    location (bound already, or bindable as it is); :func:`bind_chunks` checks the
-    result as at any open.
+    before the binding is used. Where the usual rules accept the location (bound
+    already, a replica, an id-less binding; or no claim recorded and the location not
+    empty: an old store's own directory is adopted, anything else refused) only the
+    check is made due, in a commit of its own before they bind; :func:`bind_chunks`
+    checks the result as at any open.
 
     Safe because a location id is only ever drawn fresh and written to the location
     being bound: the record names one id, which only this location (and copies made of
@@ -426,22 +433,29 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
     (:func:`check_bound`). A crash between the mark and the commit leaves the record as
     it was: the old location is still the bound one, this one refused until the rebind
     is run again; never both. Refuses (StoreDamaged) a location marked by another
-    store, and an unmarked one holding any chunk (whose they are, nothing can tell:
+    store, and, once a location is recorded, an unmarked one holding any chunk (whose
+    they are, nothing can tell:
     chunk ids are hashes of content, which stores share; this store's gc would delete
     another's); InvalidArgument when the chunk store cannot rewrite its mark."""
     sid, where = ident.store_id, loc.where
     with meta.begin() as rtxn:
         raw = rtxn.get(CHUNKS_KEY)
-        names = holds_records(rtxn) and _names_chunks(rtxn)
     recorded = None if raw is None else decode_record(raw)
     mark = loc.read_owner()
     if mark is not None:
         _check_store(mark, ident, where)
         if recorded is None or recorded.location is None or recorded == mark:
-            return  # the usual rules bind it
-    elif recorded is None and not names:
-        return  # nothing to lose: claimed (or refused) as at any open
+            # The usual rules bind it (an id-less binding is upgraded); the operator says
+            # chunks may be lost, so the check is due all the same (break-it review 9e:
+            # missing chunks of an id-less or stale binding stayed trusted).
+            _check_due(meta)
+            return
     elif loc.has_chunks():
+        if recorded is None:
+            # No claim recorded (an old store): the usual rules decide, which adopt the
+            # store's own path/chunks and refuse anything else (write the mark).
+            _check_due(meta)
+            return
         # Not "some (or all) of its chunks are named here": another store holding the
         # same content has the same chunk ids (break-it review: one named chunk was
         # enough to take over, and gc then deleted the rest).
@@ -481,34 +495,50 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
                 "rebound to it; open again to see the new state",
                 store_id=sid,
             )
-        record = encode_record(fresh)
-        txn.put(CHUNKS_KEY, record)
+        txn.put(CHUNKS_KEY, encode_record(fresh))
         # In the binding's own commit: no crash leaves the binding without its check due.
-        txn.put(VERIFY_KEY, record)
+        txn.put(VERIFY_KEY, os.urandom(_TOKEN))
+
+
+def _check_due(meta: MetadataStore) -> None:
+    """Make the check of every recorded chunk due (its own commit, before the usual rules
+    bind anything: a crash then leaves it due, never skipped)."""
+    with meta.begin_write() as txn:
+        txn.put(VERIFY_KEY, os.urandom(_TOKEN))
 
 
 def _verify(
-    meta: MetadataStore, ident: StoreIdentity, loc: Location, bound: bytes | None, due: bytes
+    loc: Location, meta: MetadataStore, bound: bytes | None, due: bytes
 ) -> tuple[ChunkId, ...]:
     """Run the check a rebind left due (:data:`VERIFY_KEY`, ``due``): quarantine every
-    recorded chunk this location lacks, so that dedup never again acknowledges an
-    upload by reference to a chunk that is not here (break-it review: re-uploading
-    could never heal such an object). The mark of the check is removed only after the
-    whole pass, so every open until then (this one crashed, several at once: the pass
-    is idempotent, and a flag on a chunk that is there costs one rewrite) runs it again
-    before it returns a store; the check of a later rebind than the one ``bound`` (the
-    record this open checked) is refused (StoreDamaged), never run against this
-    location nor ended. Returns the chunks found missing."""
-    if due != bound:  # rebound again since this open checked the binding
-        raise StoreDamaged(
-            f"store {ident.store_id} was rebound to another chunk location while it was "
-            "being opened; open it again to see the new state",
-            store_id=ident.store_id,
-        )
-    lost = quarantine_absent(meta, loc.has_many)
-    with meta.begin_write() as txn:
-        if txn.get(VERIFY_KEY) == due:  # not a later rebind's, due again
-            txn.delete(VERIFY_KEY)
+    recorded chunk this location lacks or holds with another length than recorded, so
+    that dedup never again acknowledges an upload by reference to a chunk that is not
+    here whole (break-it reviews: re-uploading could never heal such an object). The
+    key is removed only after the whole pass, so every open until then runs it before
+    it returns a store (this one crashed, several at once: flags are idempotent, and a
+    flag on a chunk that is there costs one rewrite). It keeps the pass's progress (the
+    last key of each page checked, in the page's write transaction), so a pass cut
+    short resumes there; only while the binding is still ``bound`` (the record this
+    open checked) and the check the same (a token drawn by each rebind): a node bound
+    elsewhere meanwhile neither advances nor ends another binding's check. Returns the
+    chunks this open found bad."""
+    token, cursor = due[:_TOKEN], due[_TOKEN:]
+
+    def progress(txn: WriteTxn, last: bytes) -> bool:
+        now = txn.get(VERIFY_KEY)
+        if now is None or now[:_TOKEN] != token or txn.get(CHUNKS_KEY) != bound:
+            return False
+        txn.put(VERIFY_KEY, token + last)
+        return True
+
+    # A key of the chunk records, or none yet (or the record an earlier build kept there).
+    start = cursor + b"\x00" if cursor.startswith(keyspace.CHUNKREF) else None
+    lost, done = quarantine_absent(meta, loc.chunks, start=start, progress=progress)
+    if done:
+        with meta.begin_write() as txn:
+            now = txn.get(VERIFY_KEY)
+            if now is not None and now[:_TOKEN] == token and txn.get(CHUNKS_KEY) == bound:
+                txn.delete(VERIFY_KEY)
     return tuple(lost)
 
 

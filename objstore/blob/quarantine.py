@@ -11,7 +11,8 @@ its chunk collected. Only a chunk the metadata still says is stored (a record,
 and no ``K`` mark of a gc deleting it) is quarantined.
 
 A store rebound to another chunk location (``accept_chunk_loss``, ``blob/owner.py``)
-flags at once every recorded chunk that location lacks (:func:`quarantine_absent`):
+flags at once every recorded chunk that location lacks or holds cut short
+(:func:`quarantine_absent`):
 otherwise dedup would go on acknowledging uploads of those bytes by reference to
 chunks that are not there, and re-uploading could never heal them.
 """
@@ -19,7 +20,8 @@ chunks that are not there, and re-uploading could never heal them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
@@ -112,38 +114,58 @@ def flag(txn: WriteTxn, cid: ChunkId) -> None:
             txn.put(keyspace.CHUNKREF + cid, flagged.encode())
 
 
-#: Chunk records looked up per ``has_many`` call (and per short transaction) by
+#: Chunk records looked up per page (one short read and one write transaction each) by
 #: :func:`quarantine_absent`.
 ABSENT_BATCH = 1024
 
 
 def quarantine_absent(
     meta: MetadataStore,
-    has_many: Callable[[Iterable[ChunkId]], set[ChunkId]],
+    chunks: ChunkStore,
     *,
-    batch: int = ABSENT_BATCH,
-) -> list[ChunkId]:
-    """Flag every chunk record whose chunk the chunk store lacks (``has_many``, one
-    page of records at a time, each page in short transactions); the chunks found absent,
-    flagged before or not. Idempotent: a pass cut short is run again whole. Raises what
-    the stores raise."""
-    absent: list[ChunkId] = []
-    start: bytes | None = None
-    while True:
-        with meta.begin() as txn:
-            keys = [
-                k for k, _ in itertools.islice(scan_prefix(txn, keyspace.CHUNKREF, start), batch)
-            ]
-        if not keys:
-            return absent
-        cids = [ChunkId(k[len(keyspace.CHUNKREF) :]) for k in keys]
-        present = has_many(cids)
-        lacking = [c for c in cids if c not in present]
-        if lacking:
+    start: bytes | None = None,
+    progress: Callable[[WriteTxn, bytes], bool] | None = None,
+    batch: int | None = None,
+) -> tuple[list[ChunkId], bool]:
+    """Flag every chunk record whose chunk ``chunks`` lacks, or holds with another length
+    than the record's (a copy cut short; its file is moved aside, so that the next upload
+    of those bytes writes it afresh), a page of records at a time from key ``start`` on.
+    The chunks are looked at ``io_concurrency`` at a time (HEADs on S3). ``progress`` runs
+    in each page's write transaction with the page's last key; False stops the pass.
+    Returns the chunks found bad (flagged before or not) and whether the pass went
+    through to the end. Idempotent. Damage that keeps the length is not seen (``fsck``
+    verifies hashes, and reads quarantine what does not match). Raises what the stores
+    raise."""
+    bad: list[ChunkId] = []
+    batch = batch or ABSENT_BATCH
+    workers = max(1, int(getattr(chunks, "io_concurrency", None) or 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="objstore-check") as pool:
+        while True:
+            with meta.begin() as txn:
+                page = [
+                    (k, ChunkRec.decode(v))
+                    for k, v in itertools.islice(scan_prefix(txn, keyspace.CHUNKREF, start), batch)
+                ]
+            if not page:
+                return bad, True
+            cids = [ChunkId(k[len(keyspace.CHUNKREF) :]) for k, _ in page]
+            found = pool.map(chunks.stat, cids)
+            wrong: list[ChunkId] = []
+            absent: list[ChunkId] = []
+            for cid, (_, rec), st in zip(cids, page, found, strict=True):
+                if st is None:
+                    absent.append(cid)
+                elif rec.length and st[0] != rec.length:  # 0: a legacy record, length unknown
+                    wrong.append(cid)
             with meta.begin_write() as wtxn:
-                for cid in lacking:
+                for cid in absent + wrong:
                     flag(wtxn, cid)
-            absent += lacking
-        if len(keys) < batch:
-            return absent
-        start = keys[-1] + b"\x00"  # the smallest key after the page's last
+                go = progress is None or progress(wtxn, page[-1][0])
+            for cid in wrong:
+                chunks.set_aside(cid)  # after the flag, as quarantine() does
+            bad += absent + wrong
+            if not go:
+                return bad, False
+            if len(page) < batch:
+                return bad, True
+            start = page[-1][0] + b"\x00"  # the smallest key after the page's last

@@ -26,7 +26,7 @@ import objstore
 from objstore.backends import urls
 from objstore.backends.s3 import S3ChunkStore
 from objstore.blob import owner
-from objstore.blob.chunkstore import OWNER_NAME, ChunkOwner, OwnerMark
+from objstore.blob.chunkstore import OWNER_NAME, ChunkOwner, ChunkStore, OwnerMark
 from objstore.errors import StoreDamaged
 from objstore.meta import marker
 from objstore.testing.services.fixtures import _fresh_database
@@ -304,8 +304,9 @@ def test_first_opens_racing_with_two_locations_bind_one(
         ident = marker.establish(None, meta, None, has_chunks=lambda: False, where="test")
 
         def bind(store: ChunkOwner, claim: Callable[[OwnerMark], OwnerMark]) -> None:
+            assert isinstance(store, ChunkStore)
             loc = owner.Location(
-                "test", store.read_owner, claim, None, lambda: False, lambda _: set(), lambda: False
+                "test", store, store.read_owner, claim, None, lambda: False, lambda: False
             )
             owner.bind_chunks(meta, ident, loc)
 

@@ -13,6 +13,11 @@ Break-it review of the explicit rebind (three HIGH findings, each test here fail
    store's metadata (a sample of 256); this store's gc then deleted the others. Now an
    unmarked location holding any chunk is refused for a rebind.
 
+Review 9e of those fixes: the check looked at presence only (a chunk file cut short by
+an interrupted copy stayed trusted), and was skipped where the rebind let the usual
+rules bind (an id-less or absent record, the recorded location or a replica of it).
+Now it compares lengths too, and every ``accept_chunk_loss`` open runs it.
+
 Runs on both pairs: LMDB + chunk files, and PostgreSQL + Ceph RGW.
 """
 
@@ -27,6 +32,7 @@ import pytest
 import objstore
 from objstore.backends import urls
 from objstore.blob import owner
+from objstore.blob.chunkstore import ChunkId, ChunkStore
 from objstore.errors import DataCorruption, NoSuchKey, StoreDamaged
 from tests.backends.nodes import Backends
 from tests.backends.test_chunk_owner import (
@@ -41,7 +47,7 @@ from tests.backends.test_chunk_owner import (
     _write_mark,
     new_metadata,  # noqa: F401 (a fixture)
 )
-from tests.backends.test_owner_upgrade import _bound, _mark, _recorded
+from tests.backends.test_owner_upgrade import _bound, _mark, _old_store, _recorded
 
 
 def _accept(pair: Backends, chunks: str) -> objstore.Store:
@@ -170,3 +176,70 @@ def test_a_rebind_refuses_an_unmarked_location_with_any_chunk(
         assert b.binding.lost is not None
         assert set(b.binding.lost) == _data_chunks(mine)
         assert b.root.get_object(B, "k").read() == DATA
+
+
+def _chunk_store(chunks: str) -> ChunkStore:
+    return urls.open_chunks(urls.parse_chunks_url(chunks))
+
+
+def test_a_chunk_cut_short_at_the_new_location_is_quarantined(fresh_backends: Backends) -> None:
+    """Review 9e, 1: a copy of the lost location cut short (one chunk truncated) was
+    trusted by presence; the next upload of those bytes was acknowledged and unreadable.
+    Now its length is compared with the record's and it is set aside."""
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as s:
+        _fill(s)
+        s.root.put_object(B, "other", OTHER)
+    mark = _bound(pair, pair.chunks)
+    copy = _other_chunks(pair, "cut")
+    (cut,) = _data_chunks(DATA)
+    (whole,) = _data_chunks(OTHER)
+    store = _chunk_store(copy)
+    try:
+        store.put(ChunkId(cut), DATA[:1000])  # the copy, interrupted in this file
+        store.put(ChunkId(whole), OTHER)
+        store.sync()
+    finally:
+        store.close()
+    _write_mark(copy, mark.store_id)  # it holds chunks: the user's "this is mine"
+    with _accept(pair, copy) as b:
+        assert b.binding.lost == (cut,)
+        b.root.put_object(B, "again", DATA)  # acknowledged: it must be readable
+        assert b.root.get_object(B, "again").read() == DATA
+        assert b.root.get_object(B, "k").read() == DATA
+        assert b.root.get_object(B, "other").read() == OTHER
+        assert b.fsck().healthy
+
+
+@pytest.mark.parametrize("binding", ["location id", "id-less record", "no record"])
+def test_every_accept_chunk_loss_open_checks_the_chunks(
+    fresh_backends: Backends, binding: str
+) -> None:
+    """Review 9e, 2 and 4: where the rebind let the usual rules bind (a binding recorded
+    without a location id or not at all, as older versions left it; the recorded
+    location itself, or a stale replica carrying its mark) nothing was checked, and a
+    chunk lost there stayed trusted. The operator says chunks may be lost: every
+    ``accept_chunk_loss`` open checks them."""
+    pair = fresh_backends
+    if binding == "location id":
+        with _open(pair.metadata, pair.chunks, pair.key) as s:
+            _fill(s)
+    else:
+        _old_store(pair, "id-less" if binding == "id-less record" else "absent")
+    with _open(pair.metadata, pair.chunks, pair.key) as s:
+        s.root.put_object(B, "other", OTHER)
+    (lost,) = _data_chunks(DATA)
+    store = _chunk_store(pair.chunks)
+    try:
+        store.delete(ChunkId(lost))  # lost here (a replica taken before "k" was written)
+    finally:
+        store.close()
+    with _accept(pair, pair.chunks) as s:
+        assert s.binding.lost == (lost,)
+        s.root.put_object(B, "again", DATA)
+        assert s.root.get_object(B, "again").read() == DATA
+        assert s.root.get_object(B, "k").read() == DATA
+    assert not _verify_due(pair)
+    with _open(pair.metadata, pair.chunks, pair.key) as s:
+        assert s.binding.lost is None
+        assert s.fsck().healthy

@@ -1,0 +1,109 @@
+"""``quarantine_absent``: the rebind's check of every chunk record (blob/owner.py).
+
+Every record is looked at exactly once whatever the page size and the ids (the edges
+of the key space included), what is missing or of another length than recorded is
+flagged (and a wrong-length chunk set aside), and ``progress`` can stop and resume it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from objstore import keyspace
+from objstore.blob.chunkstore import ChunkId
+from objstore.blob.memory import MemoryChunkStore
+from objstore.blob.quarantine import quarantine_absent
+from objstore.blob.records import ChunkRec
+from objstore.meta.base import WriteTxn
+from objstore.meta.memory import MemoryMetadataStore
+
+EDGES = [
+    b"\x00" * 32,
+    b"\x00" * 31 + b"\x01",
+    b"\x7f" + b"\xff" * 31,
+    b"\x80" + b"\x00" * 31,
+    b"\xff" * 31 + b"\xfe",
+    b"\xff" * 32,
+]
+
+
+class Counting(MemoryChunkStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.looked: list[bytes] = []
+
+    def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        self.looked.append(cid)
+        return super().stat(cid)
+
+
+def _setup(ids: list[bytes], states: list[int]) -> tuple[MemoryMetadataStore, Counting]:
+    """Records of length 10 for ``ids``; each chunk (state) 0 absent, 1 whole, 2 cut short."""
+    meta, chunks = MemoryMetadataStore(), Counting()
+    with meta.begin_write() as txn:
+        for cid in ids:
+            txn.put(keyspace.CHUNKREF + cid, ChunkRec(1, 10, 0, 0).encode())
+        txn.put(keyspace.DATA + b"\x00" * 16, b"x" * 13)  # the next prefix: never read
+    for cid, state in zip(ids, states, strict=True):
+        if state:
+            chunks.put(ChunkId(cid), b"y" * (10 if state == 1 else 3))
+    return meta, chunks
+
+
+def _flagged(meta: MemoryMetadataStore, ids: list[bytes]) -> set[bytes]:
+    with meta.begin() as txn:
+        return {
+            c for c in ids if ChunkRec.decode(txn.get(keyspace.CHUNKREF + c) or b"").quarantined
+        }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    extra=st.lists(st.binary(min_size=32, max_size=32), max_size=40, unique=True),
+    states=st.lists(st.integers(0, 2), min_size=46, max_size=46),
+    batch=st.integers(1, 50),
+)
+def test_every_record_is_checked_once(extra: list[bytes], states: list[int], batch: int) -> None:
+    ids = sorted(set(EDGES + extra))
+    states = states[: len(ids)]
+    meta, chunks = _setup(ids, states)
+    bad, done = quarantine_absent(meta, chunks, batch=batch)
+    assert done
+    assert sorted(chunks.looked) == ids
+    expected = {c for c, s in zip(ids, states, strict=True) if s != 1}
+    assert set(bad) == expected == _flagged(meta, ids)
+    cut = {c for c, s in zip(ids, states, strict=True) if s == 2}
+    assert set(chunks.set_apart) == cut  # a new upload of those bytes writes them afresh
+    assert all(chunks.stat(ChunkId(c)) is None for c in cut)
+
+
+def test_progress_stops_and_a_pass_resumes_after_it() -> None:
+    ids = sorted(EDGES + [os.urandom(32) for _ in range(20)])
+    meta, chunks = _setup(ids, [0] * len(ids))
+    seen: list[bytes] = []
+
+    def stop_after_two(txn: WriteTxn, last: bytes) -> bool:
+        seen.append(last)
+        return len(seen) < 2
+
+    bad, done = quarantine_absent(meta, chunks, batch=5, progress=stop_after_two)
+    assert not done and bad == [ChunkId(c) for c in ids[:10]]
+    assert seen == [keyspace.CHUNKREF + ids[4], keyspace.CHUNKREF + ids[9]]
+    rest, done = quarantine_absent(meta, chunks, batch=5, start=seen[-1] + b"\x00")
+    assert done and rest == [ChunkId(c) for c in ids[10:]]
+    assert _flagged(meta, ids) == set(ids)
+
+
+@pytest.mark.parametrize("legacy", [True, False])
+def test_a_record_without_a_length_is_checked_for_presence(legacy: bool) -> None:
+    meta, chunks = MemoryMetadataStore(), Counting()
+    cid = ChunkId(os.urandom(32))
+    with meta.begin_write() as txn:
+        txn.put(keyspace.CHUNKREF + cid, ChunkRec(1, 0 if legacy else 10, 0, 0).encode())
+    chunks.put(cid, b"z" * 7)
+    bad, _ = quarantine_absent(meta, chunks)
+    assert bad == ([] if legacy else [cid])
