@@ -710,3 +710,22 @@ def test_a_check_cut_short_resumes_where_it_stopped(
             recs = [ChunkRec.decode(v) for _, v in scan_prefix(txn, keyspace.CHUNKREF)]
             assert txn.get(owner.VERIFY_KEY) is None
         assert len(recs) == 12 and all(r.quarantined for r in recs)
+
+
+class _OwnerOnly(MemoryChunkStore):
+    """A chunk store that keeps a mark but cannot rewrite it (``OwnerRewriter`` is optional)."""
+
+    rewrite_owner = None
+
+
+def test_accepting_the_loss_on_a_new_store_claims_as_any_open() -> None:
+    """Nothing recorded and nothing named: nothing to lose or check, so the option is a
+    plain open, also with a chunk store that cannot rewrite its mark."""
+    chunks = _OwnerOnly()
+    with objstore.open(chunks=chunks, accept_chunk_loss=True) as s:
+        assert s.binding.lost is None
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "k", DATA)
+        assert s.root.get_object("bkt", "k").read() == DATA
+    mark = chunks.read_owner()
+    assert mark is not None and mark.location is not None

@@ -440,8 +440,11 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
     sid, where = ident.store_id, loc.where
     with meta.begin() as rtxn:
         raw = rtxn.get(CHUNKS_KEY)
+        names = holds_records(rtxn) and _names_chunks(rtxn)
     recorded = None if raw is None else decode_record(raw)
     mark = loc.read_owner()
+    if mark is None and recorded is None and not names:
+        return  # nothing to lose, nothing to check: claimed (or refused) as at any open
     if mark is not None:
         _check_store(mark, ident, where)
         if recorded is None or recorded.location is None or recorded == mark:
