@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import blake3
 import lmdb
@@ -729,3 +730,31 @@ def test_accepting_the_loss_on_a_new_store_claims_as_any_open() -> None:
         assert s.root.get_object("bkt", "k").read() == DATA
     mark = chunks.read_owner()
     assert mark is not None and mark.location is not None
+
+
+def test_an_open_whose_check_another_open_restarted_follows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ``accept_chunk_loss`` opens at once: the second draws a new check while the
+    first is checking. The first stopped at its next page and returned its store with
+    the chunks after that page unchecked (trusted by dedup); it now follows the new check
+    to its end before it returns."""
+    root = tmp_path / "s"
+    _populated(root)
+    lost = ChunkId(blake3.blake3(DATA).digest())
+    FileChunkStore(root / "chunks").delete(lost)
+    real = owner.quarantine_absent
+    calls: list[object] = []
+
+    def racing(meta: Any, *args: Any, **kw: Any) -> Any:
+        if not calls:  # another accept_chunk_loss open starts its own check now
+            with meta.begin_write() as txn:
+                txn.put(owner.VERIFY_KEY, os.urandom(16))
+        calls.append(kw.get("start"))
+        return real(meta, *args, **kw)
+
+    monkeypatch.setattr(owner, "quarantine_absent", racing)
+    with objstore.open(root, accept_chunk_loss=True) as s:
+        assert len(calls) == 2 and s.binding.lost is not None and lost in s.binding.lost
+        with s._meta.begin() as txn:
+            assert txn.get(owner.VERIFY_KEY) is None

@@ -340,7 +340,7 @@ def bind_chunks(
             f"only if it is lost and this one is to replace it, {ACCEPT}",
             store_id=ident.store_id,
         )
-    return Binding(raw, None if due is None else _verify(loc, meta, raw, due))
+    return Binding(raw, None if due is None else _verify(loc, meta, ident, raw, due))
 
 
 def still_bound(txn: ReadTxn, record: bytes | None) -> bool:
@@ -511,7 +511,7 @@ def _check_due(meta: MetadataStore) -> None:
 
 
 def _verify(
-    loc: Location, meta: MetadataStore, bound: bytes | None, due: bytes
+    loc: Location, meta: MetadataStore, ident: StoreIdentity, bound: bytes | None, due: bytes
 ) -> tuple[ChunkId, ...]:
     """Run the check a rebind left due (:data:`VERIFY_KEY`, ``due``): quarantine every
     recorded chunk this location lacks or holds with another length than recorded, so
@@ -522,27 +522,40 @@ def _verify(
     flag on a chunk that is there costs one rewrite). It keeps the pass's progress (the
     last key of each page checked, in the page's write transaction), so a pass cut
     short resumes there; only while the binding is still ``bound`` (the record this
-    open checked) and the check the same (a token drawn by each rebind): a node bound
-    elsewhere meanwhile neither advances nor ends another binding's check. Returns the
-    chunks this open found bad."""
-    token, cursor = due[:_TOKEN], due[_TOKEN:]
+    open checked) and the check the same (a token drawn by each rebind, or each
+    ``accept_chunk_loss`` open): a node bound elsewhere meanwhile neither advances nor
+    ends another binding's check. Another open's new check takes over (this one then
+    follows it); another binding meanwhile is StoreDamaged. Returns the chunks this
+    open found bad."""
+    lost: list[ChunkId] = []
+    while True:
+        token, cursor = due[:_TOKEN], due[_TOKEN:]
 
-    def progress(txn: WriteTxn, last: bytes) -> bool:
-        now = txn.get(VERIFY_KEY)
-        if now is None or now[:_TOKEN] != token or txn.get(CHUNKS_KEY) != bound:
-            return False
-        txn.put(VERIFY_KEY, token + last)
-        return True
-
-    # A key of the chunk records, or none yet (or the record an earlier build kept there).
-    start = cursor + b"\x00" if cursor.startswith(keyspace.CHUNKREF) else None
-    lost, done = quarantine_absent(meta, loc.chunks, start=start, progress=progress)
-    if done:
-        with meta.begin_write() as txn:
+        def progress(txn: WriteTxn, last: bytes, token: bytes = token) -> bool:
             now = txn.get(VERIFY_KEY)
-            if now is not None and now[:_TOKEN] == token and txn.get(CHUNKS_KEY) == bound:
+            if now is None or now[:_TOKEN] != token or txn.get(CHUNKS_KEY) != bound:
+                return False
+            txn.put(VERIFY_KEY, token + last)
+            return True
+
+        # A key of the chunk records, or none yet (or what an earlier build kept there).
+        start = cursor + b"\x00" if cursor.startswith(keyspace.CHUNKREF) else None
+        found, done = quarantine_absent(meta, loc.chunks, start=start, progress=progress)
+        lost += found
+        with meta.begin_write() as txn:
+            now, binding = txn.get(VERIFY_KEY), txn.get(CHUNKS_KEY)
+            if binding != bound:
+                raise StoreDamaged(
+                    f"store {ident.store_id} was rebound to another chunk location while "
+                    "it was being opened; open it again to see the new state",
+                    store_id=ident.store_id,
+                )
+            if now is None:
+                return tuple(lost)  # another open finished it
+            if done and now[:_TOKEN] == token:
                 txn.delete(VERIFY_KEY)
-    return tuple(lost)
+                return tuple(lost)
+        due = now  # another accept_chunk_loss open's check, started since: follow it
 
 
 def _reread(loc: Location, ident: StoreIdentity) -> OwnerMark:
