@@ -45,6 +45,28 @@ def _signed(ep: Endpoint, method: str, key: str, body: bytes) -> tuple[bytes, by
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), body
 
 
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes
+) -> None:
+    """One request and its answer on a keep-alive connection (raises unless 200)."""
+    writer.write(head)
+    if body:  # Expect: 100-continue
+        interim = await reader.readline()
+        if b" 100 " not in interim:
+            raise RuntimeError(f"no 100 Continue: {interim!r}")
+        await reader.readline()
+        writer.write(body)
+    status = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) != b"\r\n":
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    if b" 200 " not in status:
+        raise RuntimeError(f"answer {status!r}")
+
+
 async def _connection(
     host: str, port: int, requests: list[tuple[bytes, bytes]], stop: asyncio.Event, done: list[int]
 ) -> None:
@@ -52,24 +74,8 @@ async def _connection(
     i = 0
     try:
         while not stop.is_set():
-            head, body = requests[i % len(requests)]
+            await exchange(reader, writer, *requests[i % len(requests)])
             i += 1
-            writer.write(head)
-            if body:  # Expect: 100-continue
-                interim = await reader.readline()
-                if b" 100 " not in interim:
-                    raise RuntimeError(f"no 100 Continue: {interim!r}")
-                await reader.readline()
-                writer.write(body)
-            status = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) != b"\r\n":
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            if b" 200 " not in status:
-                raise RuntimeError(f"answer {status!r}")
             done[0] += 1
     finally:
         writer.close()
@@ -95,11 +101,15 @@ async def _window(
     return n, wall, cpu
 
 
-def raw_load(ep: Endpoint, op: str, conns: int, seconds: float, tag: str) -> Any:
-    """``conns`` connections doing ``op`` ("get": the objects ``populate`` made; "put":
-    64 keys under ``raw/<tag>/``) for ``seconds``; returns (requests, wall s, client CPU s)."""
+def signed_requests(ep: Endpoint, op: str, tag: str) -> list[tuple[bytes, bytes]]:
+    """ "get": GETs of the objects ``populate`` made; "put": PUTs of 64 keys under
+    ``raw/<tag>/``."""
     if op == "get":
-        requests = [_signed(ep, "GET", f"get/{i}", b"") for i in range(GET_KEYS)]
-    else:
-        requests = [_signed(ep, "PUT", f"raw/{tag}/{i}", os.urandom(SMALL)) for i in range(64)]
-    return asyncio.run(_window(ep, requests, conns, seconds))
+        return [_signed(ep, "GET", f"get/{i}", b"") for i in range(GET_KEYS)]
+    return [_signed(ep, "PUT", f"raw/{tag}/{i}", os.urandom(SMALL)) for i in range(64)]
+
+
+def raw_load(ep: Endpoint, op: str, conns: int, seconds: float, tag: str) -> Any:
+    """``conns`` connections doing ``op`` (see :func:`signed_requests`) for ``seconds``;
+    returns (requests, wall s, client CPU s)."""
+    return asyncio.run(_window(ep, signed_requests(ep, op, tag), conns, seconds))
