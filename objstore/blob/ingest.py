@@ -17,7 +17,8 @@ they overlap chunking instead of following it (no second pass). Every ``batch_by
 written chunks are synced and their manifest entries committed as a *pending*
 data record, so a 5 TB upload never holds its manifest in memory; the last
 batch is committed inside the caller's namespace transaction, which makes the
-object visible atomically.
+object visible atomically. Between batches the commit thread, when idle, syncs
+what is written so far, so little is left to sync when the hashes finish.
 
 Durability and races: a chunk reference is committed only after the chunk is
 synced, so "referenced" implies "durable", and dedup trusts only references
@@ -277,6 +278,10 @@ class IngestJob:
                 break
             if self.batch_bytes >= self.b.settings.batch_bytes:
                 self._commit_batch()
+            elif self.wrote_any and (self.commits == [] or self.commits[-1].done()):
+                # Sync what is written so far while the commit thread is idle: whatever
+                # is still unsynced when MD5 ends is waited for before the PUT returns.
+                self.commits.append(self._committer().submit(self.b.chunks.sync))
             window = self.windows.next(pos)
         if self.pools:
             # A streamed body: MD5 lags the chunk writes by up to the ring's other windows,
