@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import mmap
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any, Protocol
@@ -20,6 +21,23 @@ from objstore import cancel
 from objstore.errors import InvalidArgument
 
 BytesLike = bytes | bytearray | memoryview
+#: A window buffer: large ones are anonymous maps (see :func:`new_buffer`).
+Buffer = bytearray | mmap.mmap
+
+# Buffers at least this large are page-aligned maps.
+_MAPPED = 1 << 20
+
+
+def new_buffer(size: int) -> Buffer:
+    """A zeroed, writable buffer of ``size`` bytes.
+
+    A large one is an anonymous map, so it starts on a page boundary: its chunks
+    at page-multiple offsets (fixed chunking) can then be written to chunk files
+    with ``O_DIRECT`` (:mod:`.files`), without the copy into the page cache.
+    """
+    if size >= _MAPPED:
+        return mmap.mmap(-1, size)
+    return bytearray(size)
 
 
 class Windows(Protocol):
@@ -74,7 +92,7 @@ class _StreamWindows:
         self._pool = pool or BufferPool(window_size, 0)
         self._read_into = read_into
         self._size = window_size
-        self._bufs: list[bytearray] = []
+        self._bufs: list[Buffer] = []
         self._ring = ring
         self._index = -1
         self._win_start = 0  # stream offset of the current window
@@ -84,7 +102,7 @@ class _StreamWindows:
         self._ahead = memoryview(b"")  # bytes the probe read: the next window's first
         self.on_reuse: Any = None  # callback(buffer_index) before a buffer is overwritten
 
-    def _buffer(self, i: int) -> bytearray:
+    def _buffer(self, i: int) -> Buffer:
         while len(self._bufs) <= i:
             self._bufs.append(self._pool.take(self._size))
         return self._bufs[i]
@@ -207,19 +225,19 @@ class BufferPool:
     def __init__(self, size: int, keep: int) -> None:
         self.size = size
         self.keep = keep
-        self._free: list[bytearray] = []
+        self._free: list[Buffer] = []
         self._lock = threading.Lock()
 
-    def take(self, want: int | None = None) -> bytearray:
+    def take(self, want: int | None = None) -> Buffer:
         """A buffer of at least ``want`` bytes (at most the pool's size; default: that
         size): a free pooled one, else a new one of just ``want`` bytes (a small body's
         window need not cost a 16 MiB allocation when every pooled buffer is taken)."""
         with self._lock:
             if self._free:
                 return self._free.pop()
-        return bytearray(self.size if want is None else min(want, self.size))
+        return new_buffer(self.size if want is None else min(want, self.size))
 
-    def give(self, buf: bytearray) -> None:
+    def give(self, buf: Buffer) -> None:
         with self._lock:
             if len(self._free) < self.keep and len(buf) == self.size:
                 self._free.append(buf)

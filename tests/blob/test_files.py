@@ -12,6 +12,7 @@ import pytest
 
 from objstore.blob.chunkstore import ChunkMissing
 from objstore.blob.files import FileChunkStore
+from objstore.blob.source import new_buffer
 from objstore.errors import InternalError
 from objstore.testing.chunkstore import cid_of
 
@@ -238,4 +239,81 @@ def test_a_chunk_tree_that_cannot_be_listed_is_a_typed_error(
         list(store.iter_ids())
     monkeypatch.undo()
     assert list(store.iter_ids()) == [cid_of(data)]
+    store.close()
+
+
+def _aligned_copy(data: bytes, offset: int = 0) -> memoryview:
+    """``data`` in a page-aligned buffer (a streamed upload's window), from ``offset``."""
+    buf = new_buffer(max(1 << 20, len(data) + offset))
+    view = memoryview(buf)[offset : offset + len(data)]
+    view[:] = data
+    return view
+
+
+@pytest.mark.parametrize(
+    "size", [4096, 3 * 4096, 3 * 4096 + 5, 64 * 1024 + 4095], ids=["1blk", "3blk", "tail", "long"]
+)
+@pytest.mark.parametrize("offset", [0, 1, 512], ids=["aligned", "odd", "sector"])
+def test_chunks_in_window_buffers_read_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, offset: int
+) -> None:
+    """Whole blocks of a page-aligned buffer go to the device directly (O_DIRECT), the rest
+    (a tail, or an unaligned buffer) through the page cache: either way the same bytes."""
+    real_open = os.open
+    flags_seen: list[int] = []
+
+    def spy_open(path: str, flags: int, mode: int = 0o777) -> int:
+        flags_seen.append(flags)
+        return real_open(path, flags, mode)
+
+    store = FileChunkStore(tmp_path / "chunks")
+    data = os.urandom(size)
+    monkeypatch.setattr(os, "open", spy_open)
+    store.put(cid_of(data), _aligned_copy(data, offset))
+    monkeypatch.undo()
+    assert bool(flags_seen[0] & os.O_DIRECT) == (offset == 0)
+    assert store.get(cid_of(data)) == data  # pending: read from its temporary file
+    store.sync()
+    assert store.get(cid_of(data)) == data
+    other = os.urandom(size)
+    store.put(cid_of(other), other)  # a read-only bytes body: page cache
+    store.sync()
+    assert store.get(cid_of(other)) == other
+    store.close()
+
+
+@pytest.mark.parametrize("refused_at", ["open", "write"])
+def test_a_file_system_refusing_o_direct_gets_buffered_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused_at: str
+) -> None:
+    """EINVAL for O_DIRECT (tmpfs on older kernels, some network file systems) turns it off
+    for the store; the chunk is still written whole, and no temporary file is left over."""
+    real_open, real_write = os.open, os.write
+    direct_fds: set[int] = set()
+
+    def fake_open(path: str, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_DIRECT and refused_at == "open":
+            real_open(path, flags & ~os.O_DIRECT, mode)  # created, then refused
+            raise OSError(errno.EINVAL, "Invalid argument", path)
+        fd = real_open(path, flags, mode)
+        if flags & os.O_DIRECT:
+            direct_fds.add(fd)
+        return fd
+
+    def fake_write(fd: int, data: object) -> int:
+        if fd in direct_fds:
+            direct_fds.discard(fd)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "write", fake_write)
+    store = FileChunkStore(tmp_path / "chunks")
+    data = os.urandom(5 * 4096 + 3)
+    store.put(cid_of(data), _aligned_copy(data))
+    assert store._direct is False
+    store.sync()
+    monkeypatch.undo()
+    assert store.get(cid_of(data)) == data
+    assert os.listdir(tmp_path / "chunks" / "tmp") == []
     store.close()
