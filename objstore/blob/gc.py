@@ -411,10 +411,28 @@ def collect(
             p.sweep_orphans(h)
         p.prune_dooms(h)
     except _Fenced as fenced:
+        _finish_fenced(blobs)
         raise fenced.error from None
     except _Stop:
         return p.result(False)
     return p.result(True)
+
+
+def _finish_fenced(blobs: BlobStore) -> None:
+    """On a node a rebind fenced: mark done, without unlinking, its own dooms not done
+    (deletions that failed before the rebind). Their chunks are at a location that is
+    no longer the store's, and uploads of those bytes at the store's location wait on
+    the marks for as long as this node's lease lives (break-it review 9f, M1). Marked
+    done, as an unlink would: a writer that decided before them fails retryably."""
+    own = blobs.leases.lease_id
+    if own is None:
+        return
+    with blobs.meta.begin_write() as txn:
+        mine = [k for k, v in scan_prefix(txn, keyspace.DOOMED) if DOOM_REC.unpack(v) == (own, 0)]
+        if mine:
+            done = counters.add(txn, GEN, 1)
+            for key in mine:
+                txn.put(key, DOOM_REC.pack(own, done))
 
 
 def free_now(blobs: BlobStore, cids: Iterable[ChunkId]) -> int:

@@ -183,6 +183,11 @@ class Leases:
         self._pid = os.getpid()
         self._published_ns = 0
         self._publishing = threading.Lock()
+        # Chunk-store deletions in flight under this lease (kept_alive): close waits for
+        # them before it removes the lease, and refuses new ones once it has begun.
+        self._deleting = 0
+        self._closing = False
+        self._quiet = threading.Condition()
 
     # ---------------------------------------------------------------- tickets
 
@@ -235,7 +240,10 @@ class Leases:
         return self.clock() - self._published_ns > self.ttl_ns // 4
 
     def fresh(self, lease_id: bytes) -> bool:
-        """Whether ``lease_id`` is still this handle's, renewed within half the ttl."""
+        """Whether ``lease_id`` is still this handle's, renewed within half the ttl (never
+        once :meth:`close` has begun)."""
+        if self._closing:
+            return False
         if self._due():
             self.heartbeat()
         return self.lease_id == lease_id and self.clock() - self._published_ns < self.ttl_ns // 2
@@ -280,24 +288,30 @@ class Leases:
 
     @contextlib.contextmanager
     def kept_alive(self) -> Iterator[None]:
-        """Renew this handle's lease from another thread while the block runs.
+        """Renew this handle's lease from another thread while the block runs, and keep
+        :meth:`close` from removing it meanwhile.
 
         For a gc's chunk deletions: one chunk-store call may outlast the ttl (an S3
         client retries for up to a minute), and a deletion must never land after
         another gc reaped this lease and took the doom over (a writer may have stored
         those bytes again meanwhile). Renewing while the call runs keeps the lease,
-        and with it the doom, this handle's until the call has returned. A failed
-        renewal ends the renewals; :meth:`fresh` then tells the caller.
+        and with it the doom, this handle's until the call has returned; a failed
+        renewal is tried again every quarter ttl (break-it review 9f, H1). What no
+        renewal can cover is metadata this node cannot reach for longer than the ttl
+        while its delete is still under way: the one timing assumption, as in every
+        lease scheme (docs/architecture.md, "Garbage collection").
         """
+        with self._quiet:
+            self._deleting += 1
         done = threading.Event()
         period = self.ttl_ns / 4e9
 
         def renew() -> None:
             while not done.wait(period):
-                try:
+                # A failure (the metadata unreachable for a moment) is tried again at
+                # the next period: giving up would let the lease lapse under the delete.
+                with contextlib.suppress(Exception):
                     self.heartbeat()
-                except Exception:  # the metadata unreachable or closing: fresh() says so
-                    return
 
         beater = threading.Thread(target=renew, name="objstore-lease-renew", daemon=True)
         beater.start()
@@ -306,6 +320,9 @@ class Leases:
         finally:
             done.set()
             beater.join()
+            with self._quiet:
+                self._deleting -= 1
+                self._quiet.notify_all()
 
     def _adopt(self, lid: bytes) -> None:
         with self._lock:
@@ -351,7 +368,15 @@ class Leases:
         return Horizon(gen, floor, frozenset(live), reaped, own)
 
     def close(self) -> None:
-        """Remove this handle's lease (best effort: an unremoved one expires)."""
+        """Remove this handle's lease (best effort: an unremoved one expires), once the
+        chunk-store deletions under it have returned: a gc pass run on another thread
+        may be in one, and another gc takes a doom over as soon as its lease is gone
+        (break-it review 9f, H3)."""
+        with self._quiet:
+            self._closing = True  # fresh() is False from now on: no new deletion starts
+            # (A forked child inherits the count of its parent's threads, not the threads.)
+            while self._deleting and self._pid == os.getpid():
+                self._quiet.wait()
         lid, self.lease_id = self.lease_id, None
         if lid is None:
             return

@@ -11,11 +11,13 @@ nothing either. Runs on both pairs.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from objstore import keyspace
 from objstore.backends import urls
-from objstore.errors import StoreDamaged
+from objstore.errors import ServiceUnavailable, StoreDamaged
 from objstore.meta.scan import scan_prefix
 from tests.backends.nodes import Backends
 from tests.backends.test_chunk_owner import OTHER, B, _fill, _open, _other_chunks
@@ -47,4 +49,36 @@ def test_a_fenced_node_collects_nothing(fresh_backends: Backends) -> None:
                     old.gc()
             assert _marks_and_records(pair) == before
             b.root.put_object(B, "again", OTHER)  # not held up by a fenced node's marks
+            assert b.root.get_object(B, "again").read() == OTHER
+
+
+def test_a_fenced_nodes_failed_deletions_hold_up_no_upload(
+    fresh_backends: Backends, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deletion that failed before the rebind (the chunk store unreachable) leaves a K
+    mark under the node's lease; once fenced, the node can neither finish it nor let
+    another node take it over, so every upload of those bytes at the store's location
+    waited and failed (break-it review 9f, M1). The fenced node's gc marks its own
+    marks done without unlinking."""
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as old:
+        _fill(old)
+        old.root.put_object(B, "gone", OTHER)
+        old.root.delete_object(B, "gone")
+
+        def unreachable(*_: object) -> None:
+            raise ServiceUnavailable("the chunk store cannot be reached")
+
+        monkeypatch.setattr(old.blobs.chunks, "delete_many", unreachable)
+        monkeypatch.setattr(old.blobs.chunks, "delete", unreachable)
+        for _ in range(3):  # as many passes as dropping a body and its chunks takes
+            if _marks_and_records(pair)[0]:
+                break
+            with contextlib.suppress(ServiceUnavailable):
+                old.gc()
+        assert _marks_and_records(pair)[0] > 0  # a stranded deletion
+        with _accept(pair, _other_chunks(pair, "stranded")) as b:
+            with pytest.raises(StoreDamaged, match="rebound to another chunk location"):
+                old.gc()
+            b.root.put_object(B, "again", OTHER)  # not held up by the node's marks
             assert b.root.get_object(B, "again").read() == OTHER

@@ -11,6 +11,7 @@ fake clock, shared by both handles, so expiry is exact.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import objstore
 from objstore import keyspace
 from objstore.blob import leases
 from objstore.blob.leases import LeaseRec
-from objstore.errors import InvalidArgument, StoreDamaged
+from objstore.errors import InvalidArgument, ServiceUnavailable, StoreDamaged
 from tests.blob.test_gc import CHUNK, Clock, commit, read_body, staged
 
 LONG, SHORT = 600.0, 2.0
@@ -160,28 +161,37 @@ def test_a_lease_record_of_a_wrong_length_is_store_damage(size: int) -> None:
         LeaseRec.decode(bytes(size))
 
 
+@pytest.mark.parametrize("renewal_fails_once", [False, True])
 def test_a_slow_delete_keeps_the_gc_lease(
-    nodes: tuple[objstore.Store, objstore.Store, Clock], monkeypatch: pytest.MonkeyPatch
+    nodes: tuple[objstore.Store, objstore.Store, Clock],
+    monkeypatch: pytest.MonkeyPatch,
+    renewal_fails_once: bool,
 ) -> None:
     """A gc's chunk-store delete outlasting its lease's ttl (an S3 client retrying for up
     to a minute) must not let another node reap the lease and take the doom over: a
     writer would store those bytes again and the late delete remove them (break-it
-    review 9e, finding 3). The lease is renewed while the delete runs."""
+    review 9e, finding 3). The lease is renewed while the delete runs, and a failed
+    renewal is tried again (review 9f, H1: the renewals stopped at the first failure)."""
     slow, gc, clock = nodes
-    data = os.urandom(3 * CHUNK)
-    slow.root.put_object("bkt", "k", data)
-    slow.root.delete_object("bkt", "k")
-    # Each gc step waits until slow's lease, renewed after it, no longer protects what
-    # the step drops: the body, then its chunks.
-    for dropped in (0, 1):
-        assert gc.gc().bodies_dropped == dropped
-        slow.blobs.leases.heartbeat()
+    _setup_dead_chunks(slow, gc)
+    if renewal_fails_once:
+        beat = gc.blobs.leases.heartbeat
+        calls: list[int] = []
+
+        def flaky() -> None:
+            calls.append(1)
+            if len(calls) == 1:
+                raise ServiceUnavailable("the metadata is unreachable for a moment")
+            beat()
+
+        monkeypatch.setattr(gc.blobs.leases, "heartbeat", flaky)
+    data = DEAD
     real = gc.blobs.chunks.delete_many
     seen: list[int] = []
 
     def late_delete(cids: list[bytes]) -> None:
         clock.advance(SHORT + 2)  # past the gc node's ttl and the clock skew
-        time.sleep(SHORT / 4 * 2.5)  # (real time) long enough for two renewals
+        time.sleep(SHORT / 4 * 3.5)  # (real time) long enough for three renewals
         seen.append(slow.gc().leases_expired)
         if seen[-1]:  # the doom was taken over: a writer may store the bytes again now
             slow.root.put_object("bkt", "again", data)
@@ -192,3 +202,55 @@ def test_a_slow_delete_keeps_the_gc_lease(
     assert seen == [0]  # the gc node's lease stayed alive through the delete
     slow.root.put_object("bkt", "again", data)
     assert slow.root.get_object("bkt", "again").read() == data
+
+
+DEAD = os.urandom(3 * CHUNK)
+
+
+def _setup_dead_chunks(slow: objstore.Store, gc: objstore.Store) -> None:
+    """Store and delete DEAD through ``slow``, then let ``gc`` drop its body, so that its
+    next pass deletes DEAD's 3 chunks."""
+    slow.root.put_object("bkt", "k", DEAD)
+    slow.root.delete_object("bkt", "k")
+    # Each gc step waits until slow's lease, renewed after it, no longer protects what
+    # the step drops: the body, then its chunks.
+    for dropped in (0, 1):
+        assert gc.gc().bodies_dropped == dropped
+        slow.blobs.leases.heartbeat()
+
+
+def test_close_waits_for_a_delete_under_its_lease(
+    nodes: tuple[objstore.Store, objstore.Store, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gc pass run on another thread is deleting chunks when the store is closed: the
+    lease stays until the delete has returned, since another gc takes a doom over as soon
+    as the lease is gone and a writer may then store those bytes again under the late
+    delete (break-it review 9f, H3: close removed the lease at once)."""
+    slow, gc, _ = nodes
+    _setup_dead_chunks(slow, gc)
+    lease = gc.blobs.leases.lease_id
+    assert lease is not None
+    deleting, release = threading.Event(), threading.Event()
+    real = gc.blobs.chunks.delete_many
+
+    def held_delete(cids: list[bytes]) -> None:
+        deleting.set()
+        assert release.wait(30)
+        real(cids)
+
+    monkeypatch.setattr(gc.blobs.chunks, "delete_many", held_delete)
+    passes = threading.Thread(target=gc.gc)
+    passes.start()
+    assert deleting.wait(30)
+    closer = threading.Thread(target=gc.close)
+    closer.start()
+    closer.join(0.5)
+    assert closer.is_alive()  # close waits for the delete ...
+    with slow.blobs.meta.begin() as txn:
+        assert txn.get(keyspace.LEASE + lease) is not None  # ... and keeps the lease
+    release.set()
+    passes.join(30)
+    closer.join(30)
+    assert not closer.is_alive()
+    with slow.blobs.meta.begin() as txn:
+        assert txn.get(keyspace.LEASE + lease) is None
