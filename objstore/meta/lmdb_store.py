@@ -31,7 +31,7 @@ from objstore.errors import (
     StoreDamaged,
 )
 from objstore.meta.lmdb_header import HeaderError, check_data_file
-from objstore.meta.lmdb_txn import ReadTxnView, SnapshotCache, WriteTxnView
+from objstore.meta.lmdb_txn import ReadCache, ReadTxnView, WriteTxnView
 
 # LMDB's own verdicts on a file that is not a sound environment.
 _DAMAGED = (
@@ -88,9 +88,8 @@ class _SharedEnv:
         # LMDB write transactions belong to their thread; serialise writers of
         # this process here so a second thread waits instead of failing.
         self.write_lock = threading.Lock()
-        # Reads of the newest snapshot seen so far (replaced, never mutated across
-        # snapshots: a reader of an older snapshot simply reads without it).
-        self.cache = SnapshotCache(-1)
+        # What readers of this process read, kept across this process's commits.
+        self.cache = ReadCache()
 
 
 # (pid, st_dev, st_ino) of an environment directory -> its shared environment.
@@ -190,19 +189,15 @@ class LmdbMetadataStore:
         self._check()
         try:
             with self._env.begin(write=False, buffers=False) as txn:
-                yield ReadTxnView(txn, self._snapshot_cache(txn.id()))
+                snap = txn.id()
+                cache = self._shared_env.cache
+                if snap > cache.snap and not self._write_lock.locked():
+                    # Not this process's commit (its writers publish theirs before they
+                    # let go of the lock): another process's, unknown to the cache.
+                    cache.seen_commit(snap)
+                yield ReadTxnView(txn, cache, snap)
         except lmdb.Error as exc:
             raise translate(exc, self._where) from None
-
-    def _snapshot_cache(self, snap: int) -> SnapshotCache | None:
-        shared = self._shared_env
-        cache = shared.cache
-        if cache.snap == snap:
-            return cache
-        if snap > cache.snap:
-            cache = shared.cache = SnapshotCache(snap)
-            return cache
-        return None  # an older snapshot than the cache's: read without
 
     @contextmanager
     def begin_write(self) -> Iterator[WriteTxnView]:
@@ -213,23 +208,17 @@ class LmdbMetadataStore:
                     # Reads of keys it has not written see the last commit: the cache
                     # of that snapshot serves them.
                     snap = txn.id()
-                    view = WriteTxnView(txn, self._snapshot_cache(snap - 1))
+                    view = WriteTxnView(txn, self._shared_env.cache, snap - 1)
                     yield view
                 # Committed as snapshot `snap`, which differs from the last one only by
-                # what this transaction wrote: its readers start with a warm cache.
-                # The commit is durable already: a failure to warm the next snapshot's
-                # cache must not tell the caller its write failed (its readers just start
-                # with an empty cache).
+                # what this transaction wrote: the cache drops that and keeps the rest.
+                # The commit is durable already: a failure here must not tell the caller
+                # its write failed (the cache then starts over empty).
                 with contextlib.suppress(Exception):
-                    self._publish(view.next_cache(snap))
+                    view.publish(snap)
         except lmdb.Error as exc:
             # The transaction was aborted: nothing of it is visible.
             raise translate(exc, self._where) from None
-
-    def _publish(self, cache: SnapshotCache | None) -> None:
-        shared = self._shared_env
-        if cache is not None and cache.snap > shared.cache.snap:
-            shared.cache = cache
 
     def close(self) -> None:
         """Release this handle; the environment closes with its last user."""

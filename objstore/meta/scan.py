@@ -41,3 +41,14 @@ def scan_prefix_reverse(
 ) -> Iterator[tuple[bytes, bytes]]:
     """Yield keys starting with ``prefix`` below ``stop`` (default: all), descending."""
     return txn.scan_reverse(prefix, prefix_end(prefix) if stop is None else stop)
+
+
+def note_first(txn: ReadTxn, prefix: bytes, key: bytes, value: bytes) -> None:
+    """Tell ``txn``, which just wrote ``key`` = ``value``, that this is the first item
+    of :func:`scan_prefix` ``(prefix)`` once it commits (unless it writes under
+    ``prefix`` again). A store with a read cache (LMDB) hands it to the next reads, so
+    the first GET after a PUT needs no lookup; the others have no ``note_first``.
+    The caller must know it: e.g. a new version, whose sequence sorts first."""
+    note = getattr(txn, "note_first", None)
+    if note is not None:
+        note(prefix, key, value)

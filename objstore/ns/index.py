@@ -33,7 +33,7 @@ from objstore.errors import (
 )
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.group import GroupCommitter
-from objstore.meta.scan import scan_prefix
+from objstore.meta.scan import note_first, scan_prefix
 from objstore.ns import keys, locking, stats, validation, versioning
 from objstore.ns.locking import Lock
 from objstore.ns.records import BucketRecord, VersionRecord, decode_summary
@@ -212,8 +212,14 @@ class Index:
         return None if b.versioning is None else rec.version_id
 
     def _store_version(self, txn: WriteTxn, bucket: str, ek: bytes, rec: VersionRecord) -> None:
+        """Store ``rec``, the key's new newest version (its sequence number is the
+        highest yet, so it sorts first among the key's versions)."""
         vbase = bucket_prefix(keyspace.VERSION, bucket) + ek
-        txn.put(vbase + versioning.inv_seq(rec.seq), rec.encode())
+        vkey, value = vbase + versioning.inv_seq(rec.seq), rec.encode()
+        txn.put(vkey, value)
+        # The next GET's newest-version read: answered without LMDB (the LMDB store's
+        # read cache; a hand-off of the GIL per py-lmdb call saved on a busy server).
+        note_first(txn, vbase, vkey, value)
         stats.version_added(txn, rec)
         if rec.version_id == versioning.NULL:
             txn.put(bucket_prefix(keyspace.NULLVER, bucket) + ek, rec.seq.to_bytes(8, "big"))

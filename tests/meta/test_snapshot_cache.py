@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from objstore.meta import lmdb_txn
 from objstore.meta.lmdb_store import LmdbMetadataStore
-from objstore.meta.scan import scan_prefix
+from objstore.meta.scan import note_first, prefix_end, scan_prefix
 
 
 @pytest.fixture
@@ -55,8 +56,8 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = lmdb_txn.ReadTxnView.__init__
 
-    def wrapped(self: Any, txn: Any, cache: Any = None) -> None:
-        real(self, _Counting(txn, calls), cache)
+    def wrapped(self: Any, txn: Any, *args: Any) -> None:
+        real(self, _Counting(txn, calls), *args)
 
     monkeypatch.setattr(lmdb_txn.ReadTxnView, "__init__", wrapped)
     return calls
@@ -96,10 +97,20 @@ def test_a_warm_snapshot_is_read_without_lmdb(
     with meta.begin_write() as txn:
         txn.put(b"Bbkt", b"bucket-2")
     calls.clear()
-    # The commit's snapshot starts with the last one's values overlaid with its writes;
-    # scans (which a write may change anywhere in their range) are walked again.
-    assert request()[0] == b"bucket-2"
-    assert calls == ["cursor", "cursor"]
+    # The cache outlives the commit: it holds what the commit wrote, and the scans'
+    # first items, whose ranges the commit did not write in.
+    assert request() == (b"bucket-2", None, first[2], first[3])
+    assert calls == []
+    with meta.begin_write() as txn:
+        txn.put(b"Vbkt\x00k\x00\x00\x00", b"v-newer")  # in both scans' ranges
+    calls.clear()
+    assert request() == (
+        b"bucket-2",
+        None,
+        (b"Vbkt\x00k\x00\x00\x00", b"v-newer"),
+        (b"Vbkt\x00k\x00\x00\x02", b"v-old"),
+    )
+    assert calls == ["cursor", "cursor"]  # both walked again
 
 
 def test_a_commit_in_another_process_is_seen(meta: LmdbMetadataStore, tmp_path: Path) -> None:
@@ -150,8 +161,8 @@ def test_the_cache_is_bounded(
     meta: LmdbMetadataStore, monkeypatch: pytest.MonkeyPatch, bound: str
 ) -> None:
     """Reading many records in one snapshot never holds more than the bounds (lowered
-    here, so that a test reads a few thousand records, not a hundred thousand); values
-    past the bound are still read right, from LMDB."""
+    here, so that a test reads a few thousand records, not a hundred thousand): a full
+    cache starts over empty; values past the bound are still read right, from LMDB."""
     monkeypatch.setattr(lmdb_txn, "CACHE_ENTRIES", 3000 if bound == "entries" else 1 << 20)
     monkeypatch.setattr(lmdb_txn, "CACHE_BYTES", 1 << 20 if bound == "bytes" else 1 << 30)
     n = 3500
@@ -159,21 +170,22 @@ def test_the_cache_is_bounded(
         for i in range(n):
             txn.put(b"k%06d" % i, b"x" * 400)
         txn.put(b"big", b"y" * (lmdb_txn.CACHE_VALUE_MAX + 1))
+    most = 0
     for _ in range(2):
         with meta.begin() as r:
+            cache = r._cache  # type: ignore[attr-defined]
             for i in range(n):
                 assert r.get(b"k%06d" % i) == b"x" * 400
                 assert next(iter(r.scan(b"k%06d" % i)))[1] == b"x" * 400
+                held = len(cache.values) + len(cache.firsts)
+                assert held <= lmdb_txn.CACHE_ENTRIES
+                assert cache.bytes <= lmdb_txn.CACHE_BYTES
+                # Each entry is counted with Python's overhead, not only its bytes.
+                assert cache.bytes >= held * lmdb_txn.ENTRY_OVERHEAD
+                most = max(most, held)
             assert r.get(b"big") == b"y" * (lmdb_txn.CACHE_VALUE_MAX + 1)
-            cache = r._cache  # type: ignore[attr-defined]
-            assert cache is not None
-            held = len(cache.values) + len(cache.firsts)
-            assert held <= lmdb_txn.CACHE_ENTRIES
-            assert cache.bytes <= lmdb_txn.CACHE_BYTES
-            # Each entry is counted with Python's overhead, not only its bytes.
-            assert cache.bytes >= held * lmdb_txn.ENTRY_OVERHEAD
-            assert held >= 1000  # it was used up to a bound
             assert b"big" not in cache.values
+    assert most >= 1000  # it was used up to a bound
 
 
 def test_a_working_set_of_small_versions_stays_cached(
@@ -234,10 +246,12 @@ def test_commits_do_not_fill_the_next_snapshots_cache(
         assert calls == [], f"round {round_}: the second pass read LMDB"
         cache = r._cache  # type: ignore[attr-defined]
         assert cache.bytes <= lmdb_txn.CACHE_BYTES
-        assert 0 < cache.value_bytes <= cache.bytes
 
 
-_KEYS = st.binary(min_size=1, max_size=3)
+# Few distinct bytes, so that writes land in the ranges readers scan (ff: a prefix
+# whose end drops it, see scan.prefix_end).
+_KEYS = st.lists(st.sampled_from([0x00, 0x01, 0x7F, 0xFF]), min_size=1, max_size=3).map(bytes)
+_PREFIX = "prefix"  # a scan's stop: prefix_end(start), a whole-prefix scan
 
 
 class _RolledBack(Exception):
@@ -254,7 +268,9 @@ def _steps(draw: st.DrawFn) -> list[tuple[str, Any]]:
             ops = draw(
                 st.lists(
                     st.tuples(
-                        st.sampled_from(["put", "delete", "get"]), _KEYS, st.binary(max_size=4)
+                        st.sampled_from(["put", "delete", "get", "scan"]),
+                        _KEYS,
+                        st.binary(max_size=4),
                     ),
                     max_size=5,
                 )
@@ -265,7 +281,7 @@ def _steps(draw: st.DrawFn) -> list[tuple[str, Any]]:
         elif kind == "get":
             out.append((kind, (draw(st.integers(0, 5)), draw(_KEYS))))
         else:
-            start, stop = draw(_KEYS), draw(st.one_of(st.none(), _KEYS))
+            start, stop = draw(_KEYS), draw(st.one_of(st.none(), _KEYS, st.just(_PREFIX)))
             take = draw(st.integers(0, 4))  # 0: walk it all
             out.append((kind, (draw(st.integers(0, 5)), start, stop, take)))
     return out
@@ -313,8 +329,13 @@ def _check_snapshots(meta: LmdbMetadataStore) -> None:
                                 elif op == "delete":
                                     assert txn.delete(k) == (k in mine)
                                     mine.pop(k, None)
-                                else:  # a writer sees the last commit and its own writes
+                                elif op == "get":  # the last commit and its own writes
                                     assert txn.get(k) == mine.get(k)
+                                else:  # the first item of a whole-prefix scan, likewise
+                                    assert next(iter(scan_prefix(txn, k)), None) == min(
+                                        ((x, y) for x, y in mine.items() if x.startswith(k)),
+                                        default=None,
+                                    )
                             if roll_back:
                                 raise _RolledBack
                     except _RolledBack:
@@ -329,6 +350,8 @@ def _check_snapshots(meta: LmdbMetadataStore) -> None:
                         assert r.get(arg[1]) == seen.get(arg[1])
                         continue
                     _, start, stop, take = arg
+                    if stop == _PREFIX:
+                        stop = prefix_end(start)
                     want = sorted(
                         (k, v) for k, v in seen.items() if k >= start and (stop is None or k < stop)
                     )
@@ -377,3 +400,161 @@ def test_a_writer_past_the_cap_neither_reads_stale_nor_leaks(
         raise _Abort
     with meta.begin() as r:
         assert (r.get(b"other"), r.get(b"ghost")) == (b"committed", None)
+
+
+def test_a_writers_scan_then_write_in_its_range_is_not_passed_on(
+    meta: LmdbMetadataStore,
+) -> None:
+    """A write transaction passes on the first items its scans saw (the namespace's
+    newest-version read after storing a version), but not one its later write in the
+    range may have changed."""
+    with meta.begin_write() as txn:
+        txn.put(b"Vk\x00\x05", b"old")
+    with meta.begin_write() as txn:
+        assert next(iter(scan_prefix(txn, b"Vk\x00"))) == (b"Vk\x00\x05", b"old")
+        txn.put(b"Vk\x00\x01", b"newer")  # sorts first now
+    with meta.begin() as r:
+        assert next(iter(scan_prefix(r, b"Vk\x00"))) == (b"Vk\x00\x01", b"newer")
+
+
+def test_a_put_then_its_newest_version_read_warms_the_next_get(
+    meta: LmdbMetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET right after a PUT makes no LMDB call: the PUT's scan of the key's versions
+    after it stored the new one (or its note of it) is the GET's first item, true in the
+    PUT's snapshot; a key it read, then wrote, is held with its new value. A key it only
+    wrote (an audit event) is not held."""
+    with meta.begin_write() as txn:
+        txn.put(b"Vk\x00\x05", b"v1")
+    calls = _count_calls(monkeypatch)
+    with meta.begin_write() as txn:
+        txn.put(b"Vk\x00\x04", b"v2")
+        assert next(iter(scan_prefix(txn, b"Vk\x00"))) == (b"Vk\x00\x04", b"v2")
+        txn.put(b"Vj\x00\x09", b"j1")
+        note_first(txn, b"Vj\x00", b"Vj\x00\x09", b"j1")
+        assert txn.get(b"Lk") is None
+        txn.put(b"Lk", b"summary")  # outside the ranges: their first items still hold
+        txn.put(b"zaudit", b"event")
+    with meta.begin() as r:
+        assert next(iter(scan_prefix(r, b"Vk\x00"))) == (b"Vk\x00\x04", b"v2")
+        assert next(iter(scan_prefix(r, b"Vj\x00"))) == (b"Vj\x00\x09", b"j1")
+        assert r.get(b"Lk") == b"summary"
+        assert calls == []
+        assert r.get(b"zaudit") == b"event"
+        assert calls == ["get"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    starts=st.lists(
+        st.lists(st.sampled_from([0x00, 0x01, 0x7F, 0xFF]), max_size=7).map(bytes),
+        max_size=30,
+    ),
+    key=st.lists(st.sampled_from([0x00, 0x01, 0x7F, 0xFF]), max_size=9).map(bytes),
+)
+def test_a_written_key_drops_exactly_the_prefixes_it_starts_with(
+    starts: list[bytes], key: bytes
+) -> None:
+    """A commit drops the first items of the whole-prefix scans whose range holds a key
+    it wrote, and only those (checked against a plain filter)."""
+    cache = lmdb_txn.ReadCache()
+    cache.snap = 7
+    ranges = [(rev, s, prefix_end(s)) for s in starts for rev in (False, True)]
+    for ck in ranges:
+        cache.add_first(7, ck, None)
+    cache.publish(8, {key: lmdb_txn._UNKEPT}, {})  # type: ignore[attr-defined]
+    assert set(cache.firsts) == {ck for ck in ranges if not key.startswith(ck[1])}
+
+
+def test_threads_never_read_across_a_commit(meta: LmdbMetadataStore) -> None:
+    """Readers in threads, a writer committing a counter under a value key and a scanned
+    key in each transaction, GIL switches forced every microsecond: every read
+    transaction sees both at the same count, and no thread sees the count go back."""
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def read() -> None:
+        last = -1
+        while not stop.is_set():
+            with meta.begin() as r:
+                a = r.get(b"A")
+                b = next(iter(scan_prefix(r, b"V")), (b"", b"-1"))[1]
+                a2 = r.get(b"A")
+            if a is None:
+                continue
+            if not a == b == a2 or int(a) < last:
+                errors.append(f"{a!r} {b!r} {a2!r} after {last}")
+                return
+            last = int(a)
+
+    def write() -> None:
+        for i in range(400):
+            with meta.begin_write() as w:
+                w.put(b"A", b"%d" % i)
+                w.put(b"V%08d" % (10**8 - 1 - i), b"%d" % i)  # the newest sorts first
+                next(iter(scan_prefix(w, b"V")))  # passed on to the cache, as a PUT's
+        stop.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=read) for _ in range(3)]
+        threads.append(threading.Thread(target=write))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+
+
+class _Racing(dict[Any, Any]):
+    """A cache dict whose next lookup lets a publish run first, between the reader's
+    check of the snapshot and its lookup (the interleaving a GIL switch allows)."""
+
+    def __init__(self, items: dict[Any, Any], race: Any) -> None:
+        super().__init__(items)
+        self.race = race
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize("kind", ["value", "first"])
+def test_a_lookup_that_a_publish_overtakes_misses(kind: str) -> None:
+    """A reader of snapshot 5 that checked the snapshot, then looked up after a publish
+    of snapshot 6 changed the entry, must not take snapshot 6's value."""
+    cache = lmdb_txn.ReadCache()
+    cache.seen_commit(5)
+    ck = (False, b"V", b"W")
+    cache.add_value(5, b"A", b"old")
+    cache.add_first(5, ck, (b"V1", b"old"))
+
+    def publish() -> None:
+        cache.publish(6, {b"A": b"new", b"V0": b"new"}, {ck: (b"V0", b"new")})
+
+    if kind == "value":
+        cache.values = _Racing(cache.values, publish)
+        assert cache.value(5, b"A") is lmdb_txn._MISS  # type: ignore[attr-defined]
+        assert cache.value(6, b"A") == b"new"
+    else:
+        cache.firsts = _Racing(cache.firsts, publish)
+        assert cache.first(5, ck) is lmdb_txn._MISS  # type: ignore[attr-defined]
+        assert cache.first(6, ck) == (b"V0", b"new")
+
+
+def test_a_value_read_before_a_commit_is_not_added_after_it() -> None:
+    """A reader of snapshot 5 adds what it read from LMDB after this process published
+    snapshot 6, which rewrote the key (with a value too big to keep): refused (it would
+    answer readers of 6)."""
+    cache = lmdb_txn.ReadCache()
+    cache.seen_commit(5)
+    cache.publish(6, {b"A": lmdb_txn._UNKEPT}, {})  # type: ignore[attr-defined]
+    cache.add_value(5, b"A", b"old")
+    cache.add_first(5, (False, b"A", b"B"), (b"A", b"old"))
+    assert cache.value(6, b"A") is lmdb_txn._MISS  # type: ignore[attr-defined]
+    assert cache.first(6, (False, b"A", b"B")) is lmdb_txn._MISS  # type: ignore[attr-defined]
