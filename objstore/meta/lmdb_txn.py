@@ -72,9 +72,12 @@ TRACK_MAX = 1024
 # First items of its own scans one write transaction passes on (each of its later
 # writes is checked against them).
 SEEN_MAX = 64
-# Lengths of whole-prefix scans' starts the cache tells apart: a written key is checked
-# against a prefix of each (a slice and a set lookup). Scans of a start of another
-# length are kept as other ranges are: until the next commit.
+# Whole-prefix scans whose start ends with a 0 byte (the key space's separator: the
+# namespace's ``<bucket> 00 <encoded key>`` ends with one) are found by cutting a
+# written key after each of its 0 bytes. Others by their length: a written key is
+# checked against its prefix of each length held (a slice and a set lookup), of at
+# most LENGTHS_MAX lengths; scans of a start of another length are kept as other
+# ranges are, until the next commit.
 LENGTHS_MAX = 24
 # `ReadCache.snap` while a publish changes the cache: no reader's snapshot.
 _CHANGING = -2
@@ -107,8 +110,8 @@ class ReadCache:
         self.firsts: dict[_Range, _Item] = {}
         self.bytes = 0
         # The whole-prefix ranges in `firsts`: their starts (-> how many of the two
-        # directions) and the starts' lengths (-> how many starts), to find those a
-        # written key falls in; and the other ranges in `firsts`.
+        # directions) and the lengths of those not ending with a 0 byte (-> how many
+        # starts), to find those a written key falls in; and the other ranges.
         self._starts: dict[bytes, int] = {}
         self._lengths: dict[int, int] = {}
         self._ranged: set[_Range] = set()
@@ -153,11 +156,12 @@ class ReadCache:
     def _put_first(self, ck: _Range, got: _Item, size: int) -> None:
         _reverse, start, stop = ck
         n = len(start)
+        cut = start.endswith(b"\x00")
         if _is_prefix_range(start, stop) and (
-            n in self._lengths or len(self._lengths) < LENGTHS_MAX
+            cut or n in self._lengths or len(self._lengths) < LENGTHS_MAX
         ):
             held = self._starts.get(start, 0)
-            if not held:
+            if not held and not cut:
                 self._lengths[n] = self._lengths.get(n, 0) + 1
             self._starts[start] = held + 1
         else:
@@ -239,6 +243,11 @@ class ReadCache:
             for length in lengths:
                 if length <= n and key[:length] in starts:
                     self._drop_start(key[:length])
+            cut = key.find(0)
+            while cut >= 0:
+                if key[: cut + 1] in starts:
+                    self._drop_start(key[: cut + 1])
+                cut = key.find(0, cut + 1)
         self.bytes -= freed
         # The new values of keys someone read (a counter, a bucket record, what this
         # writer looked up first); not of keys only written (an audit event, a new
@@ -260,11 +269,12 @@ class ReadCache:
         starts with it)."""
         del self._starts[start]
         n = len(start)
-        left = self._lengths[n] - 1
-        if left:
-            self._lengths[n] = left
-        else:
-            del self._lengths[n]
+        if not start.endswith(b"\x00"):
+            left = self._lengths[n] - 1
+            if left:
+                self._lengths[n] = left
+            else:
+                del self._lengths[n]
         stop = prefix_end(start)
         for ck in ((False, start, stop), (True, start, stop)):
             found = self.firsts.pop(ck, _MISS)

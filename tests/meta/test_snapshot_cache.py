@@ -453,26 +453,43 @@ def test_a_put_then_its_newest_version_read_warms_the_next_get(
         assert calls == ["get"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     starts=st.lists(
         st.lists(st.sampled_from([0x00, 0x01, 0x7F, 0xFF]), max_size=7).map(bytes),
         max_size=30,
     ),
     key=st.lists(st.sampled_from([0x00, 0x01, 0x7F, 0xFF]), max_size=9).map(bytes),
+    lengths_max=st.sampled_from([2, lmdb_txn.LENGTHS_MAX]),
 )
 def test_a_written_key_drops_exactly_the_prefixes_it_starts_with(
-    starts: list[bytes], key: bytes
+    starts: list[bytes], key: bytes, lengths_max: int
 ) -> None:
     """A commit drops the first items of the whole-prefix scans whose range holds a key
-    it wrote, and only those (checked against a plain filter)."""
+    it wrote, and only those, of the scans it tells apart: starts that end with a 0 byte
+    and starts of the first LENGTHS_MAX lengths (checked against a plain filter); the
+    first items of other scans are kept until the next commit, as other ranges."""
     cache = lmdb_txn.ReadCache()
     cache.snap = 7
     ranges = [(rev, s, prefix_end(s)) for s in starts for rev in (False, True)]
-    for ck in ranges:
-        cache.add_first(7, ck, None)
+    told: set[int] = set()  # lengths told apart, in the order they come
+    for s in starts:
+        if not s.endswith(b"\x00") and len(told) < lengths_max:
+            told.add(len(s))
+    real = lmdb_txn.LENGTHS_MAX
+    lmdb_txn.LENGTHS_MAX = lengths_max  # type: ignore[misc]
+    try:
+        for ck in ranges:
+            cache.add_first(7, ck, None)
+    finally:
+        lmdb_txn.LENGTHS_MAX = real  # type: ignore[misc]
     cache.publish(8, {key: lmdb_txn._UNKEPT}, {})  # type: ignore[attr-defined]
-    assert set(cache.firsts) == {ck for ck in ranges if not key.startswith(ck[1])}
+    assert set(cache.firsts) == {
+        ck
+        for ck in ranges
+        if not key.startswith(ck[1]) and (ck[1].endswith(b"\x00") or len(ck[1]) in told)
+    }
+    assert cache.bytes == _counted(cache)
 
 
 def test_threads_never_read_across_a_commit(meta: LmdbMetadataStore) -> None:
