@@ -28,8 +28,9 @@ without LMDB is, from one :class:`ReadCache` per environment:
   seen while no writer of this process is running) empties the cache.
 
 A reader of another snapshot than the cache's reads without it. Lookups take
-no lock: a publish bumps ``version`` before and after changing anything, and
-a lookup that saw the version change (or another snapshot) reads LMDB instead.
+no lock: a publish bumps ``version`` before and after changing anything (odd
+while it does), and a lookup that saw an odd version, a change of it or
+another snapshot reads LMDB instead.
 Adding an entry takes the cache's lock and checks the snapshot again, so a
 value read before a commit never lands after it. When the cache is full it
 starts over empty (a working set larger than the bound is read again once per
@@ -104,7 +105,8 @@ class ReadCache:
 
     def __init__(self) -> None:
         self.snap = -1
-        self.version = 0  # bumped before and after a publish changes anything
+        # Bumped before and after a publish changes anything: odd while it does.
+        self.version = 0
         self.lock = threading.Lock()  # adding, publishing, emptying
         self.values: dict[bytes, bytes | None] = {}
         self.firsts: dict[_Range, _Item] = {}
@@ -121,7 +123,7 @@ class ReadCache:
     def value(self, snap: int, key: bytes) -> object:
         """``key``'s value in snapshot ``snap`` (None: absent), or _MISS."""
         version = self.version
-        if self.snap != snap:
+        if version & 1 or self.snap != snap:  # (odd: a change is under way)
             return _MISS
         found = self.values.get(key, _MISS)
         return found if self.version == version else _MISS
@@ -129,7 +131,7 @@ class ReadCache:
     def first(self, snap: int, ck: _Range) -> object:
         """The first item of scan ``ck`` in snapshot ``snap`` (None: empty), or _MISS."""
         version = self.version
-        if self.snap != snap:
+        if version & 1 or self.snap != snap:  # (odd: a change is under way)
             return _MISS
         found = self.firsts.get(ck, _MISS)
         return found if self.version == version else _MISS
@@ -209,8 +211,8 @@ class ReadCache:
         than it tracks; ``seen`` holds first items its scans saw, true at the commit."""
         with self.lock:
             incremental = written is not None and self.snap == snap - 1
-            self.version += 1
             self.snap = _CHANGING
+            self.version += 1  # odd until the change is done: lookups miss
             try:
                 if not incremental or written is None:
                     self._empty()
@@ -325,7 +327,7 @@ class ReadTxnView:
         if cache is not None:
             # ReadCache.value, inlined: this runs several times per request.
             version = cache.version
-            if cache.snap == self._snap:
+            if not version & 1 and cache.snap == self._snap:
                 found = cache.values.get(key, _MISS)
                 if found is not _MISS and cache.version == version:
                     return found  # type: ignore[return-value]

@@ -584,3 +584,34 @@ def test_a_value_read_before_a_commit_is_not_added_after_it() -> None:
     cache.add_first(5, (False, b"A", b"B"), (b"A", b"old"))
     assert cache.value(6, b"A") is lmdb_txn._MISS  # type: ignore[attr-defined]
     assert cache.first(6, (False, b"A", b"B")) is lmdb_txn._MISS  # type: ignore[attr-defined]
+
+
+class _Txn:
+    """A read transaction that holds ``values`` (what LMDB would answer)."""
+
+    def __init__(self, values: dict[bytes, bytes]) -> None:
+        self.values = values
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.values.get(key)
+
+
+def test_a_lookup_while_a_change_is_under_way_misses() -> None:
+    """Regression (review 6e): a publish bumped the version before it named no snapshot,
+    so a lookup that read the bumped version and then the old snapshot passed both
+    checks while the publish changed entries, and a reader of snapshot 5 got snapshot
+    6's value. A lookup now misses while the version is odd (a change under way)."""
+    cache = lmdb_txn.ReadCache()
+    cache.seen_commit(5)
+    ck = (False, b"V", b"W")
+    cache.add_value(5, b"A", b"old")
+    cache.add_first(5, ck, (b"V1", b"old"))
+    # The state between a change's first bump and its end, snapshot 5 still named.
+    cache.version += 1
+    cache.values[b"A"] = b"new"
+    cache.firsts[ck] = (b"V0", b"new")
+    miss = lmdb_txn._MISS  # type: ignore[attr-defined]
+    assert cache.value(5, b"A") is miss
+    assert cache.first(5, ck) is miss
+    view = lmdb_txn.ReadTxnView(_Txn({b"A": b"old"}), cache, 5)
+    assert view.get(b"A") == b"old"  # (its inlined lookup) from LMDB
