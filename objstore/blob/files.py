@@ -275,6 +275,21 @@ class FileChunkStore:
                 continue  # a sync renamed the temporary file meanwhile: read the final one
         raise ChunkMissing(cid.hex())
 
+    def prefetch(self, cid: ChunkId) -> None:
+        """A hint that ``cid`` will be read soon: the kernel starts reading it into the
+        page cache (a no-op when it is there; errors are left for the read to meet)."""
+        tmp = self._pending.get(cid)
+        try:
+            fd = os.open(tmp if tmp is not None else self._path(cid), os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
     def get_into(self, cid: ChunkId, buf: memoryview) -> int:
         """Read the chunk into ``buf``; the number of bytes read (at most ``len(buf)``).
 

@@ -337,6 +337,9 @@ class Reader:
         entries = self._entries(start_key)
         depth = max(1, self.b.read_depth)
         exhausted = False
+        # The reader reads local chunks one at a time: the kernel fetches the next ones
+        # from the device meanwhile (a just-uploaded object is not in the page cache).
+        prefetch = getattr(self.b.chunks, "prefetch", None) if self.b.local_reads else None
         try:
             while True:
                 while not exhausted and len(ahead) < depth:
@@ -346,6 +349,8 @@ class Reader:
                         exhausted = True
                         break
                     ahead.append(_Ahead(off, cid, length))
+                    if prefetch is not None:
+                        prefetch(cid)
                 if not ahead:
                     return
                 self._schedule(ahead)

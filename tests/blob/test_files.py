@@ -317,3 +317,18 @@ def test_a_file_system_refusing_o_direct_gets_buffered_writes(
     assert store.get(cid_of(data)) == data
     assert os.listdir(tmp_path / "chunks" / "tmp") == []
     store.close()
+
+
+def test_prefetch_is_a_hint_for_pending_synced_and_missing_chunks(tmp_path: Path) -> None:
+    """``prefetch`` never fails and changes nothing: a missing chunk stays missing."""
+    store = FileChunkStore(tmp_path / "chunks")
+    data = os.urandom(10_000)
+    store.put(cid_of(data), data)
+    store.prefetch(cid_of(data))  # pending: its temporary file
+    store.sync()
+    store.prefetch(cid_of(data))
+    store.prefetch(cid_of(b"absent"))
+    assert store.get(cid_of(data)) == data
+    with pytest.raises(ChunkMissing):
+        store.get(cid_of(b"absent"))
+    store.close()
