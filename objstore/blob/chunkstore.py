@@ -75,6 +75,9 @@ class ChunkStore(Protocol):
     it reads anyway (to read again a transfer spoiled in flight): the chunk's bytes when
     they match ``cid``, None when they still do not (raises :class:`ChunkMissing` as
     ``get``). The blob layer then trusts that answer instead of hashing the bytes twice.
+
+    Optional: a ``prefetch(cid) -> None`` method, a hint that the chunk will be read soon
+    (a local store may start reading it from the device); it never raises.
     """
 
     def has(self, cid: ChunkId) -> bool:
