@@ -758,3 +758,51 @@ def test_an_open_whose_check_another_open_restarted_follows_it(
         assert len(calls) == 2 and s.binding.lost is not None and lost in s.binding.lost
         with s._meta.begin() as txn:
             assert txn.get(owner.VERIFY_KEY) is None
+
+
+def test_the_check_never_moves_a_chunk_another_node_wrote_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9f, H2: the check flagged a chunk cut short, committed the page, and only
+    then moved the file aside. Another node, finding the page done, finished the check,
+    uploaded those bytes (written afresh, the flag cleared, acknowledged) before that
+    move, which then took its whole copy away. Now nothing is moved: the upload writes
+    over the short copy."""
+    body = os.urandom(9 << 20)  # three chunks
+    meta, c1, c2 = f"lmdb://{tmp_path}/meta", f"{tmp_path}/c1", f"{tmp_path}/c2"
+    key = os.urandom(32)
+
+    def store(chunks: str, **kw: Any) -> objstore.Store:
+        return objstore.open(metadata=meta, chunks=f"file://{chunks}", secret_key=key, **kw)
+
+    with store(c1) as s:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "k", body)
+    mark = FileChunkStore(c1).read_owner()
+    assert mark is not None
+    shutil.copytree(c1, c2, ignore=shutil.ignore_patterns(OWNER_NAME, "tmp"))
+    cut = blake3.blake3(body[4 << 20 : 8 << 20]).hexdigest()
+    os.truncate(os.path.join(c2, cut[:2], cut[2:4], cut), 1 << 20)
+    FileChunkStore(c2).claim_owner(OwnerMark(mark.store_id))  # "this is mine"
+    other_node: list[bool] = []
+
+    def other_node_uploads() -> None:  # B: opens, finds the check done, uploads the bytes
+        other_node.append(True)
+        with store(c2) as b:
+            b.root.put_object("bkt", "fresh", body)
+
+    real = FileChunkStore.set_aside
+
+    def stalled(self: FileChunkStore, cid: ChunkId) -> bool:
+        if not other_node:
+            other_node_uploads()  # what ran while the check's move was on its way
+        return real(self, cid)
+
+    monkeypatch.setattr(FileChunkStore, "set_aside", stalled)
+    with store(c2, accept_chunk_loss=True) as a:
+        assert a.binding.lost == (ChunkId(bytes.fromhex(cut)),)
+    if not other_node:
+        other_node_uploads()
+    with store(c2) as s:
+        assert s.root.get_object("bkt", "fresh").read() == body
+        assert s.root.get_object("bkt", "k").read() == body

@@ -241,7 +241,7 @@ def _check_unmarked(meta: MetadataStore, ident: StoreIdentity, loc: Location) ->
 @dataclass(frozen=True, slots=True)
 class Location:
     """The chunk location being bound, as the rules see it: its chunk store (for
-    ``has_many``, ``stat`` and ``set_aside``), its mark's three operations
+    ``has_many`` and ``stat``), its mark's three operations
     (``rewrite_owner`` None when marks cannot be replaced), ``has_chunks`` (whether it
     holds any chunk: a listing, asked at most once), ``own_dir`` (whether it is the
     store directory's own ``path/chunks``, :func:`own_chunk_dir`; asked only when an old

@@ -128,8 +128,11 @@ def quarantine_absent(
     batch: int | None = None,
 ) -> tuple[list[ChunkId], bool]:
     """Flag every chunk record whose chunk ``chunks`` lacks, or holds with another length
-    than the record's (a copy cut short; its file is moved aside, so that the next upload
-    of those bytes writes it afresh), a page of records at a time from key ``start`` on.
+    than the record's (a copy cut short), a page of records at a time from key ``start``
+    on. A copy cut short stays where it is: the next upload of those bytes writes over
+    it (chunk files rename over it; S3 reads it back and overwrites it). Moving it aside
+    here, after the page's commit, moved away the whole copy another node had uploaded
+    since (break-it review 9f, H2).
     The chunks are looked at ``io_concurrency`` at a time (HEADs on S3). ``progress`` runs
     in each page's write transaction with the page's last key; False stops the pass.
     Returns the chunks found bad (flagged before or not) and whether the pass went
@@ -161,8 +164,6 @@ def quarantine_absent(
                 for cid in absent + wrong:
                     flag(wtxn, cid)
                 go = progress is None or progress(wtxn, page[-1][0])
-            for cid in wrong:
-                chunks.set_aside(cid)  # after the flag, as quarantine() does
             bad += absent + wrong
             if not go:
                 return bad, False

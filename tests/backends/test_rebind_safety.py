@@ -185,7 +185,8 @@ def _chunk_store(chunks: str) -> ChunkStore:
 def test_a_chunk_cut_short_at_the_new_location_is_quarantined(fresh_backends: Backends) -> None:
     """Review 9e, 1: a copy of the lost location cut short (one chunk truncated) was
     trusted by presence; the next upload of those bytes was acknowledged and unreadable.
-    Now its length is compared with the record's and it is set aside."""
+    Now its length is compared with the record's and it is flagged (the upload then
+    writes over it)."""
     pair = fresh_backends
     with _open(pair.metadata, pair.chunks, pair.key) as s:
         _fill(s)
