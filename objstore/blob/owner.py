@@ -505,9 +505,12 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
 
 def _check_due(meta: MetadataStore) -> None:
     """Make the check of every recorded chunk due (its own commit, before the usual rules
-    bind anything: a crash then leaves it due, never skipped)."""
+    bind anything: a crash then leaves it due, never skipped). A check due already is
+    kept with its progress: the binding is the same, so a retried ``fsck
+    --accept-chunk-loss`` resumes it instead of starting over (break-it review 9f, M3)."""
     with meta.begin_write() as txn:
-        txn.put(VERIFY_KEY, os.urandom(_TOKEN))
+        if txn.get(VERIFY_KEY) is None:
+            txn.put(VERIFY_KEY, os.urandom(_TOKEN))
 
 
 def _verify(

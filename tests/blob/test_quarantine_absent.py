@@ -19,6 +19,7 @@ from objstore.blob.chunkstore import ChunkId
 from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.quarantine import quarantine_absent
 from objstore.blob.records import ChunkRec
+from objstore.errors import InternalError, ServiceUnavailable
 from objstore.meta.base import WriteTxn
 from objstore.meta.memory import MemoryMetadataStore
 
@@ -108,3 +109,33 @@ def test_a_record_without_a_length_is_checked_for_presence(legacy: bool) -> None
     chunks.put(cid, b"z" * 7)
     bad, _ = quarantine_absent(meta, chunks)
     assert bad == ([] if legacy else [cid])
+
+
+class Refusing(Counting):
+    """Refuses one chunk alone (a permission, a path that is not a file), or everything."""
+
+    def __init__(self, refused: bytes, error: type[Exception]) -> None:
+        super().__init__()
+        self.refused, self.error = refused, error
+
+    def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        if cid == self.refused or self.error is ServiceUnavailable:
+            raise self.error("refused")
+        return super().stat(cid)
+
+
+def test_a_chunk_refused_alone_counts_as_not_here() -> None:
+    """Review 9f, M4: one chunk whose stat always failed made every open fail, for good."""
+    ids = sorted(EDGES)
+    meta, _ = _setup(ids, [1] * len(ids))
+    chunks = Refusing(ids[2], InternalError)
+    for cid in ids:
+        chunks.put(ChunkId(cid), b"y" * 10)
+    bad, done = quarantine_absent(meta, chunks)
+    assert done and bad == [ChunkId(ids[2])] and _flagged(meta, ids) == {ids[2]}
+
+
+def test_a_store_wide_failure_stops_the_pass() -> None:
+    meta, _ = _setup(sorted(EDGES), [1] * len(EDGES))
+    with pytest.raises(ServiceUnavailable):
+        quarantine_absent(meta, Refusing(b"", ServiceUnavailable))
