@@ -127,7 +127,9 @@ def apply_entries(
     """Write manifest entries and count their chunk references.
 
     A chunk this upload wrote itself (not in ``reused``) gets a fresh record
-    or loses its quarantine mark: its bytes were just written and synced.
+    or loses its quarantine mark: its bytes were just written and synced. A reused
+    chunk quarantined since the upload decided to reuse it fails the commit
+    (ServiceUnavailable: the retry writes it).
     """
     txn.put_many((mkey(data_id, off), cid + LEN.pack(n)) for off, cid, n in entries)
     counts: Counter[ChunkId] = Counter(cid for _, cid, _ in entries)
@@ -145,6 +147,12 @@ def apply_entries(
             rec = ChunkRec(n, lengths[cid], 0, 0)
         else:
             old = ChunkRec.decode(raw)
+            if cid in reused and old.quarantined:
+                # Found missing or damaged (a read, fsck, a rebind's check) after this
+                # upload decided to reuse it: the retry writes it afresh (review 9f, M2).
+                raise ServiceUnavailable(
+                    f"chunk {cid.hex()} was found missing or damaged during the upload; retry"
+                )
             flags = old.flags if cid in reused else old.flags & ~FLAG_QUARANTINED
             length = old.length or lengths[cid]
             if old.length == 0:  # a legacy record: its length is learnt now
