@@ -49,7 +49,7 @@ py-lmdb transaction and cursor objects it is given.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from objstore.meta.scan import prefix_end
@@ -122,18 +122,17 @@ class ReadCache:
 
     def value(self, snap: int, key: bytes) -> object:
         """``key``'s value in snapshot ``snap`` (None: absent), or _MISS."""
-        version = self.version
-        if version & 1 or self.snap != snap:  # (odd: a change is under way)
-            return _MISS
-        found = self.values.get(key, _MISS)
-        return found if self.version == version else _MISS
+        return self._lookup(self.values, snap, key)
 
     def first(self, snap: int, ck: _Range) -> object:
         """The first item of scan ``ck`` in snapshot ``snap`` (None: empty), or _MISS."""
+        return self._lookup(self.firsts, snap, ck)
+
+    def _lookup(self, table: Mapping[Any, object], snap: int, key: object) -> object:
         version = self.version
         if version & 1 or self.snap != snap:  # (odd: a change is under way)
             return _MISS
-        found = self.firsts.get(ck, _MISS)
+        found = table.get(key, _MISS)
         return found if self.version == version else _MISS
 
     # -- adding what a reader of snapshot `snap` read ------------------------
