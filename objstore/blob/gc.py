@@ -241,10 +241,12 @@ class _Pass:
 
     def unlink(self, owner: bytes, cids: list[ChunkId]) -> None:
         # The lease must still be ours with time to spare: once it expires another
-        # gc may finish these dooms, and our unlink must not land after theirs.
-        if not self.b.leases.fresh(owner):
-            raise _Stop
+        # gc may finish these dooms, and our unlink must not land after theirs. Checked
+        # once the deletion is counted (kept_alive), so that a close either waits for it
+        # or has begun already and fresh() says no (break-it review 9g, H2).
         with self.b.leases.kept_alive():
+            if not self.b.leases.fresh(owner):
+                raise _Stop
             gone = self._delete(cids)
         self.deleted += len(gone)
         if not gone:
@@ -427,8 +429,17 @@ def _finish_fenced(blobs: BlobStore) -> None:
     own = blobs.leases.lease_id
     if own is None:
         return
+    with blobs.unlinking_lock:
+        # Those another thread of this node is deleting stay: a later rebind may have
+        # made its location the store's again, and its unlink marks them done itself
+        # (break-it review 9g, H1).
+        busy = {keyspace.DOOMED + cid for cid in blobs.unlinking}
     with blobs.meta.begin_write() as txn:
-        mine = [k for k, v in scan_prefix(txn, keyspace.DOOMED) if DOOM_REC.unpack(v) == (own, 0)]
+        mine = [
+            k
+            for k, v in scan_prefix(txn, keyspace.DOOMED)
+            if DOOM_REC.unpack(v) == (own, 0) and k not in busy
+        ]
         if mine:
             done = counters.add(txn, GEN, 1)
             for key in mine:
@@ -450,7 +461,8 @@ def free_now(blobs: BlobStore, cids: Iterable[ChunkId]) -> int:
         for i in range(0, len(wanted), p.batch):
             p.doom(h, wanted[i : i + p.batch], orphans=False)
     except _Fenced:
-        return p.deleted  # the upload failed on the fence already; nothing to finish
+        _finish_fenced(blobs)
+        return p.deleted  # the upload failed on the fence already
     except _Stop:
         blobs.stranded.note()
     except BaseException:
@@ -500,6 +512,9 @@ def finish_stranded(blobs: BlobStore) -> None:
     try:
         h = p.advance()
         p.take_over(h)
+    except _Fenced:
+        _finish_fenced(blobs)  # a node running no gc of its own (review 9g, M2)
+        return
     except (_Stop, ObjstoreError):
         return
     if not p.failed:

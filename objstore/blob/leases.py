@@ -314,12 +314,13 @@ class Leases:
                     self.heartbeat()
 
         beater = threading.Thread(target=renew, name="objstore-lease-renew", daemon=True)
-        beater.start()
         try:
+            beater.start()  # inside: a thread that cannot start must still uncount
             yield
         finally:
             done.set()
-            beater.join()
+            if beater.ident is not None:
+                beater.join()
             with self._quiet:
                 self._deleting -= 1
                 self._quiet.notify_all()
@@ -411,9 +412,11 @@ def list_leases(meta: MetadataStore) -> list[LeaseInfo]:
 def reap_lease(meta: MetadataStore, lease_id: bytes) -> bool:
     """Delete the lease ``lease_id`` now, for an operator who knows its node is dead (a
     crashed node's lease otherwise holds gc back for its whole ttl, up to a day); whether
-    there was one. Safe for the data even if the node lives: a reaped lease is never
-    renewed under its id, so its writers fail at commit (ServiceUnavailable, retryable)
-    instead of referencing what gc then collects, and its readers of a body gc collects
-    fail (InternalError: open it again)."""
+    there was one. NOT safe while the node lives and runs gc: a chunk deletion of its in
+    flight may land after another gc took its doom over and a writer stored those bytes
+    again (break-it review 9g, M1). Its writers and readers are covered: a reaped lease
+    is never renewed under its id, so its writers fail at commit (ServiceUnavailable,
+    retryable) and its readers of a body gc collects fail (InternalError: open it
+    again)."""
     with meta.begin_write() as txn:
         return txn.delete(keyspace.LEASE + lease_id)

@@ -111,7 +111,8 @@ def register(sub: Any) -> None:
         "--reap",
         metavar="ID",
         help="delete the lease ID of a node known to be dead, so that gc stops waiting for "
-        "its ttl (safe even if it lives: its uploads then fail, retryable)",
+        "its ttl (never for a live node: a chunk deletion of its in flight could remove "
+        "bytes stored again since)",
     )
     p.set_defaults(func=cmd_leases)
     p = sub.add_parser("stats", help="objects, versions, bytes and dedup ratio")

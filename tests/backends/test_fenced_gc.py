@@ -12,11 +12,14 @@ nothing either. Runs on both pairs.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
 
 from objstore import keyspace
 from objstore.backends import urls
+from objstore.blob.chunkstore import ChunkId
+from objstore.blob.records import DOOM_REC, get_doom
 from objstore.errors import ServiceUnavailable, StoreDamaged
 from objstore.meta.scan import scan_prefix
 from tests.backends.nodes import Backends
@@ -82,3 +85,30 @@ def test_a_fenced_nodes_failed_deletions_hold_up_no_upload(
                 old.gc()
             b.root.put_object(B, "again", OTHER)  # not held up by the node's marks
             assert b.root.get_object(B, "again").read() == OTHER
+
+
+def test_a_fenced_node_leaves_the_dooms_it_is_deleting(fresh_backends: Backends) -> None:
+    """Marking a fenced node's own dooms done skips those another of its threads is
+    deleting: a rebind back to that location makes its delete land at the store's
+    location, after a writer stored the bytes again (break-it review 9g, H1)."""
+    pair = fresh_backends
+    with _open(pair.metadata, pair.chunks, pair.key) as old:
+        _fill(old)
+        old.blobs.leases.heartbeat()
+        own = old.blobs.leases.lease_id
+        assert own is not None
+        busy, stranded = ChunkId(os.urandom(32)), ChunkId(os.urandom(32))
+        with old.blobs.meta.begin_write() as txn:
+            for cid in (busy, stranded):
+                txn.put(keyspace.DOOMED + cid, DOOM_REC.pack(own, 0))
+        old.blobs.unlinking.add(busy)  # another thread of the node is deleting it
+        with (
+            _accept(pair, _other_chunks(pair, "busy")),
+            pytest.raises(StoreDamaged, match="rebound to another chunk location"),
+        ):
+            old.gc()
+        with old.blobs.meta.begin() as txn:
+            assert get_doom(txn, busy) == (own, 0)  # left to its unlink
+            done = get_doom(txn, stranded)
+            assert done is not None and done[0] == own and done[1] > 0
+        old.blobs.unlinking.discard(busy)

@@ -264,3 +264,36 @@ def test_close_waits_for_a_delete_under_its_lease(
     assert not closer.is_alive() and len(ended) == 1
     with slow.blobs.meta.begin() as txn:
         assert txn.get(keyspace.LEASE + lease) is None
+
+
+def test_a_close_right_after_the_lease_check_waits_for_the_delete(
+    nodes: tuple[objstore.Store, objstore.Store, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close running after an unlink's lease check but before its deletion was counted
+    removed the lease under the delete (break-it review 9g, H2): the check now runs once
+    the deletion is counted, so the close waits for it."""
+    slow, gc, _ = nodes
+    _setup_dead_chunks(slow, gc)
+    lease = gc.blobs.leases.lease_id
+    assert lease is not None
+    real_fresh, real_delete = gc.blobs.leases.fresh, gc.blobs.chunks.delete_many
+    closer = threading.Thread(target=gc.blobs.leases.close)
+    lease_there: list[bool] = []
+
+    def fresh_then_close(lid: bytes) -> bool:
+        ok = real_fresh(lid)
+        if closer.ident is None:  # a close starts right after the (first) check
+            closer.start()
+            closer.join(0.5)
+        return ok
+
+    def delete(cids: list[bytes]) -> None:
+        with slow.blobs.meta.begin() as txn:
+            lease_there.append(txn.get(keyspace.LEASE + lease) is not None)
+        real_delete(cids)
+
+    monkeypatch.setattr(gc.blobs.leases, "fresh", fresh_then_close)
+    monkeypatch.setattr(gc.blobs.chunks, "delete_many", delete)
+    assert gc.gc().chunks_deleted == 3
+    closer.join(30)
+    assert lease_there == [True] and not closer.is_alive()
