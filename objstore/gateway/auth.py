@@ -33,7 +33,7 @@ from objstore.errors import (
     InvalidRequest,
     InvalidToken,
 )
-from objstore.gateway import sigv2, sigv4
+from objstore.gateway import sigv2, sigv4, sigv4_checks
 from objstore.gateway.body import ContinuedBody
 from objstore.gateway.caller import Authenticate, Caller, RequestBody
 from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody
@@ -230,8 +230,8 @@ def make_authenticator(
         if signed is None:
             body = request_body(request, _anonymous_mode(request))
             return Caller(_network(request, Identity.anonymous()), None, None, body)
-        sigv4.check_scope(signed, region)
-        sigv4.check_time(signed, clock())
+        sigv4_checks.check_scope(signed, region)
+        sigv4_checks.check_time(signed, clock())
         payload = signed.payload_hash()
         secret, identity = credentials_for(
             layer, signed.access_key_id, signed.session_token, signed.service

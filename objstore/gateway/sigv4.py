@@ -2,8 +2,8 @@
 
 A request is signed either in the ``Authorization`` header or in a presigned URL's
 ``X-Amz-*`` query parameters. :func:`parse` reads whichever is present (None for an
-unsigned request) into a :class:`SignedRequest`; :func:`check_scope` and
-:func:`check_time` apply the gateway's region and clock; :func:`verify` recomputes the
+unsigned request) into a :class:`SignedRequest`; :mod:`.sigv4_checks` applies the
+gateway's region and clock to it; :func:`verify` recomputes the
 signature from the caller's secret and compares it in constant time, returning the
 signing key the aws-chunked decoder chains chunk signatures from.
 
@@ -36,7 +36,6 @@ from objstore.errors import (
     BadRequest,
     InvalidArgument,
     InvalidRequest,
-    RequestTimeTooSkewed,
     SignatureDoesNotMatch,
 )
 
@@ -248,7 +247,7 @@ def canonical_query(pairs: list[tuple[str, str]], *, skip_signature: bool) -> st
     return "&".join(f"{k}={v}" for k, v in encoded)
 
 
-def _malformed(presigned: bool, message: str, **details: str) -> BadRequest:
+def malformed(presigned: bool, message: str, **details: str) -> BadRequest:
     if presigned:
         return AuthorizationQueryParametersError(message, **details)
     return AuthorizationHeaderMalformed(
@@ -260,7 +259,7 @@ def _scope_of(credential: str, presigned: bool) -> tuple[str, Scope]:
     parts = credential.split("/")
     if len(parts) != 5 or not all(parts[:4]):
         prefix = "Error parsing the X-Amz-Credential parameter; " if presigned else ""
-        raise _malformed(
+        raise malformed(
             presigned, f"{prefix}the Credential is mal-formed; expecting {_CREDENTIAL_FORM}."
         )
     return parts[0], Scope(parts[1], parts[2], parts[3], parts[4])
@@ -270,7 +269,7 @@ def _signed_headers(value: str, presigned: bool) -> tuple[str, ...]:
     names = tuple(value.split(";"))
     if not value or not all(_HEADER_NAME.fullmatch(n) for n in names):
         what = "X-Amz-SignedHeaders" if presigned else "SignedHeaders"
-        raise _malformed(presigned, f"the {what} value is malformed: {value!r}")
+        raise malformed(presigned, f"the {what} value is malformed: {value!r}")
     return names
 
 
@@ -294,9 +293,9 @@ def _from_header(
         if eq and key in ("Credential", "SignedHeaders", "Signature") and key not in fields:
             fields[key] = value.strip()
         elif part.strip():
-            raise _malformed(False, f"the authorization component {part.strip()!r} is malformed.")
+            raise malformed(False, f"the authorization component {part.strip()!r} is malformed.")
     if len(fields) != 3:
-        raise _malformed(
+        raise malformed(
             False,
             "the authorization header requires three components: "
             "Credential, SignedHeaders, and Signature.",
@@ -474,71 +473,7 @@ def _remove_dot_segments(path: str) -> str:
     return lead + "/".join(out) + tail
 
 
-# ------------------------------------------------------- scope, time, signature
-
-
-def check_scope(req: SignedRequest, region: str) -> None:
-    """The credential scope fits this gateway (``region``) and the signed date.
-
-    Raises AuthorizationHeaderMalformed / AuthorizationQueryParametersError (terminal,
-    date, unknown service, an S3 request scoped to another region: its ``Region``
-    detail names the right one).
-    """
-    p = req.presigned
-    scope = req.scope
-    prefix = "Error parsing the X-Amz-Credential parameter; " if p else ""
-    if scope.terminal != TERMINAL:
-        raise _malformed(
-            p, f'{prefix}incorrect terminal "{scope.terminal}". This endpoint uses "{TERMINAL}".'
-        )
-    if scope.date != req.amz_date[:8]:
-        raise _malformed(p, f"{prefix}Invalid credential date. Date is not the same as X-Amz-Date.")
-    if scope.service not in SERVICES:
-        raise _malformed(
-            p, f'{prefix}incorrect service "{scope.service}". This endpoint belongs to "s3".'
-        )
-    # IAM and STS take any region: boto3 signs them with the client's configured region
-    # even when pointed at this endpoint (IAM is global; one gateway serves one STS).
-    if scope.service == "s3" and scope.region != region:
-        raise _malformed(
-            p,
-            f"{prefix}the region '{scope.region}' is wrong; expecting '{region}'",
-            Region=region,
-        )
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def check_time(req: SignedRequest, now: float) -> None:
-    """The request is within its time window at ``now`` (Unix seconds).
-
-    Raises RequestTimeTooSkewed (header auth more than 15 minutes off), AccessDenied
-    ("Request has expired" past a presigned URL's X-Amz-Expires; "Request is not valid
-    yet" for one dated more than 15 minutes ahead).
-    """
-    if req.presigned:
-        assert req.expires is not None
-        if req.timestamp - now > MAX_SKEW_S:
-            raise AccessDenied("Request is not valid yet")
-        if now > req.timestamp + req.expires:
-            raise AccessDenied(
-                "Request has expired",
-                **{
-                    "X-Amz-Expires": str(req.expires),
-                    "Expires": _iso(req.timestamp + req.expires),
-                    "ServerTime": _iso(now),
-                },
-            )
-        return
-    if abs(now - req.timestamp) > MAX_SKEW_S:
-        raise RequestTimeTooSkewed(
-            "The difference between the request time and the current time is too large.",
-            RequestTime=req.amz_date,
-            ServerTime=_iso(now),
-            MaxAllowedSkewMilliseconds=str(MAX_SKEW_S * 1000),
-        )
+# ------------------------------------------------------------------ signature
 
 
 def wire_bytes(text: str) -> bytes:

@@ -83,6 +83,21 @@ def _on_verify(
     return calls
 
 
+def _sign_in_refused_while_verified(
+    store: objstore.Store,
+    monkeypatch: pytest.MonkeyPatch,
+    writes_open: list[int],
+    then: Callable[[], None],
+) -> None:
+    """alice signs in with PASSWORD while ``then`` runs right after its verification: the
+    sign-in is refused (AccessDenied). Nothing is patched afterwards."""
+    calls = _on_verify(monkeypatch, writes_open, then)
+    with pytest.raises(AccessDenied):
+        store.sign_in("alice", PASSWORD)
+    assert calls
+    monkeypatch.undo()
+
+
 def test_no_write_is_open_while_a_password_is_verified(
     store: objstore.Store, monkeypatch: pytest.MonkeyPatch, writes_open: list[int]
 ) -> None:
@@ -120,11 +135,7 @@ def test_a_password_changed_while_verified_is_refused(
     def change() -> None:
         iam.update_login_profile("alice", password=OTHER)
 
-    calls = _on_verify(monkeypatch, writes_open, change)
-    with pytest.raises(AccessDenied):
-        store.sign_in("alice", PASSWORD)
-    assert calls
-    monkeypatch.undo()
+    _sign_in_refused_while_verified(store, monkeypatch, writes_open, change)
     assert iam.get_user("alice").password_last_used is None
     store.sign_in("alice", OTHER)
 
@@ -139,11 +150,7 @@ def test_a_user_replaced_while_its_password_is_verified_is_refused(
         iam.create_user("alice")
         iam.create_login_profile("alice", PASSWORD)
 
-    calls = _on_verify(monkeypatch, writes_open, replace)
-    with pytest.raises(AccessDenied):
-        store.sign_in("alice", PASSWORD)
-    assert calls
-    monkeypatch.undo()
+    _sign_in_refused_while_verified(store, monkeypatch, writes_open, replace)
     assert iam.get_user("alice").password_last_used is None
     assert iam.get_user("alice-old").password_last_used is None
 
