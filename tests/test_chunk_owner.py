@@ -717,6 +717,50 @@ def test_a_check_cut_short_resumes_where_it_stopped(
         assert len(recs) == 12 and all(r.quarantined for r in recs)
 
 
+def test_a_check_cut_short_at_one_copy_starts_again_at_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9g, M3: a check cut short at one copy of the location, retried at an older
+    copy carrying the same mark (a replica), resumed after the pages the first copy had
+    passed; the chunks lost only at the second copy stayed trusted, and re-uploads of
+    them were acknowledged by reference and unreadable. The retry starts again there."""
+    meta_url, a, b = f"lmdb://{tmp_path}/meta", tmp_path / "a", tmp_path / "b"
+
+    def at(copy: Path, **kw: Any) -> objstore.Store:
+        return objstore.open(metadata=meta_url, chunks=f"file://{copy}", secret_key=key, **kw)
+
+    key = os.urandom(32)
+    bodies = [os.urandom(4096) for _ in range(12)]  # one chunk each
+    with at(a, chunk_size=4096, inline_threshold=100) as s:
+        s.root.create_bucket("bkt")
+        for i, body in enumerate(bodies):
+            s.root.put_object("bkt", f"k{i}", body)
+    shutil.copytree(a, b)  # the older replica: same mark, same chunks
+    lost_at_b = _chunk_names(b)
+    monkeypatch.setattr(quarantine, "ABSENT_BATCH", 4)
+    real = FileChunkStore.stat
+    looked: list[ChunkId] = []
+
+    def dies(self: FileChunkStore, cid: ChunkId) -> tuple[int, int] | None:
+        if len(looked) == 6:
+            raise KeyboardInterrupt  # the check at copy a dies in its second page
+        looked.append(cid)
+        return real(self, cid)
+
+    monkeypatch.setattr(FileChunkStore, "stat", dies)
+    with pytest.raises(KeyboardInterrupt):
+        at(a, accept_chunk_loss=True)
+    monkeypatch.setattr(FileChunkStore, "stat", real)
+    for name in lost_at_b:  # every chunk is lost at copy b only
+        for path in b.rglob(name):
+            path.unlink()
+    with at(b, accept_chunk_loss=True) as s:
+        assert s.binding.lost is not None and len(s.binding.lost) == 12
+        for i, body in enumerate(bodies):
+            s.root.put_object("bkt", f"again{i}", body)  # rewrites every chunk at b
+            assert s.root.get_object("bkt", f"again{i}").read() == body
+
+
 class _OwnerOnly(MemoryChunkStore):
     """A chunk store that keeps a mark but cannot rewrite it (``OwnerRewriter`` is optional)."""
 

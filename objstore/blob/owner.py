@@ -61,6 +61,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import blake3
+
 from objstore import keyspace
 from objstore.blob.chunkstore import (
     ChunkId,
@@ -80,6 +82,7 @@ CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the mark its chunk store was b
 #: recorded chunk has been checked at the location (:func:`_verify`).
 VERIFY_KEY = keyspace.CONFIG + b"chunks-verify"
 _TOKEN = 16  # bytes of the check's token (drawn by each rebind); the pass's progress follows
+_SITE = 16  # bytes naming the copy of the location a pass's progress was made at (_site)
 
 
 def encode_record(mark: OwnerMark) -> bytes:
@@ -531,18 +534,24 @@ def _verify(
     follows it); another binding meanwhile is StoreDamaged. Returns the chunks this
     open found bad."""
     lost: list[ChunkId] = []
+    site = _site(loc)
     while True:
-        token, cursor = due[:_TOKEN], due[_TOKEN:]
+        token, at, cursor = due[:_TOKEN], due[_TOKEN : _TOKEN + _SITE], due[_TOKEN + _SITE :]
 
         def progress(txn: WriteTxn, last: bytes, token: bytes = token) -> bool:
             now = txn.get(VERIFY_KEY)
             if now is None or now[:_TOKEN] != token or txn.get(CHUNKS_KEY) != bound:
                 return False
-            txn.put(VERIFY_KEY, token + last)
+            txn.put(VERIFY_KEY, token + site + last)
             return True
 
         # A key of the chunk records, or none yet (or what an earlier build kept there).
-        start = cursor + b"\x00" if cursor.startswith(keyspace.CHUNKREF) else None
+        # Pages checked at another copy of the location (a replica carries the same mark)
+        # say nothing of this one: start again (break-it review 9g, M3: a retry at an
+        # older replica resumed after pages another copy had passed, and re-uploads of
+        # chunks lost there were acknowledged by reference and unreadable).
+        resume = at == site and cursor.startswith(keyspace.CHUNKREF)
+        start = cursor + b"\x00" if resume else None
         found, done = quarantine_absent(meta, loc.chunks, start=start, progress=progress)
         lost += found
         with meta.begin_write() as txn:
@@ -559,6 +568,13 @@ def _verify(
                 txn.delete(VERIFY_KEY)
                 return tuple(lost)
         due = now  # another accept_chunk_loss open's check, started since: follow it
+
+
+def _site(loc: Location) -> bytes:
+    """Which copy of the location a pass ran at, as far as this open can tell: its
+    ``where`` (a directory, or a URL without credentials), hashed to a fixed length. Two
+    copies at one name (a backup restored in place mid-check) look the same."""
+    return blake3.blake3(loc.where.encode("utf-8", "surrogatepass")).digest(length=_SITE)
 
 
 def _reread(loc: Location, ident: StoreIdentity) -> OwnerMark:
