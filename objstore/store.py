@@ -19,6 +19,7 @@ import contextlib
 import errno
 import functools
 import os
+import threading
 import time
 import weakref
 from collections import Counter
@@ -39,6 +40,7 @@ from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.records import SEG
 from objstore.blob.store import BlobSettings, BlobStore, GcResult, GcSettings
 from objstore.client import Client
+from objstore.closing import Closing
 from objstore.engine import AuditSink, Engine
 from objstore.errors import InvalidArgument, StoreClosed, storage_error
 from objstore.identity import storekey
@@ -51,6 +53,7 @@ from objstore.ns import stats
 from objstore.ns.namespace import Limits, Namespace
 from objstore.ns.records import VersionRecord
 from objstore.ns.uploads import PartRecord
+from objstore.options import check_options
 
 _ACCOUNT_KEY = keyspace.CONFIG + b"account"
 
@@ -135,6 +138,7 @@ class Store:
         )
         self.root = Client(self.engine, Identity.root(self.account_id))
         self._closed = False
+        self._closing = Closing()  # gc passes callers run, and the bounded close
         # Heartbeats and background gc passes (None when gc_interval is None).
         self._background = Background.start(self.blobs)
         self._pid = os.getpid()
@@ -247,15 +251,19 @@ class Store:
         for readers or writers: what they may still use is kept for a later pass.
         ``timeout`` is accepted for compatibility and ignored (gc never waits). A chunk
         that cannot be deleted is left for the next pass and counted in the result's
-        ``chunks_failed`` (``failure`` says why). Raises StoreClosed after :meth:`close`;
+        ``chunks_failed`` (``failure`` says why). Raises StoreClosed after :meth:`close`,
+        and when the store is closed during the pass (a close stops it at its next batch);
         ServiceUnavailable when a backend cannot be reached; StoreDamaged on a node the
         store was rebound away from (``accept_chunk_loss`` elsewhere): reopen it.
         """
         self._check_open()
+        return self._closing.gc_pass(functools.partial(self._gc_pass, orphans))
+
+    def _gc_pass(self, orphans: bool, stop: threading.Event) -> GcResult:
         # Uploads older than ``abort_incomplete_after`` go first, so their parts
         # are collected too.
         self.namespace.expire_uploads()
-        return self.blobs.gc(orphans=orphans)
+        return self.blobs.gc(orphans=orphans, stop=stop)
 
     def fsck(self, *, verify_data: bool = True, repair: bool = False) -> FsckResult:
         """Check every metadata reference and (``verify_data``) every chunk's hash.
@@ -303,15 +311,19 @@ class Store:
             raise StoreClosed(self.engine.closed_reason)
 
     def close(self) -> None:
-        """Release the store; further calls fail."""
+        """Release the store; further calls fail, and a gc pass on another thread stops.
+        Returns within 30 s even if a backend hangs (see ``objstore/closing.py``)."""
         if self._closed:
             return
         self._closed = True
+        self.engine.closed = True
+        self.namespace.closed = True
+        self._closing.close(self._release)
+
+    def _release(self) -> None:
         if self._background is not None:
             self._background.close()
-        self.engine.closed = True
         self.identity.close()
-        self.namespace.closed = True
         self.blobs.close()
         self._chunks.close()
         self._meta.close()
@@ -394,7 +406,7 @@ def open_store(
     """
     meta_url, meta_obj = _backend_arg("metadata", metadata, metadata_store)
     chunks_url, chunks_obj = _backend_arg("chunks", chunks, chunk_store)
-    _check_options(
+    check_options(
         path=path,
         authorizer=authorizer,
         etag_mode=etag_mode,
@@ -548,50 +560,3 @@ def _backend_arg(
 def _shown(url: urls.BackendUrl | None, backend: object) -> str:
     """How a backend is named in messages and reprs (never with a secret)."""
     return url.shown if url is not None else f"<{type(backend).__name__}>"
-
-
-def _check_options(
-    *,
-    path: object,
-    authorizer: object,
-    etag_mode: object,
-    chunking: object,
-    chunk_size: object,
-    inline_threshold: object,
-    limits: object,
-    clock: object,
-    audit: object,
-    chunk_store: object,
-    metadata_store: object,
-) -> None:
-    """Type-check ``open()``'s options: a wrong type is InvalidArgument, not a TypeError later."""
-
-    def bad(name: str, want: str, got: object) -> InvalidArgument:
-        return InvalidArgument(f"{name} must be {want}, not {type(got).__name__}", argument=name)
-
-    if path is not None:
-        if not isinstance(path, str | os.PathLike):
-            raise bad("path", "a str, an os.PathLike or None", path)
-        if not isinstance(os.fspath(path), str):
-            raise bad("path", "a text path", os.fspath(path))
-    if not isinstance(etag_mode, str):
-        raise bad("etag_mode", "'md5' or 'blake3'", etag_mode)
-    if not isinstance(chunking, str):
-        raise bad("chunking", "'fixed' or 'cdc'", chunking)
-    for name, value in (("chunk_size", chunk_size), ("inline_threshold", inline_threshold)):
-        if value is not None and (type(value) is not int or value < 0):
-            raise InvalidArgument(f"{name} must be a non-negative int, not {value!r}")
-    if inline_threshold is None:
-        raise bad("inline_threshold", "an int", inline_threshold)
-    if limits is not None and not isinstance(limits, Limits):
-        raise bad("limits", "an objstore.Limits", limits)
-    if not callable(clock):
-        raise bad("clock", "a callable returning nanoseconds", clock)
-    if audit is not None and not callable(audit):
-        raise bad("audit", "a callable taking an AuditEvent", audit)
-    if authorizer is not None and not callable(getattr(authorizer, "authorize", None)):
-        raise bad("authorizer", "an Authorizer", authorizer)
-    if chunk_store is not None and not isinstance(chunk_store, ChunkStore):
-        raise bad("chunks", "a URL or a ChunkStore", chunk_store)
-    if metadata_store is not None and not isinstance(metadata_store, MetadataStore):
-        raise bad("metadata", "a URL or a MetadataStore", metadata_store)

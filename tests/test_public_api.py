@@ -45,6 +45,8 @@ def test_all_is_exact() -> None:
         "backends",
         "action_types",
         "actions_iam",
+        "closing",
+        "options",
     }
     assert set(objstore.__all__) == public - modules
     for name in objstore.__all__:

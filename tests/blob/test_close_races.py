@@ -1,0 +1,191 @@
+"""Closing a store while gc runs, and while the metadata hangs.
+
+- A lease renewal stuck on hung metadata (a PostgreSQL call that never returns) held up
+  the end of a gc delete (``kept_alive`` joined the renewal thread) and, through it,
+  ``Store.close()``, for good (break-it review 9f, L2). close() now returns in bounded
+  time and leaves the lease to expire if it cannot remove it.
+- A gc pass on another thread meeting ``close()`` ended with the InternalError of the
+  closed LMDB environment instead of StoreClosed.
+
+Which thread waits where is steered with Events; no test relies on a sleep's length.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import objstore
+from objstore import closing, keyspace
+from objstore.blob.chunkstore import ChunkId
+from objstore.errors import StoreClosed
+from objstore.meta.base import ReadTxn, WriteTxn
+from objstore.meta.lmdb_store import LmdbMetadataStore
+from objstore.meta.scan import scan_prefix
+
+CHUNK = 64 << 10
+
+
+class HangingMeta:
+    """LMDB metadata whose write transactions, once ``armed``, wait for ``release`` before
+    they begin (a metadata backend that stopped answering)."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = LmdbMetadataStore(path)
+        self.armed = False
+        self.stuck = threading.Event()  # a write is waiting
+        self.release = threading.Event()
+
+    def begin(self) -> Any:
+        return self.inner.begin()
+
+    @contextmanager
+    def begin_write(self) -> Iterator[WriteTxn]:
+        if self.armed:
+            self.stuck.set()
+            assert self.release.wait(60)
+        with self.inner.begin_write() as txn:
+            yield txn
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _leases(path: Path) -> list[bytes]:
+    meta = LmdbMetadataStore(path)
+    try:
+        with meta.begin() as txn:
+            return [k for k, _ in scan_prefix(txn, keyspace.LEASE)]
+    finally:
+        meta.close()
+
+
+def _with_dead_chunks(store: objstore.Store) -> None:
+    """Three chunks the next gc pass deletes."""
+    store.root.create_bucket("bkt")
+    store.root.put_object("bkt", "k", os.urandom(3 * CHUNK))
+    store.root.delete_object("bkt", "k")
+
+
+def _gc_in_a_thread(store: objstore.Store) -> tuple[threading.Thread, list[Exception | None]]:
+    """A started thread running ``store.gc()``, and what the pass ended with (None: a result)."""
+    ended: list[Exception | None] = []
+
+    def run_pass() -> None:
+        try:
+            store.gc()
+        except Exception as exc:
+            ended.append(exc)
+        else:
+            ended.append(None)
+
+    passes = threading.Thread(target=run_pass, daemon=True)
+    passes.start()
+    return passes, ended
+
+
+def test_a_renewal_stuck_on_hung_metadata_holds_up_neither_the_delete_nor_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(closing, "CLOSE_WAIT_S", 0.5)
+    meta = HangingMeta(tmp_path / "meta")
+    store = objstore.open(
+        metadata=meta,
+        chunks=f"file://{tmp_path}/chunks",
+        secret_key=os.urandom(32),
+        chunk_size=CHUNK,
+        inline_threshold=1024,
+        gc_interval=None,
+        lease_ttl=0.4,  # the delete's renewal thread renews every 0.1 s
+    )
+    _with_dead_chunks(store)
+    leases = store.blobs.leases
+    real = store.blobs.chunks.delete_many
+    deleting = threading.Event()
+
+    def delete_while_the_metadata_hangs(cids: list[ChunkId]) -> None:
+        deleting.set()
+        meta.armed = True
+        assert meta.stuck.wait(30)  # the renewal thread is stuck in its heartbeat
+        real(cids)
+
+    monkeypatch.setattr(store.blobs.chunks, "delete_many", delete_while_the_metadata_hangs)
+    passes, ended = _gc_in_a_thread(store)
+    assert deleting.wait(30)
+    # The delete has returned: its block ends although the renewal thread is stuck (the
+    # pass then waits on the metadata, as it must).
+    with leases._quiet:
+        assert leases._quiet.wait_for(lambda: leases._deleting == 0, timeout=10)
+    closer = threading.Thread(target=store.close, daemon=True)
+    closer.start()
+    closer.join(30)
+    assert not closer.is_alive()  # returned within CLOSE_WAIT_S
+    with pytest.raises(StoreClosed):
+        store.root.list_buckets()
+    with meta.inner.begin() as txn:  # the lease is left (it would expire)
+        assert list(scan_prefix(txn, keyspace.LEASE))
+    meta.release.set()  # the metadata answers again: the release finishes on its own
+    passes.join(30)
+    release = store._closing.thread
+    assert release is not None
+    release.join(30)
+    assert not passes.is_alive() and not release.is_alive()
+    assert len(ended) == 1 and isinstance(ended[0], StoreClosed)
+    assert _leases(tmp_path / "meta") == []  # removed late, and no renewal made a new one
+
+
+def test_a_renewal_after_close_makes_no_new_lease(tmp_path: Path) -> None:
+    store = objstore.open(tmp_path / "s", gc_interval=None)
+    leases = store.blobs.leases
+    store.close()
+    with pytest.raises(StoreClosed):
+        leases.heartbeat()  # (a closed LMDB environment says so too)
+    meta = LmdbMetadataStore(tmp_path / "s" / "meta")
+    leases.meta = meta  # a backend still open: the lease must not come back
+    try:
+        with pytest.raises(StoreClosed):
+            leases.heartbeat()
+    finally:
+        meta.close()
+    assert _leases(tmp_path / "s" / "meta") == []
+
+
+def test_a_gc_pass_racing_close_ends_with_store_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass is inside a metadata read when the store is closed; it must end with
+    StoreClosed, never the InternalError of a closed LMDB environment."""
+    store = objstore.open(tmp_path / "s", chunk_size=CHUNK, inline_threshold=1024, gc_interval=None)
+    _with_dead_chunks(store)
+    inside, meta_closed = threading.Event(), threading.Event()
+    real_close = store.blobs.meta.close
+
+    def scan_then_wait(txn: ReadTxn, prefix: bytes, *args: Any) -> Iterator[tuple[bytes, bytes]]:
+        if not inside.is_set():
+            inside.set()
+            # Until the close has closed the metadata, or has shown that it waits for the
+            # pass instead (then this wait only ends later, on its timeout).
+            meta_closed.wait(1)
+        return scan_prefix(txn, prefix, *args)
+
+    def close_meta() -> None:
+        real_close()
+        meta_closed.set()
+
+    monkeypatch.setattr("objstore.blob.gc.scan_prefix", scan_then_wait)
+    monkeypatch.setattr(store.blobs.meta, "close", close_meta)
+    passes, ended = _gc_in_a_thread(store)
+    assert inside.wait(30)
+    store.close()
+    passes.join(30)
+    assert len(ended) == 1 and isinstance(ended[0], StoreClosed), ended
+    assert meta_closed.is_set()
