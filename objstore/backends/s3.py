@@ -23,8 +23,9 @@ Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 - Every read is verified against the chunk's BLAKE3 id; a mismatch is read
   once more (a transfer spoiled in flight heals), and bytes that still do not
   match are returned as stored so that the blob layer's own check reports
-  DataCorruption and quarantines the chunk (``set_aside``), exactly as for a
-  damaged file of :class:`~objstore.blob.files.FileChunkStore`. A damaged
+  DataCorruption and quarantines the chunk (flags its record; the next upload
+  of its bytes overwrites it, see ``put``), exactly as for a damaged file of
+  :class:`~objstore.blob.files.FileChunkStore`. A damaged
   object is never reported as a missing one. The blob layer reads through
   ``get_verified`` (None for such bytes), so each chunk is hashed once.
 - Failures that may pass (5xx, 503 SlowDown, timeouts, refused or reset

@@ -6,7 +6,10 @@ counts in the metadata store. Contract (checked by
 :class:`objstore.testing.ChunkStoreTests`):
 
 - ``put`` is idempotent; a chunk put and then :meth:`ChunkStore.sync`-ed is
-  durable; a half-written chunk is never visible under its id.
+  durable; a half-written chunk is never visible under its id. A ``put`` over a
+  damaged copy (bytes that do not match the id) replaces it: the blob layer flags a
+  chunk it finds bad and leaves it where it is, and relies on the next upload of
+  those bytes to rewrite it.
 - ``get`` of an absent chunk raises :class:`ChunkMissing`.
 - ``delete`` of an absent chunk is not an error.
 
@@ -89,7 +92,8 @@ class ChunkStore(Protocol):
         ...
 
     def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
-        """Store a chunk (idempotent). Durable only after :meth:`sync`."""
+        """Store a chunk (idempotent; a damaged copy is replaced). Durable only after
+        :meth:`sync`."""
         ...
 
     def delete(self, cid: ChunkId) -> None:
@@ -129,7 +133,9 @@ class ChunkStore(Protocol):
         ...
 
     def set_aside(self, cid: ChunkId) -> bool:
-        """Move a bad chunk out of the way (kept for inspection, never read again).
+        """Move a bad chunk out of the way (kept for inspection, never read again). The blob
+        layer no longer calls it (a move after its last look could take away a fresh copy
+        an upload had just written): it flags bad chunks and leaves them in place.
 
         Afterwards the chunk is absent, so a new ``put`` writes it afresh.
         Returns whether there was anything to move.

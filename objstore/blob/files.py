@@ -33,6 +33,7 @@ import errno
 import fcntl
 import os
 import re
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,7 @@ from objstore.blob.chunkstore import (
     decode_owner,
     encode_owner,
 )
-from objstore.errors import StoreDamaged, storage_error
+from objstore.errors import InternalError, StoreDamaged, storage_error
 
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
@@ -266,6 +267,8 @@ class FileChunkStore:
         return cid in self._pending or os.path.exists(self._path(cid))
 
     def get(self, cid: ChunkId) -> bytes:
+        """The chunk's bytes. Raises ChunkMissing, InternalError when it cannot be read
+        (no permission, a directory in its place, an I/O error)."""
         tmp = self._pending.get(cid)
         for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
             try:
@@ -273,6 +276,8 @@ class FileChunkStore:
                     return f.read()
             except FileNotFoundError:
                 continue  # a sync renamed the temporary file meanwhile: read the final one
+            except OSError as exc:
+                raise storage_error(exc, f"reading chunk {cid.hex()}") from None
         raise ChunkMissing(cid.hex())
 
     def prefetch(self, cid: ChunkId) -> None:
@@ -293,9 +298,9 @@ class FileChunkStore:
     def get_into(self, cid: ChunkId, buf: memoryview) -> int:
         """Read the chunk into ``buf``; the number of bytes read (at most ``len(buf)``).
 
-        Raises ChunkMissing. Pass a buffer one byte longer than the expected
-        length to notice a chunk that is too long. Reusing buffers spares a
-        fresh allocation (and its page faults) per chunk.
+        Raises ChunkMissing, InternalError as :meth:`get`. Pass a buffer one byte
+        longer than the expected length to notice a chunk that is too long. Reusing
+        buffers spares a fresh allocation (and its page faults) per chunk.
         """
         tmp = self._pending.get(cid)
         for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
@@ -303,6 +308,8 @@ class FileChunkStore:
                 fd = os.open(path, os.O_RDONLY)
             except FileNotFoundError:
                 continue
+            except OSError as exc:
+                raise storage_error(exc, f"reading chunk {cid.hex()}") from None
             try:
                 n = 0
                 while n < len(buf):
@@ -311,6 +318,8 @@ class FileChunkStore:
                         break
                     n += got
                 return n
+            except OSError as exc:
+                raise storage_error(exc, f"reading chunk {cid.hex()}") from None
             finally:
                 os.close(fd)
         raise ChunkMissing(cid.hex())
@@ -484,6 +493,9 @@ class FileChunkStore:
         yield from pending
 
     def stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        """(size, mtime ns) of the chunk's file; None when there is none. Raises
+        InternalError when it cannot be looked at (no permission) or is not a file (a
+        directory in its place: its size would pass for the chunk's)."""
         tmp = self._pending.get(cid)
         for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
             try:
@@ -492,6 +504,8 @@ class FileChunkStore:
                 continue  # a sync renamed the temporary file meanwhile
             except OSError as exc:
                 raise storage_error(exc, f"reading the size of chunk {cid.hex()}") from exc
+            if not stat.S_ISREG(st.st_mode):
+                raise InternalError(f"chunk {cid.hex()} is not a file: {path}")
             return st.st_size, st.st_mtime_ns
         return None
 

@@ -11,10 +11,14 @@ Read-only unless asked to repair. What it checks:
 - chunk files no record names, older than every live lease's floor, so not an
   upload in flight (``orphaned``: gc deletes them; reported, not an error of data).
 
-``repair=True`` quarantines every missing or corrupt chunk (flag + move the
-file aside: the next upload of those bytes rewrites it, healing every object
-that uses it) and recounts the statistics counters. It does not invent data,
-rewrite reference counts or delete anything; gc removes orphans.
+A chunk the chunk store refuses on its own (no permission, a directory in its place:
+anything but a store-wide ServiceUnavailable) is reported ``unreadable`` and the check
+goes on with the others; before, the first one ended fsck with its raw OS error.
+
+``repair=True`` quarantines every missing, corrupt or unreadable chunk (its record is
+flagged: the next upload of those bytes rewrites it, healing every object that uses it)
+and recounts the statistics counters. It does not invent data, rewrite reference counts
+or delete anything; gc removes orphans.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from objstore.blob.chunkstore import ChunkId, ChunkMissing
 from objstore.blob.leases import LeaseRec
 from objstore.blob.quarantine import quarantine, verified
 from objstore.blob.records import DATA_REC, STATE_PENDING, ChunkRec
+from objstore.errors import ObjstoreError, ServiceUnavailable
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
 
@@ -52,15 +57,18 @@ class FsckResult:
     inconsistencies: int  # exact count (``inconsistent`` lists at most 1000)
     chunks_checked: int
     bytes_verified: int
-    # With repair: the missing and corrupt chunks, now flagged so that the next upload of
-    # their bytes writes them afresh (a corrupt one's file is also moved aside; a missing
-    # one has none to move, but dedup must stop trusting its record all the same).
+    # With repair: the missing, corrupt and unreadable chunks, now flagged so that the
+    # next upload of their bytes writes them afresh (dedup stops trusting their records).
     quarantined: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()  # chunks the chunk store could not read or look at
+    failure: str | None = None  # why the first of them could not be
 
     @property
     def healthy(self) -> bool:
-        """No missing, corrupt or orphaned chunk and no inconsistent reference."""
-        return not (self.missing or self.corrupt or self.orphaned or self.inconsistencies)
+        """No missing, corrupt, unreadable or orphaned chunk and no inconsistent reference."""
+        return not (
+            self.missing or self.corrupt or self.unreadable or self.orphaned or self.inconsistencies
+        )
 
 
 def fsck(
@@ -124,39 +132,53 @@ def fsck(
 
     missing: list[str] = []
     corrupt: list[str] = []
+    unreadable: list[str] = []
+    why: dict[str, str] = {}  # unreadable chunk -> why
     verified_bytes = 0
     for cid, rec in records.items():
-        if verify_data:
-            try:
-                blob = blobs.chunks.get(ChunkId(cid))
-            except ChunkMissing:
-                missing.append(cid.hex())
-                continue
-            verified_bytes += len(blob)
-            if not verified(blob, ChunkId(cid), rec.length or None):
-                corrupt.append(cid.hex())
-        else:
-            st = blobs.chunks.stat(ChunkId(cid))
-            if st is None:
-                missing.append(cid.hex())
-            elif rec.length and st[0] != rec.length:
-                corrupt.append(cid.hex())
-    if missing or corrupt:
+        try:
+            if verify_data:
+                try:
+                    blob = blobs.chunks.get(ChunkId(cid))
+                except ChunkMissing:
+                    missing.append(cid.hex())
+                    continue
+                verified_bytes += len(blob)
+                if not verified(blob, ChunkId(cid), rec.length or None):
+                    corrupt.append(cid.hex())
+            else:
+                st = blobs.chunks.stat(ChunkId(cid))
+                if st is None:
+                    missing.append(cid.hex())
+                elif rec.length and st[0] != rec.length:
+                    corrupt.append(cid.hex())
+        except ServiceUnavailable:
+            raise  # the whole chunk store: nothing more can be checked
+        except ObjstoreError as exc:
+            unreadable.append(cid.hex())
+            why[cid.hex()] = exc.message
+    if missing or corrupt or unreadable:
         # gc may have collected a zero-reference chunk since the snapshot.
         with blobs.meta.begin() as txn:
             missing = [h for h in missing if _still_stored(txn, h)]
             corrupt = [h for h in corrupt if _still_stored(txn, h)]
+            unreadable = [h for h in unreadable if _still_stored(txn, h)]
     orphaned = []
     for cid in blobs.chunks.iter_ids():
         if cid in records or cid in dooming:
             continue
-        st = blobs.chunks.stat(cid)
+        try:
+            st = blobs.chunks.stat(cid)
+        except ServiceUnavailable:
+            raise
+        except ObjstoreError:
+            continue  # a file no record names: nothing of the store's is at stake
         if st is not None and st[1] < floor:
             orphaned.append(cid.hex())
 
     quarantined: list[str] = []
     if repair:
-        for hex_id in missing + corrupt:
+        for hex_id in missing + corrupt + unreadable:
             quarantine(blobs, ChunkId(bytes.fromhex(hex_id)))
             quarantined.append(hex_id)
         if recount is not None:
@@ -171,6 +193,8 @@ def fsck(
         chunks_checked=len(records),
         bytes_verified=verified_bytes,
         quarantined=tuple(quarantined),
+        unreadable=tuple(unreadable),
+        failure=why[unreadable[0]] if unreadable else None,
     )
 
 

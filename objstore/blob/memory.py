@@ -46,7 +46,7 @@ class MemoryChunkStore:
 
     def put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
         with self._lock:
-            self._chunks.setdefault(cid, bytes(data))
+            self._chunks[cid] = bytes(data)  # over a damaged copy too (a quarantined chunk)
             self._written[cid] = time.time_ns()
 
     def delete(self, cid: ChunkId) -> None:

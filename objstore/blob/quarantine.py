@@ -2,9 +2,10 @@
 
 Dedup trusts chunk records, so a chunk whose file is missing or does not match
 its hash must stop being trusted the moment anyone notices: its record gets
-the *quarantined* flag and the file is moved aside. An upload of the same
-bytes then writes the chunk again instead of reusing it (and clears the flag
-when it commits), which heals every object that references it.
+the *quarantined* flag (the bad copy is left where it is, see :func:`quarantine`).
+An upload of the same bytes then writes the chunk again instead of reusing it
+(over the bad copy: a chunk store's ``put`` replaces a damaged one) and clears the
+flag when it commits, which heals every object that references it.
 
 A missing file is not always corruption: a reader whose lease expired may find
 its chunk collected. Only a chunk the metadata still says is stored (a record,
@@ -92,17 +93,14 @@ def refetch(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
 
 
 def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
-    """Stop trusting ``cid``: flag its record and move its file aside."""
+    """Stop trusting ``cid``: flag its record. The bad copy stays where it is: the next
+    upload of those bytes writes over it (chunk files rename over it; S3 reads it back and
+    overwrites it), which heals every object using it. Moving it aside came after the
+    caller's last look, so an upload landing in between (it saw the flag and wrote a fresh
+    copy, then its commit cleared the flag) had its acknowledged copy moved away (break-it
+    review of issue 9; the rebind check's flagging dropped its move for the same reason)."""
     with blobs.meta.begin_write() as txn:
         flag(txn, cid)
-    # After the flag: an upload that rewrites the chunk saw the flag first, so
-    # at worst this moves its fresh copy aside and the next read flags it again.
-    try:
-        right = read_checked(blobs.chunks, cid, None) is not None
-    except ChunkMissing:
-        return
-    if not right:
-        blobs.chunks.set_aside(cid)
 
 
 def flag(txn: WriteTxn, cid: ChunkId) -> None:

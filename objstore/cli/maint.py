@@ -12,7 +12,8 @@ from objstore.cli.escape import shown
 
 
 def cmd_fsck(args: argparse.Namespace) -> int:
-    """Exit 0 when healthy, 1 when anything is missing, corrupt, orphaned or inconsistent."""
+    """Exit 0 when healthy, 1 when anything is missing, corrupt, unreadable, orphaned or
+    inconsistent."""
     with open_from(args, accept_chunk_loss=args.accept_chunk_loss) as store:
         lost = store.binding.lost
         r = store.fsck(verify_data=not args.no_verify_data, repair=args.repair)
@@ -25,9 +26,16 @@ def cmd_fsck(args: argparse.Namespace) -> int:
             "the objects using them read as corrupt until their bytes are uploaded again"
         )
     print(f"fsck: {r.chunks_checked} chunks checked, {r.bytes_verified} bytes verified")
-    for label, items in (("missing", r.missing), ("corrupt", r.corrupt), ("orphaned", r.orphaned)):
+    for label, items in (
+        ("missing", r.missing),
+        ("corrupt", r.corrupt),
+        ("unreadable", r.unreadable),
+        ("orphaned", r.orphaned),
+    ):
         for hex_id in items:
             print(f"{label}: chunk {hex_id}")
+    if r.failure is not None:
+        print(f"unreadable: the first: {shown(r.failure)}")  # names a path
     for line in r.inconsistent:
         print(f"inconsistent: {shown(line)}")  # may name a key
     if r.inconsistencies > len(r.inconsistent):
@@ -39,7 +47,8 @@ def cmd_fsck(args: argparse.Namespace) -> int:
         return 0
     print(
         f"fsck: unhealthy: {len(r.missing)} missing, {len(r.corrupt)} corrupt, "
-        f"{len(r.orphaned)} orphaned (gc removes them), {r.inconsistencies} inconsistent"
+        f"{len(r.unreadable)} unreadable, {len(r.orphaned)} orphaned (gc removes them), "
+        f"{r.inconsistencies} inconsistent"
     )
     return 1
 

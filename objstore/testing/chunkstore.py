@@ -130,6 +130,18 @@ class ChunkStoreTests:
         st = chunks.stat(cid_of(data))
         assert st is not None and st[0] == len(data) and st[1] > 0
 
+    def test_a_put_replaces_a_damaged_copy(self, chunks: ChunkStore) -> None:
+        """The blob layer flags a chunk found bad and leaves it in place: the next upload of
+        its bytes must write over it, or the objects using it could never be healed."""
+        data = os.urandom(3000)
+        damaged = bytearray(data)
+        damaged[100] ^= 0xFF
+        chunks.put(cid_of(data), damaged)  # bytes under an id they do not hash to
+        chunks.sync()
+        chunks.put(cid_of(data), data)
+        chunks.sync()
+        assert chunks.get(cid_of(data)) == data
+
     def test_set_aside_makes_the_chunk_absent(self, chunks: ChunkStore) -> None:
         """A quarantined chunk is gone from its id; a new put writes it afresh."""
         data = os.urandom(3000)

@@ -1,0 +1,177 @@
+"""Chunks a reader or fsck finds bad, and what happens to them (break-it review of issue 9).
+
+- A read that finds a chunk corrupt flags it and no longer moves its file aside: the move
+  came after the reader's last look, and an upload of the same bytes landing in between
+  (it saw the flag and wrote a fresh copy) had its acknowledged copy moved away.
+- fsck meeting a chunk it cannot read or look at (no permission, a directory in its
+  place) ended with the raw OS error; it now reports the chunk ``unreadable`` and checks
+  the others, and its exit status says the store is damaged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import objstore
+from objstore.blob import quarantine as quarantine_module
+from objstore.blob.chunkstore import ChunkId
+from objstore.blob.files import FileChunkStore
+from objstore.blob.records import get_chunk
+from objstore.blob.store import BlobStore
+from objstore.cli import main as cli_main
+from objstore.errors import DataCorruption, InternalError, storage_error
+from tests.conftest import chunk_files, chunk_path
+
+CHUNK = 64 << 10
+DATA = os.urandom(4 * CHUNK)
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[objstore.Store]:
+    s = objstore.open(tmp_path / "s", chunk_size=CHUNK, inline_threshold=1024, gc_interval=None)
+    s.root.create_bucket("bkt")
+    s.root.put_object("bkt", "old", DATA)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _flip(store: objstore.Store, name: str) -> None:
+    with open(chunk_path(store, name), "r+b") as f:
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_a_read_never_moves_aside_a_copy_an_upload_just_wrote(
+    disk: objstore.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload of the same bytes runs inside the reader's quarantine: between its last
+    look at the bad copy and its move (or, with no move, once it has flagged the chunk)."""
+    name = sorted(chunk_files(disk))[0]
+    _flip(disk, name)
+    uploaded: list[str] = []
+
+    def upload() -> None:
+        if not uploaded:
+            uploaded.append(disk.root.put_object("bkt", "new", DATA).etag)
+
+    real_aside, real_quarantine = disk.blobs.chunks.set_aside, quarantine_module.quarantine
+
+    def set_aside(cid: ChunkId) -> bool:
+        upload()  # the window: the reader found the chunk bad, an upload rewrites it
+        return real_aside(cid)
+
+    def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
+        real_quarantine(blobs, cid)
+        upload()
+
+    monkeypatch.setattr(disk.blobs.chunks, "set_aside", set_aside)
+    monkeypatch.setattr(quarantine_module, "quarantine", quarantine)
+    with pytest.raises(DataCorruption):
+        disk.root.get_object("bkt", "old").read()
+    assert uploaded  # acknowledged ...
+    assert disk.root.get_object("bkt", "new").read() == DATA  # ... and there
+    assert disk.root.get_object("bkt", "old").read() == DATA  # healed too
+    assert disk.fsck().healthy
+
+
+def test_a_flagged_bad_chunk_is_rewritten_by_the_next_upload(disk: objstore.Store) -> None:
+    name = sorted(chunk_files(disk))[0]
+    _flip(disk, name)
+    with pytest.raises(DataCorruption):
+        disk.root.get_object("bkt", "old").read()
+    with disk.blobs.meta.begin() as txn:
+        rec = get_chunk(txn, bytes.fromhex(name))
+        assert rec is not None and rec.quarantined
+    assert disk.fsck().corrupt == (name,)  # flagged, left where it is
+    disk.root.put_object("bkt", "new", DATA)
+    assert disk.root.get_object("bkt", "old").read() == DATA
+    with disk.blobs.meta.begin() as txn:
+        rec = get_chunk(txn, bytes.fromhex(name))
+        assert rec is not None and not rec.quarantined
+    assert disk.fsck().healthy
+
+
+@pytest.mark.parametrize("verify_data", [True, False])
+def test_fsck_reports_a_chunk_that_is_a_directory_and_goes_on(
+    disk: objstore.Store, verify_data: bool
+) -> None:
+    first, second = sorted(chunk_files(disk))[:2]
+    path = chunk_path(disk, first)
+    os.unlink(path)
+    os.mkdir(path)
+    os.unlink(chunk_path(disk, second))  # a problem after it is still found
+    r = disk.fsck(verify_data=verify_data)
+    assert r.unreadable == (first,) and r.missing == (second,) and not r.healthy
+    assert r.failure is not None and first in r.failure
+    assert r.chunks_checked == 4
+    r = disk.fsck(verify_data=verify_data, repair=True)
+    assert set(r.quarantined) == {first, second}
+    with disk.blobs.meta.begin() as txn:
+        rec = get_chunk(txn, bytes.fromhex(first))
+        assert rec is not None and rec.quarantined
+    with pytest.raises(InternalError):  # a typed error, never a raw OSError
+        disk.root.get_object("bkt", "old").read()
+    os.rmdir(path)
+    disk.root.put_object("bkt", "new", DATA)  # the flag: both chunks written afresh
+    assert disk.root.get_object("bkt", "old").read() == DATA
+    assert disk.fsck().healthy
+
+
+def _refuse_stat_and_get(monkeypatch: pytest.MonkeyPatch, victim: str) -> None:
+    """The chunk store is refused ``victim`` (EACCES: what an unprivileged user meets)."""
+    real_stat, real_get = FileChunkStore.stat, FileChunkStore.get
+    denied = PermissionError(13, "Permission denied", victim)
+
+    def stat(self: FileChunkStore, cid: ChunkId) -> tuple[int, int] | None:
+        if cid.hex() == victim:
+            raise storage_error(denied, f"reading the size of chunk {victim}")
+        return real_stat(self, cid)
+
+    def get(self: FileChunkStore, cid: ChunkId) -> bytes:
+        if cid.hex() == victim:
+            raise storage_error(denied, f"reading chunk {victim}")
+        return real_get(self, cid)
+
+    monkeypatch.setattr(FileChunkStore, "stat", stat)
+    monkeypatch.setattr(FileChunkStore, "get", get)
+
+
+@pytest.mark.parametrize("how", ["permission", "directory"])
+def test_cli_fsck_names_an_unreadable_chunk_and_exits_1(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    path = tmp_path / "s"
+    with objstore.open(path, chunk_size=CHUNK, gc_interval=None) as s:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "k", DATA)
+        victim, other = sorted(chunk_files(s))[:2]
+        victim_path, other_path = chunk_path(s, victim), chunk_path(s, other)
+    if how == "directory":
+        os.unlink(victim_path)
+        os.mkdir(victim_path)
+    else:
+        _refuse_stat_and_get(monkeypatch, victim)
+    shutil.move(other_path, other_path + ".gone")  # missing: still reported after it
+    for extra in ([], ["--no-verify-data"]):
+        assert cli_main(["--store", str(path), "fsck", *extra]) == 1
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        lines = captured.out.splitlines()
+        assert f"unreadable: chunk {victim}" in lines
+        assert f"missing: chunk {other}" in lines
+        assert "1 missing, 0 corrupt, 1 unreadable" in lines[-1]
+    assert cli_main(["--store", str(path), "fsck", "--repair"]) == 1
+    out = capsys.readouterr().out
+    assert f"quarantined: chunk {victim} (an upload of its bytes rewrites it)" in out
