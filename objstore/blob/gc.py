@@ -75,7 +75,7 @@ class GcResult:
     tmp_deleted: int  # leftover files in chunks/tmp
     leases_expired: int  # leases of handles that stopped renewing them
     complete: bool  # False if the pass stopped early or a chunk could not be deleted
-    chunks_failed: int = 0  # chunk files that could not be deleted (retried next pass)
+    chunks_failed: int = 0  # chunk files that could not be deleted or looked at (next pass)
     failure: str | None = None  # why the first of them could not be
 
     @property
@@ -277,12 +277,15 @@ class _Pass:
             except ServiceUnavailable:
                 raise
             except ObjstoreError as exc:
-                self.failed.add(cid)
-                if self.failure is None:
-                    self.failure = str(exc)
+                self._failed(cid, exc)
                 continue
             gone.append(cid)
         return gone
+
+    def _failed(self, cid: ChunkId, exc: ObjstoreError) -> None:
+        self.failed.add(cid)
+        if self.failure is None:
+            self.failure = str(exc)
 
     def take_over(self, h: Horizon) -> None:
         """Finish dooms whose owning gc died between its mark and its done mark, and this
@@ -334,7 +337,7 @@ class _Pass:
                 ]
             ripe = []
             for cid in unnamed:
-                st = self.b.chunks.stat(cid)
+                st = self._stat(cid)
                 if st is not None and st[1] < h.floor_ns:
                     ripe.append(cid)
                     self.freed += st[0]
@@ -343,6 +346,18 @@ class _Pass:
                 self.doom(h, ripe, orphans=True)
                 self.orphans += self.deleted - before
         self.tmp += self.b.chunks.clean_tmp(h.floor_ns)
+
+    def _stat(self, cid: ChunkId) -> tuple[int, int] | None:
+        """The chunk store's stat of an unnamed chunk; None, counted as failed, when it
+        refuses this one alone (a permission): it ended every pass that walked for orphans,
+        so the rest of them, chunks/tmp and the pruning of done K marks never ran."""
+        try:
+            return self.b.chunks.stat(cid)
+        except ServiceUnavailable:
+            raise
+        except ObjstoreError as exc:
+            self._failed(cid, exc)
+            return None
 
     def prune_dooms(self, h: Horizon) -> None:
         """Forget done K marks: every live ticket started after the files were gone."""

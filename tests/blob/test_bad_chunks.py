@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import blake3
 import pytest
 
 import objstore
@@ -175,3 +176,29 @@ def test_cli_fsck_names_an_unreadable_chunk_and_exits_1(
     assert cli_main(["--store", str(path), "fsck", "--repair"]) == 1
     out = capsys.readouterr().out
     assert f"quarantined: chunk {victim} (an upload of its bytes rewrites it)" in out
+
+
+def test_an_orphan_gc_cannot_look_at_does_not_stop_the_pass(
+    disk: objstore.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk file no record names whose stat the chunk store refuses ended every pass that
+    walked for orphans (InternalError): the other orphans, chunks/tmp and the pruning of done
+    deletions were never reached."""
+    orphans = []
+    for _ in range(2):
+        data = os.urandom(1000)
+        cid = ChunkId(blake3.blake3(data).digest())
+        disk.blobs.chunks.put(cid, data)
+        orphans.append(cid.hex())
+    disk.blobs.chunks.sync()
+    for name in orphans:  # crash leftovers: older than every lease's floor
+        os.utime(chunk_path(disk, name), (1_000_000_000, 1_000_000_000))
+    _refuse_stat_and_get(monkeypatch, orphans[0])
+    for _ in range(2):
+        r = disk.gc()
+        assert r.chunks_failed == 1 and not r.complete and r.failure is not None
+        assert orphans[0] in r.failure
+    assert r.orphans_deleted == 0  # (the first pass deleted the other one)
+    names = chunk_files(disk)
+    assert orphans[0] in names and orphans[1] not in names
+    assert disk.root.get_object("bkt", "old").read() == DATA
