@@ -311,8 +311,11 @@ class Store:
             raise StoreClosed(self.engine.closed_reason)
 
     def close(self) -> None:
-        """Release the store; further calls fail, and a gc pass on another thread stops.
-        Returns within 30 s even if a backend hangs (see ``objstore/closing.py``)."""
+        """Release the store; further calls fail (StoreClosed), and a gc pass running on
+        another thread stops at its next batch with StoreClosed. Returns within 30 s even
+        if a backend hangs: the rest of the release then happens when it answers, and a
+        lease never removed (the process exited first) expires after its ttl, holding gc
+        back meanwhile (``objstore/closing.py``)."""
         if self._closed:
             return
         self._closed = True
