@@ -71,6 +71,7 @@ class GroupCommitter:
         self._queue: list[_Job[object]] = []
         self._leading = False
         self._lingering = False
+        self._want = 1  # while lingering: the queue length the leader waits for
         self._expect = 1  # jobs in the last batch: how many writers are active
 
     def run(self, fn: Callable[[WriteTxn], T]) -> T:
@@ -82,7 +83,9 @@ class GroupCommitter:
         job: _Job[object] = _Job(fn)
         with self._cond:
             self._queue.append(job)
-            if self._lingering:
+            if self._lingering and len(self._queue) >= self._want:
+                # Only once the leader's batch is whole: a wake-up per arrival cost the
+                # leader a context switch and a GIL hand-off each.
                 self._arrived.notify()
         while True:
             with self._cond:
@@ -120,6 +123,7 @@ class GroupCommitter:
         if len(self._queue) >= want:
             return
         deadline = time.monotonic() + LINGER_S
+        self._want = want
         self._lingering = True
         try:
             while len(self._queue) < want:

@@ -92,12 +92,59 @@ class _SharedEnv:
         self.cache = ReadCache()
 
 
+# This process's id, kept current across fork() (os.getpid() is a system call, and
+# every transaction checks it).
+_PID = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+
 # (pid, st_dev, st_ino) of an environment directory -> its shared environment.
 # The pid keeps a forked child from inheriting its parent's handle.
 _OPEN: dict[tuple[int, int, int], _SharedEnv] = {}
 _OPEN_LOCK = threading.Lock()
 # A thread may hold it at the fork; the child's copy must not stay locked for ever.
 os.register_at_fork(after_in_child=_OPEN_LOCK._at_fork_reinit)  # type: ignore[attr-defined]
+
+
+class _ReadScope:
+    """One read transaction as a context manager (``LmdbMetadataStore.begin``).
+
+    A class rather than a generator: a 4 KiB GET opens three of these, and the
+    generator machinery cost more than the transaction itself."""
+
+    __slots__ = ("_store", "_txn")
+
+    def __init__(self, store: LmdbMetadataStore) -> None:
+        self._store = store
+        self._txn: Any = None
+
+    def __enter__(self) -> ReadTxnView:
+        store = self._store
+        try:
+            txn = self._txn = store._env.begin(write=False, buffers=False)
+            snap = txn.id()
+        except lmdb.Error as exc:
+            self._end()
+            raise translate(exc, store._where) from None
+        cache = store._shared_env.cache
+        if snap > cache.snap and not store._write_lock.locked():
+            # Not this process's commit (its writers publish theirs before they
+            # let go of the lock): another process's, unknown to the cache.
+            cache.seen_commit(snap)
+        return ReadTxnView(txn, cache, snap)
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            self._end()
+        except lmdb.Error as failed:
+            if exc is None:
+                raise translate(failed, self._store._where) from None
+        if isinstance(exc, lmdb.Error):
+            raise translate(exc, self._store._where) from None
+
+    def _end(self) -> None:
+        txn, self._txn = self._txn, None
+        if txn is not None:
+            txn.abort()
 
 
 class LmdbMetadataStore:
@@ -176,7 +223,7 @@ class LmdbMetadataStore:
     def _check(self) -> None:
         if self._shared is None:
             raise StoreClosed("the metadata store is closed")
-        if os.getpid() != self._pid:
+        if _PID[0] != self._pid:
             # LMDB forbids using an environment in a forked child (its locks and
             # reader slots belong to the parent); the child must open its own.
             raise StoreClosed(
@@ -184,20 +231,9 @@ class LmdbMetadataStore:
                 "again in the child"
             )
 
-    @contextmanager
-    def begin(self) -> Iterator[ReadTxnView]:
+    def begin(self) -> _ReadScope:
         self._check()
-        try:
-            with self._env.begin(write=False, buffers=False) as txn:
-                snap = txn.id()
-                cache = self._shared_env.cache
-                if snap > cache.snap and not self._write_lock.locked():
-                    # Not this process's commit (its writers publish theirs before they
-                    # let go of the lock): another process's, unknown to the cache.
-                    cache.seen_commit(snap)
-                yield ReadTxnView(txn, cache, snap)
-        except lmdb.Error as exc:
-            raise translate(exc, self._where) from None
+        return _ReadScope(self)
 
     @contextmanager
     def begin_write(self) -> Iterator[WriteTxnView]:

@@ -103,6 +103,8 @@ class VersionRecord:
         tail = json.loads(raw[p : p + lt].decode())  # str: json skips sniffing the encoding
         p += lt
         data_id = tail.get("d")
+        sums = tail.get("z")
+        runs = tail.get("q")
         return cls(
             key=tail["k"],
             version_id=vid,
@@ -120,9 +122,9 @@ class VersionRecord:
             tags=tail.get("g", {}),
             checksums=tail.get("x", {}),
             checksum_type=tail.get("y"),
-            part_checksums=base64.b64decode(tail.get("z", "")),
+            part_checksums=base64.b64decode(sums) if sums else b"",
             headers=tail.get("h", {}),
-            part_sizes=tuple((size, count) for size, count in tail.get("q", ())),
+            part_sizes=tuple((size, count) for size, count in runs) if runs else (),
             lock=decode_lock(tail),
         )
 
