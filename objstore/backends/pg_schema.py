@@ -70,9 +70,8 @@ def migrate(run: Query, sql: Statements, version: int | None) -> None:
     """Bring the tables from ``version`` to the newest (in the caller's transaction)."""
     migrations = sql.migrations()
     if version is None:
-        schema = sql.kv.rpartition(".")[0]
-        if schema:
-            run(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        if sql.create_schema:
+            run(f"CREATE SCHEMA IF NOT EXISTS {sql.kv.rpartition('.')[0]}")
         run(f"CREATE TABLE {sql.version_table} (version integer NOT NULL)")
         run(f"INSERT INTO {sql.version_table} VALUES (0)")
         version = 0

@@ -53,6 +53,10 @@ class Statements:
     version_table: str
     commits: str
     lock_key: int
+    #: Whether the first migration creates the schema (one the URL named; never one the
+    #: server resolved: CREATE SCHEMA needs a privilege on the database, even for one
+    #: that exists).
+    create_schema: bool
     get: str
     scan_from: str
     scan_range: str
@@ -65,12 +69,18 @@ class Statements:
     terminate: str
 
     @classmethod
-    def build(cls, schema: str | None, prefix: str, writer_idle_ms: int = 0) -> Statements:
+    def build(
+        cls, schema: str | None, prefix: str, writer_idle_ms: int = 0, *, resolved: bool = False
+    ) -> Statements:
         """The statements of the store ``<schema>.<prefix>*``; a writer idle between two
-        statements for ``writer_idle_ms`` (0: no limit) is ended by the server."""
+        statements for ``writer_idle_ms`` (0: no limit) is ended by the server.
+        ``resolved``: ``schema`` is the one the server resolved the unqualified names to
+        (:data:`RESOLVE_SCHEMA`), any name, not one a user gave."""
         if prefix:
             check_name("table prefix", prefix, _MAX_PREFIX)
-        qualify = "" if schema is None else quote_ident(check_name("schema", schema)) + "."
+        if schema is not None and not resolved:
+            check_name("schema", schema)
+        qualify = "" if schema is None else quote_ident(schema) + "."
         kv = qualify + quote_ident(prefix + "kv")
         commits = qualify + quote_ident(prefix + "commits")
         key = writer_lock_key(schema, prefix)
@@ -79,6 +89,7 @@ class Statements:
             version_table=qualify + quote_ident(prefix + "schema"),
             commits=commits,
             lock_key=key,
+            create_schema=schema is not None and not resolved,
             get=f"SELECT v FROM {kv} WHERE k = %b",
             scan_from=f"SELECT k, v FROM {kv} WHERE k >= %b ORDER BY k LIMIT %b",
             scan_range=f"SELECT k, v FROM {kv} WHERE k >= %b AND k < %b ORDER BY k LIMIT %b",
@@ -133,10 +144,23 @@ class Statements:
         )
 
 
+#: The schema this connection's unqualified table names resolve to: the first schema on
+#: its search_path holding the version table (parameter: its unqualified name), else
+#: where CREATE puts a table (``current_schema()``; NULL when search_path names no
+#: existing schema). A store opened without ``schema=`` is pinned to it at open, so that
+#: its writer lock is the one a node naming that schema takes (break-it review 9i, H1:
+#: ``.../db`` and ``.../db?schema=public`` wrote the same tables under two locks).
+RESOLVE_SCHEMA = (
+    "SELECT coalesce((SELECT n.nspname FROM pg_class c JOIN pg_namespace n "
+    "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)), current_schema())"
+)
+
+
 def writer_lock_key(schema: str | None, prefix: str) -> int:
     """The advisory lock every writer of this store takes (a signed 64-bit key).
 
-    Derived from the tables' names, so stores sharing a database do not contend.
+    Derived from the tables' names, so stores sharing a database do not contend; the
+    schema is always given in full by an open (:data:`RESOLVE_SCHEMA`).
     """
     name = f"objstore-writer:{schema or ''}.{prefix}".encode()
     return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)

@@ -95,7 +95,14 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from objstore.backends import pg_errors, pg_schema
-from objstore.backends.pg_sql import MAX_KEY_SIZE, Statements, parse_url, redacted, scrub
+from objstore.backends.pg_sql import (
+    MAX_KEY_SIZE,
+    RESOLVE_SCHEMA,
+    Statements,
+    parse_url,
+    redacted,
+    scrub,
+)
 from objstore.backends.pg_txn import PgRead, PgWrite, Slot
 from objstore.errors import (
     InternalError,
@@ -167,12 +174,13 @@ class PostgresMetadataStore:
         resolve_timeout: float = 30.0,
         create: bool = True,
     ) -> None:
+        bad: str | None = None
         try:
             params = conninfo_to_dict(conninfo)
         except psycopg.Error as exc:
-            raise InvalidArgument(
-                f"not a PostgreSQL connection string: {scrub(str(exc), conninfo)}"
-            ) from None
+            bad = scrub(str(exc), conninfo)
+        if bad is not None:  # raised outside the handler: no __context__ quoting the password
+            raise InvalidArgument(f"not a PostgreSQL connection string: {bad}")
         if not 1 <= pool_min <= pool_max:
             raise InvalidArgument("the pool needs 1 <= pool_min <= pool_max")
         self._where = redacted({k: None if v is None else str(v) for k, v in params.items()})
@@ -194,7 +202,7 @@ class PostgresMetadataStore:
             connect["connect_timeout"] = max(1, round(timeout))
         # What operators see in pg_stat_activity unless the URL or PGAPPNAME says otherwise.
         connect["fallback_application_name"] = "objstore"
-        self._bootstrap(conninfo, connect, create)
+        self._bootstrap(conninfo, connect, create, schema is None, table_prefix, idle_ms)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             conninfo,
             min_size=pool_min,
@@ -242,13 +250,30 @@ class PostgresMetadataStore:
             prepare=False,
         )
 
-    def _bootstrap(self, conninfo: str, connect: dict[str, Any], create: bool) -> None:
-        """Check the schema version; create or migrate the tables when behind."""
-        sql = self._sql
-        known = len(sql.migrations())
+    def _bootstrap(
+        self,
+        conninfo: str,
+        connect: dict[str, Any],
+        create: bool,
+        resolve: bool,
+        prefix: str,
+        idle_ms: int,
+    ) -> None:
+        """Pin unqualified table names to the schema they resolve to (``resolve``), check
+        the schema version; create or migrate the tables when behind."""
+        known = len(self._sql.migrations())
         try:
             with psycopg.connect(conninfo, autocommit=True, **connect) as conn:
                 self._configure(conn)
+                if resolve:
+                    row = conn.execute(RESOLVE_SCHEMA, (self._sql.version_table,)).fetchone()
+                    if row is None or row[0] is None:
+                        raise InvalidArgument(
+                            f"no schema to keep the tables in at {self._where}: the "
+                            "search_path names no existing schema; name one (?schema=)"
+                        )
+                    self._sql = Statements.build(row[0], prefix, idle_ms, resolved=True)
+                sql = self._sql
                 # Most opens find the schema current and need no lock (writers go on).
                 if (
                     pg_schema.schema_version(_query(conn), self._sql, self._where, settled=False)

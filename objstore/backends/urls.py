@@ -233,6 +233,7 @@ def parse_chunks_url(url: object) -> BackendUrl:
 
 def _build(spec: BackendUrl, make: Callable[[], _T]) -> _T:
     """Run a backend's constructor; whatever it raises leaves with the URL's secrets scrubbed."""
+    error: ObjstoreError
     try:
         return make()
     except ObjstoreError as exc:
@@ -240,19 +241,41 @@ def _build(spec: BackendUrl, make: Callable[[], _T]) -> _T:
         if clean != exc.message:
             exc.message = clean
             exc.args = (clean,)
-        raise
+        error = exc
     except ImportError as exc:
-        raise InvalidArgument(
+        error = InvalidArgument(
             f"{spec.role} URL {spec.shown} needs a backend that is not installed "
             f"({spec.scrub(str(exc))})",
             argument=spec.role,
-        ) from None
+        )
     except (ValueError, TypeError) as exc:
-        raise _bad(spec.role, spec.shown, spec.scrub(str(exc))) from None
+        error = _bad(spec.role, spec.shown, spec.scrub(str(exc)))
     except OSError as exc:
-        raise ServiceUnavailable(
+        error = ServiceUnavailable(
             f"cannot open the {spec.role} backend {spec.shown}: {spec.scrub(str(exc))}"
-        ) from None
+        )
+    # The exceptions it was raised from may quote the URL unscrubbed: ``from None`` only
+    # hides them from tracebacks, __context__ still holds them (break-it review 9i, L1).
+    if _leaks(error, spec):
+        error.__cause__ = error.__context__ = None
+        error.__suppress_context__ = True
+    raise error
+
+
+def _leaks(error: BaseException, spec: BackendUrl) -> bool:
+    """Whether an exception ``error`` was raised from shows a secret of ``spec``."""
+    seen: set[int] = set()
+    todo = [error.__cause__, error.__context__]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        text = f"{exc} {exc.args!r}"
+        if spec.url in text or any(secret in text for secret in spec.secrets):
+            return True
+        todo += [exc.__cause__, exc.__context__]
+    return False
 
 
 # (role, scheme) -> module, class, what its constructor takes ("url": its ``from_url``).

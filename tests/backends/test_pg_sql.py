@@ -52,6 +52,11 @@ def test_statements_name_their_tables_and_lock() -> None:
     assert len({writer_lock_key(s, p) for s in (None, "x") for p in ("a_", "b_")}) == 4
     assert writer_lock_key("x", "a_") == Statements.build("x", "a_").lock_key
     assert -(1 << 63) <= a.lock_key < 1 << 63
+    # A schema the server resolved may be any name; only a named one is created.
+    c = Statements.build('my "odd" schema', "os_", resolved=True)
+    assert c.kv == '"my ""odd"" schema"."os_kv"' and not c.create_schema
+    assert a.create_schema and not b.create_schema
+    assert c.lock_key == writer_lock_key('my "odd" schema', "os_")
 
 
 def test_redaction_never_shows_the_password() -> None:

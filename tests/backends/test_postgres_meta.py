@@ -222,6 +222,36 @@ def test_prefixes_and_schemas_keep_stores_apart(postgres_dsn: str) -> None:
         assert conn.execute("SELECT count(*) FROM tenant.os_kv").fetchone() == (1,)
 
 
+@pytest.mark.parametrize("named", ["public", "s1"])
+def test_one_set_of_tables_named_two_ways_has_one_writer_lock(
+    postgres_dsn: str, named: str
+) -> None:
+    """Review 9i, H1: a node opening ``.../db`` and one opening ``.../db?schema=public``
+    wrote the same tables under two writer locks (the key hashed the URL's text):
+    conditional writes both won, reference counts were lost and gc deleted live chunks.
+    Unqualified names are pinned at open to the schema they resolve to, here also
+    through a search_path."""
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA s1")
+    path = "" if named == "public" else "?options=-csearch_path%3Ds1"
+    plain = PostgresMetadataStore.from_url(postgres_dsn + path)
+    other = PostgresMetadataStore.from_url(f"{postgres_dsn}?schema={named}&lock_timeout=1")
+    try:
+        with plain.begin_write() as txn:
+            txn.put(b"k", b"plain")
+        assert _all(other) == [(b"k", b"plain")]  # the same tables
+        with plain.begin_write() as txn:
+            txn.put(b"k", b"held")
+            with pytest.raises(ServiceUnavailable), other.begin_write() as txn2:
+                txn2.put(b"k", b"other")  # waits for the one lock, and gives up
+        assert _all(other) == [(b"k", b"held")]
+    finally:
+        plain.close()
+        other.close()
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {named}.objstore_kv").fetchone() == (1,)
+
+
 def test_url_options_and_a_repr_without_the_password(postgres_dsn: str) -> None:
     opts = parse_url(postgres_dsn + "?sslmode=disable&pool_max=3&lock_timeout=0&schema=s1")
     assert (opts.pool_max, opts.lock_timeout, opts.schema) == (3, None, "s1")

@@ -226,6 +226,42 @@ def test_construction_errors_are_scrubbed(monkeypatch: pytest.MonkeyPatch) -> No
     assert "hunter2" not in str(bad.value)
 
 
+def _chain(exc: BaseException) -> str:
+    """The text of every exception ``exc`` was raised from, as a reporter walking
+    ``__cause__`` / ``__context__`` would see it."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc.__cause__, exc.__context__]
+    while todo:
+        e = todo.pop()
+        if e is not None and all(e is not s for s in seen):
+            seen.append(e)
+            todo += [e.__cause__, e.__context__]
+    return " ".join(f"{e} {e.args!r}" for e in seen)
+
+
+def test_no_exception_a_construction_error_was_raised_from_keeps_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review 9i, L1: the message was scrubbed, but ``from None`` only hides the driver's
+    error from tracebacks: ``__context__`` still held it, password in the clear."""
+    pytest.importorskip("psycopg")
+    with pytest.raises(InvalidArgument) as bad:  # a malformed %-escape: refused by libpq
+        objstore.open(metadata="postgresql://u:Sekr3t-%zz@127.0.0.1:1/db", chunks="memory:")
+    assert "Sekr3t" not in str(bad.value) + _chain(bad.value)
+
+    def wrapped(url: str) -> object:
+        try:
+            raise ValueError(f"cannot use {url}")
+        except ValueError as exc:
+            raise ObjstoreError("opening failed") from exc
+
+    for fails in (wrapped, lambda url: int(f"port of {url}")):
+        monkeypatch.setattr(urls, "_from_url", lambda module, cls, url, f=fails: f(url))
+        with pytest.raises(ObjstoreError) as err:
+            urls.open_metadata(parse_metadata_url("postgresql://u:hunter2@h/db"))
+        assert "hunter2" not in str(err.value) + _chain(err.value)
+
+
 def test_the_embedded_default_imports_no_client_library(tmp_path: Path) -> None:
     """Opening the default store (and parsing every URL form) imports neither psycopg nor
     an S3 client: backends are imported only when their scheme is opened."""
