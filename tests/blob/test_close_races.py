@@ -93,9 +93,9 @@ def _gc_in_a_thread(store: objstore.Store) -> tuple[threading.Thread, list[Excep
     return passes, ended
 
 
-def test_a_renewal_stuck_on_hung_metadata_holds_up_neither_the_delete_nor_close(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _store_on_hanging_meta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gc_interval: float | None
+) -> tuple[objstore.Store, HangingMeta]:
     monkeypatch.setattr(closing, "CLOSE_WAIT_S", 0.5)
     meta = HangingMeta(tmp_path / "meta")
     store = objstore.open(
@@ -104,9 +104,37 @@ def test_a_renewal_stuck_on_hung_metadata_holds_up_neither_the_delete_nor_close(
         secret_key=os.urandom(32),
         chunk_size=CHUNK,
         inline_threshold=1024,
-        gc_interval=None,
-        lease_ttl=0.4,  # the delete's renewal thread renews every 0.1 s
+        gc_interval=gc_interval,
+        lease_ttl=0.4,  # renewals (background, or under a delete) every 0.1 s
     )
+    return store, meta
+
+
+def _close_while_hung(store: objstore.Store, meta: HangingMeta) -> None:
+    """close() returns although the metadata hangs, and leaves the lease (to expire)."""
+    closer = threading.Thread(target=store.close, daemon=True)
+    closer.start()
+    closer.join(30)
+    assert not closer.is_alive()  # returned within CLOSE_WAIT_S
+    with pytest.raises(StoreClosed):
+        store.root.list_buckets()
+    with meta.inner.begin() as txn:
+        assert list(scan_prefix(txn, keyspace.LEASE))
+
+
+def _release_finishes_once_the_metadata_answers(store: objstore.Store, meta: HangingMeta) -> None:
+    meta.release.set()
+    release = store._closing.thread
+    assert release is not None
+    release.join(30)
+    assert not release.is_alive()
+    assert _leases(Path(meta.inner._where)) == []  # removed late; no renewal made a new one
+
+
+def test_a_renewal_stuck_on_hung_metadata_holds_up_neither_the_delete_nor_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, meta = _store_on_hanging_meta(tmp_path, monkeypatch, None)
     _with_dead_chunks(store)
     leases = store.blobs.leases
     real = store.blobs.chunks.delete_many
@@ -125,22 +153,11 @@ def test_a_renewal_stuck_on_hung_metadata_holds_up_neither_the_delete_nor_close(
     # pass then waits on the metadata, as it must).
     with leases._quiet:
         assert leases._quiet.wait_for(lambda: leases._deleting == 0, timeout=10)
-    closer = threading.Thread(target=store.close, daemon=True)
-    closer.start()
-    closer.join(30)
-    assert not closer.is_alive()  # returned within CLOSE_WAIT_S
-    with pytest.raises(StoreClosed):
-        store.root.list_buckets()
-    with meta.inner.begin() as txn:  # the lease is left (it would expire)
-        assert list(scan_prefix(txn, keyspace.LEASE))
-    meta.release.set()  # the metadata answers again: the release finishes on its own
+    _close_while_hung(store, meta)
+    _release_finishes_once_the_metadata_answers(store, meta)
     passes.join(30)
-    release = store._closing.thread
-    assert release is not None
-    release.join(30)
-    assert not passes.is_alive() and not release.is_alive()
+    assert not passes.is_alive()
     assert len(ended) == 1 and isinstance(ended[0], StoreClosed)
-    assert _leases(tmp_path / "meta") == []  # removed late, and no renewal made a new one
 
 
 def test_a_renewal_after_close_makes_no_new_lease(tmp_path: Path) -> None:
@@ -189,3 +206,16 @@ def test_a_gc_pass_racing_close_ends_with_store_closed(
     passes.join(30)
     assert len(ended) == 1 and isinstance(ended[0], StoreClosed), ended
     assert meta_closed.is_set()
+
+
+def test_close_returns_while_the_background_thread_is_stuck_on_hung_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background thread's heartbeat never returns: close() used to join it for good."""
+    store, meta = _store_on_hanging_meta(tmp_path, monkeypatch, 3600.0)
+    store.blobs.leases.heartbeat()  # the lease exists
+    store.identity.audit.flush()  # nothing left for close to write
+    meta.armed = True
+    assert meta.stuck.wait(30)  # the background thread waits on the metadata
+    _close_while_hung(store, meta)
+    _release_finishes_once_the_metadata_answers(store, meta)
