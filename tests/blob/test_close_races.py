@@ -191,7 +191,7 @@ def test_a_gc_pass_racing_close_ends_with_store_closed(
             inside.set()
             # Until the close has closed the metadata, or has shown that it waits for the
             # pass instead (then this wait only ends later, on its timeout).
-            meta_closed.wait(1)
+            meta_closed.wait(0.5)
         return scan_prefix(txn, prefix, *args)
 
     def close_meta() -> None:
