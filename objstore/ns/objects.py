@@ -205,7 +205,7 @@ class ObjectOps(Index):
             # from the version's creation).
             default = locking.default_lock(b.default_retention, mtime)
             lock = replace(default, legal_hold=lock.legal_hold)
-        rec = replace(body, version_id=vid, seq=seq, mtime_ns=mtime, lock=lock)
+        rec = body.stamped(vid, seq, mtime, lock)
         self._store_version(txn, b.name, ek, rec)
         stats.set_latest(txn, bucket_prefix(keyspace.LATEST, b.name) + ek, rec.summary())
         return rec

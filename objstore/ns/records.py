@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from objstore.ns.locking import NO_LOCK, DefaultRetention, Lock
@@ -105,28 +106,40 @@ class VersionRecord:
         data_id = tail.get("d")
         sums = tail.get("z")
         runs = tail.get("q")
-        return cls(
-            key=tail["k"],
-            version_id=vid,
-            seq=seq,
-            mtime_ns=mtime,
-            is_marker=bool(flags & _F_MARKER),
-            size=size,
-            etag=etag,
-            checksum=tail.get("c", ""),
-            content_type=tail.get("t"),
-            metadata=tail.get("m", {}),
-            inline=raw[p:] if flags & _F_INLINE else None,
-            data_id=bytes.fromhex(data_id) if data_id else None,
-            parts=tail.get("p", 0),
-            tags=tail.get("g", {}),
-            checksums=tail.get("x", {}),
-            checksum_type=tail.get("y"),
-            part_checksums=base64.b64decode(sums) if sums else b"",
-            headers=tail.get("h", {}),
-            part_sizes=tuple((size, count) for size, count in runs) if runs else (),
-            lock=decode_lock(tail),
+        # Every GET and HEAD decodes one: built field by field (see _built), in the
+        # order of the class's fields.
+        return _built(
+            (
+                tail["k"],
+                vid,
+                seq,
+                mtime,
+                bool(flags & _F_MARKER),
+                size,
+                etag,
+                tail.get("c", ""),
+                tail.get("t"),
+                tail.get("m", {}),
+                raw[p:] if flags & _F_INLINE else None,
+                bytes.fromhex(data_id) if data_id else None,
+                tail.get("p", 0),
+                tail.get("g", {}),
+                tail.get("x", {}),
+                tail.get("y"),
+                base64.b64decode(sums) if sums else b"",
+                tail.get("h", {}),
+                tuple((size, count) for size, count in runs) if runs else (),
+                decode_lock(tail),
+            )
         )
+
+    def stamped(self, version_id: str, seq: int, mtime_ns: int, lock: Lock) -> VersionRecord:
+        """This record as the version a write made of it: ``dataclasses.replace`` of
+        those four fields, without its cost (a PUT makes one)."""
+        values = [get(self) for get in _GETTERS]
+        values[1:4] = (version_id, seq, mtime_ns)
+        values[_LOCK] = lock
+        return _built(values)
 
     def summary(self) -> bytes:
         """The compact form kept in the "latest" index for fast listing."""
@@ -135,6 +148,25 @@ class VersionRecord:
         return (
             _SUM.pack(self.seq, self.size, self.mtime_ns, len(etag_b), len(key_b)) + etag_b + key_b
         )
+
+
+_FIELDS = tuple(f.name for f in fields(VersionRecord))
+# A frozen dataclass's __init__ sets each field through object.__setattr__ (3 us for
+# VersionRecord's 20); its slots' own descriptors do the same in half the time. Used
+# only with all 20 values, so no default and no invariant is skipped (the class has
+# no __post_init__; tests/ns/test_records.py holds the result equal to __init__'s).
+_SETTERS = tuple(VersionRecord.__dict__[name].__set__ for name in _FIELDS)
+_GETTERS = tuple(VersionRecord.__dict__[name].__get__ for name in _FIELDS)
+_LOCK = _FIELDS.index("lock")
+assert _FIELDS[1:4] == ("version_id", "seq", "mtime_ns")
+_new = object.__new__
+
+
+def _built(values: Iterable[object]) -> VersionRecord:
+    rec: VersionRecord = _new(VersionRecord)
+    for put, value in zip(_SETTERS, values, strict=True):
+        put(rec, value)
+    return rec
 
 
 def encode_lock(tail: dict[str, Any], lock: Lock) -> None:
