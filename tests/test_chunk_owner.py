@@ -761,6 +761,23 @@ def test_a_check_cut_short_at_one_copy_starts_again_at_another(
             assert s.root.get_object("bkt", f"again{i}").read() == body
 
 
+def test_the_copy_a_check_is_made_at_is_named_with_its_endpoint() -> None:
+    """Review 9h, M2: two copies of ``s3://b/p`` at two endpoints (one taken from the
+    environment) had one name, so a check cut short at one resumed at the other. The
+    chunk store's ``site`` (S3: with the endpoint in use) names the copy."""
+
+    def at(chunks: MemoryChunkStore, where: str = "s3://b/p") -> owner.Location:
+        return owner.Location(
+            where, chunks, chunks.read_owner, chunks.claim_owner, None, bool, bool
+        )
+
+    one, two, plain = MemoryChunkStore(), MemoryChunkStore(), MemoryChunkStore()
+    one.site, two.site = "s3://b/p at http://one:80", "s3://b/p at http://two:80"  # type: ignore[attr-defined]
+    assert owner._site(at(one)) != owner._site(at(two))
+    assert owner._site(at(plain)) == owner._site(at(MemoryChunkStore()))  # by ``where``
+    assert owner._site(at(plain)) != owner._site(at(plain, "/other/chunks"))
+
+
 class _OwnerOnly(MemoryChunkStore):
     """A chunk store that keeps a mark but cannot rewrite it (``OwnerRewriter`` is optional)."""
 

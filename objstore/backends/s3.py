@@ -59,6 +59,7 @@ from objstore.backends.retry import Backoff, Retryable
 from objstore.backends.s3_client import (
     check_process,
     create_bucket_op,
+    env_endpoint,
     make_client,
     missing_bucket,
     status_code,
@@ -127,7 +128,8 @@ class S3ChunkStore:
             raise InvalidArgument("retry_time and the timeouts must be positive")
         self.bucket = bucket
         self.prefix = s3_url.check_prefix(prefix)
-        self.endpoint = endpoint
+        self.endpoint = endpoint or env_endpoint()  # the one in use, not left to the client
+        self.site = f"s3://{bucket}/{self.prefix} at {self.endpoint or 'AWS'}"  # owner._site
         self.region = region
         self.profile = profile
         self.concurrency = concurrency
@@ -425,20 +427,16 @@ class S3ChunkStore:
         return f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}{OWNER_NAME}"
 
     def read_owner(self) -> OwnerMark | None:
-        """The mark in ``<prefix>/objstore-owner.json``, None when absent.
-
-        Raises StoreDamaged (unreadable), ServiceUnavailable, InternalError.
-        """
+        """The mark in ``<prefix>/objstore-owner.json``, None when absent. Raises
+        StoreDamaged (unreadable), ServiceUnavailable, InternalError."""
         raw = self._call(f"reading {self._owner_where()}", s3_owner.fetch)
         return None if raw is None else decode_owner(raw, self._owner_where())
 
     def claim_owner(self, mark: OwnerMark) -> OwnerMark:
         """Write ``<prefix>/objstore-owner.json`` unless it exists (``If-None-Match: *``;
         look-then-PUT on a backend without it, where two first opens racing on one empty
-        prefix can both believe they won); the owner the prefix has afterwards.
-
-        Raises StoreDamaged, ServiceUnavailable, InternalError.
-        """
+        prefix can both believe they won); the owner the prefix has afterwards. Raises
+        StoreDamaged, ServiceUnavailable, InternalError."""
         body = encode_owner(mark)
         self._call(
             f"writing {self._owner_where()}",

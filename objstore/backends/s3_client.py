@@ -22,6 +22,7 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store
 
+from objstore.backends import s3_url
 from objstore.backends.retry import Retryable
 from objstore.blob.chunkstore import ChunkMissing
 from objstore.errors import InternalError, InvalidArgument, ObjstoreError
@@ -83,6 +84,18 @@ def translate(exc: BaseException, what: str) -> BaseException:
 
 def missing_bucket(exc: BaseException) -> bool:
     return status_code(exc)[1] == "NoSuchBucket"
+
+
+def env_endpoint() -> str | None:
+    """The endpoint the environment names (``AWS_ENDPOINT_URL``, else ``AWS_ENDPOINT``,
+    as the S3 client reads them), checked; None when neither is set."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT"):
+        if value := os.environ.get(name):
+            try:
+                return s3_url.check_endpoint(value)
+            except InvalidArgument as exc:
+                raise InvalidArgument(f"${name}: {exc.message}") from None
+    return None
 
 
 def make_client(

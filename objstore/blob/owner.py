@@ -571,10 +571,11 @@ def _verify(
 
 
 def _site(loc: Location) -> bytes:
-    """Which copy of the location a pass ran at, as far as this open can tell: its
-    ``where`` (a directory, or a URL without credentials), hashed to a fixed length. Two
-    copies at one name (a backup restored in place mid-check) look the same."""
-    return blake3.blake3(loc.where.encode("utf-8", "surrogatepass")).digest(length=_SITE)
+    """Which copy of the location a pass ran at, as far as an open can tell, hashed: the
+    chunk store's ``site`` if it has one (S3: bucket, prefix and the endpoint in use, also
+    one from the environment: review 9h, M2), else ``where``. Not a copy swapped in place."""
+    name = getattr(loc.chunks, "site", None) or loc.where
+    return blake3.blake3(str(name).encode("utf-8", "surrogatepass")).digest(length=_SITE)
 
 
 def _reread(loc: Location, ident: StoreIdentity) -> OwnerMark:

@@ -242,3 +242,24 @@ def test_a_forked_child_gets_a_typed_error_not_a_hang(chunks: S3ChunkStore, s3_u
     assert _in_child(lambda: chunks.get(cid_of(data))).startswith("InternalError: ")
     assert _in_child(lambda: S3ChunkStore.from_url(s3_url)).startswith("InternalError: ")
     assert chunks.get(cid_of(data)) == data  # the parent carries on
+
+
+def test_the_endpoint_from_the_environment_is_the_one_named(
+    s3_env: S3Target, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9h, M2: the client took its endpoint from ``AWS_ENDPOINT_URL`` unseen, so two
+    copies of one bucket at two endpoints had one name, and a rebind check cut short at
+    one resumed at the other. The endpoint in use is resolved at open and named."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_env.endpoint)
+    chunks = S3ChunkStore(s3_bucket, "p", region=s3_env.region, retry_time=10)
+    try:
+        data = os.urandom(1000)
+        cid = ChunkId(blake3.blake3(data).digest())
+        chunks.put(cid, data)
+        assert chunks.endpoint == s3_env.endpoint and chunks.get(cid) == data
+        assert chunks.site == f"s3://{s3_bucket}/p at {s3_env.endpoint}"
+    finally:
+        chunks.close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "ftp://nowhere")
+    with pytest.raises(InvalidArgument, match=r"\$AWS_ENDPOINT_URL"):
+        S3ChunkStore(s3_bucket, "p")
