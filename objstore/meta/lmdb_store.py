@@ -270,4 +270,9 @@ class LmdbMetadataStore:
             if shared.users == 0:
                 if _OPEN.get(self._id) is shared:
                     del _OPEN[self._id]
-                shared.env.close()
+                # Not while another thread is inside a write transaction: py-lmdb 3.0's
+                # close then waited for good for a writer mark that transaction's end,
+                # on an environment already invalidated, never cleared (break-it review
+                # 9h, M3: a close racing uploads on other threads hung 1 time in ~100).
+                with shared.write_lock:
+                    shared.env.close()
