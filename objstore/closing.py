@@ -10,23 +10,27 @@ handle's lease is then removed late, or not at all and expires after its ttl (a 
 that exits meanwhile leaves it behind), which is safe, since a lease only ever holds gc
 back.
 
-gc passes a caller runs (``Store.gc()`` on another thread) are counted: the releasing
-steps first stop them (at their next batch) and wait for them to end, so no pass is inside
-the metadata or the chunk store when those are closed. A pass the close stopped, or one
-that failed once the close had begun, raises :class:`~objstore.errors.StoreClosed`, never
-the InternalError a closed LMDB environment gives (break-it review of issue 9).
+gc passes and fscks a caller runs (``Store.gc()``, ``Store.fsck()`` on another thread) are
+counted: the releasing steps first stop them (a gc pass at its next batch, fsck at its next
+chunk) and wait for them to end, so none is inside the metadata or the chunk store when
+those are closed. One the close stopped, or one that failed once the close had begun,
+raises :class:`~objstore.errors.StoreClosed`, never the InternalError a closed LMDB
+environment gives (break-it review of issue 9).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from objstore.blob.gc import GcResult
 from objstore.errors import ObjstoreError, StoreClosed
 
 #: At most this long (seconds) :meth:`Closing.close` waits for the store's release.
 CLOSE_WAIT_S = 30.0
+
+T = TypeVar("T")
 
 
 class Closing:
@@ -45,25 +49,31 @@ class Closing:
         """Run one gc pass, ``run(stop)``, counted so that the close waits for it.
 
         Raises StoreClosed when the close has begun, before or during the pass."""
+        result = self.counted(run, "gc pass")
+        if self.stop.is_set() and not result.complete:
+            raise StoreClosed("the store was closed during the gc pass")
+        return result
+
+    def counted(self, run: Callable[[threading.Event], T], what: str) -> T:
+        """Run ``run(stop)`` (a gc pass, fsck), counted so that the close waits for it; it
+        should end soon once ``stop`` is set. Raises StoreClosed when the close has begun
+        before, or for any error once it has begun (it is what the close made it meet)."""
         with self._quiet:
             if self.stop.is_set():
                 raise StoreClosed("the store is closed")
             self._passes += 1
         try:
-            result = run(self.stop)
+            return run(self.stop)
         except StoreClosed:
             raise
         except ObjstoreError as exc:
             if self.stop.is_set():  # the close began: this is what it met, not damage
-                raise StoreClosed("the store was closed during the gc pass") from exc
+                raise StoreClosed(f"the store was closed during the {what}") from exc
             raise
         finally:
             with self._quiet:
                 self._passes -= 1
                 self._quiet.notify_all()
-        if self.stop.is_set() and not result.complete:
-            raise StoreClosed("the store was closed during the gc pass")
-        return result
 
     def close(self, release: Callable[[], None]) -> None:
         """Stop the passes and run ``release`` once they have ended, waiting for it at most

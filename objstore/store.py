@@ -271,7 +271,7 @@ class Store:
         Changes nothing unless ``repair``: then chunks found missing or corrupt
         are quarantined (the next upload of their bytes rewrites them and heals
         every object that uses them) and the statistics counters are recounted.
-        Raises StoreClosed after :meth:`close`.
+        Raises StoreClosed after :meth:`close`, and when the store is closed meanwhile.
         """
         self._check_open()
 
@@ -289,13 +289,17 @@ class Store:
         def recount(txn: WriteTxn) -> None:
             stats.rewrite(txn, stats.scan(txn))
 
-        return fsck(
-            self.blobs,
-            verify_data=verify_data,
-            repair=repair,
-            data_refs=users,
-            recount=recount,
-        )
+        def run(stop: threading.Event) -> FsckResult:
+            return fsck(
+                self.blobs,
+                verify_data=verify_data,
+                repair=repair,
+                data_refs=users,
+                recount=recount,
+                stop=stop,
+            )
+
+        return self._closing.counted(run, "fsck")
 
     def stats(self) -> stats.StoreStats:
         """Objects, versions, bytes and dedup ratio (counters: no scan).

@@ -23,6 +23,7 @@ or delete anything; gc removes orphans.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from objstore.blob.chunkstore import ChunkId, ChunkMissing
 from objstore.blob.leases import LeaseRec
 from objstore.blob.quarantine import quarantine, verified
 from objstore.blob.records import DATA_REC, STATE_PENDING, ChunkRec
-from objstore.errors import ObjstoreError, ServiceUnavailable
+from objstore.errors import ObjstoreError, ServiceUnavailable, StoreClosed
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
 
@@ -78,12 +79,19 @@ def fsck(
     repair: bool = False,
     data_refs: DataRefs | None = None,
     recount: Callable[[WriteTxn], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> FsckResult:
     """Check the store (see the module docstring); changes nothing unless ``repair``.
 
     ``data_refs`` counts the versions using each body; ``recount`` (run in a
-    write transaction on repair) recounts the statistics counters.
+    write transaction on repair) recounts the statistics counters. Raises StoreClosed
+    once ``stop`` is set (the store is closing), checked at every chunk.
     """
+
+    def check_stop() -> None:
+        if stop is not None and stop.is_set():
+            raise StoreClosed("the store was closed during fsck")
+
     problems: list[str] = []
     count = 0
 
@@ -136,6 +144,7 @@ def fsck(
     why: dict[str, str] = {}  # unreadable chunk -> why
     verified_bytes = 0
     for cid, rec in records.items():
+        check_stop()
         try:
             if verify_data:
                 try:
@@ -167,6 +176,7 @@ def fsck(
     for cid in blobs.chunks.iter_ids():
         if cid in records or cid in dooming:
             continue
+        check_stop()
         try:
             st = blobs.chunks.stat(cid)
         except ServiceUnavailable:
@@ -179,6 +189,7 @@ def fsck(
     quarantined: list[str] = []
     if repair:
         for hex_id in missing + corrupt + unreadable:
+            check_stop()
             quarantine(blobs, ChunkId(bytes.fromhex(hex_id)))
             quarantined.append(hex_id)
         if recount is not None:

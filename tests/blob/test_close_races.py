@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import objstore
 from objstore import closing, keyspace
 from objstore.blob.chunkstore import ChunkId
 from objstore.errors import StoreClosed
-from objstore.meta.base import ReadTxn, WriteTxn
+from objstore.meta.base import WriteTxn
 from objstore.meta.lmdb_store import LmdbMetadataStore
 from objstore.meta.scan import scan_prefix
 
@@ -76,21 +76,22 @@ def _with_dead_chunks(store: objstore.Store) -> None:
     store.root.delete_object("bkt", "k")
 
 
-def _gc_in_a_thread(store: objstore.Store) -> tuple[threading.Thread, list[Exception | None]]:
-    """A started thread running ``store.gc()``, and what the pass ended with (None: a result)."""
+def _in_a_thread(call: Callable[[], object]) -> tuple[threading.Thread, list[Exception | None]]:
+    """A started thread running ``call`` (``store.gc``, ``store.fsck``), and what it ended
+    with (None: a result)."""
     ended: list[Exception | None] = []
 
-    def run_pass() -> None:
+    def run() -> None:
         try:
-            store.gc()
+            call()
         except Exception as exc:
             ended.append(exc)
         else:
             ended.append(None)
 
-    passes = threading.Thread(target=run_pass, daemon=True)
-    passes.start()
-    return passes, ended
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, ended
 
 
 def _store_on_hanging_meta(
@@ -147,7 +148,7 @@ def test_a_renewal_stuck_on_hung_metadata_holds_up_neither_the_delete_nor_close(
         real(cids)
 
     monkeypatch.setattr(store.blobs.chunks, "delete_many", delete_while_the_metadata_hangs)
-    passes, ended = _gc_in_a_thread(store)
+    passes, ended = _in_a_thread(store.gc)
     assert deleting.wait(30)
     # The delete has returned: its block ends although the renewal thread is stuck (the
     # pass then waits on the metadata, as it must).
@@ -176,34 +177,43 @@ def test_a_renewal_after_close_makes_no_new_lease(tmp_path: Path) -> None:
     assert _leases(tmp_path / "s" / "meta") == []
 
 
-def test_a_gc_pass_racing_close_ends_with_store_closed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("what", ["gc", "fsck"])
+def test_a_pass_racing_close_ends_with_store_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str
 ) -> None:
-    """The pass is inside a metadata read when the store is closed; it must end with
-    StoreClosed, never the InternalError of a closed LMDB environment."""
+    """A gc pass (inside a metadata read) or fsck (inside a chunk read) on another thread
+    when the store is closed: it must end with StoreClosed, never the InternalError of a
+    closed LMDB environment, and the close waits for it before closing anything."""
     store = objstore.open(tmp_path / "s", chunk_size=CHUNK, inline_threshold=1024, gc_interval=None)
-    _with_dead_chunks(store)
+    _with_dead_chunks(store)  # (their records stay until gc: fsck reads those chunks)
     inside, meta_closed = threading.Event(), threading.Event()
-    real_close = store.blobs.meta.close
 
-    def scan_then_wait(txn: ReadTxn, prefix: bytes, *args: Any) -> Iterator[tuple[bytes, bytes]]:
-        if not inside.is_set():
-            inside.set()
-            # Until the close has closed the metadata, or has shown that it waits for the
-            # pass instead (then this wait only ends later, on its timeout).
-            meta_closed.wait(0.5)
-        return scan_prefix(txn, prefix, *args)
+    def held(real: Callable[..., Any]) -> Callable[..., Any]:
+        def first_waits(*args: Any) -> Any:
+            if not inside.is_set():
+                inside.set()
+                # Until the close has closed the metadata, or has shown that it waits for
+                # the pass instead (then this wait only ends later, on its timeout).
+                meta_closed.wait(0.5)
+            return real(*args)
+
+        return first_waits
+
+    real_close = store.blobs.meta.close
 
     def close_meta() -> None:
         real_close()
         meta_closed.set()
 
-    monkeypatch.setattr("objstore.blob.gc.scan_prefix", scan_then_wait)
+    if what == "gc":
+        monkeypatch.setattr("objstore.blob.gc.scan_prefix", held(scan_prefix))
+    else:
+        monkeypatch.setattr(store.blobs.chunks, "get", held(store.blobs.chunks.get))
     monkeypatch.setattr(store.blobs.meta, "close", close_meta)
-    passes, ended = _gc_in_a_thread(store)
+    thread, ended = _in_a_thread(store.gc if what == "gc" else store.fsck)
     assert inside.wait(30)
     store.close()
-    passes.join(30)
+    thread.join(30)
     assert len(ended) == 1 and isinstance(ended[0], StoreClosed), ended
     assert meta_closed.is_set()
 
