@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from bench._clients import BUCKET, GET_KEYS, SMALL
 from bench._core import WORK_ROOT
 from bench._raw_load import exchange, signed_requests
 from bench._servers import Endpoint
+from bench._trees import add_arguments, alternated, parse_trees, scratch_dir
 
 
 async def _measure(op: str, requests: int, rounds: int, work: Path) -> list[float]:
@@ -81,32 +81,21 @@ def _child(op: str, requests: int, rounds: int) -> int:
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.gateway_cost", description=__doc__)
-    p.add_argument("trees", help="name=dir,name=dir (each dir holds an objstore package)")
     p.add_argument("--ops", default="get,put")
     p.add_argument("--requests", type=int, default=1000, help="per window (1000)")
-    p.add_argument("--rounds", type=int, default=5, help="windows per run (5)")
-    p.add_argument("--repeat", type=int, default=2, help="runs per tree, alternated (2)")
-    p.add_argument("--child", help=argparse.SUPPRESS)
+    add_arguments(p, rounds=5)
     a = p.parse_args(argv)
     if a.child:
         return _child(a.child, a.requests, a.rounds)
-    trees = {n: str(Path(d).resolve()) for n, d in (t.split("=", 1) for t in a.trees.split(","))}
-    bench_root = str(Path(__file__).resolve().parent.parent)
-    scratch = tempfile.mkdtemp(prefix="gateway-cost-cwd-")
+    trees = parse_trees(a.trees)
+    scratch = scratch_dir("gateway-cost-cwd-")
     try:
         for op in a.ops.split(","):
             windows: dict[str, list[float]] = {name: [] for name in trees}
-            for r in range(a.repeat):
-                for name in list(trees) if r % 2 == 0 else list(trees)[::-1]:
-                    env = dict(os.environ, PYTHONPATH=f"{trees[name]}:{bench_root}")
-                    argv_child = [sys.executable, "-m", "bench.gateway_cost", "-", "--child", op]
-                    argv_child += ["--requests", str(a.requests), "--rounds", str(a.rounds)]
-                    out = subprocess.run(
-                        argv_child, env=env, cwd=scratch, capture_output=True, check=True
-                    )
-                    got = json.loads(out.stdout.decode().strip().splitlines()[-1])
-                    windows[name] += got
-                    print(f"{op} {name}: " + " ".join(f"{x:.0f}" for x in got), flush=True)
+            args = [op, "--requests", str(a.requests), "--rounds", str(a.rounds)]
+            for name, got in alternated(trees, "bench.gateway_cost", args, a.repeat, scratch):
+                windows[name] += got
+                print(f"{op} {name}: " + " ".join(f"{x:.0f}" for x in got), flush=True)
             for name, values in windows.items():
                 print(
                     f"{op} {name}: min {min(values):.0f} us CPU/request, "
