@@ -50,6 +50,13 @@ def check_read(
 
     Raises InvalidArgument when a time condition is not a datetime.
     """
+    if (
+        if_match is None
+        and if_none_match is None
+        and if_modified_since is None
+        and if_unmodified_since is None
+    ):
+        return  # most reads name no condition
     mtime = last_modified.replace(microsecond=0)
     if_modified_since = _aware(if_modified_since, "if_modified_since")
     if_unmodified_since = _aware(if_unmodified_since, "if_unmodified_since")
