@@ -162,12 +162,14 @@ def quarantine_absent(
                 elif rec.length and st[0] != rec.length:  # 0: a legacy record, length unknown
                     wrong.append(cid)
             with meta.begin_write() as wtxn:
-                for cid in absent + wrong:
-                    flag(wtxn, cid)
+                # Progress first: a check that is no longer this pass's (another binding,
+                # another check) flags nothing on what this location lacks (review 9h, L3).
                 go = progress is None or progress(wtxn, page[-1][0])
-            bad += absent + wrong
+                for cid in absent + wrong if go else ():
+                    flag(wtxn, cid)
             if not go:
                 return bad, False
+            bad += absent + wrong
             if len(page) < batch:
                 return bad, True
             start = page[-1][0] + b"\x00"  # the smallest key after the page's last
