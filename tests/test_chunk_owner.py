@@ -778,6 +778,36 @@ def test_the_copy_a_check_is_made_at_is_named_with_its_endpoint() -> None:
     assert owner._site(at(plain)) != owner._site(at(plain, "/other/chunks"))
 
 
+def test_a_node_left_on_the_old_location_flags_nothing_it_lacks(tmp_path: Path) -> None:
+    """Review 9h, L1: a node still open on the location the store was rebound away from
+    read an object written at the new one, found its chunk missing and flagged the
+    store's record of a chunk the new location holds whole (DataCorruption there, and a
+    needless rewrite later). It now answers StoreDamaged (open again) and flags nothing."""
+    key = os.urandom(32)
+
+    def node(copy: str, **kw: Any) -> objstore.Store:
+        return objstore.open(
+            metadata=f"lmdb://{tmp_path}/meta",
+            chunks=f"file://{tmp_path}/{copy}",
+            secret_key=key,
+            inline_threshold=16,
+            gc_interval=None,
+            **kw,
+        )
+
+    with node("a") as left:
+        left.root.create_bucket("bkt")
+        with node("b", accept_chunk_loss=True) as moved:
+            data = os.urandom(30_000)
+            moved.root.put_object("bkt", "new", data)
+            with pytest.raises(StoreDamaged, match="rebound"):
+                left.root.get_object("bkt", "new").read()
+            with moved._meta.begin() as txn:
+                recs = [ChunkRec.decode(v) for _, v in scan_prefix(txn, keyspace.CHUNKREF)]
+            assert recs and not any(r.quarantined for r in recs)
+            assert moved.root.get_object("bkt", "new").read() == data
+
+
 class _OwnerOnly(MemoryChunkStore):
     """A chunk store that keeps a mark but cannot rewrite it (``OwnerRewriter`` is optional)."""
 

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
+from objstore.blob.binding import check_bound
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.leases import Horizon
-from objstore.blob.owner import check_bound
 from objstore.blob.records import (
     DATA_REC,
     DEAD_REC,

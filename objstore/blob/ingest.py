@@ -28,7 +28,7 @@ lease ticket before its first dedup decision and its commit re-checks it
 ticket is *revived* (its zero gen renewed) before reuse, so gc never deletes a
 chunk an in-flight writer decided to reuse (see :mod:`.leases`). Each commit also
 checks that the store is still bound to the chunk location this handle writes to
-(:func:`.owner.check_bound`: a rebind elsewhere fences it). A failed upload releases
+(:func:`.binding.check_bound`: a rebind elsewhere fences it). A failed upload releases
 what it stored at once (:func:`release_failed`).
 """
 
@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Any
 import blake3
 
 from objstore import checksums, keyspace
+from objstore.blob.binding import check_bound, still_bound
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.gc import free_now
 from objstore.blob.leases import Ticket
-from objstore.blob.owner import check_bound, still_bound
 from objstore.blob.records import (
     DATA_REC,
     STAT_CHUNKS,

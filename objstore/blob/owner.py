@@ -44,7 +44,7 @@ writes, another would never find) nor to a wrong or empty one. The rules, checke
   (:func:`_verify`, due from the binding's own commit, or from before the usual rules
   bind, until done, so a crash cannot skip it; a pass cut short resumes); and every
   commit naming chunks compares the binding with the one its node opened with
-  (:func:`check_bound`), fencing nodes still open on the old location.
+  (:func:`.binding.check_bound`), fencing nodes still open on the old location.
 
 The location is handed around as one :class:`Location` (its mark's operations, its
 listing and its batch ``has``); an open returns its :class:`Binding`.
@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import blake3
 
 from objstore import keyspace
+from objstore.blob.binding import CHUNKS_KEY
 from objstore.blob.chunkstore import (
     ChunkId,
     ChunkOwner,
@@ -77,7 +78,6 @@ from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.marker import StoreIdentity, holds_records
 from objstore.meta.scan import scan_prefix
 
-CHUNKS_KEY = keyspace.CONFIG + b"chunks-owner"  # the mark its chunk store was bound to
 #: Present from a rebind's commit (or, where the usual rules bind, before them) until every
 #: recorded chunk has been checked at the location (:func:`_verify`).
 VERIFY_KEY = keyspace.CONFIG + b"chunks-verify"
@@ -262,7 +262,7 @@ class Location:
 @dataclass(frozen=True, slots=True)
 class Binding:
     """What an open bound: ``record``, the ``G chunks-owner`` bytes it checked (every
-    commit naming chunks compares it again: :func:`check_bound`; None for a chunk store
+    commit naming chunks compares it again: :func:`.binding.check_bound`; None for a chunk store
     that keeps no mark), and ``lost``, the chunks a rebind's check found missing here
     and quarantined, when this open ran that check (None otherwise)."""
 
@@ -346,25 +346,6 @@ def bind_chunks(
     return Binding(raw, None if due is None else _verify(loc, meta, ident, raw, due))
 
 
-def still_bound(txn: ReadTxn, record: bytes | None) -> bool:
-    """Whether the store is bound as ``record`` (:attr:`Binding.record`) says; True for None."""
-    return record is None or txn.get(CHUNKS_KEY) == record
-
-
-def check_bound(txn: ReadTxn, record: bytes | None) -> None:
-    """In a write transaction committing references to chunks: raise StoreDamaged
-    unless the store is still bound as it was when this node opened it (``record``,
-    :attr:`Binding.record`; nothing to check for None). One read of one key: a rebind
-    elsewhere (:func:`_rebind`) fences this node's writes to the location it left."""
-    if not still_bound(txn, record):
-        raise StoreDamaged(
-            "this store was rebound to another chunk location (accept_chunk_loss) after "
-            "this node opened it: what it writes to its chunk location is no longer the "
-            "store's, so nothing was stored; open the store again with its current "
-            "chunk location"
-        )
-
-
 def _record(
     meta: MetadataStore, ident: StoreIdentity, mark: OwnerMark, loc: Location
 ) -> tuple[OwnerMark, OwnerMark, bytes]:
@@ -433,7 +414,7 @@ def _rebind(meta: MetadataStore, ident: StoreIdentity, loc: Location) -> None:
     being bound: the record names one id, which only this location (and copies made of
     it afterwards) carries; the old location, its copies, and any mark a message ever
     showed are refused from then on, and nodes still open on it are fenced
-    (:func:`check_bound`). A crash between the mark and the commit leaves the record as
+    (:func:`.binding.check_bound`). A crash between the mark and the commit leaves the record as
     it was: the old location is still the bound one, this one refused until the rebind
     is run again; never both. Refuses (StoreDamaged) a location marked by another
     store, and, once a location is recorded, an unmarked one holding any chunk (whose

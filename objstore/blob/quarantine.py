@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from objstore import keyspace
+from objstore.blob.binding import check_bound
 from objstore.blob.chunkstore import ChunkId, ChunkMissing, ChunkStore, read_digest
 from objstore.blob.records import FLAG_QUARANTINED, ChunkRec, get_chunk, get_doom
 from objstore.errors import DataCorruption, InternalError, ObjstoreError, ServiceUnavailable
@@ -100,6 +101,9 @@ def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
     copy, then its commit cleared the flag) had its acknowledged copy moved away (break-it
     review of issue 9; the rebind check's flagging dropped its move for the same reason)."""
     with blobs.meta.begin_write() as txn:
+        # A node still open on a location the store was rebound away from sees chunks
+        # missing that are at the new one: it must not flag them (review 9h, L1).
+        check_bound(txn, blobs.bound)
         flag(txn, cid)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import blake3
 
 from objstore import keyspace
+from objstore.blob.binding import check_bound
 from objstore.blob.chunker import Chunker, make_chunker
 from objstore.blob.chunkstore import ChunkId, ChunkStore
 from objstore.blob.gc import DEFAULT_BATCH, GcResult, Stranded, collect, finish_stranded
@@ -41,7 +42,6 @@ from objstore.blob.ingest import (
     release_failed,
 )
 from objstore.blob.leases import Leases
-from objstore.blob.owner import check_bound
 from objstore.blob.reader import ReadAheadBudget, Reader
 from objstore.blob.records import (
     DATA_REC,
@@ -124,7 +124,7 @@ class BlobStore:
     ) -> None:
         self.chunks = chunks
         #: The chunk binding this handle opened with (``blob/owner.py``): every commit
-        #: naming chunks checks it is still the store's (:func:`.owner.check_bound`).
+        #: naming chunks checks it is still the store's (:func:`.binding.check_bound`).
         self.bound = bound
         self.meta = meta
         self.settings = settings
