@@ -63,7 +63,7 @@ from objstore.blob.records import (
     get_doom,
 )
 from objstore.blob.source import _StreamWindows
-from objstore.errors import EntityTooLarge, IncompleteBody, ServiceUnavailable
+from objstore.errors import EntityTooLarge, IncompleteBody, ObjstoreError, ServiceUnavailable
 from objstore.meta import counters
 from objstore.meta.scan import scan_prefix
 
@@ -135,6 +135,7 @@ def release_failed(
     want them (then gc does it later).
     """
     candidates: set[ChunkId] = set(written)
+    present = _durable(blobs, written)
     with blobs.meta.begin_write() as txn:
         if pending:
             for _, v in scan_prefix(txn, keyspace.MANIFEST + data_id):
@@ -145,13 +146,31 @@ def release_failed(
         # After a rebind elsewhere, what this handle wrote is at a location no longer the
         # store's: a record would have dedup trust chunks the store does not hold.
         for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
-            if txn.get(keyspace.CHUNKREF + cid) is None:
+            if cid in present and txn.get(keyspace.CHUNKREF + cid) is None:
                 txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
                 counters.add(txn, STAT_CHUNKS, 1)
                 counters.add(txn, STAT_STORED, n)
     if ticket is not None:
         blobs.leases.leave(ticket)
     free_now(blobs, candidates)
+
+
+def _durable(blobs: BlobStore, written: dict[ChunkId, int]) -> set[ChunkId]:
+    """Which chunks a failed upload wrote are here and durable. Only those get records:
+    a record vouches for its chunk, and dedup trusts it without writing (break-it review
+    9j: a chunk whose put failed, or still a temporary file when the upload failed, got a
+    record, and the next upload of those bytes was acknowledged on a missing chunk).
+    None when the chunk store cannot say: what is left is gc's, as orphan files."""
+    if not written:
+        return set()
+    # Pending files into place first (a name only after its bytes). When that fails they
+    # stay pending, and count as here: every later sync, whoever calls it, takes them.
+    with suppress(ObjstoreError):
+        blobs.chunks.sync()
+    try:
+        return blobs.chunks.has_many(written)
+    except ObjstoreError:
+        return set()
 
 
 def check_length(size: int, content_length: int | None, max_size: int) -> None:

@@ -1,0 +1,57 @@
+"""What a failed upload leaves for dedup to trust (break-it review 9j)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import blake3
+import pytest
+
+import objstore
+from objstore import keyspace
+from objstore.blob import ingest
+from objstore.blob.chunkstore import ChunkId
+from objstore.blob.files import FileChunkStore
+from objstore.errors import InsufficientStorage, ObjstoreError
+
+CH = 4096
+
+
+@pytest.mark.parametrize("freed", [True, False])
+def test_a_chunk_a_failed_upload_never_stored_gets_no_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, freed: bool
+) -> None:
+    """A failed upload gave every chunk it meant to write a zero-reference record, also
+    one whose put failed (disk full). Left in place (another upload in flight, or a close
+    stopping the release: ``freed`` False), the record had the next upload of those bytes
+    acknowledged by reference to a chunk that was never stored: DataCorruption on read.
+    Only chunks that are here and durable get records now."""
+    lost = os.urandom(CH)
+    cid = ChunkId(blake3.blake3(lost).digest())
+    real_put = FileChunkStore.put
+
+    def put(self: FileChunkStore, c: ChunkId, data: bytes | bytearray | memoryview) -> None:
+        if c == cid:
+            raise InsufficientStorage("no space left on device (simulated)")
+        real_put(self, c, data)
+
+    if not freed:
+        monkeypatch.setattr(ingest, "free_now", lambda blobs, cids: 0)
+    with objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None) as s:
+        s.root.create_bucket("bkt")
+        monkeypatch.setattr(FileChunkStore, "put", put)
+
+        def body() -> Iterator[bytes]:
+            yield os.urandom(CH)
+            yield lost
+
+        with pytest.raises(ObjstoreError):
+            s.root.put_object("bkt", "b", body())
+        monkeypatch.setattr(FileChunkStore, "put", real_put)
+        with s._meta.begin() as txn:
+            assert txn.get(keyspace.CHUNKREF + cid) is None
+        s.root.put_object("bkt", "c", lost)
+        assert s.root.get_object("bkt", "c").read() == lost
+        assert s.fsck(verify_data=True).healthy
