@@ -47,7 +47,7 @@ from objstore.blob.chunkstore import (
     decode_owner,
     encode_owner,
 )
-from objstore.errors import InternalError, StoreDamaged, storage_error
+from objstore.errors import InternalError, ObjstoreError, StoreDamaged, storage_error
 
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
@@ -554,6 +554,12 @@ class FileChunkStore:
         return True
 
     def close(self) -> None:
+        """Make what is still pending durable (best effort), then stop the sync threads.
+        A failed upload may have recorded a pending chunk (its own sync failed): left as
+        a temporary file, the record would name a chunk gone at the next open."""
+        if self._pending:
+            with contextlib.suppress(ObjstoreError):
+                self.sync()
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:

@@ -55,3 +55,18 @@ def test_a_chunk_a_failed_upload_never_stored_gets_no_record(
         s.root.put_object("bkt", "c", lost)
         assert s.root.get_object("bkt", "c").read() == lost
         assert s.fsck(verify_data=True).healthy
+
+
+def test_a_closed_chunk_directory_leaves_no_chunk_pending(tmp_path: Path) -> None:
+    """Review 9j: a failed upload whose own sync failed may record a chunk still pending
+    (a temporary file); a close that left it so had the record name a chunk gone at the
+    next open. Close makes what is pending durable, under its name."""
+    chunks = FileChunkStore(tmp_path / "c")
+    data = os.urandom(CH)
+    cid = ChunkId(blake3.blake3(data).digest())
+    chunks.put(cid, data)
+    assert chunks._pending and not os.path.exists(chunks._path(cid))
+    chunks.close()
+    again = FileChunkStore(tmp_path / "c")
+    assert again.get(cid) == data
+    again.close()
