@@ -47,7 +47,13 @@ from objstore.blob.chunkstore import (
     decode_owner,
     encode_owner,
 )
-from objstore.errors import InternalError, ObjstoreError, StoreDamaged, storage_error
+from objstore.errors import (
+    InternalError,
+    ObjstoreError,
+    StoreClosed,
+    StoreDamaged,
+    storage_error,
+)
 
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
@@ -414,14 +420,16 @@ class FileChunkStore:
     def sync(self) -> None:
         """Make every chunk put so far durable: fsync, rename into place, fsync directories.
 
-        Raises InsufficientStorage (a full disk or quota) or InternalError when
-        a file or directory cannot be synced (the chunks stay pending and the
-        next sync tries them again).
+        Raises InsufficientStorage (a full disk or quota), StoreClosed (closed
+        meanwhile) or InternalError when a file or directory cannot be synced (the
+        chunks stay pending and the next sync tries them again).
         """
         try:
             self._sync()
         except OSError as exc:
             raise storage_error(exc, "syncing chunks") from exc
+        except RuntimeError as exc:  # its fsync threads were stopped by a close meanwhile
+            raise StoreClosed("the chunk store was closed during a sync") from exc
 
     def _sync(self) -> None:
         with self._lock:
@@ -459,7 +467,14 @@ class FileChunkStore:
         for cid, tmp in mine:
             with self._lock:
                 d = self._dir(cid, dirs)
-            os.replace(tmp, os.path.join(d, cid.hex()))
+            final = os.path.join(d, cid.hex())
+            try:
+                os.replace(tmp, final)
+            except IsADirectoryError:
+                # A directory where the chunk's file belongs (damage the read path flags):
+                # moved into quarantine/, so storing the chunk again heals it (review 9j, M1).
+                self.set_aside(cid)
+                os.replace(tmp, final)
             dirs.add(d)
             with self._lock:
                 if self._pending.get(cid) == tmp:

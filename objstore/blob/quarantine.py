@@ -63,6 +63,10 @@ def fetch_verified(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
             return data
     except ChunkMissing:
         pass
+    except ServiceUnavailable:
+        raise  # the store as a whole, not this chunk
+    except ObjstoreError:
+        pass  # the chunk store refuses this chunk alone: look again, then flag it
     return refetch(blobs, cid, length)
 
 
@@ -88,6 +92,16 @@ def refetch(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
         what = "does not match its hash"
     except ChunkMissing:
         what = "is missing"
+    except ServiceUnavailable:
+        raise
+    except ObjstoreError:
+        # Refused alone (an I/O error, a permission, a directory in its place): not
+        # proven corrupt, but not readable either, so dedup must stop acknowledging
+        # uploads by reference to it: flagged, the next upload writes it again
+        # (review 9j, M1).
+        if rec is not None:
+            quarantine(blobs, cid)
+        raise
     if rec is not None:
         quarantine(blobs, cid)
     raise DataCorruption(f"chunk {cid.hex()} {what}", chunk=cid.hex())

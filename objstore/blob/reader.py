@@ -52,7 +52,7 @@ from objstore.blob.records import (
     DataGone,
     mkey,
 )
-from objstore.errors import DataCorruption, InternalError
+from objstore.errors import DataCorruption, InternalError, ObjstoreError, ServiceUnavailable
 from objstore.meta.scan import scan_prefix
 
 if TYPE_CHECKING:
@@ -264,6 +264,10 @@ class Reader:
             item.data = self.b.chunks.get(item.cid)
         except ChunkMissing:
             item.data = None  # refetch() tells a lost chunk from a collected one
+        except ServiceUnavailable:
+            raise
+        except ObjstoreError:
+            item.data = None  # refused alone (EIO, a directory): refetch() flags it
 
     def _take_local(self, item: _Ahead) -> bytes:
         if not item.loaded:

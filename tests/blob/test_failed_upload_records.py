@@ -70,3 +70,22 @@ def test_a_closed_chunk_directory_leaves_no_chunk_pending(tmp_path: Path) -> Non
     again = FileChunkStore(tmp_path / "c")
     assert again.get(cid) == data
     again.close()
+
+
+def test_a_sync_meeting_a_close_is_store_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9j, L1: a close that stopped the fsync threads under a running sync failed
+    the upload with the executor's raw RuntimeError."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from objstore.errors import StoreClosed
+
+    chunks = FileChunkStore(tmp_path / "c")
+    data = os.urandom(CH)
+    chunks.put(ChunkId(blake3.blake3(data).digest()), data)
+    stopped = ThreadPoolExecutor(1)
+    stopped.shutdown()
+    monkeypatch.setattr(chunks, "_sync_pool", lambda: stopped)
+    with pytest.raises(StoreClosed):
+        chunks.sync()
