@@ -146,7 +146,13 @@ def release_failed(
         # After a rebind elsewhere, what this handle wrote is at a location no longer the
         # store's: a record would have dedup trust chunks the store does not hold.
         for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
-            if cid in present and txn.get(keyspace.CHUNKREF + cid) is None:
+            # Not one a sweep has doomed as an orphan meanwhile: its unlink is coming, and
+            # a record would outlive the file (break-it review 9k).
+            if (
+                cid in present
+                and txn.get(keyspace.CHUNKREF + cid) is None
+                and get_doom(txn, cid) is None
+            ):
                 txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
                 counters.add(txn, STAT_CHUNKS, 1)
                 counters.add(txn, STAT_STORED, n)
@@ -163,11 +169,11 @@ def _durable(blobs: BlobStore, written: dict[ChunkId, int]) -> set[ChunkId]:
     None when the chunk store cannot say: what is left is gc's, as orphan files."""
     if not written:
         return set()
-    # Pending files into place first (a name only after its bytes). When that fails they
-    # stay pending, and count as here: every later sync, whoever calls it, takes them.
-    with suppress(ObjstoreError):
-        blobs.chunks.sync()
     try:
+        # Pending files into place first (a name only after its bytes). When that fails
+        # they are not durable, and a record would let the next upload of those bytes be
+        # acknowledged without a sync of its own (break-it review 9k): none then.
+        blobs.chunks.sync()
         return blobs.chunks.has_many(written)
     except ObjstoreError:
         return set()

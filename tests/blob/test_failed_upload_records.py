@@ -89,3 +89,67 @@ def test_a_sync_meeting_a_close_is_store_closed(
     monkeypatch.setattr(chunks, "_sync_pool", lambda: stopped)
     with pytest.raises(StoreClosed):
         chunks.sync()
+
+
+def test_a_chunk_an_orphan_sweep_has_doomed_gets_no_record(tmp_path: Path) -> None:
+    """Review 9k: a failed upload recorded a chunk that a gc's orphan sweep had marked for
+    deletion (no record named it: a crash leftover) and then unlinked; the next upload
+    of those bytes trusted the record, wrote nothing, was acknowledged and was
+    unreadable. A chunk with a pending doom gets no record now."""
+    import threading
+    import time
+
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        x = os.urandom(2 * CH)
+        c, d = (ChunkId(blake3.blake3(x[i : i + CH]).digest()) for i in (0, CH))
+        chunks.put(c, x[:CH])  # a crash leftover: synced under its name, no record, old
+        chunks.sync()
+        os.utime(chunks._path(c), (time.time() - 3600,) * 2)
+        at_put, go_put = threading.Event(), threading.Event()
+        at_unlink, go_unlink = threading.Event(), threading.Event()
+        real_put, real_delete_many = chunks.put, chunks.delete_many
+
+        def put(cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+            if cid == c and not go_put.is_set():
+                at_put.set()
+                go_put.wait(30)
+            if cid == d:
+                raise InsufficientStorage("no space left on device (simulated)")
+            real_put(cid, data)
+
+        def delete_many(cids: Iterator[ChunkId]) -> None:
+            cids = list(cids)
+            if c in cids and not go_unlink.is_set():
+                at_unlink.set()
+                go_unlink.wait(30)
+            real_delete_many(cids)
+
+        chunks.put, chunks.delete_many = put, delete_many  # type: ignore[method-assign]
+        failed: list[BaseException] = []
+
+        def upload() -> None:
+            try:
+                s.root.put_object("bkt", "u1", x)
+            except ObjstoreError as exc:
+                failed.append(exc)
+
+        u1 = threading.Thread(target=upload)
+        u1.start()
+        assert at_put.wait(30)  # u1 decided to write c (no record, no doom)
+        sweep = threading.Thread(target=lambda: s.gc(orphans=True))
+        sweep.start()
+        assert at_unlink.wait(30)  # the sweep doomed c and is about to unlink it
+        go_put.set()
+        u1.join(30)
+        go_unlink.set()
+        sweep.join(30)
+        assert failed
+        chunks.put, chunks.delete_many = real_put, real_delete_many  # type: ignore[method-assign]
+        s.root.put_object("bkt", "u2", x[:CH])
+        assert s.root.get_object("bkt", "u2").read() == x[:CH]
+    finally:
+        s.close()

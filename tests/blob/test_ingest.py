@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import objstore
+from objstore import keyspace
 from objstore.blob.files import FileChunkStore
 from objstore.blob.source import BufferPool
 from objstore.errors import IncompleteBody, InternalError, InvalidArgument, NoSuchKey
+from objstore.meta.scan import scan_prefix
 from objstore.store import Store
 
 MiB = 1 << 20
@@ -204,8 +206,15 @@ def test_streamed_upload_is_durable_when_acknowledged_and_a_failed_last_sync_fai
         monkeypatch.undo()
         with pytest.raises(NoSuchKey):
             store.root.head_object("ingest", "bad")
-        assert store.gc().chunks_deleted == 0  # its chunks went at once, not left for gc
-        assert _chunk_ids(store) == {
+        kept = {
             blake3.blake3(data[i : i + BATCHED_CHUNK]).digest()
             for i in range(0, len(data), BATCHED_CHUNK)
         }
+        # The chunks of the batches synced before went at once. Those whose sync failed
+        # are not durable, so no record vouches for them (a record would let the next
+        # upload of those bytes be acknowledged without a sync: break-it review 9k):
+        # they are files no record names, for gc's sweep of orphans.
+        store.gc()
+        with store.blobs.meta.begin() as txn:
+            named = {k[len(keyspace.CHUNKREF) :] for k, _ in scan_prefix(txn, keyspace.CHUNKREF)}
+        assert named == kept and kept <= _chunk_ids(store)
