@@ -146,13 +146,14 @@ def release_failed(
         # After a rebind elsewhere, what this handle wrote is at a location no longer the
         # store's: a record would have dedup trust chunks the store does not hold.
         for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
-            # Not one a sweep has doomed as an orphan meanwhile: its unlink is coming, and
-            # a record would outlive the file (break-it review 9k).
-            if (
-                cid in present
-                and txn.get(keyspace.CHUNKREF + cid) is None
-                and get_doom(txn, cid) is None
-            ):
+            # Not one a gc is deleting, or deleted after this upload decided to write it
+            # (Leases.check's rule): the record would outlive the file (review 9k).
+            doom = get_doom(txn, cid)
+            if doom is not None and ticket is not None:
+                doomed = doom[1] == 0 or doom[1] > ticket.decided.get(cid, ticket.gen)
+            else:
+                doomed = doom is not None and doom[1] == 0
+            if cid in present and txn.get(keyspace.CHUNKREF + cid) is None and not doomed:
                 txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
                 counters.add(txn, STAT_CHUNKS, 1)
                 counters.add(txn, STAT_STORED, n)
