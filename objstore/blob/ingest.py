@@ -49,7 +49,7 @@ from objstore import checksums, keyspace
 from objstore.blob.binding import check_bound, still_bound
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.gc import free_now
-from objstore.blob.leases import Ticket
+from objstore.blob.leases import Ticket, deleted_under
 from objstore.blob.records import (
     DATA_REC,
     STAT_CHUNKS,
@@ -148,12 +148,11 @@ def release_failed(
         for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
             # Not one a gc is deleting, or deleted after this upload decided to write it
             # (Leases.check's rule): the record would outlive the file (review 9k).
-            doom = get_doom(txn, cid)
-            if doom is not None and ticket is not None:
-                doomed = doom[1] == 0 or doom[1] > ticket.decided.get(cid, ticket.gen)
-            else:
-                doomed = doom is not None and doom[1] == 0
-            if cid in present and txn.get(keyspace.CHUNKREF + cid) is None and not doomed:
+            if (
+                cid in present
+                and txn.get(keyspace.CHUNKREF + cid) is None
+                and not deleted_under(txn, cid, ticket)
+            ):
                 txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
                 counters.add(txn, STAT_CHUNKS, 1)
                 counters.add(txn, STAT_STORED, n)

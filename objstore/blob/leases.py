@@ -42,7 +42,7 @@ from objstore import keyspace
 from objstore.blob.records import GEN, current_gen, get_doom
 from objstore.errors import ServiceUnavailable, StoreClosed, StoreDamaged
 from objstore.meta import counters
-from objstore.meta.base import MetadataStore, WriteTxn
+from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
 
 # created ns, heartbeat ns, gen, floor ns, pid, host, ttl ns (the lease's own ttl)
@@ -150,6 +150,16 @@ class Ticket:
     decided: dict[bytes, int] = field(default_factory=dict)
 
 
+def deleted_under(txn: ReadTxn, cid: bytes, t: Ticket | None) -> bool:
+    """Whether gc is deleting ``cid`` (its doom pending), or deleted it after ``t``
+    decided to write or use it (without a ticket: only the pending doom counts). A
+    reference, or a record, committed then would name a file that is, or will be, gone."""
+    doom = get_doom(txn, cid)
+    if doom is None:
+        return False
+    return doom[1] == 0 or (t is not None and doom[1] > t.decided.get(cid, t.gen))
+
+
 @dataclass(frozen=True, slots=True)
 class Horizon:
     """What gc may collect, from the live leases."""
@@ -228,8 +238,7 @@ class Leases:
                 "the upload stalled longer than its gc lease; nothing was stored, retry"
             )
         for cid in chunks:
-            doom = get_doom(txn, cid)
-            if doom is not None and (doom[1] == 0 or doom[1] > t.decided.get(cid, t.gen)):
+            if deleted_under(txn, cid, t):
                 raise ServiceUnavailable(
                     f"chunk {cid.hex()} was being garbage-collected during the upload; retry"
                 )

@@ -85,26 +85,25 @@ def refetch(blobs: BlobStore, cid: ChunkId, length: int | None) -> bytes:
             chunk=cid.hex(),
         )
     # A concurrent upload may just have rewritten a quarantined chunk: look once more.
+    failure: ObjstoreError
     try:
         data = read_checked(blobs.chunks, cid, length)
         if data is not None:
             return data
-        what = "does not match its hash"
+        failure = DataCorruption(f"chunk {cid.hex()} does not match its hash", chunk=cid.hex())
     except ChunkMissing:
-        what = "is missing"
+        failure = DataCorruption(f"chunk {cid.hex()} is missing", chunk=cid.hex())
     except ServiceUnavailable:
         raise
-    except ObjstoreError:
+    except ObjstoreError as exc:
         # Refused alone (an I/O error, a permission, a directory in its place): not
         # proven corrupt, but not readable either, so dedup must stop acknowledging
-        # uploads by reference to it: flagged, the next upload writes it again
-        # (review 9j, M1).
-        if rec is not None:
-            quarantine(blobs, cid)
-        raise
+        # uploads by reference to it: flagged too, the next upload writes it again
+        # (review 9j, M1), and the caller gets the chunk store's own error.
+        failure = exc
     if rec is not None:
         quarantine(blobs, cid)
-    raise DataCorruption(f"chunk {cid.hex()} {what}", chunk=cid.hex())
+    raise failure
 
 
 def quarantine(blobs: BlobStore, cid: ChunkId) -> None:
