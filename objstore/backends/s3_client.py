@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from obstore.exceptions import (
     BaseError,
@@ -98,6 +99,29 @@ def env_endpoint() -> str | None:
     return None
 
 
+def virtual_hosted(endpoint: str | None) -> bool:
+    """Whether requests address the bucket in the host name. AWS itself (no endpoint):
+    yes. A named endpoint: by path, as self-hosted servers (RGW, MinIO) expect, unless
+    ``AWS_VIRTUAL_HOSTED_STYLE_REQUEST`` (the S3 client's own setting) says otherwise."""
+    if endpoint is None:
+        return True
+    return os.environ.get("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "").lower() in ("true", "1")
+
+
+def bucket_endpoint(bucket: str, endpoint: str, *, with_bucket: bool) -> str:
+    """``endpoint`` (``scheme://host[:port]``) with the bucket's own host name, or without
+    it: for virtual-hosted requests obstore wants the first (``http://bkt.host``) and boto3
+    the second (it adds the bucket itself). Either form may be given."""
+    parts = urlsplit(endpoint)
+    host = parts.netloc
+    own = host.lower().startswith(bucket + ".")
+    if with_bucket and not own:
+        host = f"{bucket}.{host}"
+    elif not with_bucket and own:
+        host = host[len(bucket) + 1 :]
+    return urlunsplit((parts.scheme, host, "", "", ""))
+
+
 def make_client(
     bucket: str,
     prefix: str | None,
@@ -113,9 +137,11 @@ def make_client(
     store retries) and keeps up to ``pool`` idle connections. Raises InvalidArgument."""
     config: dict[str, Any] = {}
     if endpoint is not None:
-        config["endpoint"] = endpoint
-        # Self-hosted endpoints (RGW, MinIO) address buckets by path.
-        config["virtual_hosted_style_request"] = False
+        virtual = virtual_hosted(endpoint)
+        config["virtual_hosted_style_request"] = virtual
+        config["endpoint"] = (
+            bucket_endpoint(bucket, endpoint, with_bucket=True) if virtual else endpoint
+        )
     if region is not None:
         config["region"] = region
     provider: Any = None
@@ -157,13 +183,17 @@ def create_bucket_op(
     except ImportError:
         raise InvalidArgument("create=1 needs boto3 (pip install boto3)") from None
     session = boto3.session.Session(profile_name=profile)
+    style = "auto"  # AWS itself
+    if endpoint is not None:
+        style = "path"
+        if virtual_hosted(endpoint):
+            style = "virtual"
+            endpoint = bucket_endpoint(bucket, endpoint, with_bucket=False)
     s3 = session.client(
         "s3",
         endpoint_url=endpoint,
         config=Config(
-            region_name=region,
-            retries={"total_max_attempts": 1},
-            s3={"addressing_style": "path" if endpoint else "auto"},
+            region_name=region, retries={"total_max_attempts": 1}, s3={"addressing_style": style}
         ),
     )
     args: dict[str, Any] = {"Bucket": bucket}

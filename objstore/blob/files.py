@@ -172,6 +172,7 @@ class FileChunkStore:
         self._new_dirs: set[str] = set()  # directories a failed sync still has to fsync
         self._tickets: list[_SyncTicket] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._closed = False  # no new sync threads once closed (review 9k, L1)
         # Chunks in page-aligned buffers (a streamed upload's windows) are written with
         # O_DIRECT: the device reads them from the buffer, where a buffered write first
         # copies them into the page cache (0.3 core-s/GiB on a quiet machine, up to 2.8
@@ -413,6 +414,8 @@ class FileChunkStore:
 
     def _sync_pool(self) -> ThreadPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise StoreClosed("the chunk store is closed")
             if self._pool is None or self._pid != os.getpid():
                 self._pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="objstore-fsync")
             return self._pool
@@ -569,13 +572,15 @@ class FileChunkStore:
         return True
 
     def close(self) -> None:
-        """Make what is still pending durable (best effort), then stop the sync threads.
-        A failed upload may have recorded a pending chunk (its own sync failed): left as
-        a temporary file, the record would name a chunk gone at the next open."""
+        """Make what is still pending durable (best effort), then stop the sync threads;
+        a later sync raises StoreClosed instead of starting new ones. Uploads record a
+        chunk only once a sync made it durable, so this sync is a second line: a chunk
+        left as a temporary file is lost at the next open."""
         if self._pending:
             with contextlib.suppress(ObjstoreError):
                 self.sync()
         with self._lock:
+            self._closed = True
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)

@@ -33,7 +33,7 @@ from objstore import keyspace
 from objstore.blob.chunkstore import ChunkId, ChunkMissing
 from objstore.blob.leases import LeaseRec
 from objstore.blob.quarantine import quarantine, verified
-from objstore.blob.records import DATA_REC, STATE_PENDING, ChunkRec
+from objstore.blob.records import DATA_REC, STATE_PENDING, ChunkRec, get_doom
 from objstore.errors import ObjstoreError, ServiceUnavailable, StoreClosed
 from objstore.meta.base import ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix
@@ -138,40 +138,38 @@ def fsck(
         for did in users.keys() - data.keys():
             problem(f"body {did.hex()}: used by {users[did]} versions but has no data record")
 
-    missing: list[str] = []
-    corrupt: list[str] = []
-    unreadable: list[str] = []
+    found: dict[str, list[str]] = {}  # "missing" / "corrupt" / "unreadable" -> hex ids
     why: dict[str, str] = {}  # unreadable chunk -> why
     verified_bytes = 0
     for cid, rec in records.items():
         check_stop()
-        try:
-            if verify_data:
-                try:
-                    blob = blobs.chunks.get(ChunkId(cid))
-                except ChunkMissing:
-                    missing.append(cid.hex())
-                    continue
-                verified_bytes += len(blob)
-                if not verified(blob, ChunkId(cid), rec.length or None):
-                    corrupt.append(cid.hex())
-            else:
-                st = blobs.chunks.stat(ChunkId(cid))
-                if st is None:
-                    missing.append(cid.hex())
-                elif rec.length and st[0] != rec.length:
-                    corrupt.append(cid.hex())
-        except ServiceUnavailable:
-            raise  # the whole chunk store: nothing more can be checked
-        except ObjstoreError as exc:
-            unreadable.append(cid.hex())
-            why[cid.hex()] = exc.message
-    if missing or corrupt or unreadable:
-        # gc may have collected a zero-reference chunk since the snapshot.
+        verdict, size = _check_chunk(blobs, cid, rec.length, verify_data)
+        verified_bytes += size
+        if verdict is not None:
+            found.setdefault(verdict.split(":", 1)[0], []).append(cid.hex())
+            if verdict.startswith("unreadable:"):
+                why[cid.hex()] = verdict.split(":", 1)[1]
+    if found:
+        # gc may have collected a zero-reference chunk since the snapshot (its record
+        # gone, or its deletion pending). A finished deletion mark beside a record is
+        # no excuse: the record came later, from an upload that stored the chunk again
+        # (review 9k, M1). Only its file may have arrived since the first look, so
+        # such a chunk is looked at once more.
         with blobs.meta.begin() as txn:
-            missing = [h for h in missing if _still_stored(txn, h)]
-            corrupt = [h for h in corrupt if _still_stored(txn, h)]
-            unreadable = [h for h in unreadable if _still_stored(txn, h)]
+            standing: dict[str, str | None] = {
+                h: _still_stored(txn, h) for hexes in found.values() for h in hexes
+            }
+
+        def still_bad(h: str) -> bool:
+            cid = bytes.fromhex(h)
+            if standing[h] != "recorded again":
+                return standing[h] == "recorded"
+            return _check_chunk(blobs, cid, records[cid].length, verify_data)[0] is not None
+
+        found = {kind: [h for h in hexes if still_bad(h)] for kind, hexes in found.items()}
+    missing = found.get("missing", [])
+    corrupt = found.get("corrupt", [])
+    unreadable = found.get("unreadable", [])
     orphaned = []
     for cid in blobs.chunks.iter_ids():
         if cid in records or cid in dooming:
@@ -209,6 +207,37 @@ def fsck(
     )
 
 
-def _still_stored(txn: ReadTxn, hex_id: str) -> bool:
+def _check_chunk(
+    blobs: BlobStore, cid: bytes, length: int, verify_data: bool
+) -> tuple[str | None, int]:
+    """What is wrong with chunk ``cid`` ("missing", "corrupt", "unreadable:<why>" or
+    None) and the bytes read to tell. Raises ServiceUnavailable (the whole chunk store:
+    nothing more can be checked)."""
+    try:
+        if verify_data:
+            try:
+                blob = blobs.chunks.get(ChunkId(cid))
+            except ChunkMissing:
+                return "missing", 0
+            ok = verified(blob, ChunkId(cid), length or None)
+            return (None if ok else "corrupt"), len(blob)
+        st = blobs.chunks.stat(ChunkId(cid))
+        if st is None:
+            return "missing", 0
+        return ("corrupt" if length and st[0] != length else None), 0
+    except ServiceUnavailable:
+        raise
+    except ObjstoreError as exc:
+        return f"unreadable:{exc.message}", 0
+
+
+def _still_stored(txn: ReadTxn, hex_id: str) -> str | None:
+    """Whether the chunk's record still stands: "recorded", "recorded again" (after a
+    finished deletion), or None (gone, or gc is deleting it)."""
     cid = bytes.fromhex(hex_id)
-    return txn.get(keyspace.CHUNKREF + cid) is not None and txn.get(keyspace.DOOMED + cid) is None
+    if txn.get(keyspace.CHUNKREF + cid) is None:
+        return None
+    doom = get_doom(txn, cid)
+    if doom is None:
+        return "recorded"
+    return None if doom[1] == 0 else "recorded again"

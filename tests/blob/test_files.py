@@ -13,7 +13,7 @@ import pytest
 from objstore.blob.chunkstore import ChunkMissing
 from objstore.blob.files import FileChunkStore
 from objstore.blob.source import new_buffer
-from objstore.errors import InternalError
+from objstore.errors import InternalError, StoreClosed
 from objstore.testing.chunkstore import cid_of
 
 
@@ -332,3 +332,21 @@ def test_prefetch_is_a_hint_for_pending_synced_and_missing_chunks(tmp_path: Path
     with pytest.raises(ChunkMissing):
         store.get(cid_of(b"absent"))
     store.close()
+
+
+def test_a_sync_after_close_is_refused_and_starts_no_thread(tmp_path: Path) -> None:
+    """A sync reaching a closed store raises StoreClosed; it used to start a new
+    pool of fsync threads that nothing would ever stop (review 9k, L1)."""
+    store = FileChunkStore(str(tmp_path / "chunks"))
+    data = b"synced before the close"
+    store.put(cid_of(data), data)
+    store.sync()
+    store.close()
+    late = b"put after the close"
+    store.put(cid_of(late), late)
+    before = {t.name for t in threading.enumerate()}
+    with pytest.raises(StoreClosed):
+        store.sync()
+    started = {t.name for t in threading.enumerate()} - before
+    assert not [n for n in started if n.startswith("objstore-fsync")]
+    assert store.get(cid_of(data)) == data

@@ -27,7 +27,7 @@ from objstore.blob.store import BlobSettings, GcSettings
 from objstore.errors import InternalError, ServiceUnavailable
 from objstore.meta.lmdb_store import LmdbMetadataStore
 from objstore.meta.scan import scan_prefix
-from tests.conftest import chunk_files
+from tests.conftest import chunk_files, chunk_path
 
 KiB = 1 << 10
 CHUNK = 64 * KiB
@@ -419,3 +419,66 @@ def test_gc_after_close_is_store_closed(tmp_path: Path, clock: Clock) -> None:
 def test_bad_gc_settings_are_invalid_argument(bad: object) -> None:
     with pytest.raises(objstore.errors.InvalidArgument):
         objstore.open(None, gc_interval=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("verify_data", [True, False])
+def test_fsck_reports_a_chunk_lost_after_gc_collected_it_once(
+    tmp_path: Path, clock: Clock, verify_data: bool
+) -> None:
+    """A chunk gc deleted, then stored again by a later upload, keeps gc's finished
+    deletion mark until a later pass prunes it. fsck must still report that chunk when
+    its file goes missing: the mark is about the earlier file (review 9k, M1)."""
+    s = open_at(tmp_path / "s", clock)
+    try:
+        s.root.create_bucket("bkt")
+        data = os.urandom(2 * CHUNK)
+        s.root.put_object("bkt", "k", data)
+        s.root.delete_object("bkt", "k")
+        assert s.gc().chunks_deleted == 2
+        s.root.put_object("bkt", "k", data)  # the same bytes: both chunks again
+        with s.blobs.meta.begin() as txn:
+            assert len(list(scan_prefix(txn, keyspace.DOOMED))) == 2  # not pruned yet
+        assert s.fsck(verify_data=verify_data).healthy
+        lost = sorted(chunk_files(s))[0]
+        os.unlink(chunk_path(s, lost))
+        result = s.fsck(verify_data=verify_data)
+        assert result.missing == (lost,)
+        assert not result.healthy
+    finally:
+        s.close()
+
+
+def test_fsck_does_not_report_a_chunk_collected_and_stored_again_while_it_looked(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The other side of the rule above: gc collects a chunk between fsck's snapshot
+    and its look at the file, and an upload stores the chunk again before fsck
+    re-checks. The chunk is there: nothing is reported."""
+    s = open_at(tmp_path / "s", clock)
+    try:
+        s.root.create_bucket("bkt")
+        data = os.urandom(CHUNK)
+        s.root.put_object("bkt", "k", data)
+        s.root.delete_object("bkt", "k")  # its chunk: zero references, not collected yet
+        real_get = s.blobs.chunks.get
+        looks: list[bool] = []
+
+        def get(cid: ChunkId) -> bytes:
+            if not looks:
+                assert s.gc().chunks_deleted == 1  # collected under fsck's snapshot
+            try:
+                return real_get(cid)
+            except Exception:
+                looks.append(False)
+                s.root.put_object("bkt", "k", data)  # stored again before the re-check
+                raise
+            finally:
+                looks.append(True)
+
+        s.blobs.chunks.get = get  # type: ignore[method-assign]
+        result = s.fsck()
+        assert looks[0] is False  # the first look found the file gone
+        assert result.healthy, result
+        assert s.root.get_object("bkt", "k").read() == data
+    finally:
+        s.close()
