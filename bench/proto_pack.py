@@ -14,7 +14,7 @@ import ctypes
 import os
 import struct
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from objstore.blob.chunkstore import ChunkId, ChunkMissing
 from objstore.blob.files import FileChunkStore
@@ -27,7 +27,7 @@ _SFR_WRITE = 2
 class SyncfsChunkStore(FileChunkStore):
     """FileChunkStore whose sync is one ``syncfs`` of the whole filesystem (then the renames)."""
 
-    def _sync_chunks(self, mine: list[tuple[ChunkId, str]], new_dirs: set[str]) -> None:
+    def sync(self, cids: Collection[ChunkId] = ()) -> None:
         fd = os.open(self.root, os.O_RDONLY)
         try:
             if _libc.syncfs(fd) != 0:
@@ -35,13 +35,9 @@ class SyncfsChunkStore(FileChunkStore):
         finally:
             os.close(fd)
         changed: set[str] = set()
-        for cid, tmp in mine:
-            with self._lock:
-                d = self._dir(cid, changed)
-            os.replace(tmp, os.path.join(d, cid.hex()))
-            with self._lock:
-                if self._pending.get(cid) == tmp:
-                    del self._pending[cid]
+        for cid, tmp in list(self._q.files.items()):
+            self._place(cid, tmp, changed)
+            self._q.take_back(cid)
         fd = os.open(self.root, os.O_RDONLY)
         try:
             _libc.syncfs(fd)  # the renames
@@ -126,7 +122,12 @@ class PackChunkStore:
         for cid in cids:
             self.delete(cid)
 
-    def sync(self) -> None:
+    def durable_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        with self._lock:
+            unsynced = {c for c, *_ in self._unsynced}
+        return self.has_many(cids) - unsynced
+
+    def sync(self, cids: Collection[ChunkId] = ()) -> None:
         with self._lock:
             entries, self._unsynced = self._unsynced, []
             packs = {p for _, p, _, _ in entries}

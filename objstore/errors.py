@@ -563,11 +563,20 @@ class InsufficientStorage(ServerError):
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
+# Shortages of the whole process or machine, not of the file at hand: a chunk read that
+# meets one says nothing about the chunk (break-it review 9l, L3: a GET during fd
+# exhaustion flagged healthy chunks as bad).
+_PASSING_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+
+
 def storage_error(exc: OSError, what: str) -> ServerError:
     """The typed error for an OS failure while storing: a full disk or quota is
-    InsufficientStorage, anything else InternalError."""
+    InsufficientStorage, a passing shortage of the process (open files, memory)
+    ServiceUnavailable, anything else InternalError."""
     if exc.errno in _FULL_ERRNOS:
         return InsufficientStorage(f"no space left {what}: {exc.strerror}")
+    if exc.errno in _PASSING_ERRNOS:
+        return ServiceUnavailable(f"{what}: {exc.strerror}; retry")
     return InternalError(f"{what} failed: {exc}")
 
 

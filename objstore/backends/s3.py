@@ -4,10 +4,9 @@ Layout: one object per chunk, ``<prefix>/ab/<64 hex digits>`` (``ab`` = the
 first two hex digits: AWS partitions request rates by key prefix). Bad chunks
 go to ``<prefix>/quarantine/``; ``<prefix>/objstore-owner.json`` names the store
 that owns the chunks (:class:`~objstore.blob.chunkstore.ChunkOwner`).
-docs/scale-out.md ("Chunk store client") has the measurements behind one object
-per chunk rather than packs, and behind the client library: obstore (Rust's
-object_store), called from a thread pool; its calls release the GIL.
-:mod:`.s3_client` sets it up and translates its errors.
+docs/scale-out.md ("Chunk store client") has the measurements behind one object per
+chunk rather than packs, and behind obstore (Rust's object_store) as the client, called
+from a thread pool (its calls release the GIL); :mod:`.s3_client` sets it up.
 
 Semantics, against the :class:`~objstore.blob.chunkstore.ChunkStore` contract:
 
@@ -40,7 +39,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
@@ -524,8 +523,10 @@ class S3ChunkStore:
             batches,
         )
 
-    def sync(self) -> None:
+    def sync(self, cids: Collection[ChunkId] = ()) -> None:
         """Nothing to do: every ``put`` was durable when it returned."""
+
+    durable_many = has_many  # likewise
 
     # -- maintenance ----------------------------------------------------------------------
 

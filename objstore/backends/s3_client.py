@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from obstore.exceptions import (
     BaseError,
@@ -108,18 +107,12 @@ def virtual_hosted(endpoint: str | None) -> bool:
     return os.environ.get("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "").lower() in ("true", "1")
 
 
-def bucket_endpoint(bucket: str, endpoint: str, *, with_bucket: bool) -> str:
-    """``endpoint`` (``scheme://host[:port]``) with the bucket's own host name, or without
-    it: for virtual-hosted requests obstore wants the first (``http://bkt.host``) and boto3
-    the second (it adds the bucket itself). Either form may be given."""
-    parts = urlsplit(endpoint)
-    host = parts.netloc
-    own = host.lower().startswith(bucket + ".")
-    if with_bucket and not own:
-        host = f"{bucket}.{host}"
-    elif not with_bucket and own:
-        host = host[len(bucket) + 1 :]
-    return urlunsplit((parts.scheme, host, "", "", ""))
+def bucket_host(bucket: str, endpoint: str) -> str:
+    """The bucket's own host at ``endpoint`` (``scheme://host[:port]``, checked), as obstore
+    wants it for virtual-hosted requests: ``http://bkt.host:port``. The endpoint names the
+    service, as ``AWS_ENDPOINT_URL`` does for boto3 and the aws cli, never a bucket."""
+    scheme, rest = endpoint.split("://", 1)
+    return f"{scheme}://{bucket}.{rest}"
 
 
 def make_client(
@@ -139,9 +132,7 @@ def make_client(
     if endpoint is not None:
         virtual = virtual_hosted(endpoint)
         config["virtual_hosted_style_request"] = virtual
-        config["endpoint"] = (
-            bucket_endpoint(bucket, endpoint, with_bucket=True) if virtual else endpoint
-        )
+        config["endpoint"] = bucket_host(bucket, endpoint) if virtual else endpoint
     if region is not None:
         config["region"] = region
     provider: Any = None
@@ -185,10 +176,7 @@ def create_bucket_op(
     session = boto3.session.Session(profile_name=profile)
     style = "auto"  # AWS itself
     if endpoint is not None:
-        style = "path"
-        if virtual_hosted(endpoint):
-            style = "virtual"
-            endpoint = bucket_endpoint(bucket, endpoint, with_bucket=False)
+        style = "virtual" if virtual_hosted(endpoint) else "path"
     s3 = session.client(
         "s3",
         endpoint_url=endpoint,

@@ -22,7 +22,7 @@ chunk location and one store never spreads over two.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import NewType, Protocol, runtime_checkable
 
@@ -112,8 +112,16 @@ class ChunkStore(Protocol):
         """Remove many chunks."""
         ...
 
-    def sync(self) -> None:
-        """Make every chunk put so far durable."""
+    def sync(self, cids: Collection[ChunkId] = ()) -> None:
+        """Make every chunk put so far durable. Raises when one of ``cids`` is not durable
+        afterwards (its put or its sync failed, or another caller's put of the same bytes,
+        which this one's relied on, did); with no ``cids``, when any chunk failed. A chunk
+        whose sync failed must be put again."""
+        ...
+
+    def durable_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        """The subset of ``cids`` stored durably (a crash keeps them): for a store whose
+        ``put`` is durable on return, those present."""
         ...
 
     def iter_ids(self) -> Iterable[ChunkId]:

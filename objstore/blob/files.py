@@ -13,7 +13,8 @@ many files are shared), renames it to its final name, and ``fsync``\\ s each
 directory whose entries changed. So a chunk file appears under its final
 name only when its bytes are whole *and* durable, and a crash can never
 leave garbage under a chunk id. Until then the chunk is read from its
-temporary file, so ``get``/``has`` see it at once in this process.
+temporary file, so ``get``/``has`` see it at once in this process. The pending files
+and their syncs are :mod:`objstore.blob.file_sync`'s.
 docs/performance.md compares this with ``syncfs`` and with pack files.
 
 A chunk in a page-aligned buffer (a streamed upload's window, see
@@ -35,8 +36,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 from objstore.blob.chunkstore import (
     MAX_OWNER_BYTES,
@@ -47,10 +47,10 @@ from objstore.blob.chunkstore import (
     decode_owner,
     encode_owner,
 )
+from objstore.blob.file_sync import SyncQueue, fsync_path
 from objstore.errors import (
     InternalError,
     ObjstoreError,
-    StoreClosed,
     StoreDamaged,
     storage_error,
 )
@@ -61,29 +61,6 @@ _sync_file_range = getattr(_libc, "sync_file_range", None)
 if _sync_file_range is not None:
     _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
 _SYNC_FILE_RANGE_WRITE = 2
-
-# fsync is blocking I/O (no CPU): more threads than cores let the filesystem
-# fold many files' journal commits into one.
-_SYNC_THREADS = 8
-
-
-def _fsync_path(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class _SyncTicket:
-    """One running :meth:`FileChunkStore.sync`; later syncs wait for it."""
-
-    __slots__ = ("done", "failed")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.failed = False
-
 
 _HEX = re.compile(r"[0-9a-f]+")
 # The names of this class's temporary files in ``chunks/tmp``: a chunk being written
@@ -166,13 +143,8 @@ class FileChunkStore:
         # In temporary and quarantine names: processes on other hosts sharing the
         # directory (a network file system) have the same pids and thread ids.
         self._tag = os.urandom(6).hex()
-        # Written but not yet synced: chunk id -> its temporary file.
-        self._pending: dict[ChunkId, str] = {}
-        self._syncing: set[ChunkId] = set()  # pending chunks a running sync has taken
-        self._new_dirs: set[str] = set()  # directories a failed sync still has to fsync
-        self._tickets: list[_SyncTicket] = []
-        self._pool: ThreadPoolExecutor | None = None
-        self._closed = False  # no new sync threads once closed (review 9k, L1)
+        # Written but not yet synced: chunk id -> its temporary file, and their syncs.
+        self._q = SyncQueue(self._path, self._place)
         # Chunks in page-aligned buffers (a streamed upload's windows) are written with
         # O_DIRECT: the device reads them from the buffer, where a buffered write first
         # copies them into the page cache (0.3 core-s/GiB on a quiet machine, up to 2.8
@@ -191,13 +163,27 @@ class FileChunkStore:
         if d not in self._made:
             top = os.path.dirname(d)
             if not os.path.isdir(top):
+                self._clear_way(top)
                 os.makedirs(top, exist_ok=True)
                 changed.add(self.root)
             if not os.path.isdir(d):
+                self._clear_way(d)
                 os.makedirs(d, exist_ok=True)
                 changed.add(top)
             self._made.add(d)
         return d
+
+    def _clear_way(self, path: str) -> None:
+        """Move a file (or symlink) standing where a chunk directory belongs into
+        quarantine/: no chunk of that directory could be stored otherwise (review 9l, M1).
+        Nothing of the store's is ever there: chunk files are three levels down."""
+        if not os.path.lexists(path):
+            return
+        aside = os.path.join(self.root, "quarantine")
+        os.makedirs(aside, exist_ok=True)
+        name = f"{os.path.basename(path)}.{self._pid}.{self._tag}.{os.urandom(4).hex()}"
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(path, os.path.join(aside, name))
 
     def read_owner(self) -> OwnerMark | None:
         """The mark in ``<root>/objstore-owner.json``; None when there is no such file.
@@ -222,7 +208,7 @@ class FileChunkStore:
                 os.link(tmp, path)
             except FileExistsError:
                 return
-            _fsync_path(self.root)
+            fsync_path(self.root)
 
         self._install_owner(mark, link, "marking the chunk directory")
         owner = self.read_owner()
@@ -271,12 +257,12 @@ class FileChunkStore:
                 os.unlink(tmp)
 
     def has(self, cid: ChunkId) -> bool:
-        return cid in self._pending or os.path.exists(self._path(cid))
+        return cid in self._q or os.path.exists(self._path(cid))
 
     def get(self, cid: ChunkId) -> bytes:
         """The chunk's bytes. Raises ChunkMissing, InternalError when it cannot be read
         (no permission, a directory in its place, an I/O error)."""
-        tmp = self._pending.get(cid)
+        tmp = self._q.files.get(cid)
         for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
             try:
                 with open(path, "rb", buffering=0) as f:
@@ -290,7 +276,7 @@ class FileChunkStore:
     def prefetch(self, cid: ChunkId) -> None:
         """A hint that ``cid`` will be read soon: the kernel starts reading it into the
         page cache (a no-op when it is there; errors are left for the read to meet)."""
-        tmp = self._pending.get(cid)
+        tmp = self._q.files.get(cid)
         try:
             fd = os.open(tmp if tmp is not None else self._path(cid), os.O_RDONLY)
         except OSError:
@@ -309,7 +295,7 @@ class FileChunkStore:
         longer than the expected length to notice a chunk that is too long. Reusing
         buffers spares a fresh allocation (and its page faults) per chunk.
         """
-        tmp = self._pending.get(cid)
+        tmp = self._q.files.get(cid)
         for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
             try:
                 fd = os.open(path, os.O_RDONLY)
@@ -341,7 +327,7 @@ class FileChunkStore:
             raise storage_error(exc, f"writing chunk {cid.hex()}") from exc
 
     def _put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
-        if cid in self._pending:
+        if cid in self._q:
             return  # already written whole, waiting for the next sync
         with self._lock:
             self._counter += 1
@@ -377,11 +363,8 @@ class FileChunkStore:
             os.unlink(tmp)
             raise
         os.close(fd)
-        with self._lock:
-            if cid not in self._pending:
-                self._pending[cid] = tmp
-                return
-        os.unlink(tmp)  # another thread wrote the same chunk meanwhile
+        if not self._q.add(cid, tmp):
+            os.unlink(tmp)  # another thread wrote the same chunk meanwhile
 
     def delete(self, cid: ChunkId) -> None:
         """Delete a chunk (absent: nothing to do). Raises InternalError when the file
@@ -393,8 +376,7 @@ class FileChunkStore:
             raise storage_error(exc, f"deleting chunk {cid.hex()}") from exc
 
     def _delete(self, cid: ChunkId) -> None:
-        with self._lock:
-            tmp = self._pending.pop(cid, None) if cid not in self._syncing else None
+        tmp = self._q.take_back(cid)
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -412,80 +394,36 @@ class FileChunkStore:
         for cid in cids:
             self.delete(cid)
 
-    def _sync_pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise StoreClosed("the chunk store is closed")
-            if self._pool is None or self._pid != os.getpid():
-                self._pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="objstore-fsync")
-            return self._pool
-
-    def sync(self) -> None:
+    def sync(self, cids: Collection[ChunkId] = ()) -> None:
         """Make every chunk put so far durable: fsync, rename into place, fsync directories.
+        A chunk whose fsync or rename fails is forgotten (put it again).
 
-        Raises InsufficientStorage (a full disk or quota), StoreClosed (closed
-        meanwhile) or InternalError when a file or directory cannot be synced (the
-        chunks stay pending and the next sync tries them again).
-        """
-        try:
-            self._sync()
-        except OSError as exc:
-            raise storage_error(exc, "syncing chunks") from exc
-        except RuntimeError as exc:  # its fsync threads were stopped by a close meanwhile
-            raise StoreClosed("the chunk store was closed during a sync") from exc
+        Raises, for the first of ``cids`` not durable afterwards (with no ``cids``: for
+        any chunk that failed), InsufficientStorage (a full disk or quota) or
+        InternalError; StoreClosed when the store was closed."""
+        self._q.sync(cids)
 
-    def _sync(self) -> None:
+    def durable_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        """The chunks of ``cids`` under their names, their directories fsynced."""
+        return self._q.durable(cids)
+
+    def _place(self, cid: ChunkId, tmp: str, dirs: set[str]) -> None:
+        """Put the synced ``tmp`` under the chunk's name (for the sync queue)."""
         with self._lock:
-            mine = [(c, t) for c, t in self._pending.items() if c not in self._syncing]
-            self._syncing.update(c for c, _ in mine)
-            new_dirs, self._new_dirs = self._new_dirs, set()
-            earlier = list(self._tickets)  # they cover chunks put before this call too
-            ticket = _SyncTicket()
-            self._tickets.append(ticket)
+            d = self._dir(cid, dirs)
+        final = os.path.join(d, cid.hex())
         try:
-            self._sync_chunks(mine, new_dirs)
-        except BaseException:
-            ticket.failed = True
+            os.replace(tmp, final)
+        except IsADirectoryError:
+            # A directory where the chunk's file belongs (damage the read path flags):
+            # moved into quarantine/, so storing the chunk again heals it (review 9j, M1).
+            self.set_aside(cid)
+            os.replace(tmp, final)
+        except OSError:
             with self._lock:
-                self._new_dirs |= new_dirs
+                self._made.discard(d)  # looked at afresh next time (review 9l, M1)
             raise
-        finally:
-            with self._lock:
-                self._syncing.difference_update(c for c, _ in mine)
-                self._tickets.remove(ticket)
-            ticket.done.set()
-        for other in earlier:
-            other.done.wait()
-            if other.failed:
-                raise OSError("an earlier sync of the same chunks failed")
-
-    def _sync_chunks(self, mine: list[tuple[ChunkId, str]], new_dirs: set[str]) -> None:
-        if not mine and not new_dirs:
-            return
-        pool = self._sync_pool()
-        # Bytes first: a name must never point at data that is not durable.
-        for fut in [pool.submit(_fsync_path, tmp) for _, tmp in mine]:
-            fut.result()
-        dirs = new_dirs  # grows in place: a failed sync hands all of it to the next one
-        for cid, tmp in mine:
-            with self._lock:
-                d = self._dir(cid, dirs)
-            final = os.path.join(d, cid.hex())
-            try:
-                os.replace(tmp, final)
-            except IsADirectoryError:
-                # A directory where the chunk's file belongs (damage the read path flags):
-                # moved into quarantine/, so storing the chunk again heals it (review 9j, M1).
-                self.set_aside(cid)
-                os.replace(tmp, final)
-            dirs.add(d)
-            with self._lock:
-                if self._pending.get(cid) == tmp:
-                    del self._pending[cid]
-        # `dirs` holds every directory that gained an entry (a chunk or a new
-        # subdirectory), so this one pass makes every new name durable.
-        for fut in [pool.submit(_fsync_path, d) for d in dirs]:
-            fut.result()
+        dirs.add(d)
 
     def iter_ids(self) -> Iterator[ChunkId]:
         """Every chunk file's id. Anything else in the tree (a stray file, a directory
@@ -498,7 +436,7 @@ class FileChunkStore:
             raise storage_error(exc, f"listing the chunks in {self.root}") from exc
 
     def _iter_ids(self) -> Iterator[ChunkId]:
-        pending = set(self._pending)
+        pending = set(self._q.files)
         for top in _subdirs(self.root, 2):
             for mid in _subdirs(top, 2):
                 with os.scandir(mid) as entries:
@@ -514,7 +452,7 @@ class FileChunkStore:
         """(size, mtime ns) of the chunk's file; None when there is none. Raises
         InternalError when it cannot be looked at (no permission) or is not a file (a
         directory in its place: its size would pass for the chunk's)."""
-        tmp = self._pending.get(cid)
+        tmp = self._q.files.get(cid)
         for path in (tmp, self._path(cid)) if tmp is not None else (self._path(cid),):
             try:
                 st = os.stat(path)
@@ -532,7 +470,7 @@ class FileChunkStore:
         ``older_than_ns``; how many. A file that cannot be removed is left for a later
         pass. Raises InternalError when ``chunks/tmp`` cannot be listed."""
         removed = 0
-        mine = set(self._pending.values())  # written here, waiting for this process's sync
+        mine = set(self._q.files.values())  # written here, waiting for this process's sync
         if os.path.islink(self._tmp):
             return 0  # not this store's own directory: never delete through it
         try:
@@ -576,11 +514,7 @@ class FileChunkStore:
         a later sync raises StoreClosed instead of starting new ones. Uploads record a
         chunk only once a sync made it durable, so this sync is a second line: a chunk
         left as a temporary file is lost at the next open."""
-        if self._pending:
+        if self._q.files:
             with contextlib.suppress(ObjstoreError):
                 self.sync()
-        with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        self._q.close()

@@ -164,7 +164,11 @@ def fsck(
             cid = bytes.fromhex(h)
             if standing[h] != "recorded again":
                 return standing[h] == "recorded"
-            return _check_chunk(blobs, cid, records[cid].length, verify_data)[0] is not None
+            if _check_chunk(blobs, cid, records[cid].length, verify_data)[0] is None:
+                return False
+            # Still bad: unless gc collected it again meanwhile (review 9l, M4).
+            with blobs.meta.begin() as txn:
+                return _still_stored(txn, h) is not None
 
         found = {kind: [h for h in hexes if still_bad(h)] for kind, hexes in found.items()}
     missing = found.get("missing", [])

@@ -169,14 +169,21 @@ def _durable(blobs: BlobStore, written: dict[ChunkId, int]) -> set[ChunkId]:
     None when the chunk store cannot say: what is left is gc's, as orphan files."""
     if not written:
         return set()
-    try:
-        # Pending files into place first (a name only after its bytes). When that fails
-        # they are not durable, and a record would let the next upload of those bytes be
-        # acknowledged without a sync of its own (break-it review 9k): none then.
+    # Pending files into place first (a name only after its bytes). A chunk the sync
+    # could not make durable is not counted (break-it review 9k), nor is one that is
+    # only another upload's pending file of the same bytes (review 9l, H1).
+    with suppress(ObjstoreError):
         blobs.chunks.sync()
-        return blobs.chunks.has_many(written)
+    try:
+        return blobs.chunks.durable_many(written)
     except ObjstoreError:
         return set()
+
+
+def _written(batch: list[tuple[int, ChunkId, int]], reused: set[ChunkId]) -> set[ChunkId]:
+    """The chunks a batch names that its upload stored (not reused: those a committed
+    reference vouches for)."""
+    return {cid for _, cid, _ in batch if cid not in reused}
 
 
 def check_length(size: int, content_length: int | None, max_size: int) -> None:
@@ -322,8 +329,11 @@ class IngestJob:
         self._wait_commits()
         size = pos
         check_length(size, self.content_length, self.max_size)
-        if self.wrote_any:
-            self.b.chunks.sync()
+        if scope := _written(self.batch, self.reused):
+            # Also when a background sync took every write: this one checks that each chunk
+            # the last batch names is durable, including one this upload did not write
+            # because another's file of the same bytes was pending (review 9l, H1).
+            self.b.chunks.sync(scope)
         self._stop_hashers()
         self.windows.close()
         self.result = Ingested(
@@ -422,13 +432,13 @@ class IngestJob:
         # next batch overlap the disk flush (MD5 would otherwise idle).
         self._wait_writes()
         self._drain()
-        batch, reused, wrote = self.batch, self.reused, self.wrote_any
+        batch, reused = self.batch, self.reused
         self.batch = []
         self.batch_bytes = 0
         self.batch_seen = set()
         self.reused = set()
         self.wrote_any = False
-        self.commits.append(self._committer().submit(self._commit, batch, reused, wrote))
+        self.commits.append(self._committer().submit(self._commit, batch, reused))
 
     def _wait_writes(self) -> None:
         for index in list(self.write_futures):
@@ -441,12 +451,10 @@ class IngestJob:
             self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objstore-commit")
         return self.committer
 
-    def _commit(
-        self, batch: list[tuple[int, ChunkId, int]], reused: set[ChunkId], wrote: bool
-    ) -> None:
+    def _commit(self, batch: list[tuple[int, ChunkId, int]], reused: set[ChunkId]) -> None:
         """Runs on the committer thread, one batch at a time, in order."""
-        if wrote:
-            self.b.chunks.sync()  # chunks durable before the references that name them
+        if scope := _written(batch, reused):  # durable before the references naming them
+            self.b.chunks.sync(scope)
         self.b.leases.touch(self.ticket)
         with self.b.meta.begin_write() as txn:
             check_bound(txn, self.b.bound)  # StoreDamaged after a rebind elsewhere

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from objstore.blob.chunkstore import ChunkId, ChunkMissing, OwnerMark
 
@@ -65,8 +65,11 @@ class MemoryChunkStore:
         for cid in cids:
             self.delete(cid)
 
-    def sync(self) -> None:
+    def sync(self, cids: Collection[ChunkId] = ()) -> None:
         return None
+
+    def durable_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
+        return self.has_many(cids)  # as durable as this store gets
 
     def iter_ids(self) -> Iterable[ChunkId]:
         return list(self._chunks)

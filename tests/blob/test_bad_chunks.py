@@ -25,7 +25,7 @@ from objstore.blob.files import FileChunkStore
 from objstore.blob.records import get_chunk
 from objstore.blob.store import BlobStore
 from objstore.cli import main as cli_main
-from objstore.errors import DataCorruption, InternalError, storage_error
+from objstore.errors import DataCorruption, InternalError, ServiceUnavailable, storage_error
 from tests.conftest import chunk_files, chunk_path
 
 CHUNK = 64 << 10
@@ -226,4 +226,28 @@ def test_an_orphan_gc_cannot_look_at_does_not_stop_the_pass(
     assert r.orphans_deleted == 0  # (the first pass deleted the other one)
     names = chunk_files(disk)
     assert orphans[0] in names and orphans[1] not in names
+    assert disk.root.get_object("bkt", "old").read() == DATA
+
+
+@pytest.mark.parametrize("code", [24, 23, 12])  # EMFILE, ENFILE, ENOMEM
+def test_a_read_meeting_a_passing_shortage_flags_nothing(
+    disk: objstore.Store, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """Review 9l, L3: a GET while the process is out of file descriptors (or memory)
+    flagged healthy chunks as bad; dedup stopped and uploads meant to reuse them failed.
+    Such a shortage says nothing about the chunk: ServiceUnavailable (retry), no flag."""
+    name = sorted(chunk_files(disk))[0]
+    shortage = OSError(code, os.strerror(code))
+
+    def refused(self: FileChunkStore, cid: ChunkId, *args: object) -> bytes:
+        raise storage_error(shortage, f"reading chunk {cid.hex()}")
+
+    monkeypatch.setattr(FileChunkStore, "get", refused)
+    monkeypatch.setattr(FileChunkStore, "get_into", refused)
+    with pytest.raises(ServiceUnavailable):
+        disk.root.get_object("bkt", "old").read()
+    monkeypatch.undo()
+    with disk.blobs.meta.begin() as txn:
+        rec = get_chunk(txn, bytes.fromhex(name))
+        assert rec is not None and not rec.quarantined
     assert disk.root.get_object("bkt", "old").read() == DATA

@@ -65,7 +65,7 @@ def test_a_closed_chunk_directory_leaves_no_chunk_pending(tmp_path: Path) -> Non
     data = os.urandom(CH)
     cid = ChunkId(blake3.blake3(data).digest())
     chunks.put(cid, data)
-    assert chunks._pending and not os.path.exists(chunks._path(cid))
+    assert chunks._q.files and not os.path.exists(chunks._path(cid))
     chunks.close()
     again = FileChunkStore(tmp_path / "c")
     assert again.get(cid) == data
@@ -86,7 +86,7 @@ def test_a_sync_meeting_a_close_is_store_closed(
     chunks.put(ChunkId(blake3.blake3(data).digest()), data)
     stopped = ThreadPoolExecutor(1)
     stopped.shutdown()
-    monkeypatch.setattr(chunks, "_sync_pool", lambda: stopped)
+    monkeypatch.setattr(chunks._q, "_sync_pool", lambda: stopped)
     with pytest.raises(StoreClosed):
         chunks.sync()
 

@@ -482,3 +482,40 @@ def test_fsck_does_not_report_a_chunk_collected_and_stored_again_while_it_looked
         assert s.root.get_object("bkt", "k").read() == data
     finally:
         s.close()
+
+
+def test_fsck_does_not_report_a_chunk_gc_collected_again_before_the_second_look(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """Review 9l, M4: the chunk is collected under fsck's snapshot, stored again (so its
+    record stands beside gc's finished mark), then collected once more before fsck's
+    second look. The second look finds no file, but no record names the chunk any more:
+    the store is healthy and fsck must say so."""
+    s = open_at(tmp_path / "s", clock)
+    try:
+        s.root.create_bucket("bkt")
+        data = os.urandom(CHUNK)
+        s.root.put_object("bkt", "k", data)
+        s.root.delete_object("bkt", "k")
+        real_get = s.blobs.chunks.get
+        looks: list[str] = []
+
+        def get(cid: ChunkId) -> bytes:
+            if not looks:
+                assert s.gc().chunks_deleted == 1  # collected under fsck's snapshot
+                looks.append("first")
+                try:
+                    return real_get(cid)
+                finally:
+                    s.root.put_object("bkt", "k", data)  # recorded again
+            looks.append("second")
+            s.root.delete_object("bkt", "k")
+            assert s.gc().chunks_deleted == 1  # and collected again
+            return real_get(cid)
+
+        s.blobs.chunks.get = get  # type: ignore[method-assign]
+        result = s.fsck()
+        assert looks == ["first", "second"]
+        assert result.healthy, result
+    finally:
+        s.close()

@@ -1,0 +1,194 @@
+"""The pending chunk files of FileChunkStore and their syncs (objstore/blob/file_sync.py):
+what counts as durable, and how one chunk that cannot be synced is contained (break-it
+review 9l: H1, M1, M2)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import blake3
+import pytest
+
+import objstore
+from objstore.blob import file_sync
+from objstore.blob.chunkstore import ChunkId
+from objstore.blob.files import FileChunkStore
+from objstore.errors import InsufficientStorage, InternalError, ObjstoreError
+from objstore.testing.chunkstore import cid_of
+
+CH = 4096
+
+
+def fail_fsync_of(monkeypatch: pytest.MonkeyPatch, paths: set[str], code: int = errno.EIO) -> None:
+    """Every fsync of a path in ``paths`` (looked up at the call) fails with ``code``."""
+    real = file_sync.fsync_path
+
+    def fsync_path(path: str) -> None:
+        if path in paths:
+            raise OSError(code, "injected fsync failure", path)
+        real(path)
+
+    monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+
+
+def test_only_chunks_under_their_names_are_durable(tmp_path: Path) -> None:
+    store = FileChunkStore(tmp_path / "c")
+    a, b = os.urandom(CH), os.urandom(CH)
+    store.put(cid_of(a), a)
+    store.sync()
+    store.put(cid_of(b), b)
+    absent = cid_of(b"never put")
+    assert store.has(cid_of(b))  # readable at once ...
+    assert store.durable_many([cid_of(a), cid_of(b), absent]) == {cid_of(a)}  # ... not durable
+    store.sync([cid_of(b)])
+    assert store.durable_many([cid_of(a), cid_of(b), absent]) == {cid_of(a), cid_of(b)}
+    store.close()
+
+
+def test_a_chunk_relied_on_but_forgotten_by_another_sync_fails_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload that found the chunk pending (another upload's temporary file of the same
+    bytes) writes nothing itself. When the other's sync fails, the file is thrown away:
+    the caller's sync of that chunk must fail, never return as if it were durable."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)  # the other upload's file
+    store.put(cid_of(x), x)  # this one: already pending, nothing written
+    fail_fsync_of(monkeypatch, set(store._q.files.values()))
+    with pytest.raises(InternalError, match="injected"):
+        store.sync()  # the other upload's sync
+    with pytest.raises(InternalError, match="not durable"):
+        store.sync([cid_of(x)])  # this upload's: its chunk is gone
+    monkeypatch.undo()
+    store.put(cid_of(x), x)  # put again, from the caller's bytes: stored
+    store.sync([cid_of(x)])
+    assert store.get(cid_of(x)) == x
+    store.close()
+
+
+def test_a_full_disk_at_the_sync_is_insufficient_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    fail_fsync_of(monkeypatch, set(store._q.files.values()), errno.ENOSPC)
+    with pytest.raises(InsufficientStorage):
+        store.sync([cid_of(x)])
+    store.close()
+
+
+def test_a_temporary_file_removed_by_another_process_blocks_no_later_sync(
+    tmp_path: Path,
+) -> None:
+    """Another handle's gc removes old temporary files it does not know are pending here.
+    That chunk's sync fails once; every later upload of other bytes syncs (review 9l, M1:
+    each one failed with 'No such file or directory' until the process restarted)."""
+    store = FileChunkStore(tmp_path / "c")
+    lost, later = os.urandom(CH), os.urandom(CH)
+    store.put(cid_of(lost), lost)
+    os.unlink(store._q.files[cid_of(lost)])  # another process's clean_tmp
+    with pytest.raises(InternalError):
+        store.sync([cid_of(lost)])
+    store.put(cid_of(later), later)
+    store.sync([cid_of(later)])
+    assert store.get(cid_of(later)) == later
+    assert not store.has(cid_of(lost))
+    store.close()
+
+
+def test_a_file_where_a_chunk_directory_belongs_is_moved_aside(tmp_path: Path) -> None:
+    """A stray file at ``<root>/ab`` or ``<root>/ab/cd`` once failed the sync of every
+    chunk (review 9l, M1): it is moved into quarantine/ and the chunk is stored."""
+    root = tmp_path / "c"
+    store = FileChunkStore(root)
+    first, second = os.urandom(CH), os.urandom(CH)
+    for data, depth in ((first, 1), (second, 2)):
+        h = cid_of(data).hex()
+        blocker = root.joinpath(*[h[:2], h[2:4]][:depth])
+        blocker.parent.mkdir(parents=True, exist_ok=True)
+        blocker.write_bytes(b"not a directory")
+        store.put(cid_of(data), data)
+        store.sync([cid_of(data)])
+        assert store.get(cid_of(data)) == data
+        assert blocker.is_dir()
+    kept = sorted(p.read_bytes() for p in (root / "quarantine").iterdir())
+    assert kept == [b"not a directory"] * 2
+    store.close()
+    again = FileChunkStore(root)
+    assert again.get(cid_of(first)) == first and again.get(cid_of(second)) == second
+    again.close()
+
+
+def test_a_failed_upload_records_no_chunk_that_is_only_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9l, H1. Upload 1 fails (its write of X meets a full disk). While its release
+    syncs, upload 2 of the same bytes puts X: a pending file, not durable. Upload 1 used to
+    record X all the same; upload 3 of those bytes then trusted the record, wrote nothing,
+    and was acknowledged before upload 2's fsync of X failed: X was lost. Now X gets no
+    record: upload 3 relies on upload 2's file and fails with it, and upload 4 stores X."""
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        other, x = os.urandom(CH), os.urandom(CH)
+        cid_other, cid_x = (ChunkId(blake3.blake3(b).digest()) for b in (other, x))
+        releasing, x_pending, u3_done = threading.Event(), threading.Event(), threading.Event()
+        real_put, real_fsync = FileChunkStore.put, file_sync.fsync_path
+        u2_files: set[str] = set()
+
+        def put(self: FileChunkStore, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+            if cid == cid_x and not releasing.is_set():
+                raise InsufficientStorage("no space left on device (injected)")
+            real_put(self, cid, data)
+
+        def fsync_path(path: str) -> None:
+            if path == chunks._q.files.get(cid_other):
+                releasing.set()  # upload 1's release is syncing: upload 2 puts X now
+                assert x_pending.wait(30)
+            elif path in u2_files:
+                u3_done.wait(3)  # upload 3 ends first (acknowledged, before the fix)
+                raise OSError(errno.EIO, "injected fsync failure", path)
+            real_fsync(path)
+
+        monkeypatch.setattr(FileChunkStore, "put", put)
+        monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+        errors: dict[str, BaseException] = {}
+
+        def upload(key: str, body: object) -> None:
+            try:
+                s.root.put_object("bkt", key, body)
+            except ObjstoreError as exc:
+                errors[key] = exc
+
+        u1 = threading.Thread(target=upload, args=("u1", iter([other, x])))
+        u1.start()
+        assert releasing.wait(30)
+        u2 = threading.Thread(target=upload, args=("u2", x))
+        u2.start()
+        while cid_x not in chunks._q.files:
+            assert u2.is_alive() or cid_x in chunks._q.files
+        u2_files.add(chunks._q.files[cid_x])
+        x_pending.set()
+        u1.join(30)
+        assert isinstance(errors.get("u1"), InsufficientStorage)
+        upload("u3", x)
+        u3_done.set()
+        u2.join(30)
+        assert isinstance(errors.get("u2"), InternalError)
+        assert isinstance(errors.get("u3"), InternalError)  # relied on upload 2's file
+        monkeypatch.undo()
+        upload("u4", x)
+        assert "u4" not in errors
+        assert s.root.get_object("bkt", "u4").read() == x
+    finally:
+        s.close()
+    with objstore.open(tmp_path / "s", gc_interval=None) as again:
+        assert again.root.get_object("bkt", "u4").read() == x
+        assert again.fsck().healthy
