@@ -101,6 +101,17 @@ class ChunkStoreTests:
         chunks.sync()
         assert chunks.get(cid_of(data)) == data
 
+    def test_a_sync_of_named_chunks_leaves_them_durable(self, chunks: ChunkStore) -> None:
+        """``sync(cids)`` returns only once those chunks are durable, and ``durable_many``
+        then counts them; a chunk never put is not durable."""
+        a, b = os.urandom(3000), os.urandom(3001)
+        chunks.put_many([(cid_of(a), a), (cid_of(b), b)])
+        chunks.sync([cid_of(a), cid_of(b)])
+        absent = cid_of(b"never stored")
+        assert chunks.durable_many([cid_of(a), cid_of(b), absent]) == {cid_of(a), cid_of(b)}
+        chunks.delete(cid_of(a))
+        assert chunks.durable_many([cid_of(a), cid_of(b)]) == {cid_of(b)}
+
     def test_concurrent_puts_of_the_same_chunk(self, chunks: ChunkStore) -> None:
         """Threads writing one chunk at once leave it whole."""
         data = os.urandom(200_000)
