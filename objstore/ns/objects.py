@@ -134,10 +134,18 @@ class ObjectOps(Index):
             ]
             results: list[PutObjectResult] = []
             with self.meta.begin_write() as txn:
-                b = self._bucket(txn, bucket)
-                for key, ek, ing in staged:
-                    rec = self._write_version(txn, bucket, b, key, ek, ing, {}, None, parts=0)
-                    results.append(self._put_result(b, rec))
+                try:
+                    b = self._bucket(txn, bucket)
+                    for key, ek, ing in staged:
+                        rec = self._write_version(txn, bucket, b, key, ek, ing, {}, None, parts=0)
+                        results.append(self._put_result(b, rec))
+                except BaseException:
+                    # Raised before the commit: the transaction rolls back for certain, so
+                    # the bodies staged in it are released (review 9l, L2). A failing
+                    # commit itself is in doubt and leaves them staged.
+                    for _, _, ing in staged:
+                        ing.staged = False
+                    raise
             return results
 
     def _write_version(

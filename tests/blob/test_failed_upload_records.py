@@ -153,3 +153,42 @@ def test_a_chunk_an_orphan_sweep_has_doomed_gets_no_record(tmp_path: Path) -> No
         assert s.root.get_object("bkt", "u2").read() == x[:CH]
     finally:
         s.close()
+
+
+def test_a_put_objects_rolled_back_releases_every_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9l, L2: when the second body of a put_objects failed its commit check, the
+    transaction rolled back, yet the first body counted as committed and its chunk files
+    stayed with no record until an orphan sweep. Both bodies are released now."""
+    from objstore.blob.store import BlobStore
+    from objstore.errors import NoSuchKey, ServiceUnavailable
+
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        real_commit = BlobStore.commit
+        calls: list[int] = []
+
+        def commit(self: BlobStore, txn: object, ing: object) -> None:
+            calls.append(1)
+            if len(calls) == 2:
+                raise ServiceUnavailable("collected during the upload (injected)")
+            real_commit(self, txn, ing)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(BlobStore, "commit", commit)
+        with pytest.raises(ServiceUnavailable):
+            s.root.put_objects("bkt", [("a", os.urandom(3 * CH)), ("b", os.urandom(2 * CH))])
+        monkeypatch.undo()
+        with pytest.raises(NoSuchKey):
+            s.root.head_object("bkt", "a")
+        left = set(s.blobs.chunks.iter_ids())
+        with s._meta.begin() as txn:
+            # Freed at once, or recorded (unreferenced) for gc while the other body's
+            # ticket was live: never a file no record names, left for an orphan sweep.
+            assert all(txn.get(keyspace.CHUNKREF + cid) is not None for cid in left)
+        s.gc()
+        assert list(s.blobs.chunks.iter_ids()) == []
+        assert s.fsck().healthy
+    finally:
+        s.close()
