@@ -126,10 +126,17 @@ def _write_direct(fd: int, view: memoryview) -> bool:
     return True
 
 
-class FileChunkStore:
-    """A directory of chunk files."""
+#: Free space (bytes) a chunk write leaves on the file system for everything else: the
+#: metadata must still grow for a failed upload's records and gc's marks, or a full disk
+#: wedges the store (break-it review 9l, M3: gc's first write failed forever).
+RESERVE_BYTES = 64 << 20
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+
+class FileChunkStore:
+    """A directory of chunk files. A chunk write that would leave less than
+    ``reserve_bytes`` free on the file system is refused (InsufficientStorage)."""
+
+    def __init__(self, root: str | os.PathLike[str], *, reserve_bytes: int = RESERVE_BYTES) -> None:
         # Absolute: a relative root would follow the process's working directory, and a
         # chdir after opening would point gc at another directory's chunks.
         self.root = os.path.abspath(os.fspath(root))
@@ -137,6 +144,7 @@ class FileChunkStore:
         self._tmp = os.path.join(self.root, "tmp")
         os.makedirs(self._tmp, exist_ok=True)
         self._made: set[str] = set()
+        self._reserve = reserve_bytes
         self._lock = threading.Lock()
         self._counter = 0
         self._pid = os.getpid()
@@ -329,11 +337,15 @@ class FileChunkStore:
     def _put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
         if cid in self._q:
             return  # already written whole, waiting for the next sync
+        view = memoryview(data).cast("B")
+        if self._reserve:
+            fs = os.statvfs(self._tmp)
+            if fs.f_bavail * fs.f_frsize < len(view) + self._reserve:
+                raise OSError(errno.ENOSPC, "the space kept for the metadata would be used")
         with self._lock:
             self._counter += 1
             n = self._counter
         tmp = os.path.join(self._tmp, f"{self._pid}.{self._tag}.{threading.get_ident()}.{n}")
-        view = memoryview(data).cast("B")
         direct = self._direct and _direct_ok(view)
         # O_EXCL: never write into a file someone else is writing (renamed under a chunk
         # id, its bytes would be a mix).

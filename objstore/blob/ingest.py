@@ -136,28 +136,32 @@ def release_failed(
     """
     candidates: set[ChunkId] = set(written)
     present = _durable(blobs, written)
-    with blobs.meta.begin_write() as txn:
-        if pending:
-            for _, v in scan_prefix(txn, keyspace.MANIFEST + data_id):
-                candidates.add(ChunkId(v[:32]))
-            drop_data(txn, data_id)
-            txn.delete(keyspace.PENDING + data_id)
-        gen = current_gen(txn)
-        # After a rebind elsewhere, what this handle wrote is at a location no longer the
-        # store's: a record would have dedup trust chunks the store does not hold.
-        for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
-            # Not one a gc is deleting, or deleted after this upload decided to write it
-            # (Leases.check's rule): the record would outlive the file (review 9k).
-            if (
-                cid in present
-                and txn.get(keyspace.CHUNKREF + cid) is None
-                and not deleted_under(txn, cid, ticket)
-            ):
-                txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
-                counters.add(txn, STAT_CHUNKS, 1)
-                counters.add(txn, STAT_STORED, n)
-    if ticket is not None:
-        blobs.leases.leave(ticket)
+    try:
+        with blobs.meta.begin_write() as txn:
+            if pending:
+                for _, v in scan_prefix(txn, keyspace.MANIFEST + data_id):
+                    candidates.add(ChunkId(v[:32]))
+                drop_data(txn, data_id)
+                txn.delete(keyspace.PENDING + data_id)
+            gen = current_gen(txn)
+            # After a rebind elsewhere, what this handle wrote is at a location no longer the
+            # store's: a record would have dedup trust chunks the store does not hold.
+            for cid, n in written.items() if still_bound(txn, blobs.bound) else ():
+                # Not one a gc is deleting, or deleted after this upload decided to write it
+                # (Leases.check's rule): the record would outlive the file (review 9k).
+                if (
+                    cid in present
+                    and txn.get(keyspace.CHUNKREF + cid) is None
+                    and not deleted_under(txn, cid, ticket)
+                ):
+                    txn.put(keyspace.CHUNKREF + cid, ChunkRec(0, n, gen, 0).encode())
+                    counters.add(txn, STAT_CHUNKS, 1)
+                    counters.add(txn, STAT_STORED, n)
+    finally:
+        # Even when the records could not be written (the metadata is full, say): the
+        # ticket held gc back for good otherwise (review 9l, M3).
+        if ticket is not None:
+            blobs.leases.leave(ticket)
     free_now(blobs, candidates)
 
 

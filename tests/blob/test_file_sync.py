@@ -192,3 +192,45 @@ def test_a_failed_upload_records_no_chunk_that_is_only_pending(
     with objstore.open(tmp_path / "s", gc_interval=None) as again:
         assert again.root.get_object("bkt", "u4").read() == x
         assert again.fsck().healthy
+
+
+def test_chunk_writes_leave_room_for_the_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9l, M3: an upload that filled the disk left its chunks unrecorded when the
+    metadata could not grow, and gc, whose first step writes metadata, failed for good.
+    A chunk write that would eat into the reserve is refused, so a failed upload is
+    released and gc still runs on a disk that is otherwise full."""
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        s.root.put_object("bkt", "kept", os.urandom(3 * CH))
+        real = os.statvfs
+        free = [file_sync_reserve() + CH]  # room for one chunk above the reserve
+
+        def statvfs(path: str) -> os.statvfs_result:
+            st = real(path)
+            fields = list(st)
+            fields[4] = free[0] // st.f_frsize  # f_bavail
+            return os.statvfs_result(fields)
+
+        monkeypatch.setattr(os, "statvfs", statvfs)
+        s.root.put_object("bkt", "small", os.urandom(CH))  # fits
+        free[0] -= CH  # now it is full
+        with pytest.raises(InsufficientStorage, match="metadata"):
+            s.root.put_object("bkt", "big", os.urandom(4 * CH))
+        s.root.put_object("bkt", "inline", b"tiny")  # metadata only: still written
+        s.root.delete_object("bkt", "kept")
+        assert s.gc().chunks_deleted >= 3  # gc runs on the "full" disk
+        monkeypatch.undo()
+        with pytest.raises(ObjstoreError):
+            s.root.head_object("bkt", "big")
+        assert s.fsck().healthy
+    finally:
+        s.close()
+
+
+def file_sync_reserve() -> int:
+    from objstore.blob.files import RESERVE_BYTES
+
+    return RESERVE_BYTES
