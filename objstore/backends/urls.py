@@ -113,8 +113,12 @@ def redact(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        scheme = url.partition(":")[0]
-        return f"{scheme}:<unparsable>" if scheme.isalnum() else "<unparsable URL>"
+        return _scheme_only(url, "unparsable")
+    if any(c in parts.path for c in "@=") or any(c.isspace() for c in url):
+        # Not scheme://user:password@host/...: a password may sit where no URL keeps one
+        # ('postgresql:/u:pw@h/db', 'jdbc:postgresql://u:pw@h', a libpq 'host=h
+        # password=pw' string). Nothing past the scheme is shown (review 9m, H1).
+        return _scheme_only(url, "not shown: not a scheme://host/... URL")
     out = url
     if parts.fragment:
         out = out[: -len(parts.fragment)] + HIDDEN
@@ -129,6 +133,11 @@ def redact(url: str) -> str:
         host = parts.netloc.rpartition("@")[2]
         out = out[:at] + f"{user}:{HIDDEN}@{host}" + out[at + len(parts.netloc) :]
     return out
+
+
+def _scheme_only(url: str, why: str) -> str:
+    scheme = url.partition(":")[0] if ":" in url else ""
+    return f"{scheme}:<{why}>" if scheme.isalnum() else f"<URL {why}>"
 
 
 def _redact_pair(pair: str) -> str:

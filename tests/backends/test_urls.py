@@ -338,3 +338,25 @@ def test_s3_chunk_store_arguments_are_checked_as_the_url_is() -> None:
     ):
         with pytest.raises(InvalidArgument, match="fragment"):
             S3ChunkStore.from_url(url)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "host=127.0.0.1 user=objstore password=Zq7secretWk dbname=objstore",  # libpq form
+        "postgresql:/objstore:Zq7secretWk@127.0.0.1:5432/objstore",  # one slash missing
+        "postgresql:objstore:Zq7secretWk@127.0.0.1/objstore",
+        "jdbc:postgresql://objstore:Zq7secretWk@127.0.0.1:5432/objstore",
+        "s3:/AKIA:Zq7secretWk@bkt/p?endpoint=http://127.0.0.1:1",
+        "s3:AKIA:Zq7secretWk@bkt/p",
+        "postgresql://objstore:Zq7secretWk@127.0.0.1/objstore ",  # a trailing blank
+    ],
+)
+def test_a_malformed_url_never_shows_its_password(value: str) -> None:
+    """Review 9m, H1: only a password in the place a URL keeps one was hidden; a value
+    that is not a proper URL was quoted whole in the error (and so on the CLI's stderr)."""
+    assert "Zq7secretWk" not in redact(value)
+    for parse in (parse_metadata_url, parse_chunks_url):
+        with pytest.raises(InvalidArgument) as err:
+            parse(value)
+        assert "Zq7secretWk" not in str(err.value)
