@@ -17,6 +17,13 @@ from break-it review 9l:
   caller's temporary file for the same bytes was pending, when that caller's sync failed.
   Only a chunk under its name, renamed by a sync whose directory fsync completed, counts
   as durable: never a pending file (H1).
+
+And from review 9n: a chunk whose put, fsync, rename or directory fsync failed in this
+handle is *failed* until a later sync puts a fresh copy in place. A file under its name
+proves nothing then: it may be a quarantined rotten copy the failed write was to replace
+(N8), or another process's copy whose name is not durable yet. A directory fsync that
+failed is retried for the directories' sake, but the chunks renamed before it stay
+failed: a retry may succeed without the entries on disk (N3, as M2 for file data).
 """
 
 from __future__ import annotations
@@ -67,10 +74,11 @@ class SyncQueue:
         self.files: dict[ChunkId, str] = {}  # pending: chunk id -> its temporary file
         self._syncing: set[ChunkId] = set()  # pending chunks a running sync has taken
         self._unsettled: set[ChunkId] = set()  # renamed; their directory not fsynced yet
-        # Left by a sync whose directory fsync failed: the next sync fsyncs those
-        # directories again, and then the chunks renamed into them are durable.
+        self._failed: set[ChunkId] = set()  # see the module docstring
+        # Directories a failed sync left unsynced: the next sync fsyncs them again.
         self._new_dirs: set[str] = set()
-        self._carried: set[ChunkId] = set()
+        #: Called with the directories a sync fsynced, once all of them were.
+        self.settled: Callable[[set[str]], None] = lambda dirs: None
         self._tickets: list[_SyncTicket] = []
         self._pool: ThreadPoolExecutor | None = None
         self._pid = os.getpid()
@@ -93,11 +101,18 @@ class SyncQueue:
         with self._lock:
             return self.files.pop(cid, None) if cid not in self._syncing else None
 
+    def failed(self, cid: ChunkId) -> None:
+        """A put of ``cid`` failed: not durable until a sync places a fresh copy."""
+        with self._lock:
+            self._failed.add(cid)
+
     def durable(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
         """The chunks of ``cids`` under their names with their directories fsynced."""
+        # The files first: a sync marks a chunk unsettled before its name appears, so one
+        # named by the time of the stat is seen unsettled below (review 9n, N1).
+        named = {c for c in cids if os.path.isfile(self._final(c))}
         with self._lock:
-            unsettled = set(self._unsettled)
-        return {c for c in cids if c not in unsettled and os.path.isfile(self._final(c))}
+            return named - self._unsettled - self._failed
 
     def sync(self, cids: Collection[ChunkId] = ()) -> None:
         """Make every pending chunk durable, as far as each can be.
@@ -120,10 +135,10 @@ class SyncQueue:
             if earlier_failed:
                 raise InternalError("an earlier sync of the same chunks failed")
             return
-        lost = set(cids) - self.durable(cids)
-        for cid in lost:
-            if cid in failures:
+        for cid in cids:
+            if cid in failures:  # even with a copy under its name (review 9n, N8)
                 raise storage_error(failures[cid], f"syncing chunk {cid.hex()}")
+        lost = set(cids) - self.durable(cids)
         if lost:
             cid = next(iter(lost))
             raise InternalError(
@@ -136,7 +151,6 @@ class SyncQueue:
             mine = [(c, t) for c, t in self.files.items() if c not in self._syncing]
             self._syncing.update(c for c, _ in mine)
             dirs, self._new_dirs = self._new_dirs, set()
-            carried, self._carried = self._carried, set()
             earlier = list(self._tickets)  # they hold chunks put before this call too
             ticket = _SyncTicket()
             self._tickets.append(ticket)
@@ -148,11 +162,14 @@ class SyncQueue:
             ticket.failed = True
             with self._lock:
                 self._new_dirs |= dirs  # grew in place with this sync's directories
-                self._carried |= carried | renamed
+                self._unsettled -= renamed
+                self._failed |= renamed  # named, but maybe not durably (review 9n, N3)
             raise
         else:
             with self._lock:
-                self._unsettled -= carried | renamed
+                self._unsettled -= renamed
+                self._failed -= renamed  # a fresh copy, durable under its name
+            self.settled(dirs)
         finally:
             ticket.failed = ticket.failed or bool(failures)
             with self._lock:
@@ -208,6 +225,7 @@ class SyncQueue:
     def _forget(self, cid: ChunkId, tmp: str) -> None:
         """Drop a temporary file a sync could not make durable: never fsynced again."""
         with self._lock:
+            self._failed.add(cid)
             if self.files.get(cid) == tmp:
                 del self.files[cid]
         with contextlib.suppress(OSError):

@@ -126,15 +126,17 @@ def _write_direct(fd: int, view: memoryview) -> bool:
     return True
 
 
-#: Free space (bytes) a chunk write leaves on the file system for everything else: the
-#: metadata must still grow for a failed upload's records and gc's marks, or a full disk
-#: wedges the store (break-it review 9l, M3: gc's first write failed forever).
+#: Free space (bytes) a chunk write leaves on the file system for everything else, at most
+#: an eighth of it: the metadata must still grow for a failed upload's records and gc's
+#: marks, or a full disk wedges the store (break-it review 9l, M3: gc's first write failed
+#: forever).
 RESERVE_BYTES = 64 << 20
 
 
 class FileChunkStore:
     """A directory of chunk files. A chunk write that would leave less than
-    ``reserve_bytes`` free on the file system is refused (InsufficientStorage)."""
+    ``reserve_bytes`` (at most an eighth of the file system) free is refused
+    (InsufficientStorage)."""
 
     def __init__(self, root: str | os.PathLike[str], *, reserve_bytes: int = RESERVE_BYTES) -> None:
         # Absolute: a relative root would follow the process's working directory, and a
@@ -153,6 +155,10 @@ class FileChunkStore:
         self._tag = os.urandom(6).hex()
         # Written but not yet synced: chunk id -> its temporary file, and their syncs.
         self._q = SyncQueue(self._path, self._place)
+        self._q.settled = self._settled
+        # Directories made by a sync whose fsync of their parent has not completed: a
+        # chunk another sync places in one must fsync that parent too (review 9n, N5).
+        self._fresh: dict[str, str] = {}  # directory -> its parent
         # Chunks in page-aligned buffers (a streamed upload's windows) are written with
         # O_DIRECT: the device reads them from the buffer, where a buffered write first
         # copies them into the page cache (0.3 core-s/GiB on a quiet machine, up to 2.8
@@ -168,18 +174,28 @@ class FileChunkStore:
         """The chunk's directory (made if missing); dirs that gain an entry go to ``changed``."""
         h = cid.hex()
         d = os.path.join(self.root, h[:2], h[2:4])
+        top = os.path.dirname(d)
         if d not in self._made:
-            top = os.path.dirname(d)
             if not os.path.isdir(top):
                 self._clear_way(top)
                 os.makedirs(top, exist_ok=True)
-                changed.add(self.root)
+                self._fresh[top] = self.root
             if not os.path.isdir(d):
                 self._clear_way(d)
                 os.makedirs(d, exist_ok=True)
-                changed.add(top)
+                self._fresh[d] = top
             self._made.add(d)
+        for made in (top, d):
+            if made in self._fresh:
+                changed.add(self._fresh[made])
         return d
+
+    def _settled(self, synced: set[str]) -> None:
+        """A sync fsynced ``synced``: the directories made in them are durable now."""
+        with self._lock:
+            for made, parent in list(self._fresh.items()):
+                if parent in synced:
+                    del self._fresh[made]
 
     def _clear_way(self, path: str) -> None:
         """Move a file (or symlink) standing where a chunk directory belongs into
@@ -332,6 +348,7 @@ class FileChunkStore:
         try:
             self._put(cid, data)
         except OSError as exc:
+            self._q.failed(cid)  # a copy under its name may be the bad one it was to replace
             raise storage_error(exc, f"writing chunk {cid.hex()}") from exc
 
     def _put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
@@ -340,7 +357,8 @@ class FileChunkStore:
         view = memoryview(data).cast("B")
         if self._reserve:
             fs = os.statvfs(self._tmp)
-            if fs.f_bavail * fs.f_frsize < len(view) + self._reserve:
+            reserve = min(self._reserve, fs.f_blocks * fs.f_frsize // 8)
+            if fs.f_bavail * fs.f_frsize < len(view) + reserve:
                 raise OSError(errno.ENOSPC, "the space kept for the metadata would be used")
         with self._lock:
             self._counter += 1

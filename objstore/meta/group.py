@@ -27,6 +27,7 @@ commits counts). Works over any :class:`~objstore.meta.base.MetadataStore`.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -45,10 +46,15 @@ LINGER_S = 0.0005
 
 
 class _Job(Generic[T]):
-    __slots__ = ("error", "finished", "fn", "result")
+    __slots__ = ("context", "error", "finished", "fn", "result")
 
     def __init__(self, fn: Callable[[WriteTxn], T]) -> None:
         self.fn = fn
+        # The caller's context variables (its cancellation token among them): the leader
+        # runs ``fn`` in them, not in its own (break-it review 9n, N6: a cancelled
+        # leader's token stopped another caller's write, and a cancelled follower's
+        # write was kept).
+        self.context = contextvars.copy_context()
         self.result: object = _UNSET
         self.error: BaseException | None = None
         self.finished = False
@@ -143,7 +149,7 @@ class GroupCommitter:
                 with self._meta.begin_write() as txn:
                     for j in pending:
                         try:
-                            results.append(j.fn(txn))
+                            results.append(j.context.run(j.fn, txn))
                         except Exception as exc:
                             failed, j.error = j, exc
                             raise _Failed from exc

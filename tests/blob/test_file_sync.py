@@ -5,8 +5,10 @@ review 9l: H1, M1, M2)."""
 from __future__ import annotations
 
 import errno
+import io
 import os
 import threading
+from collections.abc import Collection
 from pathlib import Path
 
 import blake3
@@ -16,8 +18,9 @@ import objstore
 from objstore.blob import file_sync
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.files import FileChunkStore
-from objstore.errors import InsufficientStorage, InternalError, ObjstoreError
+from objstore.errors import DataCorruption, InsufficientStorage, InternalError, ObjstoreError
 from objstore.testing.chunkstore import cid_of
+from tests.conftest import BATCHED_CHUNK, open_batched
 
 CH = 4096
 
@@ -141,7 +144,6 @@ def test_a_failed_upload_records_no_chunk_that_is_only_pending(
         cid_other, cid_x = (ChunkId(blake3.blake3(b).digest()) for b in (other, x))
         releasing, x_pending, u3_done = threading.Event(), threading.Event(), threading.Event()
         real_put, real_fsync = FileChunkStore.put, file_sync.fsync_path
-        u2_files: set[str] = set()
 
         def put(self: FileChunkStore, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
             if cid == cid_x and not releasing.is_set():
@@ -152,7 +154,7 @@ def test_a_failed_upload_records_no_chunk_that_is_only_pending(
             if path == chunks._q.files.get(cid_other):
                 releasing.set()  # upload 1's release is syncing: upload 2 puts X now
                 assert x_pending.wait(30)
-            elif path in u2_files:
+            elif path == chunks._q.files.get(cid_x):  # upload 2's file of X
                 u3_done.wait(3)  # upload 3 ends first (acknowledged, before the fix)
                 raise OSError(errno.EIO, "injected fsync failure", path)
             real_fsync(path)
@@ -174,7 +176,6 @@ def test_a_failed_upload_records_no_chunk_that_is_only_pending(
         u2.start()
         while cid_x not in chunks._q.files:
             assert u2.is_alive() or cid_x in chunks._q.files
-        u2_files.add(chunks._q.files[cid_x])
         x_pending.set()
         u1.join(30)
         assert isinstance(errors.get("u1"), InsufficientStorage)
@@ -234,3 +235,145 @@ def file_sync_reserve() -> int:
     from objstore.blob.files import RESERVE_BYTES
 
     return RESERVE_BYTES
+
+
+def test_a_healing_upload_whose_write_fails_is_not_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9n, N8: a quarantined chunk keeps its rotten copy under its name. An upload
+    of its bytes writes a fresh copy; when that copy's fsync failed, the file under the
+    name still passed for durable, the upload was acknowledged on the rotten bytes, and its
+    commit cleared the flag. It fails now, and the next upload heals the chunk."""
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        x = os.urandom(CH)
+        cid = cid_of(x)
+        s.root.put_object("bkt", "old", x)
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        with open(chunks._path(cid), "r+b") as f:
+            f.write(b"rot")
+        with pytest.raises(DataCorruption):
+            s.root.get_object("bkt", "old").read()  # flags it
+        real = file_sync.fsync_path
+
+        def fsync_path(path: str) -> None:
+            if path == chunks._q.files.get(cid):
+                raise OSError(errno.EIO, "injected fsync failure", path)
+            real(path)
+
+        monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+        with pytest.raises(InternalError, match="injected"):
+            s.root.put_object("bkt", "new", x)
+        monkeypatch.undo()
+        with pytest.raises(ObjstoreError):
+            s.root.head_object("bkt", "new")
+        s.root.put_object("bkt", "new", x)  # heals
+        assert s.root.get_object("bkt", "old").read() == x
+        assert s.root.get_object("bkt", "new").read() == x
+    finally:
+        s.close()
+
+
+def test_durable_looks_at_the_file_before_the_unsettled_chunks(tmp_path: Path) -> None:
+    """Review 9n, N1: the unsettled set was read before the files, so a chunk a sync
+    renamed in between (its directory not fsynced yet) passed for durable."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    store.sync()
+    q = store._q
+    real_final = q._final
+
+    def final(cid: ChunkId) -> str:
+        with q._lock:  # a sync renames it now, its directory fsync still to come
+            q._unsettled.add(cid)
+        return real_final(cid)
+
+    q._final = final  # type: ignore[method-assign]
+    assert q.durable([cid_of(x)]) == set()
+    store.close()
+
+
+def test_a_chunk_in_a_directory_another_sync_made_fsyncs_its_parents(tmp_path: Path) -> None:
+    """Review 9n, N5: a sync placing a chunk in a directory that another, still running
+    sync had made fsynced only that directory, not the parents that name it."""
+    root = tmp_path / "c"
+    store = FileChunkStore(root)
+    a = ChunkId(bytes([0xAB, 0xCD]) + os.urandom(30))
+    b = ChunkId(bytes([0xAB, 0xCD]) + os.urandom(30))
+    first: set[str] = set()
+    with store._lock:
+        d = store._dir(a, first)
+    assert first == {str(root), str(root / "ab")}  # the sync that made them fsyncs both
+    second: set[str] = set()
+    with store._lock:
+        assert store._dir(b, second) == d
+    assert second == first  # not settled yet: this sync fsyncs them too
+    store._settled(first)
+    third: set[str] = set()
+    with store._lock:
+        store._dir(b, third)
+    assert third == set()
+    store.close()
+
+
+def test_chunks_renamed_before_a_failed_directory_fsync_stay_not_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9n, N3: the next sync fsynced the directory again and its success was
+    trusted (as for file data, a retry can succeed without the entries on disk). Those
+    chunks stay not durable until they are put again."""
+    root = tmp_path / "c"
+    store = FileChunkStore(root)
+    x = os.urandom(CH)
+    real = file_sync.fsync_path
+
+    def fsync_path(path: str) -> None:
+        if os.path.isdir(path):
+            raise OSError(errno.EIO, "injected directory fsync failure", path)
+        real(path)
+
+    monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+    store.put(cid_of(x), x)
+    with pytest.raises(InternalError, match="directory fsync"):
+        store.sync([cid_of(x)])
+    monkeypatch.undo()
+    store.sync()  # the directories again: fine now
+    assert store.durable_many([cid_of(x)]) == set()
+    with pytest.raises(InternalError, match="not durable"):
+        store.sync([cid_of(x)])
+    store.put(cid_of(x), x)
+    store.sync([cid_of(x)])
+    assert store.durable_many([cid_of(x)]) == {cid_of(x)}
+    store.close()
+
+
+def test_another_chunks_failed_fsync_does_not_fail_a_streamed_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9n, N2: an upload's early syncs (unnamed: every pending chunk) raised for
+    another upload's failed chunk, and so failed every streamed upload in flight. Only the
+    syncs that name this upload's chunks decide now."""
+    s = open_batched(tmp_path / "s")
+    try:
+        s.root.create_bucket("bkt")
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        real = chunks.sync
+        unnamed: list[int] = []
+
+        def sync(cids: Collection[ChunkId] = ()) -> None:
+            real(cids)
+            if not cids:  # as if another upload's chunk in it had failed
+                unnamed.append(1)
+                raise InternalError("syncing chunk 0000: injected failure")
+
+        monkeypatch.setattr(chunks, "sync", sync)
+        data = os.urandom(40 * BATCHED_CHUNK + 5)
+        s.root.put_object("bkt", "k", io.BytesIO(data))
+        assert unnamed  # there were early syncs, and they failed
+        assert s.root.get_object("bkt", "k").read() == data
+    finally:
+        s.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -182,3 +182,39 @@ def test_a_writer_left_alone_is_not_held() -> None:
     assert group._expect == 1
     assert group.run(lambda txn: txn.put(b"b", b"2")) is None
     assert meta.commits == 2
+
+
+def test_each_job_runs_under_its_own_callers_cancellation_token() -> None:
+    """Review 9n, N6: the leader ran every job of its batch in its own context, so the
+    commit point of a job read the leader's cancellation token: a cancelled leader's token
+    stopped another caller's write, and a cancelled follower's write was kept."""
+    from objstore import cancel
+    from objstore.errors import RequestCancelled
+    from objstore.meta.group import _Job
+
+    meta = MemoryMetadataStore()
+    committer = GroupCommitter(meta)
+
+    def write(key: bytes) -> Callable[[WriteTxn], bytes]:
+        def fn(txn: WriteTxn) -> bytes:
+            cancel.commit_point()
+            txn.put(key, b"v")
+            return key
+
+        return fn
+
+    cancelled, live = cancel.CancelToken(), cancel.CancelToken()
+    assert cancelled.cancel()
+    with cancel.scope(cancelled):
+        stopped = _Job(write(b"cancelled"))
+    with cancel.scope(live):
+        kept = _Job(write(b"live"))
+    leader = cancel.CancelToken()
+    leader.cancel()
+    with cancel.scope(leader):  # the leader's own token is cancelled: it decides nothing
+        committer._execute([stopped, kept])  # type: ignore[list-item]
+    assert isinstance(stopped.error, RequestCancelled)
+    assert kept.error is None and kept.result == b"live"
+    assert not live.cancel()  # its write stands: past its commit point
+    with meta.begin() as txn:
+        assert txn.get(b"live") == b"v" and txn.get(b"cancelled") is None
