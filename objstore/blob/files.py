@@ -200,14 +200,24 @@ class FileChunkStore:
     def _clear_way(self, path: str) -> None:
         """Move a file (or symlink) standing where a chunk directory belongs into
         quarantine/: no chunk of that directory could be stored otherwise (review 9l, M1).
-        Nothing of the store's is ever there: chunk files are three levels down."""
-        if not os.path.lexists(path):
-            return
+        Nothing of the store's is ever there: chunk files are three levels down.
+
+        A directory is never moved: another process may have made it since our look, and it
+        holds chunks (the multi-node gc test caught a rename doing just that). Hence a hard
+        link and an unlink, which both refuse a directory, instead of a rename."""
+        try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                return  # made meanwhile
+        except FileNotFoundError:
+            return  # the usual case: a directory to make
         aside = os.path.join(self.root, "quarantine")
         os.makedirs(aside, exist_ok=True)
         name = f"{os.path.basename(path)}.{self._pid}.{self._tag}.{os.urandom(4).hex()}"
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(path, os.path.join(aside, name))
+        try:
+            os.link(path, os.path.join(aside, name), follow_symlinks=False)
+            os.unlink(path)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            return  # gone, or a directory now: nothing to clear
 
     def read_owner(self) -> OwnerMark | None:
         """The mark in ``<root>/objstore-owner.json``; None when there is no such file.

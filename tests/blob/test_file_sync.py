@@ -377,3 +377,22 @@ def test_another_chunks_failed_fsync_does_not_fail_a_streamed_upload(
         assert s.root.get_object("bkt", "k").read() == data
     finally:
         s.close()
+
+
+def test_a_directory_made_meanwhile_by_another_process_is_never_moved(tmp_path: Path) -> None:
+    """The way-clearing for a stray file once renamed whatever stood there, and another
+    process had just made the chunk directory (with its chunk in it): the chunk went into
+    quarantine/ (caught by the multi-node gc test). A directory is left where it is."""
+    root = tmp_path / "c"
+    store = FileChunkStore(root)
+    other = FileChunkStore(root)  # another process's handle on the same directory
+    x = os.urandom(CH)
+    other.put(cid_of(x), x)
+    other.sync([cid_of(x)])
+    h = cid_of(x).hex()
+    for depth in (1, 2):  # our isdir look came before the other's makedirs
+        store._clear_way(str(root.joinpath(*[h[:2], h[2:4]][:depth])))
+    assert other.get(cid_of(x)) == x and store.get(cid_of(x)) == x
+    assert not (root / "quarantine").exists()
+    store.close()
+    other.close()
