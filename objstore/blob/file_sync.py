@@ -18,12 +18,18 @@ from break-it review 9l:
   Only a chunk under its name, renamed by a sync whose directory fsync completed, counts
   as durable: never a pending file (H1).
 
-And from review 9n: a chunk whose put, fsync, rename or directory fsync failed in this
-handle is *failed* until a later sync puts a fresh copy in place. A file under its name
-proves nothing then: it may be a quarantined rotten copy the failed write was to replace
-(N8), or another process's copy whose name is not durable yet. A directory fsync that
-failed is retried for the directories' sake, but the chunks renamed before it stay
-failed: a retry may succeed without the entries on disk (N3, as M2 for file data).
+And from reviews 9n and 9o: a chunk whose fsync, rename or directory fsync failed in this
+handle is *failed* (with the error, for the caller that needs it) until a later sync puts a
+fresh copy in place or the chunk is deleted. A file under its name proves nothing then: it
+may be a quarantined rotten copy the failed write was to replace (N8). A directory fsync
+that failed is retried for the directories' sake, but the chunks renamed before it stay
+failed: a retry may succeed without the entries on disk (N3, as M2 for file data). The
+directories a failed directory fsync created are trusted on the retry; ext4 and XFS stop
+the journal on such an error, so no later write lands anyway (9o, O3: left so).
+
+A chunk being renamed over a name that already was durable stays durable: either inode
+behind the name holds its bytes (9o, O6). Renames of one chunk by two syncs at once are
+counted, so the first to finish does not settle the other's.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,12 +80,11 @@ class SyncQueue:
         self._lock = threading.Lock()
         self.files: dict[ChunkId, str] = {}  # pending: chunk id -> its temporary file
         self._syncing: set[ChunkId] = set()  # pending chunks a running sync has taken
-        self._unsettled: set[ChunkId] = set()  # renamed; their directory not fsynced yet
-        self._failed: set[ChunkId] = set()  # see the module docstring
+        # Renamed, their directory not fsynced yet: how many syncs are at it.
+        self._unsettled: Counter[ChunkId] = Counter()
+        self._failed: dict[ChunkId, OSError] = {}  # see the module docstring
         # Directories a failed sync left unsynced: the next sync fsyncs them again.
         self._new_dirs: set[str] = set()
-        #: Called with the directories a sync fsynced, once all of them were.
-        self.settled: Callable[[set[str]], None] = lambda dirs: None
         self._tickets: list[_SyncTicket] = []
         self._pool: ThreadPoolExecutor | None = None
         self._pid = os.getpid()
@@ -101,10 +107,10 @@ class SyncQueue:
         with self._lock:
             return self.files.pop(cid, None) if cid not in self._syncing else None
 
-    def failed(self, cid: ChunkId) -> None:
-        """A put of ``cid`` failed: not durable until a sync places a fresh copy."""
+    def deleted(self, cid: ChunkId) -> None:
+        """``cid`` was deleted: a failure of an earlier copy is nobody's concern now."""
         with self._lock:
-            self._failed.add(cid)
+            self._failed.pop(cid, None)
 
     def durable(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
         """The chunks of ``cids`` under their names with their directories fsynced."""
@@ -112,7 +118,7 @@ class SyncQueue:
         # named by the time of the stat is seen unsettled below (review 9n, N1).
         named = {c for c in cids if os.path.isfile(self._final(c))}
         with self._lock:
-            return named - self._unsettled - self._failed
+            return {c for c in named if c not in self._unsettled and c not in self._failed}
 
     def sync(self, cids: Collection[ChunkId] = ()) -> None:
         """Make every pending chunk durable, as far as each can be.
@@ -139,6 +145,11 @@ class SyncQueue:
             if cid in failures:  # even with a copy under its name (review 9n, N8)
                 raise storage_error(failures[cid], f"syncing chunk {cid.hex()}")
         lost = set(cids) - self.durable(cids)
+        for cid in lost:
+            with self._lock:
+                earlier = self._failed.get(cid)
+            if earlier is not None:  # failed in another sync (an early one, say: 9o, O5)
+                raise storage_error(earlier, f"syncing chunk {cid.hex()}")
         if lost:
             cid = next(iter(lost))
             raise InternalError(
@@ -156,21 +167,31 @@ class SyncQueue:
             self._tickets.append(ticket)
         failures: dict[ChunkId, OSError] = {}
         renamed: set[ChunkId] = set()
+        marked: list[ChunkId] = []  # counted in _unsettled by this sync
         try:
-            self._sync_chunks(mine, dirs, failures, renamed)
-        except BaseException:
+            self._sync_chunks(mine, dirs, failures, renamed, marked)
+        except OSError as exc:
             ticket.failed = True
             with self._lock:
                 self._new_dirs |= dirs  # grew in place with this sync's directories
-                self._unsettled -= renamed
-                self._failed |= renamed  # named, but maybe not durably (review 9n, N3)
+                for cid in renamed:  # named, but maybe not durably (review 9n, N3)
+                    self._failed[cid] = exc
+            raise
+        except BaseException:
+            ticket.failed = True
+            with self._lock:
+                self._new_dirs |= dirs
             raise
         else:
             with self._lock:
-                self._unsettled -= renamed
-                self._failed -= renamed  # a fresh copy, durable under its name
-            self.settled(dirs)
+                for cid in renamed:
+                    self._failed.pop(cid, None)  # a fresh copy, durable under its name
         finally:
+            with self._lock:
+                self._unsettled.subtract(marked)
+                for cid in marked:
+                    if self._unsettled[cid] <= 0:
+                        del self._unsettled[cid]
             ticket.failed = ticket.failed or bool(failures)
             with self._lock:
                 self._syncing.difference_update(c for c, _ in mine)
@@ -188,6 +209,7 @@ class SyncQueue:
         dirs: set[str],
         failures: dict[ChunkId, OSError],
         renamed: set[ChunkId],
+        marked: list[ChunkId],
     ) -> None:
         if not mine and not dirs:
             return
@@ -199,19 +221,21 @@ class SyncQueue:
                 fut.result()
             except OSError as exc:
                 failures[cid] = exc
-                self._forget(cid, tmp)
+                self._forget(cid, tmp, exc)
             else:
                 synced.append((cid, tmp))
         for cid, tmp in synced:
             with self._lock:
-                self._unsettled.add(cid)  # before the name appears: not durable until then
+                durable_name = cid not in self._unsettled and cid not in self._failed
+            if not (durable_name and os.path.isfile(self._final(cid))):
+                with self._lock:  # before the name appears: not durable until then
+                    self._unsettled[cid] += 1
+                marked.append(cid)
             try:
                 self._place(cid, tmp, dirs)
             except OSError as exc:
                 failures[cid] = exc
-                self._forget(cid, tmp)
-                with self._lock:
-                    self._unsettled.discard(cid)
+                self._forget(cid, tmp, exc)
                 continue
             renamed.add(cid)
             with self._lock:
@@ -222,10 +246,10 @@ class SyncQueue:
         for fut in [pool.submit(fsync_path, d) for d in dirs]:
             fut.result()
 
-    def _forget(self, cid: ChunkId, tmp: str) -> None:
+    def _forget(self, cid: ChunkId, tmp: str, exc: OSError) -> None:
         """Drop a temporary file a sync could not make durable: never fsynced again."""
         with self._lock:
-            self._failed.add(cid)
+            self._failed[cid] = exc
             if self.files.get(cid) == tmp:
                 del self.files[cid]
         with contextlib.suppress(OSError):

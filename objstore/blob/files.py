@@ -155,10 +155,6 @@ class FileChunkStore:
         self._tag = os.urandom(6).hex()
         # Written but not yet synced: chunk id -> its temporary file, and their syncs.
         self._q = SyncQueue(self._path, self._place)
-        self._q.settled = self._settled
-        # Directories made by a sync whose fsync of their parent has not completed: a
-        # chunk another sync places in one must fsync that parent too (review 9n, N5).
-        self._fresh: dict[str, str] = {}  # directory -> its parent
         # Chunks in page-aligned buffers (a streamed upload's windows) are written with
         # O_DIRECT: the device reads them from the buffer, where a buffered write first
         # copies them into the page cache (0.3 core-s/GiB on a quiet machine, up to 2.8
@@ -171,7 +167,11 @@ class FileChunkStore:
         return os.path.join(self.root, h[:2], h[2:4], h)
 
     def _dir(self, cid: ChunkId, changed: set[str]) -> str:
-        """The chunk's directory (made if missing); dirs that gain an entry go to ``changed``."""
+        """The chunk's directory (made if missing). Its parents go to ``changed`` (to be
+        fsynced) always, not only when this call made the directory: another sync or
+        process may have made it and not yet fsynced the parent that names it, and then
+        the chunk's name would not be durable (reviews 9n N5, 9o O1/O4). A parent nobody
+        changed costs its fsync next to nothing."""
         h = cid.hex()
         d = os.path.join(self.root, h[:2], h[2:4])
         top = os.path.dirname(d)
@@ -179,23 +179,12 @@ class FileChunkStore:
             if not os.path.isdir(top):
                 self._clear_way(top)
                 os.makedirs(top, exist_ok=True)
-                self._fresh[top] = self.root
             if not os.path.isdir(d):
                 self._clear_way(d)
                 os.makedirs(d, exist_ok=True)
-                self._fresh[d] = top
             self._made.add(d)
-        for made in (top, d):
-            if made in self._fresh:
-                changed.add(self._fresh[made])
+        changed.update((self.root, top))
         return d
-
-    def _settled(self, synced: set[str]) -> None:
-        """A sync fsynced ``synced``: the directories made in them are durable now."""
-        with self._lock:
-            for made, parent in list(self._fresh.items()):
-                if parent in synced:
-                    del self._fresh[made]
 
     def _clear_way(self, path: str) -> None:
         """Move a file (or symlink) standing where a chunk directory belongs into
@@ -358,7 +347,6 @@ class FileChunkStore:
         try:
             self._put(cid, data)
         except OSError as exc:
-            self._q.failed(cid)  # a copy under its name may be the bad one it was to replace
             raise storage_error(exc, f"writing chunk {cid.hex()}") from exc
 
     def _put(self, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
@@ -417,6 +405,7 @@ class FileChunkStore:
 
     def _delete(self, cid: ChunkId) -> None:
         tmp = self._q.take_back(cid)
+        self._q.deleted(cid)
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

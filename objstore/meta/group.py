@@ -149,7 +149,8 @@ class GroupCommitter:
                 with self._meta.begin_write() as txn:
                     for j in pending:
                         try:
-                            results.append(j.context.run(j.fn, txn))
+                            # A copy per run: a re-run sees nothing a rolled-back run set.
+                            results.append(j.context.copy().run(j.fn, txn))
                         except Exception as exc:
                             failed, j.error = j, exc
                             raise _Failed from exc

@@ -64,8 +64,8 @@ def test_a_chunk_relied_on_but_forgotten_by_another_sync_fails_the_caller(
     fail_fsync_of(monkeypatch, set(store._q.files.values()))
     with pytest.raises(InternalError, match="injected"):
         store.sync()  # the other upload's sync
-    with pytest.raises(InternalError, match="not durable"):
-        store.sync([cid_of(x)])  # this upload's: its chunk is gone
+    with pytest.raises(InternalError, match="injected"):
+        store.sync([cid_of(x)])  # this upload's: its chunk is gone, and why
     monkeypatch.undo()
     store.put(cid_of(x), x)  # put again, from the caller's bytes: stored
     store.sync([cid_of(x)])
@@ -288,7 +288,7 @@ def test_durable_looks_at_the_file_before_the_unsettled_chunks(tmp_path: Path) -
 
     def final(cid: ChunkId) -> str:
         with q._lock:  # a sync renames it now, its directory fsync still to come
-            q._unsettled.add(cid)
+            q._unsettled[cid] += 1
         return real_final(cid)
 
     q._final = final  # type: ignore[method-assign]
@@ -296,27 +296,22 @@ def test_durable_looks_at_the_file_before_the_unsettled_chunks(tmp_path: Path) -
     store.close()
 
 
-def test_a_chunk_in_a_directory_another_sync_made_fsyncs_its_parents(tmp_path: Path) -> None:
-    """Review 9n, N5: a sync placing a chunk in a directory that another, still running
-    sync had made fsynced only that directory, not the parents that name it."""
+def test_a_chunk_in_a_directory_made_elsewhere_fsyncs_its_parents(tmp_path: Path) -> None:
+    """Reviews 9n N5, 9o O1/O4: a sync placing a chunk in a directory that another sync,
+    or another process, had made fsynced only that directory, not the parents that name
+    it. Every placement fsyncs them now (cheap when nobody changed them)."""
     root = tmp_path / "c"
-    store = FileChunkStore(root)
+    store, other = FileChunkStore(root), FileChunkStore(root)
     a = ChunkId(bytes([0xAB, 0xCD]) + os.urandom(30))
     b = ChunkId(bytes([0xAB, 0xCD]) + os.urandom(30))
-    first: set[str] = set()
-    with store._lock:
-        d = store._dir(a, first)
-    assert first == {str(root), str(root / "ab")}  # the sync that made them fsyncs both
-    second: set[str] = set()
-    with store._lock:
-        assert store._dir(b, second) == d
-    assert second == first  # not settled yet: this sync fsyncs them too
-    store._settled(first)
-    third: set[str] = set()
-    with store._lock:
-        store._dir(b, third)
-    assert third == set()
+    parents = {str(root), str(root / "ab")}
+    for handle, cid in ((store, a), (store, b), (other, b)):
+        changed: set[str] = set()
+        with handle._lock:
+            handle._dir(cid, changed)
+        assert changed == parents
     store.close()
+    other.close()
 
 
 def test_chunks_renamed_before_a_failed_directory_fsync_stay_not_durable(
@@ -342,7 +337,7 @@ def test_chunks_renamed_before_a_failed_directory_fsync_stay_not_durable(
     monkeypatch.undo()
     store.sync()  # the directories again: fine now
     assert store.durable_many([cid_of(x)]) == set()
-    with pytest.raises(InternalError, match="not durable"):
+    with pytest.raises(InternalError, match="injected directory fsync"):
         store.sync([cid_of(x)])
     store.put(cid_of(x), x)
     store.sync([cid_of(x)])
@@ -396,3 +391,85 @@ def test_a_directory_made_meanwhile_by_another_process_is_never_moved(tmp_path: 
     assert not (root / "quarantine").exists()
     store.close()
     other.close()
+
+
+def test_a_rename_over_a_durable_name_keeps_it_durable(tmp_path: Path) -> None:
+    """Review 9o, O6: a second copy of a durable chunk being renamed over it made the
+    chunk count as not durable meanwhile, and an upload relying on it failed with no
+    fault at all. Either inode behind the name holds the bytes."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    store.sync([cid_of(x)])
+    store.put(cid_of(x), x)  # another upload's copy of the same bytes
+    real_place = store._q._place
+    seen: list[set[ChunkId]] = []
+
+    def place(cid: ChunkId, tmp: str, dirs: set[str]) -> None:
+        seen.append(store.durable_many([cid]))  # another upload's check, meanwhile
+        real_place(cid, tmp, dirs)
+
+    store._q._place = place
+    store.sync([cid_of(x)])
+    assert seen == [{cid_of(x)}]
+    store.close()
+
+
+def test_a_failed_put_does_not_undo_a_durable_copy(tmp_path: Path) -> None:
+    """Review 9o, O2: a put of a chunk that failed (open files exhausted, the reserve)
+    marked the chunk failed although another upload's copy was durable under its name."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    store.sync([cid_of(x)])
+
+    def out_of_files(cid: ChunkId, data: object) -> None:
+        raise OSError(errno.EMFILE, "Too many open files (injected)")
+
+    store._put = out_of_files  # type: ignore[method-assign, assignment]
+    with pytest.raises(ObjstoreError):
+        store.put(cid_of(x), x)
+    assert store.durable_many([cid_of(x)]) == {cid_of(x)}
+    store.close()
+
+
+def test_a_full_disk_in_an_early_sync_is_insufficient_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9o, O5: the early syncs swallow their errors, so a full disk met there came
+    back from the named sync as a plain InternalError (500), not InsufficientStorage (507)."""
+    s = open_batched(tmp_path / "s")
+    try:
+        s.root.create_bucket("bkt")
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        data = os.urandom(40 * BATCHED_CHUNK + 5)
+        last = cid_of(data[40 * BATCHED_CHUNK :])
+        real = file_sync.fsync_path
+
+        def fsync_path(path: str) -> None:
+            if path == chunks._q.files.get(last):
+                raise OSError(errno.ENOSPC, "No space left on device (injected)", path)
+            real(path)
+
+        monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+        with pytest.raises(InsufficientStorage):
+            s.root.put_object("bkt", "k", io.BytesIO(data))
+    finally:
+        s.close()
+
+
+def test_a_deleted_chunk_forgets_its_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9o, O7: failures were kept for the life of the handle."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    fail_fsync_of(monkeypatch, set(store._q.files.values()))
+    with pytest.raises(InternalError):
+        store.sync([cid_of(x)])
+    assert cid_of(x) in store._q._failed
+    store.delete(cid_of(x))
+    assert cid_of(x) not in store._q._failed
+    store.close()
