@@ -2,8 +2,8 @@
 
 A ``put`` leaves its chunk *pending*: a temporary file, readable at once. A sync then
 fsyncs every pending file (on a few threads, so that the journal commits of many files
-are shared), renames each under its chunk id and fsyncs every directory that gained an
-entry. Only then is the chunk *durable* (:meth:`SyncQueue.durable`). Three rules, each
+are shared), renames each under its chunk id and fsyncs each chunk's directory and the
+parents naming it. Only then is the chunk *durable* (:meth:`SyncQueue.durable`). Three rules, each
 from break-it review 9l:
 
 - A temporary file whose fsync failed is thrown away, never fsynced again. Linux reports
@@ -241,8 +241,8 @@ class SyncQueue:
             with self._lock:
                 if self.files.get(cid) == tmp:
                     del self.files[cid]
-        # `dirs` holds every directory that gained an entry (a chunk or a new
-        # subdirectory), so this one pass makes every new name durable.
+        # `dirs` holds each placed chunk's directory and its parents (see
+        # FileChunkStore._dir), so this one pass makes every new name durable.
         for fut in [pool.submit(fsync_path, d) for d in dirs]:
             fut.result()
 
