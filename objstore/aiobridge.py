@@ -133,6 +133,11 @@ class AsyncObjectBody:
         for name in ObjectBody.ATTRIBUTES:
             setattr(self, name, getattr(body, name))
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether the body was read whole when it was opened (reads never wait)."""
+        return self._local
+
     async def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all when ``n`` < 0). May raise DataCorruption."""
         if self._local:

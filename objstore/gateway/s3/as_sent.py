@@ -63,9 +63,22 @@ class AsSentResponse(_AsSent, web.Response):
     """A whole answer whose header values go out as sent."""
 
 
-def stream_response(status: int, headers: Mapping[str, str]) -> web.StreamResponse:
-    """A streamed answer; its values as sent when that differs from UTF-8."""
-    cls = AsSentStreamResponse if needs_latin1(headers) else web.StreamResponse
+class HeadWithBodyResponse(web.StreamResponse):
+    """A streamed answer whose head goes out with the first piece of its body (one send
+    instead of two), for a body already in memory: no read can delay the head."""
+
+    _send_headers_immediately = False
+
+
+def stream_response(
+    status: int, headers: Mapping[str, str], *, head_with_body: bool = False
+) -> web.StreamResponse:
+    """A streamed answer; its values as sent when that differs from UTF-8 (that answer
+    always holds its head back until the body). ``head_with_body``: the body is in
+    memory, so the head may wait for its first piece (:class:`HeadWithBodyResponse`)."""
+    if needs_latin1(headers):
+        return AsSentStreamResponse(status=status, headers=headers)
+    cls = HeadWithBodyResponse if head_with_body else web.StreamResponse
     return cls(status=status, headers=headers)
 
 

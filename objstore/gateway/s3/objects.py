@@ -3,6 +3,7 @@ DeleteObjects and CopyObject (with its source preconditions)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import cast
@@ -82,7 +83,7 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         if opened.content_range is not None:
             status = 206
             headers["Content-Range"] = opened.content_range
-        resp = as_sent.stream_response(status, headers)
+        resp = as_sent.stream_response(status, headers, head_with_body=body.in_memory)
         resp.content_length = opened.size
         await resp.prepare(s3.request)
         try:
@@ -95,6 +96,11 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
             # The status line is gone; cutting the connection short is all that is left
             # (the client sees fewer bytes than Content-Length and retries or fails).
             log.error("corrupt data while sending %s/%s", bucket, key)
+            if isinstance(resp, as_sent.HeadWithBodyResponse):
+                # Its head waits for the first piece: send it as a streamed answer would
+                # have, before cutting the connection.
+                with contextlib.suppress(ConnectionError):
+                    await resp.write(b"")
             if s3.request.transport is not None:
                 s3.request.transport.close()
             return resp
