@@ -35,6 +35,7 @@ counted, so the first to finish does not settle the other's.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import threading
 from collections import Counter
@@ -51,6 +52,10 @@ _SYNC_THREADS = 8
 #: Puts the synced temporary file of a chunk under its name; the directories that gained
 #: an entry go to the set. Raises OSError.
 Place = Callable[[ChunkId, str, set[str]], None]
+
+
+def _interrupted(exc: BaseException) -> OSError:
+    return OSError(errno.EIO, f"the sync stopped before its directories were fsynced ({exc!r})")
 
 
 def fsync_path(path: str) -> None:
@@ -170,17 +175,15 @@ class SyncQueue:
         marked: list[ChunkId] = []  # counted in _unsettled by this sync
         try:
             self._sync_chunks(mine, dirs, failures, renamed, marked)
-        except OSError as exc:
+        except BaseException as exc:
             ticket.failed = True
+            # Named, but maybe not durably: the directory fsync failed (review 9n, N3) or
+            # never ran (a close stopped the pool, an interrupt: 9p, P1).
+            why = exc if isinstance(exc, OSError) else _interrupted(exc)
             with self._lock:
                 self._new_dirs |= dirs  # grew in place with this sync's directories
-                for cid in renamed:  # named, but maybe not durably (review 9n, N3)
-                    self._failed[cid] = exc
-            raise
-        except BaseException:
-            ticket.failed = True
-            with self._lock:
-                self._new_dirs |= dirs
+                for cid in renamed:
+                    self._failed[cid] = why
             raise
         else:
             with self._lock:

@@ -405,12 +405,12 @@ class FileChunkStore:
 
     def _delete(self, cid: ChunkId) -> None:
         tmp = self._q.take_back(cid)
-        self._q.deleted(cid)
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(cid))
+        self._q.deleted(cid)  # only once the name is gone (review 9p, P3)
 
     def has_many(self, cids: Iterable[ChunkId]) -> set[ChunkId]:
         return {c for c in cids if self.has(c)}

@@ -18,7 +18,13 @@ import objstore
 from objstore.blob import file_sync
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.files import FileChunkStore
-from objstore.errors import DataCorruption, InsufficientStorage, InternalError, ObjstoreError
+from objstore.errors import (
+    DataCorruption,
+    InsufficientStorage,
+    InternalError,
+    ObjstoreError,
+    StoreClosed,
+)
 from objstore.testing.chunkstore import cid_of
 from tests.conftest import BATCHED_CHUNK, open_batched
 
@@ -472,4 +478,28 @@ def test_a_deleted_chunk_forgets_its_failure(
     assert cid_of(x) in store._q._failed
     store.delete(cid_of(x))
     assert cid_of(x) not in store._q._failed
+    store.close()
+
+
+def test_a_sync_stopped_after_its_renames_leaves_those_chunks_not_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9p, P1: a sync stopped by a close (its fsync threads gone) or an interrupt
+    after renaming a chunk, before fsyncing the directories, left the chunk looking
+    durable to a caller waiting on that sync."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    real = file_sync.fsync_path
+
+    def fsync_path(path: str) -> None:
+        if os.path.isdir(path):
+            raise RuntimeError("cannot schedule new futures after shutdown")  # as a close
+        real(path)
+
+    monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+    with pytest.raises(StoreClosed):
+        store.sync([cid_of(x)])
+    monkeypatch.undo()
+    assert store.durable_many([cid_of(x)]) == set()
     store.close()
