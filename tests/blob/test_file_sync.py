@@ -43,6 +43,31 @@ def fail_fsync_of(monkeypatch: pytest.MonkeyPatch, paths: set[str], code: int = 
     monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
 
 
+def fail_fsync_of_chunk(
+    monkeypatch: pytest.MonkeyPatch, chunks: FileChunkStore, cid: ChunkId, code: int
+) -> None:
+    """Every fsync of ``cid``'s pending file (whichever it is at the call) fails."""
+    real = file_sync.fsync_path
+
+    def fsync_path(path: str) -> None:
+        if path == chunks._q.files.get(cid):
+            raise OSError(code, "injected fsync failure", path)
+        real(path)
+
+    monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+
+
+def failing_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int = errno.EIO
+) -> tuple[FileChunkStore, bytes]:
+    """A chunk store holding one pending chunk whose fsync fails with ``code``."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    store.put(cid_of(x), x)
+    fail_fsync_of(monkeypatch, set(store._q.files.values()), code)
+    return store, x
+
+
 def test_only_chunks_under_their_names_are_durable(tmp_path: Path) -> None:
     store = FileChunkStore(tmp_path / "c")
     a, b = os.urandom(CH), os.urandom(CH)
@@ -82,10 +107,7 @@ def test_a_chunk_relied_on_but_forgotten_by_another_sync_fails_the_caller(
 def test_a_full_disk_at_the_sync_is_insufficient_storage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = FileChunkStore(tmp_path / "c")
-    x = os.urandom(CH)
-    store.put(cid_of(x), x)
-    fail_fsync_of(monkeypatch, set(store._q.files.values()), errno.ENOSPC)
+    store, x = failing_chunk(tmp_path, monkeypatch, errno.ENOSPC)
     with pytest.raises(InsufficientStorage):
         store.sync([cid_of(x)])
     store.close()
@@ -262,14 +284,7 @@ def test_a_healing_upload_whose_write_fails_is_not_acknowledged(
             f.write(b"rot")
         with pytest.raises(DataCorruption):
             s.root.get_object("bkt", "old").read()  # flags it
-        real = file_sync.fsync_path
-
-        def fsync_path(path: str) -> None:
-            if path == chunks._q.files.get(cid):
-                raise OSError(errno.EIO, "injected fsync failure", path)
-            real(path)
-
-        monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+        fail_fsync_of_chunk(monkeypatch, chunks, cid, errno.EIO)
         with pytest.raises(InternalError, match="injected"):
             s.root.put_object("bkt", "new", x)
         monkeypatch.undo()
@@ -450,15 +465,7 @@ def test_a_full_disk_in_an_early_sync_is_insufficient_storage(
         chunks = s.blobs.chunks
         assert isinstance(chunks, FileChunkStore)
         data = os.urandom(40 * BATCHED_CHUNK + 5)
-        last = cid_of(data[40 * BATCHED_CHUNK :])
-        real = file_sync.fsync_path
-
-        def fsync_path(path: str) -> None:
-            if path == chunks._q.files.get(last):
-                raise OSError(errno.ENOSPC, "No space left on device (injected)", path)
-            real(path)
-
-        monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+        fail_fsync_of_chunk(monkeypatch, chunks, cid_of(data[40 * BATCHED_CHUNK :]), errno.ENOSPC)
         with pytest.raises(InsufficientStorage):
             s.root.put_object("bkt", "k", io.BytesIO(data))
     finally:
@@ -469,10 +476,7 @@ def test_a_deleted_chunk_forgets_its_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Review 9o, O7: failures were kept for the life of the handle."""
-    store = FileChunkStore(tmp_path / "c")
-    x = os.urandom(CH)
-    store.put(cid_of(x), x)
-    fail_fsync_of(monkeypatch, set(store._q.files.values()))
+    store, x = failing_chunk(tmp_path, monkeypatch)
     with pytest.raises(InternalError):
         store.sync([cid_of(x)])
     assert cid_of(x) in store._q._failed
