@@ -231,9 +231,9 @@ class SyncQueue:
             with self._lock:
                 durable_name = cid not in self._unsettled and cid not in self._failed
             if not (durable_name and os.path.isfile(self._final(cid))):
+                marked.append(cid)  # first: an interrupt between the two leaks no count
                 with self._lock:  # before the name appears: not durable until then
                     self._unsettled[cid] += 1
-                marked.append(cid)
             try:
                 self._place(cid, tmp, dirs)
             except OSError as exc:

@@ -379,8 +379,12 @@ class IngestJob:
                 return cid, False  # written (or being written) earlier in this batch
             self.batch_seen.add(cid)
             self.wrote_any = True
-            self.written[cid] = len(piece)
         self.b.chunks.put(cid, piece)
+        # Only once stored: a failed upload records what it wrote, and a chunk whose put
+        # failed may stand under its name as another process's copy whose name is not
+        # durable yet (review 9q, Q1).
+        with self.seen_lock:
+            self.written[cid] = len(piece)
         return cid, False
 
     def _reusable(self, cid: ChunkId) -> bool:

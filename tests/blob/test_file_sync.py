@@ -15,6 +15,7 @@ import blake3
 import pytest
 
 import objstore
+from objstore import keyspace
 from objstore.blob import file_sync
 from objstore.blob.chunkstore import ChunkId
 from objstore.blob.files import FileChunkStore
@@ -507,3 +508,42 @@ def test_a_sync_stopped_after_its_renames_leaves_those_chunks_not_durable(
     monkeypatch.undo()
     assert store.durable_many([cid_of(x)]) == set()
     store.close()
+
+
+def test_a_chunk_whose_put_failed_gets_no_record_from_its_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 9q, Q1: a failed upload recorded a chunk whose own put had failed when a file
+    stood under its name: another process's copy, whose name may not be durable yet (its
+    directory fsync still to come). Only chunks this upload stored get records."""
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        kept, x = os.urandom(CH), os.urandom(CH)
+        other = FileChunkStore(chunks.root)  # another process: names X, syncs nothing more
+        other._q.files[cid_of(x)] = tmp = os.path.join(chunks.root, "tmp", "other.x")
+        with open(tmp, "wb") as f:
+            f.write(x)
+        other._place(cid_of(x), tmp, set())
+        real_put = FileChunkStore.put
+
+        def put(self: FileChunkStore, cid: ChunkId, data: bytes | bytearray | memoryview) -> None:
+            if cid == cid_of(x):
+                raise InsufficientStorage("no space left on device (injected)")
+            real_put(self, cid, data)
+
+        monkeypatch.setattr(FileChunkStore, "put", put)
+        # Another upload in flight: what a failed one records is then kept for it.
+        ticket = s.blobs.leases.enter(writer=True)
+        with pytest.raises(InsufficientStorage):
+            s.root.put_object("bkt", "k", iter([kept, x]))
+        monkeypatch.undo()
+        with s._meta.begin() as txn:
+            assert txn.get(keyspace.CHUNKREF + cid_of(kept)) is not None  # stored: recorded
+            assert txn.get(keyspace.CHUNKREF + cid_of(x)) is None
+        s.blobs.leases.leave(ticket)
+        other.close()
+    finally:
+        s.close()
