@@ -38,18 +38,22 @@ def test_the_seed_tour() -> None:
         assert device.serial_number == f"arn:aws:iam::{store.account_id}:mfa/root-mfa"
         assert device.qr_code_uri.startswith("otpauth://totp/")
         seed = device.base32_string_seed
-        iam.enable_mfa_device(None, device.serial_number, code_at(seed, -1), code_at(seed, 0))
+        # Codes computed once: computed again after a 30 s step boundary they would be
+        # the next step's, fresh codes (the CI run of session 17 crossed one).
+        first, second = code_at(seed, -1), code_at(seed, 0)
+        iam.enable_mfa_device(None, device.serial_number, first, second)
         assert [d.serial_number for d in iam.list_mfa_devices()] == [device.serial_number]
         with pytest.raises(InvalidAuthenticationCode):
             store.sign_in("root", ROOT_PASSWORD)
         with pytest.raises(InvalidAuthenticationCode):
-            store.sign_in("root", ROOT_PASSWORD, mfa_code=code_at(seed, 0))  # already used
+            store.sign_in("root", ROOT_PASSWORD, mfa_code=second)  # already used
         with pytest.raises(AccessDenied):
             store.sign_in("root", "wrong", mfa_code=code_at(seed, 1))
-        console = store.sign_in("root", ROOT_PASSWORD, mfa_code=code_at(seed, 1))
+        code = code_at(seed, 1)
+        console = store.sign_in("root", ROOT_PASSWORD, mfa_code=code)
         assert console.identity.kind == "root" and console.identity.mfa_authenticated_at
         with pytest.raises(InvalidAuthenticationCode):  # every code works once
-            store.sign_in("root", ROOT_PASSWORD, mfa_code=code_at(seed, 1))
+            store.sign_in("root", ROOT_PASSWORD, mfa_code=code)
 
         # A user, a group with a managed policy.
         console.create_bucket("hr-docs")
