@@ -190,13 +190,12 @@ class SyncQueue:
                 for cid in renamed:
                     self._failed.pop(cid, None)  # a fresh copy, durable under its name
         finally:
+            ticket.failed = ticket.failed or bool(failures)
             with self._lock:
                 self._unsettled.subtract(marked)
                 for cid in marked:
                     if self._unsettled[cid] <= 0:
                         del self._unsettled[cid]
-            ticket.failed = ticket.failed or bool(failures)
-            with self._lock:
                 self._syncing.difference_update(c for c, _ in mine)
                 self._tickets.remove(ticket)
             ticket.done.set()

@@ -199,11 +199,8 @@ class FileChunkStore:
                 return  # made meanwhile
         except FileNotFoundError:
             return  # the usual case: a directory to make
-        aside = os.path.join(self.root, "quarantine")
-        os.makedirs(aside, exist_ok=True)
-        name = f"{os.path.basename(path)}.{self._pid}.{self._tag}.{os.urandom(4).hex()}"
         try:
-            os.link(path, os.path.join(aside, name), follow_symlinks=False)
+            os.link(path, self._aside(os.path.basename(path)), follow_symlinks=False)
             os.unlink(path)
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             return  # gone, or a directory now: nothing to clear
@@ -526,17 +523,18 @@ class FileChunkStore:
         return removed
 
     def set_aside(self, cid: ChunkId) -> bool:
-        aside = os.path.join(self.root, "quarantine")
-        os.makedirs(aside, exist_ok=True)
-        with self._lock:
-            self._counter += 1
-            n = self._counter
         try:
-            name = f"{cid.hex()}.{self._pid}.{self._tag}.{n}"
-            os.rename(self._path(cid), os.path.join(aside, name))
+            os.rename(self._path(cid), self._aside(cid.hex()))
         except FileNotFoundError:
             return False
         return True
+
+    def _aside(self, stem: str) -> str:
+        """A fresh path in ``quarantine/`` for something named ``stem`` (made if missing).
+        Unique across threads and processes without a lock: _clear_way runs under one."""
+        aside = os.path.join(self.root, "quarantine")
+        os.makedirs(aside, exist_ok=True)
+        return os.path.join(aside, f"{stem}.{self._pid}.{self._tag}.{os.urandom(4).hex()}")
 
     def close(self) -> None:
         """Make what is still pending durable (best effort), then stop the sync threads;

@@ -143,12 +143,12 @@ def fsck(
     verified_bytes = 0
     for cid, rec in records.items():
         check_stop()
-        verdict, size = _check_chunk(blobs, cid, rec.length, verify_data)
+        kind, reason, size = _check_chunk(blobs, cid, rec.length, verify_data)
         verified_bytes += size
-        if verdict is not None:
-            found.setdefault(verdict.split(":", 1)[0], []).append(cid.hex())
-            if verdict.startswith("unreadable:"):
-                why[cid.hex()] = verdict.split(":", 1)[1]
+        if kind is not None:
+            found.setdefault(kind, []).append(cid.hex())
+            if kind == "unreadable":
+                why[cid.hex()] = reason
     if found:
         # gc may have collected a zero-reference chunk since the snapshot (its record
         # gone, or its deletion pending). A finished deletion mark beside a record is
@@ -213,26 +213,26 @@ def fsck(
 
 def _check_chunk(
     blobs: BlobStore, cid: bytes, length: int, verify_data: bool
-) -> tuple[str | None, int]:
-    """What is wrong with chunk ``cid`` ("missing", "corrupt", "unreadable:<why>" or
-    None) and the bytes read to tell. Raises ServiceUnavailable (the whole chunk store:
-    nothing more can be checked)."""
+) -> tuple[str | None, str, int]:
+    """What is wrong with chunk ``cid`` ("missing", "corrupt", "unreadable" or None), why
+    it is unreadable, and the bytes read to tell. Raises ServiceUnavailable (the whole
+    chunk store: nothing more can be checked)."""
     try:
         if verify_data:
             try:
                 blob = blobs.chunks.get(ChunkId(cid))
             except ChunkMissing:
-                return "missing", 0
+                return "missing", "", 0
             ok = verified(blob, ChunkId(cid), length or None)
-            return (None if ok else "corrupt"), len(blob)
+            return (None if ok else "corrupt"), "", len(blob)
         st = blobs.chunks.stat(ChunkId(cid))
         if st is None:
-            return "missing", 0
-        return ("corrupt" if length and st[0] != length else None), 0
+            return "missing", "", 0
+        return ("corrupt" if length and st[0] != length else None), "", 0
     except ServiceUnavailable:
         raise
     except ObjstoreError as exc:
-        return f"unreadable:{exc.message}", 0
+        return "unreadable", exc.message, 0
 
 
 def _still_stored(txn: ReadTxn, hex_id: str) -> str | None:

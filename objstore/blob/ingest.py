@@ -170,7 +170,7 @@ def _durable(blobs: BlobStore, written: dict[ChunkId, int]) -> set[ChunkId]:
     a record vouches for its chunk, and dedup trusts it without writing (break-it review
     9j: a chunk whose put failed, or still a temporary file when the upload failed, got a
     record, and the next upload of those bytes was acknowledged on a missing chunk).
-    None when the chunk store cannot say: what is left is gc's, as orphan files."""
+    Nothing when the chunk store cannot say: what is left is then gc's, as orphan files."""
     if not written:
         return set()
     # Pending files into place first (a name only after its bytes). A chunk the sync

@@ -4,11 +4,12 @@ review 9l: H1, M1, M2)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import blake3
@@ -42,6 +43,19 @@ def fail_fsync_of(monkeypatch: pytest.MonkeyPatch, paths: set[str], code: int = 
         real(path)
 
     monkeypatch.setattr(file_sync, "fsync_path", fsync_path)
+
+
+@contextlib.contextmanager
+def disk_store(tmp_path: Path) -> Iterator[tuple[objstore.Store, FileChunkStore]]:
+    """An on-disk store of small chunks with a bucket "bkt", and its chunk store."""
+    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
+    try:
+        s.root.create_bucket("bkt")
+        chunks = s.blobs.chunks
+        assert isinstance(chunks, FileChunkStore)
+        yield s, chunks
+    finally:
+        s.close()
 
 
 def fail_fsync_of_chunk(
@@ -164,11 +178,7 @@ def test_a_failed_upload_records_no_chunk_that_is_only_pending(
     record X all the same; upload 3 of those bytes then trusted the record, wrote nothing,
     and was acknowledged before upload 2's fsync of X failed: X was lost. Now X gets no
     record: upload 3 relies on upload 2's file and fails with it, and upload 4 stores X."""
-    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
-    try:
-        s.root.create_bucket("bkt")
-        chunks = s.blobs.chunks
-        assert isinstance(chunks, FileChunkStore)
+    with disk_store(tmp_path) as (s, chunks):
         other, x = os.urandom(CH), os.urandom(CH)
         cid_other, cid_x = (ChunkId(blake3.blake3(b).digest()) for b in (other, x))
         releasing, x_pending, u3_done = threading.Event(), threading.Event(), threading.Event()
@@ -217,8 +227,6 @@ def test_a_failed_upload_records_no_chunk_that_is_only_pending(
         upload("u4", x)
         assert "u4" not in errors
         assert s.root.get_object("bkt", "u4").read() == x
-    finally:
-        s.close()
     with objstore.open(tmp_path / "s", gc_interval=None) as again:
         assert again.root.get_object("bkt", "u4").read() == x
         assert again.fsck().healthy
@@ -516,11 +524,7 @@ def test_a_chunk_whose_put_failed_gets_no_record_from_its_upload(
     """Review 9q, Q1: a failed upload recorded a chunk whose own put had failed when a file
     stood under its name: another process's copy, whose name may not be durable yet (its
     directory fsync still to come). Only chunks this upload stored get records."""
-    s = objstore.open(tmp_path / "s", chunk_size=CH, inline_threshold=16, gc_interval=None)
-    try:
-        s.root.create_bucket("bkt")
-        chunks = s.blobs.chunks
-        assert isinstance(chunks, FileChunkStore)
+    with disk_store(tmp_path) as (s, chunks):
         kept, x = os.urandom(CH), os.urandom(CH)
         other = FileChunkStore(chunks.root)  # another process: names X, syncs nothing more
         other._q.files[cid_of(x)] = tmp = os.path.join(chunks.root, "tmp", "other.x")
@@ -545,5 +549,3 @@ def test_a_chunk_whose_put_failed_gets_no_record_from_its_upload(
             assert txn.get(keyspace.CHUNKREF + cid_of(x)) is None
         s.blobs.leases.leave(ticket)
         other.close()
-    finally:
-        s.close()
