@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import io
 import os
+import sys
 import threading
 from collections.abc import Collection, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import blake3
 import pytest
@@ -549,3 +553,43 @@ def test_a_chunk_whose_put_failed_gets_no_record_from_its_upload(
             assert txn.get(keyspace.CHUNKREF + cid_of(x)) is None
         s.blobs.leases.leave(ticket)
         other.close()
+
+
+@pytest.mark.parametrize("at", ["marked.append(cid)", "self._unsettled[cid] += 1"])
+def test_an_interrupt_while_a_chunk_is_marked_leaks_no_unsettled_count(
+    tmp_path: Path, at: str
+) -> None:
+    """Review 9q, Q2: an asynchronous exception (KeyboardInterrupt) between the two
+    statements that mark a chunk unsettled left a count that nobody subtracted, and every
+    later upload of those bytes was refused for the handle's life. The interrupt is raised
+    by a trace function just before either statement runs."""
+    store = FileChunkStore(tmp_path / "c")
+    x = os.urandom(CH)
+    cid = cid_of(x)
+    code = file_sync.SyncQueue._sync_chunks.__code__
+    src, start = inspect.getsourcelines(file_sync.SyncQueue._sync_chunks)
+    line = start + next(i for i, text in enumerate(src) if text.strip().startswith(at))
+    fired: list[int] = []
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line" and frame.f_lineno == line and not fired:
+            fired.append(line)
+            raise KeyboardInterrupt("injected between the two marks")
+        return local
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        return local if frame.f_code is code else None
+
+    store.put(cid, x)
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            store.sync([cid])
+    finally:
+        sys.settrace(None)
+    assert fired == [line]
+    assert cid not in store._q._unsettled
+    store.put(cid, x)  # a later upload of the same bytes is acknowledged
+    store.sync([cid])
+    assert store.durable_many([cid]) == {cid}
+    store.close()
