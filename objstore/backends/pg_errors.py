@@ -5,6 +5,7 @@ a retry, full, refused for good, or an internal error), read from SQLSTATE and l
 
 from __future__ import annotations
 
+import logging
 import re
 
 import psycopg
@@ -28,6 +29,13 @@ _DISK_FULL = "53100"
 # libpq's words for a server that will not let this user in, however often asked.
 _REFUSED = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied")
 _LOCK_NOT_AVAILABLE = "55P03"
+
+# psycopg-pool logs every dropped connection and failed reconnect at WARNING. In a process
+# that configured no logging, Python's last-resort handler printed dozens of such lines to
+# stderr during one PostgreSQL restart (review 9m, L2), although each failure also reaches
+# the caller as a typed error. A NullHandler, as libraries give their own loggers, keeps
+# them off a bare stderr; an application's handlers still receive them.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 # The server's FATAL at connection start (no SQLSTATE reaches libpq's caller for it).
 _NO_DATABASE = re.compile(r'database "(.*)" does not exist')
 

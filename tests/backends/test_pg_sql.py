@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from objstore.backends.pg_sql import Statements, parse_url, redacted, scrub, writer_lock_key
@@ -74,3 +77,24 @@ def test_redaction_never_shows_the_password() -> None:
     )
     assert scrub("x se cret y", "host=h password='se cret' junk") == "x *** y"
     assert scrub("oops p@ss", "postgresql://u:p%40ss@h/db") == "oops ***"
+
+
+def test_pool_warnings_stay_off_a_bare_stderr_and_reach_configured_handlers() -> None:
+    """Review 9m, L2: psycopg-pool's warnings during a PostgreSQL restart went to stderr
+    through logging's last-resort handler in a process that configured no logging. They
+    stay off it now; an application that configured logging still receives them."""
+    emit = (
+        "import logging, sys\n"
+        "import objstore.backends.postgres\n"
+        "if sys.argv[1] == 'configured':\n"
+        "    logging.basicConfig(stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "logging.getLogger('psycopg.pool').warning('reconnection attempt failed')\n"
+    )
+    bare = subprocess.run(
+        [sys.executable, "-c", emit, "bare"], capture_output=True, text=True, check=True
+    )
+    assert (bare.stdout, bare.stderr) == ("", "")
+    configured = subprocess.run(
+        [sys.executable, "-c", emit, "configured"], capture_output=True, text=True, check=True
+    )
+    assert configured.stdout == "psycopg.pool reconnection attempt failed\n"
