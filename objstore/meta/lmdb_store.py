@@ -85,6 +85,9 @@ class _SharedEnv:
     def __init__(self, env: Any) -> None:
         self.env = env
         self.users = 1
+        # Set just before the environment closes: py-lmdb then invalidates the read
+        # transactions other threads still hold, and their failures mean StoreClosed.
+        self.closed = False
         # LMDB write transactions belong to their thread; serialise writers of
         # this process here so a second thread waits instead of failing.
         self.write_lock = threading.Lock()
@@ -124,7 +127,7 @@ class _ReadScope:
             snap = txn.id()
         except lmdb.Error as exc:
             self._end()
-            raise translate(exc, store._where) from None
+            raise store._failure(exc) from None
         cache = store._shared_env.cache
         if snap > cache.snap and not store._write_lock.locked():
             # Not this process's commit (its writers publish theirs before they
@@ -137,9 +140,9 @@ class _ReadScope:
             self._end()
         except lmdb.Error as failed:
             if exc is None:
-                raise translate(failed, self._store._where) from None
+                raise self._store._failure(failed) from None
         if isinstance(exc, lmdb.Error):
-            raise translate(exc, self._store._where) from None
+            raise self._store._failure(exc) from None
 
     def _end(self) -> None:
         txn, self._txn = self._txn, None
@@ -231,6 +234,14 @@ class LmdbMetadataStore:
                 "again in the child"
             )
 
+    def _failure(self, exc: lmdb.Error) -> ObjstoreError:
+        # A read transaction that outlived the environment's close (close() waits for
+        # writers only) fails with py-lmdb's "closed/deleted/dropped object": that is
+        # the store closing under the call, not damage (review 10a, M1).
+        if self._shared_env.closed:
+            return StoreClosed("the metadata store was closed during this call")
+        return translate(exc, self._where)
+
     def begin(self) -> _ReadScope:
         self._check()
         return _ReadScope(self)
@@ -254,7 +265,7 @@ class LmdbMetadataStore:
                     view.publish(snap)
         except lmdb.Error as exc:
             # The transaction was aborted: nothing of it is visible.
-            raise translate(exc, self._where) from None
+            raise self._failure(exc) from None
 
     def close(self) -> None:
         """Release this handle; the environment closes with its last user."""
@@ -268,11 +279,15 @@ class LmdbMetadataStore:
                 return
             shared.users -= 1
             if shared.users == 0:
-                if _OPEN.get(self._id) is shared:
-                    del _OPEN[self._id]
                 # Not while another thread is inside a write transaction: py-lmdb 3.0's
                 # close then waited for good for a writer mark that transaction's end,
                 # on an environment already invalidated, never cleared (break-it review
                 # 9h, M3: a close racing uploads on other threads hung 1 time in ~100).
                 with shared.write_lock:
+                    shared.closed = True
                     shared.env.close()
+                # Listed until the environment is closed: a child forked meanwhile
+                # inherits it open and must be told so (InvalidRequest), not reach
+                # py-lmdb's "already open in this process" (review 10a, L1).
+                if _OPEN.get(self._id) is shared:
+                    del _OPEN[self._id]
