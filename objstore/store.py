@@ -34,7 +34,7 @@ from objstore.backends import urls
 from objstore.blob import owner
 from objstore.blob.chunkstore import ChunkStore
 from objstore.blob.files import FileChunkStore
-from objstore.blob.fsck import FsckResult, fsck
+from objstore.blob.fsck import MAX_LISTED, FsckResult, fsck
 from objstore.blob.gc import Background
 from objstore.blob.memory import MemoryChunkStore
 from objstore.blob.records import SEG
@@ -50,6 +50,7 @@ from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.memory import MemoryMetadataStore
 from objstore.meta.scan import scan_prefix
 from objstore.ns import stats
+from objstore.ns.inline import corrupt_inline
 from objstore.ns.namespace import Limits, Namespace
 from objstore.ns.records import VersionRecord
 from objstore.ns.uploads import PartRecord
@@ -290,13 +291,29 @@ class Store:
             stats.rewrite(txn, stats.scan(txn))
 
         def run(stop: threading.Event) -> FsckResult:
-            return fsck(
+            result = fsck(
                 self.blobs,
                 verify_data=verify_data,
                 repair=repair,
                 data_refs=users,
                 recount=recount,
                 stop=stop,
+            )
+            if not verify_data:
+                return result
+            # Bodies kept in their version records have no chunk to check: each is
+            # checked against its record's BLAKE3 (nothing to repair: it has no copy).
+            with self._meta.begin() as txn:
+                bad = list(corrupt_inline(txn, stop))
+            if stop.is_set():
+                raise StoreClosed("the store was closed during fsck")
+            if not bad:
+                return result
+            room = max(0, MAX_LISTED - len(result.inconsistent))
+            return replace(
+                result,
+                inconsistent=result.inconsistent + tuple(bad[:room]),
+                inconsistencies=result.inconsistencies + len(bad),
             )
 
         return self._closing.counted(run, "fsck")

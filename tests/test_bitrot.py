@@ -110,3 +110,48 @@ def test_undamaged_store_reads_back(rotten: objstore.Store) -> None:
     assert read(rotten) == DATA
     with pytest.raises(NoSuchKey):
         rotten.root.get_object(BUCKET, "absent")
+
+
+def test_a_damaged_inline_body_is_data_corruption_and_fsck_lists_it(
+    tmp_path: os.PathLike[str],
+) -> None:
+    """Review 10b, R4: bodies small enough to live in their version record were served as
+    stored, so a flipped bit in data.mdb came back as the object with no error, and fsck
+    called the store healthy. Every holder of the body now checks it against its BLAKE3."""
+    path = os.path.join(tmp_path, "s")
+    payload = b"inline body " + hashlib.sha256(b"R4").hexdigest().encode()  # 76 bytes
+    s = objstore.open(path, gc_interval=None)
+    s.root.create_bucket(BUCKET)
+    s.root.put_object(BUCKET, "small", payload)
+    s.root.put_object(BUCKET, "other", b"untouched")
+    s.close()
+    data_file = os.path.join(path, "meta", "data.mdb")
+    with open(data_file, "r+b") as f:
+        raw = f.read()
+        found, at = [], raw.find(payload)
+        while at >= 0:
+            found.append(at)
+            at = raw.find(payload, at + 1)
+        assert found  # the body is stored inline, in the record
+        for at in found:  # every copy LMDB keeps (its pages are copy-on-write)
+            f.seek(at + 20)
+            f.write(bytes([raw[at + 20] ^ 0x01]))
+    s = objstore.open(path, gc_interval=None)
+    try:
+        with pytest.raises(DataCorruption, match="small"):
+            s.root.get_object(BUCKET, "small").read()
+        with pytest.raises(DataCorruption):
+            s.root.get_object(BUCKET, "small", range="bytes=0-3").read()
+        with pytest.raises(DataCorruption):
+            s.root.get_object(BUCKET, "small", checksum_mode=True).read()
+        up = s.root.create_multipart_upload(BUCKET, "copied")
+        with pytest.raises(DataCorruption):
+            s.root.upload_part_copy(BUCKET, "copied", up, 1, BUCKET, "small")
+        assert s.root.get_object(BUCKET, "other").read() == b"untouched"
+        assert s.root.head_object(BUCKET, "small").size == len(payload)
+        assert s.fsck(verify_data=False).healthy  # the bodies are what it skips
+        r = s.fsck()
+        assert not r.healthy and r.inconsistencies == 1
+        assert f"{BUCKET}/small" in r.inconsistent[0] and "does not match" in r.inconsistent[0]
+    finally:
+        s.close()

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 #: Supplies, in a read snapshot, how many versions use each body (data id -> count).
 DataRefs = Callable[[ReadTxn], Counter[bytes]]
 
-_MAX_LINES = 1000  # inconsistencies listed (the count is always exact)
+MAX_LISTED = 1000  # inconsistencies listed (the count is always exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def fsck(
     def problem(line: str) -> None:
         nonlocal count
         count += 1
-        if len(problems) < _MAX_LINES:
+        if len(problems) < MAX_LISTED:
             problems.append(line)
 
     with blobs.meta.begin() as txn:

@@ -43,6 +43,7 @@ from objstore.ns import (
     validation,
 )
 from objstore.ns.index import bucket_prefix
+from objstore.ns.inline import inline_body
 from objstore.ns.integrity import integrity
 from objstore.ns.objects import ObjectOps, range_attempts, require_integrity
 from objstore.ns.records import BucketRecord, VersionRecord
@@ -260,7 +261,7 @@ class MultipartOps(ObjectOps):
                     f"a copied part may hold at most {self.limits.max_copy_size} bytes"
                 )
             if src.data_id is None or length == 0:  # inline or empty: stored as a part
-                data = (src.inline or b"")[first : first + length]
+                data = (inline_body(src) if src.inline is not None else b"")[first : first + length]
                 # Its MD5 goes along: a part of a locked object needs one (S3's rule).
                 data_md5 = hashlib.md5(data, usedforsecurity=False).digest()
                 return self.upload_part(

@@ -24,6 +24,7 @@ from objstore.errors import (
 from objstore.meta.base import WriteTxn
 from objstore.ns import conditional, keys, locking, stats, tags, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
+from objstore.ns.inline import inline_body
 from objstore.ns.integrity import Integrity, integrity
 from objstore.ns.ranges import RangeSpec, read_span
 from objstore.ns.records import BucketRecord, VersionRecord
@@ -453,7 +454,7 @@ class ObjectOps(Index):
         if rec.size == 0 or last < first:  # an empty object, or an empty last part
             return iter(())
         if rec.inline is not None:
-            return iter((rec.inline[first : last + 1],))
+            return iter((inline_body(rec)[first : last + 1],))
         assert rec.data_id is not None
         return self.blobs.read(rec.data_id, first, last)
 
