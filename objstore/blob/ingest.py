@@ -82,6 +82,9 @@ class Ingested:
     data_id: bytes | None
     final_entries: list[tuple[int, ChunkId, int]] = field(default_factory=list)
     reused: set[ChunkId] = field(default_factory=set)
+    # The chunks of the batches committed before the last one: the final commit checks
+    # that none was found bad since (review 10b, R2).
+    earlier: set[ChunkId] = field(default_factory=set)
     has_pending_record: bool = False
     staged: bool = False
     finished: bool = False
@@ -241,6 +244,7 @@ class IngestJob:
         self.batch_bytes = 0
         self.batch_seen: set[ChunkId] = set()
         self.reused: set[ChunkId] = set()
+        self.earlier: set[ChunkId] = set()
         self.wrote_any = False
         self.committed_batches = False
         self.committer: ThreadPoolExecutor | None = None
@@ -348,6 +352,7 @@ class IngestJob:
             data_id=self.data_id,
             final_entries=self.batch,
             reused=self.reused,
+            earlier=self.earlier,
             has_pending_record=self.committed_batches,
             ticket=self.ticket,
             written=self.written,
@@ -441,6 +446,7 @@ class IngestJob:
         self._wait_writes()
         self._drain()
         batch, reused = self.batch, self.reused
+        self.earlier.update(cid for _, cid, _ in batch)
         self.batch = []
         self.batch_bytes = 0
         self.batch_seen = set()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from objstore import keyspace
@@ -159,6 +160,19 @@ def apply_entries(
                 counters.add(txn, STAT_STORED, length)
             rec = ChunkRec(old.refs + n, length, 0, flags)
         txn.put(ckey, rec.encode())
+
+
+def check_not_flagged(txn: WriteTxn, cids: Iterable[ChunkId]) -> None:
+    """Each of ``cids`` is recorded and not quarantined.
+
+    Raises ServiceUnavailable (retry: the next upload writes the chunk afresh) otherwise.
+    """
+    for cid in cids:
+        raw = txn.get(keyspace.CHUNKREF + cid)
+        if raw is None or ChunkRec.decode(raw).quarantined:
+            raise ServiceUnavailable(
+                f"chunk {cid.hex()} was found missing or damaged during the upload; retry"
+            )
 
 
 def release_chunks(txn: WriteTxn, counts: Counter[bytes]) -> None:

@@ -49,6 +49,7 @@ from objstore.blob.records import (
     DataGone,
     adjust_refs,
     apply_entries,
+    check_not_flagged,
 )
 from objstore.blob.source import BufferPool, windows_for
 from objstore.errors import EntityTooLarge
@@ -283,6 +284,12 @@ class BlobStore:
             # Raises ServiceUnavailable if gc may have removed what it relies on.
             self.leases.check(txn, ing.ticket, {cid for _, cid, _ in ing.final_entries})
             apply_entries(txn, ing.data_id, ing.final_entries, ing.reused)
+            # The batches committed earlier hold references already; one of their chunks
+            # found missing or damaged since (a read, fsck) must not be acknowledged
+            # under the object: the retry writes it afresh. A chunk the last batch wrote
+            # itself is fresh (apply_entries cleared its flag).
+            fresh = {cid for _, cid, _ in ing.final_entries if cid not in ing.reused}
+            check_not_flagged(txn, ing.earlier - fresh)
             txn.put(keyspace.DATA + ing.data_id, DATA_REC.pack(1, ing.size, STATE_LIVE))
             txn.delete(keyspace.PENDING + ing.data_id)
         ing.staged = True

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -251,3 +252,39 @@ def test_a_read_meeting_a_passing_shortage_flags_nothing(
         rec = get_chunk(txn, bytes.fromhex(name))
         assert rec is not None and not rec.quarantined
     assert disk.root.get_object("bkt", "old").read() == DATA
+
+
+def test_a_long_put_is_not_acknowledged_on_a_chunk_found_bad_during_it(
+    disk: objstore.Store,
+) -> None:
+    """Review 10b, R2: a streamed PUT longer than one batch reused chunk X in a batch it
+    committed early; a read of another object then found X damaged and flagged it, and
+    the PUT was still acknowledged, since only its last batch was checked. Its final
+    commit now checks the earlier batches' chunks too; the retry writes X afresh."""
+    disk.blobs.settings = dataclasses.replace(
+        disk.blobs.settings, batch_bytes=2 * CHUNK, window_size=2 * CHUNK
+    )
+    x = os.urandom(CHUNK)
+    disk.root.put_object("bkt", "old", x + os.urandom(CHUNK))
+    _flip(disk, blake3.blake3(x).hexdigest())  # damaged on disk, not known yet
+    tail = [os.urandom(CHUNK) for _ in range(9)]
+    flagged: list[bool] = []
+
+    def body() -> Iterator[bytes]:
+        yield x  # reused: its record vouches for it
+        yield from tail[:6]  # earlier batches commit meanwhile
+        with pytest.raises(DataCorruption):
+            disk.root.get_object("bkt", "old").read()  # flags X
+        with disk.blobs.meta.begin() as txn:
+            rec = get_chunk(txn, ChunkId(blake3.blake3(x).digest()))
+            flagged.append(rec is not None and rec.quarantined)
+        yield from tail[6:]
+
+    with pytest.raises(ServiceUnavailable, match="retry"):
+        disk.root.put_object("bkt", "new", body())
+    assert flagged == [True]
+    with pytest.raises(objstore.errors.NoSuchKey):
+        disk.root.head_object("bkt", "new")
+    disk.root.put_object("bkt", "new", x + b"".join(tail))  # the retry writes X afresh
+    assert disk.root.get_object("bkt", "new").read() == x + b"".join(tail)
+    assert disk.root.get_object("bkt", "old").read()[:CHUNK] == x  # healed too
