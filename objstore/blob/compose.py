@@ -29,13 +29,16 @@ from collections.abc import Iterable, Iterator
 from objstore import keyspace
 from objstore.blob.records import (
     DATA_REC,
+    LEN,
     READ_BATCH,
     SEG,
     STATE_LIVE,
     DataGone,
     adjust_refs,
+    get_chunk,
     skey,
 )
+from objstore.errors import DataCorruption
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.scan import scan_prefix, scan_prefix_reverse
 
@@ -104,13 +107,50 @@ def segments_in(txn: ReadTxn, data_id: bytes, first: int, length: int) -> list[S
     return out
 
 
+def check_shareable(txn: ReadTxn, segments: Iterable[Segment]) -> None:
+    """No chunk under the flat ``segments`` is known missing or damaged.
+
+    Sharing bytes without reading them (a copy, a copied part, a completion) must not
+    create an object that is unreadable from birth and tell its caller it succeeded
+    (review 10b, R3): a quarantined chunk is refused as a read of it would be. A
+    manifest entry costs one cursor step; each distinct chunk one lookup.
+
+    Raises DataCorruption naming the chunk (an upload of its bytes heals it).
+    """
+    wanted: dict[bytes, list[tuple[int, int]]] = {}
+    for sub, sub_off, n in segments:
+        if n > 0:
+            wanted.setdefault(sub, []).append((sub_off, sub_off + n))
+    seen: set[bytes] = set()
+    for sub, spans in wanted.items():
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+        for key, value in scan_prefix(txn, keyspace.MANIFEST + sub):
+            off = int.from_bytes(key[-8:], "big")
+            if off >= hi:
+                break
+            end = off + LEN.unpack_from(value, 32)[0]
+            cid = value[:32]
+            if end <= lo or cid in seen or not any(a < end and off < b for a, b in spans):
+                continue
+            seen.add(cid)
+            rec = get_chunk(txn, cid)
+            if rec is not None and rec.quarantined:
+                raise DataCorruption(
+                    f"chunk {cid.hex()} of the data to be shared was found missing or "
+                    "damaged; upload those bytes again (that heals every object using them)"
+                )
+
+
 def write_composite(txn: WriteTxn, data_id: bytes, segments: Iterable[Segment]) -> int:
     """Create the live composite ``data_id`` (one holder) from flat ``segments``.
 
     Adjacent segments that continue each other are merged. Takes the
-    references on the sub-bodies (raises DataGone if one is missing or dead)
+    references on the sub-bodies (raises DataGone if one is missing or dead;
+    DataCorruption if a chunk in range is known damaged: :func:`check_shareable`)
     and returns the composite's size.
     """
+    segments = list(segments)
+    check_shareable(txn, segments)
     merged: list[Segment] = []
     for sub, sub_off, n in segments:
         if n <= 0:

@@ -32,6 +32,7 @@ from objstore import keyspace
 from objstore.blob.binding import check_bound
 from objstore.blob.chunker import Chunker, make_chunker
 from objstore.blob.chunkstore import ChunkId, ChunkStore
+from objstore.blob.compose import check_shareable, segments_in
 from objstore.blob.gc import DEFAULT_BATCH, GcResult, Stranded, collect, finish_stranded
 from objstore.blob.ingest import (
     Ingested,
@@ -306,8 +307,11 @@ class BlobStore:
     def add_ref(self, txn: WriteTxn, data_id: bytes, n: int = 1) -> None:
         """``n`` more holders (object versions, parts, composites) share ``data_id``.
 
-        Raises DataGone when the body is missing or already dead.
+        Raises DataGone when the body is missing or already dead, DataCorruption when
+        one of its chunks is known missing or damaged (:func:`.compose.check_shareable`).
         """
+        size = DATA_REC.unpack(raw)[1] if (raw := txn.get(keyspace.DATA + data_id)) else 0
+        check_shareable(txn, segments_in(txn, data_id, 0, size))
         adjust_refs(txn, data_id, n)
 
     def release(self, txn: WriteTxn, data_id: bytes, n: int = 1) -> None:

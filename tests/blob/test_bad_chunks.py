@@ -288,3 +288,49 @@ def test_a_long_put_is_not_acknowledged_on_a_chunk_found_bad_during_it(
     disk.root.put_object("bkt", "new", x + b"".join(tail))  # the retry writes X afresh
     assert disk.root.get_object("bkt", "new").read() == x + b"".join(tail)
     assert disk.root.get_object("bkt", "old").read()[:CHUNK] == x  # healed too
+
+
+def test_shares_of_a_chunk_known_bad_are_refused(disk: objstore.Store) -> None:
+    """Review 10b, R3: CopyObject, UploadPartCopy and CompleteMultipartUpload share bytes
+    without reading them, and were acknowledged on a chunk already flagged bad: the new
+    object was unreadable from birth. They are refused (DataCorruption) and create
+    nothing; a copy of a healthy range of the same source still works, and uploading
+    the bytes again heals all."""
+    c = disk.root
+    bad, good = os.urandom(CHUNK), os.urandom(CHUNK)
+    c.put_object("bkt", "src", bad + good)
+    _flip(disk, blake3.blake3(bad).hexdigest())
+    with pytest.raises(DataCorruption):
+        c.get_object("bkt", "src").read()  # flags it
+    with pytest.raises(DataCorruption):
+        c.copy_object("bkt", "src", "bkt", "copy")
+    with pytest.raises(objstore.errors.NoSuchKey):
+        c.head_object("bkt", "copy")
+    up = c.create_multipart_upload("bkt", "mpu")
+    with pytest.raises(DataCorruption):
+        c.upload_part_copy("bkt", "mpu", up, 1, "bkt", "src")
+    with pytest.raises(DataCorruption):
+        c.upload_part_copy("bkt", "mpu", up, 1, "bkt", "src", src_range=(0, CHUNK - 1))
+    assert list(c.list_parts("bkt", "mpu", up).parts) == []
+    part = c.upload_part_copy("bkt", "mpu", up, 1, "bkt", "src", src_range=(CHUNK, 2 * CHUNK - 1))
+    c.complete_multipart_upload("bkt", "mpu", up, [part])
+    assert c.get_object("bkt", "mpu").read() == good
+    # A part whose chunk is found bad between its upload and the completion.
+    other = os.urandom(CHUNK)
+    up = c.create_multipart_upload("bkt", "late")
+    p1 = c.upload_part("bkt", "late", up, 1, other)
+    c.put_object("bkt", "holder", other)
+    _flip(disk, blake3.blake3(other).hexdigest())
+    with pytest.raises(DataCorruption):
+        c.get_object("bkt", "holder").read()
+    with pytest.raises(DataCorruption):
+        c.complete_multipart_upload("bkt", "late", up, [p1])
+    with pytest.raises(objstore.errors.NoSuchKey):
+        c.head_object("bkt", "late")
+    # Uploading the bytes again heals the chunks; then every share works.
+    c.put_object("bkt", "again", bad)
+    c.put_object("bkt", "again2", other)
+    c.copy_object("bkt", "src", "bkt", "copy")
+    assert c.get_object("bkt", "copy").read() == bad + good
+    c.complete_multipart_upload("bkt", "late", up, [p1])
+    assert c.get_object("bkt", "late").read() == other
