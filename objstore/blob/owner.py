@@ -334,6 +334,14 @@ def bind_chunks(
     # while the record has none either: once a location id is recorded, an id-less mark
     # elsewhere would let this store onto a second location.
     if recorded.location is not None and recorded.location != mark.location:
+        # The mark was read before the record: another node's upgrade may have written
+        # the location's mark and recorded it in between (a mark is always written before
+        # the record naming it), so this location's mark as it is now decides; a stale
+        # id-less read refused an old store's own location to a node opening it at the
+        # same time as another (1 race in ~500 under load).
+        mark = loc.read_owner() or mark
+        _check_store(mark, ident, where)
+    if recorded.location is not None and recorded.location != mark.location:
         raise StoreDamaged(
             f"the chunk store {where} carries the mark of store {ident.store_id} but is "
             "not the location its metadata recorded: another location of this store (a "
