@@ -25,7 +25,10 @@ may be a quarantined rotten copy the failed write was to replace (N8). A directo
 that failed is retried for the directories' sake, but the chunks renamed before it stay
 failed: a retry may succeed without the entries on disk (N3, as M2 for file data). The
 directories a failed directory fsync created are trusted on the retry; ext4 and XFS stop
-the journal on such an error, so no later write lands anyway (9o, O3: left so).
+the journal on such an error, so no later write lands anyway (9o, O3: left so). For the
+same reason a chunk another sync renamed into the same directory before the failure, and
+whose own later fsync of that directory succeeded, is trusted (review 10b, R1: left so; the
+loss needs the failed fsync, a journal that did not stop, and a power cut).
 
 A chunk being renamed over a name that already was durable stays durable: either inode
 behind the name holds its bytes (9o, O6). Renames of one chunk by two syncs at once are
