@@ -29,6 +29,7 @@ from objstore.gateway.auth import DEFAULT_DOMAINS, make_authenticator
 from objstore.gateway.body import BODY_TIMEOUT, TIMED_OUT, ContinuedBody, must_close, settle
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
+from objstore.gateway.hosts import VirtualHosts
 from objstore.gateway.post_auth import FORM_AUTHENTICATOR, FormAuthenticator
 from objstore.gateway.query import handle_query
 from objstore.gateway.query.handler import error_response as query_error_response
@@ -158,22 +159,10 @@ class _Addressing:
     """Bucket and key of a request, path-style or virtual-hosted-style."""
 
     def __init__(self, domains: Iterable[str]) -> None:
-        names = {d.lower().strip(".") for d in domains if d.strip(".")}
-        self._exact = frozenset(names)
-        # Longest first, so "b.s3.localhost" is bucket "b", not bucket "b.s3".
-        self._suffixes = sorted(("." + d for d in names), key=len, reverse=True)
+        self.hosts = VirtualHosts(domains)
 
     def bucket_of_host(self, host: str) -> str | None:
-        name = host.lower()
-        if name.startswith("["):  # an IPv6 literal is never a bucket
-            return None
-        name = name.rsplit(":", 1)[0] if ":" in name else name
-        if name in self._exact:
-            return None
-        for suffix in self._suffixes:
-            if name.endswith(suffix) and len(name) > len(suffix):
-                return name[: -len(suffix)]
-        return None
+        return self.hosts.bucket_of(host)
 
     def locate(self, request: web.Request) -> tuple[str | None, str | None]:
         """(bucket, key) of ``request``. Raises InvalidURI (a path that is not UTF-8)."""

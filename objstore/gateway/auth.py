@@ -37,6 +37,7 @@ from objstore.gateway import sigv2, sigv4, sigv4_checks
 from objstore.gateway.body import ContinuedBody
 from objstore.gateway.caller import Authenticate, Caller, RequestBody
 from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody
+from objstore.gateway.hosts import VirtualHosts
 from objstore.identity.layer import IdentityLayer
 
 __all__ = ["MAX_SIGNED_BODY", "credentials_for", "make_authenticator", "request_body"]
@@ -157,18 +158,6 @@ def credentials_for(
         raise ExpiredToken("The provided token has expired.") from None
 
 
-def _virtual_bucket(host: str, suffixes: Sequence[str]) -> str | None:
-    """The bucket a virtual-hosted request's Host names (None: path-style)."""
-    name = host.lower()
-    if name.startswith("["):  # an IPv6 literal
-        return None
-    name = name.rpartition(":")[0] if ":" in name else name
-    for suffix in suffixes:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return None
-
-
 def make_authenticator(
     store: Any,
     *,
@@ -190,11 +179,7 @@ def make_authenticator(
     """
     layer: IdentityLayer = getattr(store, "sync", store).identity
     service = layer.service
-    if domains is None:
-        domains = DEFAULT_DOMAINS
-    # Longest first, so "b.s3.localhost" is bucket "b", not bucket "b.s3" (as the app).
-    names = {d.lower().strip(".") for d in domains if d.strip(".")}
-    suffixes = sorted(("." + d for d in names), key=len, reverse=True)
+    hosts = VirtualHosts(DEFAULT_DOMAINS if domains is None else domains)  # as the app's
 
     async def note_used(identity: Identity, service_name: str) -> None:
         key_id = identity.access_key_id
@@ -221,7 +206,7 @@ def make_authenticator(
             path,
             query,
             headers,
-            bucket=_virtual_bucket(request.host, suffixes),
+            bucket=hosts.bucket_of(request.host),
             maps=maps,
         )
         if old is not None:
