@@ -89,7 +89,7 @@ def parse_policy(encoded: str) -> PostPolicy:
         raw = base64.b64decode("".join(encoded.split()), validate=True)
         text = _DOLLAR_ESCAPE.sub(lambda m: "\\\\" if m.group(1) == "\\" else "$", raw.decode())
         document = json.loads(text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):  # F1, review 10c
         raise _invalid("Invalid JSON.") from None
     if not isinstance(document, dict):
         raise _invalid("Invalid JSON.")

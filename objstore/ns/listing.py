@@ -42,7 +42,8 @@ def decode_token(token: str) -> tuple[str, bool]:
             raise ValueError
         key.encode("utf-8")  # JSON can carry lone surrogates, which no key holds
         return key, is_prefix
-    except (ValueError, KeyError, TypeError, UnicodeError):
+    # RecursionError: json nests arrays as deep as the token is long (review 10c, F1).
+    except (ValueError, KeyError, TypeError, UnicodeError, RecursionError):
         raise InvalidArgument("the continuation token is not valid") from None
 
 

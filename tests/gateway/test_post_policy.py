@@ -62,6 +62,7 @@ def test_dollar_escape_of_aws() -> None:
     [
         "not json",
         "[1, 2]",
+        "[" * 5000,  # a RecursionError in json (review 10c, F1)
         {"conditions": []},  # no expiration
         {"EXPIRATION": FUTURE, "conditions": []},  # names are case-sensitive
         {"expiration": FUTURE},  # no conditions

@@ -235,6 +235,8 @@ def test_open_id_connect_provider_with_keys(q: Query, store: objstore.Store) -> 
     assert answer.status == 200, answer.body
     bad = send(q.aclient, "iam", "CreateOpenIDConnectProvider", [*form, ("Jwks", "[1]")])
     assert bad.code == "ValidationError"
+    deep = [*form, ("Jwks", "[" * 5000)]  # a RecursionError in json (review 10c, F1)
+    assert send(q.aclient, "iam", "CreateOpenIDConnectProvider", deep).code == "ValidationError"
 
 
 CONTEXT = [

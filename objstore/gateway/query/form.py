@@ -101,7 +101,7 @@ class _JsonObject:
         text = _scalar(name, node)
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting: review 10c, F1
             raise ValidationError(f"parameter {name!r} must be a JSON object") from None
         if not isinstance(value, dict):
             raise ValidationError(f"parameter {name!r} must be a JSON object")
