@@ -26,7 +26,14 @@ from aiohttp import web
 from objstore import errors
 from objstore.aio import AsyncClient, AsyncStore
 from objstore.gateway.auth import DEFAULT_DOMAINS, make_authenticator
-from objstore.gateway.body import BODY_TIMEOUT, TIMED_OUT, ContinuedBody, must_close, settle
+from objstore.gateway.body import (
+    BODY_TIMEOUT,
+    TIMED_OUT,
+    ContinuedBody,
+    must_close,
+    settle,
+    uninvited,
+)
 from objstore.gateway.caller import Authenticate
 from objstore.gateway.errors import as_objstore_error, error_response
 from objstore.gateway.hosts import VirtualHosts
@@ -50,14 +57,18 @@ DEFAULT_BODY_TIMEOUT = 60.0
 DEFAULT_IDLE_TIMEOUT = 75.0
 # The most seconds spent reading and dropping a small unread body after an early answer.
 SETTLE_TIME = 5.0
+# The answer to a request that arrives once a graceful stop began (503, as S3 sheds load).
+_STOPPING_MESSAGE = "Service is unable to handle request: the server is stopping; retry."
 
 
 class InFlight:
     """Requests being served, so a graceful stop can wait for them (aiohttp's own
-    shutdown stops reading request bodies at once, which would stall an upload)."""
+    shutdown stops reading request bodies at once, which would stall an upload), and
+    whether the stop began: from then on new requests are refused (:meth:`refuse_new`)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -69,6 +80,14 @@ class InFlight:
         self.count -= 1
         if self.count == 0:
             self._idle.set()
+
+    def refuse_new(self) -> None:
+        """A graceful stop began: requests that start from now on are answered 503
+        ServiceUnavailable and their connections closed. Once the stop shuts the
+        connections aiohttp drops every byte that arrives, so a request let in now could
+        never read its body (the client would wait for an answer until the body
+        timeout)."""
+        self.stopping = True
 
     async def wait_idle(self, timeout: float) -> bool:
         """Whether every request finished within ``timeout`` seconds."""
@@ -203,10 +222,24 @@ class _Gateway:
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         request[BODY_TIMEOUT] = self._body_timeout
+        refused = self._in_flight.stopping
         self._in_flight.enter()
         try:
-            response = await self._answer(request)
+            response = await self._answer(request, refused=refused)
             if response.prepared:
+                return response
+            if refused:
+                # Nothing more is read on this connection (see InFlight.refuse_new): no
+                # settling, and the client learns not to send its next request here.
+                response.force_close()
+                if uninvited(request):
+                    # No body will come: close at once (aiohttp would linger for it,
+                    # and its shutdown waits for that). A body being sent is read and
+                    # dropped while aiohttp lingers, so the client sees this answer
+                    # rather than a reset.
+                    await response.prepare(request)
+                    await response.write_eof()
+                    request.protocol.force_close()
                 return response
             await settle(request, min(self._body_timeout, SETTLE_TIME))
             if request.get(TIMED_OUT, False):
@@ -219,13 +252,15 @@ class _Gateway:
         finally:
             self._in_flight.leave()
 
-    async def _answer(self, request: web.Request) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, *, refused: bool) -> web.StreamResponse:
         raw = os.urandom(32)  # one system call for both ids
         request_id = raw[:8].hex().upper()
         host_id = base64.b64encode(raw[8:]).decode("ascii")
         request[_REQUEST_ID] = request_id
         request[_HOST_ID] = host_id
         try:
+            if refused:
+                raise errors.ServiceUnavailable(_STOPPING_MESSAGE)
             if self._slots.locked():
                 raise errors.SlowDown("Please reduce your request rate.")
             async with self._slots:

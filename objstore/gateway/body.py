@@ -48,6 +48,12 @@ def _expecting(request: web.Request) -> bool:
     )
 
 
+def uninvited(request: web.Request) -> bool:
+    """Whether the client waits for ``100 Continue`` before sending its body and was
+    not sent one: none of its body comes unless it is invited."""
+    return _expecting(request) and not request.get(CONTINUED, False)
+
+
 def must_close(request: web.Request) -> bool:
     """Whether the answer to ``request`` must close the connection: part of its body
     has not arrived (never read, or a client never invited by ``100 Continue`` that
@@ -64,7 +70,7 @@ async def settle(request: web.Request, timeout: float) -> None:
     content = request.content
     if content.is_eof() or request.get(TIMED_OUT, False):
         return
-    if _expecting(request) and not request.get(CONTINUED, False):
+    if uninvited(request):
         return  # the client waits to be invited: the body may never come
     length = request.content_length
     if length is None or length - content.total_bytes > DRAIN_LIMIT:

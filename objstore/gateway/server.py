@@ -104,12 +104,16 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 
 async def stop_gracefully(runner: web.AppRunner, timeout: float) -> None:
-    """Stop accepting, let requests in flight finish (``timeout`` seconds at most), then
-    close every connection. aiohttp's own shutdown ignores request bytes that arrive once
-    it has begun, so uploads are waited for here first."""
+    """Stop accepting and refuse requests that arrive from now on (503
+    ServiceUnavailable, connection closed), let requests in flight finish (``timeout``
+    seconds at most), then close every connection. aiohttp's own shutdown ignores
+    request bytes that arrive once it has begun, so uploads are waited for here first,
+    and no request may start after that wait."""
+    in_flight = runner.app.get(IN_FLIGHT)
+    if in_flight is not None:
+        in_flight.refuse_new()
     for site in list(runner.sites):
         await site.stop()
-    in_flight = runner.app.get(IN_FLIGHT)
     if in_flight is not None:
         await in_flight.wait_idle(timeout)
     await runner.cleanup()

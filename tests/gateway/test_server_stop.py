@@ -1,0 +1,116 @@
+"""The gateway's graceful stop (``stop_gracefully``) at its edges: a request that arrives
+as the drain ends."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from objstore.gateway.app import InFlight
+from objstore.testing import Server
+from tests.conftest import open_store
+from tests.gateway.s3_support import signed_request
+
+
+class _Drain:
+    """``InFlight.wait_idle`` instrumented: says when the drain began and ended, and
+    holds the stop for ``hold`` seconds after the drain, before the connections are
+    shut (that window is where a request can slip in)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, hold: float) -> None:
+        self.began = threading.Event()
+        self.ended = threading.Event()
+        original = InFlight.wait_idle
+
+        async def wait_idle(in_flight: InFlight, timeout: float) -> bool:
+            self.began.set()
+            idle = await original(in_flight, timeout)
+            self.ended.set()
+            await asyncio.sleep(hold)
+            return idle
+
+        monkeypatch.setattr(InFlight, "wait_idle", wait_idle)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    store = open_store(tmp_path / "store")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _keys(store: Any) -> tuple[str, str]:
+    key = store.root.iam.create_access_key()
+    return key.access_key_id, key.secret_access_key
+
+
+def _connect(url: str, *, rcvbuf: int | None = None) -> socket.socket:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:  # before connect, so the window is small from the start
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(5)
+    sock.connect((host, int(port)))
+    return sock
+
+
+def _head(answer: Any) -> tuple[bytes, dict[str, str]]:
+    """Status line and headers (lower-case names) of the next answer on ``answer``."""
+    status = answer.readline()
+    headers = {}
+    while (line := answer.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+def test_request_arriving_as_the_drain_ends_is_answered_at_once(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PUT whose head arrives on a kept-alive connection once the drain is over (before
+    the connections are shut) gets an answer at once: refused with 503 and
+    ``Connection: close``, never invited by ``100 Continue`` to send a body the server
+    would then drop (the client would wait for an answer until the body timeout)."""
+    keys = _keys(store)
+    store.root.create_bucket("stop")
+    drain = _Drain(monkeypatch, hold=1.5)
+    server = Server(store, body_timeout=4.0)
+    url = server.start()
+    stopper = threading.Thread(target=server.stop)
+    with _connect(url) as sock:
+        answer = sock.makefile("rb")
+        sock.sendall(signed_request(url, keys, "HEAD", "/stop"))
+        status, headers = _head(answer)
+        assert status.startswith(b"HTTP/1.1 200"), status
+        assert headers.get("connection", "").lower() != "close"
+        stopper.start()
+        assert drain.ended.wait(5)
+        body = b"late" * 64
+        raw = signed_request(url, keys, "PUT", "/stop/late", body, "Expect: 100-continue\r\n")
+        started = time.monotonic()
+        sock.sendall(raw[: len(raw) - len(body)])
+        status, headers = _head(answer)
+        if status.startswith(b"HTTP/1.1 100"):
+            # Invited: the body must be read and answered even though it comes after the
+            # connections began to shut.
+            time.sleep(2.0)
+            sock.sendall(body)
+            status, headers = _head(answer)
+            assert status.startswith(b"HTTP/1.1 200"), status
+        else:
+            assert status.startswith(b"HTTP/1.1 503"), status
+            assert headers.get("connection", "").lower() == "close"
+            length = int(headers["content-length"])
+            assert b"<Code>ServiceUnavailable</Code>" in answer.read(length)
+        assert time.monotonic() - started < 3.5
+    stopper.join(10)
+    assert not stopper.is_alive()
