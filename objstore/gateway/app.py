@@ -69,15 +69,22 @@ class InFlight:
     def __init__(self) -> None:
         self.count = 0
         self.stopping = False
+        self._tasks: set[asyncio.Task[object]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
     def enter(self) -> None:
         self.count += 1
         self._idle.clear()
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
 
     def leave(self) -> None:
         self.count -= 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.discard(task)
         if self.count == 0:
             self._idle.set()
 
@@ -96,6 +103,13 @@ class InFlight:
         except TimeoutError:
             return False
         return True
+
+    async def cancel(self, timeout: float) -> bool:
+        """Cancel the requests still being served; whether they all ended within
+        ``timeout`` seconds."""
+        for task in list(self._tasks):
+            task.cancel()
+        return await self.wait_idle(timeout)
 
 
 IN_FLIGHT = web.AppKey("objstore.in_flight", InFlight)

@@ -45,6 +45,10 @@ HANDLER_LIMITS: dict[str, Any] = {
     "lingering_time": 5.0,
 }
 DRAIN_TIMEOUT = 60.0
+# Seconds given to requests cancelled at the end of the drain to unwind.
+CANCEL_GRACE = 1.0
+# Seconds between looks at whether the closing connections have sent their last bytes.
+FLUSH_POLL = 0.02
 BACKLOG = 1024
 
 
@@ -105,18 +109,63 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 async def stop_gracefully(runner: web.AppRunner, timeout: float) -> None:
     """Stop accepting and refuse requests that arrive from now on (503
-    ServiceUnavailable, connection closed), let requests in flight finish (``timeout``
-    seconds at most), then close every connection. aiohttp's own shutdown ignores
-    request bytes that arrive once it has begun, so uploads are waited for here first,
-    and no request may start after that wait."""
+    ServiceUnavailable, connection closed), let requests in flight finish, then close
+    every connection once what was written to it has been sent: all within ``timeout``
+    seconds, after which a request still running is cancelled and a connection still
+    sending is cut. Never raises for the clients' failures.
+
+    aiohttp's own shutdown ignores request bytes that arrive once it has begun, so
+    uploads are waited for here first (and no request may start after that wait); and
+    it returns while answers may still sit in transport buffers, which only a running
+    event loop sends, so the caller's loop is kept here until they are sent."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     in_flight = runner.app.get(IN_FLIGHT)
     if in_flight is not None:
         in_flight.refuse_new()
     for site in list(runner.sites):
         await site.stop()
-    if in_flight is not None:
-        await in_flight.wait_idle(timeout)
+    if in_flight is not None and not await in_flight.wait_idle(deadline - loop.time()):
+        # Cancelled now rather than after aiohttp's own wait (another ``timeout``),
+        # during which their bodies would be dropped anyway.
+        await in_flight.cancel(CANCEL_GRACE)
+    connections = _open_connections(runner)
     await runner.cleanup()
+    await _sent_or_cut(connections, deadline)
+
+
+def _open_connections(runner: web.AppRunner) -> list[tuple[asyncio.Transport, Any]]:
+    """(transport, socket) of each connection the runner's server has open. The socket
+    is the TCP one under TLS too; its ``fileno()`` is -1 once the transport has sent its
+    buffer and closed it."""
+    server = runner.server
+    if server is None:
+        return []
+    found: list[tuple[asyncio.Transport, Any]] = []
+    for handler in server.connections:
+        transport = handler.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if transport is not None and sock is not None:
+            found.append((transport, sock))
+    return found
+
+
+async def _sent_or_cut(connections: list[tuple[asyncio.Transport, Any]], deadline: float) -> None:
+    """Wait until each connection (closing) has sent what it holds and closed its socket;
+    abort those still open at ``deadline`` (loop time)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        open_ = [(t, s) for t, s in connections if s.fileno() != -1]
+        if not open_:
+            return
+        if loop.time() >= deadline:
+            break
+        # Polled: asyncio offers no public "closed" event for a transport, and this
+        # runs once, at the end of the process's life.
+        await asyncio.sleep(min(FLUSH_POLL, max(0.0, deadline - loop.time())))
+    for transport, _ in open_:
+        transport.abort()
+    await asyncio.sleep(0)  # aborting closes the socket on the loop's next turn
 
 
 class _OneLineParseErrors(logging.Filter):

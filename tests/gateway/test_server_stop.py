@@ -1,9 +1,11 @@
 """The gateway's graceful stop (``stop_gracefully``) at its edges: a request that arrives
-as the drain ends."""
+as the drain ends, and an answer still in the connection's write buffer when the last
+handler returns."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -15,6 +17,7 @@ import pytest
 
 from objstore.gateway.app import InFlight
 from objstore.testing import Server
+from objstore.testing import server as server_module
 from tests.conftest import open_store
 from tests.gateway.s3_support import signed_request
 
@@ -113,4 +116,54 @@ def test_request_arriving_as_the_drain_ends_is_answered_at_once(
             assert b"<Code>ServiceUnavailable</Code>" in answer.read(length)
         assert time.monotonic() - started < 3.5
     stopper.join(10)
+    assert not stopper.is_alive()
+
+
+def test_stop_flushes_an_answer_the_handler_has_finished(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET whose handler returns during the stop while the end of its body still sits
+    in the connection's write buffer (a slow reader) is delivered whole: the stop waits
+    for the buffer to reach the client before it ends the event loop."""
+    keys = _keys(store)
+    store.root.create_bucket("stop")
+    data = os.urandom(2 * 1024 * 1024)
+    store.root.put_object("stop", "big", data)
+    drain = _Drain(monkeypatch, hold=0.0)
+    listening_socket = server_module.listening_socket
+
+    def small_send_buffer(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+        # Accepted connections inherit it: the kernel takes little of the answer, so
+        # the rest waits in the transport's buffer as it would for a slow remote client.
+        sock = listening_socket(host, port, reuse_port=reuse_port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
+        return sock
+
+    monkeypatch.setattr(server_module, "listening_socket", small_send_buffer)
+    server = Server(store)
+    url = server.start()
+    stopper = threading.Thread(target=server.stop)
+    try:
+        with _connect(url, rcvbuf=16 * 1024) as sock:
+            sock.sendall(signed_request(url, keys, "GET", "/stop/big"))
+            answer = sock.makefile("rb", buffering=0)
+            got = bytearray(answer.read(64 * 1024))
+            stopper.start()
+            assert drain.began.wait(5)
+            # Read slowly until the handler has returned (the drain is over) ...
+            while not drain.ended.is_set():
+                got += answer.read(8 * 1024)
+                time.sleep(0.002)
+            # ... then not at all for a while: an unflushed buffer would be lost now.
+            time.sleep(1.0)
+            while piece := answer.read(64 * 1024):
+                got += piece
+        head, _, received = bytes(got).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert len(received) == len(data)
+        assert received == data
+    finally:
+        if not stopper.is_alive() and not stopper.ident:
+            stopper.start()
+        stopper.join(15)
     assert not stopper.is_alive()
