@@ -21,6 +21,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--body-timeout and --idle-timeout must be positive")
     if not (args.gc_interval >= 0 and args.lease_ttl > 0):  # also refuses NaN
         raise CliError("--gc-interval must be >= 0 and --lease-ttl positive")
+    if not 0 <= args.shutdown_timeout < float("inf"):  # also refuses NaN
+        raise CliError("--shutdown-timeout must be a number >= 0")
     if getattr(args, "serve_store", None):
         args.store = args.explicit_store = args.serve_store
     for name in ("metadata", "chunks"):
@@ -42,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         domains=tuple(args.domain) if args.domain else ("localhost", "s3.localhost"),
         body_timeout=args.body_timeout,
         idle_timeout=args.idle_timeout,
+        drain_timeout=args.shutdown_timeout,
         gc_interval=args.gc_interval or None,
         lease_ttl=args.lease_ttl,
     )
@@ -97,6 +100,13 @@ def register(sub: Any) -> None:
         type=float,
         default=75.0,
         help="seconds a connection may wait for a complete request head (default 75)",
+    )
+    p.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=60.0,
+        help="seconds SIGTERM/Ctrl-C waits for requests in flight and their answers to be "
+        "sent before cutting them (default 60)",
     )
     p.add_argument(
         "--gc-interval",

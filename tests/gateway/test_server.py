@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -160,3 +161,59 @@ def test_serve_refuses_half_tls(tmp_path: Path) -> None:
     )
     assert out.returncode == 1
     assert "--tls-cert and --tls-key go together" in out.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_serve_refuses_a_bad_shutdown_timeout(tmp_path: Path, value: str) -> None:
+    """--shutdown-timeout (the graceful stop's bound) must be a finite number >= 0."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "objstore",
+            "serve",
+            "--store",
+            str(tmp_path / "s"),
+            "--shutdown-timeout",
+            value,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "--shutdown-timeout must be a number >= 0" in out.stderr
+
+
+def test_shutdown_timeout_bounds_the_graceful_stop(tmp_path: Path) -> None:
+    """With --shutdown-timeout 1 an upload that stalls mid-body does not hold the stop:
+    it is cut after about a second and the server exits 0."""
+    path = tmp_path / "store"
+    keys = _root_keys(path)
+    command = [sys.executable, "-m", "objstore", "serve", "--store", str(path), "--port", "0"]
+    proc = subprocess.Popen(
+        [*command, "--shutdown-timeout", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    try:
+        seen: list[str] = []
+        url = _wait_for(proc.stdout, "objstore: serving ", seen).split("serving ", 1)[1].strip()
+        _client(url, keys).create_bucket(Bucket="cut")
+        body = os.urandom(64 * 1024)
+        raw = signed_request(url, keys, "PUT", "/cut/stalled", body)
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(raw[: len(raw) - len(body) // 2])  # half the body, then nothing
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+            assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    with objstore.open(path) as store:
+        assert not store.root.list_objects("cut").contents
