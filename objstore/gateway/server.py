@@ -134,37 +134,63 @@ async def stop_gracefully(runner: web.AppRunner, timeout: float) -> None:
     await _sent_or_cut(connections, deadline)
 
 
-def _open_connections(runner: web.AppRunner) -> list[tuple[asyncio.Transport, Any]]:
-    """(transport, socket) of each connection the runner's server has open. The socket
-    is the TCP one under TLS too; its ``fileno()`` is -1 once the transport has sent its
-    buffer and closed it."""
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    """A connection being closed by a graceful stop."""
+
+    transport: asyncio.Transport
+    # Its TCP socket (under TLS too): ``fileno()`` is -1 once the transport closed it.
+    sock: Any
+    # Under TLS, the TCP transport beneath: asyncio's TLS transport counts only its own
+    # buffer. Reached through private attributes (None without them: then only the TLS
+    # layer's bytes are counted).
+    tcp: asyncio.Transport | None
+
+    def unsent(self) -> int:
+        """Bytes not yet handed to the kernel."""
+        size = self.tcp.get_write_buffer_size() if self.tcp is not None else 0
+        # A TLS transport closed twice (aiohttp does) forgets its protocol and then
+        # fails to count; what it held is in the TCP transport by then.
+        with contextlib.suppress(AttributeError):
+            size += self.transport.get_write_buffer_size()
+        return int(size)
+
+    def cut(self) -> None:
+        """Close the socket now, dropping what is unsent."""
+        (self.tcp or self.transport).abort()
+
+
+def _open_connections(runner: web.AppRunner) -> list[_Connection]:
+    """The connections the runner's server has open."""
     server = runner.server
     if server is None:
         return []
-    found: list[tuple[asyncio.Transport, Any]] = []
+    found = []
     for handler in server.connections:
         transport = handler.transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         if transport is not None and sock is not None:
-            found.append((transport, sock))
+            tcp = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+            found.append(_Connection(transport, sock, tcp))
     return found
 
 
-async def _sent_or_cut(connections: list[tuple[asyncio.Transport, Any]], deadline: float) -> None:
-    """Wait until each connection (closing) has sent what it holds and closed its socket;
-    abort those still open at ``deadline`` (loop time)."""
+async def _sent_or_cut(connections: list[_Connection], deadline: float) -> None:
+    """Wait until each connection (closing) has handed all it holds to the kernel, which
+    sends it even after the process ends; then close the sockets still open: a TLS
+    connection waits for the client's close_notify (which an idle pooled client never
+    sends) before closing its own, and one still sending at ``deadline`` (loop time) is
+    cut."""
     loop = asyncio.get_running_loop()
-    while True:
-        open_ = [(t, s) for t, s in connections if s.fileno() != -1]
-        if not open_:
-            return
-        if loop.time() >= deadline:
+    while loop.time() < deadline:
+        if all(c.sock.fileno() == -1 or c.unsent() == 0 for c in connections):
             break
-        # Polled: asyncio offers no public "closed" event for a transport, and this
-        # runs once, at the end of the process's life.
+        # Polled: asyncio offers no public "sent" event for a transport, and this runs
+        # once, at the end of the process's life.
         await asyncio.sleep(min(FLUSH_POLL, max(0.0, deadline - loop.time())))
-    for transport, _ in open_:
-        transport.abort()
+    for connection in connections:
+        if connection.sock.fileno() != -1:
+            connection.cut()
     await asyncio.sleep(0)  # aborting closes the socket on the loop's next turn
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from objstore.testing import Server
 from objstore.testing import server as server_module
 from tests.conftest import open_store
 from tests.gateway.s3_support import signed_request
+from tests.gateway.test_auth_http import tls  # noqa: F401  (the fixture)
 
 
 class _Drain:
@@ -57,12 +59,18 @@ def _keys(store: Any) -> tuple[str, str]:
 
 
 def _connect(url: str, *, rcvbuf: int | None = None) -> socket.socket:
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    scheme, _, netloc = url.partition("://")
+    host, port = netloc.rsplit(":", 1)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf is not None:  # before connect, so the window is small from the start
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.settimeout(5)
     sock.connect((host, int(port)))
+    if scheme == "https":
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the test's self-signed certificate
+        return context.wrap_socket(sock)
     return sock
 
 
@@ -119,12 +127,15 @@ def test_request_arriving_as_the_drain_ends_is_answered_at_once(
     assert not stopper.is_alive()
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_stop_flushes_an_answer_the_handler_has_finished(
-    store: Any, monkeypatch: pytest.MonkeyPatch
+    store: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, scheme: str
 ) -> None:
     """A GET whose handler returns during the stop while the end of its body still sits
     in the connection's write buffer (a slow reader) is delivered whole: the stop waits
-    for the buffer to reach the client before it ends the event loop."""
+    for the buffer to reach the client before it ends the event loop (under TLS: the
+    buffer of the TCP transport beneath the TLS one too)."""
+    context = request.getfixturevalue("tls") if scheme == "https" else None
     keys = _keys(store)
     store.root.create_bucket("stop")
     data = os.urandom(2 * 1024 * 1024)
@@ -140,7 +151,7 @@ def test_stop_flushes_an_answer_the_handler_has_finished(
         return sock
 
     monkeypatch.setattr(server_module, "listening_socket", small_send_buffer)
-    server = Server(store)
+    server = Server(store, ssl_context=context)
     url = server.start()
     stopper = threading.Thread(target=server.stop)
     try:
@@ -158,6 +169,10 @@ def test_stop_flushes_an_answer_the_handler_has_finished(
             time.sleep(1.0)
             while piece := answer.read(64 * 1024):
                 got += piece
+            # Once all is sent the stop ends (under TLS without waiting for the client's
+            # close_notify, which this client, like an idle pooled one, never sends).
+            stopper.join(5)
+            assert not stopper.is_alive()
         head, _, received = bytes(got).partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200"), head
         assert len(received) == len(data)
