@@ -307,7 +307,9 @@ class ChunkedBody(_Body):
                 signature = value
             elif (
                 _TRAILER_NAME.fullmatch(name)
-                and (name in self._declared or not self._declared)
+                # Only announced trailers: an unannounced checksum was read and never
+                # compared, so a damaged body was stored (review 10c, F2).
+                and name in self._declared
                 and name not in found
             ):
                 found[name] = value

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from objstore.errors import (
     IncompleteBody,
@@ -26,6 +27,7 @@ from objstore.errors import (
 )
 from objstore.gateway import chunked, sigv4
 from objstore.gateway.chunked import MAX_LINE, ChunkedBody, PlainBody
+from objstore.gateway.s3.attributes import checksum_args
 from tests.gateway.signing import AKID, SECRET, capture, client, reader
 from tests.gateway.test_sigv4 import AWS_EXAMPLE_HEADERS
 
@@ -336,6 +338,15 @@ def test_unsigned_trailer_rules() -> None:
     with pytest.raises(IncompleteBody):  # no empty line after the trailers
         run(main(b"2\r\nhi\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n"))
 
+    async def unannounced(raw: bytes) -> Any:
+        body = ChunkedBody(reader([raw]), mode, decoded_length=2, declared_trailers=())
+        await decode(body)
+
+    # Review 10c, F2: a checksum trailer x-amz-trailer did not announce was read and never
+    # compared (the upload stored a damaged body); it is refused like any unannounced one.
+    with pytest.raises(MalformedTrailerError, match="not announced"):
+        run(unannounced(ok))
+
 
 def test_botocore_trailer_body_decodes() -> None:
     """boto3's default upload over TLS: STREAMING-UNSIGNED-PAYLOAD-TRAILER with CRC32."""
@@ -387,5 +398,26 @@ def test_read_all_limit_and_single_pass() -> None:
         with pytest.raises(MaxMessageLengthExceeded):
             await declared.read_all(10)
         assert await PlainBody(reader([b"ab", b"c"]), 3, None).read_all(3) == b"abc"
+
+    run(main())
+
+
+def test_an_announced_checksum_trailer_is_compared_or_refused() -> None:
+    """Review 10c, F6: ``x-amz-trailer`` on a payload mode that carries no trailers was
+    taken for "no checksum", and a checksum header plus an announced trailer checked only
+    the header."""
+
+    def headers(**h: str) -> CIMultiDictProxy[str]:
+        return CIMultiDictProxy(CIMultiDict({k.replace("_", "-"): v for k, v in h.items()}))
+
+    async def main() -> None:
+        plain = PlainBody(reader([b"hi"]), 2, None)
+        args = checksum_args(headers(x_amz_trailer="x-amz-checksum-crc32"), plain)
+        await decode_plain(plain)
+        with pytest.raises(MalformedTrailerError, match="missing"):
+            args["checksums"]()  # evaluated once the body has ended, before the commit
+        both = headers(x_amz_trailer="x-amz-checksum-crc32", x_amz_checksum_crc32="AAAAAA==")
+        with pytest.raises(InvalidRequest, match="single"):
+            checksum_args(both, plain)
 
     run(main())

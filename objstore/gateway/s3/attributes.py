@@ -15,7 +15,7 @@ from multidict import CIMultiDictProxy
 from objstore import checksums
 from objstore.blob.ingest import MD5
 from objstore.checksums import ALGORITHMS
-from objstore.errors import InvalidRequest
+from objstore.errors import InvalidRequest, MalformedTrailerError
 from objstore.gateway.caller import RequestBody
 from objstore.ns.integrity import integrity
 
@@ -81,13 +81,24 @@ def checksum_args(headers: CIMultiDictProxy[str], body: RequestBody) -> dict[str
     declared = {t.strip().lower() for t in headers.get("x-amz-trailer", "").split(",")}
     trailing = [a for a in ALGORITHMS if checksum_header(a) in declared]
     supplied: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = given or None
-    if not given and trailing:
+    if given and trailing:
+        # Which one would be checked? Neither silently (review 10c, F6).
+        raise InvalidRequest(
+            "Expecting a single x-amz-checksum- header: a checksum header and an announced "
+            "checksum trailer were both sent"
+        )
+    if trailing:
 
         def from_trailers() -> Mapping[str, str]:
             trailers = body.trailers
-            return {
-                a: trailers[checksum_header(a)] for a in trailing if checksum_header(a) in trailers
-            }
+            for a in trailing:
+                if checksum_header(a) not in trailers:
+                    # Announced but never sent (also: a payload mode that carries no
+                    # trailers): it was taken for "no checksum" (review 10c, F6).
+                    raise MalformedTrailerError(
+                        f"The announced trailer {checksum_header(a)} is missing."
+                    )
+            return {a: trailers[checksum_header(a)] for a in trailing}
 
         supplied = from_trailers
     if algorithm is None and (given or trailing):
