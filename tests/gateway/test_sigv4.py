@@ -393,3 +393,17 @@ def test_presign_matches_botocore_and_verifies() -> None:
             now=0,
             expires=604801,
         )
+
+
+def test_a_plus_in_the_query_is_signed_as_the_space_it_is_served_as() -> None:
+    """Review 10c, F10: a literal "+" and "%2B" canonicalised alike (as "%2B"), but the
+    handlers read "+" as a space: a URL presigned for prefix "team+a/" still verified
+    with "+" in place of "%2B" and listed "team a/". A "+" is signed as a space now (as
+    clients that send spaces as "+" sign them, e.g. Go's url.Values)."""
+    assert sigv4.canonical_query([("prefix", "team%2Ba%2F")], skip_signature=False) == (
+        "prefix=team%2Ba%2F"
+    )
+    assert sigv4.canonical_query([("prefix", "team+a%2F")], skip_signature=False) == (
+        "prefix=team%20a%2F"
+    )
+    assert sigv4.canonical_query([("a+b", "")], skip_signature=False) == "a%20b="
