@@ -185,3 +185,30 @@ def test_parser_refusal_is_one_log_line(gw: Gateway, caplog: pytest.LogCaptureFi
         assert "\n" not in record.getMessage()
         assert record.levelno == logging.INFO
         assert "Content-Length" in record.getMessage() or "no colon" in record.getMessage()
+
+
+def test_a_get_client_that_reads_nothing_is_cut_after_the_body_timeout(tmp_path: Path) -> None:
+    """Review 10c, F7: nothing bounded how long a GET waited for a client that never
+    reads: it held a request slot and the read window (~6 MiB) for as long as it liked.
+    A client that takes nothing for the body timeout is cut; others are served."""
+    with served_store(tmp_path, body_timeout=0.5) as gw:
+        s3 = gw.client()
+        s3.create_bucket(Bucket="big")
+        s3.put_object(Bucket="big", Key="k", Body=b"x" * (24 << 20))
+        get = signed_request(gw.url, gw.root_keys, "GET", "/big/k")
+        host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before the window
+            sock.settimeout(20)
+            sock.connect((host, int(port)))
+            sock.sendall(get)
+            time.sleep(3)  # reads nothing: the server's writes stall
+            got, t0 = 0, time.monotonic()
+            try:
+                while chunk := sock.recv(1 << 20):
+                    got += len(chunk)
+            except ConnectionResetError:
+                pass
+            assert got < 24 << 20  # cut short, not sent whole
+            assert time.monotonic() - t0 < 15
+        assert s3.get_object(Bucket="big", Key="k")["ContentLength"] == 24 << 20

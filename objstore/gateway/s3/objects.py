@@ -3,6 +3,7 @@ DeleteObjects and CopyObject (with its source preconditions)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from objstore.errors import (
     ObjstoreError,
     PreconditionFailed,
 )
+from objstore.gateway.body import BODY_TIMEOUT
 from objstore.gateway.s3 import as_sent, xmldoc
 from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
@@ -86,11 +88,20 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         resp = as_sent.stream_response(status, headers, head_with_body=body.in_memory)
         resp.content_length = opened.size
         await resp.prepare(s3.request)
+        stall = s3.request.get(BODY_TIMEOUT, DEFAULT_SEND_TIMEOUT)
         try:
             async for piece in body:
-                await resp.write(piece)
+                await _send(resp, piece, stall)
         except ConnectionError:
             # The client went away mid-answer (a ranged reader that had enough, say).
+            return resp
+        except TimeoutError:
+            # A reader that took nothing for `stall` seconds: it held a request slot and
+            # the read window for as long as it liked (review 10c, F7). Cut it, as S3
+            # closes connections that make no progress.
+            log.info("cut a GET of %s/%s: the client read nothing for %s s", bucket, key, stall)
+            if s3.request.transport is not None:
+                s3.request.transport.abort()
             return resp
         except DataCorruption:
             # The status line is gone; cutting the connection short is all that is left
@@ -108,6 +119,21 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         return resp
     finally:
         await body.close()
+
+
+# A piece is sent in slices of this size, each allowed the body timeout: a client must take
+# at least this much per timeout (17 KB/s at the default 60 s), or it is cut.
+SEND_SLICE = 1 << 20
+DEFAULT_SEND_TIMEOUT = 60.0
+
+
+async def _send(resp: web.StreamResponse, piece: bytes, stall: float) -> None:
+    """Write ``piece``; raises TimeoutError when the client takes no slice for ``stall``
+    seconds (aiohttp's write waits for the client without a bound)."""
+    view = memoryview(piece)
+    for at in range(0, max(len(piece), 1), SEND_SLICE):
+        async with asyncio.timeout(stall):
+            await resp.write(view[at : at + SEND_SLICE])
 
 
 async def head_object(s3: S3Request) -> web.StreamResponse:
