@@ -212,3 +212,38 @@ def test_a_get_client_that_reads_nothing_is_cut_after_the_body_timeout(tmp_path:
             assert got < 24 << 20  # cut short, not sent whole
             assert time.monotonic() - t0 < 15
         assert s3.get_object(Bucket="big", Key="k")["ContentLength"] == 24 << 20
+
+
+def test_a_browser_form_dribbling_its_fields_is_cut_after_one_body_timeout(
+    tmp_path: Path,
+) -> None:
+    """Review 10c, F3: the fields of a browser POST upload are read before anything is
+    authenticated, and the body timeout counted per piece, so a byte now and then held a
+    request slot for up to 20 KiB x the timeout; 1040 anonymous such forms made every
+    other request 503. All fields must come within one body timeout."""
+    with served_store(tmp_path, body_timeout=1.0) as gw:
+        gw.client().create_bucket(Bucket="forms")
+        host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+        head = (
+            b"POST /forms HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            b"Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n"
+            b'--XyZ\r\nContent-Disposition: form-data; name="key"\r\n\r\n'
+        )
+        with socket.create_connection((host, int(port)), timeout=20) as sock:
+            sock.sendall(head)
+            t0, answer = time.monotonic(), b""
+            while time.monotonic() - t0 < 10:  # a byte every 0.4 s: each piece in time
+                try:
+                    sock.sendall(b"k")
+                except OSError:
+                    break
+                sock.settimeout(0.4)
+                try:
+                    answer += sock.recv(4096)
+                    if answer:
+                        break
+                except TimeoutError:
+                    continue
+            assert b" 400 " in answer.split(b"\r\n", 1)[0], answer[:200]
+            assert b"<Code>RequestTimeout</Code>" in answer or b"RequestTimeout" in answer
+            assert time.monotonic() - t0 < 5
