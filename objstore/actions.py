@@ -52,6 +52,7 @@ __all__ = [
     "tag_pairs",
     "OPERATIONS",
     "COMPOSITE_METHODS",
+    "LOCAL_METHODS",
     "IAM_OPERATIONS",
     "operation_for_method",
 ]
@@ -424,6 +425,9 @@ for _op in (
 # Client methods made only of other client calls, each authorized as its own
 # operation (boto3's managed transfers): they need no row of their own.
 COMPOSITE_METHODS = frozenset({"upload_file", "download_file"})
+# Client methods that make no request at all: a presigned URL is made locally, as an SDK
+# makes it; the request it names is authorized (once) when it is sent.
+LOCAL_METHODS = frozenset({"generate_presigned_url"})
 
 
 def operation_for_method(method: str, facade: str = "client") -> Operation:

@@ -17,6 +17,7 @@ from objstore.client_access import AccessCalls
 from objstore.client_bucket_settings import BucketSettingCalls
 from objstore.client_locking import LockCalls
 from objstore.client_multipart import MultipartCalls, copy_metadata
+from objstore.client_presign import Credentials, PresignCalls
 from objstore.client_transfers import TransferCalls
 from objstore.errors import InvalidArgument
 from objstore.identity.facade import IamClient
@@ -43,12 +44,17 @@ MAX_DELETE_KEYS = 1000
 MAX_BATCH_PUT = 10_000
 
 
-class Client(MultipartCalls, AccessCalls, BucketSettingCalls, LockCalls, TransferCalls):
+class Client(
+    MultipartCalls, AccessCalls, BucketSettingCalls, LockCalls, TransferCalls, PresignCalls
+):
     """Storage operations performed as one identity."""
 
-    def __init__(self, engine: Engine, identity: Identity) -> None:
+    def __init__(
+        self, engine: Engine, identity: Identity, credentials: Credentials | None = None
+    ) -> None:
         self._engine = engine
         self.identity = identity
+        self._credentials = credentials  # for presigned URLs (client_presign.py)
         self._iam: IamClient | None = None
         self._sts: StsClient | None = None
 

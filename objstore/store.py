@@ -208,7 +208,14 @@ class Store:
             source_ip=source_ip,
             secure_transport=secure_transport,
         )
-        return Client(self.engine, identity)
+        layer = self.identity
+
+        def credentials() -> tuple[str, str, str | None]:
+            # Looked up when a URL is presigned, not kept: see objstore/client_presign.py.
+            secret, _ = layer.signing_credentials(access_key_id, session_token)
+            return access_key_id, secret, session_token
+
+        return Client(self.engine, identity, credentials)
 
     def sign_in(
         self,

@@ -42,6 +42,7 @@ def test_all_is_exact() -> None:
         "client_locking",
         "aio_locking",
         "client_transfers",
+        "client_presign",
         "backends",
         "action_types",
         "actions_iam",
