@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -217,3 +219,23 @@ def test_shutdown_timeout_bounds_the_graceful_stop(tmp_path: Path) -> None:
         proc.wait()
     with objstore.open(path) as store:
         assert not store.root.list_objects("cut").contents
+
+
+def test_the_access_log_leaves_out_the_query_string(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review 10c, F4: aiohttp's access log wrote the whole request line, and a presigned
+    URL's query (signature, session token) is a credential anyone reading the log could
+    replay. The line keeps the method, path and status."""
+    with objstore.open(tmp_path / "s") as store:
+        store.root.create_bucket("logged")
+        store.root.put_object("logged", "k", b"v")
+        key = store.root.iam.create_access_key()
+        c = store.client(key.access_key_id, key.secret_access_key)
+        with Server(store) as url, caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            signed = c.generate_presigned_url("GET", "logged", "k", endpoint_url=url)
+            with urllib.request.urlopen(signed) as answer:
+                assert answer.read() == b"v"
+        lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+        assert any('"GET /logged/k HTTP/1.1" 200' in line for line in lines), lines
+        assert not any("X-Amz-Signature" in line or "Signature=" in line for line in lines)
