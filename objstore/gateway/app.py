@@ -200,6 +200,11 @@ class _Addressing:
     def locate(self, request: web.Request) -> tuple[str | None, str | None]:
         """(bucket, key) of ``request``. Raises InvalidURI (a path that is not UTF-8)."""
         raw = request.raw_path.split("?", 1)[0]
+        if not raw.startswith("/"):
+            # An absolute-form target ("PUT http://host/key"): its path, as authentication
+            # signs it; the whole URL as the key let a URL signed for "key" write
+            # "http://host/key" too (review 10c, F9).
+            raw = request.rel_url.raw_path
         if "%" in raw or not raw.isascii():
             try:
                 path = unquote_to_bytes(raw).decode("utf-8")

@@ -247,3 +247,19 @@ def test_a_browser_form_dribbling_its_fields_is_cut_after_one_body_timeout(
             assert b" 400 " in answer.split(b"\r\n", 1)[0], answer[:200]
             assert b"<Code>RequestTimeout</Code>" in answer or b"RequestTimeout" in answer
             assert time.monotonic() - t0 < 5
+
+
+def test_an_absolute_form_target_addresses_the_key_it_signs(gw: Gateway) -> None:
+    """Review 10c, F9: a request line with a whole URL ("PUT http://host/bucket/key")
+    was signed for its path but routed on the whole URL, so the key it wrote was the URL.
+    It addresses the path it signs."""
+    put = signed_request(gw.url, gw.root_keys, "PUT", "/conn/abs", b"A")
+    line, rest = put.split(b"\r\n", 1)
+    absolute = line.replace(b" /conn/abs ", f" {gw.url}/conn/abs ".encode()) + b"\r\n" + rest
+    with _connect(gw.url) as sock, sock.makefile("rb") as stream:
+        sock.sendall(absolute)
+        assert _response(stream)[0] == 200
+    s3 = gw.client()
+    assert s3.get_object(Bucket="conn", Key="abs")["Body"].read() == b"A"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="conn").get("Contents", [])]
+    assert not any(k.startswith("http") for k in keys), keys
