@@ -145,44 +145,24 @@ def test_testing_server_runs_in_a_thread(tmp_path: Path) -> None:
         assert store.root.get_object("thread", "k").read() == b"v"
 
 
+def _serve_refused(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``objstore serve --store <tmp> ARGS``, which must end as a command-line error."""
+    command = [sys.executable, "-m", "objstore", "serve", "--store", str(tmp_path / "s")]
+    out = subprocess.run([*command, *args], capture_output=True, text=True)
+    assert out.returncode == 1
+    return out
+
+
 def test_serve_refuses_half_tls(tmp_path: Path) -> None:
     """--tls-cert without --tls-key is a command-line error."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "objstore",
-            "serve",
-            "--store",
-            str(tmp_path / "s"),
-            "--tls-cert",
-            "x.pem",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 1
+    out = _serve_refused(tmp_path, "--tls-cert", "x.pem")
     assert "--tls-cert and --tls-key go together" in out.stderr
 
 
 @pytest.mark.parametrize("value", ["-1", "nan", "inf"])
 def test_serve_refuses_a_bad_shutdown_timeout(tmp_path: Path, value: str) -> None:
     """--shutdown-timeout (the graceful stop's bound) must be a finite number >= 0."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "objstore",
-            "serve",
-            "--store",
-            str(tmp_path / "s"),
-            "--shutdown-timeout",
-            value,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 1
+    out = _serve_refused(tmp_path, "--shutdown-timeout", value)
     assert "--shutdown-timeout must be a number >= 0" in out.stderr
 
 

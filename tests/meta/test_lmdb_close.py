@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +14,10 @@ from objstore.errors import InvalidRequest, StoreClosed
 from objstore.meta.lmdb_store import LmdbMetadataStore
 
 
-def test_close_waits_for_a_write_transaction_on_another_thread(tmp_path: Path) -> None:
-    """Break-it review 9h, M3: a close racing an upload's commit on another thread closed
-    the environment under the transaction, and py-lmdb's close then waited for good for
-    that transaction's end (1 close in ~100). The close now waits for the writer, whose
-    commit is kept."""
-    store = LmdbMetadataStore(tmp_path / "m")
+@contextlib.contextmanager
+def _closing_behind_a_writer(store: LmdbMetadataStore) -> Iterator[None]:
+    """Inside: another thread is in a write transaction (it wrote ``k``) and a third has
+    called ``store.close()``, which waits for it; on leaving, both are let finish."""
     inside, go_on = threading.Event(), threading.Event()
 
     def writer() -> None:
@@ -33,10 +33,23 @@ def test_close_waits_for_a_write_transaction_on_another_thread(tmp_path: Path) -
     closer.start()
     closer.join(0.3)
     assert closer.is_alive()  # waiting for the writer, not closing under it
-    go_on.set()
-    t.join(30)
-    closer.join(30)
+    try:
+        yield
+    finally:
+        go_on.set()
+        t.join(30)
+        closer.join(30)
     assert not closer.is_alive() and not t.is_alive()
+
+
+def test_close_waits_for_a_write_transaction_on_another_thread(tmp_path: Path) -> None:
+    """Break-it review 9h, M3: a close racing an upload's commit on another thread closed
+    the environment under the transaction, and py-lmdb's close then waited for good for
+    that transaction's end (1 close in ~100). The close now waits for the writer, whose
+    commit is kept."""
+    store = LmdbMetadataStore(tmp_path / "m")
+    with _closing_behind_a_writer(store):
+        pass
     again = LmdbMetadataStore(tmp_path / "m", create=False)
     try:
         with again.begin() as r:
@@ -69,34 +82,17 @@ def test_a_child_forked_while_close_waits_is_told_about_the_fork(tmp_path: Path)
     py-lmdb's "already open in this process" as InternalError, without the fork advice
     (InvalidRequest) that every other child gets."""
     store = LmdbMetadataStore(tmp_path / "m")
-    inside, go_on = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with store.begin_write() as txn:
-            txn.put(b"k", b"v")
-            inside.set()
-            go_on.wait(30)
-
-    t = threading.Thread(target=writer)
-    t.start()
-    assert inside.wait(30)
-    closer = threading.Thread(target=store.close)
-    closer.start()
-    closer.join(0.3)
-    assert closer.is_alive()  # waiting for the writer
-    pid = os.fork()
-    if pid == 0:  # the child: exit codes say what opening the path raised
-        code = 3
-        try:
-            LmdbMetadataStore(tmp_path / "m")
-            code = 2
-        except InvalidRequest:
-            code = 0
-        except BaseException:
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    go_on.set()
-    t.join(30)
-    closer.join(30)
+    with _closing_behind_a_writer(store):
+        pid = os.fork()
+        if pid == 0:  # the child: exit codes say what opening the path raised
+            code = 3
+            try:
+                LmdbMetadataStore(tmp_path / "m")
+                code = 2
+            except InvalidRequest:
+                code = 0
+            except BaseException:
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
