@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
@@ -177,6 +178,7 @@ class ObjectOps(Index):
             inline=ing.inline,
             data_id=ing.data_id,
             parts=parts,
+            inline_crc=None if ing.inline is None else zlib.crc32(ing.inline),
             **(extra or {}),
         )
         rec = self._add_version(txn, b, ek, body)

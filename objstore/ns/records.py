@@ -58,6 +58,9 @@ class VersionRecord:
     part_sizes: tuple[tuple[int, int], ...] = ()
     # Object Lock: retention and legal hold (:mod:`.locking`); records before it have none.
     lock: Lock = NO_LOCK
+    # CRC32 of ``inline``, checked by every read of it (:mod:`.inline`); records before
+    # it have none and are checked against ``checksum`` (BLAKE3) instead.
+    inline_crc: int | None = None
 
     def encode(self) -> bytes:
         tail: dict[str, Any] = {"k": self.key}
@@ -84,6 +87,8 @@ class VersionRecord:
             if self.part_sizes:
                 tail["q"] = self.part_sizes
             encode_lock(tail, self.lock)
+            if self.inline_crc is not None:
+                tail["ic"] = self.inline_crc
         tail_b = json.dumps(tail, separators=(",", ":"), ensure_ascii=False).encode()
         etag_b = self.etag.encode()
         vid_b = self.version_id.encode()
@@ -130,6 +135,7 @@ class VersionRecord:
                 tail.get("h", {}),
                 tuple((size, count) for size, count in runs) if runs else (),
                 decode_lock(tail),
+                tail.get("ic"),
             )
         )
 
@@ -152,8 +158,8 @@ class VersionRecord:
 
 _FIELDS = tuple(f.name for f in fields(VersionRecord))
 # A frozen dataclass's __init__ sets each field through object.__setattr__ (3 us for
-# VersionRecord's 20); its slots' own descriptors do the same in half the time. Used
-# only with all 20 values, so no default and no invariant is skipped (the class has
+# VersionRecord's 21); its slots' own descriptors do the same in half the time. Used
+# only with all 21 values, so no default and no invariant is skipped (the class has
 # no __post_init__; tests/ns/test_records.py holds the result equal to __init__'s).
 _SETTERS = tuple(VersionRecord.__dict__[name].__set__ for name in _FIELDS)
 _GETTERS = tuple(VersionRecord.__dict__[name].__get__ for name in _FIELDS)
