@@ -309,7 +309,7 @@ class Store:
             if not verify_data:
                 return result
             # Bodies kept in their version records have no chunk to check: each is
-            # checked against its record's BLAKE3 (nothing to repair: it has no copy).
+            # checked against its record's checksum (nothing to repair: it has no copy).
             with self._meta.begin() as txn:
                 bad = list(corrupt_inline(txn, stop))
             if stop.is_set():

@@ -168,8 +168,8 @@ def check_not_flagged(txn: WriteTxn, cids: Iterable[ChunkId]) -> None:
     Raises ServiceUnavailable (retry: the next upload writes the chunk afresh) otherwise.
     """
     for cid in cids:
-        raw = txn.get(keyspace.CHUNKREF + cid)
-        if raw is None or ChunkRec.decode(raw).quarantined:
+        rec = get_chunk(txn, cid)
+        if rec is None or rec.quarantined:
             raise ServiceUnavailable(
                 f"chunk {cid.hex()} was found missing or damaged during the upload; retry"
             )

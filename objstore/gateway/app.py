@@ -194,9 +194,6 @@ class _Addressing:
     def __init__(self, domains: Iterable[str]) -> None:
         self.hosts = VirtualHosts(domains)
 
-    def bucket_of_host(self, host: str) -> str | None:
-        return self.hosts.bucket_of(host)
-
     def locate(self, request: web.Request) -> tuple[str | None, str | None]:
         """(bucket, key) of ``request``. Raises InvalidURI (a path that is not UTF-8)."""
         raw = request.raw_path.split("?", 1)[0]
@@ -213,7 +210,7 @@ class _Addressing:
         else:
             path = raw  # nothing encoded: unquoting would give it back
         path = path[1:] if path.startswith("/") else path
-        bucket = self.bucket_of_host(request.host or "")
+        bucket = self.hosts.bucket_of(request.host or "")
         if bucket is None:
             name, _, key = path.partition("/")
             return (name or None), (key or None)

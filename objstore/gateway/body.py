@@ -48,6 +48,13 @@ def _expecting(request: web.Request) -> bool:
     )
 
 
+def timed_out(request: web.Request) -> RequestTimeout:
+    """The RequestTimeout of ``request``'s client, the connection marked to close after
+    the answer (:data:`TIMED_OUT`)."""
+    request[TIMED_OUT] = True
+    return RequestTimeout(_TIMEOUT_MESSAGE)
+
+
 def uninvited(request: web.Request) -> bool:
     """Whether the client waits for ``100 Continue`` before sending its body and was
     not sent one: none of its body comes unless it is invited."""
@@ -118,8 +125,7 @@ class ContinuedBody:
             self._request.writer.output_size = 0  # the answer proper has not started
 
     def _timed_out(self) -> RequestTimeout:
-        self._request[TIMED_OUT] = True
-        return RequestTimeout(_TIMEOUT_MESSAGE)
+        return timed_out(self._request)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._pieces()

@@ -223,8 +223,7 @@ class PathOnlyAccessLog(AbstractAccessLogger):
     reads the log (review 10c, F4). Logged at INFO on ``aiohttp.access`` as before."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        if not self.logger.isEnabledFor(logging.INFO):
-            return
+        # aiohttp calls this only while ``enabled``.
         self.logger.info(
             '%s "%s %s HTTP/%d.%d" %d %d %.6f "%s"',
             request.remote,

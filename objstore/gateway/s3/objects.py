@@ -88,7 +88,7 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
         resp = as_sent.stream_response(status, headers, head_with_body=body.in_memory)
         resp.content_length = opened.size
         await resp.prepare(s3.request)
-        stall = s3.request.get(BODY_TIMEOUT, DEFAULT_SEND_TIMEOUT)
+        stall = s3.request.get(BODY_TIMEOUT)  # None: no bound (an app without one)
         try:
             async for piece in body:
                 await _send(resp, piece, stall)
@@ -124,10 +124,9 @@ async def get_object(s3: S3Request) -> web.StreamResponse:
 # A piece is sent in slices of this size, each allowed the body timeout: a client must take
 # at least this much per timeout (17 KB/s at the default 60 s), or it is cut.
 SEND_SLICE = 1 << 20
-DEFAULT_SEND_TIMEOUT = 60.0
 
 
-async def _send(resp: web.StreamResponse, piece: bytes, stall: float) -> None:
+async def _send(resp: web.StreamResponse, piece: bytes, stall: float | None) -> None:
     """Write ``piece``; raises TimeoutError when the client takes no slice for ``stall``
     seconds (aiohttp's write waits for the client without a bound)."""
     view = memoryview(piece)

@@ -28,9 +28,9 @@ from urllib.parse import quote, urlencode, urlsplit
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from objstore.errors import InvalidArgument, RequestTimeout
+from objstore.errors import InvalidArgument
 from objstore.gateway import post_auth, post_policy
-from objstore.gateway.body import BODY_TIMEOUT, TIMED_OUT
+from objstore.gateway.body import BODY_TIMEOUT, timed_out
 from objstore.gateway.s3 import attributes as attrs
 from objstore.gateway.s3 import headers as hdr
 from objstore.gateway.s3 import locking as lock
@@ -55,9 +55,6 @@ _HEADER_FIELDS = frozenset(
 )
 
 
-DEFAULT_FORM_TIMEOUT = 60.0
-
-
 async def post_object(s3: S3Request) -> web.StreamResponse:
     """Store the form's file. Raises what :func:`read_form`, the form's signature
     and policy checks and ``put_object`` raise, and InvalidArgument (no ``key``),
@@ -67,14 +64,10 @@ async def post_object(s3: S3Request) -> web.StreamResponse:
     # timeout, not one per piece (a byte per 59 s kept a slot for the 20 KiB of fields,
     # and 1024 such anonymous forms held every slot: review 10c, F3).
     try:
-        async with asyncio.timeout(s3.request.get(BODY_TIMEOUT, DEFAULT_FORM_TIMEOUT)):
+        async with asyncio.timeout(s3.request.get(BODY_TIMEOUT)):
             form = await read_form(s3.headers, s3.body)
     except TimeoutError:
-        s3.request[TIMED_OUT] = True  # answer, then close the connection
-        raise RequestTimeout(
-            "Your socket connection to the server was not read from or written to within "
-            "the timeout period. Idle connections will be closed."
-        ) from None
+        raise timed_out(s3.request) from None  # answered, then the connection closed
     fields = {n: post_policy.expand_filename(v, form.filename) for n, v in form.fields.items()}
     key = fields.get("key")
     if not key:
