@@ -50,7 +50,7 @@ from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.memory import MemoryMetadataStore
 from objstore.meta.scan import scan_prefix
 from objstore.ns import stats
-from objstore.ns.inline import corrupt_inline
+from objstore.ns.inline import inline_problem
 from objstore.ns.namespace import Limits, Namespace
 from objstore.ns.records import VersionRecord
 from objstore.ns.uploads import PartRecord
@@ -283,13 +283,20 @@ class Store:
         """
         self._check_open()
 
+        # Bodies kept in their version records have no chunk to check: each is checked
+        # against its record's checksum in the same pass over the versions (nothing to
+        # repair: it has no other copy).
+        bad: list[str] = []
+
         def users(txn: ReadTxn) -> Counter[bytes]:
             # A body's holders: versions, multipart parts and composite segments.
-            held = Counter(
-                rec.data_id
-                for _, v in scan_prefix(txn, keyspace.VERSION)
-                if (rec := VersionRecord.decode(v)).data_id is not None
-            )
+            held: Counter[bytes] = Counter()
+            for k, v in scan_prefix(txn, keyspace.VERSION):
+                rec = VersionRecord.decode(v)
+                if rec.data_id is not None:
+                    held[rec.data_id] += 1
+                elif verify_data and (problem := inline_problem(k, rec)) is not None:
+                    bad.append(problem)
             held.update(PartRecord.decode(v).data_id for _, v in scan_prefix(txn, keyspace.PART))
             held.update(SEG.unpack(v)[0] for _, v in scan_prefix(txn, keyspace.SEGMENT))
             return held
@@ -306,14 +313,6 @@ class Store:
                 recount=recount,
                 stop=stop,
             )
-            if not verify_data:
-                return result
-            # Bodies kept in their version records have no chunk to check: each is
-            # checked against its record's checksum (nothing to repair: it has no copy).
-            with self._meta.begin() as txn:
-                bad = list(corrupt_inline(txn, stop))
-            if stop.is_set():
-                raise StoreClosed("the store was closed during fsck")
             if not bad:
                 return result
             room = max(0, MAX_LISTED - len(result.inconsistent))

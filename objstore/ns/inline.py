@@ -10,19 +10,14 @@ The CRC32 of 4 KiB costs about a microsecond.
 
 from __future__ import annotations
 
-import threading
 import zlib
-from collections.abc import Iterator
 
 import blake3
 
-from objstore import keyspace
 from objstore.errors import DataCorruption
-from objstore.meta.base import ReadTxn
-from objstore.meta.scan import scan_prefix
 from objstore.ns.records import VersionRecord
 
-__all__ = ["corrupt_inline", "inline_body"]
+__all__ = ["inline_body", "inline_problem"]
 
 
 # blake3 releases the GIL for an input of 2,048 bytes or more: on a 4 KiB GET that was a
@@ -64,16 +59,13 @@ def inline_body(rec: VersionRecord) -> bytes:
     return body
 
 
-def corrupt_inline(txn: ReadTxn, stop: threading.Event | None = None) -> Iterator[str]:
-    """One line per version whose inline body does not match its checksum (for fsck):
-    ``bucket/key (version V): ...``. Stops early when ``stop`` is set."""
-    for n, (k, v) in enumerate(scan_prefix(txn, keyspace.VERSION)):
-        if stop is not None and n % 4096 == 0 and stop.is_set():
-            return
-        rec = VersionRecord.decode(v)
-        if rec.inline is not None and not _matches(rec, rec.inline):
-            bucket = k[1 : k.index(b"\0", 1)].decode("utf-8", "replace")
-            yield (
-                f"object {bucket}/{rec.key} (version {rec.version_id or 'null'}): its "
-                "stored body does not match its checksum (damaged metadata)"
-            )
+def inline_problem(key: bytes, rec: VersionRecord) -> str | None:
+    """For fsck: what is wrong with the inline body of ``rec``, stored under the metadata
+    key ``key`` (``V <bucket> 00 ...``), or None (no inline body, or a sound one)."""
+    if rec.inline is None or _matches(rec, rec.inline):
+        return None
+    bucket = key[1 : key.index(b"\0", 1)].decode("utf-8", "replace")
+    return (
+        f"object {bucket}/{rec.key} (version {rec.version_id or 'null'}): its stored body "
+        "does not match its checksum (damaged metadata)"
+    )
