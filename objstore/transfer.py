@@ -431,21 +431,21 @@ async def download_file_async(
                     report(len(piece))
 
     try:
-        tasks = [asyncio.ensure_future(fetch(a, b)) for a, b in _ranges(info.size)]
         try:
-            await asyncio.gather(*tasks)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await aiofiles.os.replace(tmp, target)
-    except ObjstoreError:
-        raise  # AccessDenied is a PermissionError, hence an OSError
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            await aiofiles.os.remove(tmp)
-        raise _local_error(path, exc) from None
+            tasks = [asyncio.ensure_future(fetch(a, b)) for a, b in _ranges(info.size)]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await aiofiles.os.replace(tmp, target)
+        except ObjstoreError:
+            raise  # AccessDenied is a PermissionError, hence an OSError
+        except OSError as exc:
+            raise _local_error(path, exc) from None
     except BaseException:
+        # Whatever failed (the store's errors included), the temporary file goes.
         with contextlib.suppress(OSError):
             await aiofiles.os.remove(tmp)
         raise

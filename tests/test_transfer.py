@@ -191,6 +191,33 @@ def test_failed_download_leaves_nothing(
 # ------------------------------------------------------------------ asyncio
 
 
+def test_failed_async_download_leaves_nothing(big_file: Path, tmp_path: Path) -> None:
+    """A store error in the middle of an asyncio download (the object replaced between two
+    ranges: PreconditionFailed) removes the temporary file, as the sync twin does."""
+    out = tmp_path / "out"
+    out.mkdir()
+
+    async def main() -> None:
+        async with aio.open(None) as store:
+            c = store.root
+            await c.create_bucket(BUCKET)
+            await c.put_object(BUCKET, "big", big_file.read_bytes())
+            got = [0]
+
+            def overwrite_midway(n: int) -> None:
+                got[0] += n
+                if got[0] >= transfer.PART_SIZE and got[0] - n < transfer.PART_SIZE:
+                    store.sync.root.put_object(BUCKET, "big", b"replaced")
+
+            with pytest.raises(PreconditionFailed):
+                await c.download_file(
+                    BUCKET, "big", out / "f", concurrency=1, callback=overwrite_midway
+                )
+
+    asyncio.run(main())
+    assert list(out.iterdir()) == []
+
+
 def test_async_transfers(tmp_path: Path, big_file: Path) -> None:
     data = big_file.read_bytes()
 
