@@ -152,7 +152,7 @@ class Engine:
             # Batch operations pass a dict so each bucket's owner is read once.
             if owners is None:
                 owner, locked = self.ns.bucket_owner_and_lock(bucket)
-            elif bucket in owners:
+            elif isinstance(bucket, str) and bucket in owners:  # else the lookup refuses it
                 owner, locked = owners[bucket]
             else:
                 owner, locked = owners[bucket] = self.ns.bucket_owner_and_lock(bucket)

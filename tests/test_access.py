@@ -102,6 +102,41 @@ def test_only_the_owners_full_control_can_be_set(root: objstore.Client) -> None:
         )
 
 
+def test_acl_arguments_of_the_wrong_type_are_refused(root: objstore.Client) -> None:
+    """Values of the wrong Python type get InvalidArgument, never a raw TypeError or
+    AttributeError, and change nothing."""
+    account = root.identity.account
+    root.put_object(BUCKET, "k", b"x")
+    before = root.head_object(BUCKET, "k")
+    odd_acls: list[object] = [["private"], {"private": 1}, 3, b"private"]
+    odd_policies: list[object] = [
+        "private",
+        {"grants": []},
+        ["x"],
+        AccessControlPolicy(account, account, ({"grantee_id": account},)),  # type: ignore[arg-type]
+        AccessControlPolicy(account, account, 7),  # type: ignore[arg-type]
+    ]
+    for odd in odd_acls:
+        with pytest.raises(InvalidArgument):
+            root.put_bucket_acl(BUCKET, acl=odd)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument):
+            root.put_object_acl(BUCKET, "k", acl=odd)  # type: ignore[arg-type]
+    for odd in odd_policies:
+        with pytest.raises(InvalidArgument):
+            root.put_bucket_acl(BUCKET, access_control_policy=odd)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument):
+            root.put_object_acl(BUCKET, "k", access_control_policy=odd)  # type: ignore[arg-type]
+    odd_settings: list[object] = [["BucketOwnerEnforced"], {}, 1]
+    for setting in odd_settings:
+        with pytest.raises(InvalidArgument):
+            root.put_bucket_ownership_controls(BUCKET, setting)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument):
+            root.create_bucket("odd-owner", object_ownership=setting)  # type: ignore[arg-type]
+    assert root.head_object(BUCKET, "k") == before
+    assert root.get_bucket_ownership_controls(BUCKET) == "BucketOwnerEnforced"
+    assert "odd-owner" not in {b.name for b in root.list_buckets()}
+
+
 def test_ownership_controls(root: objstore.Client, store: objstore.Store) -> None:
     assert root.get_bucket_ownership_controls(BUCKET) == "BucketOwnerEnforced"
     root.delete_bucket_ownership_controls(BUCKET)

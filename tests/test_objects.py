@@ -514,6 +514,9 @@ def test_delete_objects_limits_and_shapes(root: objstore.Client) -> None:
         root.delete_objects(BUCKET, "a")
     with pytest.raises(InvalidArgument):
         root.delete_objects(BUCKET, [42])  # type: ignore[list-item]
+    for odd in (["x"], {}, {"a": 1}):  # unhashable: refused as a name, not a raw TypeError
+        with pytest.raises(InvalidBucketName):
+            root.delete_objects(odd, ["a"])  # type: ignore[arg-type]
     assert [o.key for o in root.list_objects(BUCKET).contents] == ["a"]
     out = root.delete_objects(BUCKET, [f"k{i}" for i in range(999)] + ["a"])
     assert len(out) == 1000

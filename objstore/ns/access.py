@@ -98,6 +98,7 @@ def _blocks_public_acls(flags: tuple[bool, bool, bool, bool] | None) -> bool:
 def _check_acl(
     acl: str | None, policy: AccessControlPolicy | None, owner: str, block_public: bool
 ) -> None:
+    acl_rules.check_shape(acl, policy)
     if (acl is None) == (policy is None):
         raise MalformedACLError("give either a canned ACL or an access control policy")
     if block_public and acl_rules.is_public(acl, policy.grants if policy else ()):

@@ -151,6 +151,21 @@ def check_grants(grants: Iterable[Grant], owner: str, *, new_bucket: bool = Fals
     raise not_supported()
 
 
+def check_shape(acl: object, policy: object) -> None:
+    """Refuse arguments of the wrong Python type before anything reads them.
+
+    Raises InvalidArgument (``acl`` not a str, ``policy`` not an AccessControlPolicy of
+    Grants)."""
+    if acl is not None and not isinstance(acl, str):
+        raise InvalidArgument("acl must be a canned ACL name (str)")
+    if policy is not None and (
+        not isinstance(policy, AccessControlPolicy)
+        or not isinstance(policy.grants, tuple | list)
+        or not all(isinstance(g, Grant) for g in policy.grants)
+    ):
+        raise InvalidArgument("access_control_policy must be an AccessControlPolicy of Grants")
+
+
 def check_policy(policy: AccessControlPolicy, owner: str) -> None:
     """Accept an ACL document that gives the owner full control and nobody anything.
 
@@ -174,7 +189,7 @@ def check_ownership(setting: str) -> None:
     InvalidArgument (not a setting S3 knows)."""
     if setting == BUCKET_OWNER_ENFORCED:
         return
-    if setting in OWNERSHIP_SETTINGS:
+    if isinstance(setting, str) and setting in OWNERSHIP_SETTINGS:
         raise errors.NotImplemented(
             f"object ownership {setting} enables ACLs, which objstore does not offer: "
             f"only {BUCKET_OWNER_ENFORCED} (ACLs disabled, S3's default) is supported"
@@ -182,5 +197,5 @@ def check_ownership(setting: str) -> None:
     raise InvalidArgument(
         "Invalid x-amz-object-ownership header or ObjectOwnership value",
         ArgumentName="ObjectOwnership",
-        ArgumentValue=setting,
+        ArgumentValue=str(setting),
     )
