@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from objstore import keyspace
 from objstore.authz import CallerMoved, Identity
-from objstore.errors import InvalidClientTokenId, InvalidInput, NoSuchEntity
+from objstore.errors import InvalidClientTokenId, InvalidInput, NoSuchEntity, ValidationError
 from objstore.identity import callers, repo
 from objstore.identity.crypto import SecretBox
 from objstore.identity.paging import Markers
@@ -83,11 +83,17 @@ class ServiceBase:
         """``user_name``, or the caller's own user name when None (None for the root).
 
         Raises InvalidInput when a caller that is neither a user nor the root leaves the
-        name out (a role session has no user to act on).
+        name out (a role session has no user to act on), ValidationError for an empty name
+        (IAM's user names are 1-64 characters; "" must never stand for the root).
         """
         if user_name is not None:
             if not isinstance(user_name, str):
                 raise InvalidInput(f"user_name must be a str, not {type(user_name).__name__}")
+            if not user_name:
+                raise ValidationError(
+                    "1 validation error detected: Value '' at 'userName' failed to satisfy "
+                    "constraint: Member must have length greater than or equal to 1"
+                )
             return user_name
         if caller.kind == "user" and caller.name:
             return caller.name

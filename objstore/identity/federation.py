@@ -42,7 +42,9 @@ class FederationOps(StsOps):
         if isinstance(provider_arn, str) and provider_arn.startswith(head):
             with self.repo.read() as txn:
                 rec = repo.get(txn, keyspace.IAM_OIDC, provider_arn[len(head) :])
-            if rec is not None:
+            # Only the provider's own ARN, exactly: the call was authorized on the ARN as
+            # given, and the records are found case-insensitively.
+            if rec is not None and self.provider_arn(rec["host"]) == provider_arn:
                 return rec
         raise NoSuchEntity(f"OpenIDConnect provider {provider_arn!r} not found")
 

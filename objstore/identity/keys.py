@@ -62,7 +62,10 @@ class KeyOps(ServiceBase):
         key_id = check_str(access_key_id, "access_key_id")
         rec = key_record(txn, key_id)
         owner = None if rec is None else rec["user"]
-        if rec is None or (owner or "").lower() != (user or "").lower():
+        # The root's keys have no owner (None): only the root (user None) names them; no
+        # user name, not even "", may stand for "no owner".
+        same = owner is user if owner is None or user is None else owner.lower() == user.lower()
+        if rec is None or not same:
             raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
         return rec
 

@@ -34,6 +34,7 @@ from objstore.errors import (
     MalformedPolicy,
     MalformedPolicyDocument,
     NoSuchBucketPolicy,
+    NoSuchEntity,
 )
 from objstore.iam import public
 from objstore.iam.evaluate import as_policy
@@ -264,6 +265,9 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
         name = rest.rsplit("/", 1)[-1]
         with self.repo.read() as txn:
             rec = self.need(txn, kind, name)
+            if self.entity_arn(kind, rec) != source:
+                # Authorized on the ARN as given: another path or case is another entity.
+                raise NoSuchEntity(f"The {kind} {source} cannot be found.", name=name)
             if kind == "user":
                 identity = Identity(
                     source, self.account, "user", rec["name"], rec["id"], rec.get("tags", {})
