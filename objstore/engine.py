@@ -46,9 +46,10 @@ from objstore.errors import (
     NoSuchKey,
     NoSuchVersion,
     ObjstoreError,
+    ServiceUnavailable,
     StoreClosed,
 )
-from objstore.ns import locking
+from objstore.ns import decided, locking
 from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
@@ -78,6 +79,8 @@ ArnResolver = Callable[[Permission, Mapping[str, Any], Identity], str]
 Authenticator = Callable[[Identity, Operation], Identity]
 # How many times one call is run again for a caller its operation found renamed since.
 _MAX_MOVES = 3
+# Decisions made again because the object changed under one (see objstore.ns.decided).
+_MAX_STALE = 5
 # The tags of the IAM user or role an ARN names (empty for no such entity).
 ResourceTags = Callable[[str], Mapping[str, str]]
 
@@ -129,6 +132,7 @@ class Engine:
         params: Mapping[str, Any],
         owners: dict[str, tuple[str | None, bool]] | None = None,
         reveals: tuple[Reveal, ...] = (),
+        pins: decided.Pins | None = None,
     ) -> AuthorizationRequest:
         owner = None
         locked = False
@@ -166,7 +170,10 @@ class Engine:
             version = params.get(perm.version_param) if perm.version_param else None
 
             def existing_tags() -> Mapping[str, object]:
-                stored = self.ns.object_tags(bucket, key, version)
+                stored, stamp = self.ns.object_tags(bucket, key, version)
+                if pins is not None:
+                    # The operation must act on the very version these tags are of.
+                    pins[(bucket, key, version)] = stamp
                 return tag_context(EXISTING_TAG, stored.items())
 
             loaders.append((EXISTING_TAG, existing_tags))
@@ -190,7 +197,7 @@ class Engine:
             optional=tuple(r.action for r in reveals if locked or not r.object_lock)
             if reveals
             else (),
-            rebuild=lambda who: self._request(who, op, perm, params, owners, reveals),
+            rebuild=lambda who: self._request(who, op, perm, params, owners, reveals, pins),
         )
 
     def _allowed(self, req: AuthorizationRequest) -> bool:
@@ -207,7 +214,15 @@ class Engine:
             resource=req.resource,
         )
 
-    def call(self, caller: Identity, name: str, params: dict[str, Any], *, _moves: int = 0) -> Any:
+    def call(
+        self,
+        caller: Identity,
+        name: str,
+        params: dict[str, Any],
+        *,
+        _moves: int = 0,
+        _stale: int = 0,
+    ) -> Any:
         """Authorize and run operation ``name``. Raises AccessDenied or the operation's errors."""
         if self.closed:
             raise StoreClosed(self.closed_reason)
@@ -219,6 +234,9 @@ class Engine:
         moved: Identity | None = None
         shown: frozenset[str] = frozenset()  # the reveals allowed
         read: dict[str, str] = {}  # what the decisions read (Verdict.read)
+        pins: decided.Pins = {}  # the object versions whose tags the decisions read
+        stale = False
+        given = params  # as the caller passed them (below they gain parsed and added values)
         try:
             if self.authenticate is not None:
                 try:
@@ -240,7 +258,7 @@ class Engine:
                 if not perm.applies(params):
                     continue
                 reveals = op.reveals if i == 0 else ()
-                req = self._request(caller, op, perm, params, reveals=reveals)
+                req = self._request(caller, op, perm, params, reveals=reveals, pins=pins)
                 resources.append(req.resource)
                 actions.append(req.action)
                 answer = self.authorizer.authorize(req)
@@ -279,7 +297,8 @@ class Engine:
             if op.decided_param:
                 params = {**params, op.decided_param: dict(read)}
             try:
-                result = getattr(self.targets[op.target], op.method)(**params)
+                with decided.acting_on(pins):
+                    result = getattr(self.targets[op.target], op.method)(**params)
             except (NoSuchKey, NoSuchVersion) as exc:
                 need = op.not_found_requires
                 hidden = (
@@ -313,6 +332,17 @@ class Engine:
                     "The security token included in the request is invalid."
                 ) from None
             moved = exc.identity
+        except decided.DecisionStale:
+            # The object changed between the decision and the operation, which stopped
+            # before reading or writing anything: decide again on what is there now, and
+            # audit only that run. A key rewritten faster than the decision can be made
+            # is answered as S3 answers overload.
+            if _stale >= _MAX_STALE:
+                outcome = ServiceUnavailable.code
+                raise ServiceUnavailable(
+                    "the object changed while the request was being authorized; retry"
+                ) from None
+            stale = True
         except ObjstoreError as exc:
             outcome = exc.code
             # Credentials refused (by the authenticator or an authorizer that re-checks them).
@@ -327,7 +357,7 @@ class Engine:
                 raise StoreClosed("the store was closed during the call") from exc
             raise
         finally:
-            if moved is None:
+            if moved is None and not stale:
                 self.audit(
                     AuditEvent(
                         time.time_ns(),
@@ -339,8 +369,10 @@ class Engine:
                         denied,
                     )
                 )
+        if stale:
+            return self.call(caller, name, given, _moves=_moves, _stale=_stale + 1)
         assert moved is not None  # every other way out of the try returned or raised
-        return self.call(moved, name, params, _moves=_moves + 1)
+        return self.call(moved, name, params, _moves=_moves + 1, _stale=_stale)
 
     def _call_items(
         self,

@@ -34,7 +34,7 @@ from objstore.errors import (
 from objstore.meta.base import MetadataStore, ReadTxn, WriteTxn
 from objstore.meta.group import GroupCommitter
 from objstore.meta.scan import note_first, scan_prefix
-from objstore.ns import keys, locking, stats, validation, versioning
+from objstore.ns import decided, keys, locking, stats, validation, versioning
 from objstore.ns.locking import Lock
 from objstore.ns.records import BucketRecord, VersionRecord, decode_summary
 
@@ -162,7 +162,13 @@ class Index:
     def _resolve(
         self, txn: ReadTxn, bucket: str, key: str, version_id: str | None
     ) -> VersionRecord:
-        """The version a read names; raises NoSuchKey / NoSuchVersion / MethodNotAllowed."""
+        """The version a read names; raises NoSuchKey / NoSuchVersion / MethodNotAllowed,
+        and DecisionStale when it is not the version the call's authorization read."""
+        rec = self._lookup(txn, bucket, key, version_id)
+        decided.check(bucket, key, version_id, (rec.version_id, rec.seq))
+        return rec
+
+    def _lookup(self, txn: ReadTxn, bucket: str, key: str, version_id: str | None) -> VersionRecord:
         ek = keys.encode_key(key)
         if version_id is not None:
             rec = self._version(txn, bucket, ek, version_id)

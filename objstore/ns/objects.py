@@ -23,7 +23,7 @@ from objstore.errors import (
     StoreClosed,
 )
 from objstore.meta.base import WriteTxn
-from objstore.ns import conditional, keys, locking, stats, tags, validation, versioning
+from objstore.ns import conditional, decided, keys, locking, stats, tags, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
 from objstore.ns.inline import inline_body
 from objstore.ns.integrity import Integrity, integrity
@@ -333,19 +333,23 @@ class ObjectOps(Index):
             "object_lock_legal_hold_status": locking.hold_status(lock.legal_hold),
         }
 
-    def object_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
-        """The tags of the version a request names; {} when there is none (the engine
-        reads them for ``s3:ExistingObjectTag/*`` before it authorizes; the operation
-        itself then reports a missing object)."""
+    def object_tags(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> tuple[dict[str, str], decided.Stamp | None]:
+        """The tags of the version a request names and which version that is ((version
+        id, seq)); ({}, None) when there is none. The engine reads them for
+        ``s3:ExistingObjectTag/*`` before it authorizes and pins the version for the
+        operation (:mod:`.decided`), which itself reports a missing object."""
         try:
             validation.check_key(key)
             with self.meta.begin() as txn:
                 self._bucket(txn, bucket)
-                return dict(self._resolve(txn, bucket, key, version_id).tags)
+                rec = self._resolve(txn, bucket, key, version_id)
+            return dict(rec.tags), (rec.version_id, rec.seq)
         except ObjstoreError as exc:
             if exc.http_status >= 500:  # corruption, a closed store: never "no tags"
                 raise
-            return {}
+            return {}, None
 
     def get_object(
         self,
