@@ -5,9 +5,11 @@ S3 starts from "public" and calls a policy non-public only if every statement th
 allows something is bounded: it grants only to fixed principals (an account, user,
 role, service ...: no ``*`` or ``?`` wildcard, no ``${...}`` policy variable), or it
 holds only under a condition that pins one of a few keys to fixed values: ``aws:SourceIp``
-(CIDR blocks; ``0.0.0.0/0`` and ``::/0`` are everyone), ``aws:SourceArn``,
+(CIDR blocks covering at most an IPv4 /8 and an IPv6 /32 in all: ``0.0.0.0/0``, two ``/1``
+blocks or 256 ``/8`` blocks are everyone), ``aws:SourceArn``,
 ``aws:SourceVpc``, ``aws:SourceVpce``, ``aws:SourceOwner``, ``aws:SourceAccount``,
-``aws:PrincipalOrgID``, ``aws:userid``, ``s3:x-amz-server-side-encryption-aws-kms-key-id``,
+``aws:PrincipalOrgID``, ``aws:userid`` (never ``anonymous``, which every unsigned caller
+carries), ``s3:x-amz-server-side-encryption-aws-kms-key-id``,
 ``s3:DataAccessPointArn``, ``s3:DataAccessPointAccount``.
 
 A condition pins a key only if it cannot hold for a request without that key or with
@@ -48,6 +50,14 @@ FIXING_KEYS = frozenset(
     )
 )
 _SOURCE_IP = "aws:sourceip"
+_USERID = "aws:userid"
+# Every unsigned caller's aws:userid (docs/iam.md, the request context): a statement
+# pinned to it is bounded to nobody in particular, i.e. to everyone.
+_ANONYMOUS_USERID = "anonymous"
+# The most addresses of one family that a condition's aws:SourceIp blocks may cover and
+# still count as a fixed set: an IPv4 /8 and an IPv6 /32 (summed over the blocks, so two
+# /1 blocks, or 256 /8 blocks, are the whole Internet as much as 0.0.0.0/0 is).
+_MOST_ADDRESSES = {4: 2**24, 6: 2**96}
 # Operators that hold only when the key has one of the listed values.
 _STRING_EQUALITY = frozenset(
     {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
@@ -88,12 +98,15 @@ def _fixed_principal(principal: Any) -> bool:
     return bool(values) and all(_fixed(v) for v in values)
 
 
-def _fixed_cidr(value: Any) -> bool:
-    try:
-        network = ipaddress.ip_network(str(value), strict=False)
-    except ValueError:
-        return False
-    return network.prefixlen > 0
+def _fixed_cidrs(values: list[Any]) -> bool:
+    covered = {4: 0, 6: 0}
+    for value in values:
+        try:
+            network = ipaddress.ip_network(str(value), strict=False)
+        except ValueError:
+            return False
+        covered[network.version] += network.num_addresses
+    return all(covered[family] <= most for family, most in _MOST_ADDRESSES.items())
 
 
 def _pins(operator: str, key: str, raw_values: Any) -> bool:
@@ -108,7 +121,9 @@ def _pins(operator: str, key: str, raw_values: Any) -> bool:
     if name not in FIXING_KEYS or not values:
         return False
     if name == _SOURCE_IP:
-        return op == _IP_EQUALITY and all(_fixed_cidr(v) for v in values)
+        return op == _IP_EQUALITY and _fixed_cidrs(values)
+    if name == _USERID and any(str(v).lower() == _ANONYMOUS_USERID for v in values):
+        return False
     return op in _STRING_EQUALITY and all(_fixed(v) for v in values)
 
 

@@ -84,8 +84,22 @@ def test_conditions_that_do_not_bound() -> None:
         {"StringEquals": {"aws:UserAgent": "curl"}},  # not a key S3 counts
         {"StringEquals": {"aws:SourceIp": "10.0.0.1"}},  # not an address comparison
         {"StringEquals": {"aws:SourceVpc": []}},
+        # Review rev11a H4: what every unsigned caller carries bounds nothing.
+        {"StringEquals": {"aws:userid": "anonymous"}},
+        {"StringEqualsIgnoreCase": {"aws:userid": ["AIDAEXAMPLE", "Anonymous"]}},
+        # ... nor do address blocks that cover (about) everyone between them.
+        {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}},
+        {"IpAddress": {"aws:SourceIp": ["::/1", "8000::/1"]}},
+        {"IpAddress": {"aws:SourceIp": [f"{a}.0.0.0/8" for a in range(256)]}},
+        {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "11.0.0.0/24"]}},
+        {"IpAddress": {"aws:SourceIp": "2001::/31"}},
     ):
         assert is_public(policy(allow(condition=condition))), condition
+    # The widest sets still counted as fixed: an IPv4 /8 and an IPv6 /32 in all.
+    for blocks in (["10.0.0.0/8"], ["10.0.0.0/9", "11.0.0.0/9"], ["2001:db8::/32"]):
+        condition = {"IpAddress": {"aws:SourceIp": blocks}}
+        assert not is_public(policy(allow(condition=condition))), condition
+    assert not is_public(policy(allow(condition={"StringEquals": {"aws:userid": "AIDAEXAMPLE"}})))
 
 
 def test_deny_and_not_principal() -> None:
