@@ -44,7 +44,16 @@ from objstore.iam.evaluate import (
 )
 from objstore.iam.principal import Principal, PrincipalType, as_principal
 
-__all__ = ["CONTEXT_KEY_TYPES", "EvaluationResult", "context_from_entries", "simulate"]
+__all__ = [
+    "CONTEXT_KEY_TYPES",
+    "MAX_EVALUATIONS",
+    "EvaluationResult",
+    "context_from_entries",
+    "simulate",
+]
+
+# The most (action, resource) pairs one simulation evaluates (~0.1 s of CPU per 5,000).
+MAX_EVALUATIONS = 10_000
 
 CONTEXT_KEY_TYPES = (
     "string",
@@ -198,6 +207,13 @@ def simulate(
     """
     actions = _strings(action_names, "action_names", "action names")
     resources = _strings(resource_arns, "resource_arns", "resource ARNs")
+    if len(actions) * len(resources) > MAX_EVALUATIONS:
+        # Every pair is one evaluation kept in the answer: without a bound one request
+        # of a few hundred KiB asked for hundreds of millions (review rev11a, M2).
+        raise InvalidInput(
+            f"{len(actions)} actions x {len(resources)} resources is more than the "
+            f"{MAX_EVALUATIONS:,} evaluations one simulation may make; split the request"
+        )
     if isinstance(boundary_policies, str | bytes):
         raise InvalidInput("boundary_policies must be a list of policies")
     if resource_account is not None and type(resource_account) is not str:
