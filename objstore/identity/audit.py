@@ -5,6 +5,13 @@ calls are written at once; storage writes are buffered and written in batches (a
 every second, every 256 events, before a read of the log, and at close), so a PUT does
 not pay a second disk sync. A crash can therefore lose up to a second of storage entries,
 never an IAM one.
+
+The log is the store's recent history, not an archive: it keeps at most
+:data:`MAX_BYTES` of entries (a counter kept with them, in the same transactions) and drops
+the oldest beyond that; every event also goes to the ``audit`` sink given to
+``objstore.open`` for a complete record. Refusals of unsigned (anonymous) callers go only to
+that sink: anyone on the network could otherwise fill the disk with them, or push the
+entries of real callers out (review rev11a, M3).
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ from objstore import keyspace
 from objstore.actions import OPERATIONS
 from objstore.engine import AuditEvent, AuditSink
 from objstore.identity.results import AuditRecord
-from objstore.meta.base import MetadataStore
-from objstore.meta.scan import scan_prefix_reverse
+from objstore.meta.base import MetadataStore, WriteTxn
+from objstore.meta.scan import scan_prefix, scan_prefix_reverse
 
 _MUTATING_VERBS = (
     "Put", "Create", "Delete", "Copy", "Update", "Attach", "Detach", "Add", "Remove",
@@ -29,6 +36,10 @@ _MUTATING_VERBS = (
 )  # fmt: skip
 _FLUSH_EVERY_S = 1.0
 _FLUSH_AT = 256
+MAX_BYTES = 256 * 1024 * 1024
+# Bytes of entries kept (keys and values), counted as they are written and dropped.
+_SIZE = keyspace.COUNTER + b"audit.bytes"
+_ANONYMOUS = "anonymous"  # the anonymous caller's principal (authz.Identity.anonymous)
 
 
 def recorded(operation: str) -> tuple[bool, bool]:
@@ -44,9 +55,12 @@ def recorded(operation: str) -> tuple[bool, bool]:
 class AuditLog:
     """Appends engine events to the metadata store; reads them back newest first."""
 
-    def __init__(self, meta: MetadataStore, forward: AuditSink | None = None) -> None:
+    def __init__(
+        self, meta: MetadataStore, forward: AuditSink | None = None, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.meta = meta
         self.forward = forward
+        self.max_bytes = max_bytes
         self._pending: list[tuple[bytes, bytes]] = []
         self._oldest = 0.0
         self._lock = threading.Lock()
@@ -56,7 +70,7 @@ class AuditLog:
         if self.forward is not None:
             self.forward(event)
         logged, at_once = recorded(event.operation)
-        if not logged or self.closed:
+        if not logged or self.closed or (event.denied and event.principal == _ANONYMOUS):
             return
         key = keyspace.AUDIT + event.time_ns.to_bytes(8, "big") + os.urandom(4)
         value = json.dumps(
@@ -88,6 +102,12 @@ class AuditLog:
             if pending:
                 with self.meta.begin_write() as txn:
                     txn.put_many(pending)
+                    raw = txn.get(_SIZE)
+                    size = int.from_bytes(raw, "big") if raw else 0
+                    size += sum(len(k) + len(v) for k, v in pending)
+                    if size > self.max_bytes:
+                        size = _drop_oldest(txn, size, self.max_bytes * 9 // 10)
+                    txn.put(_SIZE, size.to_bytes(8, "big"))
 
     def records(self, max_results: int = 1000) -> list[AuditRecord]:
         """The newest ``max_results`` entries, newest first."""
@@ -113,3 +133,20 @@ class AuditLog:
                 if len(out) >= max_results:
                     break
         return out
+
+
+def _drop_oldest(txn: WriteTxn, size: int, keep: int) -> int:
+    """Delete the oldest entries until at most ``keep`` bytes are counted; the new count.
+
+    Pruned to 90 % of the bound, so a full log is not pruned again at every write. Entries
+    written before the count was kept are not in it: they go first (oldest), and the count
+    does not go below zero."""
+    doomed: list[bytes] = []
+    for key, value in scan_prefix(txn, keyspace.AUDIT):
+        if size <= keep:
+            break
+        doomed.append(key)
+        size = max(0, size - len(key) - len(value))
+    for key in doomed:  # after the walk: a cursor does not outlive deletions under it
+        txn.delete(key)
+    return size

@@ -38,3 +38,32 @@ def test_decisions_are_logged(tmp_path: Path) -> None:
     denied = next(e for e in events if e.outcome == "AccessDenied")
     assert denied.principal.endswith(":user/u")
     assert denied.action == "s3:PutObject" and denied.resource == "arn:aws:s3:::bkt/k"
+
+
+def test_the_log_is_bounded_and_anonymous_refusals_stay_out(tmp_path: Path) -> None:
+    """Review rev11a M3: nothing ever left the log, and unsigned callers fed it (one 403
+    DELETE of a 1 KiB key: ~1 KiB more). Now anonymous refusals go only to the audit sink
+    and the log keeps at most max_bytes, dropping the oldest entries."""
+    from objstore.authz import Identity
+    from objstore.identity.audit import AuditLog
+
+    sunk: list[str] = []
+    with objstore.open(tmp_path / "s", audit=lambda e: sunk.append(e.principal)) as s:
+        s.root.create_bucket("bkt")
+        anonymous = s.client_for(Identity.anonymous())
+        for i in range(50):
+            with pytest.raises(AccessDenied):
+                anonymous.delete_object("bkt", f"{i:04d}" + "k" * 1000)
+        logged = s.root.iam.lookup_events()
+        assert all(e.principal != "anonymous" for e in logged)
+        assert sunk.count("anonymous") == 50  # the sink still sees every refusal
+        # A small bound: the newest entries stay, the oldest go, the count follows.
+        log = s.identity.audit
+        assert isinstance(log, AuditLog)
+        log.max_bytes = 20_000
+        for i in range(300):
+            s.root.put_object("bkt", f"k{i:04d}", b"")
+        kept = [e.resource for e in s.root.iam.lookup_events(max_results=1000)]
+        assert kept[0] == "arn:aws:s3:::bkt/k0299"
+        assert 50 < len(kept) < 300
+        assert "arn:aws:s3:::bkt/k0000" not in kept
