@@ -494,7 +494,7 @@ def open_store(
         where = None if path is None else os.path.abspath(os.fspath(path))
         found = None
         if where is not None:
-            os.makedirs(where, exist_ok=True)
+            marker.make_root(where)
             found = marker.read_marker(where)
         if chunk_store is None:
             if chunks_url is not None:

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -215,3 +216,35 @@ def test_header_check_accepts_every_size_of_a_healthy_file(tmp_path: Path) -> No
             assert (meta.last_page + 1) * meta.page_size <= (tmp_path / "data.mdb").stat().st_size
     finally:
         env.close()
+
+
+def test_a_new_store_is_private_to_its_owner(tmp_path: Path) -> None:
+    """Review rev11a L3: under umask 022 a new store was 0755 with 0644 files, so every
+    local user could read every object's bytes. A new (or empty) store directory is now
+    0700; an existing store's directory keeps the mode its owner gave it."""
+    old = os.umask(0o022)
+    try:
+        for where in (tmp_path / "new" / "store", tmp_path / "empty"):
+            if where.name == "empty":
+                where.mkdir(mode=0o755)
+            with objstore.open(where) as s:
+                s.root.create_bucket("bkt")
+                s.root.put_object("bkt", "k", os.urandom(5 << 20))
+            assert stat.S_IMODE(where.stat().st_mode) == 0o700, where
+        shared = tmp_path / "new" / "store"
+        shared.chmod(0o750)  # an owner who shares the store with a group
+        with objstore.open(shared):
+            pass
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o750
+        # Chunks and metadata kept elsewhere are private too.
+        with objstore.open(
+            None,
+            metadata=f"lmdb://{tmp_path}/m",
+            chunks=f"file://{tmp_path}/c",
+            secret_key=bytes(32),
+        ) as s:
+            s.root.create_bucket("bkt")
+        for part in ("m", "c"):
+            assert stat.S_IMODE((tmp_path / part).stat().st_mode) == 0o700, part
+    finally:
+        os.umask(old)

@@ -142,7 +142,7 @@ class FileChunkStore:
         # Absolute: a relative root would follow the process's working directory, and a
         # chdir after opening would point gc at another directory's chunks.
         self.root = os.path.abspath(os.fspath(root))
-        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(self.root, mode=0o700, exist_ok=True)  # objects' bytes: owner only
         self._tmp = os.path.join(self.root, "tmp")
         os.makedirs(self._tmp, exist_ok=True)
         self._made: set[str] = set()

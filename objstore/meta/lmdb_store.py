@@ -164,7 +164,7 @@ class LmdbMetadataStore:
     def __init__(
         self, path: str | os.PathLike[str], *, map_size: int = 1 << 40, create: bool = True
     ) -> None:
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)  # private, as the store's root
         self._where = os.fspath(path)
         st = os.stat(path)
         self._pid = os.getpid()

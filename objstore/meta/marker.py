@@ -86,6 +86,18 @@ def read_marker(root: str) -> StoreIdentity | None:
     return StoreIdentity.decode(raw, path)
 
 
+def make_root(root: str) -> None:
+    """Create the store's directory private to its owner (0700) when it is new or empty.
+
+    Chunk files and ``data.mdb`` hold every object's bytes in the clear, and files made
+    under the usual umask 022 are world-readable: a private directory keeps other local
+    users out of all of them (review rev11a, L3). The directory of an existing store is
+    left as its owner set it (``chmod`` it to share the store)."""
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    if not os.listdir(root):
+        os.chmod(root, 0o700)
+
+
 def write_marker(root: str, ident: StoreIdentity) -> None:
     """Write the marker durably (temp file, fsync, rename, fsync the directory)."""
     path = os.path.join(root, MARKER_NAME)
