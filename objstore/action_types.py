@@ -92,7 +92,7 @@ class Permission:
         ctx: dict[str, object] = {}
         for cond_key, param in self.context:
             value = _derived(param, params) if param in _DERIVED else params.get(param)
-            if value is not None and value != "":
+            if value is not None and (value != "" or cond_key in _EMPTY_IS_A_VALUE):
                 ctx[cond_key] = value
         if self.version_param and params.get(self.version_param):
             ctx["s3:VersionId"] = params[self.version_param]
@@ -151,6 +151,9 @@ def _copy_source(params: Mapping[str, Any]) -> str:
 
 # Condition values computed from several parameters.
 _DERIVED = {"copy_source": _copy_source}
+# Condition keys whose empty value is a value: ``s3:prefix`` "" is a listing of the bucket's
+# root, which AWS's documented policies allow by name ("s3:prefix": ["", "home/"]).
+_EMPTY_IS_A_VALUE = frozenset({"s3:prefix"})
 
 
 def _derived(name: str, params: Mapping[str, Any]) -> object:
