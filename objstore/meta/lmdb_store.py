@@ -16,6 +16,7 @@ import contextlib
 import errno
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,6 +59,8 @@ def _nearly_full(where: str) -> bool:
 # mdb.c), so an I/O error on a filesystem with almost no space left is a full disk.
 _FULL_BELOW = 1 << 20
 _EIO_MESSAGE = os.strerror(errno.EIO)
+# How often a writer clears the reader slots of dead processes (a scan of 512 slots).
+READER_CHECK_EVERY_S = 1.0
 
 
 def translate(exc: lmdb.Error, where: str) -> ObjstoreError:
@@ -93,6 +96,8 @@ class _SharedEnv:
         self.write_lock = threading.Lock()
         # What readers of this process read, kept across this process's commits.
         self.cache = ReadCache()
+        # When the reader table was last cleared of dead processes' slots (monotonic).
+        self.readers_checked = time.monotonic()
 
 
 # This process's id, kept current across fork() (os.getpid() is a system call, and
@@ -251,6 +256,14 @@ class LmdbMetadataStore:
         self._check()
         try:
             with self._write_lock:
+                shared = self._shared_env
+                if time.monotonic() - shared.readers_checked >= READER_CHECK_EVERY_S:
+                    # A process killed inside a read transaction leaves its slot taken,
+                    # and LMDB keeps every page that snapshot could see: the file grows
+                    # for good (review rev11gen, M3). LMDB clears such slots only when
+                    # asked; an environment opened once and kept open never asks.
+                    shared.readers_checked = time.monotonic()
+                    self._env.reader_check()
                 with self._env.begin(write=True) as txn:
                     # Reads of keys it has not written see the last commit: the cache
                     # of that snapshot serves them.
