@@ -19,7 +19,11 @@ from typing import Any
 
 from objstore.actions import (
     BUCKET,
+    IAM_GROUP,
+    IAM_KEY_OWNER,
     IAM_RESOURCES,
+    IAM_ROLE,
+    IAM_USER,
     OBJECT,
     OPERATIONS,
     Operation,
@@ -204,14 +208,17 @@ class Engine:
         return is_allowed(self.authorizer.authorize(req))
 
     @staticmethod
-    def _denied(caller: Identity, req: AuthorizationRequest) -> AccessDenied:
+    def _denied(
+        caller: Identity, req: AuthorizationRequest, named: str | None = None
+    ) -> AccessDenied:
+        resource = req.resource if named is None else named
         return AccessDenied(
             # The action and resource only: which policies were consulted, or why they
             # did not allow, is for the account's administrators (the simulator), not
             # for the caller.
-            f"not authorized to perform {req.action} on resource {req.resource}",
+            f"not authorized to perform {req.action} on resource {resource}",
             action=req.action,
-            resource=req.resource,
+            resource=resource,
         )
 
     def call(
@@ -274,7 +281,7 @@ class Engine:
                     if missing is not None:
                         raise missing
                     denied = True
-                    raise self._denied(caller, req)
+                    raise self._denied(caller, req, _as_named(perm, params, req.resource))
                 if req.optional:
                     shown = optional_allowed(answer, req)
                 facts = decided_facts(answer)
@@ -282,7 +289,7 @@ class Engine:
                     # Two decisions of the call read different states of one thing (a role
                     # deleted and created again between them): act on neither.
                     denied = True
-                    raise self._denied(caller, req)
+                    raise self._denied(caller, req, _as_named(perm, params, req.resource))
                 if op.owner_account_only and _outside_owner_account(caller, req):
                     denied = True
                     raise MethodNotAllowed(
@@ -440,6 +447,24 @@ def _parsed(op: Operation, params: dict[str, Any]) -> dict[str, Any]:
         if out.get(name) is not None:
             out[name] = parse(out[name])
     return out
+
+
+_NAMED_ENTITIES = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
+
+
+def _as_named(perm: Permission, params: Mapping[str, Any], resolved: str) -> str:
+    """The resource a refusal names. A user, group or role the caller names, and the
+    owner of an access key, are resolved to their stored ARN to decide (the path; whose
+    key it is), which a refused caller must not learn that way (review rev11a, L4): the
+    refusal names them as the caller did, as AWS's messages do ("on resource: user NAME").
+    The audit log keeps the resolved ARN."""
+    if perm.resource == IAM_KEY_OWNER and perm.name_param:
+        return f"access key {params.get(perm.name_param)}"
+    entity = _NAMED_ENTITIES.get(perm.resource)
+    given = perm.renames or perm.name_param
+    if entity is not None and given and isinstance(params.get(given), str):
+        return f"{entity} {params[given]}"
+    return resolved
 
 
 def _entity_tag_loaders(

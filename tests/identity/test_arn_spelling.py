@@ -109,3 +109,24 @@ def test_the_simulator_simulates_only_the_entity_its_arn_names(store: objstore.S
     assert got.eval_decision == "allowed"
     (got,) = iam.simulate_principal_policy(f"{head}role/team/ops", ["s3:GetObject"])
     assert got.eval_decision == "implicitDeny"
+
+
+def test_a_refusal_names_the_resource_as_the_caller_named_it(store: objstore.Store) -> None:
+    """Review rev11a L4: refusals named the resource as resolved to decide, so a caller
+    with no permission learnt who owns any access key id and the path of any user."""
+    iam = store.root.iam
+    iam.create_user("cfo", path="/finance/admins/")
+    key = iam.create_access_key("cfo")
+    nobody = user_client(store, "nobody")
+    with pytest.raises(AccessDenied) as err:
+        nobody.iam.get_access_key_last_used(key.access_key_id)
+    assert "cfo" not in str(err.value) and "finance" not in str(err.value)
+    assert key.access_key_id in str(err.value)
+    for spelled in ("cfo", "CFO", "ghost"):
+        with pytest.raises(AccessDenied) as err:
+            nobody.iam.get_user(spelled)
+        assert "finance" not in str(err.value) and f"user {spelled}" in str(err.value)
+        assert err.value.details["resource"] == f"user {spelled}"
+    # The audit log, for the account's administrators, keeps the resolved ARN.
+    refused = [e for e in iam.lookup_events() if e.operation == "GetAccessKeyLastUsed"]
+    assert refused and refused[0].resource.endswith(":user/finance/admins/cfo")
