@@ -53,6 +53,10 @@ class Permission:
     tag_condition_keys: tuple[str, str] = ("s3:RequestObjectTag/", "s3:RequestObjectTagKeys")
     # The parameter holding the tag keys the request removes (IAM's Untag*: aws:TagKeys).
     removed_tag_keys: str | None = None
+    # iam:PermissionsBoundary is the boundary the user or role acted on has now (AWS
+    # supplies it to Put/Attach/Detach/Delete{User,Role}Policy and
+    # Delete{User,Role}PermissionsBoundary); read only when a policy consulted reads it.
+    current_boundary: bool = False
     # The engine reads the tags of the object (bucket/key/version parameters) before it
     # asks, for s3:ExistingObjectTag/<key>.
     existing_tags: bool = False

@@ -62,6 +62,7 @@ def _iam(
     facade: str = "iam",
     request_tags: str | None = None,
     removed_tag_keys: str | None = None,
+    current_boundary: bool = False,
 ) -> Operation:
     """An IAM (or STS) operation: action ``iam:<name>`` on one resource. Whenever that
     resource is a user or role, the engine supplies its tags (aws:ResourceTag/*,
@@ -78,6 +79,7 @@ def _iam(
                 request_tags=request_tags,
                 tag_condition_keys=(IAM_REQUEST_TAG, IAM_TAG_KEYS),
                 removed_tag_keys=removed_tag_keys,
+                current_boundary=current_boundary,
             ),
         ),
         caller_param="caller" if caller else None,
@@ -95,13 +97,28 @@ _NEW_BOUNDARY = (("iam:PermissionsBoundary", "permissions_boundary"),)
 def _entity_policy_ops(kind: str, resource: str) -> tuple[Operation, ...]:
     """Attach/detach/list-attached and inline put/get/delete/list for users, groups, roles."""
     k, p = kind.capitalize(), f"{kind}_name"
+    bounded = kind != "group"  # users and roles have boundaries; groups none
     return (
-        _iam(f"Attach{k}Policy", f"attach_{kind}_policy", resource, p, context=_POLICY_ARN),
-        _iam(f"Detach{k}Policy", f"detach_{kind}_policy", resource, p, context=_POLICY_ARN),
+        _iam(
+            f"Attach{k}Policy",
+            f"attach_{kind}_policy",
+            resource,
+            p,
+            context=_POLICY_ARN,
+            current_boundary=bounded,
+        ),
+        _iam(
+            f"Detach{k}Policy",
+            f"detach_{kind}_policy",
+            resource,
+            p,
+            context=_POLICY_ARN,
+            current_boundary=bounded,
+        ),
         _iam(f"ListAttached{k}Policies", f"list_attached_{kind}_policies", resource, p),
-        _iam(f"Put{k}Policy", f"put_{kind}_policy", resource, p),
+        _iam(f"Put{k}Policy", f"put_{kind}_policy", resource, p, current_boundary=bounded),
         _iam(f"Get{k}Policy", f"get_{kind}_policy", resource, p),
-        _iam(f"Delete{k}Policy", f"delete_{kind}_policy", resource, p),
+        _iam(f"Delete{k}Policy", f"delete_{kind}_policy", resource, p, current_boundary=bounded),
         _iam(f"List{k}Policies", f"list_{kind}_policies", resource, p),
     )
 
@@ -207,7 +224,13 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         _U,
         context=_BOUNDARY_ARN,
     ),
-    _iam("DeleteUserPermissionsBoundary", "delete_user_permissions_boundary", IAM_USER, _U),
+    _iam(
+        "DeleteUserPermissionsBoundary",
+        "delete_user_permissions_boundary",
+        IAM_USER,
+        _U,
+        current_boundary=True,
+    ),
     _iam(
         "PutRolePermissionsBoundary",
         "put_role_permissions_boundary",
@@ -215,7 +238,13 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         _R,
         context=_BOUNDARY_ARN,
     ),
-    _iam("DeleteRolePermissionsBoundary", "delete_role_permissions_boundary", IAM_ROLE, _R),
+    _iam(
+        "DeleteRolePermissionsBoundary",
+        "delete_role_permissions_boundary",
+        IAM_ROLE,
+        _R,
+        current_boundary=True,
+    ),
     _iam("CreateAccessKey", "create_access_key", IAM_USER, _U, caller=True),
     _iam("UpdateAccessKey", "update_access_key", IAM_USER, _U, caller=True),
     _iam("DeleteAccessKey", "delete_access_key", IAM_USER, _U, caller=True),

@@ -58,6 +58,7 @@ from objstore.ns.namespace import Namespace
 
 log = logging.getLogger("objstore.audit")
 EXISTING_TAG = "s3:ExistingObjectTag/"
+CURRENT_BOUNDARY = "iam:PermissionsBoundary"
 # The tags of an IAM user or role, under both keys AWS documents for them.
 RESOURCE_TAG_PREFIXES = ("aws:ResourceTag/", "iam:ResourceTag/")
 
@@ -87,6 +88,8 @@ _MAX_MOVES = 3
 _MAX_STALE = 5
 # The tags of the IAM user or role an ARN names (empty for no such entity).
 ResourceTags = Callable[[str], Mapping[str, str]]
+# The ARN of the permissions boundary of the user or role an ARN names (None: none).
+ResourceBoundary = Callable[[str], str | None]
 
 
 def _log_sink(event: AuditEvent) -> None:
@@ -114,8 +117,10 @@ class Engine:
         resolve_arn: ArnResolver | None = None,
         authenticate: Authenticator | None = None,
         resource_tags: ResourceTags | None = None,
+        resource_boundary: ResourceBoundary | None = None,
     ) -> None:
         self.ns = ns
+        self.resource_boundary = resource_boundary
         self.authorizer = authorizer
         self.audit = audit or _log_sink
         self.closed = False
@@ -153,6 +158,14 @@ class Engine:
                 # user or role (a key's owner, a simulated principal, an assumed role)
                 # cannot miss its tags; for any other ARN there are none.
                 loaders.extend(_entity_tag_loaders(self.resource_tags, resource))
+            if perm.current_boundary and self.resource_boundary is not None:
+                read_boundary, arn = self.resource_boundary, resource
+
+                def boundary() -> Mapping[str, object]:
+                    found = read_boundary(arn)
+                    return {} if found is None else {CURRENT_BOUNDARY: found}
+
+                loaders.append((CURRENT_BOUNDARY, boundary))
         else:
             resource = perm.resource_for(params)
         if perm.resource not in IAM_RESOURCES and perm.resource != "*":

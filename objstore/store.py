@@ -130,6 +130,7 @@ class Store:
             targets={"identity": self.identity.service},
             resolve_arn=self.identity.service.resource_arn,
             resource_tags=self.identity.service.resource_tags,
+            resource_boundary=self.identity.service.resource_boundary,
             # The IAM authorizer re-checks credentials (and follows a renamed user) in
             # its own read; another authorizer gets that from the engine. Both get AWS's
             # fixed rules (what GetSessionToken credentials and the root may call).

@@ -11,6 +11,7 @@ from __future__ import annotations
 from objstore.identity import repo
 from objstore.identity.base import KIND_PREFIX, ServiceBase
 from objstore.identity.names import check_str, check_tag_keys, check_tags, merge_tags, without_tags
+from objstore.identity.repo import Record
 from objstore.identity.results import Tag
 
 
@@ -39,18 +40,29 @@ class TagOps(ServiceBase):
             rec = self.need(txn, kind, name)
         return [Tag(k, v) for k, v in sorted(rec.get("tags", {}).items())]
 
-    def resource_tags(self, arn: str) -> dict[str, str]:
-        """The tags of the user or role ``arn`` names (``aws:ResourceTag/*`` of IAM calls on
-        it); empty when it names none (not yet created, or another path)."""
+    def _entity(self, arn: str) -> Record | None:
+        """The record of the user or role ``arn`` names exactly; None when it names none
+        (not yet created, another path, another kind)."""
         head = f"arn:aws:iam::{self.account}:"
         kind = arn[len(head) :].split("/", 1)[0] if arn.startswith(head) else ""
         if kind not in ("user", "role"):
-            return {}
+            return None
         with self.repo.read() as txn:
             rec = repo.get(txn, KIND_PREFIX[kind], arn.rsplit("/", 1)[-1])
-        if rec is None or self.entity_arn(kind, rec) != arn:
-            return {}
-        return dict(rec.get("tags", {}))
+        return rec if rec is not None and self.entity_arn(kind, rec) == arn else None
+
+    def resource_tags(self, arn: str) -> dict[str, str]:
+        """The tags of the user or role ``arn`` names (``aws:ResourceTag/*`` of IAM calls on
+        it); empty when it names none."""
+        rec = self._entity(arn)
+        return {} if rec is None else dict(rec.get("tags", {}))
+
+    def resource_boundary(self, arn: str) -> str | None:
+        """The ARN of the permissions boundary of the user or role ``arn`` names (the
+        ``iam:PermissionsBoundary`` of calls that change its policies); None for none."""
+        rec = self._entity(arn)
+        found = None if rec is None else rec.get("boundary")
+        return found if isinstance(found, str) else None
 
     def tag_user(self, user_name: str, tags: object) -> None:
         self.tag("user", user_name, tags)
