@@ -317,8 +317,12 @@ class Engine:
             if op.decided_param:
                 params = {**params, op.decided_param: dict(read)}
             try:
-                with decided.acting_on(pins):
-                    result = getattr(self.targets[op.target], op.method)(**params)
+                run = getattr(self.targets[op.target], op.method)
+                if pins:  # only when a decision read an object's tags: no cost otherwise
+                    with decided.acting_on(pins):
+                        result = run(**params)
+                else:
+                    result = run(**params)
             except (NoSuchKey, NoSuchVersion) as exc:
                 need = op.not_found_requires
                 hidden = (
