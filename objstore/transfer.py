@@ -131,7 +131,17 @@ class FileSlice:
         return got
 
 
+def _check_path(path: object) -> None:
+    """Raises InvalidArgument for a local path that is not a str, bytes or os.PathLike
+    (an int would be taken by os.open as a file descriptor)."""
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise InvalidArgument(
+            f"a local file path must be a str or os.PathLike, not {type(path).__name__}"
+        )
+
+
 def _open_for_upload(path: str | os.PathLike[str]) -> tuple[int, int]:
+    _check_path(path)
     try:
         fd = os.open(path, os.O_RDONLY)
     except ObjstoreError:
@@ -225,6 +235,7 @@ def _multipart(
 
 
 def _temp_beside(path: str | os.PathLike[str]) -> tuple[int, str]:
+    _check_path(path)
     target = os.fspath(path)
     if os.path.isdir(target):
         raise InvalidArgument(f"{target} is a directory", path=target)
@@ -254,6 +265,7 @@ def download_file(
     """See :meth:`objstore.client.Client.download_file`."""
     workers = _workers(concurrency)
     report = _callback(callback)
+    _check_path(path)
     info = client.head_object(bucket, key, version_id=version_id)
     fd, tmp = _temp_beside(path)
     try:
@@ -332,6 +344,7 @@ async def upload_file_async(
     """See :meth:`objstore.aio.AsyncClient.upload_file`."""
     workers = _workers(concurrency)
     report = _callback(callback)
+    _check_path(path)
     try:
         st = await aiofiles.os.stat(path)
     except ObjstoreError:
@@ -402,6 +415,7 @@ async def download_file_async(
     """See :meth:`objstore.aio.AsyncClient.download_file`."""
     workers = _workers(concurrency)
     report = _callback(callback)
+    _check_path(path)
     info = await client.head_object(bucket, key, version_id=version_id)
     target = os.fspath(path)
     if await aiofiles.os.path.isdir(target):

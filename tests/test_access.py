@@ -259,6 +259,8 @@ def test_attribute_names_and_counts_are_checked(root: objstore.Client) -> None:
     for names in ([], ["Etag"], ["ETag", "Size"]):
         with pytest.raises(InvalidArgument):
             root.get_object_attributes(BUCKET, "k", object_attributes=names)
+    with pytest.raises(InvalidArgument):  # review rev11gen L1: a raw TypeError
+        root.get_object_attributes(BUCKET, "k", object_attributes=[["ETag"]])  # type: ignore[list-item]
     for extra in ({"max_parts": -1}, {"part_number_marker": -2}, {"max_parts": "5"}):
         with pytest.raises(InvalidArgument):
             root.get_object_attributes(BUCKET, "k", object_attributes=["ETag"], **extra)  # type: ignore[arg-type]

@@ -191,6 +191,30 @@ def test_failed_download_leaves_nothing(
 # ------------------------------------------------------------------ asyncio
 
 
+def test_paths_of_the_wrong_type_are_refused(store: objstore.Store, tmp_path: Path) -> None:
+    """Review rev11gen L1: raw TypeErrors (and an int taken as a file descriptor)."""
+    store.root.put_object(BUCKET, "k", b"x")
+    odd: list[object] = [123, None, [1], 1.5]
+    for path in odd:
+        with pytest.raises(InvalidArgument):
+            store.root.upload_file(path, BUCKET, "up")  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument):
+            store.root.download_file(BUCKET, "k", path)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        async with aio.open(None) as s:
+            await s.root.create_bucket(BUCKET)
+            await s.root.put_object(BUCKET, "k", b"x")
+            for path in odd:
+                with pytest.raises(InvalidArgument):
+                    await s.root.upload_file(path, BUCKET, "up")  # type: ignore[arg-type]
+                with pytest.raises(InvalidArgument):
+                    await s.root.download_file(BUCKET, "k", path)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+    assert [o.key for o in store.root.list_objects(BUCKET).contents] == ["k"]
+
+
 def test_failed_async_download_leaves_nothing(big_file: Path, tmp_path: Path) -> None:
     """A store error in the middle of an asyncio download (the object replaced between two
     ranges: PreconditionFailed) removes the temporary file, as the sync twin does."""

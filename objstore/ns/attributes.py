@@ -32,6 +32,9 @@ def check_attributes(names: object) -> frozenset[str]:
         names = [n.strip() for n in names.split(",")]
     if not isinstance(names, Iterable):
         raise InvalidArgument("object_attributes must be a list of attribute names")
+    names = list(names)
+    if not all(isinstance(n, str) for n in names):
+        raise InvalidArgument("object_attributes must be a list of attribute names")
     asked = frozenset(names)
     unknown = sorted(str(n) for n in asked if n not in ATTRIBUTES)
     if unknown:
