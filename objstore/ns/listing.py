@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from objstore.errors import InvalidArgument
-from objstore.ns import keys
+from objstore.meta.scan import prefix_end
+from objstore.ns import groups, keys
 
 Scan = Callable[[bytes], Iterator[tuple[bytes, bytes]]]
 
@@ -53,51 +54,47 @@ def ordered(
     start: bytes,
     stop: bytes,
     long_key_of: Callable[[bytes], str],
+    classify: groups.Classify,
+    limit: int,
     *,
     suffix: int = 0,
-) -> Iterator[tuple[str, bytes, bytes]]:
-    """Walk encodings in ``[start, stop)`` yielding ``(key, ekey, value)`` in key order.
+) -> Iterator[tuple[str, bytes, bytes, bool]]:
+    """Walk encodings in ``[start, stop)`` yielding ``(key, raw, value, grouped)`` in key order.
 
     ``scan(k)`` walks raw index keys from ``k``; every raw key is ``base + ekey``
     followed by ``suffix`` bytes (a version's sequence). Short keys decode from
-    the encoding itself; long keys (``long_key_of(value)``) that share a
-    truncated head are read as a group and sorted by their full key. This is
-    the listing hot loop, so the common case is inlined.
+    the encoding itself. A group of long keys that share a truncated head goes
+    through :func:`groups.entries` (``grouped`` is True), which yields only the
+    ``limit`` first items ``classify`` lets through, one entry per common prefix.
+    This is the listing hot loop, so the common case is inlined.
     """
     blen = len(base)
     abs_stop = base + stop
     marker = keys.LONG_MARKER
     it = scan(base + start)
-    pending: tuple[bytes, bytes] | None = None
     while True:
-        if pending is not None:
-            raw, value = pending
-            pending = None
-        else:
-            nxt = next(it, None)
-            if nxt is None:
+        for raw, value in it:
+            if raw >= abs_stop:
                 return
-            raw, value = nxt
-        if raw >= abs_stop:
+            ek = raw[blen : len(raw) - suffix] if suffix else raw[blen:]
+            if ek[-18:-16] != marker:
+                text = ek[:-2]
+                if b"\x00" in text:
+                    text = text.replace(b"\x00\x01", b"\x00")
+                yield text.decode(), raw, value, False
+                continue
+            head = base + ek[:-16]
+            for key, raw2, value2 in groups.entries(
+                scan, head, long_key_of, classify, limit, suffix
+            ):
+                yield key, raw2, value2, True
+            end = prefix_end(head)
+            if end is None:  # pragma: no cover - a head ends in the marker 00 02
+                return
+            it = scan(end)  # one seek past the group, which groups.entries has read
+            break
+        else:
             return
-        ek = raw[blen : len(raw) - suffix] if suffix else raw[blen:]
-        if ek[-18:-16] != marker:
-            text = ek[:-2]
-            if b"\x00" in text:
-                text = text.replace(b"\x00\x01", b"\x00")
-            yield text.decode(), ek, value
-            continue
-        head = ek[:-16]
-        group = [(long_key_of(value), ek, value)]
-        for raw2, value2 in it:
-            ek2 = raw2[blen : len(raw2) - suffix] if suffix else raw2[blen:]
-            if len(ek2) == len(ek) and ek2[:-16] == head:
-                group.append((long_key_of(value2), ek2, value2))
-            else:
-                pending = (raw2, value2)
-                break
-        group.sort(key=lambda t: t[0])
-        yield from group
 
 
 def _resume_point(key: str, is_prefix: bool) -> bytes:
@@ -144,9 +141,27 @@ def list_page(
     count = 0
     last: tuple[str, bool] | None = None
     plen = len(prefix)
+
+    def classify(key: str) -> tuple[str, bool] | None:
+        # The loop below for one key of a long-key group, in the loop's current state.
+        if after_key is not None and (
+            key <= after_key or (skip_prefix is not None and key.startswith(skip_prefix))
+        ):
+            return None
+        if not key.startswith(prefix):
+            return None
+        if delimiter:
+            i = key.find(delimiter, plen)
+            if i >= 0:
+                cp = key[: i + len(delimiter)]
+                return (cp, True) if floor is None or cp > floor else None
+        return key, False
+
     while True:
         restart: bytes | None = None
-        for key, _ek, value in ordered(scan, base, start, stop, long_key_of):
+        for key, _raw, value, grouped in ordered(
+            scan, base, start, stop, long_key_of, classify, max_keys + 1
+        ):
             if after_key is not None and (
                 key <= after_key or (skip_prefix is not None and key.startswith(skip_prefix))
             ):
@@ -163,8 +178,10 @@ def list_page(
                         prefixes.append(cp)
                         count += 1
                         last = (cp, True)
-                    # Jump over every key under this common prefix.
                     after_key = skip_prefix = cp
+                    if grouped and _inside_group(cp):
+                        continue  # the group yields one key per prefix: go on in it
+                    # Jump over every key under this common prefix.
                     restart = _resume_point(cp, True)
                     break
             entries.append((key, value))
@@ -173,6 +190,16 @@ def list_page(
         if restart is None:
             return Page(entries, prefixes, False, last)
         start = restart
+
+
+def _inside_group(cp: str) -> bool:
+    """Whether the long keys under common prefix ``cp`` all lie in one long-key group.
+
+    Then the group, which yields one key per common prefix, has nothing more under
+    ``cp``, and the page goes on inside it rather than re-reading it from its head
+    (review rev11gen M1). A shorter prefix holds whole groups: a seek jumps past it.
+    """
+    return len(keys.escape(cp)) >= keys.CUT
 
 
 def grouped_page(
@@ -209,9 +236,34 @@ def grouped_page(
     last: tuple[str, bool] | None = None
     done: str | None = None  # the last common prefix met: its keys and those before it are done
     plen = len(prefix)
+
+    def classify(key: str) -> tuple[str, bool] | None:
+        # The loop below for one key of a long-key group, in the loop's current state.
+        if not key.startswith(prefix):
+            return None
+        if done is not None and (key <= done or key.startswith(done)):
+            return None
+        if after_key is not None and (key < after_key or (key == after_key and passed is None)):
+            return None
+        if delimiter:
+            i = key.find(delimiter, plen)
+            if i >= 0:
+                cp = key[: i + len(delimiter)]
+                return (cp, True) if after_key is None or cp > after_key else None
+        return key, False
+
     while True:
         restart: bytes | None = None
-        for key, _ek, value in ordered(scan, base, start, stop, long_key_of, suffix=suffix):
+        for key, _raw, value, grouped in ordered(
+            scan,
+            base,
+            start,
+            stop,
+            long_key_of,
+            classify,
+            max_items + 1,
+            suffix=suffix,
+        ):
             if not key.startswith(prefix):
                 continue
             if done is not None and (key <= done or key.startswith(done)):
@@ -229,8 +281,10 @@ def grouped_page(
                             return Page(entries, prefixes, True, last)
                         prefixes.append(cp)
                         last = (cp, True)
-                    # Jump over every key under this common prefix.
                     done = cp
+                    if grouped and _inside_group(cp):
+                        continue  # the group yields one key per prefix: go on in it
+                    # Jump over every key under this common prefix.
                     restart = _resume_point(cp, True)
                     break
             if len(entries) + len(prefixes) == max_items:
