@@ -31,10 +31,12 @@ def entries(
     classify: Classify,
     limit: int,
     suffix: int,
+    resume: tuple[str, bytes] | None,
 ) -> Iterator[tuple[str, bytes, bytes]]:
     """Yield ``(key, raw, value)`` for the group whose raw keys are ``head`` + hash +
-    ``suffix`` bytes, in (item, raw key) order: for a key item all its entries; for a
-    common-prefix item one key under it, with an empty value (the page shows none for it).
+    ``suffix`` bytes, in (item, raw key) order: for a key item all its entries (those
+    of ``resume[0]`` after the suffix ``resume[1]`` only); for a common-prefix item
+    one key under it, with an empty value (the page shows none for it).
 
     ``classify`` is asked again on every pass, so it sees the page's state as it
     was when the pass began; a pass selects ``limit`` items and a new pass starts
@@ -74,6 +76,9 @@ def entries(
                 # A common prefix shows no value: no seek, and no body read for it.
                 yield key, first, b""
                 continue
+            if suffix and resume is not None and key == resume[0]:
+                # Seek past the entries the previous page returned (review rev11gen L3).
+                first = max(first, ek + resume[1] + b"\x00")
             for raw, value in scan(first):
                 if len(raw) != width or raw[: width - suffix] != ek:
                     break

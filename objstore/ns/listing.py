@@ -58,6 +58,7 @@ def ordered(
     limit: int,
     *,
     suffix: int = 0,
+    resume: tuple[str, bytes] | None = None,
 ) -> Iterator[tuple[str, bytes, bytes, bool]]:
     """Walk encodings in ``[start, stop)`` yielding ``(key, raw, value, grouped)`` in key order.
 
@@ -85,7 +86,7 @@ def ordered(
                 continue
             head = base + ek[:-16]
             for key, raw2, value2 in groups.entries(
-                scan, head, long_key_of, classify, limit, suffix
+                scan, head, long_key_of, classify, limit, suffix, resume
             ):
                 yield key, raw2, value2, True
             end = prefix_end(head)
@@ -212,25 +213,36 @@ def grouped_page(
     delimiter: str | None,
     max_items: int,
     after_key: str | None,
-    passed: Callable[[bytes], bool] | None,
+    after_suffix: bytes | None,
 ) -> Page:
     """One page over an index of several entries per key (versions, uploads).
 
     Raw keys are ``base + ekey + suffix`` bytes, in (key, suffix) order. The
     markers of ListObjectVersions and ListMultipartUploads are positions: keys
     before ``after_key`` are skipped, and so are the entries of ``after_key``
-    itself for which ``passed(value)`` holds (all of them when ``passed`` is
-    None). With a delimiter, the keys under a common prefix count once, as the
-    prefix; a prefix is returned only when it sorts after ``after_key`` (as
-    ListObjects' marker), so a page that ended on a common prefix resumes past
-    everything under it when that prefix is the next key marker.
+    itself whose suffix is at most ``after_suffix`` (all of them when it is
+    None); the page seeks there rather than reading them. With a delimiter, the
+    keys under a common prefix count once, as the prefix; a prefix is returned
+    only when it sorts after ``after_key`` (as ListObjects' marker), so a page
+    that ended on a common prefix resumes past everything under it when that
+    prefix is the next key marker.
     """
     if max_items == 0:
         return Page([], [], False, None)
     start, stop = keys.prefix_bound(prefix)
+    resume: tuple[str, bytes] | None = None
     if after_key is not None:
         enc = keys.encode_key(after_key)
-        start = max(start, keys.long_group(enc) if keys.is_long(enc) else enc[:-2])
+        if keys.is_long(enc):
+            at = keys.long_group(enc)
+            if after_suffix is not None:
+                resume = (after_key, after_suffix)
+        elif after_suffix is None:
+            at = prefix_end(enc) or keys.ABOVE_ALL  # past every entry of after_key
+        else:
+            # Straight past the entries already returned (review rev11gen L3).
+            at = enc + after_suffix + b"\x00"
+        start = max(start, at)
     entries: list[tuple[str, bytes]] = []
     prefixes: list[str] = []
     last: tuple[str, bool] | None = None
@@ -243,7 +255,9 @@ def grouped_page(
             return None
         if done is not None and (key <= done or key.startswith(done)):
             return None
-        if after_key is not None and (key < after_key or (key == after_key and passed is None)):
+        if after_key is not None and (
+            key < after_key or (key == after_key and after_suffix is None)
+        ):
             return None
         if delimiter:
             i = key.find(delimiter, plen)
@@ -254,7 +268,7 @@ def grouped_page(
 
     while True:
         restart: bytes | None = None
-        for key, _raw, value, grouped in ordered(
+        for key, raw, value, grouped in ordered(
             scan,
             base,
             start,
@@ -263,13 +277,18 @@ def grouped_page(
             classify,
             max_items + 1,
             suffix=suffix,
+            resume=resume,
         ):
             if not key.startswith(prefix):
                 continue
             if done is not None and (key <= done or key.startswith(done)):
                 continue
             if after_key is not None and (
-                key < after_key or (key == after_key and (passed is None or passed(value)))
+                key < after_key
+                or (
+                    key == after_key
+                    and (after_suffix is None or raw[len(raw) - suffix :] <= after_suffix)
+                )
             ):
                 continue
             if delimiter:

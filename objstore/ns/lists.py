@@ -115,7 +115,6 @@ class ListOps(Index):
                     # last page (a client deleting what it lists) leaves no sequence to
                     # resume at, so the listing goes on with the next key.
                     after_seq = None if rec is None else rec.seq
-            seq = after_seq
             page = listing.grouped_page(
                 lambda s: scan_prefix(txn, base, s),
                 base=base,
@@ -125,7 +124,9 @@ class ListOps(Index):
                 delimiter=delimiter,
                 max_items=max_keys,
                 after_key=key_marker or None,
-                passed=None if seq is None else lambda v: VersionRecord.decode(v).seq >= seq,
+                # Versions sort newest first: the marker's inverted sequence and those
+                # before it were returned, and the page seeks past them.
+                after_suffix=None if after_seq is None else versioning.inv_seq(after_seq),
             )
             prev_key: str | None = None
             last: VersionRecord | None = None

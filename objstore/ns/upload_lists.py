@@ -101,7 +101,7 @@ class UploadListOps(MultipartOps):
                 max_items=limit,
                 after_key=key_marker or None,
                 # With an upload id marker, the marker key's uploads initiated later follow.
-                passed=None if marker_uid is None else lambda v: v[:16] <= marker_uid,
+                after_suffix=marker_uid,
             )
         out = [
             UploadInfo(key, v[:16].hex(), to_datetime(uploads.initiated_ns(v[:16])))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import functools
 from collections.abc import Iterator
 
 import pytest
@@ -124,10 +123,6 @@ def test_max_keys_must_be_a_non_negative_int(value: object) -> None:
     assert listing.check_max_keys(5000) == 1000
 
 
-def _at_or_before(n: int, value: bytes) -> bool:
-    return value[-1] <= n
-
-
 def _grouped_index(entries: list[tuple[str, int]]) -> listing.Scan:
     """BASE + encoding + 1-byte entry number -> key + number (several entries a key)."""
     rows = sorted(
@@ -167,7 +162,7 @@ def test_grouped_pages_resume_at_their_markers(
             delimiter=delimiter,
             max_items=size,
             after_key=after_key,
-            passed=None if after_n is None else functools.partial(_at_or_before, after_n),
+            after_suffix=None if after_n is None else bytes((after_n,)),
         )
         assert len(page.entries) + len(page.common_prefixes) <= size
         got += [f"{k}#{v[-1]}" for k, v in page.entries]
