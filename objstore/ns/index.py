@@ -37,6 +37,7 @@ from objstore.meta.scan import note_first, scan_prefix
 from objstore.ns import decided, keys, locking, stats, validation, versioning
 from objstore.ns.locking import Lock
 from objstore.ns.records import BucketRecord, VersionRecord, decode_summary
+from objstore.ns.upload_expiry import ExpiryMemo
 
 _SEQ_KEY = keyspace.COUNTER + b"seq"
 
@@ -99,6 +100,8 @@ class Index:
         self.blobs = blobs
         self.limits = limits or Limits()
         self.clock = clock
+        # What the last scan of each bucket's uploads says about stale ones (L4).
+        self.upload_expiry = ExpiryMemo()
         # Set by Store.close(): bodies still being read then fail as StoreClosed.
         self.closed = False
 

@@ -170,7 +170,9 @@ class MultipartOps(ObjectOps):
             txn.put(self._upload_key(bucket, ek, uid), replace(record, lock=lock).encode())
             return uid
 
-        return self.writer.run(create).hex()
+        uid = self.writer.run(create)
+        self.upload_expiry.created(bucket, uploads.initiated_ns(uid))
+        return uid.hex()
 
     def upload_part(
         self,
@@ -512,10 +514,22 @@ class MultipartOps(ObjectOps):
         after = self.limits.abort_incomplete_after
         if after is None:
             return 0
-        cutoff = self.clock() - int(after * 1e9)
-        base = keyspace.UPLOAD if bucket is None else bucket_prefix(keyspace.UPLOAD, bucket)
-        with self.meta.begin() as txn:
-            stale = [k for k, _ in scan_prefix(txn, base) if uploads.initiated_ns(k[-16:]) < cutoff]
+        started = self.clock()
+        cutoff = started - int(after * 1e9)
+        memo = self.upload_expiry
+        known = None if bucket is None else memo.stale(bucket, cutoff)
+        if known is not None:
+            # No scan: every upload that can be stale is remembered (see .upload_expiry).
+            stale = known
+        else:
+            base = keyspace.UPLOAD if bucket is None else bucket_prefix(keyspace.UPLOAD, bucket)
+            stale = []
+            with self.meta.begin() as txn:
+                found = ((uploads.initiated_ns(k[-16:]), k) for k, _ in scan_prefix(txn, base))
+                if bucket is None:
+                    stale = [k for t, k in found if t < cutoff]
+                else:
+                    memo.scanned(bucket, started, cutoff, found, stale)
         if not stale:
             return 0
 
@@ -527,4 +541,7 @@ class MultipartOps(ObjectOps):
                     n += 1
             return n
 
-        return self.writer.run(expire)
+        n = self.writer.run(expire)
+        if bucket is not None:
+            memo.expired(bucket, cutoff)
+        return n
