@@ -143,25 +143,13 @@ def list_page(
     last: tuple[str, bool] | None = None
     plen = len(prefix)
 
-    def classify(key: str) -> tuple[str, bool] | None:
-        # The loop below for one key of a long-key group, in the loop's current state.
-        if after_key is not None and (
-            key <= after_key or (skip_prefix is not None and key.startswith(skip_prefix))
-        ):
-            return None
-        if not key.startswith(prefix):
-            return None
-        if delimiter:
-            i = key.find(delimiter, plen)
-            if i >= 0:
-                cp = key[: i + len(delimiter)]
-                return (cp, True) if floor is None or cp > floor else None
-        return key, False
+    # Not a closure: the loop's variables stay fast locals (this is the hot loop).
+    view = _ListView(prefix, delimiter, floor, after_key, skip_prefix)
 
     while True:
         restart: bytes | None = None
         for key, _raw, value, grouped in ordered(
-            scan, base, start, stop, long_key_of, classify, max_keys + 1
+            scan, base, start, stop, long_key_of, view.classify, max_keys + 1
         ):
             if after_key is not None and (
                 key <= after_key or (skip_prefix is not None and key.startswith(skip_prefix))
@@ -179,7 +167,7 @@ def list_page(
                         prefixes.append(cp)
                         count += 1
                         last = (cp, True)
-                    after_key = skip_prefix = cp
+                    after_key = skip_prefix = view.after_key = view.skip_prefix = cp
                     if grouped and _inside_group(cp):
                         continue  # the group yields one key per prefix: go on in it
                     # Jump over every key under this common prefix.
@@ -249,22 +237,7 @@ def grouped_page(
     done: str | None = None  # the last common prefix met: its keys and those before it are done
     plen = len(prefix)
 
-    def classify(key: str) -> tuple[str, bool] | None:
-        # The loop below for one key of a long-key group, in the loop's current state.
-        if not key.startswith(prefix):
-            return None
-        if done is not None and (key <= done or key.startswith(done)):
-            return None
-        if after_key is not None and (
-            key < after_key or (key == after_key and after_suffix is None)
-        ):
-            return None
-        if delimiter:
-            i = key.find(delimiter, plen)
-            if i >= 0:
-                cp = key[: i + len(delimiter)]
-                return (cp, True) if after_key is None or cp > after_key else None
-        return key, False
+    view = _GroupedView(prefix, delimiter, after_key, after_suffix)  # as in list_page
 
     while True:
         restart: bytes | None = None
@@ -274,7 +247,7 @@ def grouped_page(
             start,
             stop,
             long_key_of,
-            classify,
+            view.classify,
             max_items + 1,
             suffix=suffix,
             resume=resume,
@@ -300,7 +273,7 @@ def grouped_page(
                             return Page(entries, prefixes, True, last)
                         prefixes.append(cp)
                         last = (cp, True)
-                    done = cp
+                    done = view.done = cp
                     if grouped and _inside_group(cp):
                         continue  # the group yields one key per prefix: go on in it
                     # Jump over every key under this common prefix.
@@ -313,6 +286,81 @@ def grouped_page(
         if restart is None:
             return Page(entries, prefixes, False, last)
         start = restart
+
+
+class _ListView:
+    """list_page's loop for one key of a long-key group: None if the page skips it,
+    else its item. The loop keeps ``after_key`` and ``skip_prefix`` in step."""
+
+    __slots__ = ("after_key", "delimiter", "floor", "prefix", "skip_prefix")
+
+    def __init__(
+        self,
+        prefix: str,
+        delimiter: str | None,
+        floor: str | None,
+        after_key: str | None,
+        skip_prefix: str | None,
+    ) -> None:
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.floor = floor
+        self.after_key = after_key
+        self.skip_prefix = skip_prefix
+
+    def classify(self, key: str) -> tuple[str, bool] | None:
+        after_key, skip_prefix = self.after_key, self.skip_prefix
+        if after_key is not None and (
+            key <= after_key or (skip_prefix is not None and key.startswith(skip_prefix))
+        ):
+            return None
+        if not key.startswith(self.prefix):
+            return None
+        delimiter = self.delimiter
+        if delimiter:
+            i = key.find(delimiter, len(self.prefix))
+            if i >= 0:
+                cp = key[: i + len(delimiter)]
+                return (cp, True) if self.floor is None or cp > self.floor else None
+        return key, False
+
+
+class _GroupedView:
+    """grouped_page's loop for one key of a long-key group (as :class:`_ListView`).
+    The loop keeps ``done`` in step."""
+
+    __slots__ = ("after_key", "after_suffix", "delimiter", "done", "prefix")
+
+    def __init__(
+        self,
+        prefix: str,
+        delimiter: str | None,
+        after_key: str | None,
+        after_suffix: bytes | None,
+    ) -> None:
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.after_key = after_key
+        self.after_suffix = after_suffix
+        self.done: str | None = None
+
+    def classify(self, key: str) -> tuple[str, bool] | None:
+        if not key.startswith(self.prefix):
+            return None
+        done, after_key = self.done, self.after_key
+        if done is not None and (key <= done or key.startswith(done)):
+            return None
+        if after_key is not None and (
+            key < after_key or (key == after_key and self.after_suffix is None)
+        ):
+            return None
+        delimiter = self.delimiter
+        if delimiter:
+            i = key.find(delimiter, len(self.prefix))
+            if i >= 0:
+                cp = key[: i + len(delimiter)]
+                return (cp, True) if after_key is None or cp > after_key else None
+        return key, False
 
 
 def check_max_keys(max_keys: object) -> int:
