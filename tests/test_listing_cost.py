@@ -42,6 +42,13 @@ def _count_records(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(raw)
 
     monkeypatch.setattr(VersionRecord, "decode", classmethod(counting))
+    real_key = lists.version_key
+
+    def counting_key(raw: bytes) -> str:
+        calls[0] += 1
+        return real_key(raw)
+
+    monkeypatch.setattr(lists, "version_key", counting_key)
     return calls
 
 

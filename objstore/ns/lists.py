@@ -8,7 +8,7 @@ from objstore.meta.base import ReadTxn
 from objstore.meta.scan import scan_prefix
 from objstore.ns import keys, listing, validation, versioning
 from objstore.ns.index import Index, bucket_prefix, to_datetime
-from objstore.ns.records import VersionRecord, decode_summary
+from objstore.ns.records import VersionRecord, decode_summary, version_key
 from objstore.types import (
     DeleteMarkerEntry,
     ListObjectsResult,
@@ -119,7 +119,7 @@ class ListOps(Index):
                 lambda s: scan_prefix(txn, base, s),
                 base=base,
                 suffix=8,
-                long_key_of=lambda v: VersionRecord.decode(v).key,
+                long_key_of=version_key,
                 prefix=prefix,
                 delimiter=delimiter,
                 max_items=max_keys,

@@ -200,6 +200,15 @@ def decode_summary(raw: bytes) -> tuple[int, int, int, str, str]:
     return seq, size, mtime, raw[p : p + le].decode(), raw[p + le : p + le + lk].decode()
 
 
+def version_key(raw: bytes) -> str:
+    """The key of an encoded :class:`VersionRecord`, read from its tail alone: a listing
+    pass over a long-key group needs only that, not the record or its inline body."""
+    _flags, _seq, _size, _mtime, le, lv, lt = _HDR.unpack_from(raw)
+    p = _HDR.size + le + lv
+    key: str = json.loads(raw[p : p + lt].decode())["k"]
+    return key
+
+
 # A bucket's object ownership when nothing else was set (S3's default since April 2023).
 DEFAULT_OWNERSHIP = "BucketOwnerEnforced"
 
