@@ -25,7 +25,7 @@ from obstore.store import S3Store
 from objstore.backends import s3_url
 from objstore.backends.retry import Retryable
 from objstore.blob.chunkstore import ChunkMissing
-from objstore.errors import InternalError, InvalidArgument, ObjstoreError
+from objstore.errors import InternalError, InvalidArgument, ObjstoreError, ServiceUnavailable
 
 _STATUS = re.compile(r"status(?: code)?: (\d{3})")
 _CODE = re.compile(r"<Code>([A-Za-z]+)</Code>")
@@ -66,7 +66,14 @@ def translate(exc: BaseException, what: str) -> BaseException:
         return exc
     status, code = status_code(exc)
     if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
-        return InternalError(f"{what}: the chunk backend refused access ({status} {code})")
+        # Credentials rotated or expired, or this node's clock far off
+        # (RequestTimeTooSkewed): every request is refused, not one chunk, so it is an
+        # outage (503, nothing written, nothing flagged), never a chunk's damage (review
+        # rev11d, L1: a GET flagged all its healthy chunks).
+        return ServiceUnavailable(
+            f"{what}: the chunk backend refused access ({status} {code}): check this "
+            "node's credentials and clock"
+        )
     if isinstance(exc, FileNotFoundError | NotFoundError):
         # Callers handle a missing *object*; here only a missing bucket is left.
         return InternalError(f"{what}: the chunk backend answered {status} {code or 'Not Found'}")

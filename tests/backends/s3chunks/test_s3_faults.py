@@ -17,10 +17,13 @@ import blake3
 import pytest
 
 import objstore
+from objstore import keyspace
 from objstore.backends.s3 import S3ChunkStore
 from objstore.blob.chunkstore import ChunkId
+from objstore.blob.records import ChunkRec
 from objstore.errors import NoSuchKey, ServiceUnavailable, SlowDown
 from objstore.meta.memory import MemoryMetadataStore
+from objstore.meta.scan import scan_prefix
 from objstore.testing.proxy import FaultProxy
 from tests.backends.s3chunks.conftest import S3Target
 
@@ -318,3 +321,29 @@ def test_a_store_over_a_failing_backend_loses_nothing_acknowledged(
     finally:
         store.close()
         chunks.close()
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "RequestTimeTooSkewed"])
+def test_a_refusing_backend_is_an_outage_not_damage(
+    proxy: FaultProxy, s3_env: S3Target, s3_bucket: str, code: str
+) -> None:
+    """Review rev11d L1: a 403 (credentials gone bad, this node's clock far off) was taken
+    for one chunk's damage, and a GET flagged every healthy chunk it read. It is now
+    ServiceUnavailable and flags nothing."""
+    chunks = open_via(proxy, s3_bucket, 0.5)
+    meta = MemoryMetadataStore()
+    data = os.urandom(5 * 64 * 1024)
+    with objstore.open(
+        None, chunk_store=chunks, metadata_store=meta, chunk_size=64 * 1024,
+        gc_interval=None, secret_key=bytes(32),
+    ) as store:  # fmt: skip
+        store.root.create_bucket("bkt")
+        store.root.put_object("bkt", "k", data)
+        proxy.respond(b"get /", 403, code)
+        with pytest.raises(ServiceUnavailable):
+            store.root.get_object("bkt", "k").read()
+        proxy.respond(None)
+        with meta.begin() as txn:
+            recs = [ChunkRec.decode(v) for _, v in scan_prefix(txn, keyspace.CHUNKREF)]
+        assert len(recs) == 5 and not any(r.quarantined for r in recs)
+        assert store.root.get_object("bkt", "k").read() == data
