@@ -217,6 +217,20 @@ class Engine:
             rebuild=lambda who: self._request(who, op, perm, params, owners, reveals, pins),
         )
 
+    def _audit(self, event: AuditEvent) -> None:
+        """Record ``event``; a failing sink never changes the operation's outcome.
+
+        The operation has committed (or failed) by now: an error here would tell a caller
+        that a stored write failed, and its retry would store it again or lose a
+        conditional race it won (review rev11d, M1). The sink keeps what it could not
+        write (the store's audit log retries it with its next write)."""
+        try:
+            self.audit(event)
+        except Exception:
+            log.exception(
+                "the audit sink failed to record %s by %s", event.operation, event.principal
+            )
+
     def _allowed(self, req: AuthorizationRequest) -> bool:
         return is_allowed(self.authorizer.authorize(req))
 
@@ -382,7 +396,7 @@ class Engine:
             raise
         finally:
             if moved is None and not stale:
-                self.audit(
+                self._audit(
                     AuditEvent(
                         time.time_ns(),
                         caller.arn,

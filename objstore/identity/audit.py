@@ -17,6 +17,7 @@ entries of real callers out (review rev11a, M3).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -37,6 +38,8 @@ _MUTATING_VERBS = (
 _FLUSH_EVERY_S = 1.0
 _FLUSH_AT = 256
 MAX_BYTES = 256 * 1024 * 1024
+MAX_PENDING = 100_000  # entries kept in memory while the log cannot be written
+log = logging.getLogger("objstore.audit")
 # Bytes of entries kept (keys and values), counted as they are written and dropped.
 _SIZE = keyspace.COUNTER + b"audit.bytes"
 _ANONYMOUS = "anonymous"  # the anonymous caller's principal (authz.Identity.anonymous)
@@ -94,20 +97,36 @@ class AuditLog:
                 or time.monotonic() - self._oldest >= _FLUSH_EVERY_S
             )
         if due:
-            self.flush()
+            try:
+                self.flush()
+            except Exception:
+                # The call it records has its outcome already: the entries wait for the
+                # next flush (review rev11d, M1).
+                log.warning("the audit log could not be written; its entries are kept")
 
     def flush(self) -> None:
+        """Write the buffered entries. Raises the metadata store's error; the entries are
+        then kept (up to :data:`MAX_PENDING`) and written with the next flush."""
         with self._lock:
             pending, self._pending = self._pending, []
             if pending:
-                with self.meta.begin_write() as txn:
-                    txn.put_many(pending)
-                    raw = txn.get(_SIZE)
-                    size = int.from_bytes(raw, "big") if raw else 0
-                    size += sum(len(k) + len(v) for k, v in pending)
-                    if size > self.max_bytes:
-                        size = _drop_oldest(txn, size, self.max_bytes * 9 // 10)
-                    txn.put(_SIZE, size.to_bytes(8, "big"))
+                try:
+                    self._write(pending)
+                except BaseException:
+                    # Not lost with one failed transaction (a dropped connection, a
+                    # lock timeout): kept before what came since, oldest dropped first.
+                    self._pending = (pending + self._pending)[-MAX_PENDING:]
+                    raise
+
+    def _write(self, pending: list[tuple[bytes, bytes]]) -> None:
+        with self.meta.begin_write() as txn:
+            txn.put_many(pending)
+            raw = txn.get(_SIZE)
+            size = int.from_bytes(raw, "big") if raw else 0
+            size += sum(len(k) + len(v) for k, v in pending)
+            if size > self.max_bytes:
+                size = _drop_oldest(txn, size, self.max_bytes * 9 // 10)
+            txn.put(_SIZE, size.to_bytes(8, "big"))
 
     def records(self, max_results: int = 1000) -> list[AuditRecord]:
         """The newest ``max_results`` entries, newest first."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import objstore
-from objstore.errors import AccessDenied, InvalidClientTokenId
+from objstore.errors import AccessDenied, InvalidClientTokenId, ServiceUnavailable
 
 from .helpers import allow, policy
 
@@ -67,3 +67,40 @@ def test_the_log_is_bounded_and_anonymous_refusals_stay_out(tmp_path: Path) -> N
         assert kept[0] == "arn:aws:s3:::bkt/k0299"
         assert 50 < len(kept) < 300
         assert "arn:aws:s3:::bkt/k0000" not in kept
+
+
+def test_a_failed_audit_write_never_changes_an_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review rev11d M1: the buffered audit flush ran after the operation committed, and its
+    failure (a dropped PostgreSQL connection) replaced the result: a stored PUT answered
+    ServiceUnavailable, its conditional retry PreconditionFailed, and the batch was lost."""
+    from objstore.identity.audit import AuditLog
+
+    with objstore.open(tmp_path / "s") as s:
+        s.root.create_bucket("bkt")
+        log = s.identity.audit
+        assert isinstance(log, AuditLog)
+        real = log.meta
+        failing = [True]
+
+        class Flaky:
+            """The audit log's metadata store, refusing writes while ``failing``."""
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+            def begin_write(self) -> object:
+                if failing[0]:
+                    raise ServiceUnavailable("the metadata store dropped the connection")
+                return real.begin_write()
+
+        monkeypatch.setattr(log, "meta", Flaky())
+        put = s.root.put_object("bkt", "k", b"v", if_none_match="*")
+        s.root.iam.create_user("u")  # written at once: fails, kept
+        assert s.root.get_object("bkt", "k").read() == b"v"
+        assert put.version_id == s.root.head_object("bkt", "k").version_id
+        failing[0] = False
+        log.flush()
+        seen = {e.operation for e in s.root.iam.lookup_events()}
+        assert {"CreateBucket", "PutObject", "CreateUser"} <= seen
