@@ -26,10 +26,15 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 from objstore.errors import AccessDenied, RequestTimeTooSkewed, SignatureDoesNotMatch
+from objstore.gateway.s3 import routing
 from objstore.gateway.sigv4 import MAX_SKEW_S, RequestMaps, request_maps, wire_bytes
 
-# The query parameters that are part of the signed resource (what S3 and botocore sign).
-SUBRESOURCES = frozenset(
+# The query parameters that are part of the signed resource: what S3 and botocore sign,
+# plus every subresource the router acts on (retention, legal-hold, publicAccessBlock ...,
+# which MinIO signs too and botocore's older list leaves out). A name the router reads but
+# the signature left out would let a presigned URL's holder turn it into another operation
+# (review rev11b, F1).
+SUBRESOURCES = routing.SUBRESOURCES | frozenset(
     {
         "accelerate", "acl", "analytics", "cors", "defaultObjectAcl", "delete", "inventory",
         "lifecycle", "location", "logging", "metrics", "notification", "object-lock",
@@ -130,12 +135,21 @@ def _resource(raw_path: str, pairs: list[tuple[str, str]], bucket: str | None) -
         path = f"/{bucket}{path}"
     if path.count("/") == 1 and len(path) > 1:
         path += "/"  # a bucket's own resource is "/bucket/", however it was addressed
+    # Names and values are decoded as the handlers decode them (yarl: percent escapes, "+"
+    # for a space) before a sub-resource is chosen: a name matched as sent let
+    # "versionI%64=V" or "taggin%67" through unsigned, routed as versionId / tagging
+    # (review rev11b, F1). botocore sends these names plain, so its signatures still match.
+    decoded = ((_decode(k), _decode(v)) for k, v in pairs)
     subs = sorted(
-        ((k, v) for k, v in pairs if k in SUBRESOURCES), key=lambda kv: kv[0]
+        ((k, v) for k, v in decoded if k in SUBRESOURCES), key=lambda kv: kv[0]
     )  # stable: repeated keys keep their order, as botocore signs them
     if not subs:
         return path
-    return path + "?" + "&".join(f"{k}={unquote(v)}" if v else k for k, v in subs)
+    return path + "?" + "&".join(f"{k}={v}" if v else k for k, v in subs)
+
+
+def _decode(part: str) -> str:
+    return unquote(part.replace("+", " "))
 
 
 def _header_date(hmap: dict[str, list[str]]) -> tuple[str, float]:
