@@ -130,6 +130,8 @@ def test_presigned_tampering_fails() -> None:
     for query in (
         wire.query.replace("X-Amz-Expires=3600", "X-Amz-Expires=3601"),
         wire.query + "&versionId=1",
+        wire.query + "&versionI%64=1",  # names are signed decoded, as routed (rev11b F1)
+        wire.query + "&taggin%67",
     ):
         with pytest.raises(SignatureDoesNotMatch):
             verified(Wire(wire.method, wire.path, query, wire.headers, b""))
@@ -407,3 +409,4 @@ def test_a_plus_in_the_query_is_signed_as_the_space_it_is_served_as() -> None:
         "prefix=team%20a%2F"
     )
     assert sigv4.canonical_query([("a+b", "")], skip_signature=False) == "a%20b="
+    assert sigv4.canonical_query([("versionI%64", "1")], skip_signature=False) == "versionId=1"
