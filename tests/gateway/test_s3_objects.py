@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import objstore
-from tests.gateway.s3_support import Gateway
+from tests.gateway.s3_support import Gateway, error_of
 
 
 @pytest.fixture
@@ -169,6 +173,41 @@ def test_response_overrides(s3: Any) -> None:
     assert got["ContentType"] == "application/x-other"
     assert got["ContentDisposition"] == 'attachment; filename="o.bin"'
     assert got["CacheControl"] == "no-cache"
+
+
+def test_anonymous_requests_cannot_override_response_headers(gw: Gateway, s3: Any) -> None:
+    """Review rev11b F3: an unsigned GET of a public object had it served as text/html
+    (script on the bucket's origin). S3 refuses response-* on anonymous requests."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::bkt/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="bkt", Policy=json.dumps(policy))
+    s3.put_object(Bucket="bkt", Key="a.png", Body=b"<script>", ContentType="image/png")
+    anon = boto3.client(
+        "s3",
+        endpoint_url=gw.url,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"}),
+    )
+    assert anon.get_object(Bucket="bkt", Key="a.png")["ContentType"] == "image/png"
+    for call in (anon.get_object, anon.head_object):
+        with pytest.raises(ClientError) as err:
+            call(Bucket="bkt", Key="a.png", ResponseContentType="text/html")
+        assert error_of(err)[0] == 400
+    with pytest.raises(ClientError) as err:
+        anon.get_object(Bucket="bkt", Key="a.png", ResponseCacheControl="no-cache")
+    assert error_of(err) == (400, "InvalidRequest")
+    assert "anonymous" in err.value.response["Error"]["Message"]
+    signed = s3.get_object(Bucket="bkt", Key="a.png", ResponseContentType="text/html")
+    assert signed["ContentType"] == "text/html"  # a signed request still may
 
 
 def test_delete_objects_and_quiet(s3: Any) -> None:

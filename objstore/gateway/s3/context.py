@@ -41,6 +41,11 @@ class S3Request:
     def headers(self) -> CIMultiDictProxy[str]:
         return self.request.headers
 
+    @property
+    def anonymous(self) -> bool:
+        """Whether the request is unsigned (the anonymous principal calls)."""
+        return bool(self.client.identity.kind == "anonymous")
+
     async def upload_body(self) -> object:
         """The body as an upload call should read it: its bytes when it has wholly
         arrived already (:meth:`ContinuedBody.arrived`: one thread hop), else ``body``."""

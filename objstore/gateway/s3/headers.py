@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from multidict import CIMultiDictProxy
 
-from objstore.errors import InvalidArgument, InvalidStorageClass
+from objstore.errors import InvalidArgument, InvalidRequest, InvalidStorageClass
 from objstore.ns import acl
 from objstore.ns.ranges import well_formed
 from objstore.types import Grant
@@ -228,15 +228,22 @@ def parse_copy_source(value: str) -> tuple[str, str, str | None]:
     return bucket, key, version_id
 
 
-def overrides(query: Mapping[str, str]) -> dict[str, str]:
+def overrides(query: Mapping[str, str], *, anonymous: bool) -> dict[str, str]:
     """GetObject's ``response-*`` query parameters as the headers they replace.
 
-    Raises InvalidArgument for a value that could not be sent as a header."""
+    Raises InvalidRequest when an ``anonymous`` (unsigned) request carries any, as S3
+    does; InvalidArgument for a value that could not be sent as a header."""
     out: dict[str, str] = {}
     for param, header in _OVERRIDES.items():
         value = query.get(param)
         if value is None:
             continue
+        if anonymous:
+            # Whoever may read a public object must not choose how it is served: an
+            # "image" served as text/html is script on the bucket's origin (rev11b F3).
+            raise InvalidRequest(
+                "Request specific response headers cannot be used for anonymous GET requests."
+            )
         if _CONTROL.search(value):
             raise InvalidArgument(f"{param} contains control characters")
         out[header] = value

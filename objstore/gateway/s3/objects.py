@@ -59,7 +59,7 @@ async def put_object(s3: S3Request) -> web.StreamResponse:
 
 async def get_object(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
-    overrides = hdr.overrides(s3.query)
+    overrides = hdr.overrides(s3.query, anonymous=s3.anonymous)
     part_number = _part_number(s3)
     body = await s3.client.get_object(
         bucket,
@@ -137,6 +137,7 @@ async def _send(resp: web.StreamResponse, piece: bytes, stall: float | None) -> 
 
 async def head_object(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
+    overrides = hdr.overrides(s3.query, anonymous=s3.anonymous)
     part_number = _part_number(s3)
     requested = hdr.requested_range(s3.headers)
     if part_number is not None and requested is not None:
@@ -156,7 +157,7 @@ async def head_object(s3: S3Request) -> web.StreamResponse:
         conditional.check_read(info.etag, info.last_modified, **hdr.read_conditions(s3.headers))
     except NotModified:
         return web.Response(status=304, headers=_not_modified_headers(headers))
-    headers.update(hdr.overrides(s3.query))
+    headers.update(overrides)
     if info.content_length is not None:  # one part: answered as its GET would be
         if info.content_range is None:  # an empty part
             return as_sent.response(200, {**headers, "Content-Length": "0"})
