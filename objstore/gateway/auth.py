@@ -36,7 +36,7 @@ from objstore.errors import (
 from objstore.gateway import sigv2, sigv4, sigv4_checks
 from objstore.gateway.body import ContinuedBody
 from objstore.gateway.caller import Authenticate, Caller, RequestBody
-from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody
+from objstore.gateway.chunked import BufferedBody, ChunkedBody, PlainBody, declared_trailers
 from objstore.gateway.hosts import VirtualHosts
 from objstore.identity.layer import IdentityLayer
 
@@ -104,24 +104,27 @@ def request_body(
 ) -> RequestBody:
     """The decoder for a request's body in payload mode ``mode`` (``x-amz-content-sha256``).
 
-    Raises InvalidRequest (a signed streaming mode on an unsigned request),
+    Raises InvalidRequest (a signed streaming mode on an unsigned request; an
+    ``x-amz-trailer`` naming a checksum objstore does not compute),
     InvalidArgument (``x-amz-decoded-content-length`` not a number).
     """
     content = request.content
+    # Whatever the payload mode: a checksum the client announced and objstore cannot
+    # compute must not let the body be stored unchecked (review rev11b, F6).
+    declared = declared_trailers(request.headers.get("x-amz-trailer", ""))
     if mode is None or mode == sigv4.UNSIGNED_PAYLOAD:
         return PlainBody(content, request.content_length, None)
     if mode not in sigv4.STREAMING_MODES:
         return PlainBody(content, request.content_length, mode)
     if mode != sigv4.STREAMING_UNSIGNED_TRAILER and key is None:
         raise InvalidRequest(f"x-amz-content-sha256 {mode} needs a request signed with SigV4")
-    declared = request.headers.get("x-amz-trailer", "")
     return ChunkedBody(
         content,
         mode,
         decoded_length=_decoded_length(request),
         request=signed,
         key=key,
-        declared_trailers=tuple(n.strip().lower() for n in declared.split(",") if n.strip()),
+        declared_trailers=declared,
     )
 
 

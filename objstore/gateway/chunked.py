@@ -28,6 +28,7 @@ from types import MappingProxyType
 from aiohttp import StreamReader
 from aiohttp.http_exceptions import HttpProcessingError
 
+from objstore.checksums import ALGORITHMS
 from objstore.errors import (
     IncompleteBody,
     InternalError,
@@ -39,14 +40,27 @@ from objstore.errors import (
 )
 from objstore.gateway import sigv4
 
-__all__ = ["BufferedBody", "ChunkedBody", "PlainBody"]
+__all__ = ["BufferedBody", "ChunkedBody", "PlainBody", "declared_trailers"]
 
 MAX_LINE = 4096  # a chunk header is ~90 bytes; a trailer line ~100
 MAX_TRAILERS = 16
 PIECE = 1 << 20  # the most one read asks the connection for
 _CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,15}")
-_TRAILER_NAME = re.compile(r"x-amz-checksum-[a-z0-9]+", re.ASCII)
+# The trailers objstore can check: one per checksum algorithm it computes.
+TRAILER_NAMES = frozenset("x-amz-checksum-" + a.lower() for a in ALGORITHMS)
 _NO_TRAILERS: Mapping[str, str] = MappingProxyType({})
+
+
+def declared_trailers(header: str) -> tuple[str, ...]:
+    """The trailer names an ``x-amz-trailer`` header announces, lower-case.
+
+    Raises InvalidRequest for a name that is not a checksum objstore computes (S3's
+    answer): an announced ``x-amz-checksum-sha512`` was read and never compared, so the
+    body was stored whatever the client's checksum said (review rev11b, F6)."""
+    names = tuple(n.strip().lower() for n in header.split(",") if n.strip())
+    if any(n not in TRAILER_NAMES for n in names):
+        raise InvalidRequest("The value specified in the x-amz-trailer header is not supported")
+    return names
 
 
 class _Body:
@@ -172,6 +186,8 @@ class ChunkedBody(_Body):
         self._with_trailers = mode != sigv4.STREAMING_SIGNED
         if self._signed and (request is None or key is None):
             raise InternalError("a signed aws-chunked body needs its seed request and key")
+        if any(n not in TRAILER_NAMES for n in declared_trailers):
+            raise InternalError(f"unsupported trailers announced: {declared_trailers}")
         self._content = content
         self._request = request
         self._key = key
@@ -306,11 +322,10 @@ class ChunkedBody(_Body):
             if name == "x-amz-trailer-signature" and signature is None:
                 signature = value
             elif (
-                _TRAILER_NAME.fullmatch(name)
-                # Only announced trailers: an unannounced checksum was read and never
-                # compared, so a damaged body was stored (review 10c, F2).
-                and name in self._declared
-                and name not in found
+                # Only announced trailers (known checksums, see declared_trailers): an
+                # unannounced checksum was read and never compared, so a damaged body
+                # was stored (review 10c, F2).
+                name in self._declared and name not in found
             ):
                 found[name] = value
                 canonical.append(f"{name}:{value}\n")

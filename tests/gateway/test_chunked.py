@@ -421,3 +421,22 @@ def test_an_announced_checksum_trailer_is_compared_or_refused() -> None:
             checksum_args(both, plain)
 
     run(main())
+
+
+def test_only_checksums_objstore_computes_may_be_announced() -> None:
+    """Review rev11b F6: S3's answer to an x-amz-trailer it cannot check."""
+    assert chunked.declared_trailers(" X-Amz-Checksum-CRC32 , x-amz-checksum-sha256") == (
+        "x-amz-checksum-crc32",
+        "x-amz-checksum-sha256",
+    )
+    assert chunked.declared_trailers("") == ()
+    for header in ("x-amz-checksum-sha512", "x-amz-checksum-crc32,x-amz-checksum-md5", "etag"):
+        with pytest.raises(InvalidRequest, match="x-amz-trailer header is not supported"):
+            chunked.declared_trailers(header)
+
+    async def announcing(name: str) -> ChunkedBody:
+        mode = sigv4.STREAMING_UNSIGNED_TRAILER
+        return ChunkedBody(reader([b""]), mode, decoded_length=0, declared_trailers=(name,))
+
+    with pytest.raises(InternalError):
+        run(announcing("x-amz-checksum-sha512"))

@@ -6,11 +6,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import http.client
 import ipaddress
+import json
 import ssl
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -295,3 +298,55 @@ def test_boto3_defaults_over_tls(tmp_path: Path, payload_signing: bool) -> None:
         s3.download_file("tls", "big", str(out))
         assert out.read_bytes() == big.read_bytes()
         assert s3.head_object(Bucket="tls", Key="big")["ContentLength"] == big.stat().st_size
+
+
+def _put_with_trailer(url: str, path: str, name: str, value: str, data: bytes) -> int:
+    """An unsigned STREAMING-UNSIGNED-PAYLOAD-TRAILER PUT announcing trailer ``name``."""
+    body = b"%x\r\n%s\r\n0\r\n%s:%s\r\n\r\n" % (len(data), data, name.encode(), value.encode())
+    conn = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
+    conn.request(
+        "PUT",
+        path,
+        body,
+        {
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(len(data)),
+            "x-amz-trailer": name,
+        },
+    )
+    answer = conn.getresponse()
+    text = answer.read()
+    conn.close()
+    assert answer.status == 200 or b"InvalidRequest" in text or b"BadDigest" in text
+    return answer.status
+
+
+@pytest.mark.parametrize(
+    "name", ["x-amz-checksum-sha512", "x-amz-checksum-md5", "x-amz-checksum-crc23", "x-amz-meta-a"]
+)
+def test_trailer_of_an_unknown_checksum_is_refused(gw: Gateway, name: str) -> None:
+    """Review rev11b F6: an announced trailer objstore cannot compute was read, never
+    compared, and the body stored (200) whatever its value. S3 refuses it (400
+    InvalidRequest) before anything is stored."""
+    allow_put = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::attrs/*",
+            }
+        ],
+    }
+    s3 = gw.client()
+    s3.put_bucket_policy(Bucket="attrs", Policy=json.dumps(allow_put))
+    s3.put_object(Bucket="attrs", Key="k", Body=b"ORIGINAL")
+    data = b"checked, the client believes"
+    assert _put_with_trailer(gw.url, "/attrs/k", name, "A" * 86 + "==", data) == 400
+    assert s3.get_object(Bucket="attrs", Key="k")["Body"].read() == b"ORIGINAL"
+    # The known algorithm: a wrong value is BadDigest, the right one stores the bytes.
+    assert _put_with_trailer(gw.url, "/attrs/k", "x-amz-checksum-crc32", _crc32(b"x"), data) == 400
+    assert _put_with_trailer(gw.url, "/attrs/k", "x-amz-checksum-crc32", _crc32(data), data) == 200
+    assert s3.get_object(Bucket="attrs", Key="k")["Body"].read() == data
