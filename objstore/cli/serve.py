@@ -17,8 +17,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--workers must be at least 1")
     if not 0 <= args.port <= 65535:
         raise CliError("--port must be 0-65535")
-    if args.body_timeout <= 0 or args.idle_timeout <= 0:
-        raise CliError("--body-timeout and --idle-timeout must be positive")
+    if not (0 < args.body_timeout < float("inf") and 0 < args.idle_timeout < float("inf")):
+        # Written to refuse NaN too: "nan <= 0" is False, and a NaN body timeout made
+        # every upload RequestTimeout at once (review rev11b F4).
+        raise CliError("--body-timeout and --idle-timeout must be positive numbers")
     if not (args.gc_interval >= 0 and args.lease_ttl > 0):  # also refuses NaN
         raise CliError("--gc-interval must be >= 0 and --lease-ttl positive")
     if not 0 <= args.shutdown_timeout < float("inf"):  # also refuses NaN
