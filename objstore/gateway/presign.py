@@ -42,14 +42,20 @@ def presign(
     """``url`` presigned for ``method`` until ``now + expires`` (Unix seconds).
 
     ``url``'s path and query must be percent-encoded already (as they will be sent);
-    only ``host`` is signed and an S3 payload is ``UNSIGNED-PAYLOAD``. Raises
-    InvalidArgument for a URL without a host or ``expires`` outside 1..604800 seconds.
+    only ``host`` is signed (lower-case, without a default port: the URL returned is
+    written so) and an S3 payload is ``UNSIGNED-PAYLOAD``. Raises InvalidArgument for a
+    URL without a usable host or ``expires`` not an integer in 1..604800 seconds.
     """
     parts = urlsplit(url)
-    if not parts.netloc or isinstance(expires, bool) or not 1 <= expires <= MAX_PRESIGN_EXPIRES:
+    if (
+        not isinstance(expires, int)
+        or isinstance(expires, bool)
+        or not 1 <= expires <= MAX_PRESIGN_EXPIRES
+    ):
         raise InvalidArgument(
             f"cannot presign {url!r} for {expires!r} seconds (1 to {MAX_PRESIGN_EXPIRES})"
         )
+    host = _host(parts.scheme, parts.netloc)
     amz_date = datetime.fromtimestamp(int(now), UTC).strftime("%Y%m%dT%H%M%SZ")
     scope = Scope(amz_date[:8], region, service)
     auth = [
@@ -78,11 +84,33 @@ def presign(
         expires=expires,
         content_sha256=None,
         canonical_query=canonical_query(pairs, skip_signature=True),
-        canonical_headers=f"host:{parts.netloc}",
+        canonical_headers=f"host:{host}",
     )
     payload = UNSIGNED_PAYLOAD if service == "s3" else EMPTY_SHA256
     string_to_sign = req.string_to_sign(req.canonical_request(req.canonical_uris()[0], payload))
     signature = sign(signing_key(secret, scope), string_to_sign)
-    return urlunsplit(
-        (parts.scheme, parts.netloc, parts.path, f"{query}&X-Amz-Signature={signature}", "")
-    )
+    return urlunsplit((parts.scheme, host, parts.path, f"{query}&X-Amz-Signature={signature}", ""))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host(scheme: str, netloc: str) -> str:
+    """The Host header a client sends for ``netloc``, as botocore signs it: lower-case,
+    without the scheme's default port. Signing ``host:80`` made URLs that never worked,
+    as curl and browsers send ``Host: host`` for port 80 (review rev11b F5).
+
+    Raises InvalidArgument (no host, a user name or password in it, a bad port)."""
+    probe = urlsplit(f"{scheme}://{netloc}")
+    try:
+        port = probe.port
+    except ValueError:
+        port = -1
+    name = probe.hostname
+    if not name or "@" in netloc or port == -1 or not netloc.isprintable() or " " in netloc:
+        raise InvalidArgument(f"not a host[:port] to presign for: {netloc!r}")
+    if ":" in name:  # an IPv6 literal keeps its brackets
+        name = f"[{name}]"
+    if port is None or port == _DEFAULT_PORTS.get(scheme.lower()):
+        return name
+    return f"{name}:{port}"

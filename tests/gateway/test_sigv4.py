@@ -385,16 +385,57 @@ def test_presign_matches_botocore_and_verifies() -> None:
         parts = urlsplit(ours)
         req = verified(Wire("GET", parts.path, parts.query, [("Host", parts.netloc)], b""))
         assert req.expires == 900 and req.session_token == token
-    with pytest.raises(InvalidArgument):
-        presign(
-            "GET",
-            "http://h/b/k",
-            access_key_id=AKID,
-            secret=SECRET,
-            region="r",
-            now=0,
-            expires=604801,
-        )
+    for expires in (604801, 1.5, "60"):
+        with pytest.raises(InvalidArgument):
+            presign(
+                "GET",
+                "http://h/b/k",
+                access_key_id=AKID,
+                secret=SECRET,
+                region="r",
+                now=0,
+                expires=expires,  # type: ignore[arg-type]
+            )
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "host"),
+    [
+        ("http://127.0.0.1:80", "127.0.0.1"),
+        ("https://S3.Example.COM:443", "s3.example.com"),
+        ("http://h.example:443", "h.example:443"),
+        ("http://[::1]:80", "[::1]"),
+        ("http://[::1]:9000", "[::1]:9000"),
+    ],
+)
+def test_presign_signs_the_host_a_client_sends(endpoint: str, host: str) -> None:
+    """Review rev11b F5: ``http://host:80`` signed ``host:host:80``, but curl and browsers
+    send ``Host: host`` (and lower-case names): such URLs never worked. The host is signed
+    as botocore signs it and the URL written so."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from objstore.gateway.presign import presign
+
+    boto = client(endpoint=endpoint, signature_version="s3v4")
+    theirs = boto.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    q = parse_qs(urlsplit(theirs).query)
+    stamp = datetime.strptime(q["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+    ours = presign(
+        "GET",
+        f"{endpoint}/b/k",
+        access_key_id=AKID,
+        secret=SECRET,
+        region="us-east-1",
+        now=stamp.replace(tzinfo=UTC).timestamp(),
+        expires=3600,
+    )
+    parts = urlsplit(ours)
+    assert parts.netloc == host
+    assert parse_qs(parts.query)["X-Amz-Signature"] == q["X-Amz-Signature"]
+    verified(Wire("GET", parts.path, parts.query, [("Host", host)], b""))
+    for bad in ("http://u:p@h/b/k", "http://h:x/b/k", "http:///b/k"):
+        with pytest.raises(InvalidArgument):
+            presign("GET", bad, access_key_id=AKID, secret=SECRET, region="r", now=0)
 
 
 def test_a_plus_in_the_query_is_signed_as_the_space_it_is_served_as() -> None:
