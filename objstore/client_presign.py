@@ -14,12 +14,14 @@ the store's error), as the gateway looks it up to check the URL.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from objstore.errors import InvalidArgument, InvalidRequest
 from objstore.ns import validation
+from objstore.ns.versioning import parse_version_id
 
 #: The credentials a URL is signed with, looked up when one is made:
 #: (access key id, secret access key, session token or None).
@@ -27,6 +29,7 @@ Credentials = Callable[[], tuple[str, str, str | None]]
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"  # objstore serve's default address
 _METHODS = frozenset({"GET", "PUT", "HEAD", "DELETE"})
+_REGION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)  # it sits in the scope
 
 
 class PresignCalls:
@@ -51,31 +54,42 @@ class PresignCalls:
         ``AWS_ENDPOINT_URL``, else ``http://127.0.0.1:9000``, ``objstore serve``'s
         default) serving ``region``. Path-style, as S3 URLs for any bucket name.
 
-        Raises InvalidArgument (another method, ``expires_in`` out of range, an endpoint
-        that is not ``http(s)://host[:port]``, an invalid key), InvalidBucketName,
+        Raises InvalidArgument (another method, ``expires_in`` not a whole number of
+        seconds in range, an endpoint that is not ``http(s)://host[:port]``, an invalid
+        key, ``version_id`` or ``region``), InvalidBucketName,
         InvalidRequest (a client without an access key: the account root's, or a
         console sign-in's), and what looking up its key raises (InvalidClientTokenId: the
         key was deleted or deactivated; ExpiredToken: the session has expired).
         """
         from objstore.gateway.presign import presign  # pure; only this call needs it
+        from objstore.gateway.sigv4 import MAX_PRESIGN_EXPIRES
 
-        verb = method.upper() if isinstance(method, str) else method
+        # Arguments of the wrong type are InvalidArgument, not a TypeError from deep
+        # inside, and nothing makes a URL the gateway would always refuse (rev11b F2).
+        verb = method.upper() if isinstance(method, str) else None
         if verb not in _METHODS:
             raise InvalidArgument(f"cannot presign method {method!r}: one of {sorted(_METHODS)}")
         validation.check_bucket_name(bucket)
         validation.check_key(key)
+        if version_id is not None:
+            parse_version_id(version_id)  # "null" or a version id the store makes
+        if not isinstance(region, str) or not _REGION.fullmatch(region):
+            raise InvalidArgument(f"not a region name: {region!r}")
+        if (
+            not isinstance(expires_in, int)
+            or isinstance(expires_in, bool)
+            or not 1 <= expires_in <= MAX_PRESIGN_EXPIRES
+        ):
+            raise InvalidArgument(
+                f"expires_in must be a whole number of seconds, 1 to {MAX_PRESIGN_EXPIRES}: "
+                f"{expires_in!r}"
+            )
         base = endpoint_url or (
             os.environ.get("AWS_ENDPOINT_URL_S3")
             or os.environ.get("AWS_ENDPOINT_URL")
             or DEFAULT_ENDPOINT
         )
-        if (
-            not isinstance(base, str)
-            or not base.startswith(("http://", "https://"))
-            or "?" in base
-            or "#" in base
-        ):
-            raise InvalidArgument(f"not a gateway base URL: {base!r}")
+        _check_endpoint(base)
         if self._credentials is None:
             raise InvalidRequest(
                 "a presigned URL is signed with an access key: make the client with "
@@ -84,7 +98,7 @@ class PresignCalls:
         access_key_id, secret, token = self._credentials()
         url = f"{base.rstrip('/')}/{quote(bucket, safe='')}/{quote(key, safe='/~')}"
         if version_id is not None:
-            url += "?versionId=" + quote(str(version_id), safe="~")
+            url += "?versionId=" + quote(version_id, safe="~")
         try:
             return presign(
                 verb,
@@ -98,3 +112,23 @@ class PresignCalls:
             )
         finally:
             del secret
+
+
+def _check_endpoint(base: object) -> None:
+    """Raises InvalidArgument unless ``base`` is ``http(s)://host[:port][/]``: a path
+    would be read as the bucket (``http://h/prefix`` made URLs for bucket ``prefix``), a
+    user name or control characters make URLs that never work (rev11b F2)."""
+    parts = urlsplit(base) if isinstance(base, str) else None
+    if (
+        parts is None
+        or not isinstance(base, str)
+        or not base.isprintable()
+        or " " in base
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or "@" in parts.netloc
+        or parts.path not in ("", "/")
+        or "?" in base
+        or "#" in base
+    ):
+        raise InvalidArgument(f"not a gateway base URL (http(s)://host[:port]): {base!r}")

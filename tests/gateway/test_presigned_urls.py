@@ -91,6 +91,21 @@ def test_presigning_refuses_what_it_cannot_sign(
             ({"endpoint_url": "ftp://host"}, InvalidArgument),
             ({"bucket": "Bad_Bucket"}, InvalidBucketName),
             ({"key": ""}, InvalidArgument),
+            # Review rev11b F2: raw TypeError / AttributeError, or URLs always refused.
+            ({"method": ["GET"]}, InvalidArgument),
+            ({"expires_in": "3600"}, InvalidArgument),
+            ({"expires_in": None}, InvalidArgument),
+            ({"expires_in": 1.5}, InvalidArgument),
+            ({"region": None}, InvalidArgument),
+            ({"region": ""}, InvalidArgument),
+            ({"region": "us-east-1/x"}, InvalidArgument),
+            ({"version_id": ""}, InvalidArgument),
+            ({"version_id": 123}, InvalidArgument),
+            ({"version_id": "v 1"}, InvalidArgument),
+            ({"endpoint_url": "http://h:1/prefix"}, InvalidArgument),  # bucket "prefix"
+            ({"endpoint_url": "http://user:pw@h:1"}, InvalidArgument),
+            ({"endpoint_url": "http://h:1\r\nX: y"}, InvalidArgument),
+            ({"endpoint_url": "http://h:port"}, InvalidArgument),
         ]
         for bad, error in bad_calls:
             args: dict[str, Any] = {"method": "GET", "bucket": "bkt", "key": "k", **bad}
@@ -101,6 +116,9 @@ def test_presigning_refuses_what_it_cannot_sign(
         monkeypatch.setenv("AWS_ENDPOINT_URL", "https://s3.example:8443/")
         assert c.generate_presigned_url("GET", "bkt", "k").startswith(
             "https://s3.example:8443/bkt/k?"
+        )
+        assert c.generate_presigned_url("GET", "bkt", "k", version_id="null").startswith(
+            "https://s3.example:8443/bkt/k?versionId=null&"
         )
         monkeypatch.delenv("AWS_ENDPOINT_URL")
         assert c.generate_presigned_url("HEAD", "bkt", "k").startswith(
