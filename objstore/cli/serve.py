@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from objstore.cli.common import CliError, add_backend_flags, backends, check_can_create
+
+_DOMAIN = re.compile(r"[A-Za-z0-9_.-]+(:[0-9]{1,5})?", re.ASCII)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -25,6 +28,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--gc-interval must be >= 0 and --lease-ttl positive")
     if not 0 <= args.shutdown_timeout < float("inf"):  # also refuses NaN
         raise CliError("--shutdown-timeout must be a number >= 0")
+    for domain in args.domain or ():
+        if not _DOMAIN.fullmatch(domain):
+            raise CliError(f"--domain takes a host name (a port is ignored): {domain!r}")
     if getattr(args, "serve_store", None):
         args.store = args.explicit_store = args.serve_store
     for name in ("metadata", "chunks"):
@@ -89,7 +95,7 @@ def register(sub: Any) -> None:
         "--domain",
         action="append",
         help="host name served path-style; BUCKET.DOMAIN is virtual-hosted-style "
-        "(repeatable; default localhost and s3.localhost)",
+        "(repeatable; default localhost and s3.localhost; a :PORT after it is ignored)",
     )
     p.add_argument(
         "--body-timeout",

@@ -18,7 +18,12 @@ class VirtualHosts:
     """The gateway's host names, and the bucket a ``Host`` header names under them."""
 
     def __init__(self, domains: Iterable[str]) -> None:
-        names = {d.lower().strip(".") for d in domains if d.strip(".")}
+        """``domains``: the served host names; a ``:port`` after one is dropped (a
+        Host's port is, so ``s3.example.com:9000`` never matched and its virtual-hosted
+        requests were read path-style: PutObject ``bkt/logs`` became CreateBucket
+        ``logs``, review rev11b F8)."""
+        names = {_without_port(d).lower().strip(".") for d in domains}
+        names.discard("")
         self._exact = frozenset(names)
         # Longest first, so "b.s3.localhost" is bucket "b", not bucket "b.s3".
         self._suffixes = sorted(("." + d for d in names), key=len, reverse=True)
@@ -35,3 +40,8 @@ class VirtualHosts:
             if name.endswith(suffix) and len(name) > len(suffix):
                 return name[: -len(suffix)]
         return None
+
+
+def _without_port(domain: str) -> str:
+    name, colon, port = domain.rpartition(":")
+    return name if colon and port.isdigit() and "]" not in port else domain

@@ -117,6 +117,9 @@ def test_serve_takes_gc_settings(env: list[str], monkeypatch: pytest.MonkeyPatch
     assert got[2].gc_interval == 30.0
     for bad in (["--gc-interval", "-1"], ["--lease-ttl", "0"], ["--gc-interval", "nan"]):
         assert main(["serve", *env, *bad]) == 1
+    # Review rev11b F8: a domain is a host name (its port, never matched, is ignored).
+    for domain in ("http://s3.example.com", "a/b", "u@h"):
+        assert main(["serve", *env, "--domain", domain]) == 1
     # Review rev11b F4: NaN passed the "<= 0" check, then every upload timed out at once.
     for flag in ("--body-timeout", "--idle-timeout"):
         for value in ("nan", "inf", "0", "-1"):

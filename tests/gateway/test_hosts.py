@@ -11,7 +11,7 @@ import pytest
 import objstore
 from objstore.gateway.hosts import VirtualHosts
 from objstore.testing import Server
-from tests.gateway.signing import client
+from tests.gateway.signing import capture, client
 
 
 def test_a_served_domain_is_path_style_even_under_another() -> None:
@@ -70,3 +70,38 @@ def test_the_default_shape_routes_as_before(domains: list[str]) -> None:
     assert hosts.bucket_of("bkt.s3.localhost") == "bkt"
     assert hosts.bucket_of("bkt.localhost") == "bkt"
     assert hosts.bucket_of("s3.localhost") is None
+
+
+def test_a_domain_given_with_a_port_still_serves_its_buckets() -> None:
+    """Review rev11b F8: ``--domain s3.example.com:9000`` never matched (the Host's port
+    is dropped, the domain's was not), so ``PUT /logs`` to ``bkt.s3.example.com:9000``
+    (PutObject bkt/logs) was read path-style as CreateBucket ``logs``."""
+    hosts = VirtualHosts(["s3.example.com:9000", "[::1]", "."])
+    assert hosts.bucket_of("bkt.s3.example.com:9000") == "bkt"
+    assert hosts.bucket_of("bkt.s3.example.com") == "bkt"
+    assert hosts.bucket_of("s3.example.com:9000") is None
+    assert hosts.bucket_of("[::1]:9000") is None
+
+
+def test_a_domain_with_a_port_over_http(tmp_path: Path) -> None:
+    with objstore.open(tmp_path / "s") as store:
+        key = store.root.iam.create_access_key()
+        store.root.create_bucket("bkt")
+        with Server(store, domains=["s3.example.com:9000"]) as url:
+            port = urlsplit(url).port
+            s3 = client(
+                endpoint=f"http://s3.example.com:{port}",
+                key=key.access_key_id,
+                secret=key.secret_access_key,
+                signature_version="s3v4",
+                s3={"addressing_style": "virtual"},
+            )
+            wire = capture(s3, "put_object", Bucket="bkt", Key="logs", Body=b"")
+            assert wire.header("Host") == f"bkt.s3.example.com:{port}"
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("PUT", wire.target, body=b"", headers=dict(wire.headers))
+            answer = conn.getresponse()
+            assert answer.status == 200, answer.read()
+            conn.close()
+        assert store.root.head_object("bkt", "logs").size == 0
+        assert [b.name for b in store.root.list_buckets()] == ["bkt"]
