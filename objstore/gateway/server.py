@@ -220,26 +220,37 @@ HTTP_LOG.addFilter(_OneLineParseErrors())
 class PathOnlyAccessLog(AbstractAccessLogger):
     """aiohttp's access log line without the query string: a presigned URL's query is a
     bearer credential (its signature, session token and expiry), replayable by whoever
-    reads the log (review 10c, F4). Logged at INFO on ``aiohttp.access`` as before."""
+    reads the log (review 10c, F4). Logged at INFO on ``aiohttp.access`` as before.
+
+    The path is written as sent (percent-encoded), never decoded: a key may hold a
+    newline, and ``/bkt/x%0A<line>`` wrote a forged line into the log (rev11b F9)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         # aiohttp calls this only while ``enabled``.
         self.logger.info(
             '%s "%s %s HTTP/%d.%d" %d %d %.6f "%s"',
             request.remote,
-            request.method,
-            request.path,
+            _printable(request.method),
+            _printable(request.raw_path.partition("?")[0]),
             request.version.major,
             request.version.minor,
             response.status,
             response.body_length,
             time,
-            request.headers.get("User-Agent", "-"),
+            _printable(request.headers.get("User-Agent", "-")),
         )
 
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
+
+
+def _printable(text: str) -> str:
+    """``text`` with what a log line must not hold (control characters, a quote that
+    would end the field) escaped; HTTP parsing already refuses CR and LF here."""
+    if text.isprintable() and '"' not in text:
+        return text
+    return "".join(c if c.isprintable() and c != '"' else f"\\x{ord(c):02x}" for c in text)
 
 
 def make_runner(app: web.Application, drain_timeout: float = DRAIN_TIMEOUT) -> web.AppRunner:

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,3 +227,25 @@ def test_the_access_log_leaves_out_the_query_string(
         lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
         assert any('"GET /logged/k HTTP/1.1" 200' in line for line in lines), lines
         assert not any("X-Amz-Signature" in line or "Signature=" in line for line in lines)
+
+
+def test_the_access_log_writes_the_path_as_sent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review rev11b F9: the log wrote the decoded path, so an unsigned request for
+    ``/bkt/x%0A<line>`` wrote a forged line into the access log."""
+    forged = '10.0.0.66 "DELETE /logged/payroll HTTP/1.1" 204 0 0.001 "x"'
+    with objstore.open(tmp_path / "s") as store:
+        store.root.create_bucket("logged")
+        with Server(store) as url, caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            path = "/logged/x" + urllib.parse.quote("\n" + forged, safe="")
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(url + path, timeout=30)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(
+                r.name == "aiohttp.access" for r in caplog.records
+            ):
+                time.sleep(0.05)
+        lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+        assert any(f'"GET {path} HTTP/1.1" 403' in line for line in lines), lines
+        assert not any("\n" in line for line in lines)
