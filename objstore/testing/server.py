@@ -50,12 +50,16 @@ class Server:
         self.url = ""
 
     def start(self) -> str:
-        """Start serving; returns the base URL (``http://127.0.0.1:PORT``)."""
+        """Start serving; returns the base URL (``http://127.0.0.1:PORT``,
+        ``http://[::1]:PORT`` for an IPv6 host)."""
         app = create_app(self.store, **self._options)
         sock = listening_socket(self.host, 0, reuse_port=False)
         port = sock.getsockname()[1]
         scheme = "https" if self._ssl is not None else "http"
-        self.url = f"{scheme}://{self.host}:{port}"
+        # An IPv6 literal is bracketed in a URL, as objstore serve writes it: without
+        # them boto3 refused the URL and urllib misread the port (review rev11b F7).
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"{scheme}://{host}:{port}"
         self._thread = threading.Thread(
             target=self._run, args=(app, sock), name="objstore-test-server", daemon=True
         )

@@ -147,6 +147,23 @@ def test_testing_server_runs_in_a_thread(tmp_path: Path) -> None:
         assert store.root.get_object("thread", "k").read() == b"v"
 
 
+def test_testing_server_brackets_an_ipv6_host(tmp_path: Path) -> None:
+    """Review rev11b F7: ``Server(store, host="::1").url`` was ``http://::1:PORT``,
+    which boto3 refused ("Invalid endpoint") and urllib misread."""
+    try:
+        socket.socket(socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6")
+    keys = _root_keys(tmp_path / "store")
+    with objstore.open(tmp_path / "store") as store:
+        with Server(store, host="::1") as url:
+            assert url.startswith("http://[::1]:")
+            s3 = _client(url, keys)
+            s3.create_bucket(Bucket="six")
+            s3.put_object(Bucket="six", Key="k", Body=b"v")
+        assert store.root.get_object("six", "k").read() == b"v"
+
+
 def _serve_refused(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``objstore serve --store <tmp> ARGS``, which must end as a command-line error."""
     command = [sys.executable, "-m", "objstore", "serve", "--store", str(tmp_path / "s")]
