@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.gateway.s3_support import Gateway, served_store
+from tests.gateway.s3_support import Gateway, raw_answer, served_store
 
 MIB = 1024 * 1024
 
@@ -350,3 +350,35 @@ def test_trailer_of_an_unknown_checksum_is_refused(gw: Gateway, name: str) -> No
     assert _put_with_trailer(gw.url, "/attrs/k", "x-amz-checksum-crc32", _crc32(b"x"), data) == 400
     assert _put_with_trailer(gw.url, "/attrs/k", "x-amz-checksum-crc32", _crc32(data), data) == 200
     assert s3.get_object(Bucket="attrs", Key="k")["Body"].read() == data
+
+
+_TAGS = b"<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>"
+_VERSIONING = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/attrs/o?tagging", _TAGS), ("/attrs?tagging", _TAGS), ("/attrs?versioning", _VERSIONING)],
+)
+@pytest.mark.parametrize("header", ["Content-MD5", "x-amz-checksum-crc32", "x-amz-checksum-sha256"])
+def test_configuration_puts_check_the_digest_they_are_sent(
+    gw: Gateway, path: str, body: bytes, header: str
+) -> None:
+    """A configuration PUT's Content-MD5 / x-amz-checksum-* was ignored: a body damaged
+    on the way (tags, a policy, versioning) was applied. S3 answers BadDigest."""
+    s3 = gw.client()
+    s3.put_object(Bucket="attrs", Key="o", Body=b"x")
+
+    def digest(data: bytes) -> str:
+        return {
+            "Content-MD5": _b64(hashlib.md5(data).digest()),
+            "x-amz-checksum-crc32": _crc32(data),
+            "x-amz-checksum-sha256": _b64(hashlib.sha256(data).digest()),
+        }[header]
+
+    wrong = raw_answer(gw, "PUT", path, body, headers={header: digest(body + b" ")})
+    assert wrong.startswith(b"HTTP/1.1 400") and b"<Code>BadDigest</Code>" in wrong, wrong
+    assert not s3.get_object_tagging(Bucket="attrs", Key="o")["TagSet"]
+    assert not s3.get_bucket_versioning(Bucket="attrs").get("Status")
+    right = raw_answer(gw, "PUT", path, body, headers={header: digest(body)})
+    assert right.split(b" ", 2)[1] in (b"200", b"204"), right

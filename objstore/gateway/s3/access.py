@@ -95,7 +95,7 @@ async def get_bucket_acl(s3: S3Request) -> web.StreamResponse:
 
 async def put_bucket_acl(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    canned, policy = _acl_request(s3, await s3.body.read_all(MAX_XML_BODY))
+    canned, policy = _acl_request(s3, await s3.read_document(MAX_XML_BODY))
     await s3.client.put_bucket_acl(bucket, acl=canned, access_control_policy=policy)
     return web.Response(status=200)
 
@@ -108,7 +108,7 @@ async def get_object_acl(s3: S3Request) -> web.StreamResponse:
 
 async def put_object_acl(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
-    canned, policy = _acl_request(s3, await s3.body.read_all(MAX_XML_BODY))
+    canned, policy = _acl_request(s3, await s3.read_document(MAX_XML_BODY))
     await s3.client.put_object_acl(
         bucket, key, acl=canned, access_control_policy=policy, version_id=s3.query.get("versionId")
     )
@@ -124,7 +124,7 @@ async def get_bucket_ownership_controls(s3: S3Request) -> web.StreamResponse:
 
 async def put_bucket_ownership_controls(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "OwnershipControls")
+    doc = xmldoc.parse(await s3.read_document(MAX_XML_BODY), "OwnershipControls")
     rules = xmldoc.children(doc, "Rule")
     setting = None if len(rules) != 1 else xmldoc.child_text(rules[0], "ObjectOwnership")
     if not setting:

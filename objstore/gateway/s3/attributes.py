@@ -110,16 +110,21 @@ def checksum_args(headers: CIMultiDictProxy[str], body: RequestBody) -> dict[str
     }
 
 
-def check_whole_body(headers: CIMultiDictProxy[str], body: RequestBody, data: bytes) -> None:
-    """The integrity check of a request S3 wants one for (DeleteObjects): a
-    ``Content-MD5`` or an ``x-amz-checksum-*`` value (header or trailer), checked
-    against ``data``, the whole body, read.
+def check_whole_body(
+    headers: CIMultiDictProxy[str], body: RequestBody, data: bytes, *, required: bool = True
+) -> None:
+    """The integrity check of a request's body: a ``Content-MD5`` or an
+    ``x-amz-checksum-*`` value (header or trailer), checked against ``data``, the whole
+    body, read. S3 wants one (``required``) for DeleteObjects and the object-lock PUTs,
+    and checks any it is given on every other request.
 
-    Raises InvalidRequest (neither given, or a malformed value), InvalidDigest,
-    BadDigest."""
+    Raises InvalidRequest (``required`` and neither given, or a malformed value),
+    InvalidDigest, BadDigest."""
     args = checksum_args(headers, body)
     spec = integrity(args["checksum_algorithm"], args["checksums"], args["content_md5"])
     if spec.content_md5 is None and spec.expected is None and spec.later is None:
+        if not required:
+            return
         raise InvalidRequest("Missing required header for this request: Content-MD5")
     computed: dict[str, bytes] = {}
     if spec.content_md5 is not None:

@@ -13,7 +13,7 @@ from objstore.gateway.s3.tagging import parse_tagging, render_tagging
 async def put_bucket_tagging(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
     # Pairs, so a repeated key reaches the library (InvalidTag).
-    pairs = parse_tagging(await s3.body.read_all(MAX_XML_BODY))
+    pairs = parse_tagging(await s3.read_document(MAX_XML_BODY))
     await s3.client.put_bucket_tagging(bucket, pairs)
     return web.Response(status=204)
 

@@ -34,7 +34,7 @@ def owner(parent: ET.Element, account: str, tag: str = "Owner") -> None:
 
 async def create_bucket(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    raw = await s3.body.read_all(MAX_XML_BODY)
+    raw = await s3.read_document(MAX_XML_BODY)
     if raw.strip():
         doc = xmldoc.parse(raw, "CreateBucketConfiguration")
         constraint = (xmldoc.child_text(doc, "LocationConstraint") or "").strip()
@@ -118,7 +118,7 @@ async def get_bucket_versioning(s3: S3Request) -> web.StreamResponse:
 
 async def put_bucket_versioning(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), "VersioningConfiguration")
+    doc = xmldoc.parse(await s3.read_document(MAX_XML_BODY), "VersioningConfiguration")
     status = xmldoc.child_text(doc, "Status")
     if status is None:
         raise MalformedXML("VersioningConfiguration needs a Status")
@@ -133,7 +133,7 @@ async def get_bucket_policy(s3: S3Request) -> web.StreamResponse:
 
 async def put_bucket_policy(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    raw = await s3.body.read_all(MAX_POLICY_BODY)
+    raw = await s3.read_document(MAX_POLICY_BODY)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

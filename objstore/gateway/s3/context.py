@@ -12,6 +12,7 @@ from objstore.aio import AsyncClient
 from objstore.errors import InvalidArgument, InvalidRequest
 from objstore.gateway.body import ContinuedBody
 from objstore.gateway.caller import RequestBody
+from objstore.gateway.s3.attributes import check_whole_body
 
 # Largest XML (or JSON policy) body a handler reads whole; S3's own documents stay far
 # below (DeleteObjects with 1000 keys of 1 KiB each is about 1.1 MiB).
@@ -45,6 +46,18 @@ class S3Request:
     def anonymous(self) -> bool:
         """Whether the request is unsigned (the anonymous principal calls)."""
         return bool(self.client.identity.kind == "anonymous")
+
+    async def read_document(self, limit: int) -> bytes:
+        """The whole body of a configuration PUT (an XML or JSON document, at most
+        ``limit`` bytes), checked against the ``Content-MD5`` or ``x-amz-checksum-*``
+        the client sent: they were ignored, and a body damaged in transit was applied
+        (tags, a bucket policy ...) where S3 answers BadDigest.
+
+        Raises MaxMessageLengthExceeded, BadDigest, InvalidDigest, InvalidRequest, and
+        what reading the body raises."""
+        data = await self.body.read_all(limit)
+        check_whole_body(self.headers, self.body, data, required=False)
+        return data
 
     async def upload_body(self) -> object:
         """The body as an upload call should read it: its bytes when it has wholly

@@ -102,7 +102,7 @@ def render_configuration(rules: list[CORSRule]) -> bytes:
 
 async def put_bucket_cors(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    rules = parse_configuration(await s3.body.read_all(MAX_XML_BODY))
+    rules = parse_configuration(await s3.read_document(MAX_XML_BODY))
     await s3.client.put_bucket_cors(bucket, rules)
     return web.Response(status=200)
 

@@ -25,7 +25,7 @@ async def get_public_access_block(s3: S3Request) -> web.StreamResponse:
 
 async def put_public_access_block(s3: S3Request) -> web.StreamResponse:
     bucket = s3.need_bucket()
-    doc = xmldoc.parse(await s3.body.read_all(MAX_XML_BODY), _ROOT)
+    doc = xmldoc.parse(await s3.read_document(MAX_XML_BODY), _ROOT)
     settings: dict[str, bool] = {}
     for name in SETTINGS:
         text = xmldoc.child_text(doc, name)

@@ -47,7 +47,7 @@ def render_tagging(tags: Mapping[str, str]) -> bytes:
 
 async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
-    tags = tagging_form(await s3.body.read_all(MAX_XML_BODY))
+    tags = tagging_form(await s3.read_document(MAX_XML_BODY))
     version_id = await s3.client.put_object_tagging(
         bucket, key, tags, version_id=s3.query.get("versionId")
     )
