@@ -31,9 +31,9 @@ from objstore.gateway.sigv4 import MAX_SKEW_S, RequestMaps, request_maps, wire_b
 
 # The query parameters that are part of the signed resource: what S3 and botocore sign,
 # plus every subresource the router acts on (retention, legal-hold, publicAccessBlock ...,
-# which MinIO signs too and botocore's older list leaves out). A name the router reads but
-# the signature left out would let a presigned URL's holder turn it into another operation
-# (review rev11b, F1).
+# which botocore's older list leaves out; MinIO signs retention, legal-hold, encryption).
+# A name the router reads but the signature left out would let a presigned URL's holder
+# turn it into another operation (review rev11b, F1).
 SUBRESOURCES = routing.SUBRESOURCES | frozenset(
     {
         "accelerate", "acl", "analytics", "cors", "defaultObjectAcl", "delete", "inventory",
