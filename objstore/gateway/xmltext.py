@@ -11,9 +11,9 @@ writes a document a parser refuses:
   (a parser folds a raw CR into LF, so a key ending in ``\\r`` would come back changed),
   and writes each character XML cannot carry as U+FFFD. Only where S3 has no other way
   to show such a string (a key in an error document, CreateMultipartUpload's answer ...).
-* Listings have one: ``encoding-type=url``. A listing page holding a string XML cannot
-  carry is written URL-encoded and says so with ``<EncodingType>url</EncodingType>``,
-  even when the client did not ask (see ``objstore/gateway/s3/listing.py``).
+* Listings have one: ``encoding-type=url``. Unasked, a listing page holding a string XML
+  cannot carry is refused (InvalidArgument), never encoded: clients decode only what
+  they asked to have encoded (see ``objstore/gateway/s3/listing.py``).
 
 Request bodies (DeleteObjects' keys, tags ...) are parsed with defusedxml, whose expat
 parser refuses those characters raw and as references. :func:`shield` replaces them by a

@@ -2,8 +2,8 @@
 give every key back exactly, request bodies may name any key (objstore/gateway/xmltext.py).
 
 S3 writes a key holding U+0001 as ``&#x1;``, which no XML 1.0 parser accepts; the gateway
-URL-encodes such a listing page (and says so in ``EncodingType``) and writes U+FFFD where
-an answer has no encoding to offer (an error document, CreateMultipartUpload's result)."""
+refuses such a listing page unless ``encoding-type=url`` is asked (InvalidArgument) and
+writes U+FFFD where an answer has no encoding to offer (an error document)."""
 
 from __future__ import annotations
 
@@ -135,10 +135,17 @@ def _listed(doc: ET.Element, element: str) -> list[str]:
     return [unquote(k) for k in keys] if encoded else keys
 
 
-def _check_listing(doc: ET.Element, element: str, key: str) -> None:
-    assert _listed(doc, element) == [key]
-    # Written as it is when XML can carry it, URL-encoded (and said so) only otherwise.
-    assert (doc.findtext(f"{NS}EncodingType") == "url") == (not xmltext.representable(key))
+def _check_listing(gw: Gateway, path: str, element: str, key: str) -> None:
+    """Unasked, the page is written as it is when XML can carry the key (no
+    ``EncodingType``), and refused (InvalidArgument) otherwise: never encoded unasked."""
+    status, doc = _body(raw_answer(gw, "GET", path))
+    assert doc is not None
+    if xmltext.representable(key):
+        assert status == 200 and doc.findtext(f"{NS}EncodingType") is None
+        assert _listed(doc, element) == [key]
+    else:
+        assert status == 400 and doc.findtext("Code") == "InvalidArgument"
+        assert doc.findtext("ArgumentName") == "encoding-type"
 
 
 def _plausible(key: str) -> bool:
@@ -160,19 +167,19 @@ def test_any_key_round_trips_through_xml_answers(gw: Gateway, key: str) -> None:
     s3.put_object(Bucket=BKT, Key=key, Body=b"v")
     try:
         # Listings: boto3 asks encoding-type=url and decodes; without it, the page is
-        # written as it is or, if XML cannot carry a key, URL-encoded and marked so.
+        # written as it is or, if XML cannot carry a key, refused.
         assert [o["Key"] for o in s3.list_objects_v2(Bucket=BKT)["Contents"]] == [key]
         assert [v["Key"] for v in s3.list_object_versions(Bucket=BKT)["Versions"]] == [key]
-        _check_listing(_get(gw, f"/{BKT}?list-type=2"), "Contents", key)
-        _check_listing(_get(gw, f"/{BKT}"), "Contents", key)
-        _check_listing(_get(gw, f"/{BKT}?versions="), "Version", key)
+        _check_listing(gw, f"/{BKT}?list-type=2", "Contents", key)
+        _check_listing(gw, f"/{BKT}", "Contents", key)
+        _check_listing(gw, f"/{BKT}?versions=", "Version", key)
         asked = _get(gw, f"/{BKT}?list-type=2&encoding-type=url")
         assert _listed(asked, "Contents") == [key]
         # Multipart: CreateMultipartUpload's answer parses; the upload is listed exactly.
         upload = s3.create_multipart_upload(Bucket=BKT, Key=key)
         assert upload["Key"] == shown(key)
         try:
-            _check_listing(_get(gw, f"/{BKT}?uploads="), "Upload", key)
+            _check_listing(gw, f"/{BKT}?uploads=", "Upload", key)
             listed = s3.list_multipart_uploads(Bucket=BKT, EncodingType="url")["Uploads"]
             assert [unquote(u["Key"]) for u in listed] == [key]
         finally:

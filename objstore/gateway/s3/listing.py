@@ -2,11 +2,13 @@
 ``delimiter`` and ``encoding-type=url``.
 
 Keys may hold characters XML 1.0 cannot carry at all (U+0001 ...). S3 writes them as
-character references no XML parser accepts, so the client cannot read the page. Here a
-page holding such a name (key, prefix, delimiter, marker) is written URL-encoded, as if
-``encoding-type=url`` had been asked, and says so with ``<EncodingType>url</EncodingType>``
-(the element that tells clients to decode; botocore, the Java and Go SDKs read it). Pages
-without such names are written as before.
+character references no XML parser accepts, so the client cannot read the page; it
+URL-encodes names only when ``encoding-type=url`` is asked (and then says so with
+``<EncodingType>url</EncodingType>``). Here too names are encoded only when asked: a page
+encoded unasked reaches clients that do not decode it (botocore never decodes
+ListMultipartUploads) with every name changed. A page that would hold such a name
+unasked is refused instead (InvalidArgument naming ``encoding-type``): the client fails
+loudly, as it does on S3's page, but with an answer it can parse and act on.
 """
 
 from __future__ import annotations
@@ -58,12 +60,17 @@ def _url_encoding_asked(s3: S3Request) -> bool:
 
 
 def _page(s3: S3Request, build: Callable[[_Text], ET.Element]) -> web.StreamResponse:
-    """The page ``build`` writes: URL-encoded when asked, or when a name in it is one XML
-    cannot carry (then rebuilt encoded: never a document a client cannot parse)."""
+    """The page ``build`` writes, URL-encoded when asked. Raises InvalidArgument when it
+    was not asked and a name on the page (key, prefix, delimiter, marker) is one XML
+    cannot carry: never a document a client cannot parse, nor names it did not ask to
+    have changed."""
     text = _Text(_url_encoding_asked(s3))
     doc = build(text)
     if text.unrepresentable:
-        doc = build(_Text(True))
+        raise InvalidArgument(
+            "The listing holds a name XML 1.0 cannot carry; ask for encoding-type=url",
+            ArgumentName="encoding-type",
+        )
     return xml_response(xmldoc.render(doc))
 
 
@@ -115,7 +122,7 @@ async def list_objects(s3: S3Request) -> web.StreamResponse:
         xmldoc.sub(doc, "Name", bucket)
         # v1 writes its Prefix as given even with encoding-type=url (what S3 answers:
         # botocore decodes Delimiter, Marker, NextMarker and the keys of a v1 page, not
-        # its Prefix); a prefix XML cannot carry is still encoded, with the whole page.
+        # its Prefix); one XML cannot carry is still encoded (and refused unasked).
         v1_raw = not v2 and xmltext.representable(prefix)
         xmldoc.sub(doc, "Prefix", prefix if v1_raw else text(prefix))
         if v2:
