@@ -53,6 +53,7 @@ from objstore.types import (
     ListObjectsResult,
     ListVersionsResult,
     ObjectInfo,
+    ObjectTags,
     PutObjectResult,
 )
 
@@ -365,8 +366,8 @@ class AsyncClient(AsyncMultipartCalls, AsyncAccessCalls, AsyncBucketSettingCalls
 
     async def get_object_tagging(
         self, bucket: str, key: str, *, version_id: str | None = None
-    ) -> dict[str, str]:
-        result: dict[str, str] = await self._run(
+    ) -> ObjectTags:
+        result: ObjectTags = await self._run(
             "get_object_tagging", bucket, key, version_id=version_id
         )
         return result

@@ -34,6 +34,7 @@ from objstore.types import (
     ListVersionsResult,
     ObjectAttributes,
     ObjectInfo,
+    ObjectTags,
     PutObjectResult,
 )
 
@@ -474,9 +475,10 @@ class Client(
 
     def get_object_tagging(
         self, bucket: str, key: str, *, version_id: str | None = None
-    ) -> dict[str, str]:
-        """The tags of an object (or one version). Raises as :meth:`put_object_tagging`."""
-        result: dict[str, str] = self._call(
+    ) -> ObjectTags:
+        """The tags of an object (or one version), a dict whose ``version_id`` names the
+        version read. Raises as :meth:`put_object_tagging`."""
+        result: ObjectTags = self._call(
             "GetObjectTagging", bucket=bucket, key=key, version_id=version_id
         )
         return result

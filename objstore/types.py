@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
@@ -350,3 +350,16 @@ class CORSRule:
     expose_headers: tuple[str, ...] = ()
     max_age_seconds: int | None = None
     id: str | None = None
+
+
+class ObjectTags(dict[str, str]):
+    """The tag set ``get_object_tagging`` read: a ``dict`` of tag key to value, as
+    earlier versions returned, that also names the version it was read from
+    (``version_id``: the current one when none was asked; None in a never-versioned
+    bucket), so a caller can act on that very version."""
+
+    __slots__ = ("version_id",)
+
+    def __init__(self, tags: Mapping[str, str] | None = None, version_id: str | None = None):
+        super().__init__(tags or {})
+        self.version_id = version_id

@@ -118,6 +118,23 @@ def test_versions_keep_their_own_tags(root: objstore.Client) -> None:
         root.get_object_tagging(BUCKET, "k", version_id="0" * 32)
 
 
+def test_get_object_tagging_names_the_version_read(root: objstore.Client) -> None:
+    """The tags read come with the id of their version (the current one when none is
+    asked), so a caller can act on that very version (review rev11c F1)."""
+    root.put_object(BUCKET, "k", b"0", tagging={"v": "0"})
+    tags = root.get_object_tagging(BUCKET, "k")
+    assert isinstance(tags, objstore.ObjectTags)
+    assert tags == {"v": "0"} and tags.version_id is None  # never versioned
+    root.put_bucket_versioning(BUCKET, "Enabled")
+    v1 = root.put_object(BUCKET, "k", b"1", tagging={"v": "1"}).version_id
+    assert root.get_object_tagging(BUCKET, "k").version_id == v1
+    assert root.get_object_tagging(BUCKET, "k", version_id="null").version_id == "null"
+    root.put_bucket_versioning(BUCKET, "Suspended")
+    root.put_object(BUCKET, "k", b"2")
+    assert root.get_object_tagging(BUCKET, "k").version_id == "null"
+    assert root.get_object_tagging(BUCKET, "k", version_id=v1) == {"v": "1"}
+
+
 def test_copy_keeps_or_replaces_tags(root: objstore.Client) -> None:
     root.put_object(BUCKET, "src", b"x", tagging={"a": "1"})
     root.copy_object(BUCKET, "src", BUCKET, "kept")

@@ -16,6 +16,7 @@ from objstore.ns import keys, validation, versioning
 from objstore.ns import tags as tag_rules
 from objstore.ns.index import bucket_prefix
 from objstore.ns.objects import ObjectOps
+from objstore.types import ObjectTags
 
 
 class TaggingOps(ObjectOps):
@@ -23,13 +24,15 @@ class TaggingOps(ObjectOps):
 
     def get_object_tagging(
         self, bucket: str, key: str, *, version_id: str | None = None
-    ) -> dict[str, str]:
-        """The version's tags. Raises NoSuchBucket, NoSuchKey, NoSuchVersion,
+    ) -> ObjectTags:
+        """The version's tags, with the id of the version read (the current one when
+        ``version_id`` is None). Raises NoSuchBucket, NoSuchKey, NoSuchVersion,
         MethodNotAllowed (a delete marker), InvalidArgument."""
         validation.check_key(key)
         with self.meta.begin() as txn:
-            self._bucket(txn, bucket)
-            return dict(self._resolve(txn, bucket, key, version_id).tags)
+            b = self._bucket(txn, bucket)
+            rec = self._resolve(txn, bucket, key, version_id)
+            return ObjectTags(rec.tags, self._public_vid(b, rec))
 
     def put_object_tagging(
         self, bucket: str, key: str, tags: object, *, version_id: str | None = None

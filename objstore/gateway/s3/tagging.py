@@ -56,8 +56,12 @@ async def put_object_tagging(s3: S3Request) -> web.StreamResponse:
 
 async def get_object_tagging(s3: S3Request) -> web.StreamResponse:
     bucket, key = s3.need_bucket(), s3.need_key()
-    version_id = s3.query.get("versionId")
-    tags = await s3.client.get_object_tagging(bucket, key, version_id=version_id)
+    asked = s3.query.get("versionId")
+    tags = await s3.client.get_object_tagging(bucket, key, version_id=asked)
+    # The version read, as S3 ("the versionId of the object for which you got the tagging
+    # information"): a caller reading the current tags can pin that version. A version
+    # named in a never-versioned bucket (only "null" resolves there) is echoed as before.
+    version_id = tags.version_id if tags.version_id is not None else asked
     return xml_response(render_tagging(tags), headers=hdr.version_header(version_id))
 
 
