@@ -10,7 +10,8 @@ writes a document a parser refuses:
 * :func:`escape` writes markup characters as entities and a carriage return as ``&#13;``
   (a parser folds a raw CR into LF, so a key ending in ``\\r`` would come back changed),
   and writes each character XML cannot carry as U+FFFD. Only where S3 has no other way
-  to show such a string (a key in an error document, CreateMultipartUpload's answer ...).
+  to show such a string and no client acts on it (an error document's text); a ``Key``
+  element is left out instead (``objstore/gateway/s3/xmldoc.py`` ``sub_key``).
 * Listings have one: ``encoding-type=url``. Unasked, a listing page holding a string XML
   cannot carry is refused (InvalidArgument), never encoded: clients decode only what
   they asked to have encoded (see ``objstore/gateway/s3/listing.py``).

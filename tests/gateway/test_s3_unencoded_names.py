@@ -71,3 +71,54 @@ def test_object_listings_never_encode_unasked(s3: Any) -> None:
         with pytest.raises(ClientError) as refused:
             call(Bucket="bkt")
         assert error_of(refused) == (400, "InvalidArgument")
+
+
+def test_delete_objects_never_names_another_key(s3: Any) -> None:
+    """DeleteObjects of "\\x01ctl" deleted it but reported "\\ufffdctl" deleted: another
+    key, here one that exists and stays. Now the entry names no key at all; the other
+    entries are as before (review rev11c F3)."""
+    s3.put_bucket_versioning(Bucket="bkt", VersioningConfiguration={"Status": "Enabled"})
+    for key in ("\x01ctl", "\ufffdctl", "plain"):
+        s3.put_object(Bucket="bkt", Key=key, Body=b"x")
+    out = s3.delete_objects(
+        Bucket="bkt",
+        Delete={
+            "Objects": [
+                {"Key": "\x01ctl"},
+                {"Key": "plain"},
+                {"Key": "\x02bad", "VersionId": "not-a-version"},
+            ]
+        },
+    )
+    deleted = out["Deleted"]
+    assert len(deleted) == 2 and all(d["DeleteMarker"] for d in deleted)
+    assert [d.get("Key") for d in deleted] == [None, "plain"]
+    assert [(e.get("Key"), e["Code"]) for e in out["Errors"]] == [(None, "InvalidArgument")]
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket="bkt")["Contents"]]
+    assert left == ["\ufffdctl"]
+    # The marker reported is the one "\x01ctl" now has.
+    marker = s3.list_object_versions(Bucket="bkt", Prefix="\x01")["DeleteMarkers"][0]
+    assert deleted[0]["DeleteMarkerVersionId"] == marker["VersionId"]
+
+
+def test_multipart_answers_never_name_another_key(s3: Any) -> None:
+    """CreateMultipartUpload, ListParts and CompleteMultipartUpload gave "\\ufffdctl" as
+    the Key of an upload of "\\x01ctl" (code continuing with it got NoSuchUpload): now
+    they give none; the upload, its parts and the object are the key's."""
+    key = "\x01ctl"
+    upload = s3.create_multipart_upload(Bucket="bkt", Key=key)
+    assert "Key" not in upload
+    uid = upload["UploadId"]
+    part = s3.upload_part(Bucket="bkt", Key=key, UploadId=uid, PartNumber=1, Body=b"p")
+    parts = s3.list_parts(Bucket="bkt", Key=key, UploadId=uid)
+    assert "Key" not in parts and [p["PartNumber"] for p in parts["Parts"]] == [1]
+    done = s3.complete_multipart_upload(
+        Bucket="bkt",
+        Key=key,
+        UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert "Key" not in done and done["Location"].endswith("/bkt/%01ctl")
+    assert s3.get_object(Bucket="bkt", Key=key)["Body"].read() == b"p"
+    # Keys XML can carry are named as before.
+    assert s3.create_multipart_upload(Bucket="bkt", Key="plain key")["Key"] == "plain key"

@@ -59,7 +59,7 @@ async def create_multipart_upload(s3: S3Request) -> web.StreamResponse:
     )
     doc = xmldoc.root("InitiateMultipartUploadResult")
     xmldoc.sub(doc, "Bucket", bucket)
-    xmldoc.sub(doc, "Key", key)
+    xmldoc.sub_key(doc, key)
     xmldoc.sub(doc, "UploadId", upload_id)
     headers: dict[str, str] = {}
     algorithm = _upper(s3.headers.get("x-amz-checksum-algorithm"))
@@ -148,7 +148,7 @@ async def complete_multipart_upload(s3: S3Request) -> web.StreamResponse:
     location = f"{s3.request.scheme}://{s3.request.host}/{bucket}/{quote(key, safe='/~')}"
     xmldoc.sub(out, "Location", location)
     xmldoc.sub(out, "Bucket", bucket)
-    xmldoc.sub(out, "Key", key)
+    xmldoc.sub_key(out, key)
     xmldoc.sub(out, "ETag", result.etag)
     for algorithm, value in result.checksums.items():
         xmldoc.sub(out, f"Checksum{algorithm}", value)
@@ -181,7 +181,7 @@ async def list_parts(s3: S3Request) -> web.StreamResponse:
     parts = listed[:max_parts]
     doc = xmldoc.root("ListPartsResult")
     xmldoc.sub(doc, "Bucket", bucket)
-    xmldoc.sub(doc, "Key", key)
+    xmldoc.sub_key(doc, key)
     xmldoc.sub(doc, "UploadId", upload_id)
     owner(doc, s3.account, "Initiator")
     owner(doc, s3.account)

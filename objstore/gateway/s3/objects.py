@@ -223,17 +223,19 @@ async def delete_objects(s3: S3Request) -> web.StreamResponse:
         bucket, items, bypass_governance_retention=lock.bypass(s3.headers)
     )
     out = xmldoc.root("DeleteResult")
+    # An entry whose key XML cannot carry says what happened without naming it
+    # (xmldoc.sub_key): never another key a client would record or retry.
     for entry in results:
         if isinstance(entry, DeleteError):
             err = xmldoc.sub(out, "Error")
-            xmldoc.sub(err, "Key", entry.key)
+            xmldoc.sub_key(err, entry.key)
             if entry.version_id is not None:
                 xmldoc.sub(err, "VersionId", entry.version_id)
             xmldoc.sub(err, "Code", entry.code)
             xmldoc.sub(err, "Message", entry.message)
         elif not quiet:
             done = xmldoc.sub(out, "Deleted")
-            xmldoc.sub(done, "Key", entry.key)
+            xmldoc.sub_key(done, entry.key)
             if entry.version_id is not None:
                 xmldoc.sub(done, "VersionId", entry.version_id)
             if entry.delete_marker:

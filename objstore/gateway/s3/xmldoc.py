@@ -43,6 +43,14 @@ def sub(parent: ET.Element, tag: str, text: str | int | bool | None = None) -> E
     return elem
 
 
+def sub_key(parent: ET.Element, key: str) -> None:
+    """Append ``<Key>`` naming ``key``, unless XML 1.0 cannot carry it (U+0001 ...) in an
+    answer without ``encoding-type``: with U+FFFD in place it would name another key, one
+    a client could act on (delete, retry, abort); left out, the answer names none."""
+    if xmltext.representable(key):
+        sub(parent, "Key", key)
+
+
 def render(elem: ET.Element) -> bytes:
     """The document as UTF-8 bytes, with its XML declaration (always well-formed: see
     :func:`objstore.gateway.xmltext.escape`)."""
