@@ -28,6 +28,8 @@ IAM_TAG_KEYS = "aws:TagKeys"
 IAM_RESOURCES = frozenset(
     {IAM_USER, IAM_GROUP, IAM_ROLE, IAM_POLICY, IAM_KEY_OWNER, IAM_MFA, IAM_OIDC, IAM_ARN}
 )
+# The IAM resources that are named entities, and the kind of entity each is.
+ENTITY_KIND = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
 
 
 @dataclass(frozen=True, slots=True)

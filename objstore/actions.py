@@ -10,6 +10,7 @@ from __future__ import annotations
 from objstore.action_types import (
     ANY,
     BUCKET,
+    ENTITY_KIND,
     IAM_ARN,
     IAM_GROUP,
     IAM_KEY_OWNER,
@@ -41,6 +42,7 @@ __all__ = [
     "IAM_POLICY",
     "IAM_REQUEST_TAG",
     "IAM_RESOURCES",
+    "ENTITY_KIND",
     "IAM_ROLE",
     "IAM_TAG_KEYS",
     "IAM_USER",

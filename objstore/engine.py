@@ -19,11 +19,9 @@ from typing import Any
 
 from objstore.actions import (
     BUCKET,
-    IAM_GROUP,
+    ENTITY_KIND,
     IAM_KEY_OWNER,
     IAM_RESOURCES,
-    IAM_ROLE,
-    IAM_USER,
     OBJECT,
     OPERATIONS,
     Operation,
@@ -270,7 +268,7 @@ class Engine:
         read: dict[str, str] = {}  # what the decisions read (Verdict.read)
         pins: decided.Pins = {}  # the object versions whose tags the decisions read
         stale = False
-        given = params  # as the caller passed them (below they gain parsed and added values)
+        given = params  # as passed: a run again starts from them, not from what was added
         try:
             if self.authenticate is not None:
                 try:
@@ -410,7 +408,7 @@ class Engine:
         if stale:
             return self.call(caller, name, given, _moves=_moves, _stale=_stale + 1)
         assert moved is not None  # every other way out of the try returned or raised
-        return self.call(moved, name, params, _moves=_moves + 1, _stale=_stale)
+        return self.call(moved, name, given, _moves=_moves + 1, _stale=_stale)
 
     def _call_items(
         self,
@@ -480,9 +478,6 @@ def _parsed(op: Operation, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_NAMED_ENTITIES = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
-
-
 def _as_named(perm: Permission, params: Mapping[str, Any], resolved: str) -> str:
     """The resource a refusal names. A user, group or role the caller names, and the
     owner of an access key, are resolved to their stored ARN to decide (the path; whose
@@ -491,7 +486,7 @@ def _as_named(perm: Permission, params: Mapping[str, Any], resolved: str) -> str
     The audit log keeps the resolved ARN."""
     if perm.resource == IAM_KEY_OWNER and perm.name_param:
         return f"access key {params.get(perm.name_param)}"
-    entity = _NAMED_ENTITIES.get(perm.resource)
+    entity = ENTITY_KIND.get(perm.resource)
     given = perm.renames or perm.name_param
     if entity is not None and given and isinstance(params.get(given), str):
         return f"{entity} {params[given]}"

@@ -23,11 +23,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote
 
 from objstore.errors import AccessDenied, RequestTimeTooSkewed, SignatureDoesNotMatch
 from objstore.gateway.s3 import routing
-from objstore.gateway.sigv4 import MAX_SKEW_S, RequestMaps, request_maps, wire_bytes
+from objstore.gateway.sigv4 import (
+    MAX_SKEW_S,
+    RequestMaps,
+    query_bytes,
+    request_maps,
+    wire_bytes,
+)
 
 # The query parameters that are part of the signed resource: what S3 and botocore sign,
 # plus every subresource the router acts on (retention, legal-hold, publicAccessBlock ...,
@@ -149,7 +154,7 @@ def _resource(raw_path: str, pairs: list[tuple[str, str]], bucket: str | None) -
 
 
 def _decode(part: str) -> str:
-    return unquote(part.replace("+", " "))
+    return query_bytes(part).decode("utf-8", "replace")  # as yarl decodes it
 
 
 def _header_date(hmap: dict[str, list[str]]) -> tuple[str, float]:

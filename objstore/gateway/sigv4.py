@@ -236,7 +236,8 @@ def request_maps(raw_query: str, headers: Iterable[tuple[str, str]]) -> RequestM
     return hmap, pairs, params
 
 
-def _query_bytes(part: str) -> bytes:
+def query_bytes(part: str) -> bytes:
+    """A query name or value as the handlers read it (percent escapes, "+" a space)."""
     # A literal "+" in a query is a space to the handlers (form decoding, as S3 reads a
     # query), so it is signed as the space it is served as: canonicalised as %2B, a URL
     # signed for "team+a/" (sent as %2B) still verified with "+" and listed "team a/"
@@ -248,7 +249,7 @@ def canonical_query(pairs: list[tuple[str, str]], *, skip_signature: bool) -> st
     """The canonical query string of (key, value) pairs as sent: each part decoded and
     encoded again the one SigV4 way, sorted (``X-Amz-Signature`` left out if asked)."""
     encoded = sorted(
-        (quote(_query_bytes(k), safe="-_.~"), quote(_query_bytes(v), safe="-_.~"))
+        (quote(query_bytes(k), safe="-_.~"), quote(query_bytes(v), safe="-_.~"))
         for k, v in pairs
         if not (skip_signature and unquote(k) == "X-Amz-Signature")
     )

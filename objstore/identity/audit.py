@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from objstore import keyspace
 from objstore.actions import OPERATIONS
+from objstore.authz import Identity
 from objstore.engine import AuditEvent, AuditSink
 from objstore.identity.results import AuditRecord
 from objstore.meta.base import MetadataStore, WriteTxn
@@ -42,7 +43,7 @@ MAX_PENDING = 100_000  # entries kept in memory while the log cannot be written
 log = logging.getLogger("objstore.audit")
 # Bytes of entries kept (keys and values), counted as they are written and dropped.
 _SIZE = keyspace.COUNTER + b"audit.bytes"
-_ANONYMOUS = "anonymous"  # the anonymous caller's principal (authz.Identity.anonymous)
+_ANONYMOUS = Identity.anonymous().arn
 
 
 def recorded(operation: str) -> tuple[bool, bool]:

@@ -16,13 +16,11 @@ from typing import Any
 
 from objstore import keyspace
 from objstore.actions import (
-    IAM_GROUP,
+    ENTITY_KIND,
     IAM_KEY_OWNER,
     IAM_MFA,
     IAM_OIDC,
     IAM_POLICY,
-    IAM_ROLE,
-    IAM_USER,
     Operation,
     Permission,
 )
@@ -58,7 +56,6 @@ from objstore.ns.records import BucketRecord
 from objstore.types import PolicyStatus
 
 BUCKET_POLICY_MAX = 20 * 1024
-_KIND_OF = {IAM_USER: "user", IAM_GROUP: "group", IAM_ROLE: "role"}
 
 
 class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
@@ -85,8 +82,8 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
     def resource_arn(self, perm: Permission, params: Mapping[str, Any], caller: Identity) -> str:
         """The ARN a permission of an IAM operation names, for these arguments."""
         kind = perm.resource
-        if perm.renames is not None and kind in _KIND_OF:
-            return self._arn_after_update(_KIND_OF[kind], perm, params)
+        if perm.renames is not None and kind in ENTITY_KIND:
+            return self._arn_after_update(ENTITY_KIND[kind], perm, params)
         value = params.get(perm.name_param) if perm.name_param else None
         if kind == IAM_POLICY:
             if isinstance(params.get("policy_arn"), str):
@@ -104,9 +101,9 @@ class IamService(EntityOps, TagOps, UpdateOps, KeyOps, ReportOps):
             if owner is None:
                 return self.root_arn
             value = owner
-        elif kind not in _KIND_OF:
+        elif kind not in ENTITY_KIND:
             return value if isinstance(value, str) else "*"
-        entity = _KIND_OF.get(kind, "user")
+        entity = ENTITY_KIND.get(kind, "user")
         if value is None and entity == "user":
             if caller.kind == "root" or caller.account != self.account:
                 return caller.arn

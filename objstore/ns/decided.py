@@ -49,12 +49,14 @@ def acting_on(pins: Pins) -> Iterator[None]:
         _PINNED.reset(token)
 
 
-def check(bucket: str, key: str, version_id: str | None, found: Stamp) -> None:
+def check(bucket: str, key: str, version_id: str | None, found_id: str, found_seq: int) -> None:
     """Raise DecisionStale when the decision read another version (or none) for this
-    lookup than ``found``; nothing when it read none for it at all."""
+    lookup than the one found (``found_id``, ``found_seq``); nothing when it read none
+    for it at all. Called by every version lookup: costs one context read when no
+    decision pinned anything."""
     pins = _PINNED.get()
     if not pins:
         return
     where = (bucket, key, version_id)
-    if where in pins and pins[where] != found:
+    if where in pins and pins[where] != (found_id, found_seq):
         raise DecisionStale(f"{bucket}/{key}: the version changed after it was authorized")

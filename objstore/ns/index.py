@@ -168,7 +168,7 @@ class Index:
         """The version a read names; raises NoSuchKey / NoSuchVersion / MethodNotAllowed,
         and DecisionStale when it is not the version the call's authorization read."""
         rec = self._lookup(txn, bucket, key, version_id)
-        decided.check(bucket, key, version_id, (rec.version_id, rec.seq))
+        decided.check(bucket, key, version_id, rec.version_id, rec.seq)
         return rec
 
     def _lookup(self, txn: ReadTxn, bucket: str, key: str, version_id: str | None) -> VersionRecord:

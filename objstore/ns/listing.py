@@ -316,12 +316,9 @@ class _ListView:
             return None
         if not key.startswith(self.prefix):
             return None
-        delimiter = self.delimiter
-        if delimiter:
-            i = key.find(delimiter, len(self.prefix))
-            if i >= 0:
-                cp = key[: i + len(delimiter)]
-                return (cp, True) if self.floor is None or cp > self.floor else None
+        cp = _rolled_up(key, self.prefix, self.delimiter)
+        if cp is not None:
+            return (cp, True) if self.floor is None or cp > self.floor else None
         return key, False
 
 
@@ -354,13 +351,20 @@ class _GroupedView:
             key < after_key or (key == after_key and self.after_suffix is None)
         ):
             return None
-        delimiter = self.delimiter
-        if delimiter:
-            i = key.find(delimiter, len(self.prefix))
-            if i >= 0:
-                cp = key[: i + len(delimiter)]
-                return (cp, True) if after_key is None or cp > after_key else None
+        cp = _rolled_up(key, self.prefix, self.delimiter)
+        if cp is not None:
+            return (cp, True) if after_key is None or cp > after_key else None
         return key, False
+
+
+def _rolled_up(key: str, prefix: str, delimiter: str | None) -> str | None:
+    """The common prefix ``key`` (which starts with ``prefix``) rolls up into, or None.
+    (The short-key page loops inline this: it is their hottest line.)"""
+    if delimiter:
+        i = key.find(delimiter, len(prefix))
+        if i >= 0:
+            return key[: i + len(delimiter)]
+    return None
 
 
 def check_max_keys(max_keys: object) -> int:
